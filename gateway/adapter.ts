@@ -1,0 +1,116 @@
+/**
+ * The adapter contract: how a backend system joins the unified customer view.
+ *
+ * An adapter is plain data, like a stitching subschema config. It names its source, brings the SDL of the
+ * section(s) it adds to `Customer`, says how to reach its backend (`connect`, called once), which records it can
+ * fetch per customer (`resources`) and which `Customer` field reads which record (`fields`). The gateway does the
+ * rest the same way for every adapter: the subschema and its type merging on the customer id, caching, coalescing,
+ * timeouts, breakers, bulkheads, retries and provenance. An adapter never caches, retries or counts on its own.
+ */
+import http from 'node:http';
+import axios, { type AxiosInstance } from 'axios';
+
+/** Passed to every fetch. */
+export interface FetchContext {
+  /** Aborted when the call's deadline passes or the gateway gives up on it: pass it to the HTTP client. */
+  signal: AbortSignal;
+  /** The gateway request's id: send it to the backend (e.g. as `x-request-id`) so logs line up. */
+  requestId: string;
+}
+
+/** Thrown by a fetch when the backend answered something that cannot be read (not JSON, wrong shape). */
+export class BadResponseError extends Error {
+  readonly code = 'EBADRESPONSE';
+}
+
+export interface Resource<Client, Record> {
+  /**
+   * Fetches the record of one key (a customer id, or an MSISDN for a directory lookup). Resolves `null` when the
+   * backend answers that it does not know the key: that is an answer, not a failure, and never opens a breaker.
+   * Rejects on any failure (network, timeout, 5xx, unreadable answer).
+   */
+  fetch(client: Client, key: string, ctx: FetchContext): Promise<Record | null>;
+}
+
+export interface FieldBinding<Record> {
+  /** The resource this Customer field reads. */
+  resource: string;
+  /** Picks the field's value out of the record; default: the record itself. */
+  select?: (record: Record) => unknown;
+}
+
+export interface BackendOptions {
+  /** The backend's base URL, from config. */
+  url: string;
+}
+
+export interface AdapterDefinition<Client = unknown> {
+  /** Source name, as in config and in provenance: lower-case letters and digits. */
+  name: string;
+  /** One line for people: what system this is and what it contributes. */
+  description: string;
+  /** SDL of this adapter's section(s): `extend type Customer { … }` plus the section types. */
+  typeDefs: string;
+  /** Creates the backend client once, at start. Must not fail when the backend is down (connect lazily). */
+  connect(backend: BackendOptions): Client;
+  /** Closes the client at shutdown. */
+  close?(client: Client): Promise<void> | void;
+  resources: Record<string, Resource<Client, unknown>>;
+  /** Customer field name → the resource it reads. Every field the typeDefs add to Customer must be bound here. */
+  fields: Record<string, FieldBinding<never>>;
+  /**
+   * Present on the system of record for customers (one adapter at most): whenever a query asks for one of this
+   * adapter's sections, its answer decides whether the customer exists at all (null customer, NOT_FOUND), and
+   * `customerByMsisdn` resolves a mobile number to a customer id through `msisdnResource`.
+   */
+  directory?: {
+    /** Resource whose "not found" means the customer does not exist. */
+    existenceResource: string;
+    /** Resource keyed by MSISDN whose record is the customer id. */
+    msisdnResource: string;
+  };
+}
+
+/** Identity function that type-checks an adapter definition; the default export of `adapters/<name>/index.ts`. */
+export function defineAdapter<Client>(definition: AdapterDefinition<Client>): AdapterDefinition<Client> {
+  return definition;
+}
+
+/** Binds a Customer field to a resource with a typed projection. */
+export function field<Record>(resource: string, select?: (record: Record) => unknown): FieldBinding<never> {
+  return { resource, select: select as ((record: never) => unknown) | undefined };
+}
+
+/**
+ * An axios instance for a JSON backend: keep-alive connections (a new TCP connection per call costs more than the
+ * call), no redirects, and an unparsable body rejected instead of passed on as a string.
+ */
+export function jsonHttpClient(baseURL: string): AxiosInstance {
+  return axios.create({
+    baseURL,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+    maxRedirects: 0,
+    responseType: 'json',
+    transitional: { silentJSONParsing: false, forcedJSONParsing: true, clarifyTimeoutError: true },
+    validateStatus: (status) => (status >= 200 && status < 300) || status === 404,
+  });
+}
+
+/**
+ * GET a JSON resource: the record, or null on 404 (the backend does not know the key). Sends the request id and
+ * honours the abort signal; an unreadable body rejects with BadResponseError.
+ */
+export async function getJson<T extends object>(client: AxiosInstance, url: string, ctx: FetchContext): Promise<T | null> {
+  let response;
+  try {
+    response = await client.get<unknown>(url, { signal: ctx.signal, headers: { 'x-request-id': ctx.requestId } });
+  } catch (err) {
+    if (err instanceof SyntaxError || (axios.isAxiosError(err) && err.cause instanceof SyntaxError)) {
+      throw new BadResponseError(`unparsable JSON from ${url}`);
+    }
+    throw err;
+  }
+  if (response.status === 404) return null;
+  if (typeof response.data !== 'object' || response.data === null) throw new BadResponseError(`expected a JSON object from ${url}`);
+  return response.data as T;
+}

@@ -1,0 +1,42 @@
+/**
+ * The one catalog of error codes the gateway gives its clients. GraphQL carries the code in
+ * `errors[].extensions.code`; the SOAP facade uses the same code as its fault detail. `docs/errors.md` documents
+ * every code, and a test keeps the two in step.
+ *
+ * Unexpected errors are masked as INTERNAL_SERVER_ERROR: no stack trace, hostname or backend URL leaves the gateway.
+ */
+import { GraphQLError } from 'graphql';
+
+export const ERROR_CATALOG = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  GRAPHQL_PARSE_FAILED: { status: 400, message: 'The query is not valid GraphQL syntax.' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The query does not match the schema.' },
+  BAD_USER_INPUT: { status: 200, message: 'An argument has an invalid value.' },
+  NOT_FOUND: { status: 200, message: 'The customer is not known.' },
+  SOURCE_UNAVAILABLE: { status: 200, message: 'A backend system could not answer; its section is null.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the gateway accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has a media type the gateway does not read.' },
+  NOT_ACCEPTABLE: { status: 406, message: 'The Accept header names no media type the gateway can answer with.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Why a source could not answer; carried in `extensions.reason` next to SOURCE_UNAVAILABLE. */
+export type UnavailableReason = 'timeout' | 'error' | 'circuit_open' | 'overloaded' | 'bad_response';
+
+export interface GatewayErrorExtensions {
+  code: ErrorCode;
+  /** The backend system the error is about, for NOT_FOUND and SOURCE_UNAVAILABLE. */
+  source?: string;
+  reason?: UnavailableReason;
+  [key: string]: unknown;
+}
+
+export function gatewayError(message: string, extensions: GatewayErrorExtensions): GraphQLError {
+  return new GraphQLError(message, { extensions });
+}
+
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_CATALOG;

@@ -1,0 +1,108 @@
+/**
+ * GraphQL over HTTP at /graphql, following the GraphQL-over-HTTP specification through graphql-http (its reference
+ * implementation): POST with JSON, GET for queries, `application/graphql-response+json` and `application/json`,
+ * and the spec's status codes. What the gateway adds:
+ * - parsed documents and their validation are cached by query text (the same few queries arrive all day);
+ * - before execution, the Customer fields the operation selects are put on the request context (see plan.ts);
+ * - `extensions` carries the request id and the per-source provenance;
+ * - every error leaves with a stable `extensions.code`, and unexpected ones are masked.
+ */
+import type { Request, Response } from 'express';
+import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express';
+import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { isErrorCode } from './errors';
+import { selectedFieldsOf } from './plan';
+import { RequestContext } from './request-context';
+import type { GraphQLContext } from './schema';
+import type { Source } from './source';
+
+/** What the request log line reports about the GraphQL operation. */
+export interface OperationLog {
+  operationName?: string;
+  customers?: string[];
+  sources?: Record<string, string>;
+  errorCodes?: string[];
+}
+
+const withCode = (error: GraphQLError, code: string): GraphQLError =>
+  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+
+export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger) {
+  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ max: 1000 });
+  const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+
+  const cachedParse = (query: string): DocumentNode => {
+    let document = documents.get(query);
+    if (!document) {
+      try {
+        document = parse(query, { maxTokens: 5000 });
+      } catch (err) {
+        document = err instanceof GraphQLError ? withCode(err, 'GRAPHQL_PARSE_FAILED') : new GraphQLError('Query could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      }
+      documents.set(query, document);
+    }
+    if (document instanceof GraphQLError) throw document;
+    return document;
+  };
+
+  const cachedValidate = (s: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] => {
+    let errors = validations.get(document);
+    if (!errors) {
+      errors = validate(s, document).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+      validations.set(document, errors);
+    }
+    return errors;
+  };
+
+  const formatError = (error: Error): GraphQLError => {
+    if (!(error instanceof GraphQLError)) {
+      // graphql-http's own request errors: missing query, unparsable URL, bad variables…
+      return new GraphQLError(error.message, { extensions: { code: 'BAD_REQUEST' } });
+    }
+    if (isErrorCode(error.extensions.code)) return error;
+    if (!error.originalError && !error.path) return withCode(error, 'BAD_USER_INPUT'); // variable coercion
+    logger.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error in a resolver');
+    return new GraphQLError('Unexpected error.', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
+
+  const options: HandlerOptions<GraphQLContext> = {
+    schema,
+    parse: cachedParse as typeof parse,
+    validate: cachedValidate as typeof validate,
+    context: (req) => ({ ucv: new RequestContext(String((req.raw as { id?: unknown }).id), sources) }),
+    execute: (args: ExecutionArgs) => {
+      const context = args.contextValue as GraphQLContext;
+      context.ucv.customerFields = selectedFieldsOf(args.schema, args.document, args.operationName, args.variableValues, 'Customer');
+      return execute(args);
+    },
+    onOperation: (req, args, result) => {
+      if (!('data' in result) && !('errors' in result)) return;
+      const { ucv } = args.contextValue as GraphQLContext;
+      const provenance = ucv.provenance();
+      const log: OperationLog = {
+        operationName: args.operationName ?? undefined,
+        customers: provenance.map((p) => p.customerId),
+        sources: Object.fromEntries(provenance.flatMap((p) => p.sources.filter((s) => s.status !== 'SKIPPED').map((s) => [s.source, s.status]))),
+      };
+      req.context.res.locals.graphql = log;
+      result.extensions = { ...result.extensions, requestId: ucv.requestId, sources: provenance };
+      return result;
+    },
+    formatError,
+  };
+  const handler = createHandler(options);
+
+  return (req: Request, res: Response, next: (err?: unknown) => void): void => {
+    // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
+    const accept = req.headers.accept;
+    if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
+    if (Array.isArray(req.body)) {
+      // Batched operations are not supported: say so instead of "Missing query".
+      res.status(400).json({ errors: [{ message: 'JSON body must be an object (batched operations are not supported)', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    void handler(req, res, next);
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Everything one gateway request knows: its id, the Customer fields its operation selects, the backend loads it
+ * made (each source, resource and key is loaded once per request, however many fields read it) and the provenance
+ * of every source per customer, for `Customer.sources` and the response's `extensions.sources`.
+ */
+import type { Outcome, Source, BreakerState } from './source';
+import type { UnavailableReason } from './errors';
+
+export type SourceState = 'LIVE' | 'CACHED' | 'STALE' | 'UNAVAILABLE' | 'SKIPPED';
+
+export interface SourceStatus {
+  source: string;
+  status: SourceState;
+  fetchedAt: string | null;
+  ageMs: number | null;
+  latencyMs: number | null;
+  breaker: BreakerState;
+  found: boolean | null;
+  reason: UnavailableReason | null;
+}
+
+const SEVERITY: Record<SourceState, number> = { SKIPPED: 0, LIVE: 1, CACHED: 2, STALE: 3, UNAVAILABLE: 4 };
+
+interface Tally {
+  status: SourceState;
+  fetchedAt: number | null;
+  latencyMs: number | null;
+  found: boolean | null;
+  reason: UnavailableReason | null;
+}
+
+export class RequestContext {
+  /** Customer fields the current operation selects; set before execution. */
+  customerFields: ReadonlySet<string> = new Set();
+  private readonly loads = new Map<string, Promise<Outcome>>();
+  private readonly tallies = new Map<string, Map<string, Tally>>();
+
+  constructor(
+    readonly requestId: string,
+    readonly sources: readonly Source[],
+  ) {}
+
+  /**
+   * Loads a resource once per request. With a `customerId`, the outcome counts in that customer's provenance.
+   */
+  load(source: Source, resource: string, key: string, customerId?: string): Promise<Outcome> {
+    const memoKey = `${source.name}\u0000${resource}\u0000${key}`;
+    let pending = this.loads.get(memoKey);
+    if (!pending) {
+      pending = source.load(resource, key, this.requestId);
+      this.loads.set(memoKey, pending);
+      if (customerId !== undefined) void pending.then((outcome) => this.record(customerId, source.name, outcome));
+    }
+    return pending;
+  }
+
+  /** Counts an outcome in a customer's provenance (e.g. the MSISDN lookup that found the customer). */
+  record(customerId: string, source: string, outcome: Outcome): void {
+    let bySource = this.tallies.get(customerId);
+    if (!bySource) this.tallies.set(customerId, (bySource = new Map()));
+    const next: Tally = outcome.ok
+      ? { status: outcome.status, fetchedAt: outcome.fetchedAt, latencyMs: outcome.latencyMs, found: outcome.value !== null, reason: null }
+      : { status: 'UNAVAILABLE', fetchedAt: null, latencyMs: outcome.latencyMs, found: null, reason: outcome.reason };
+    const prev = bySource.get(source);
+    if (!prev) return void bySource.set(source, next);
+    // Several resources of one source: report the worst status, the oldest data, the slowest call.
+    bySource.set(source, {
+      status: SEVERITY[next.status] > SEVERITY[prev.status] ? next.status : prev.status,
+      fetchedAt: prev.fetchedAt === null ? next.fetchedAt : next.fetchedAt === null ? prev.fetchedAt : Math.min(prev.fetchedAt, next.fetchedAt),
+      latencyMs: Math.max(prev.latencyMs ?? -1, next.latencyMs ?? -1) < 0 ? null : Math.max(prev.latencyMs ?? 0, next.latencyMs ?? 0),
+      found: prev.found === false || next.found === false ? false : (prev.found ?? next.found),
+      reason: prev.reason ?? next.reason,
+    });
+  }
+
+  /** Provenance of one customer: every source of the gateway, SKIPPED when this request did not need it. */
+  sourcesOf(customerId: string, now = Date.now()): SourceStatus[] {
+    const bySource = this.tallies.get(customerId);
+    return this.sources.map((source) => {
+      const t = bySource?.get(source.name);
+      return {
+        source: source.name,
+        status: t?.status ?? 'SKIPPED',
+        fetchedAt: t?.fetchedAt ? new Date(t.fetchedAt).toISOString() : null,
+        ageMs: t?.fetchedAt ? Math.max(0, now - t.fetchedAt) : null,
+        latencyMs: t?.latencyMs === null || t?.latencyMs === undefined ? null : Math.round(t.latencyMs * 100) / 100,
+        breaker: source.breakerState(),
+        found: t?.found ?? null,
+        reason: t?.reason ?? null,
+      };
+    });
+  }
+
+  /** `extensions.sources`: the provenance of every customer this request touched. */
+  provenance(): Array<{ customerId: string; sources: SourceStatus[] }> {
+    const now = Date.now();
+    return [...this.tallies.keys()].map((customerId) => ({ customerId, sources: this.sourcesOf(customerId, now) }));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The gateway, composed in one place: this file shows the whole request path.
+ *
+ *   request → request id + one log line (pino-http) → body limit / JSON → route
+ *     /graphql  → GraphiQL for browsers, else graphql-http → stitched schema → section resolvers
+ *               → RequestContext.load (once per request) → Source.load (deadline, …) → adapter → backend
+ *     /healthz  → liveness
+ *   → errors: one catalog (errors.ts), masked when unexpected
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import pino, { type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { AdapterDefinition } from './adapter';
+import { ConfigError, type GatewayConfig } from './config';
+import { ERROR_CATALOG, type ErrorCode } from './errors';
+import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
+import { graphqlHandler } from './graphql-handler';
+import { buildSchema } from './schema';
+import { Source } from './source';
+
+export interface Gateway {
+  readonly app: express.Express;
+  readonly sources: readonly Source[];
+  /** Base URL once listening, e.g. http://127.0.0.1:4000 */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+}
+
+const ROOT = path.join(__dirname, '..');
+
+export const SAMPLE_QUERY = `# The unified view of a sample customer. Try C00000002 (suspended), C00000003 (new, not in the
+# warehouse's nightly batch), C00000004 (no billing account), C00000005 (key account).
+query CustomerView($id: ID! = "C00000001") {
+  customer(id: $id) {
+    id
+    profile { name msisdn status type region { name } customerSince }
+    products { code name category orderedOn monthlyFee }
+    contacts { channel at type outcome }
+    billing { balance creditLimit currentCharges { month amount } bills { month amount status } paymentBehaviour { method onTimeRatio } }
+    insights { batchDate arpu { month amount } usageMix { dataPercent voicePercent } tags segment churnProbability channelPreferences { channel level } }
+    score { creditScore creditGrade valueTier positioning }
+    recommendations { offerName reason propensity }
+    sources { source status ageMs latencyMs breaker reason }
+  }
+}
+`;
+
+/** Loads the adapters named in config; a missing or inconsistent adapter is a configuration error. */
+export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
+  return config.adapters.map((entry, i) => {
+    const where = `adapters[${i}]`;
+    const modulePath = path.resolve(ROOT, entry.module ?? path.join('adapters', entry.name));
+    let adapter: AdapterDefinition | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const loaded = require(modulePath) as { default?: AdapterDefinition };
+      adapter = loaded.default;
+    } catch (err) {
+      throw new ConfigError(`${where}: cannot load adapter module ${modulePath}: ${(err as Error).message}`);
+    }
+    if (!adapter || typeof adapter.connect !== 'function' || typeof adapter.resources !== 'object') {
+      throw new ConfigError(`${where}: ${modulePath} must default-export defineAdapter({...})`);
+    }
+    if (adapter.name !== entry.name) throw new ConfigError(`${where}.name: expected "${adapter.name}" (the adapter's own name), got "${entry.name}"`);
+    for (const [fieldName, binding] of Object.entries(adapter.fields)) {
+      if (!adapter.resources[binding.resource]) throw new ConfigError(`adapter ${adapter.name}: field ${fieldName} reads unknown resource ${binding.resource}`);
+    }
+    return adapter;
+  });
+}
+
+function sendError(res: Response, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
+  res.status(ERROR_CATALOG[code].status).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+export function createGateway(config: Readonly<GatewayConfig>, options: GatewayOptions = {}): Gateway {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const adapters = loadAdapters(config);
+  const duplicates = adapters.filter((a) => a.directory).map((a) => a.name);
+  if (duplicates.length > 1) throw new ConfigError(`adapters: at most one may be the customer directory, got ${duplicates.join(', ')}`);
+  const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number]));
+  const schema = buildSchema(sources);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customProps: (_req, res) => ({ graphql: (res as unknown as Response).locals?.graphql }),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
+
+  const page = graphiqlPage(SAMPLE_QUERY);
+  const graphql = graphqlHandler(schema, sources, logger);
+  app.get('/graphql', (req, res, next) => {
+    if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+      res.type('html').send(page);
+      return;
+    }
+    next();
+  });
+  app.use('/graphql', express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }), graphql);
+
+  app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${config.limits.maxBodyBytes} bytes.`);
+    if (type === 'entity.parse.failed') return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
+    if ((err as { status?: number }).status === 400) return sendError(res, 'BAD_REQUEST');
+    req.log.error({ err }, 'unhandled error');
+    if (!res.headersSent) sendError(res, 'INTERNAL_SERVER_ERROR');
+  });
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  const gateway: Gateway = {
+    app,
+    sources,
+    url: '',
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          gateway.url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+          resolve(gateway.url);
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await Promise.all(sources.map((s) => s.close()));
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,112 @@
+/**
+ * Mock CRM: REST/JSON. The system of record for who the customer is, what they hold and how they were contacted.
+ *
+ *   GET    /api/v1/customers/:id                      profile
+ *   GET    /api/v1/customers?msisdn=138…              { items: [profile] } (empty when unknown)
+ *   GET    /api/v1/customers/:id/products             { customerId, items: [product] }
+ *   POST   /api/v1/customers/:id/products             order { offerCode } → 201 product
+ *   DELETE /api/v1/customers/:id/products/:productId  cancel → 204
+ *   GET    /api/v1/customers/:id/contacts             { customerId, items: [contact] }
+ *   POST   /api/v1/webhooks                           subscribe { url } to change events
+ *
+ * An order or a cancellation publishes `customer.products.changed` to every webhook subscriber.
+ */
+import express from 'express';
+import { customerIdByMsisdn } from '../dataset/identity';
+import { CATALOGUE, crmContacts, crmProducts, crmProfile, type CrmProduct } from '../dataset/customers';
+import { startMock, type MockOptions, type MockServer } from '../server';
+
+export interface CrmChangeEvent {
+  type: 'customer.products.changed';
+  customerId: string;
+  productId: string;
+  change: 'ORDERED' | 'CANCELLED';
+  occurredAt: string;
+}
+
+export interface CrmMockOptions extends MockOptions {
+  /** URLs that receive every change event as a JSON POST. */
+  webhooks?: string[];
+}
+
+const notFound = (id: string) => ({ code: 'CUSTOMER_NOT_FOUND', message: `no customer ${id}` });
+
+export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockServer> {
+  const webhooks = new Set(options.webhooks ?? []);
+  // Orders and cancellations made through this mock, on top of the generated data set.
+  const ordered = new Map<string, CrmProduct[]>();
+  const cancelled = new Set<string>();
+  let sequence = 0;
+
+  const productsOf = (id: string): CrmProduct[] | null => {
+    const base = crmProducts(id);
+    if (!base) return null;
+    return [...base, ...(ordered.get(id) ?? [])].filter((p) => !cancelled.has(p.productId));
+  };
+
+  const publish = (event: CrmChangeEvent): void => {
+    for (const url of webhooks) {
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).catch(
+        (err: unknown) => console.warn(`crm mock: webhook ${url} failed: ${(err as Error).message}`),
+      );
+    }
+  };
+
+  return startMock('crm', options, (app) => {
+    app.use(express.json());
+    app.get('/api/v1/customers', (req, res) => {
+      const msisdn = typeof req.query.msisdn === 'string' ? req.query.msisdn : '';
+      const id = customerIdByMsisdn(msisdn);
+      const profile = id ? crmProfile(id) : null;
+      res.json({ items: profile ? [profile] : [] });
+    });
+    app.get('/api/v1/customers/:id', (req, res) => {
+      const profile = crmProfile(req.params.id);
+      if (!profile) return void res.status(404).json(notFound(req.params.id));
+      res.json(profile);
+    });
+    app.get('/api/v1/customers/:id/products', (req, res) => {
+      const items = productsOf(req.params.id);
+      if (!items) return void res.status(404).json(notFound(req.params.id));
+      res.json({ customerId: req.params.id, items });
+    });
+    app.get('/api/v1/customers/:id/contacts', (req, res) => {
+      const items = crmContacts(req.params.id);
+      if (!items) return void res.status(404).json(notFound(req.params.id));
+      res.json({ customerId: req.params.id, items });
+    });
+    app.post('/api/v1/customers/:id/products', (req, res) => {
+      const id = req.params.id;
+      const profile = crmProfile(id);
+      if (!profile) return void res.status(404).json(notFound(id));
+      const offer = CATALOGUE.find((p) => p.offerCode === req.body?.offerCode);
+      if (!offer) {
+        return void res.status(400).json({ code: 'UNKNOWN_OFFER', message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}` });
+      }
+      const product: CrmProduct = {
+        ...offer,
+        productId: `P${Number(id.slice(1))}-o${++sequence}`,
+        orderDate: new Date().toISOString().slice(0, 10),
+        status: 'ACTIVE',
+      };
+      ordered.set(id, [...(ordered.get(id) ?? []), product]);
+      publish({ type: 'customer.products.changed', customerId: id, productId: product.productId, change: 'ORDERED', occurredAt: new Date().toISOString() });
+      res.status(201).json(product);
+    });
+    app.delete('/api/v1/customers/:id/products/:productId', (req, res) => {
+      const { id, productId } = req.params;
+      if (!productsOf(id)?.some((p) => p.productId === productId)) {
+        return void res.status(404).json({ code: 'PRODUCT_NOT_FOUND', message: `customer ${id} holds no product ${productId}` });
+      }
+      cancelled.add(productId);
+      publish({ type: 'customer.products.changed', customerId: id, productId, change: 'CANCELLED', occurredAt: new Date().toISOString() });
+      res.status(204).end();
+    });
+    app.post('/api/v1/webhooks', (req, res) => {
+      const url = req.body?.url;
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return void res.status(400).json({ code: 'INVALID_URL', message: 'url must be an http(s) URL' });
+      webhooks.add(url);
+      res.status(201).json({ url });
+    });
+  });
+}

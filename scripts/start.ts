@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache. Nothing else
+ * needs to run. Ports: gateway 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
+ */
+import { ConfigError, loadConfig } from '../gateway/config';
+import { createGateway } from '../gateway/server';
+import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
+  const mocks = await startMocks({
+    ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
+  });
+  const gateway = createGateway(config);
+  const url = await gateway.listen();
+  console.log(`
+UCV Gateway is up.
+
+  GraphQL + GraphiQL  ${url}/graphql        (open it in a browser)
+  Health              ${url}/healthz
+
+  Mock systems (fault injection at <url>/__control):
+    crm        ${mocks.crm.url}
+    billing    ${mocks.billing.url}   (SOAP, WSDL at ${mocks.billing.url}/billing/AccountService?wsdl)
+    warehouse  ${mocks.warehouse.url}
+    scoring    ${mocks.scoring.url}
+
+  Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
+                    ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account
+
+  A first query:
+    curl -s ${url}/graphql -H 'content-type: application/json' \\
+      -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name } billing { balance } score { creditScore } sources { source status } } }"}'
+`);
+  const stop = (): void =>
+    void Promise.all([gateway.close(), mocks.close()]).then(() => process.exit(0));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `ucv-gateway: ${err.message}` : err);
+  process.exit(1);
+});

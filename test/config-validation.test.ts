@@ -1,0 +1,66 @@
+/**
+ * The config is validated at start; an invalid one stops the start with a message naming the key, what was
+ * expected and what was given. Environment variables override the port and the backend URLs.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ConfigError, parseConfig } from '../gateway/config';
+
+const valid = { adapters: [{ name: 'crm', url: 'http://127.0.0.1:4101' }] };
+const messageOf = (input: unknown): string => {
+  try {
+    parseConfig(input, {});
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('config was accepted');
+};
+
+it('fills every default and freezes the result', () => {
+  const config = parseConfig(valid, {});
+  expect(config.port).toBe(4000);
+  expect(config.adapters[0]?.policy.timeoutMs).toBe(2000);
+  expect(config.adapters[0]?.policy.breaker.resetTimeoutMs).toBe(5000);
+  expect(Object.isFrozen(config.adapters[0]?.policy)).toBe(true);
+});
+
+it.each([
+  [{ ...valid, port: 'eighty' }, 'port: expected number, got "eighty"'],
+  [{ ...valid, port: 70000 }, 'port: expected number ≤ 65535, got 70000'],
+  [{ adapters: [{ name: 'crm', url: 'not a url' }] }, 'adapters[0].url: expected a valid url, got "not a url"'],
+  [{ adapters: [{ name: 'crm', url: 'http://x', policy: { timeoutMs: -5 } }] }, 'adapters[0].policy.timeoutMs: expected number ≥ 1, got -5'],
+  [{ adapters: [{ name: 'crm', url: 'http://x', policy: { cache: { ttl: 5 } } }] }, 'adapters[0].policy.cache: unknown key(s) "ttl"'],
+  [{ adapters: [] }, 'adapters: expected at least 1 item(s), got []'],
+  [{}, 'adapters: expected array, got nothing'],
+  [{ ...valid, logLevel: 'loud' }, 'logLevel: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"'],
+])('rejects %j: %s', (input, expected) => {
+  expect(messageOf(input)).toContain(expected);
+});
+
+it('PORT and UCV_<ADAPTER>_URL override the file', () => {
+  const config = parseConfig(valid, { PORT: '5000', UCV_CRM_URL: 'http://crm.internal:8080' });
+  expect(config.port).toBe(5000);
+  expect(config.adapters[0]?.url).toBe('http://crm.internal:8080');
+});
+
+it('an invalid PORT is reported like a bad file value', () => {
+  expect(() => parseConfig(valid, { PORT: 'x' })).toThrow('port: expected number, got "x"');
+});
+
+it('the gateway refuses to start on an invalid file, with the message and exit code 1', async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-')), 'bad.json');
+  fs.writeFileSync(file, JSON.stringify({ adapters: [{ name: 'crm', url: 'http://127.0.0.1:1', policy: { timeoutMs: 'soon' } }] }));
+  const run = promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'gateway', 'main.ts')], {
+    env: { ...process.env, UCV_CONFIG: file },
+  });
+  await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('adapters[0].policy.timeoutMs: expected number, got "soon"') });
+});
+
+it('an adapter that does not exist stops the start, naming it', async () => {
+  const { createGateway } = await import('../gateway/server');
+  expect(() => createGateway(parseConfig({ adapters: [{ name: 'nosuch', url: 'http://x' }] }, {}))).toThrow(/adapters\[0\]: cannot load adapter module .*nosuch/);
+});

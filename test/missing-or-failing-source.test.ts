@@ -1,0 +1,89 @@
+/**
+ * A backend that does not know the customer, or fails, nulls only its own section: the rest of the view is returned
+ * with an error that names the source. A customer unknown to the CRM (the system of record) is null.
+ */
+import { SAMPLE_CUSTOMERS } from '../mocks';
+import { FULL_VIEW, startHarness, type Harness } from './support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ policies: { scoring: { timeoutMs: 300 } } });
+});
+afterAll(() => h.close());
+beforeEach(() => h.mocks.resetAll());
+
+const errorCodes = (body: { errors?: Array<{ path?: unknown[]; extensions: { code: string; source?: string } }> }) =>
+  (body.errors ?? []).map((e) => ({ path: e.path, code: e.extensions.code, source: e.extensions.source }));
+
+it('an unknown customer is null with a NOT_FOUND error', async () => {
+  const { status, body } = await h.gql(FULL_VIEW, { id: 'C99999999' });
+  expect(status).toBe(200);
+  expect(body.data.customer).toBeNull();
+  expect(errorCodes(body)).toEqual([{ path: ['customer'], code: 'NOT_FOUND', source: 'crm' }]);
+});
+
+it('an unknown mobile number is null with a NOT_FOUND error', async () => {
+  const { body } = await h.gql('{ customerByMsisdn(msisdn: "13000000000") { id } }');
+  expect(body.data.customerByMsisdn).toBeNull();
+  expect(errorCodes(body)).toEqual([{ path: ['customerByMsisdn'], code: 'NOT_FOUND', source: 'crm' }]);
+});
+
+it('a customer not yet in the nightly batch gets every section but insights, and an error naming the warehouse', async () => {
+  const { body } = await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.newNotInWarehouse });
+  const c = body.data.customer;
+  expect(c.insights).toBeNull();
+  expect(c.profile.name).toEqual(expect.any(String));
+  expect(c.billing.accountId).toEqual(expect.any(String));
+  expect(c.score.creditScore).toEqual(expect.any(Number));
+  expect(errorCodes(body)).toEqual([{ path: ['customer', 'insights'], code: 'NOT_FOUND', source: 'warehouse' }]);
+  expect(c.sources.find((s: { source: string }) => s.source === 'warehouse')).toMatchObject({ status: 'LIVE', found: false });
+});
+
+it('a customer without a billing account gets every section but billing, and an error naming billing', async () => {
+  const { body } = await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.noBillingAccount });
+  expect(body.data.customer.billing).toBeNull();
+  expect(body.data.customer.profile).not.toBeNull();
+  expect(errorCodes(body)).toEqual([{ path: ['customer', 'billing'], code: 'NOT_FOUND', source: 'billing' }]);
+});
+
+it.each([
+  ['answers 503', { down: '503' as const }, 'error'],
+  ['drops connections', { down: 'reset' as const }, 'error'],
+  ['answers unparsable JSON', { malformedRate: 1 }, 'bad_response'],
+  ['is slower than its timeout', { latencyMs: 2000 }, 'timeout'],
+])('a backend that %s nulls only its own sections, with SOURCE_UNAVAILABLE', async (_what, faults, reason) => {
+  h.mocks.scoring.faults.set(faults);
+  const started = performance.now();
+  const { status, body } = await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.ordinary });
+  expect(performance.now() - started).toBeLessThan(1500);
+  expect(status).toBe(200);
+  const c = body.data.customer;
+  expect(c.score).toBeNull();
+  expect(c.recommendations).toBeNull();
+  expect(c.profile.name).toEqual(expect.any(String));
+  expect(c.billing).not.toBeNull();
+  expect(c.insights).not.toBeNull();
+  expect(body.errors.map((e: { extensions: unknown }) => e.extensions)).toEqual([
+    { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason },
+    { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason },
+  ]);
+  expect(c.sources.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({ status: 'UNAVAILABLE', reason });
+  expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONN|at .*\.ts/);
+});
+
+it('a malformed SOAP answer from billing nulls only billing', async () => {
+  h.mocks.billing.faults.set({ malformedRate: 1 });
+  const { body } = await h.gql('{ customer(id: "C00000001") { profile { name } billing { balance } } }');
+  expect(body.data.customer.billing).toBeNull();
+  expect(body.data.customer.profile.name).toEqual(expect.any(String));
+  expect(body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'billing' });
+});
+
+it('the CRM down: other sections still answer, the profile is null with SOURCE_UNAVAILABLE', async () => {
+  h.mocks.crm.faults.set({ down: '503' });
+  const { body } = await h.gql('{ customer(id: "C00000001") { id profile { name } billing { balance } } }');
+  expect(body.data.customer.id).toBe('C00000001');
+  expect(body.data.customer.profile).toBeNull();
+  expect(body.data.customer.billing.balance).toEqual(expect.any(Number));
+  expect(body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'crm' });
+});
