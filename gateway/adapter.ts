@@ -59,6 +59,11 @@ export interface AdapterDefinition<Client = unknown> {
   /** Customer field name → the resource it reads. Every field the typeDefs add to Customer must be bound here. */
   fields: Record<string, FieldBinding<never>>;
   /**
+   * Maps a change event the backend publishes (e.g. a CRM webhook: "customer X ordered a product") to the cached
+   * records it makes stale. Returns null for an event this adapter does not understand.
+   */
+  invalidate?(event: unknown): Array<{ resource: string; key: string }> | null;
+  /**
    * Present on the system of record for customers (one adapter at most): whenever a query asks for one of this
    * adapter's sections, its answer decides whether the customer exists at all (null customer, NOT_FOUND), and
    * `customerByMsisdn` resolves a mobile number to a customer id through `msisdnResource`.

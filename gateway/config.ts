@@ -42,12 +42,8 @@ export const PolicySchema = z
       .default({}),
     bulkhead: z
       .object({
-        /** Most calls in flight to this backend from one gateway instance. Default 32. */
+        /** Most calls in flight to this backend from one gateway instance; more are refused at once (reason "overloaded"). Default 32. */
         maxConcurrent: z.number().int().min(1).default(32),
-        /** Most calls waiting for a free slot; beyond it a call is refused at once. Default 64. */
-        maxQueued: z.number().int().min(0).default(64),
-        /** Longest wait for a free slot, in milliseconds. Default 100. */
-        queueTimeoutMs: ms('queue timeout', 100),
       })
       .strict()
       .default({}),

@@ -59,7 +59,7 @@ export class RequestContext {
     let bySource = this.tallies.get(customerId);
     if (!bySource) this.tallies.set(customerId, (bySource = new Map()));
     const next: Tally = outcome.ok
-      ? { status: outcome.status, fetchedAt: outcome.fetchedAt, latencyMs: outcome.latencyMs, found: outcome.value !== null, reason: null }
+      ? { status: outcome.status, fetchedAt: outcome.fetchedAt, latencyMs: outcome.latencyMs, found: outcome.value !== null, reason: outcome.reason ?? null }
       : { status: 'UNAVAILABLE', fetchedAt: null, latencyMs: outcome.latencyMs, found: null, reason: outcome.reason };
     const prev = bySource.get(source);
     if (!prev) return void bySource.set(source, next);

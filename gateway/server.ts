@@ -2,9 +2,12 @@
  * The gateway, composed in one place: this file shows the whole request path.
  *
  *   request → request id + one log line (pino-http) → body limit / JSON → route
- *     /graphql  → GraphiQL for browsers, else graphql-http → stitched schema → section resolvers
- *               → RequestContext.load (once per request) → Source.load (deadline, …) → adapter → backend
- *     /healthz  → liveness
+ *     /graphql        → GraphiQL for browsers, else graphql-http → stitched schema → section resolvers
+ *                     → RequestContext.load (once per request)
+ *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
+ *                                    (stale-if-error when the backend fails)
+ *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
+ *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
 import { randomUUID } from 'node:crypto';
@@ -19,12 +22,18 @@ import { ConfigError, type GatewayConfig } from './config';
 import { ERROR_CATALOG, type ErrorCode } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { graphqlHandler } from './graphql-handler';
+import type { Cache } from './cache/cache';
+import { memoryCache } from './cache/memory-cache';
+import { redisCache } from './cache/redis-cache';
+import { createInvalidator } from './invalidation';
+import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
 import { Source } from './source';
 
 export interface Gateway {
   readonly app: express.Express;
   readonly sources: readonly Source[];
+  readonly cache: Cache;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -87,7 +96,13 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const adapters = loadAdapters(config);
   const duplicates = adapters.filter((a) => a.directory).map((a) => a.name);
   if (duplicates.length > 1) throw new ConfigError(`adapters: at most one may be the customer directory, got ${duplicates.join(', ')}`);
-  const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number]));
+  const metrics = createMetrics();
+  const { redisUrl } = config.cache;
+  const cache = redisUrl
+    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger })
+    : memoryCache(config.cache.maxEntries);
+  const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
+  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
 
   const app = express();
@@ -109,6 +124,21 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   );
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
+    const reachable = await cache.reachable();
+    const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
+    const degraded = !reachable || breakers.some((b) => b.breaker !== 'CLOSED');
+    res.json({ status: degraded ? 'degraded' : 'ok', cache: { backend: cache.kind, reachable }, sources: breakers });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.post('/events/:source', express.json({ limit: '16kb' }), async (req, res) => {
+    const evicted = await invalidator.handle(String(req.params.source), req.body);
+    if (evicted === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
+    res.status(202).json({ evicted });
+  });
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
@@ -141,6 +171,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const gateway: Gateway = {
     app,
     sources,
+    cache,
     url: '',
     listen: () =>
       new Promise((resolve, reject) => {
@@ -156,7 +187,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await Promise.all(sources.map((s) => s.close()));
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
     },
   };
   return gateway;

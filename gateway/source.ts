@@ -1,11 +1,25 @@
 /**
- * A Source is one backend system behind its adapter, and `load` is the only way the gateway calls it.
- * Whatever happens, `load` resolves (never rejects) to an Outcome: a record (or null for "not found") with where it
- * came from, or the reason the source is unavailable. Sections turn Outcomes into values or errors.
+ * A Source is one backend system behind its adapter, and `load` is the only way the gateway calls it. Every load
+ * goes through the same protections, in this order:
+ *
+ *   coalescing   identical loads in flight in this instance share one call
+ *   cache        a fresh cached record is served without calling the backend (cache-aside)
+ *   breaker      opossum: while open, fail fast without calling the backend
+ *   bulkhead     at most `maxConcurrent` calls in flight to this backend; more are refused at once
+ *   retry        failed idempotent reads are retried with jittered backoff, within a budget
+ *   deadline     each attempt is aborted (AbortController) when `timeoutMs` passes
+ *   stale        when all that fails, the last cached record within the stale window is served, marked STALE
+ *
+ * Whatever happens, `load` resolves (never rejects) to an Outcome. A backend's "not found" is an answer: it is
+ * cached (briefly) and never counts as a breaker failure.
  */
+import CircuitBreaker from 'opossum';
+import type { Logger } from 'pino';
 import type { AdapterDefinition, FetchContext } from './adapter';
+import type { Cache, CacheEntry } from './cache/cache';
 import type { AdapterEntry, Policy } from './config';
 import type { UnavailableReason } from './errors';
+import type { Metrics } from './metrics';
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
@@ -19,37 +33,161 @@ export type Outcome =
       fetchedAt: number;
       /** Duration of the backend call made for this outcome, in ms; null when none was made. */
       latencyMs: number | null;
+      /** For STALE: why the backend could not give a fresh record. */
+      reason?: UnavailableReason;
     }
   | { ok: false; reason: UnavailableReason; latencyMs: number | null };
+
+export interface SourceDeps {
+  cache: Cache;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Attempt = (resource: string, key: string, requestId: string) => Promise<unknown>;
+
+const BREAKER_GAUGE: Record<BreakerState, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
 export class Source {
   readonly name: string;
   readonly adapter: AdapterDefinition;
   readonly policy: Policy;
   private readonly client: unknown;
+  private readonly breaker: CircuitBreaker<Parameters<Attempt>, unknown>;
+  private readonly retries: RetryBudget;
+  private readonly inflight = new Map<string, Promise<Outcome>>();
+  /** Bumped when a key is invalidated, so that a fetch started before the change does not cache its old answer. */
+  private readonly generations = new Map<string, number>();
 
-  constructor(adapter: AdapterDefinition, entry: AdapterEntry) {
+  constructor(
+    adapter: AdapterDefinition,
+    entry: AdapterEntry,
+    private readonly deps: SourceDeps,
+  ) {
     this.name = adapter.name;
     this.adapter = adapter;
     this.policy = entry.policy;
     this.client = adapter.connect({ url: entry.url });
+    this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
+    const { breaker, bulkhead } = entry.policy;
+    this.breaker = new CircuitBreaker<Parameters<Attempt>, unknown>((resource, key, requestId) => this.callWithRetries(resource, key, requestId), {
+      name: adapter.name,
+      timeout: false, // each attempt has its own deadline, in call()
+      errorThresholdPercentage: breaker.errorThresholdPercentage,
+      volumeThreshold: breaker.volumeThreshold,
+      rollingCountTimeout: breaker.rollingCountTimeoutMs,
+      resetTimeout: breaker.resetTimeoutMs,
+      capacity: bulkhead.maxConcurrent,
+      // A bulkhead refusal says the gateway is busy, not that the backend is failing.
+      errorFilter: (err: { code?: string }) => err?.code === 'ESEMLOCKED',
+    });
+    const gauge = (): void => void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[this.breakerState()]);
+    gauge();
+    const changed = (): void => {
+      gauge();
+      deps.logger.warn({ source: this.name, breaker: this.breakerState() }, 'circuit breaker state changed');
+    };
+    this.breaker.on('open', changed);
+    this.breaker.on('halfOpen', changed);
+    this.breaker.on('close', changed);
   }
 
   breakerState(): BreakerState {
-    return 'CLOSED';
+    return this.breaker.opened ? 'OPEN' : this.breaker.halfOpen ? 'HALF_OPEN' : 'CLOSED';
   }
 
-  async load(resource: string, key: string, requestId: string): Promise<Outcome> {
+  cacheKey(resource: string, key: string): string {
+    return `${this.name}:${resource}:${key}`;
+  }
+
+  load(resource: string, key: string, requestId: string): Promise<Outcome> {
+    const cacheKey = this.cacheKey(resource, key);
+    const shared = this.inflight.get(cacheKey);
+    if (shared) {
+      this.deps.metrics.coalesced.inc({ source: this.name });
+      return shared;
+    }
+    const pending = this.loadOnce(resource, key, requestId, cacheKey).finally(() => {
+      if (this.inflight.get(cacheKey) === pending) this.inflight.delete(cacheKey);
+    });
+    this.inflight.set(cacheKey, pending);
+    return pending;
+  }
+
+  /**
+   * Forgets a record in this instance (the in-flight call, and a fetch racing the change) and returns its cache
+   * key for the caller to delete from the shared cache.
+   */
+  invalidate(resource: string, key: string): string {
+    const cacheKey = this.cacheKey(resource, key);
+    this.inflight.delete(cacheKey);
+    this.generations.set(cacheKey, (this.generations.get(cacheKey) ?? 0) + 1);
+    if (this.generations.size > 10_000) this.generations.delete(this.generations.keys().next().value as string);
+    return cacheKey;
+  }
+
+  private freshFor(entry: CacheEntry): number {
+    const { ttlSeconds, notFoundTtlSeconds } = this.policy.cache;
+    return (entry.value === null ? notFoundTtlSeconds : ttlSeconds) * 1000;
+  }
+
+  private async loadOnce(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
+    const { metrics } = this.deps;
+    const source = this.name;
+    const cached = await this.deps.cache.get(cacheKey);
+    if (cached && Date.now() - cached.fetchedAt < this.freshFor(cached)) {
+      metrics.cache.inc({ source, result: 'hit' });
+      return { ok: true, value: cached.value, status: 'CACHED', fetchedAt: cached.fetchedAt, latencyMs: null };
+    }
+    metrics.cache.inc({ source, result: 'miss' });
+    const generation = this.generations.get(cacheKey) ?? 0;
     const started = performance.now();
     try {
-      const value = await this.call(resource, key, requestId);
-      return { ok: true, value, status: 'LIVE', fetchedAt: Date.now(), latencyMs: performance.now() - started };
+      const value = await this.breaker.fire(resource, key, requestId);
+      const latencyMs = performance.now() - started;
+      const fetchedAt = Date.now();
+      if ((this.generations.get(cacheKey) ?? 0) === generation) {
+        const entry: CacheEntry = { value, fetchedAt };
+        void this.deps.cache.set(cacheKey, entry, this.freshFor(entry) + this.policy.cache.staleSeconds * 1000);
+      }
+      metrics.calls.inc({ source, result: value === null ? 'not_found' : 'success' });
+      return { ok: true, value, status: 'LIVE', fetchedAt, latencyMs };
     } catch (err) {
-      return { ok: false, reason: classify(err), latencyMs: performance.now() - started };
+      const reason = classify(err);
+      const reachedBackend = reason !== 'circuit_open' && reason !== 'overloaded';
+      const latencyMs = reachedBackend ? performance.now() - started : null;
+      metrics.calls.inc({ source, result: reachedBackend ? 'failure' : 'rejected' });
+      metrics.errors.inc({ source, reason });
+      if (reason === 'overloaded') metrics.bulkheadRejections.inc({ source });
+      if (cached && Date.now() - cached.fetchedAt < this.freshFor(cached) + this.policy.cache.staleSeconds * 1000) {
+        metrics.cache.inc({ source, result: 'stale' });
+        return { ok: true, value: cached.value, status: 'STALE', fetchedAt: cached.fetchedAt, latencyMs, reason };
+      }
+      return { ok: false, reason, latencyMs };
     }
   }
 
-  /** One backend call with a real deadline: the request is aborted, not left running. */
+  /** Runs inside the breaker and the bulkhead: the breaker counts one call, however many attempts it took. */
+  private async callWithRetries(resource: string, key: string, requestId: string): Promise<unknown> {
+    const { attempts, backoffMs } = this.policy.retry;
+    this.retries.deposit();
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      try {
+        const value = await this.call(resource, key, requestId);
+        this.deps.metrics.latency.observe({ source: this.name }, (performance.now() - started) / 1000);
+        return value;
+      } catch (err) {
+        this.deps.metrics.latency.observe({ source: this.name }, (performance.now() - started) / 1000);
+        // A timed-out backend is not helped by a second call, and the caller's deadline is spent.
+        if (attempt >= attempts || classify(err) === 'timeout' || !this.retries.withdraw()) throw err;
+        this.deps.metrics.retries.inc({ source: this.name });
+        await sleep(Math.random() * backoffMs * 2 ** attempt);
+      }
+    }
+  }
+
+  /** One attempt with a real deadline: the request is aborted, not left running. */
   private async call(resource: string, key: string, requestId: string): Promise<unknown> {
     const definition = this.adapter.resources[resource];
     if (!definition) throw new Error(`adapter ${this.name} has no resource ${resource}`);
@@ -68,9 +206,29 @@ export class Source {
   }
 
   async close(): Promise<void> {
+    this.breaker.shutdown();
     await this.adapter.close?.(this.client);
   }
 }
+
+/**
+ * Retries may be at most `ratio` of calls: every call earns `ratio` of a token, every retry spends one, and at most
+ * 10 tokens are saved, so a failing backend sees at most ~(1 + ratio)× its normal load, never a retry storm.
+ */
+class RetryBudget {
+  private tokens = 0;
+  constructor(private readonly ratio: number) {}
+  deposit(): void {
+    this.tokens = Math.min(10, this.tokens + this.ratio);
+  }
+  withdraw(): boolean {
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
@@ -81,8 +239,9 @@ export class TimeoutError extends Error {
 
 export function classify(err: unknown): UnavailableReason {
   const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'EOPENBREAKER') return 'circuit_open';
+  if (code === 'ESEMLOCKED') return 'overloaded';
   if (err instanceof TimeoutError || code === 'ETIMEDOUT' || code === 'ECONNABORTED') return 'timeout';
-  if (code === 'EBADRESPONSE') return 'bad_response';
-  if (err instanceof SyntaxError) return 'bad_response';
+  if (code === 'EBADRESPONSE' || err instanceof SyntaxError) return 'bad_response';
   return 'error';
 }

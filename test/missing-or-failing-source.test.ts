@@ -3,11 +3,12 @@
  * with an error that names the source. A customer unknown to the CRM (the system of record) is null.
  */
 import { SAMPLE_CUSTOMERS } from '../mocks';
-import { FULL_VIEW, startHarness, type Harness } from './support/harness';
+import { FULL_VIEW, NO_CACHE, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ policies: { scoring: { timeoutMs: 300 } } });
+  // No cache here: these are the answers a backend's failure gives when nothing is cached (see stale-if-error).
+  h = await startHarness({ policies: { ...NO_CACHE, scoring: { ...NO_CACHE.scoring, timeoutMs: 300 } } });
 });
 afterAll(() => h.close());
 beforeEach(() => h.mocks.resetAll());

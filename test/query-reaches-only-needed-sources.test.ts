@@ -2,11 +2,11 @@
  * A query calls only the backends whose sections it selects, each once, and a full view calls them in parallel.
  */
 import { SAMPLE_CUSTOMERS } from '../mocks';
-import { FULL_VIEW, startHarness, type Harness } from './support/harness';
+import { FULL_VIEW, NO_CACHE, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ policies: { billing: { cache: { ttlSeconds: 0 } } } });
+  h = await startHarness({ policies: NO_CACHE });
   await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.keyAccount }); // the billing client fetches its WSDL once
 });
 afterAll(() => h.close());

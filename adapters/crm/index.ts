@@ -102,4 +102,9 @@ export default defineAdapter<AxiosInstance>({
     contacts: field('contacts'),
   },
   directory: { existenceResource: 'profile', msisdnResource: 'msisdn' },
+  invalidate(event) {
+    const e = event as { type?: unknown; customerId?: unknown } | null;
+    if (e?.type !== 'customer.products.changed' || typeof e.customerId !== 'string') return null;
+    return [{ resource: 'products', key: e.customerId }];
+  },
 });

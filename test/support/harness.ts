@@ -101,3 +101,8 @@ export const FULL_VIEW = `query View($id: ID!) {
 /** A response body as JSON, typed loosely for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (res: Response): Promise<any> => res.json();
+
+/** Policies that turn the cache off for every source: each request reaches the backends. */
+export const NO_CACHE = Object.fromEntries(
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } }]),
+);

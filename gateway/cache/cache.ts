@@ -1,0 +1,25 @@
+/**
+ * The cache the gateway keeps of source data: one small async interface, two implementations (in-memory LRU by
+ * default, Redis when configured). It holds what a backend answered for a key (the adapter's record, or null for
+ * "not found") with the time it was fetched, never data shaped or filtered for one consumer.
+ *
+ * A cache is an optimisation, never a dependency: `get` resolves undefined and `set`/`delete` resolve quietly
+ * when the cache is slow or down, and the gateway calls the backend instead.
+ */
+export interface CacheEntry {
+  /** The record, or null: the backend does not know the key. */
+  value: unknown;
+  /** When it was fetched from the backend (epoch ms). */
+  fetchedAt: number;
+}
+
+export interface Cache {
+  readonly kind: 'memory' | 'redis';
+  get(key: string): Promise<CacheEntry | undefined>;
+  /** Keeps the entry for `ttlMs` milliseconds (its freshness and its stale window together). */
+  set(key: string, entry: CacheEntry, ttlMs: number): Promise<void>;
+  delete(keys: readonly string[]): Promise<void>;
+  /** Whether the cache answers now (for /readyz). */
+  reachable(): Promise<boolean>;
+  close(): Promise<void>;
+}

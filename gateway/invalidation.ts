@@ -1,0 +1,73 @@
+/**
+ * Fresh after a change: a backend's change event (e.g. the CRM's webhook when a customer orders a product) evicts the
+ * records it makes stale, in every gateway instance. The instance that receives the event deletes the keys from the
+ * cache and publishes them on a Redis channel; every instance (itself included) then forgets them locally: calls in
+ * flight and fetches that raced the change. Without Redis there is one instance and the local step is enough.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Cache } from './cache/cache';
+import { connectRedis } from './cache/redis-cache';
+import type { Metrics } from './metrics';
+import type { Source } from './source';
+
+interface Message {
+  origin: string;
+  targets: Array<{ source: string; resource: string; key: string }>;
+}
+
+export interface Invalidator {
+  /** Applies a change event from `sourceName`; returns how many records it evicted, or null if not understood. */
+  handle(sourceName: string, event: unknown): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+export function createInvalidator(sources: readonly Source[], cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string): Invalidator {
+  const origin = randomUUID();
+  const channel = 'ucv:invalidate';
+  const byName = new Map(sources.map((s) => [s.name, s]));
+
+  const forget = (message: Message, from: 'local' | 'peer'): string[] =>
+    message.targets.flatMap(({ source, resource, key }) => {
+      const target = byName.get(source);
+      if (!target) return [];
+      metrics.invalidations.inc({ source, origin: from });
+      return [target.invalidate(resource, key)];
+    });
+
+  const publisher = redisUrl ? connectRedis(redisUrl, logger) : undefined;
+  const subscriber = publisher?.duplicate();
+  if (subscriber) {
+    subscriber.on('error', () => undefined); // the publisher's handler already reports outages
+    subscriber
+      .connect()
+      .then(() =>
+        subscriber.subscribe(channel, (raw) => {
+          try {
+            const message = JSON.parse(raw) as Message;
+            if (message.origin === origin) return;
+            void cache.delete(forget(message, 'peer'));
+          } catch (err) {
+            logger.warn({ err }, 'ignored an unreadable invalidation message');
+          }
+        }),
+      )
+      .catch((err: Error) => logger.warn({ err: err.message }, 'cannot subscribe to invalidations'));
+  }
+
+  return {
+    async handle(sourceName, event) {
+      const source = byName.get(sourceName);
+      const targets = source?.adapter.invalidate?.(event);
+      if (!source || !targets) return null;
+      const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
+      await cache.delete(forget(message, 'local'));
+      if (publisher?.isReady) await publisher.publish(channel, JSON.stringify(message)).catch(() => undefined);
+      return targets.length;
+    },
+    async close() {
+      subscriber?.destroy();
+      publisher?.destroy();
+    },
+  };
+}
