@@ -22,6 +22,8 @@ export interface Faults {
   errorRate: number;
   /** HTTP status of an injected error. Default 500. */
   errorStatus: number;
+  /** The next N requests fail with `errorStatus`, then the count is spent. Default 0. */
+  failNext: number;
   /**
    * `false`: up. `'503'`: every request gets 503 Service Unavailable. `'reset'`: every request's connection is
    * destroyed without an answer, as when the process dies. (Refused connections: stop the mock's listener.)
@@ -40,6 +42,7 @@ export const HEALTHY: Readonly<Faults> = Object.freeze({
   jitterMs: 0,
   errorRate: 0,
   errorStatus: 500,
+  failNext: 0,
   down: false,
   malformedRate: 0,
   trickleBytes: 0,
@@ -51,6 +54,8 @@ export interface RequestCounts {
   byRoute: Record<string, number>;
   /** The x-request-id of the last request, to check that callers propagate theirs. */
   lastRequestId: string | null;
+  /** Requests whose caller hung up before the answer was sent (e.g. a client deadline that really aborts). */
+  aborted: number;
 }
 
 export interface FaultInjector {
@@ -90,6 +95,7 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
   let total = 0;
   let byRoute: Record<string, number> = {};
   let lastRequestId: string | null = null;
+  let aborted = 0;
   const malformed = options.malformedBody ?? ((body: string) => body.slice(0, Math.max(1, Math.floor(body.length / 2))));
 
   const routeOf = (req: Request): string =>
@@ -100,6 +106,9 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
     const route = routeOf(req);
     byRoute[route] = (byRoute[route] ?? 0) + 1;
     lastRequestId = req.get('x-request-id') ?? null;
+    res.on('close', () => {
+      if (!res.writableFinished && !res.headersSent) aborted++;
+    });
     const f = faults;
     if (f.down === 'reset') {
       req.socket.destroy();
@@ -112,7 +121,8 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
       res.status(503).set('retry-after', '5').json({ error: 'service unavailable (injected)' });
       return;
     }
-    if (f.errorRate > 0 && Math.random() < f.errorRate) {
+    if (f.failNext > 0) faults = { ...faults, failNext: f.failNext - 1 };
+    if (f.failNext > 0 || (f.errorRate > 0 && Math.random() < f.errorRate)) {
       res.status(f.errorStatus).json({ error: 'internal error (injected)' });
       return;
     }
@@ -125,7 +135,7 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
   const control = express.Router();
   control.use(express.json());
   control.get('/', (_req, res) => {
-    res.json({ faults, requests: { total, byRoute, lastRequestId } });
+    res.json({ faults, requests: { total, byRoute, lastRequestId, aborted } });
   });
   control.patch('/faults', (req, res) => {
     const patch = validatePatch(req.body);
@@ -145,7 +155,8 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
     total = 0;
     byRoute = {};
     lastRequestId = null;
-    res.json({ faults, requests: { total, byRoute, lastRequestId } });
+    aborted = 0;
+    res.json({ faults, requests: { total, byRoute, lastRequestId, aborted } });
   });
 
   return {
@@ -161,8 +172,9 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
       total = 0;
       byRoute = {};
       lastRequestId = null;
+      aborted = 0;
     },
-    requests: () => ({ total, byRoute: { ...byRoute }, lastRequestId }),
+    requests: () => ({ total, byRoute: { ...byRoute }, lastRequestId, aborted }),
     middleware: (req, res, next) => void middleware(req, res, next).catch(next),
     control,
   };

@@ -11,6 +11,8 @@ async function main(): Promise<void> {
   const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
     ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
+    // The CRM tells the gateway when a customer's products change, so cached CRM data is evicted at once.
+    crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
   });
   const gateway = createGateway(config);
   const url = await gateway.listen();

@@ -1,0 +1,54 @@
+/**
+ * A bulkhead caps the calls in flight to one backend, so a slow backend cannot use up the gateway; failed reads
+ * are retried, but retries stay within their budget (about 20% of calls), never a retry storm.
+ */
+import { NO_CACHE, startHarness, type Harness } from './support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    policies: {
+      ...NO_CACHE,
+      scoring: { ...NO_CACHE.scoring, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 } },
+      warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000 } },
+    },
+  });
+});
+afterAll(() => h.close());
+beforeEach(() => h.mocks.resetAll());
+
+it('a slow backend gets at most maxConcurrent calls; the excess is refused at once as overloaded', async () => {
+  h.mocks.scoring.faults.set({ latencyMs: 300 });
+  const ids = ['C00000011', 'C00000012', 'C00000013', 'C00000014', 'C00000015'];
+  const started = performance.now();
+  const results = await Promise.all(ids.map((id) => h.gql(`{ customer(id: "${id}") { profile { name } score { creditScore } } }`)));
+  const overloaded = results.filter((r) => r.body.errors?.[0]?.extensions.reason === 'overloaded');
+  expect(overloaded).toHaveLength(3);
+  for (const r of overloaded) {
+    expect(r.body.data.customer.profile.name).toEqual(expect.any(String)); // the rest of the view is served
+    expect(r.body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason: 'overloaded' });
+  }
+  expect(h.mocks.scoring.faults.requests().total).toBe(2);
+  expect(performance.now() - started).toBeLessThan(1000);
+  expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/ucv_bulkhead_rejections_total\{source="scoring"\} 3/);
+});
+
+it('a failing backend sees retries on at most ~20% of calls', async () => {
+  h.mocks.warehouse.faults.set({ down: '503' });
+  const calls = 50;
+  for (let i = 0; i < calls; i++) await h.gql(`{ customer(id: "C000001${String(i).padStart(2, '0')}") { insights { segment } } }`);
+  const reached = h.mocks.warehouse.faults.requests().total;
+  expect(reached).toBeGreaterThan(calls); // some retries happened
+  expect(reached).toBeLessThanOrEqual(calls * 1.2 + 1);
+});
+
+it('a transient failure is retried and the answer is served', async () => {
+  // A fresh budget has no tokens; earn some with successful calls first.
+  for (let i = 0; i < 10; i++) await h.gql(`{ customer(id: "C000002${i}0") { insights { segment } } }`);
+  h.mocks.resetAll();
+  h.mocks.warehouse.faults.set({ failNext: 1 });
+  const { body } = await h.gql('{ customer(id: "C00000001") { insights { segment } } }');
+  expect(body.errors).toBeUndefined();
+  expect(body.data.customer.insights.segment).toEqual(expect.any(String));
+  expect(h.mocks.warehouse.faults.requests().total).toBe(2);
+});

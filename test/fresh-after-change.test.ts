@@ -1,0 +1,59 @@
+/**
+ * Fresh after a change: a product ordered in the CRM is visible on the next request through every gateway instance
+ * sharing the Redis, although the CRM's data is cached.
+ */
+import pino from 'pino';
+import { createGateway, type Gateway } from '../gateway/server';
+import { startMocks, type Mocks } from '../mocks';
+import { postGraphQL, testConfig } from './support/harness';
+import { REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
+
+let mocks: Mocks;
+let a: Gateway;
+let b: Gateway;
+beforeAll(async () => {
+  await requireRedis();
+  mocks = await startMocks();
+  const overrides = { cache: { redisUrl: REDIS_URL, keyPrefix: uniquePrefix('fresh'), commandTimeoutMs: 200, maxEntries: 1000 }, policies: { crm: { cache: { ttlSeconds: 300 } } } };
+  a = createGateway(testConfig(mocks, overrides), { logger: pino({ level: 'silent' }) });
+  b = createGateway(testConfig(mocks, overrides), { logger: pino({ level: 'silent' }) });
+  await Promise.all([a.listen(), b.listen()]);
+  // The CRM's change events go to one instance, as through a load balancer.
+  await fetch(`${mocks.crm.url}/api/v1/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `${a.url}/events/crm` }) });
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+  await mocks.close();
+});
+
+const PRODUCTS = '{ customer(id: "C00000001") { products { code } sources { source status } } }';
+const codes = async (g: Gateway): Promise<string[]> => (await postGraphQL(g.url, PRODUCTS)).body.data.customer.products.map((p: { code: string }) => p.code);
+
+it('a product ordered in the CRM shows through both instances on the next request', async () => {
+  const before = await codes(a);
+  expect(await codes(b)).toEqual(before);
+  const cached = await postGraphQL(b.url, PRODUCTS);
+  expect(cached.body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('CACHED');
+  const offer = ['VAS-CLOUD', 'DATA-HKMO', 'VAS-NEWS'].find((c) => !before.includes(c)) as string;
+
+  const order = await fetch(`${mocks.crm.url}/api/v1/customers/C00000001/products`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ offerCode: offer }),
+  });
+  expect(order.status).toBe(201);
+  // The webhook is asynchronous, as in production; it lands within milliseconds.
+  let seenByA: string[] = before;
+  for (let i = 0; i < 50 && !seenByA.includes(offer); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    seenByA = await codes(a);
+  }
+  expect(seenByA).toContain(offer);
+  expect(await codes(b)).toContain(offer);
+});
+
+it('a change event the adapter does not understand is refused with BAD_REQUEST', async () => {
+  const res = await fetch(`${a.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'weather.changed' }) });
+  expect(res.status).toBe(400);
+  expect((await res.json()) as unknown).toEqual({ errors: [{ message: 'No source named "crm" understands this event.', extensions: { code: 'BAD_REQUEST' } }] });
+});

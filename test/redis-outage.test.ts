@@ -1,0 +1,52 @@
+/**
+ * Redis slow or down never fails or stalls a request: the gateway falls back to the backends, and uses the cache
+ * again by itself once Redis is back. Runs its own redis-server, so stopping it disturbs nothing else.
+ */
+import { startHarness, type Harness } from './support/harness';
+import { freePort, OwnRedis } from './support/redis';
+
+let h: Harness;
+let redis: OwnRedis;
+beforeAll(async () => {
+  redis = new OwnRedis(await freePort());
+  await redis.start();
+  h = await startHarness({ cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: 50, maxEntries: 1000 } });
+});
+afterAll(async () => {
+  await h.close();
+  await redis.stop();
+});
+
+const QUERY = '{ customer(id: "C00000042") { insights { segment } sources { source status } } }';
+const warehouseStatus = (body: { data: { customer: { sources: Array<{ source: string; status: string }> } } }) =>
+  body.data.customer.sources.find((s) => s.source === 'warehouse')?.status;
+const readyz = async () => (await fetch(`${h.url}/readyz`)).json() as Promise<{ status: string; cache: { backend: string; reachable: boolean } }>;
+
+it('keeps answering while Redis is down, and uses the cache again when it is back', async () => {
+  expect(warehouseStatus((await h.gql(QUERY)).body)).toBe('LIVE');
+  expect(warehouseStatus((await h.gql(QUERY)).body)).toBe('CACHED');
+  expect(await readyz()).toMatchObject({ status: 'ok', cache: { backend: 'redis', reachable: true } });
+
+  await redis.stop();
+  h.mocks.resetAll();
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    const { status, body } = await h.gql(QUERY);
+    expect(status).toBe(200);
+    expect(body.data.customer.insights.segment).toEqual(expect.any(String));
+    expect(warehouseStatus(body)).toBe('LIVE'); // no cache: every request reaches the warehouse
+    expect(performance.now() - started).toBeLessThan(500);
+  }
+  expect(h.counts().warehouse).toBe(5);
+  expect(await readyz()).toMatchObject({ status: 'degraded', cache: { backend: 'redis', reachable: false } });
+
+  await redis.start();
+  // The client reconnects by itself (backoff capped at 2 s); then the cache is filled and used again.
+  let status: string | undefined;
+  for (let i = 0; i < 60 && status !== 'CACHED'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = warehouseStatus((await h.gql(QUERY)).body);
+  }
+  expect(status).toBe('CACHED');
+  expect((await readyz()).cache.reachable).toBe(true);
+});

@@ -1,0 +1,26 @@
+/**
+ * A backend slower than its timeout: the request returns at the timeout with that section unavailable, and the
+ * backend call is really aborted, not left running.
+ */
+import { startHarness, type Harness } from './support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ policies: { warehouse: { timeoutMs: 300, cache: { staleSeconds: 0 } } } });
+});
+afterAll(() => h.close());
+
+it('a backend at 5 s latency: the answer comes at the timeout with that section unavailable', async () => {
+  h.mocks.warehouse.faults.set({ latencyMs: 5000 });
+  const started = performance.now();
+  const { body } = await h.gql('{ customer(id: "C00000001") { profile { name } insights { segment } } }');
+  const elapsed = performance.now() - started;
+  expect(elapsed).toBeGreaterThanOrEqual(290);
+  expect(elapsed).toBeLessThan(1500);
+  expect(body.data.customer.profile.name).toEqual(expect.any(String));
+  expect(body.data.customer.insights).toBeNull();
+  expect(body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'warehouse', reason: 'timeout' });
+  // The gateway hung up: the warehouse saw its caller go away.
+  await new Promise((r) => setTimeout(r, 50));
+  expect(h.mocks.warehouse.faults.requests().aborted).toBe(1);
+});
