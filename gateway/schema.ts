@@ -53,7 +53,7 @@ function adapterSubschema(source: Source): SubschemaConfig {
     };
   }
   const schema = makeExecutableSchema({
-    typeDefs: [`type Query { ${entryPoint(source)}(ids: [ID!]!): [Customer]! } type Customer { id: ID! }`, source.adapter.typeDefs],
+    typeDefs: [`type Query { ${entryPoint(source)}(ids: [ID!]!): [Customer]! } type Customer { id: ID! }`, schemaFile('scalars.graphql'), source.adapter.typeDefs],
     resolvers: {
       Query: { [entryPoint(source)]: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id })) },
       Customer: customerResolvers,
@@ -138,7 +138,7 @@ export function buildSchema(sources: readonly Source[]): GraphQLSchema {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stitching types its context loosely
   const stitched = stitchSchemas<Record<string, any>>({
     subschemas: [coreSubschema(sources), ...sources.map(adapterSubschema)],
-    typeDefs: schemaFile('sources.graphql'),
+    typeDefs: [schemaFile('scalars.graphql'), schemaFile('sources.graphql')],
     resolvers: {
       Customer: {
         sources: {
