@@ -6,6 +6,7 @@
  *                     → RequestContext.load (once per request)
  *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
+ *     /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts)
  *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
@@ -28,6 +29,7 @@ import { redisCache } from './cache/redis-cache';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
+import { mountSoapFacade } from './soap';
 import { Source } from './source';
 
 export interface Gateway {
@@ -152,6 +154,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', express.json({ limit: config.limits.maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] }), graphql);
 
+  const soapReady = mountSoapFacade(app, { schema, sources, logger, maxBodyBytes: config.limits.maxBodyBytes });
+
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: string }).type;
@@ -173,15 +177,17 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     sources,
     cache,
     url: '',
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      await soapReady;
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           gateway.url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
           resolve(gateway.url);
         });
-      }),
+      });
+    },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,197 @@
+/**
+ * The SOAP facade for legacy systems: `POST /soap/CustomerView`, WSDL at `GET /soap/CustomerView?wsdl`.
+ *
+ * One data path: every operation becomes a GraphQL operation executed against the gateway's own schema, so SOAP
+ * goes through the same adapters, cache, breakers and coalescing as GraphQL; nothing here calls a backend.
+ * Errors map to SOAP faults with the gateway's codes, except an unavailable source, which is not a fault: the
+ * answer carries the other sections, a sectionError for it and the per-source status.
+ */
+import express, { type Express, type Request } from 'express';
+import { execute, type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import * as soap from 'soap';
+import { isErrorCode, type ErrorCode } from '../errors';
+import { normalizeMsisdn } from '../schema';
+import { selectedFieldsOf } from '../plan';
+import { RequestContext } from '../request-context';
+import type { Source } from '../source';
+import { buildWsdl, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
+import { sendFault, xmlGuard } from './xml-guard';
+
+export const SOAP_PATH = '/soap/CustomerView';
+
+export interface SoapFacadeOptions {
+  schema: GraphQLSchema;
+  sources: readonly Source[];
+  logger: Logger;
+  /** Largest request body as sent, in bytes. */
+  maxBodyBytes: number;
+}
+
+interface SoapFault {
+  Fault: { faultcode: string; faultstring: string; detail: { 'tns:GatewayFault': { 'tns:code': ErrorCode; 'tns:message': string } }; statusCode: number };
+}
+
+const fault = (code: ErrorCode, message: string): SoapFault => ({
+  Fault: {
+    faultcode: code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client',
+    faultstring: message,
+    // Qualified, as the WSDL declares tns:GatewayFault (node-soap's envelope binds the tns prefix).
+    detail: { 'tns:GatewayFault': { 'tns:code': code, 'tns:message': message } },
+    statusCode: 500,
+  },
+});
+
+/** The full selection set of a type, in schema order (the order of the WSDL's xsd:sequence). */
+function selectionOf(type: GraphQLNamedType): string {
+  if (!isObjectType(type)) return '';
+  const fields = Object.values(type.getFields()).map((f) => {
+    const named = getNamedType(f.type);
+    return isObjectType(named) ? `${f.name} { ${selectionOf(named)} }` : f.name;
+  });
+  return fields.join(' ');
+}
+
+/** Drops nulls (absent optional elements) and keeps key order, which node-soap writes as element order. */
+function compact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(compact);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = compact(v);
+    return out;
+  }
+  return value;
+}
+
+const asList = (value: unknown): unknown[] => (value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value]);
+
+/** Mounts the facade; resolves when node-soap has parsed the WSDL and serves requests. */
+export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promise<void> {
+  const { schema, sources, logger } = options;
+  const customerType = schema.getType('Customer') as GraphQLNamedType;
+  const allSections = sectionsOf(schema);
+  const fieldsOfCustomer = isObjectType(customerType) ? customerType.getFields() : {};
+  const sourcesSelection = selectionOf(schema.getType('SourceStatus') as GraphQLNamedType);
+  const documents = new Map<string, DocumentNode>();
+
+  const documentFor = (root: 'customer' | 'customerByMsisdn', sections: readonly string[]): DocumentNode => {
+    const key = `${root}:${sections.join(',')}`;
+    let document = documents.get(key);
+    if (!document) {
+      const selections = sections.map((s) => {
+        const named = getNamedType((fieldsOfCustomer[s] as { type: Parameters<typeof getNamedType>[0] }).type);
+        return isObjectType(named) ? `${s} { ${selectionOf(named)} }` : s;
+      });
+      const [arg, type] = root === 'customer' ? ['id', 'ID!'] : ['msisdn', 'String!'];
+      document = parse(`query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`);
+      documents.set(key, document);
+    }
+    return document;
+  };
+
+  const sectionsFrom = (given: unknown): string[] => {
+    const asked = asList(given).map(String);
+    const unknown = asked.filter((s) => !allSections.includes(s));
+    if (unknown.length > 0) throw fault('BAD_USER_INPUT', `Unknown section(s) ${unknown.join(', ')}; sections are ${allSections.join(', ')}.`);
+    return asked.length === 0 ? allSections : allSections.filter((s) => asked.includes(s));
+  };
+
+  /** Runs the view through the GraphQL schema and splits the answer into data, section errors and provenance. */
+  async function view(req: Request | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
+    const document = documentFor(root, sections);
+    const ucv = new RequestContext(String(req?.id ?? 'soap'), sources);
+    ucv.customerFields = selectedFieldsOf(schema, document, undefined, { key }, 'Customer');
+    let result: ExecutionResult;
+    try {
+      result = (await execute({ schema, document, variableValues: { key }, contextValue: { ucv } })) as ExecutionResult;
+    } catch (err) {
+      logger.error({ err }, 'SOAP view failed');
+      throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    }
+    const errors = result.errors ?? [];
+    const codeOf = (e: GraphQLError): ErrorCode => (isErrorCode(e.extensions.code) ? e.extensions.code : 'INTERNAL_SERVER_ERROR');
+    const rootError = errors.find((e) => (e.path?.length ?? 0) <= 1);
+    const customer = (result.data?.view ?? null) as Record<string, unknown> | null;
+    if (!customer) {
+      const code = rootError ? codeOf(rootError) : 'INTERNAL_SERVER_ERROR';
+      if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: rootError }, 'SOAP view failed');
+      throw fault(code, code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : (rootError?.message ?? 'Unexpected error.'));
+    }
+    const sectionErrors = new Map<string, object>();
+    for (const e of errors) {
+      const section = String(e.path?.[1] ?? '');
+      if (!section || sectionErrors.has(section)) continue;
+      const code = codeOf(e);
+      sectionErrors.set(section, compact({ section, code, source: e.extensions.source, reason: e.extensions.reason, message: code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : e.message }) as object);
+    }
+    const { sources: provenance, ...data } = customer;
+    return { customer: compact(data), sourceStatus: compact(provenance), sectionError: [...sectionErrors.values()] };
+  }
+
+  const requireId = (value: unknown): string => {
+    if (typeof value !== 'string' || value.trim() === '') throw fault('BAD_USER_INPUT', 'customerId is required.');
+    return value.trim();
+  };
+
+  /** Turns anything thrown into a SOAP fault: no stack trace, no message of an unexpected error leaves. */
+  const guarded =
+    <A>(operation: (args: A, req?: Request) => Promise<object>) =>
+    async (args: A, _callback: unknown, _headers: unknown, req?: Request): Promise<object> => {
+      try {
+        return await operation(args ?? ({} as A), req);
+      } catch (err) {
+        if ((err as SoapFault).Fault) throw err;
+        logger.error({ err }, 'SOAP operation failed');
+        throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      }
+    };
+
+  const operations = {
+    GetCustomerView: guarded(async (args: { customerId?: string; msisdn?: string; section?: unknown }, req) => {
+      const sections = sectionsFrom(args.section);
+      const byId = typeof args.customerId === 'string' && args.customerId !== '';
+      const byMsisdn = typeof args.msisdn === 'string' && args.msisdn !== '';
+      if (byId === byMsisdn) throw fault('BAD_USER_INPUT', 'Give exactly one of customerId and msisdn.');
+      if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', 'msisdn must be an 11-digit mobile number, e.g. 13800138000.');
+      return view(req, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
+    }),
+    GetBillingSummary: guarded(async (args: { customerId?: string }, req) => {
+      const { customer, sourceStatus, sectionError } = await view(req, 'customer', requireId(args.customerId), ['billing']);
+      const { id, billing } = customer as { id: string; billing?: unknown };
+      return { customerId: id, ...(billing ? { billing } : {}), sourceStatus, sectionError };
+    }),
+    GetSourceStatus: guarded(async (args: { customerId?: string; section?: unknown }, req) => {
+      const { customer, sourceStatus } = await view(req, 'customer', requireId(args.customerId), sectionsFrom(args.section));
+      return { customerId: (customer as { id: string }).id, sourceStatus };
+    }),
+  };
+
+  // node-soap adds its route once it has parsed the WSDL, asynchronously: give it a router of its own, mounted now,
+  // so that it sits before the gateway's 404 handler.
+  const router = express.Router();
+  app.use(router);
+  const wsdlFor = new Map<string, string>();
+  router.get(SOAP_PATH, (req, res) => {
+    if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) {
+      res.set('allow', 'POST');
+      return sendFault(res, 405, 'METHOD_NOT_ALLOWED', 'POST a SOAP envelope here; the WSDL is at ?wsdl.');
+    }
+    const location = `${req.protocol}://${req.get('host') ?? 'localhost'}${SOAP_PATH}`;
+    let wsdl = wsdlFor.get(location);
+    if (!wsdl) {
+      wsdl = buildWsdl(schema, location);
+      if (wsdlFor.size < 16) wsdlFor.set(location, wsdl);
+    }
+    res.type('text/xml; charset=utf-8').send(wsdl);
+  });
+  router.post(SOAP_PATH, ...xmlGuard({ maxBodyBytes: options.maxBodyBytes, maxInflatedBytes: options.maxBodyBytes * 4, maxDepth: 32, operations: new Set(Object.keys(operations)) }));
+  return new Promise((resolve, reject) => {
+    soap.listen(router as unknown as Express, {
+      path: SOAP_PATH,
+      services: { [SERVICE_NAME]: { [PORT_NAME]: operations } },
+      xml: buildWsdl(schema, `http://localhost${SOAP_PATH}`),
+      suppressStack: true,
+      callback: (err: unknown) => (err ? reject(err) : resolve()),
+    });
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * The CustomerView WSDL (1.1, document/literal wrapped, SOAP 1.1), generated from the gateway's GraphQL schema so
+ * the two contracts cannot drift: every Customer section becomes an element of the same name, every GraphQL type a
+ * complexType (enums a restricted xsd:string), and every element is typed: no xsd:anyType.
+ *
+ * Lists are repeated elements (minOccurs 0); nullable fields are optional elements; a section that is null in
+ * GraphQL is absent here, and the response's sourceStatus/sectionError elements say why.
+ */
+import {
+  getNamedType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+
+export const TARGET_NAMESPACE = 'urn:ucv:customer-view:v1';
+export const SERVICE_NAME = 'CustomerViewService';
+export const PORT_NAME = 'CustomerViewPort';
+
+const SCALARS: Record<string, string> = {
+  ID: 'xsd:string',
+  String: 'xsd:string',
+  Int: 'xsd:int',
+  Float: 'xsd:double',
+  Boolean: 'xsd:boolean',
+  Date: 'xsd:date',
+  DateTime: 'xsd:dateTime',
+  Decimal: 'xsd:decimal',
+};
+
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Customer fields the SOAP view carries as sections (everything but the key and the provenance). */
+export function sectionsOf(schema: GraphQLSchema): string[] {
+  const customer = schema.getType('Customer') as GraphQLObjectType;
+  return Object.keys(customer.getFields()).filter((name) => name !== 'id' && name !== 'sources');
+}
+
+function xsdType(type: GraphQLNamedType): string {
+  if (isScalarType(type)) {
+    const mapped = SCALARS[type.name];
+    if (!mapped) throw new Error(`no XML Schema type for GraphQL scalar ${type.name}`);
+    return mapped;
+  }
+  return `tns:${type.name}`;
+}
+
+function element(field: GraphQLField<unknown, unknown>): string {
+  let type = field.type;
+  const required = isNonNullType(type);
+  if (isNonNullType(type)) type = type.ofType;
+  const list = isListType(type);
+  const doc = field.description ? `<xsd:annotation><xsd:documentation>${escape(field.description)}</xsd:documentation></xsd:annotation>` : '';
+  const occurs = list ? ' minOccurs="0" maxOccurs="unbounded"' : required ? '' : ' minOccurs="0"';
+  const open = `<xsd:element name="${field.name}" type="${xsdType(getNamedType(field.type))}"${occurs}`;
+  return doc ? `${open}>${doc}</xsd:element>` : `${open}/>`;
+}
+
+/** complexTypes and simpleTypes for `roots` and every type they reach. */
+function typeDefinitions(roots: GraphQLObjectType[], omit: (type: string, field: string) => boolean): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (type: GraphQLNamedType): void => {
+    if (seen.has(type.name) || isScalarType(type)) return;
+    seen.add(type.name);
+    if (isEnumType(type)) {
+      const values = type.getValues().map((v) => `<xsd:enumeration value="${v.name}"/>`).join('');
+      out.push(`<xsd:simpleType name="${type.name}"><xsd:restriction base="xsd:string">${values}</xsd:restriction></xsd:simpleType>`);
+      return;
+    }
+    if (!isObjectType(type)) throw new Error(`cannot map GraphQL type ${type.name} to XML Schema`);
+    const fields = Object.values(type.getFields()).filter((f) => !omit(type.name, f.name));
+    out.push(`<xsd:complexType name="${type.name}"><xsd:sequence>${fields.map(element).join('')}</xsd:sequence></xsd:complexType>`);
+    fields.forEach((f) => visit(getNamedType(f.type)));
+  };
+  roots.forEach(visit);
+  return out;
+}
+
+export function buildWsdl(schema: GraphQLSchema, location: string): string {
+  const customer = schema.getType('Customer') as GraphQLObjectType;
+  const sourceStatus = schema.getType('SourceStatus') as GraphQLObjectType;
+  const sections = sectionsOf(schema);
+  const types = typeDefinitions([customer, sourceStatus], (type, field) => type === 'Customer' && field === 'sources');
+  const operations = [
+    { name: 'GetCustomerView', doc: 'The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (all when none is named).' },
+    { name: 'GetBillingSummary', doc: 'The billing section of one customer, with its provenance.' },
+    { name: 'GetSourceStatus', doc: 'Where each section of a customer view would come from now: the per-source status, without the data.' },
+  ];
+  const xsdElements = `
+      <xsd:simpleType name="Section"><xsd:restriction base="xsd:string">${sections.map((s) => `<xsd:enumeration value="${s}"/>`).join('')}</xsd:restriction></xsd:simpleType>
+      <xsd:complexType name="SectionError"><xsd:sequence>
+        <xsd:element name="section" type="xsd:string"/><xsd:element name="code" type="xsd:string"/>
+        <xsd:element name="source" type="xsd:string" minOccurs="0"/><xsd:element name="reason" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="message" type="xsd:string"/>
+      </xsd:sequence></xsd:complexType>
+      <xsd:element name="GetCustomerView"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="msisdn" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="section" type="tns:Section" minOccurs="0" maxOccurs="unbounded"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GetCustomerViewResponse"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customer" type="tns:Customer"/>
+        <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
+        <xsd:element name="sectionError" type="tns:SectionError" minOccurs="0" maxOccurs="unbounded"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GetBillingSummary"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GetBillingSummaryResponse"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string"/>
+        <xsd:element name="billing" type="tns:Billing" minOccurs="0"/>
+        <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
+        <xsd:element name="sectionError" type="tns:SectionError" minOccurs="0" maxOccurs="unbounded"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GetSourceStatus"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string"/>
+        <xsd:element name="section" type="tns:Section" minOccurs="0" maxOccurs="unbounded"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GetSourceStatusResponse"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string"/>
+        <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="GatewayFault"><xsd:complexType><xsd:sequence>
+        <xsd:element name="code" type="xsd:string"/><xsd:element name="message" type="xsd:string"/>
+      </xsd:sequence></xsd:complexType></xsd:element>`;
+
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions name="${SERVICE_NAME}" targetNamespace="${TARGET_NAMESPACE}"
+    xmlns:tns="${TARGET_NAMESPACE}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:documentation>UCV Gateway: the unified customer view for legacy systems. Faults carry tns:GatewayFault with the gateway's error code (docs/errors.md).</wsdl:documentation>
+  <wsdl:types>
+    <xsd:schema targetNamespace="${TARGET_NAMESPACE}" elementFormDefault="qualified">
+      ${types.join('\n      ')}
+      ${xsdElements}
+    </xsd:schema>
+  </wsdl:types>
+${operations.map((o) => `  <wsdl:message name="${o.name}Input"><wsdl:part name="parameters" element="tns:${o.name}"/></wsdl:message>
+  <wsdl:message name="${o.name}Output"><wsdl:part name="parameters" element="tns:${o.name}Response"/></wsdl:message>`).join('\n')}
+  <wsdl:message name="GatewayFaultMessage"><wsdl:part name="fault" element="tns:GatewayFault"/></wsdl:message>
+  <wsdl:portType name="CustomerViewPortType">
+${operations.map((o) => `    <wsdl:operation name="${o.name}"><wsdl:documentation>${escape(o.doc)}</wsdl:documentation><wsdl:input message="tns:${o.name}Input"/><wsdl:output message="tns:${o.name}Output"/><wsdl:fault name="GatewayFault" message="tns:GatewayFaultMessage"/></wsdl:operation>`).join('\n')}
+  </wsdl:portType>
+  <wsdl:binding name="CustomerViewBinding" type="tns:CustomerViewPortType">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+${operations.map((o) => `    <wsdl:operation name="${o.name}"><soap:operation soapAction="${TARGET_NAMESPACE}#${o.name}" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output><wsdl:fault name="GatewayFault"><soap:fault name="GatewayFault" use="literal"/></wsdl:fault></wsdl:operation>`).join('\n')}
+  </wsdl:binding>
+  <wsdl:service name="${SERVICE_NAME}">
+    <wsdl:port name="${PORT_NAME}" binding="tns:CustomerViewBinding"><soap:address location="${escape(location)}"/></wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>
+`;
+}

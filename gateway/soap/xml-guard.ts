@@ -1,0 +1,115 @@
+/**
+ * Hardened XML intake for the SOAP facade, before node-soap sees a byte:
+ * - the body is capped twice: as sent (Content-Length) and once inflated (gzip/deflate bombs);
+ * - the envelope is read once with sax in strict mode, and refused when it has a DOCTYPE (so no entity is ever
+ *   declared, expanded or fetched), a processing instruction other than the XML declaration, nesting deeper than
+ *   `maxDepth`, an element or attribute named like an object-prototype key (`__proto__`, `constructor`,
+ *   `prototype`), or is not well-formed;
+ * - the operation must be one the service has.
+ * Every refusal is a SOAP fault with a code from the gateway's catalog, never a stack trace.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import sax from 'sax';
+import type { ErrorCode } from '../errors';
+import { TARGET_NAMESPACE } from './wsdl';
+
+export interface XmlGuardOptions {
+  /** Largest body as sent, in bytes. */
+  maxBodyBytes: number;
+  /** Largest body once inflated, in bytes. */
+  maxInflatedBytes: number;
+  /** Deepest element nesting accepted. */
+  maxDepth: number;
+  operations: ReadonlySet<string>;
+}
+
+const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const CLIENT_CODES = new Set<ErrorCode>(['BAD_REQUEST', 'BAD_USER_INPUT', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
+
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A SOAP 1.1 fault envelope carrying the gateway's error code. */
+export function faultEnvelope(code: ErrorCode, message: string): string {
+  const faultcode = CLIENT_CODES.has(code) ? 'soap:Client' : 'soap:Server';
+  return (
+    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>' +
+    `<faultcode>${faultcode}</faultcode><faultstring>${escapeXml(message)}</faultstring>` +
+    `<detail><tns:GatewayFault xmlns:tns="${TARGET_NAMESPACE}"><tns:code>${code}</tns:code><tns:message>${escapeXml(message)}</tns:message></tns:GatewayFault></detail>` +
+    '</soap:Fault></soap:Body></soap:Envelope>'
+  );
+}
+
+export function sendFault(res: Response, status: number, code: ErrorCode, message: string): void {
+  res.status(status).type('text/xml; charset=utf-8').send(faultEnvelope(code, message));
+}
+
+class Refusal extends Error {}
+
+/** Reads the envelope once; throws Refusal with the client-facing reason. */
+export function inspectEnvelope(xml: string, maxDepth: number, operations: ReadonlySet<string>): void {
+  const parser = sax.parser(true, { trim: false, normalize: false });
+  const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
+  const path: string[] = [];
+  let sawElement = false;
+  parser.ondoctype = () => {
+    throw new Refusal('DOCTYPE and entity declarations are not accepted.');
+  };
+  parser.onprocessinginstruction = (pi) => {
+    if (sawElement || pi.name.toLowerCase() !== 'xml') throw new Refusal('Processing instructions are not accepted.');
+  };
+  parser.onopentag = (node) => {
+    sawElement = true;
+    const name = localName(node.name);
+    if (FORBIDDEN_NAMES.has(name) || Object.keys(node.attributes).some((a) => FORBIDDEN_NAMES.has(localName(a)))) {
+      throw new Refusal(`The name "${name}" is not accepted in a request.`);
+    }
+    path.push(name);
+    if (path.length > maxDepth) throw new Refusal(`The request nests elements deeper than ${maxDepth} levels.`);
+    if (path.length === 1 && name !== 'Envelope') throw new Refusal('The request is not a SOAP envelope.');
+    if (path.length === 3 && path[1] === 'Body' && !operations.has(name)) {
+      throw new Refusal(`Unknown operation "${name}"; the service has ${[...operations].join(', ')}.`);
+    }
+  };
+  parser.onclosetag = () => void path.pop();
+  parser.onerror = (err) => {
+    throw new Refusal(`The request is not well-formed XML: ${err.message.split('\n')[0]}.`);
+  };
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof Refusal) throw err;
+    throw new Refusal('The request is not well-formed XML.');
+  }
+  if (!sawElement) throw new Refusal('The request body is empty.');
+}
+
+export function xmlGuard(options: XmlGuardOptions): RequestHandler[] {
+  const readBody = express.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
+  return [
+    (req: Request, res: Response, next: NextFunction) => {
+      const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'text/xml' && type !== 'application/soap+xml') {
+        return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'A SOAP request must be sent as text/xml.');
+      }
+      if (Number(req.get('content-length') ?? 0) > options.maxBodyBytes) {
+        return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxBodyBytes} bytes.`);
+      }
+      readBody(req, res, (err?: unknown) => {
+        if (!err) return next();
+        const type = (err as { type?: string }).type;
+        if (type === 'entity.too.large') return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxInflatedBytes} bytes once inflated.`);
+        if (type === 'encoding.unsupported') return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).');
+        return sendFault(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
+      });
+    },
+    (req: Request, res: Response, next: NextFunction) => {
+      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      try {
+        inspectEnvelope(body, options.maxDepth, options.operations);
+      } catch (err) {
+        return sendFault(res, 500, 'BAD_REQUEST', err instanceof Refusal ? err.message : 'The request could not be read.');
+      }
+      next();
+    },
+  ];
+}
