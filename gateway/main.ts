@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const gateway = createGateway(config);
   const url = await gateway.listen();
   console.warn(`UCV Gateway listening on ${url}/graphql`);
-  const stop = (): void => void gateway.close().then(() => process.exit(0));
+  const stop = (): void => void gateway.close(10_000).then(() => process.exit(0));
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 

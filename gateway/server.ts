@@ -39,7 +39,8 @@ export interface Gateway {
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
-  close(): Promise<void>;
+  /** Graceful shutdown: requests in flight get `graceMs` (default 1000) to finish. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -188,10 +189,13 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         });
       });
     },
-    close: async () => {
+    close: async (graceMs = 1000) => {
+      // Stop accepting, close idle keep-alive connections, let requests in flight finish within the grace period,
+      // then close whatever is left (a client still sending a refused body must not hold the shutdown).
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
       await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
     },
