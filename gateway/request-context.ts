@@ -34,6 +34,8 @@ export class RequestContext {
   customerFields: ReadonlySet<string> = new Set();
   private readonly loads = new Map<string, Promise<Outcome>>();
   private readonly tallies = new Map<string, Map<string, Tally>>();
+  /** Loads counted in each customer's provenance, so `settled` can wait for them. */
+  private readonly pendingByCustomer = new Map<string, Array<Promise<void>>>();
 
   constructor(
     readonly requestId: string,
@@ -49,9 +51,20 @@ export class RequestContext {
     if (!pending) {
       pending = source.load(resource, key, this.requestId);
       this.loads.set(memoKey, pending);
-      if (customerId !== undefined) void pending.then((outcome) => this.record(customerId, source.name, outcome));
+      if (customerId !== undefined) {
+        const recorded = pending.then((outcome) => this.record(customerId, source.name, outcome));
+        const list = this.pendingByCustomer.get(customerId);
+        if (list) list.push(recorded);
+        else this.pendingByCustomer.set(customerId, [recorded]);
+      }
     }
     return pending;
+  }
+
+  /** Resolves once every load started so far for this customer has its outcome recorded. */
+  async settled(customerId: string): Promise<void> {
+    const list = this.pendingByCustomer.get(customerId);
+    if (list) await Promise.all(list);
   }
 
   /** Counts an outcome in a customer's provenance (e.g. the MSISDN lookup that found the customer). */

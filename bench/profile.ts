@@ -1,0 +1,43 @@
+/**
+ * Profiles the gateway under the cached full-view load: `npx tsx bench/profile.ts`, then read the summary (or open
+ * the .cpuprofile in Chrome DevTools). PROFILE_SECONDS (default 6), HOT (default 1000).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { startMocks } from '../mocks';
+
+const HOT = Number(process.env.HOT ?? 1000);
+const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
+const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
+
+async function main(): Promise<void> {
+  const mocks = await startMocks();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-prof-'));
+  const long = { cache: { ttlSeconds: 3600 } };
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', path.join(__dirname, 'servers.ts'), 'ucv'], {
+    env: { ...process.env, MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify({ crm: long, billing: long, warehouse: long, scoring: long }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => child.stdout?.once('data', (c: Buffer) => resolve((JSON.parse(c.toString()) as { url: string }).url)));
+  for (let n = 1; n <= HOT; n++) await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { id: id(n) } }) }).then((r) => r.arrayBuffer());
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: 16,
+    duration: Number(process.env.PROFILE_SECONDS ?? 6),
+    requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }) }) }],
+  } as unknown as autocannon.Options);
+  console.log(`${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+  const file = fs.readdirSync(dir).map((f) => path.join(dir, f))[0] as string;
+  console.log(`profile: ${file}`);
+  spawn(process.execPath, [path.join(__dirname, 'profile-top.js'), file, '30'], { stdio: 'inherit' }).once('exit', () => process.exit(0));
+  await mocks.close();
+}
+
+void main();

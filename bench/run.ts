@@ -1,0 +1,245 @@
+/**
+ * `npm run bench`: the performance suite. Starts the mocks, the gateway and the baselines itself (one process each),
+ * drives load with autocannon from this process, and writes bench/results/latest.{json,md}: the median of RUNS runs
+ * (default 3) with the machine's cores, Node version and the commit.
+ *
+ * Scenarios: cached full view (hot set of 10,000 warmed customers) against the bare-handler ceiling and the plain
+ * stitched gateway; live fan-out at fixed arrival rates with every source a miss; one backend down (breaker open);
+ * a stampede of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view.
+ * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { machine, median } from './support';
+
+const RUNS = Number(process.env.RUNS ?? 3);
+const DURATION = Number(process.env.DURATION ?? 8);
+const HOT = Number(process.env.HOT ?? 10_000);
+const TICKS_PER_SECOND = 100; // Linux USER_HZ for /proc/<pid>/stat
+
+const FULL = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
+/** The plain baseline has no provenance: the same view without `sources`. */
+const FULL_PLAIN = FULL.replace(/\n\s*sources \{[^}]*\}/, '');
+const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
+const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
+const soapEnvelope = (customerId: string): string =>
+  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
+
+interface Server {
+  url: string;
+  urls?: Record<string, string>;
+  child: ChildProcess;
+  cpuSeconds(): number;
+  stop(): void;
+}
+
+async function start(role: string, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers.ts'), role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes('\n')) resolve(buffer.slice(0, buffer.indexOf('\n')));
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { url?: string; urls?: Record<string, string> };
+  return {
+    url: info.url ?? '',
+    urls: info.urls,
+    child,
+    cpuSeconds: () => {
+      const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    },
+    stop: () => void child.kill('SIGKILL'),
+  };
+}
+
+async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
+  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return (await res.json()) as { requests?: { total: number } };
+}
+
+async function backendCalls(mocks: Server): Promise<number> {
+  let total = 0;
+  for (const url of Object.values(mocks.urls ?? {})) total += (await control(url, '', 'GET')).requests?.total ?? 0;
+  return total;
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  backendCallsPerRequest: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon measurement against `target`, with the server's CPU and the backend calls it caused. */
+async function measure(
+  target: Server,
+  mocks: Server,
+  options: { path?: string; body: () => string; contentType?: string; connections?: number; rate?: number; duration?: number },
+): Promise<Measurement> {
+  const cpuBefore = target.cpuSeconds();
+  const callsBefore = await backendCalls(mocks);
+  const result = await autocannon({
+    url: `${target.url}${options.path ?? '/graphql'}`,
+    method: 'POST',
+    headers: { 'content-type': options.contentType ?? 'application/json' },
+    connections: options.connections ?? 32,
+    duration: options.duration ?? DURATION,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: options.body() }) }],
+  } as unknown as autocannon.Options);
+  const requests = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMsPerRequest: ((target.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, requests),
+    backendCallsPerRequest: ((await backendCalls(mocks)) - callsBefore) / Math.max(1, requests),
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+const graphqlBody = (query: string, idOf: () => string) => () => JSON.stringify({ query, variables: { id: idOf() } });
+
+async function warm(target: Server, count: number): Promise<void> {
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next <= count) {
+        const n = next++;
+        await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(n) } }) }).then((r) => r.arrayBuffer());
+      }
+    }),
+  );
+}
+
+async function resetMocks(mocks: Server): Promise<void> {
+  await Promise.all(Object.values(mocks.urls ?? {}).map((url) => control(url, '/reset', 'POST')));
+}
+
+async function main(): Promise<void> {
+  const mocks = await start('mocks');
+  const mockUrls = JSON.stringify(mocks.urls);
+  const noCache = JSON.stringify(Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((s) => [s, { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } }])));
+  // The cached scenario serves every source from the cache: TTLs longer than the run.
+  const longTtl = JSON.stringify(Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((s) => [s, { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } }])));
+  const ucv = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: longTtl });
+  const plain = await start('plain', { MOCK_URLS: mockUrls });
+  const view = await (await fetch(`${ucv.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(1) } }) })).text();
+  const bodyFile = path.join(os.tmpdir(), `ucv-bench-view-${process.pid}.json`);
+  fs.writeFileSync(bodyFile, view);
+  const bare = await start('bare', { BARE_BODY_FILE: bodyFile });
+  const servers = [mocks, ucv, plain, bare];
+  process.on('exit', () => servers.forEach((s) => s.stop()));
+
+  console.log(`warming ${HOT} customers…`);
+  await warm(ucv, HOT);
+
+  const runs: Array<Record<string, Measurement>> = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const r: Record<string, Measurement> = {};
+    await resetMocks(mocks);
+    r['cached.bare'] = await measure(bare, mocks, { body: graphqlBody(FULL, hotId) });
+    r['cached.ucv'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId) });
+    r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId) });
+    r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapEnvelope(hotId()) });
+
+    // Live fan-out: every source a miss, fixed backend latencies, fixed arrival rates.
+    const live = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: noCache });
+    const latencies: Record<string, number> = { crm: 20, billing: 20, warehouse: 20, scoring: 50 };
+    for (const [name, url] of Object.entries(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
+    let cold = 200_000;
+    for (const rate of [100, 300, 600]) {
+      r[`live.${rate}`] = await measure(live, mocks, { body: graphqlBody(FULL, () => id(20_000 + (cold++ % 80_000))), rate, connections: Math.ceil((rate * 0.2) + 10) });
+    }
+    await resetMocks(mocks);
+
+    // One backend down, its breaker open: the others served from the cache.
+    await control(mocks.urls?.scoring as string, '/faults', 'PATCH', { down: '503' });
+    const down = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: JSON.stringify({ scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 }, breaker: { resetTimeoutMs: 600_000 } } }) });
+    await warm(down, 1000);
+    r['down.ucv'] = await measure(down, mocks, { body: graphqlBody(FULL, () => id(1 + Math.floor(Math.random() * 1000))) });
+    down.stop();
+    await resetMocks(mocks);
+
+    // Stampede: 500 concurrent requests for one cold customer, through a fresh gateway.
+    const stampede = await start('ucv', { MOCK_URLS: mockUrls });
+    await fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }) }); // WSDL load
+    for (const url of Object.values(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
+    await resetMocks(mocks);
+    for (const url of Object.values(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
+    const stampedeId = id(90_000 + run);
+    await Promise.all(Array.from({ length: 500 }, () => fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: stampedeId } }) }).then((x) => x.arrayBuffer())));
+    const perSource: Record<string, number> = {};
+    for (const [name, url] of Object.entries(mocks.urls ?? {})) perSource[name] = (await control(url, '', 'GET')).requests?.total ?? 0;
+    r['stampede'] = { rps: 0, p50: 0, p99: 0, cpuMsPerRequest: 0, backendCallsPerRequest: Object.values(perSource).reduce((a, b) => a + b, 0) / 500, non2xx: 0, errors: 0, ...{ perSource } } as Measurement;
+    stampede.stop();
+    live.stop();
+    await resetMocks(mocks);
+    runs.push(r);
+    console.log(`run ${run}/${RUNS}:`, Object.fromEntries(Object.entries(r).map(([k, m]) => [k, `${m.rps.toFixed(0)} req/s p50 ${m.p50} p99 ${m.p99} cpu ${m.cpuMsPerRequest.toFixed(3)} ms calls ${m.backendCallsPerRequest.toFixed(3)}`])));
+  }
+
+  const keys = Object.keys(runs[0] ?? {});
+  const fields: Array<keyof Measurement> = ['rps', 'p50', 'p99', 'cpuMsPerRequest', 'backendCallsPerRequest', 'non2xx', 'errors'];
+  const medians = Object.fromEntries(keys.map((k) => [k, Object.fromEntries(fields.map((f) => [f, median(runs.map((r) => r[k]?.[f] as number))]))])) as unknown as Record<string, Measurement>;
+  const m = (k: string): Measurement => medians[k] as Measurement;
+  const ratios = {
+    cachedVsPlain: m('cached.ucv').rps / m('cached.plain').rps,
+    cachedVsBare: m('cached.ucv').rps / m('cached.bare').rps,
+    soapVsGraphql: m('soap.ucv').rps / m('cached.ucv').rps,
+    live300OverheadP50: m('live.300').p50 - 50,
+    live300OverheadP99: m('live.300').p99 - 50,
+  };
+  const report = { machine: machine(), runs: RUNS, durationSeconds: DURATION, hotSet: HOT, medians, ratios, all: runs };
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  const row = (name: string, k: string) => {
+    const x = m(k);
+    return `| ${name} | ${x.rps.toFixed(0)} | ${x.p50} | ${x.p99} | ${x.cpuMsPerRequest.toFixed(3)} | ${x.backendCallsPerRequest.toFixed(3)} | ${x.non2xx} |`;
+  };
+  const md = `# Benchmark (median of ${RUNS} runs, ${DURATION} s each)
+
+Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, commit ${report.machine.commit}.
+The load generator (autocannon), the mocks and the server under test are three processes sharing these cores, so
+read the ratios, measured in the same run, rather than the absolute numbers.
+
+| scenario | req/s | p50 ms | p99 ms | server CPU ms/req | backend calls/req | non-2xx |
+|---|---|---|---|---|---|---|
+${row('ceiling: bare handler, precomputed view', 'cached.bare')}
+${row('cached full view: UCV', 'cached.ucv')}
+${row('cached full view: plain stitched gateway (no cache)', 'cached.plain')}
+${row('SOAP full view: UCV', 'soap.ucv')}
+${row('live fan-out at 100 req/s (backends 20/20/20/50 ms)', 'live.100')}
+${row('live fan-out at 300 req/s', 'live.300')}
+${row('live fan-out at 600 req/s', 'live.600')}
+${row('scoring down, breaker open, others cached', 'down.ucv')}
+
+Stampede (500 concurrent requests, one cold customer): ${m('stampede').backendCallsPerRequest * 500} backend calls in all (6 resources: 3 CRM, billing, warehouse, scoring).
+
+| ratio | value | target |
+|---|---|---|
+| cached UCV / plain stitched | ${ratios.cachedVsPlain.toFixed(2)}× | ≥ 3× |
+| cached UCV / bare ceiling | ${(ratios.cachedVsBare * 100).toFixed(0)}% | ≥ 50% |
+| SOAP / GraphQL | ${(ratios.soapVsGraphql * 100).toFixed(0)}% | ≥ 70% |
+| live at 300 req/s: p50 / p99 over the slowest backend (50 ms) | ${ratios.live300OverheadP50.toFixed(1)} / ${ratios.live300OverheadP99.toFixed(1)} ms | ≤ 2 / ≤ 10 ms |
+| breaker open: p99, answered | ${m('down.ucv').p99} ms, ${m('down.ucv').non2xx === 0 ? '100%' : 'see non-2xx'} | < 2 ms, 100% |
+`;
+  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  console.log(md);
+  servers.forEach((s) => s.stop());
+  process.exit(0);
+}
+
+void main();

@@ -1,0 +1,62 @@
+/**
+ * One server role per process, so that the load generator, the mocks and the server under test do not share an
+ * event loop. Prints one JSON line with its URL(s), then serves until killed.
+ *   tsx bench/servers.ts mocks
+ *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...]
+ *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
+ *   tsx bench/servers.ts bare   BARE_BODY_FILE=/path/to/view.json
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { parseConfig } from '../gateway/config';
+import { createGateway } from '../gateway/server';
+import { startMocks } from '../mocks';
+import { startPlainGateway } from './plain-gateway';
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  const mockUrls = JSON.parse(process.env.MOCK_URLS ?? '{}') as Record<string, string>;
+  if (role === 'mocks') {
+    const mocks = await startMocks();
+    console.log(JSON.stringify({ urls: mocks.urls }));
+  } else if (role === 'ucv') {
+    const policies = JSON.parse(process.env.STACK_POLICIES ?? '{}') as Record<string, unknown>;
+    const config = parseConfig(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        logLevel: 'silent',
+        cache: process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {},
+        adapters: Object.entries(mockUrls).map(([name, url]) => ({ name, url, policy: policies[name] ?? {} })),
+      },
+      {},
+    );
+    const gateway = createGateway(config, { logger: pino({ level: 'silent' }) });
+    console.log(JSON.stringify({ url: await gateway.listen() }));
+  } else if (role === 'plain') {
+    console.log(JSON.stringify({ url: (await startPlainGateway(mockUrls)).url }));
+  } else if (role === 'bare') {
+    // The ceiling: a bare handler answering a precomputed view of the same size.
+    const body = fs.readFileSync(process.env.BARE_BODY_FILE as string);
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': body.length });
+        res.end(body);
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  } else {
+    console.error('usage: servers.ts mocks|ucv|plain|bare');
+    process.exit(2);
+  }
+}
+
+// Exit normally on SIGINT/SIGTERM, so that --cpu-prof writes its profile.
+process.once('SIGINT', () => process.exit(0)).once('SIGTERM', () => process.exit(0));
+
+void main();
