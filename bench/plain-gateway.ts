@@ -14,6 +14,7 @@ import { schemaFile } from '../schemas';
 
 export async function startPlainGateway(urls: Record<string, string>): Promise<{ url: string; close(): void }> {
   const names = Object.keys(urls);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- adapters are named at run time, as in the gateway
   const adapters = names.map((name) => (require(`../adapters/${name}`) as { default: AdapterDefinition }).default);
   const subschemas = adapters.map((adapter) => {
     const client = adapter.connect({ url: urls[adapter.name] as string });
