@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-prof-'));
   const long = { cache: { ttlSeconds: 3600 } };
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', path.join(__dirname, 'servers.ts'), 'ucv'], {
-    env: { ...process.env, MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify({ crm: long, billing: long, warehouse: long, scoring: long }) },
+    env: { ...process.env, NODE_ENV: 'production', MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify({ crm: long, billing: long, warehouse: long, scoring: long }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve) => child.stdout?.once('data', (c: Buffer) => resolve((JSON.parse(c.toString()) as { url: string }).url)));

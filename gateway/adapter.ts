@@ -7,8 +7,7 @@
  * rest the same way for every adapter: the subschema and its type merging on the customer id, caching, coalescing,
  * timeouts, breakers, bulkheads, retries and provenance. An adapter never caches, retries or counts on its own.
  */
-import http from 'node:http';
-import axios, { type AxiosInstance } from 'axios';
+import { Pool } from 'undici';
 
 /** Passed to every fetch. */
 export interface FetchContext {
@@ -87,35 +86,37 @@ export function field<Record>(resource: string, select?: (record: Record) => unk
 }
 
 /**
- * An axios instance for a JSON backend: keep-alive connections (a new TCP connection per call costs more than the
- * call), no redirects, and an unparsable body rejected instead of passed on as a string.
+ * A client for a JSON backend: an undici connection pool with keep-alive. Measured against axios with a keep-alive
+ * agent on the live fan-out benchmark, it costs a fraction of the CPU per call (see the commit that introduced it),
+ * and every backend call of a live view goes through it.
  */
-export function jsonHttpClient(baseURL: string): AxiosInstance {
-  return axios.create({
-    baseURL,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    maxRedirects: 0,
-    responseType: 'json',
-    transitional: { silentJSONParsing: false, forcedJSONParsing: true, clarifyTimeoutError: true },
-    validateStatus: (status) => (status >= 200 && status < 300) || status === 404,
-  });
+export type JsonClient = Pool;
+
+export function jsonHttpClient(baseURL: string): JsonClient {
+  return new Pool(baseURL, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1 });
 }
 
 /**
  * GET a JSON resource: the record, or null on 404 (the backend does not know the key). Sends the request id and
- * honours the abort signal; an unreadable body rejects with BadResponseError.
+ * honours the abort signal; a non-2xx answer rejects with its status, an unreadable body with BadResponseError.
  */
-export async function getJson<T extends object>(client: AxiosInstance, url: string, ctx: FetchContext): Promise<T | null> {
-  let response;
-  try {
-    response = await client.get<unknown>(url, { signal: ctx.signal, headers: { 'x-request-id': ctx.requestId } });
-  } catch (err) {
-    if (err instanceof SyntaxError || (axios.isAxiosError(err) && err.cause instanceof SyntaxError)) {
-      throw new BadResponseError(`unparsable JSON from ${url}`);
-    }
-    throw err;
+export async function getJson<T extends object>(client: JsonClient, path: string, ctx: FetchContext): Promise<T | null> {
+  const response = await client.request({ path, method: 'GET', headers: { accept: 'application/json', 'x-request-id': ctx.requestId }, signal: ctx.signal });
+  if (response.statusCode === 404) {
+    await response.body.dump();
+    return null;
   }
-  if (response.status === 404) return null;
-  if (typeof response.data !== 'object' || response.data === null) throw new BadResponseError(`expected a JSON object from ${url}`);
-  return response.data as T;
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    await response.body.dump();
+    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), { code: 'EHTTPSTATUS', status: response.statusCode });
+  }
+  let data: unknown;
+  try {
+    data = await response.body.json();
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    throw new BadResponseError(`unparsable JSON from ${path}`);
+  }
+  if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`);
+  return data as T;
 }

@@ -2,8 +2,7 @@
  * CRM (REST/JSON): profile, products held and contact history. The system of record for customers: it decides
  * whether a customer exists and resolves mobile numbers.
  */
-import type { AxiosInstance } from 'axios';
-import { defineAdapter, field, getJson, jsonHttpClient } from '../../gateway/adapter';
+import { defineAdapter, field, getJson, jsonHttpClient, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
 interface CrmProfile {
@@ -43,11 +42,12 @@ interface Items<T> {
 
 const path = (id: string, sub = ''): string => `/api/v1/customers/${encodeURIComponent(id)}${sub}`;
 
-export default defineAdapter<AxiosInstance>({
+export default defineAdapter<JsonClient>({
   name: 'crm',
   description: 'CRM: profile, products held, contact history; system of record for customers',
   typeDefs: schemaFile('profile.graphql'),
   connect: ({ url }) => jsonHttpClient(url),
+  close: (client) => client.destroy(),
   resources: {
     profile: {
       async fetch(client, id, ctx) {

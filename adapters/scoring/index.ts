@@ -2,8 +2,7 @@
  * Scoring / precise-segmentation system (REST/JSON): credit score, value tier, positioning and recommended offers.
  * One evaluation feeds two sections.
  */
-import type { AxiosInstance } from 'axios';
-import { defineAdapter, field, getJson, jsonHttpClient } from '../../gateway/adapter';
+import { defineAdapter, field, getJson, jsonHttpClient, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
 interface Evaluation {
@@ -16,11 +15,12 @@ interface Evaluation {
   offers: Array<{ offerCode: string; offerName: string; reason: string; propensity: number }>;
 }
 
-export default defineAdapter<AxiosInstance>({
+export default defineAdapter<JsonClient>({
   name: 'scoring',
   description: 'Scoring: credit score, value tier, positioning, recommended offers with reasons',
   typeDefs: schemaFile('score.graphql'),
   connect: ({ url }) => jsonHttpClient(url),
+  close: (client) => client.destroy(),
   resources: {
     evaluation: {
       fetch: (client, id, ctx) => getJson<Evaluation>(client, `/scoring/v2/evaluations/${encodeURIComponent(id)}`, ctx),

@@ -2,8 +2,7 @@
  * Enterprise data warehouse (REST/JSON): consumption history and mined insights from the nightly batch.
  * Changes once a night, so its cache TTL is hours.
  */
-import type { AxiosInstance } from 'axios';
-import { defineAdapter, field, getJson, jsonHttpClient } from '../../gateway/adapter';
+import { defineAdapter, field, getJson, jsonHttpClient, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
 interface EdwRecord {
@@ -21,11 +20,12 @@ interface EdwRecord {
   channel_preferences: Array<{ channel: string; level: string }>;
 }
 
-export default defineAdapter<AxiosInstance>({
+export default defineAdapter<JsonClient>({
   name: 'warehouse',
   description: 'Data warehouse: ARPU, usage mix, roaming, tags, segment, churn, lifetime value, channel preferences',
   typeDefs: schemaFile('insights.graphql'),
   connect: ({ url }) => jsonHttpClient(url),
+  close: (client) => client.destroy(),
   resources: {
     insights: {
       async fetch(client, id, ctx) {
