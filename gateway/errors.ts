@@ -39,4 +39,4 @@ export function gatewayError(message: string, extensions: GatewayErrorExtensions
   return new GraphQLError(message, { extensions });
 }
 
-export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_CATALOG;
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

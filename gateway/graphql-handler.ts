@@ -9,11 +9,11 @@
  */
 import type { Request, Response } from 'express';
 import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express';
-import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { isErrorCode } from './errors';
-import { selectedFieldsOf } from './plan';
+import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
 import type { GraphQLContext } from './schema';
 import type { Source } from './source';
@@ -29,9 +29,25 @@ export interface OperationLog {
 const withCode = (error: GraphQLError, code: string): GraphQLError =>
   new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 
+/** Most root fields in one operation: each may fan out to every backend, so one request cannot fill the bulkheads. */
+export const MAX_ROOT_FIELDS = 10;
+
+const MaxRootFieldsRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    const count = node.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__')).length;
+    if (count > MAX_ROOT_FIELDS) context.reportError(new GraphQLError(`An operation may select at most ${MAX_ROOT_FIELDS} root fields; this one selects ${count}.`, { nodes: [node] }));
+  },
+});
+const RULES = [...specifiedRules, MaxRootFieldsRule];
+
+/** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
+const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
+
 export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger) {
-  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ max: 1000 });
+  // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
+  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
 
   const cachedParse = (query: string): DocumentNode => {
     let document = documents.get(query);
@@ -41,7 +57,7 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
       } catch (err) {
         document = err instanceof GraphQLError ? withCode(err, 'GRAPHQL_PARSE_FAILED') : new GraphQLError('Query could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
       }
-      documents.set(query, document);
+      if (query.length <= MAX_CACHED_QUERY_LENGTH) documents.set(query, document);
     }
     if (document instanceof GraphQLError) throw document;
     return document;
@@ -50,7 +66,7 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
   const cachedValidate = (s: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] => {
     let errors = validations.get(document);
     if (!errors) {
-      errors = validate(s, document).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+      errors = validate(s, document, RULES).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
       validations.set(document, errors);
     }
     return errors;
@@ -74,12 +90,24 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     context: (req) => ({ ucv: new RequestContext(String((req.raw as { id?: unknown }).id), sources) }),
     execute: (args: ExecutionArgs) => {
       const context = args.contextValue as GraphQLContext;
-      context.ucv.customerFields = selectedFieldsOf(args.schema, args.document, args.operationName, args.variableValues, 'Customer');
+      const key = args.operationName ?? '';
+      let byOperation = plans.get(args.document);
+      let plan = byOperation?.get(key);
+      if (!plan) {
+        plan = selectedFieldsOf(args.schema, args.document, args.operationName, args.variableValues, 'Customer');
+        // A plan that does not depend on variables holds for every request with this document.
+        if (!plan.dependsOnVariables) {
+          if (!byOperation) plans.set(args.document, (byOperation = new Map()));
+          byOperation.set(key, plan);
+        }
+      }
+      context.ucv.customerFields = plan.fields;
       return execute(args);
     },
-    onOperation: (req, args, result) => {
+    onOperation: async (req, args, result) => {
       if (!('data' in result) && !('errors' in result)) return;
       const { ucv } = args.contextValue as GraphQLContext;
+      await ucv.allSettled();
       const provenance = ucv.provenance();
       const log: OperationLog = {
         operationName: args.operationName ?? undefined,
@@ -98,6 +126,11 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
     const accept = req.headers.accept;
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
+    if (req.method === 'POST' && req.body === undefined) {
+      // express.json read nothing: the media type is not JSON to it. Never let the body be read without its limit.
+      res.status(415).json({ errors: [{ message: 'The request body must be application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
+      return;
+    }
     if (Array.isArray(req.body)) {
       // Batched operations are not supported: say so instead of "Missing query".
       res.status(400).json({ errors: [{ message: 'JSON body must be an object (batched operations are not supported)', extensions: { code: 'BAD_REQUEST' } }] });

@@ -2,6 +2,9 @@
  * Which fields of one type an operation selects, through fragments and honouring @skip/@include. The gateway uses
  * it to know, before any resolver runs, which sources a query needs: to start all their calls at once, to consult
  * the directory only when its sections are asked for, and to mark the other sources SKIPPED.
+ *
+ * Each fragment is walked once per operation, whatever the number of spreads (its fields depend only on its own
+ * type condition), so the walk is linear in the size of the document.
  */
 import {
   GraphQLIncludeDirective,
@@ -18,6 +21,13 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+
+export interface Plan {
+  fields: Set<string>;
+  /** Whether @skip/@include read variables, so that the plan holds only for these variables. */
+  dependsOnVariables: boolean;
+}
 
 export function selectedFieldsOf(
   schema: GraphQLSchema,
@@ -25,7 +35,7 @@ export function selectedFieldsOf(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   typeName: string,
-): Set<string> {
+): Plan {
   const fields = new Set<string>();
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
@@ -34,31 +44,40 @@ export function selectedFieldsOf(
     else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
   }
   const root = operation && schema.getRootType(operation.operation);
-  if (!operation || !root) return fields;
-  const vars = variables ?? {};
-  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
-    getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
+  if (!operation || !root) return { fields, dependsOnVariables: false };
+  // Directives read coerced variables (defaults applied); invalid variables plan nothing and execution reports them.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return { fields, dependsOnVariables: true };
+  const vars = coerced.coerced;
+  let dependsOnVariables = false;
+  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean => {
+    if (!node.directives?.length) return true;
+    if (node.directives.some((d) => d.arguments?.some((a) => a.value.kind === Kind.VARIABLE))) dependsOnVariables = true;
+    return getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
+  };
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, seen: Set<string>): void => {
+  const walked = new Set<string>();
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType): void => {
     for (const selection of selectionSet.selections) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
         if (parent.name === typeName) fields.add(selection.name.value);
         if (!selection.selectionSet || !(isObjectType(parent) || isInterfaceType(parent))) continue;
         const def = parent.getFields()[selection.name.value];
-        if (def) walk(selection.selectionSet, getNamedType(def.type), seen);
+        if (def) walk(selection.selectionSet, getNamedType(def.type));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (type) walk(selection.selectionSet, type, seen);
+        if (type) walk(selection.selectionSet, type);
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
-        if (!fragment || seen.has(name)) continue;
+        if (!fragment || walked.has(name)) continue;
+        walked.add(name);
         const type = schema.getType(fragment.typeCondition.name.value);
-        if (type) walk(fragment.selectionSet, type, new Set(seen).add(name));
+        if (type) walk(fragment.selectionSet, type);
       }
     }
   };
-  walk(operation.selectionSet, root, new Set());
-  return fields;
+  walk(operation.selectionSet, root);
+  return { fields, dependsOnVariables };
 }

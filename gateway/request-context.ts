@@ -61,6 +61,14 @@ export class RequestContext {
     return pending;
   }
 
+  /**
+   * Resolves once every load this request started has its outcome recorded, so the provenance is complete even
+   * when a customer turned out unknown before its other sources answered. Each load has a deadline: this is bounded.
+   */
+  async allSettled(): Promise<void> {
+    await Promise.all([...this.pendingByCustomer.values()].flat());
+  }
+
   /** Resolves once every load started so far for this customer has its outcome recorded. */
   async settled(customerId: string): Promise<void> {
     const list = this.pendingByCustomer.get(customerId);

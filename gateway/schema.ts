@@ -54,26 +54,28 @@ function sectionResolvers(source: Source): Record<string, (customer: CustomerRef
   return resolvers;
 }
 
-/** Which resources of which sources the request's selected Customer fields need. */
-function neededResources(sources: readonly Source[], fields: ReadonlySet<string>): Array<[Source, string]> {
-  const needed: Array<[Source, string]> = [];
-  for (const source of sources) {
-    const resources = new Set<string>();
-    for (const [fieldName, binding] of Object.entries(source.adapter.fields)) if (fields.has(fieldName)) resources.add(binding.resource);
-    for (const resource of resources) needed.push([source, resource]);
-  }
-  return needed;
-}
-
 function rootResolvers(sources: readonly Source[]) {
   const directory = sources.find((s) => s.adapter.directory);
+  /** Customer field → the (source, resource) it reads, computed once. */
+  const readers = new Map<string, [Source, string]>();
+  for (const source of sources) for (const [fieldName, binding] of Object.entries(source.adapter.fields)) readers.set(fieldName, [source, binding.resource]);
+
+  /** Which resources of which sources the selected Customer fields need, each once. */
+  const neededResources = (fields: ReadonlySet<string>): Array<[Source, string]> => {
+    const needed = new Map<string, [Source, string]>();
+    for (const field of fields) {
+      const reader = readers.get(field);
+      if (reader) needed.set(`${reader[0].name}\u0000${reader[1]}`, reader);
+    }
+    return [...needed.values()];
+  };
 
   /**
    * Starts every call the query needs at once (so a full view costs the slowest backend, not the sum), then, when
    * the query asks for the directory's sections, lets the directory decide whether the customer exists.
    */
   async function resolveCustomer(id: string, ucv: RequestContext): Promise<CustomerRef | null> {
-    const needed = neededResources(sources, ucv.customerFields);
+    const needed = neededResources(ucv.customerFields);
     for (const [source, resource] of needed) void ucv.load(source, resource, id, id);
     if (directory?.adapter.directory && needed.some(([source]) => source === directory)) {
       const outcome = await ucv.load(directory, directory.adapter.directory.existenceResource, id, id);

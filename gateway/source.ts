@@ -4,8 +4,8 @@
  *
  *   coalescing   identical loads in flight in this instance share one call
  *   cache        a fresh cached record is served without calling the backend (cache-aside)
- *   breaker      opossum: while open, fail fast without calling the backend
  *   bulkhead     at most `maxConcurrent` calls in flight to this backend; more are refused at once
+ *   breaker      opossum: while open, fail fast without calling the backend
  *   retry        failed idempotent reads are retried with jittered backoff, within a budget
  *   deadline     each attempt is aborted (AbortController) when `timeoutMs` passes
  *   stale        when all that fails, the last cached record within the stale window is served, marked STALE
@@ -56,6 +56,10 @@ export class Source {
   private readonly breaker: CircuitBreaker<Parameters<Attempt>, unknown>;
   private readonly retries: RetryBudget;
   private readonly inflight = new Map<string, Promise<Outcome>>();
+  /** Calls in flight to the backend, for the bulkhead. */
+  private active = 0;
+  /** Source of invalidation generations: only ever increases, so an evicted counter can never be seen again. */
+  private epoch = 0;
   /** Bumped when a key is invalidated, so that a fetch started before the change does not cache its old answer. */
   private readonly generations = new Map<string, number>();
 
@@ -69,7 +73,7 @@ export class Source {
     this.policy = entry.policy;
     this.client = adapter.connect({ url: entry.url });
     this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
-    const { breaker, bulkhead } = entry.policy;
+    const { breaker } = entry.policy;
     this.breaker = new CircuitBreaker<Parameters<Attempt>, unknown>((resource, key, requestId) => this.callWithRetries(resource, key, requestId), {
       name: adapter.name,
       timeout: false, // each attempt has its own deadline, in call()
@@ -77,9 +81,6 @@ export class Source {
       volumeThreshold: breaker.volumeThreshold,
       rollingCountTimeout: breaker.rollingCountTimeoutMs,
       resetTimeout: breaker.resetTimeoutMs,
-      capacity: bulkhead.maxConcurrent,
-      // A bulkhead refusal says the gateway is busy, not that the backend is failing.
-      errorFilter: (err: { code?: string }) => err?.code === 'ESEMLOCKED',
     });
     const gauge = (): void => void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[this.breakerState()]);
     gauge();
@@ -121,7 +122,7 @@ export class Source {
   invalidate(resource: string, key: string): string {
     const cacheKey = this.cacheKey(resource, key);
     this.inflight.delete(cacheKey);
-    this.generations.set(cacheKey, (this.generations.get(cacheKey) ?? 0) + 1);
+    this.generations.set(cacheKey, ++this.epoch);
     if (this.generations.size > 10_000) this.generations.delete(this.generations.keys().next().value as string);
     return cacheKey;
   }
@@ -143,7 +144,7 @@ export class Source {
     const generation = this.generations.get(cacheKey) ?? 0;
     const started = performance.now();
     try {
-      const value = await this.breaker.fire(resource, key, requestId);
+      const value = await this.fire(resource, key, requestId);
       const latencyMs = performance.now() - started;
       const fetchedAt = Date.now();
       if ((this.generations.get(cacheKey) ?? 0) === generation) {
@@ -167,7 +168,21 @@ export class Source {
     }
   }
 
-  /** Runs inside the breaker and the bulkhead: the breaker counts one call, however many attempts it took. */
+  /**
+   * The bulkhead sits in front of the breaker: a refusal for lack of room says the gateway is busy, not that the
+   * backend fails, so it must not count for the breaker either way (opossum's own `capacity` counts it as a success).
+   */
+  private async fire(resource: string, key: string, requestId: string): Promise<unknown> {
+    if (this.active >= this.policy.bulkhead.maxConcurrent) throw new BulkheadFullError();
+    this.active++;
+    try {
+      return await this.breaker.fire(resource, key, requestId);
+    } finally {
+      this.active--;
+    }
+  }
+
+  /** Runs inside the breaker: the breaker counts one call, however many attempts it took. */
   private async callWithRetries(resource: string, key: string, requestId: string): Promise<unknown> {
     const { attempts, backoffMs } = this.policy.retry;
     this.retries.deposit();
@@ -230,6 +245,13 @@ class RetryBudget {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+export class BulkheadFullError extends Error {
+  readonly code = 'EBULKHEAD';
+  constructor() {
+    super('too many calls in flight to this backend');
+  }
+}
+
 export class TimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
   constructor() {
@@ -240,7 +262,7 @@ export class TimeoutError extends Error {
 export function classify(err: unknown): UnavailableReason {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'EOPENBREAKER') return 'circuit_open';
-  if (code === 'ESEMLOCKED') return 'overloaded';
+  if (code === 'EBULKHEAD') return 'overloaded';
   if (err instanceof TimeoutError || code === 'ETIMEDOUT' || code === 'ECONNABORTED') return 'timeout';
   if (code === 'EBADRESPONSE' || err instanceof SyntaxError) return 'bad_response';
   return 'error';

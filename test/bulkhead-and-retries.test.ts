@@ -11,6 +11,7 @@ beforeAll(async () => {
       ...NO_CACHE,
       scoring: { ...NO_CACHE.scoring, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 } },
       warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000 } },
+      billing: { ...NO_CACHE.billing, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 }, breaker: { volumeThreshold: 10, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } },
     },
   });
 });
@@ -31,6 +32,16 @@ it('a slow backend gets at most maxConcurrent calls; the excess is refused at on
   expect(h.mocks.scoring.faults.requests().total).toBe(2);
   expect(performance.now() - started).toBeLessThan(1000);
   expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/ucv_bulkhead_rejections_total\{source="scoring"\} 3/);
+});
+
+it('bulkhead refusals never keep a failing backend\'s breaker closed', async () => {
+  await h.gql('{ customer(id: "C00000001") { billing { balance } } }'); // the billing client loads its WSDL
+  h.mocks.billing.faults.set({ down: '503', latencyMs: 20 });
+  for (let wave = 0; wave < 10; wave++) {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => h.gql(`{ customer(id: "C0000${String(1000 + wave * 10 + i)}") { billing { balance } } }`)));
+  }
+  const { body } = await h.gql('{ customer(id: "C00000001") { billing { balance } sources { source breaker } } }');
+  expect(body.data.customer.sources.find((s: { source: string }) => s.source === 'billing').breaker).toBe('OPEN');
 });
 
 it('a failing backend sees retries on at most ~20% of calls', async () => {

@@ -148,3 +148,42 @@ it('/healthz answers while the gateway lives', async () => {
   expect(res.status).toBe(200);
   expect(await json(res)).toEqual({ status: 'ok' });
 });
+
+describe('requests crafted to hurt the gateway', () => {
+  it('a JSON body under a media type express does not parse is refused, never read without limit', async () => {
+    const res = await post(JSON.stringify({ query: `{ __typename } #${'x'.repeat(500_000)}` }), { 'content-type': 'application /json' });
+    expect(res.status).toBe(415);
+    expect(await errorsOf(res)).toEqual([['UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.']]);
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+  });
+
+  it('fragments spread many times are planned in linear time', async () => {
+    const levels = 24;
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Customer { id ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'billing { balance }'} }`).join(' ');
+    const started = performance.now();
+    const res = await post(JSON.stringify({ query: `{ customer(id: "C00000001") { ...F0 } } ${fragments}` }));
+    expect(res.status).toBe(200);
+    expect((await json(res)).data.customer.billing.balance).toEqual(expect.any(Number));
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('@include with a variable default is planned with the default', async () => {
+    const res = await post(JSON.stringify({ query: 'query($full: Boolean = true) { customer(id: "C00000001") { billing @include(if: $full) { balance } } }' }));
+    expect(res.status).toBe(200);
+    expect((await json(res)).data.customer.billing.balance).toEqual(expect.any(Number));
+  });
+
+  it('at most 10 root fields per operation: GRAPHQL_VALIDATION_FAILED', async () => {
+    const aliases = Array.from({ length: 11 }, (_, i) => `c${i}: customer(id: "C0000000${i % 9 + 1}") { id }`).join(' ');
+    const res = await post(JSON.stringify({ query: `{ ${aliases} }` }));
+    expect(res.status).toBe(400);
+    expect(await errorsOf(res)).toEqual([['GRAPHQL_VALIDATION_FAILED', 'An operation may select at most 10 root fields; this one selects 11.']]);
+  });
+
+  it('an error code named like an object property is not a catalog code', async () => {
+    const { isErrorCode } = await import('../gateway/errors');
+    expect(isErrorCode('constructor')).toBe(false);
+    expect(isErrorCode('toString')).toBe(false);
+    expect(isErrorCode('NOT_FOUND')).toBe(true);
+  });
+});

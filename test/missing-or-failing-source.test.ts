@@ -23,6 +23,14 @@ it('an unknown customer is null with a NOT_FOUND error', async () => {
   expect(errorCodes(body)).toEqual([{ path: ['customer'], code: 'NOT_FOUND', source: 'crm' }]);
 });
 
+it('for an unknown customer, the provenance still reports the sources that were called', async () => {
+  h.mocks.billing.faults.set({ latencyMs: 100 });
+  const { body } = await h.gql('{ customer(id: "C99999998") { profile { name } billing { balance } } }');
+  expect(body.data.customer).toBeNull();
+  const billing = body.extensions.sources[0].sources.find((s: { source: string }) => s.source === 'billing');
+  expect(billing).toMatchObject({ status: 'LIVE', found: false });
+});
+
 it('an unknown mobile number is null with a NOT_FOUND error', async () => {
   const { body } = await h.gql('{ customerByMsisdn(msisdn: "13000000000") { id } }');
   expect(body.data.customerByMsisdn).toBeNull();

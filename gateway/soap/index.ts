@@ -72,21 +72,24 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
   const allSections = sectionsOf(schema);
   const fieldsOfCustomer = isObjectType(customerType) ? customerType.getFields() : {};
   const sourcesSelection = selectionOf(schema.getType('SourceStatus') as GraphQLNamedType);
-  const documents = new Map<string, DocumentNode>();
+  // One document (and its plan) per root and set of sections: at most 2 × 2^sections, built on first use.
+  const documents = new Map<string, { document: DocumentNode; fields: ReadonlySet<string> }>();
 
-  const documentFor = (root: 'customer' | 'customerByMsisdn', sections: readonly string[]): DocumentNode => {
+  const documentFor = (root: 'customer' | 'customerByMsisdn', sections: readonly string[]) => {
     const key = `${root}:${sections.join(',')}`;
-    let document = documents.get(key);
-    if (!document) {
+    let entry = documents.get(key);
+    if (!entry) {
       const selections = sections.map((s) => {
         const named = getNamedType((fieldsOfCustomer[s] as { type: Parameters<typeof getNamedType>[0] }).type);
         return isObjectType(named) ? `${s} { ${selectionOf(named)} }` : s;
       });
       const [arg, type] = root === 'customer' ? ['id', 'ID!'] : ['msisdn', 'String!'];
-      document = parse(`query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`);
-      documents.set(key, document);
+      const document = parse(`query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`);
+      // The plan does not depend on the key's value; any value makes the required variable coerce.
+      entry = { document, fields: selectedFieldsOf(schema, document, undefined, { key: 'C00000001' }, 'Customer').fields };
+      documents.set(key, entry);
     }
-    return document;
+    return entry;
   };
 
   const sectionsFrom = (given: unknown): string[] => {
@@ -98,9 +101,9 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
 
   /** Runs the view through the GraphQL schema and splits the answer into data, section errors and provenance. */
   async function view(req: Request | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
-    const document = documentFor(root, sections);
+    const { document, fields } = documentFor(root, sections);
     const ucv = new RequestContext(String(req?.id ?? 'soap'), sources);
-    ucv.customerFields = selectedFieldsOf(schema, document, undefined, { key }, 'Customer');
+    ucv.customerFields = fields;
     let result: ExecutionResult;
     try {
       result = (await execute({ schema, document, variableValues: { key }, contextValue: { ucv } })) as ExecutionResult;
