@@ -17,7 +17,7 @@ export async function startPlainGateway(urls: Record<string, string>): Promise<{
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- adapters are named at run time, as in the gateway
   const adapters = names.map((name) => (require(`../adapters/${name}`) as { default: AdapterDefinition }).default);
   const subschemas = adapters.map((adapter) => {
-    const client = adapter.connect({ url: urls[adapter.name] as string });
+    const client = adapter.connect({ url: urls[adapter.name] as string, timeoutMs: 10_000 });
     const resolvers: Record<string, unknown> = {};
     for (const [fieldName, binding] of Object.entries(adapter.fields)) {
       resolvers[fieldName] = async ({ id }: { id: string }) => {

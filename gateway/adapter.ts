@@ -41,6 +41,8 @@ export interface FieldBinding<Record> {
 export interface BackendOptions {
   /** The backend's base URL, from config. */
   url: string;
+  /** The per-call deadline from the source's policy, in ms, for work the adapter does outside a fetch (e.g. loading a WSDL). */
+  timeoutMs: number;
 }
 
 export interface AdapterDefinition<Client = unknown> {

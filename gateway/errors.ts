@@ -19,6 +19,7 @@ export const ERROR_CATALOG = {
   NOT_ACCEPTABLE: { status: 406, message: 'The Accept header names no media type the gateway can answer with.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
+  CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
 

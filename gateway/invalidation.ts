@@ -17,8 +17,11 @@ interface Message {
 }
 
 export interface Invalidator {
-  /** Applies a change event from `sourceName`; returns how many records it evicted, or null if not understood. */
-  handle(sourceName: string, event: unknown): Promise<number | null>;
+  /**
+   * Applies a change event from `sourceName`: null if not understood; otherwise how many records it names and
+   * whether the shared cache and the other instances were told (false: retry the event).
+   */
+  handle(sourceName: string, event: unknown): Promise<{ evicted: number; applied: boolean } | null>;
   close(): Promise<void>;
 }
 
@@ -61,9 +64,10 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
       const targets = source?.adapter.invalidate?.(event);
       if (!source || !targets) return null;
       const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
-      await cache.delete(forget(message, 'local'));
-      if (publisher?.isReady) await publisher.publish(channel, JSON.stringify(message)).catch(() => undefined);
-      return targets.length;
+      const deleted = await cache.delete(forget(message, 'local'));
+      let published = !publisher;
+      if (publisher?.isReady) published = await publisher.publish(channel, JSON.stringify(message)).then(() => true, () => false);
+      return { evicted: targets.length, applied: deleted && published };
     },
     async close() {
       subscriber?.destroy();

@@ -138,9 +138,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.post('/events/:source', express.json({ limit: '16kb' }), async (req, res) => {
-    const evicted = await invalidator.handle(String(req.params.source), req.body);
-    if (evicted === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
-    res.status(202).json({ evicted });
+    const result = await invalidator.handle(String(req.params.source), req.body);
+    if (result === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
+    // Not applied everywhere: say so, so the sender retries, rather than let instances serve the old record.
+    if (!result.applied) return sendError(res, 'CACHE_UNAVAILABLE');
+    res.status(202).json({ evicted: result.evicted });
   });
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 

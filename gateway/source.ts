@@ -71,7 +71,7 @@ export class Source {
     this.name = adapter.name;
     this.adapter = adapter;
     this.policy = entry.policy;
-    this.client = adapter.connect({ url: entry.url });
+    this.client = adapter.connect({ url: entry.url, timeoutMs: entry.policy.timeoutMs });
     this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
     const { breaker } = entry.policy;
     this.breaker = new CircuitBreaker<Parameters<Attempt>, unknown>((resource, key, requestId) => this.callWithRetries(resource, key, requestId), {

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, testConfig } from './support/harness';
-import { REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
+import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
 
 let mocks: Mocks;
 let a: Gateway;
@@ -56,4 +56,15 @@ it('a change event the adapter does not understand is refused with BAD_REQUEST',
   const res = await fetch(`${a.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'weather.changed' }) });
   expect(res.status).toBe(400);
   expect((await res.json()) as unknown).toEqual({ errors: [{ message: 'No source named "crm" understands this event.', extensions: { code: 'BAD_REQUEST' } }] });
+});
+
+it('a change event that cannot reach the shared cache is refused with 503, so the sender retries', async () => {
+  // A gateway whose Redis is unreachable (nothing listens on the port).
+  const port = await freePort();
+  const offline = createGateway(testConfig(mocks, { cache: { redisUrl: `redis://127.0.0.1:${port}`, keyPrefix: 'x:', commandTimeoutMs: 50, maxEntries: 10 } }), { logger: pino({ level: 'silent' }) });
+  await offline.listen();
+  const res = await fetch(`${offline.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'customer.products.changed', customerId: 'C00000001' }) });
+  expect(res.status).toBe(503);
+  expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe('CACHE_UNAVAILABLE');
+  await offline.close();
 });

@@ -210,3 +210,30 @@ describe('the WSDL', () => {
     execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), file], { stdio: 'pipe' });
   });
 });
+
+describe('envelopes node-soap must never see', () => {
+  const post = (body: string) => fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+  it.each([
+    ['no Body', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/></soap:Envelope>', 'one Body with one operation'],
+    ['an empty Body', ENVELOPE(''), 'one Body with one operation'],
+    ['two operations', ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><v:GetSourceStatus><v:customerId>C00000001</v:customerId></v:GetSourceStatus>'), 'more than one operation'],
+    ['text in the Body', ENVELOPE('hello<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'), 'text outside its elements'],
+    ['an element named toString', ENVELOPE('<v:GetBillingSummary><v:toString>x</v:toString><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'), '"toString"'],
+    ['an element named hasOwnProperty', ENVELOPE('<v:GetBillingSummary><v:hasOwnProperty>x</v:hasOwnProperty></v:GetBillingSummary>'), '"hasOwnProperty"'],
+    ['a stranger in the Envelope', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Trailer/></soap:Envelope>', 'holds a Header and a Body'],
+  ])('%s: a BAD_REQUEST fault, no internal message', async (_what, body, message) => {
+    const res = await post(body);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toContain('<tns:code>BAD_REQUEST</tns:code>');
+    expect(text).toContain(message);
+    expect(text).not.toMatch(/TypeError|is not a function|Cannot read/);
+  });
+
+  it('a chunked body over the limit is refused as sent', async () => {
+    const big = ENVELOPE(`<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(150_000)} -->`);
+    const stream = new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const res = await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: stream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+});

@@ -44,17 +44,21 @@ export default defineAdapter<BillingClient>({
   name: 'billing',
   description: 'Billing (SOAP): balance, credit limit, running charges, last 6 bills, payment behaviour',
   typeDefs: schemaFile('billing.graphql'),
-  connect({ url }) {
+  connect({ url, timeoutMs }) {
     const request = axios.create({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }), maxRedirects: 0 });
     let client: Promise<GetAccountSummary> | undefined;
     return {
       get() {
-        client ??= soap
-          .createClientAsync(`${url}${SERVICE_PATH}?wsdl`, { endpoint: `${url}${SERVICE_PATH}`, request })
-          .then((c) => (c as unknown as { GetAccountSummaryAsync: GetAccountSummary }).GetAccountSummaryAsync.bind(c));
-        client.catch(() => {
-          client = undefined; // try the WSDL again on the next call
-        });
+        if (!client) {
+          // The WSDL fetch has the call's deadline too: a hung fetch must not hold every later call.
+          const pending = soap
+            .createClientAsync(`${url}${SERVICE_PATH}?wsdl`, { endpoint: `${url}${SERVICE_PATH}`, request, wsdl_options: { timeout: timeoutMs } })
+            .then((c) => (c as unknown as { GetAccountSummaryAsync: GetAccountSummary }).GetAccountSummaryAsync.bind(c));
+          pending.catch(() => {
+            if (client === pending) client = undefined; // try the WSDL again on the next call
+          });
+          client = pending;
+        }
         return client;
       },
     };

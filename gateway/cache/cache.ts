@@ -18,7 +18,8 @@ export interface Cache {
   get(key: string): Promise<CacheEntry | undefined>;
   /** Keeps the entry for `ttlMs` milliseconds (its freshness and its stale window together). */
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<void>;
-  delete(keys: readonly string[]): Promise<void>;
+  /** Resolves whether the keys are gone (false: the cache could not be reached). */
+  delete(keys: readonly string[]): Promise<boolean>;
   /** Whether the cache answers now (for /readyz). */
   reachable(): Promise<boolean>;
   close(): Promise<void>;

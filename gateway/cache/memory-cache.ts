@@ -12,6 +12,7 @@ export function memoryCache(maxEntries: number): Cache {
     },
     delete: async (keys) => {
       for (const key of keys) lru.delete(key);
+      return true;
     },
     reachable: async () => true,
     close: async () => lru.clear(),

@@ -65,7 +65,8 @@ export function redisCache(options: RedisOptions): Cache {
     delete: (keys) =>
       quietly(async () => {
         if (keys.length > 0) await commands.del(keys.map(prefixed));
-      }, undefined),
+        return true;
+      }, false),
     reachable: () => quietly(async () => (await commands.ping()) === 'PONG', false),
     close: async () => {
       client.destroy();

@@ -23,7 +23,8 @@ export interface XmlGuardOptions {
   operations: ReadonlySet<string>;
 }
 
-const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+/** Names that would reach object prototypes when node-soap turns XML into objects: every Object.prototype key. */
+const FORBIDDEN_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 const CLIENT_CODES = new Set<ErrorCode>(['BAD_REQUEST', 'BAD_USER_INPUT', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -45,29 +46,43 @@ export function sendFault(res: Response, status: number, code: ErrorCode, messag
 
 class Refusal extends Error {}
 
-/** Reads the envelope once; throws Refusal with the client-facing reason. */
+/**
+ * Reads the envelope once; throws Refusal with the client-facing reason. Accepts exactly
+ * Envelope > [Header] > Body > one operation element, with no text between them, so node-soap never meets a shape
+ * it cannot handle (its own errors would leak their messages).
+ */
 export function inspectEnvelope(xml: string, maxDepth: number, operations: ReadonlySet<string>): void {
   const parser = sax.parser(true, { trim: false, normalize: false });
   const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
   const path: string[] = [];
-  let sawElement = false;
+  let roots = 0;
+  let bodies = 0;
+  let operationsInBody = 0;
   parser.ondoctype = () => {
     throw new Refusal('DOCTYPE and entity declarations are not accepted.');
   };
   parser.onprocessinginstruction = (pi) => {
-    if (sawElement || pi.name.toLowerCase() !== 'xml') throw new Refusal('Processing instructions are not accepted.');
+    if (roots > 0 || pi.name.toLowerCase() !== 'xml') throw new Refusal('Processing instructions are not accepted.');
+  };
+  parser.ontext = (text) => {
+    if (path.length <= 2 && text.trim() !== '') throw new Refusal('The envelope has text outside its elements.');
   };
   parser.onopentag = (node) => {
-    sawElement = true;
     const name = localName(node.name);
     if (FORBIDDEN_NAMES.has(name) || Object.keys(node.attributes).some((a) => FORBIDDEN_NAMES.has(localName(a)))) {
       throw new Refusal(`The name "${name}" is not accepted in a request.`);
     }
     path.push(name);
     if (path.length > maxDepth) throw new Refusal(`The request nests elements deeper than ${maxDepth} levels.`);
-    if (path.length === 1 && name !== 'Envelope') throw new Refusal('The request is not a SOAP envelope.');
-    if (path.length === 3 && path[1] === 'Body' && !operations.has(name)) {
-      throw new Refusal(`Unknown operation "${name}"; the service has ${[...operations].join(', ')}.`);
+    if (path.length === 1) {
+      if (++roots > 1) throw new Refusal('The request has more than one root element.');
+      if (name !== 'Envelope') throw new Refusal('The request is not a SOAP envelope.');
+    } else if (path.length === 2) {
+      if (name === 'Body') bodies++;
+      else if (name !== 'Header') throw new Refusal(`A SOAP envelope holds a Header and a Body, not "${name}".`);
+    } else if (path.length === 3 && path[1] === 'Body') {
+      if (!operations.has(name)) throw new Refusal(`Unknown operation "${name}"; the service has ${[...operations].join(', ')}.`);
+      if (++operationsInBody > 1) throw new Refusal('The Body holds more than one operation.');
     }
   };
   parser.onclosetag = () => void path.pop();
@@ -80,11 +95,15 @@ export function inspectEnvelope(xml: string, maxDepth: number, operations: Reado
     if (err instanceof Refusal) throw err;
     throw new Refusal('The request is not well-formed XML.');
   }
-  if (!sawElement) throw new Refusal('The request body is empty.');
+  if (roots === 0) throw new Refusal('The request body is empty.');
+  if (bodies !== 1 || operationsInBody !== 1) throw new Refusal('The envelope must hold one Body with one operation.');
 }
 
 export function xmlGuard(options: XmlGuardOptions): RequestHandler[] {
-  const readBody = express.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
+  // Without content encoding, the cap as sent applies to the bytes read, chunked or not; with one, the cap once
+  // inflated (the Content-Length check below covers the compressed size when it is declared).
+  const readPlain = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
+  const readEncoded = express.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
   return [
     (req: Request, res: Response, next: NextFunction) => {
       const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
@@ -94,10 +113,13 @@ export function xmlGuard(options: XmlGuardOptions): RequestHandler[] {
       if (Number(req.get('content-length') ?? 0) > options.maxBodyBytes) {
         return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxBodyBytes} bytes.`);
       }
-      readBody(req, res, (err?: unknown) => {
+      const encoded = (req.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+      (encoded ? readEncoded : readPlain)(req, res, (err?: unknown) => {
         if (!err) return next();
         const type = (err as { type?: string }).type;
-        if (type === 'entity.too.large') return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxInflatedBytes} bytes once inflated.`);
+        if (type === 'entity.too.large') {
+          return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', encoded ? `The request body is larger than ${options.maxInflatedBytes} bytes once inflated.` : `The request body is larger than ${options.maxBodyBytes} bytes.`);
+        }
         if (type === 'encoding.unsupported') return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).');
         return sendFault(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
       });
