@@ -1,6 +1,6 @@
 /**
  * Profiles the gateway under the cached full-view load: `npx tsx bench/profile.ts`, then read the summary (or open
- * the .cpuprofile in Chrome DevTools). PROFILE_SECONDS (default 6), HOT (default 1000).
+ * the .cpuprofile in Chrome DevTools). PROFILE_SECONDS (default 6), HOT (default 1000), PROFILE_SOAP=1 for the SOAP view.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,20 +16,30 @@ const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
 async function main(): Promise<void> {
   const mocks = await startMocks();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-prof-'));
-  const long = { cache: { ttlSeconds: 3600 } };
+  const long = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
+  const soapMode = process.env.PROFILE_SOAP === '1';
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', path.join(__dirname, 'servers.ts'), 'ucv'], {
     env: { ...process.env, NODE_ENV: 'production', MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify({ crm: long, billing: long, warehouse: long, scoring: long }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve) => child.stdout?.once('data', (c: Buffer) => resolve((JSON.parse(c.toString()) as { url: string }).url)));
   for (let n = 1; n <= HOT; n++) await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { id: id(n) } }) }).then((r) => r.arrayBuffer());
+  const envelope = (customerId: string): string =>
+    `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
   const result = await autocannon({
-    url: `${url}/graphql`,
+    url: soapMode ? `${url}/soap/CustomerView` : `${url}/graphql`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': soapMode ? 'text/xml' : 'application/json' },
     connections: 16,
     duration: Number(process.env.PROFILE_SECONDS ?? 6),
-    requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }) }) }],
+    requests: [
+      {
+        setupRequest: (req: object) => {
+          const customerId = id(1 + Math.floor(Math.random() * HOT));
+          return { ...req, body: soapMode ? envelope(customerId) : JSON.stringify({ query: QUERY, variables: { id: customerId } }) };
+        },
+      },
+    ],
   } as unknown as autocannon.Options);
   console.log(`${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
   child.kill('SIGINT');

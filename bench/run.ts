@@ -169,7 +169,9 @@ async function main(): Promise<void> {
 
     // One backend down, its breaker open: the others served from the cache.
     await control(mocks.urls?.scoring as string, '/faults', 'PATCH', { down: '503' });
-    const down = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: JSON.stringify({ scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 }, breaker: { resetTimeoutMs: 600_000 } } }) });
+    const long = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
+    const downPolicies = { crm: long, billing: long, warehouse: long, scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 }, breaker: { resetTimeoutMs: 600_000 } } };
+    const down = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: JSON.stringify(downPolicies) });
     await warm(down, 1000);
     const downOptions = { body: graphqlBody(FULL, () => id(1 + Math.floor(Math.random() * 1000))), rate: 300, connections: 40 };
     await measure(down, mocks, { ...downOptions, duration: 2 }); // warm-up
