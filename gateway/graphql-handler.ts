@@ -115,6 +115,7 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
         sources: Object.fromEntries(provenance.flatMap((p) => p.sources.filter((s) => s.status !== 'SKIPPED').map((s) => [s.source, s.status]))),
       };
       req.context.res.locals.graphql = log;
+      req.context.res.setHeader('server-timing', ucv.serverTiming());
       result.extensions = { ...result.extensions, requestId: ucv.requestId, sources: provenance };
       return result;
     },

@@ -30,6 +30,8 @@ interface Tally {
 }
 
 export class RequestContext {
+  /** When the request started (performance.now()), for Server-Timing. */
+  readonly startedAt = performance.now();
   /** Customer fields the current operation selects; set before execution. */
   customerFields: ReadonlySet<string> = new Set();
   private readonly loads = new Map<string, Promise<Outcome>>();
@@ -110,6 +112,16 @@ export class RequestContext {
         reason: t?.reason ?? null,
       };
     });
+  }
+
+  /**
+   * `Server-Timing` value: the request's time in the gateway so far and its slowest backend call, in ms. Their
+   * difference is what the gateway adds over its slowest backend.
+   */
+  serverTiming(): string {
+    let slowest = 0;
+    for (const bySource of this.tallies.values()) for (const t of bySource.values()) slowest = Math.max(slowest, t.latencyMs ?? 0);
+    return `gateway;dur=${(performance.now() - this.startedAt).toFixed(2)}, backend;dur=${slowest.toFixed(2)}`;
   }
 
   /** `extensions.sources`: the provenance of every customer this request touched. */

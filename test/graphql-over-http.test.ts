@@ -187,3 +187,13 @@ describe('requests crafted to hurt the gateway', () => {
     expect(isErrorCode('NOT_FOUND')).toBe(true);
   });
 });
+
+it('Server-Timing tells the time spent in the gateway and in its slowest backend call', async () => {
+  h.mocks.resetAll();
+  h.mocks.scoring.faults.set({ latencyMs: 60 });
+  const res = await post(JSON.stringify({ query: '{ customer(id: "C00000031") { score { creditScore } } }' }));
+  h.mocks.resetAll();
+  const timing = Object.fromEntries((res.headers.get('server-timing') ?? '').split(', ').map((m) => [m.split(';')[0], Number(m.split('dur=')[1])]));
+  expect(timing.backend).toBeGreaterThanOrEqual(60);
+  expect(timing.gateway).toBeGreaterThanOrEqual(timing.backend as number);
+});
