@@ -5,6 +5,7 @@
  *
  * Unexpected errors are masked as INTERNAL_SERVER_ERROR: no stack trace, hostname or backend URL leaves the gateway.
  */
+import type { Response } from 'express';
 import { GraphQLError } from 'graphql';
 
 export const ERROR_CATALOG = {
@@ -38,6 +39,16 @@ export interface GatewayErrorExtensions {
 
 export function gatewayError(message: string, extensions: GatewayErrorExtensions): GraphQLError {
   return new GraphQLError(message, { extensions });
+}
+
+/** Answers a request that never reached GraphQL execution: the catalog's status, the GraphQL error shape. */
+export function sendError(res: Response, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
+  res.status(ERROR_CATALOG[code].status).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/** SOAP 1.1 faultcode for a catalog code: the gateway's or a backend's failure is the Server's, the rest the Client's. */
+export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' {
+  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
 }
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

@@ -12,7 +12,7 @@ import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express
 import { execute, GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { isErrorCode } from './errors';
+import { isErrorCode, sendError } from './errors';
 import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
 import type { GraphQLContext } from './schema';
@@ -129,13 +129,11 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
     if (req.method === 'POST' && req.body === undefined) {
       // express.json read nothing: the media type is not JSON to it. Never let the body be read without its limit.
-      res.status(415).json({ errors: [{ message: 'The request body must be application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
-      return;
+      return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
     }
     if (Array.isArray(req.body)) {
       // Batched operations are not supported: say so instead of "Missing query".
-      res.status(400).json({ errors: [{ message: 'JSON body must be an object (batched operations are not supported)', extensions: { code: 'BAD_REQUEST' } }] });
-      return;
+      return sendError(res, 'BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)');
     }
     void handler(req, res, next);
   };

@@ -20,7 +20,7 @@ import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AdapterDefinition } from './adapter';
 import { ConfigError, type GatewayConfig } from './config';
-import { ERROR_CATALOG, type ErrorCode } from './errors';
+import { sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { graphqlHandler } from './graphql-handler';
 import type { Cache } from './cache/cache';
@@ -88,10 +88,6 @@ export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
     }
     return adapter;
   });
-}
-
-function sendError(res: Response, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
-  res.status(ERROR_CATALOG[code].status).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 export function createGateway(config: Readonly<GatewayConfig>, options: GatewayOptions = {}): Gateway {

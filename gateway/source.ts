@@ -127,9 +127,15 @@ export class Source {
     return cacheKey;
   }
 
+  /** How long an entry is served without calling the backend, in ms. */
   private freshFor(entry: CacheEntry): number {
     const { ttlSeconds, notFoundTtlSeconds } = this.policy.cache;
     return (entry.value === null ? notFoundTtlSeconds : ttlSeconds) * 1000;
+  }
+
+  /** How long an entry is kept at all: fresh, then servable as stale when the backend fails, in ms. */
+  private keptFor(entry: CacheEntry): number {
+    return this.freshFor(entry) + this.policy.cache.staleSeconds * 1000;
   }
 
   private async loadOnce(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
@@ -149,7 +155,7 @@ export class Source {
       const fetchedAt = Date.now();
       if ((this.generations.get(cacheKey) ?? 0) === generation) {
         const entry: CacheEntry = { value, fetchedAt };
-        void this.deps.cache.set(cacheKey, entry, this.freshFor(entry) + this.policy.cache.staleSeconds * 1000);
+        void this.deps.cache.set(cacheKey, entry, this.keptFor(entry));
       }
       metrics.calls.inc({ source, result: value === null ? 'not_found' : 'success' });
       return { ok: true, value, status: 'LIVE', fetchedAt, latencyMs };
@@ -160,7 +166,7 @@ export class Source {
       metrics.calls.inc({ source, result: reachedBackend ? 'failure' : 'rejected' });
       metrics.errors.inc({ source, reason });
       if (reason === 'overloaded') metrics.bulkheadRejections.inc({ source });
-      if (cached && Date.now() - cached.fetchedAt < this.freshFor(cached) + this.policy.cache.staleSeconds * 1000) {
+      if (cached && Date.now() - cached.fetchedAt < this.keptFor(cached)) {
         metrics.cache.inc({ source, result: 'stale' });
         return { ok: true, value: cached.value, status: 'STALE', fetchedAt: cached.fetchedAt, latencyMs, reason };
       }

@@ -10,7 +10,7 @@ import express, { type Express, type Request } from 'express';
 import { execute, type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
-import { isErrorCode, type ErrorCode } from '../errors';
+import { isErrorCode, soapFaultCode, type ErrorCode } from '../errors';
 import { normalizeMsisdn } from '../schema';
 import { selectedFieldsOf } from '../plan';
 import { RequestContext } from '../request-context';
@@ -34,7 +34,7 @@ interface SoapFault {
 
 const fault = (code: ErrorCode, message: string): SoapFault => ({
   Fault: {
-    faultcode: code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client',
+    faultcode: soapFaultCode(code),
     faultstring: message,
     // Qualified, as the WSDL declares tns:GatewayFault (node-soap's envelope binds the tns prefix).
     detail: { 'tns:GatewayFault': { 'tns:code': code, 'tns:message': message } },

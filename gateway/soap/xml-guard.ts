@@ -10,7 +10,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import sax from 'sax';
-import type { ErrorCode } from '../errors';
+import { soapFaultCode, type ErrorCode } from '../errors';
 import { TARGET_NAMESPACE } from './wsdl';
 
 export interface XmlGuardOptions {
@@ -25,13 +25,12 @@ export interface XmlGuardOptions {
 
 /** Names that would reach object prototypes when node-soap turns XML into objects: every Object.prototype key. */
 const FORBIDDEN_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
-const CLIENT_CODES = new Set<ErrorCode>(['BAD_REQUEST', 'BAD_USER_INPUT', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A SOAP 1.1 fault envelope carrying the gateway's error code. */
 export function faultEnvelope(code: ErrorCode, message: string): string {
-  const faultcode = CLIENT_CODES.has(code) ? 'soap:Client' : 'soap:Server';
+  const faultcode = soapFaultCode(code);
   return (
     '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>' +
     `<faultcode>${faultcode}</faultcode><faultstring>${escapeXml(message)}</faultstring>` +
