@@ -8,30 +8,27 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { backendCalls, control, drive, graphql, machine, median, percentile, resetMocks, startStack } from './support';
+import { CACHE_OFF, control, drive, forAll, graphql, id, machine, median, percentile, resetMocks, startStack, totalCalls } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const HOT = 200;
 const FULL = `query($id: ID!) { customer(id: $id) { profile { name } products { code } contacts { type } billing { balance } insights { segment } score { creditScore } recommendations { offerCode } sources { source status } } }`;
-const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
-const NO_CACHE = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((s) => [s, { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } }]));
 
 async function callsPer1000(policies: object): Promise<number> {
-  const stack = await startStack({ STACK_POLICIES: JSON.stringify(policies) });
+  const stack = await startStack(policies);
   try {
     // Warm the billing client's WSDL, then count from zero.
     await graphql(stack.gateway, FULL, { id: id(1) });
-    await resetMocks(stack);
+    await resetMocks(stack.mocks);
     await drive(1000, 20, async (i) => void (await graphql(stack.gateway, FULL, { id: id(1000 + ((i * 7919) % HOT)) })));
-    const calls = await backendCalls(stack);
-    return Object.values(calls).reduce((a, b) => a + b, 0);
+    return await totalCalls(stack.mocks);
   } finally {
-    stack.stop();
+    await stack.stop();
   }
 }
 
 async function breakerOpenLatency(): Promise<{ p50: number; p99: number; answered: number }> {
-  const stack = await startStack({ STACK_POLICIES: JSON.stringify({ scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 }, breaker: { resetTimeoutMs: 600_000 } } }) });
+  const stack = await startStack({ scoring: { ...CACHE_OFF, breaker: { resetTimeoutMs: 600_000 } } });
   try {
     await control(stack.mocks.scoring, '/faults', 'PATCH', { down: '503' });
     for (let i = 0; i < 20; i++) await graphql(stack.gateway, FULL, { id: id(5000 + i) }); // open it
@@ -44,12 +41,12 @@ async function breakerOpenLatency(): Promise<{ p50: number; p99: number; answere
     });
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), answered: answered / latencies.length };
   } finally {
-    stack.stop();
+    await stack.stop();
   }
 }
 
 async function answeredWhileBillingDown(): Promise<{ warmAnswered: number; warmBillingServed: number; coldAnswered: number; coldBillingServed: number }> {
-  const stack = await startStack({ STACK_POLICIES: JSON.stringify({ billing: { cache: { ttlSeconds: 1 } } }) });
+  const stack = await startStack({ billing: { cache: { ttlSeconds: 1 } } });
   try {
     await drive(HOT, 10, async (i) => void (await graphql(stack.gateway, FULL, { id: id(1000 + i) }))); // warm
     await new Promise((r) => setTimeout(r, 1100)); // billing's TTL passes: only stale-if-error can serve it now
@@ -68,7 +65,7 @@ async function answeredWhileBillingDown(): Promise<{ warmAnswered: number; warmB
     const [coldAnswered = 0, coldBillingServed = 0] = await measure((i) => id(20_000 + i));
     return { warmAnswered, warmBillingServed, coldAnswered, coldBillingServed };
   } finally {
-    stack.stop();
+    await stack.stop();
   }
 }
 
@@ -76,7 +73,7 @@ async function main(): Promise<void> {
   const runs: Array<Record<string, number>> = [];
   for (let r = 0; r < RUNS; r++) {
     const protectedCalls = await callsPer1000({});
-    const coalescingOnly = await callsPer1000(NO_CACHE);
+    const coalescingOnly = await callsPer1000(forAll(CACHE_OFF));
     const breaker = await breakerOpenLatency();
     const down = await answeredWhileBillingDown();
     runs.push({ protectedCalls, coalescingOnly, breakerP50: breaker.p50, breakerP99: breaker.p99, breakerAnswered: breaker.answered, ...down });
@@ -93,7 +90,7 @@ async function main(): Promise<void> {
   const md = `# Protection figures (median of ${RUNS} runs)
 
 Machine: ${report.machine.cores} cores, ${report.machine.cpu}, Node ${report.machine.node}, commit ${report.machine.commit}.
-Load generator and gateway share the machine; the gateway and mocks run in one child process.
+Load generator, mocks and gateway share the machine, each in its own process.
 
 | figure | value |
 |---|---|

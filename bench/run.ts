@@ -8,68 +8,20 @@
  * a stampede of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view.
  * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { machine, median } from './support';
+import { CACHE_LONG, CACHE_OFF, control, drive, forAll, id, machine, median, percentile, resetMocks, soapViewEnvelope, startServer, totalCalls, type MockUrls, type Server } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 8);
 const HOT = Number(process.env.HOT ?? 10_000);
-const TICKS_PER_SECOND = 100; // Linux USER_HZ for /proc/<pid>/stat
 
 const FULL = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 /** The plain baseline has no provenance: the same view without `sources`. */
 const FULL_PLAIN = FULL.replace(/\n\s*sources \{[^}]*\}/, '');
-const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
 const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
-const soapEnvelope = (customerId: string): string =>
-  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
-
-interface Server {
-  url: string;
-  urls?: Record<string, string>;
-  child: ChildProcess;
-  cpuSeconds(): number;
-  stop(): void;
-}
-
-async function start(role: string, env: Record<string, string> = {}): Promise<Server> {
-  // NODE_ENV=production, as npm start runs it: graphql-js skips its development-mode checks.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers.ts'), role], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      if (buffer.includes('\n')) resolve(buffer.slice(0, buffer.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-  const info = JSON.parse(line) as { url?: string; urls?: Record<string, string> };
-  return {
-    url: info.url ?? '',
-    urls: info.urls,
-    child,
-    cpuSeconds: () => {
-      const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    },
-    stop: () => void child.kill('SIGKILL'),
-  };
-}
-
-async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
-  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return (await res.json()) as { requests?: { total: number } };
-}
-
-async function backendCalls(mocks: Server): Promise<number> {
-  let total = 0;
-  for (const url of Object.values(mocks.urls ?? {})) total += (await control(url, '', 'GET')).requests?.total ?? 0;
-  return total;
-}
 
 interface Measurement {
   rps: number;
@@ -84,11 +36,11 @@ interface Measurement {
 /** One autocannon measurement against `target`, with the server's CPU and the backend calls it caused. */
 async function measure(
   target: Server,
-  mocks: Server,
+  mocks: MockUrls,
   options: { path?: string; body: () => string; contentType?: string; connections?: number; rate?: number; duration?: number },
 ): Promise<Measurement> {
   const cpuBefore = target.cpuSeconds();
-  const callsBefore = await backendCalls(mocks);
+  const callsBefore = await totalCalls(mocks);
   const result = await autocannon({
     url: `${target.url}${options.path ?? '/graphql'}`,
     method: 'POST',
@@ -104,7 +56,7 @@ async function measure(
     p50: result.latency.p50,
     p99: result.latency.p99,
     cpuMsPerRequest: ((target.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, requests),
-    backendCallsPerRequest: ((await backendCalls(mocks)) - callsBefore) / Math.max(1, requests),
+    backendCallsPerRequest: ((await totalCalls(mocks)) - callsBefore) / Math.max(1, requests),
     non2xx: result.non2xx,
     errors: result.errors,
   };
@@ -146,40 +98,30 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
     );
   }
   await Promise.all(pending);
-  const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
-  return { p50: pct(overheads, 50), p99: pct(overheads, 99), totalP50: pct(totals, 50), totalP99: pct(totals, 99) };
+  return { p50: percentile(overheads, 50), p99: percentile(overheads, 99), totalP50: percentile(totals, 50), totalP99: percentile(totals, 99) };
 }
 
+/** Fetches the full view of customers 1…count once, 16 at a time, so they are in the gateway's cache. */
 async function warm(target: Server, count: number): Promise<void> {
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next <= count) {
-        const n = next++;
-        await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(n) } }) }).then((r) => r.arrayBuffer());
-      }
-    }),
-  );
-}
-
-async function resetMocks(mocks: Server): Promise<void> {
-  await Promise.all(Object.values(mocks.urls ?? {}).map((url) => control(url, '/reset', 'POST')));
+  await drive(count, 16, async (i) => {
+    const body = JSON.stringify({ query: FULL, variables: { id: id(i + 1) } });
+    await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
+  });
 }
 
 async function main(): Promise<void> {
-  const mocks = await start('mocks');
-  const mockUrls = JSON.stringify(mocks.urls);
-  const noCache = JSON.stringify(Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((s) => [s, { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } }])));
+  const mockServer = await startServer('mocks');
+  const mocks = mockServer.urls;
+  const gatewayEnv = (policies: object = {}) => ({ MOCK_URLS: JSON.stringify(mocks), STACK_POLICIES: JSON.stringify(policies) });
   // The cached scenario serves every source from the cache: TTLs longer than the run.
-  const longTtl = JSON.stringify(Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((s) => [s, { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } }])));
-  const ucv = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: longTtl });
-  const plain = await start('plain', { MOCK_URLS: mockUrls });
+  const ucv = await startServer('ucv', gatewayEnv(forAll(CACHE_LONG)));
+  const plain = await startServer('plain', gatewayEnv());
   const view = await (await fetch(`${ucv.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(1) } }) })).text();
   const bodyFile = path.join(os.tmpdir(), `ucv-bench-view-${process.pid}.json`);
   fs.writeFileSync(bodyFile, view);
-  const bare = await start('bare', { BARE_BODY_FILE: bodyFile });
-  const servers = [mocks, ucv, plain, bare];
-  process.on('exit', () => servers.forEach((s) => s.stop()));
+  const bare = await startServer('bare', { BARE_BODY_FILE: bodyFile });
+  const servers = [mockServer, ucv, plain, bare];
+  process.on('exit', () => servers.forEach((server) => server.child.kill('SIGKILL')));
 
   console.log(`warming ${HOT} customers…`);
   await warm(ucv, HOT);
@@ -193,12 +135,12 @@ async function main(): Promise<void> {
     r['cached.bare'] = await measure(bare, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.ucv'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId) });
-    r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapEnvelope(hotId()) });
+    r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()) });
 
     // Live fan-out: every source a miss, fixed backend latencies, fixed arrival rates.
-    const live = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: noCache });
+    const live = await startServer('ucv', gatewayEnv(forAll(CACHE_OFF)));
     const latencies: Record<string, number> = { crm: 20, billing: 20, warehouse: 20, scoring: 50 };
-    for (const [name, url] of Object.entries(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
+    for (const [name, url] of Object.entries(mocks)) await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
     let cold = 200_000;
     for (const rate of [100, 300, 600]) {
       const options = { body: graphqlBody(FULL, () => id(20_000 + (cold++ % 80_000))), rate, connections: Math.ceil(rate * 0.2 + 10) };
@@ -209,31 +151,25 @@ async function main(): Promise<void> {
     await resetMocks(mocks);
 
     // One backend down, its breaker open: the others served from the cache.
-    await control(mocks.urls?.scoring as string, '/faults', 'PATCH', { down: '503' });
-    const long = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
-    const downPolicies = { crm: long, billing: long, warehouse: long, scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 }, breaker: { resetTimeoutMs: 600_000 } } };
-    const down = await start('ucv', { MOCK_URLS: mockUrls, STACK_POLICIES: JSON.stringify(downPolicies) });
+    await control(mocks.scoring, '/faults', 'PATCH', { down: '503' });
+    const down = await startServer('ucv', gatewayEnv({ ...forAll(CACHE_LONG), scoring: { ...CACHE_OFF, breaker: { resetTimeoutMs: 600_000 } } }));
     await warm(down, 1000);
     const downOptions = { body: graphqlBody(FULL, () => id(1 + Math.floor(Math.random() * 1000))), rate: 300, connections: 40 };
     await measure(down, mocks, { ...downOptions, duration: 2 }); // warm-up
     r['down.ucv'] = await measure(down, mocks, downOptions);
     o['down.ucv'] = await sampleOverhead(down, 300, 3, downOptions.body);
-    down.stop();
+    await down.stop();
     await resetMocks(mocks);
 
     // Stampede: 500 concurrent requests for one cold customer, through a fresh gateway.
-    const stampede = await start('ucv', { MOCK_URLS: mockUrls });
+    const stampede = await startServer('ucv', gatewayEnv());
     await fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }) }); // WSDL load
-    for (const url of Object.values(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
     await resetMocks(mocks);
-    for (const url of Object.values(mocks.urls ?? {})) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
+    for (const url of Object.values(mocks)) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
     const stampedeId = id(90_000 + run);
     await Promise.all(Array.from({ length: 500 }, () => fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: stampedeId } }) }).then((x) => x.arrayBuffer())));
-    const perSource: Record<string, number> = {};
-    for (const [name, url] of Object.entries(mocks.urls ?? {})) perSource[name] = (await control(url, '', 'GET')).requests?.total ?? 0;
-    r['stampede'] = { rps: 0, p50: 0, p99: 0, cpuMsPerRequest: 0, backendCallsPerRequest: Object.values(perSource).reduce((a, b) => a + b, 0) / 500, non2xx: 0, errors: 0, ...{ perSource } } as Measurement;
-    stampede.stop();
-    live.stop();
+    r['stampede'] = { rps: 0, p50: 0, p99: 0, cpuMsPerRequest: 0, backendCallsPerRequest: (await totalCalls(mocks)) / 500, non2xx: 0, errors: 0 };
+    await Promise.all([stampede.stop(), live.stop()]);
     await resetMocks(mocks);
     runs.push(r);
     overheadRuns.push(o);
@@ -300,7 +236,7 @@ ${overheadKeys.map((k) => `| ${k} | ${ov(k).p50.toFixed(2)} | ${ov(k).p99.toFixe
 `;
   fs.writeFileSync(path.join(dir, 'latest.md'), md);
   console.log(md);
-  servers.forEach((s) => s.stop());
+  await Promise.all(servers.map((server) => server.stop()));
   process.exit(0);
 }
 

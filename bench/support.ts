@@ -1,47 +1,98 @@
-/** Shared by the benchmarks: start a stack in a child process, drive requests, summarise latencies. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * What every benchmark shares: server roles started in their own processes (bench/servers.ts), the mocks' control
+ * endpoints, a closed-loop driver, percentiles, and the machine's description for reports.
+ */
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execSync } from 'node:child_process';
 
-export interface Stack {
-  gateway: string;
-  mocks: Record<'crm' | 'billing' | 'warehouse' | 'scoring', string>;
+export const ADAPTERS = ['crm', 'billing', 'warehouse', 'scoring'] as const;
+export type MockUrls = Record<(typeof ADAPTERS)[number], string>;
+
+export const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
+
+/** A GetCustomerView envelope for the SOAP facade: the whole view of one customer. */
+export const soapViewEnvelope = (customerId: string): string =>
+  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
+
+/** The same policy for every adapter, as STACK_POLICIES wants it. */
+export const forAll = (policy: object): Record<string, object> => Object.fromEntries(ADAPTERS.map((name) => [name, policy]));
+export const CACHE_OFF = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } };
+export const CACHE_LONG = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
+
+export interface Server {
+  /** The gateway's base URL (roles ucv, plain, bare). */
+  url: string;
+  /** The mocks' base URLs (role mocks). */
+  urls: MockUrls;
   child: ChildProcess;
-  stop(): void;
+  /** CPU time the process has used so far, in seconds (Linux /proc). */
+  cpuSeconds(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'stack.ts')], {
-    env: { ...process.env, ...env },
+const TICKS_PER_SECOND = 100; // Linux USER_HZ for /proc/<pid>/stat
+
+/**
+ * Starts one role of bench/servers.ts in its own process, with NODE_ENV=production as `npm start` runs it, so the
+ * load generator, the mocks and the server under test do not share an event loop.
+ */
+export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare', env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'servers.ts'), role], {
+    env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     let buffer = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
-      const newline = buffer.indexOf('\n');
-      if (newline >= 0) resolve(buffer.slice(0, newline));
+      if (buffer.includes('\n')) resolve(buffer.slice(0, buffer.indexOf('\n')));
     });
-    child.once('exit', (code) => reject(new Error(`stack exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
   });
-  const urls = JSON.parse(line) as Omit<Stack, 'child' | 'stop'>;
-  return { ...urls, child, stop: () => void child.kill('SIGTERM') };
+  const info = JSON.parse(line) as { url?: string; urls?: MockUrls };
+  return {
+    url: info.url ?? '',
+    urls: info.urls ?? ({} as MockUrls),
+    child,
+    cpuSeconds: () => {
+      const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    },
+    stop: (signal = 'SIGKILL') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
 }
 
-export async function control(mockUrl: string, path: string, method: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${mockUrl}/__control${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return res.json();
+/** The mocks and one gateway over them, each in its own process. */
+export async function startStack(policies: object = {}): Promise<{ gateway: string; mocks: MockUrls; stop(): Promise<void> }> {
+  const mocks = await startServer('mocks');
+  const gateway = await startServer('ucv', { MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify(policies) });
+  return { gateway: gateway.url, mocks: mocks.urls, stop: async () => void (await Promise.all([gateway.stop(), mocks.stop()])) };
 }
 
-export async function backendCalls(stack: Stack): Promise<Record<string, number>> {
+export async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
+  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return (await res.json()) as { requests?: { total: number } };
+}
+
+/** Requests each mock received since its last reset. */
+export async function mockCounts(mocks: MockUrls): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const [name, url] of Object.entries(stack.mocks)) out[name] = ((await control(url, '', 'GET')) as { requests: { total: number } }).requests.total;
+  for (const [name, url] of Object.entries(mocks)) out[name] = (await control(url, '', 'GET')).requests?.total ?? 0;
   return out;
 }
 
-export async function resetMocks(stack: Stack): Promise<void> {
-  await Promise.all(Object.values(stack.mocks).map((url) => control(url, '/reset', 'POST')));
+export const totalCalls = async (mocks: MockUrls): Promise<number> => Object.values(await mockCounts(mocks)).reduce((a, b) => a + b, 0);
+
+/** Faults healthy and counters zero, on every mock. */
+export async function resetMocks(mocks: MockUrls): Promise<void> {
+  await Promise.all(Object.values(mocks).map((url) => control(url, '/reset', 'POST')));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are inspected loosely
@@ -50,7 +101,7 @@ export async function graphql(gateway: string, query: string, variables?: Record
   return { status: res.status, body: await res.json() };
 }
 
-/** Runs `total` tasks with at most `concurrency` at once; returns each task's latency in ms. */
+/** Runs `total` tasks with at most `concurrency` at once (a closed loop); returns each task's latency in ms. */
 export async function drive(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
