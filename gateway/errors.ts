@@ -5,7 +5,7 @@
  *
  * Unexpected errors are masked as INTERNAL_SERVER_ERROR: no stack trace, hostname or backend URL leaves the gateway.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 
 export const ERROR_CATALOG = {
@@ -41,9 +41,23 @@ export function gatewayError(message: string, extensions: GatewayErrorExtensions
   return new GraphQLError(message, { extensions });
 }
 
-/** Answers a request that never reached GraphQL execution: the catalog's status, the GraphQL error shape. */
-export function sendError(res: Response, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
-  res.status(ERROR_CATALOG[code].status).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+/**
+ * Answers a request that never reached GraphQL execution: the catalog's status, the GraphQL error shape. Works on a
+ * plain node response, so the GraphQL route can answer before Express is involved.
+ */
+export function sendError(res: ServerResponse, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.writeHead(ERROR_CATALOG[code].status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+/** The catalog's code and message for a request body that body-parser refused; undefined for any other error. */
+export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, string] | undefined {
+  const { type, status } = (err ?? {}) as { type?: string; status?: number };
+  if (type === 'entity.too.large') return ['PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`];
+  if (type === 'entity.parse.failed') return ['BAD_REQUEST', 'The request body is not valid JSON.'];
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return ['UNSUPPORTED_MEDIA_TYPE', ERROR_CATALOG.UNSUPPORTED_MEDIA_TYPE.message];
+  if (status === 400) return ['BAD_REQUEST', ERROR_CATALOG.BAD_REQUEST.message];
+  return undefined;
 }
 
 /** SOAP 1.1 faultcode for a catalog code: the gateway's or a backend's failure is the Server's, the rest the Client's. */

@@ -7,12 +7,13 @@
  * - `extensions` carries the request id and the per-source provenance;
  * - every error leaves with a stable `extensions.code`, and unexpected ones are masked.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import bodyParser from 'body-parser';
 import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express';
 import { execute, GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { isErrorCode, sendError } from './errors';
+import { bodyError, isErrorCode, sendError } from './errors';
 import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
 import type { GraphQLContext } from './schema';
@@ -25,6 +26,9 @@ export interface OperationLog {
   sources?: Record<string, string>;
   errorCodes?: string[];
 }
+
+/** The operation each response answered, for its request log line. */
+export const operationLogs = new WeakMap<ServerResponse, OperationLog>();
 
 const withCode = (error: GraphQLError, code: string): GraphQLError =>
   new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
@@ -43,7 +47,12 @@ const RULES = [...specifiedRules, MaxRootFieldsRule];
 /** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
 const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
 
-export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger) {
+/**
+ * The /graphql endpoint as a plain node request listener: the server routes `POST /graphql` to it before Express
+ * (Express 5's routing alone cost more than the whole cached view; see the commit), and Express mounts the same
+ * listener for the other methods. It reads the JSON body itself, with the body limit.
+ */
+export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, maxBodyBytes: number) {
   // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
   const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
@@ -114,7 +123,7 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
         customers: provenance.map((p) => p.customerId),
         sources: Object.fromEntries(provenance.flatMap((p) => p.sources.filter((s) => s.status !== 'SKIPPED').map((s) => [s.source, s.status]))),
       };
-      req.context.res.locals.graphql = log;
+      operationLogs.set(req.context.res, log);
       req.context.res.setHeader('server-timing', ucv.serverTiming());
       result.extensions = { ...result.extensions, requestId: ucv.requestId, sources: provenance };
       return result;
@@ -122,19 +131,30 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     formatError,
   };
   const handler = createHandler(options);
+  const readJson = bodyParser.json({ limit: maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] });
 
-  return (req: Request, res: Response, next: (err?: unknown) => void): void => {
-    // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
-    const accept = req.headers.accept;
-    if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
+  const handle = (req: IncomingMessage & { body?: unknown }, res: ServerResponse): void => {
     if (req.method === 'POST' && req.body === undefined) {
-      // express.json read nothing: the media type is not JSON to it. Never let the body be read without its limit.
+      // The JSON reader read nothing: the media type is not JSON to it. Never let the body be read without its limit.
       return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
     }
     if (Array.isArray(req.body)) {
       // Batched operations are not supported: say so instead of "Missing query".
       return sendError(res, 'BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)');
     }
-    void handler(req, res, next);
+    void handler(req as never, res as never, () => undefined);
+  };
+
+  return (req: IncomingMessage & { body?: unknown }, res: ServerResponse): void => {
+    // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
+    const accept = req.headers.accept;
+    if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
+    if (req.method !== 'POST') return handle(req, res);
+    readJson(req as never, res as never, (err?: unknown) => {
+      if (err === undefined) return handle(req, res);
+      const [code, message] = bodyError(err, maxBodyBytes) ?? ['INTERNAL_SERVER_ERROR', undefined];
+      if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err }, 'could not read a request body');
+      sendError(res, code, message);
+    });
   };
 }

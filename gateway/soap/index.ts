@@ -6,7 +6,8 @@
  * Errors map to SOAP faults with the gateway's codes, except an unavailable source, which is not a fault: the
  * answer carries the other sections, a sectionError for it and the per-source status.
  */
-import express, { type Express, type Request } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express } from 'express';
 import { execute, type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
@@ -26,6 +27,16 @@ export interface SoapFacadeOptions {
   logger: Logger;
   /** Largest request body as sent, in bytes. */
   maxBodyBytes: number;
+}
+
+/** A request as the operations see it: pino-http gave it its id. */
+type SoapRequest = IncomingMessage & { id?: unknown };
+
+export interface SoapFacade {
+  /** Resolves when node-soap has parsed the WSDL and serves requests. */
+  ready: Promise<void>;
+  /** `POST /soap/CustomerView` on plain node objects: the XML guard, then node-soap. */
+  post(req: IncomingMessage, res: ServerResponse): void;
 }
 
 interface SoapFault {
@@ -80,8 +91,11 @@ export function renderElements(value: Record<string, unknown>): string {
 
 const asList = (value: unknown): unknown[] => (value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value]);
 
-/** Mounts the facade; resolves when node-soap has parsed the WSDL and serves requests. */
-export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promise<void> {
+/**
+ * Mounts the facade on the app (the WSDL, and POST for requests that come through Express) and returns its POST
+ * listener, which the server also calls directly, without Express's router.
+ */
+export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapFacade {
   const { schema, sources, logger } = options;
   const customerType = schema.getType('Customer') as GraphQLNamedType;
   const allSections = sectionsOf(schema);
@@ -115,7 +129,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
   };
 
   /** Runs the view through the GraphQL schema and splits the answer into data, section errors and provenance. */
-  async function view(req: Request | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
+  async function view(req: SoapRequest | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
     const { document, fields } = documentFor(root, sections);
     const ucv = new RequestContext(String(req?.id ?? 'soap'), sources);
     ucv.customerFields = fields;
@@ -153,8 +167,8 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
 
   /** Turns anything thrown into a SOAP fault: no stack trace, no message of an unexpected error leaves. */
   const guarded =
-    <A>(operation: (args: A, req?: Request) => Promise<object>) =>
-    async (args: A, _callback: unknown, _headers: unknown, req?: Request): Promise<object> => {
+    <A>(operation: (args: A, req?: SoapRequest) => Promise<object>) =>
+    async (args: A, _callback: unknown, _headers: unknown, req?: SoapRequest): Promise<object> => {
       try {
         return { $xml: renderElements((await operation(args ?? ({} as A), req)) as Record<string, unknown>) };
       } catch (err) {
@@ -184,8 +198,14 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
     }),
   };
 
-  // node-soap adds its route once it has parsed the WSDL, asynchronously: give it a router of its own, mounted now,
-  // so that it sits before the gateway's 404 handler.
+  // node-soap serves through an Express-shaped host: it calls `route(path).all(listener)` once it has parsed the
+  // WSDL. This host keeps the listener, which works on plain node objects once the guard has read the body.
+  let soapListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const host = { route: () => ({ all: (listener: typeof soapListener) => void (soapListener = listener) }), use: () => undefined };
+  const guard = xmlGuard({ maxBodyBytes: options.maxBodyBytes, maxInflatedBytes: options.maxBodyBytes * 4, maxDepth: 32, operations: new Set(Object.keys(operations)) });
+  const post = (req: IncomingMessage, res: ServerResponse): void =>
+    guard(req, res, () => (soapListener ? soapListener(req, res) : sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'The SOAP service is starting.')));
+
   const router = express.Router();
   app.use(router);
   const wsdlFor = new Map<string, string>();
@@ -202,9 +222,13 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
     }
     res.type('text/xml; charset=utf-8').send(wsdl);
   });
-  router.post(SOAP_PATH, ...xmlGuard({ maxBodyBytes: options.maxBodyBytes, maxInflatedBytes: options.maxBodyBytes * 4, maxDepth: 32, operations: new Set(Object.keys(operations)) }));
-  return new Promise((resolve, reject) => {
-    soap.listen(router as unknown as Express, {
+  router.post(SOAP_PATH, post);
+  router.all(SOAP_PATH, (_req, res) => {
+    res.set('allow', 'GET, POST');
+    sendFault(res, 405, 'METHOD_NOT_ALLOWED', 'POST a SOAP envelope here; the WSDL is at ?wsdl.');
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    soap.listen(host as unknown as Express, {
       path: SOAP_PATH,
       services: { [SERVICE_NAME]: { [PORT_NAME]: operations } },
       xml: buildWsdl(schema, `http://localhost${SOAP_PATH}`),
@@ -212,4 +236,5 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): Promi
       callback: (err: unknown) => (err ? reject(err) : resolve()),
     });
   });
+  return { ready, post };
 }

@@ -8,7 +8,8 @@
  * - the operation must be one the service has.
  * Every refusal is a SOAP fault with a code from the gateway's catalog, never a stack trace.
  */
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import bodyParser from 'body-parser';
 import sax from 'sax';
 import { soapFaultCode, type ErrorCode } from '../errors';
 import { TARGET_NAMESPACE } from './wsdl';
@@ -39,8 +40,9 @@ export function faultEnvelope(code: ErrorCode, message: string): string {
   );
 }
 
-export function sendFault(res: Response, status: number, code: ErrorCode, message: string): void {
-  res.status(status).type('text/xml; charset=utf-8').send(faultEnvelope(code, message));
+export function sendFault(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  const body = faultEnvelope(code, message);
+  res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
 class Refusal extends Error {}
@@ -98,39 +100,41 @@ export function inspectEnvelope(xml: string, maxDepth: number, operations: Reado
   if (bodies !== 1 || operationsInBody !== 1) throw new Refusal('The envelope must hold one Body with one operation.');
 }
 
-export function xmlGuard(options: XmlGuardOptions): RequestHandler[] {
+/**
+ * Reads and checks a SOAP request on plain node objects; calls `next` with the body in `req.body` (a Buffer) when
+ * it may go on to node-soap, and answers the fault itself otherwise.
+ */
+export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void) => void {
   // Without content encoding, the cap as sent applies to the bytes read, chunked or not; with one, the cap once
   // inflated (the Content-Length check below covers the compressed size when it is declared).
-  const readPlain = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
-  const readEncoded = express.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
-  return [
-    (req: Request, res: Response, next: NextFunction) => {
-      const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== 'text/xml' && type !== 'application/soap+xml') {
-        return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'A SOAP request must be sent as text/xml.');
+  const readPlain = bodyParser.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
+  const readEncoded = bodyParser.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
+  const inspect = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void): void => {
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    try {
+      inspectEnvelope(body, options.maxDepth, options.operations);
+    } catch (err) {
+      return sendFault(res, 500, 'BAD_REQUEST', err instanceof Refusal ? err.message : 'The request could not be read.');
+    }
+    next();
+  };
+  return (req, res, next) => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'text/xml' && type !== 'application/soap+xml') {
+      return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'A SOAP request must be sent as text/xml.');
+    }
+    if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
+      return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxBodyBytes} bytes.`);
+    }
+    const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity';
+    (encoded ? readEncoded : readPlain)(req as never, res as never, (err?: unknown) => {
+      if (!err) return inspect(req, res, next);
+      const type = (err as { type?: string }).type;
+      if (type === 'entity.too.large') {
+        return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', encoded ? `The request body is larger than ${options.maxInflatedBytes} bytes once inflated.` : `The request body is larger than ${options.maxBodyBytes} bytes.`);
       }
-      if (Number(req.get('content-length') ?? 0) > options.maxBodyBytes) {
-        return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxBodyBytes} bytes.`);
-      }
-      const encoded = (req.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
-      (encoded ? readEncoded : readPlain)(req, res, (err?: unknown) => {
-        if (!err) return next();
-        const type = (err as { type?: string }).type;
-        if (type === 'entity.too.large') {
-          return sendFault(res, 413, 'PAYLOAD_TOO_LARGE', encoded ? `The request body is larger than ${options.maxInflatedBytes} bytes once inflated.` : `The request body is larger than ${options.maxBodyBytes} bytes.`);
-        }
-        if (type === 'encoding.unsupported') return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).');
-        return sendFault(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
-      });
-    },
-    (req: Request, res: Response, next: NextFunction) => {
-      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      try {
-        inspectEnvelope(body, options.maxDepth, options.operations);
-      } catch (err) {
-        return sendFault(res, 500, 'BAD_REQUEST', err instanceof Refusal ? err.message : 'The request could not be read.');
-      }
-      next();
-    },
-  ];
+      if (type === 'encoding.unsupported') return sendFault(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).');
+      return sendFault(res, 400, 'BAD_REQUEST', 'The request body could not be read.');
+    });
+  };
 }
