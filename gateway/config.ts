@@ -91,7 +91,7 @@ export const ConfigSchema = z
       .object({
         /** Redis URL; when absent the gateway uses its in-memory cache. REDIS_URL overrides it. */
         redisUrl: z.string().url().optional(),
-        /** Most entries in the in-memory cache. Default 100000. */
+        /** Most entries kept in process: the in-memory cache, or with Redis the local copies of what it holds. Default 100000. */
         maxEntries: z.number().int().min(1).default(100_000),
         /** Deadline of one Redis command, in milliseconds; past it the gateway calls the backend. Default 50. */
         commandTimeoutMs: z.number().int().min(1).default(50),

@@ -100,7 +100,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const metrics = createMetrics();
   const { redisUrl } = config.cache;
   const cache = redisUrl
-    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger })
+    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries })
     : memoryCache(config.cache.maxEntries);
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);

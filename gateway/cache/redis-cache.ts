@@ -3,6 +3,12 @@
  * same entries. Redis slow or down never fails or stalls a request: every command has a short deadline, commands
  * are refused at once while disconnected (no offline queue), failures read as misses, and the client reconnects
  * by itself with capped backoff.
+ *
+ * Reads are also kept in process with node-redis's client-side cache (RESP3, CLIENT TRACKING): Redis remembers which
+ * keys this connection read and pushes an invalidation when any client changes, deletes or expires one, so a local
+ * copy is never older than Redis's own. The copies are dropped when the connection fails (a push may have been
+ * missed), and not used while it is down. Measured on the cached full view (same run, 2 cores): 0.76-0.82 ms of
+ * CPU per request with it, 1.22-1.35 ms with a GET round trip per record.
  */
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
@@ -14,12 +20,19 @@ export interface RedisOptions {
   commandTimeoutMs: number;
   keyPrefix: string;
   logger: Logger;
+  /** Entries kept in this process (Redis server-assisted client-side caching); 0: none. */
+  localEntries: number;
 }
 
-/** A client that never queues while offline and reconnects forever with backoff capped at 2 s. */
-export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 1000) {
+/**
+ * A client that never queues while offline and reconnects forever with backoff capped at 2 s; with `localEntries`,
+ * it keeps up to that many replies in process (least recently used out first).
+ */
+export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 1000, localEntries = 0) {
   const client = createClient({
     url,
+    RESP: 3,
+    ...(localEntries > 0 ? { clientSideCache: { maxEntries: localEntries, evictPolicy: 'LRU' as const } } : {}),
     disableOfflineQueue: true,
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
   });
@@ -40,7 +53,7 @@ export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 100
 export type RedisClient = ReturnType<typeof connectRedis>;
 
 export function redisCache(options: RedisOptions): Cache {
-  const client = connectRedis(options.url, options.logger);
+  const client = connectRedis(options.url, options.logger, 1000, options.localEntries);
   const commands = client.withCommandOptions({ timeout: options.commandTimeoutMs });
   const prefixed = (key: string): string => options.keyPrefix + key;
   const quietly = async <T>(work: () => Promise<T>, fallback: T): Promise<T> => {
