@@ -107,6 +107,11 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Compile each GraphQL operation to JavaScript (graphql-jit) the first time it is seen, instead of interpreting
+     * it on every request (graphql-js). Default true; false is the switch back should a compiled query misbehave.
+     */
+    compileQueries: z.boolean().default(true),
     /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -2,7 +2,8 @@
  * GraphQL over HTTP at /graphql, following the GraphQL-over-HTTP specification through graphql-http (its reference
  * implementation): POST with JSON, GET for queries, `application/graphql-response+json` and `application/json`,
  * and the spec's status codes. What the gateway adds:
- * - parsed documents and their validation are cached by query text (the same few queries arrive all day);
+ * - parsed documents and their validation are cached by query text (the same few queries arrive all day), and
+ *   `run` (executor.ts) compiles each operation once;
  * - before execution, the Customer fields the operation selects are put on the request context (see plan.ts);
  * - `extensions` carries the request id and the per-source provenance;
  * - every error leaves with a stable `extensions.code`, and unexpected ones are masked.
@@ -10,10 +11,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import bodyParser from 'body-parser';
 import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express';
-import { execute, GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { bodyError, isErrorCode, sendError } from './errors';
+import type { Executor } from './executor';
 import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
 import type { GraphQLContext } from './schema';
@@ -52,12 +54,11 @@ const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
  * (Express 5's routing alone cost more than the whole cached view; see the commit), and Express mounts the same
  * listener for the other methods. It reads the JSON body itself, with the body limit.
  */
-export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, maxBodyBytes: number) {
+export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, run: Executor, maxBodyBytes: number) {
   // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
   const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
   const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
-
   const cachedParse = (query: string): DocumentNode => {
     let document = documents.get(query);
     if (!document) {
@@ -86,8 +87,9 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
       // graphql-http's own request errors: missing query, unparsable URL, bad variables…
       return new GraphQLError(error.message, { extensions: { code: 'BAD_REQUEST' } });
     }
-    if (isErrorCode(error.extensions.code)) return error;
-    if (!error.originalError && !error.path) return withCode(error, 'BAD_USER_INPUT'); // variable coercion
+    if (isErrorCode(error.extensions?.code)) return error;
+    // No path: a request error, raised before any field ran (a variable missing or of the wrong type).
+    if (!error.path) return withCode(error, 'BAD_USER_INPUT');
     logger.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error in a resolver');
     return new GraphQLError('Unexpected error.', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
@@ -111,7 +113,7 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
         }
       }
       context.ucv.customerFields = plan.fields;
-      return execute(args);
+      return run(args);
     },
     onOperation: async (req, args, result) => {
       if (!('data' in result) && !('errors' in result)) return;

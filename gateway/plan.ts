@@ -81,3 +81,40 @@ export function selectedFieldsOf(
   walk(operation.selectionSet, root);
   return { fields, dependsOnVariables };
 }
+
+/**
+ * How many fields an operation selects once every fragment spread is written out in place, as a compiler that
+ * inlines fragments sees it; stops counting past `limit` (returns limit + 1). Linear in the document: each
+ * fragment's size is counted once, however often it is spread, so doubling fragments cannot make it slow.
+ */
+export function expandedSize(document: DocumentNode, operationName: string | null | undefined, limit: number): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+  }
+  if (!operation) return 0;
+  const sizes = new Map<string, number>();
+  const sizeOf = (selectionSet: SelectionSetNode): number => {
+    let size = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) size += 1 + (selection.selectionSet ? sizeOf(selection.selectionSet) : 0);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) size += sizeOf(selection.selectionSet);
+      else {
+        const name = selection.name.value;
+        let fragmentSize = sizes.get(name);
+        if (fragmentSize === undefined) {
+          sizes.set(name, limit + 1); // a cycle (refused by validation anyway) counts as too big
+          const fragment = fragments.get(name);
+          fragmentSize = fragment ? sizeOf(fragment.selectionSet) : 0;
+          sizes.set(name, fragmentSize);
+        }
+        size += fragmentSize;
+      }
+      if (size > limit) return limit + 1;
+    }
+    return size;
+  };
+  return sizeOf(operation.selectionSet);
+}

@@ -24,6 +24,7 @@ import type { AdapterDefinition } from './adapter';
 import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
+import { createExecutor } from './executor';
 import { graphqlHandler, operationLogs } from './graphql-handler';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
@@ -105,6 +106,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
+  const run = createExecutor({ compile: config.compileQueries });
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
@@ -144,7 +146,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
-  const graphql = graphqlHandler(schema, sources, logger, config.limits.maxBodyBytes);
+  const graphql = graphqlHandler(schema, sources, logger, run, config.limits.maxBodyBytes);
   app.get('/graphql', (req, res, next) => {
     if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       res.type('html').send(page);
@@ -154,7 +156,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const soap = mountSoapFacade(app, { schema, sources, logger, maxBodyBytes: config.limits.maxBodyBytes });
+  const soap = mountSoapFacade(app, { schema, sources, logger, run, maxBodyBytes: config.limits.maxBodyBytes });
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

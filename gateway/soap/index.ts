@@ -8,10 +8,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { execute, type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
+import { type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
 import { isErrorCode, soapFaultCode, type ErrorCode } from '../errors';
+import type { Executor } from '../executor';
 import { normalizeMsisdn } from '../schema';
 import { selectedFieldsOf } from '../plan';
 import { RequestContext } from '../request-context';
@@ -24,6 +25,8 @@ export const SOAP_PATH = '/soap/CustomerView';
 export interface SoapFacadeOptions {
   schema: GraphQLSchema;
   sources: readonly Source[];
+  /** Runs the operations, as for /graphql. */
+  run: Executor;
   logger: Logger;
   /** Largest request body as sent, in bytes. */
   maxBodyBytes: number;
@@ -135,7 +138,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     ucv.customerFields = fields;
     let result: ExecutionResult;
     try {
-      result = (await execute({ schema, document, variableValues: { key }, contextValue: { ucv } })) as ExecutionResult;
+      result = (await options.run({ schema, document, variableValues: { key }, contextValue: { ucv } })) as ExecutionResult;
     } catch (err) {
       logger.error({ err }, 'SOAP view failed');
       throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
