@@ -3,10 +3,12 @@
  * drives load with autocannon from this process, and writes bench/results/latest.{json,md}: the median of RUNS runs
  * (default 3) with the machine's cores, Node version and the commit.
  *
- * Scenarios: cached full view (hot set of 10,000 warmed customers) against the bare-handler ceiling and the plain
- * stitched gateway; live fan-out at fixed arrival rates with every source a miss; one backend down (breaker open);
- * a stampede of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view.
- * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000).
+ * Scenarios: cached full view (hot set of 10,000 warmed customers) against the bare-handler ceiling, the plain
+ * stitched gateway and Hive Gateway with its response cache on Redis (bench/hive, warmed over the same hot set);
+ * live fan-out at fixed arrival rates with every source a miss; one backend down (breaker open); a stampede of 500
+ * concurrent requests for one cold customer; SOAP against GraphQL for the same view.
+ * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000), HIVE_REDIS_URL (Hive
+ * Gateway's response cache, default redis://127.0.0.1:6379).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,8 @@ const HOT = Number(process.env.HOT ?? 10_000);
 const FULL = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 /** The plain baseline has no provenance: the same view without `sources`. */
 const FULL_PLAIN = FULL.replace(/\n\s*sources \{[^}]*\}/, '');
+/** The same view in Hive Gateway's schema (the sources' own shapes, no `sources`). */
+const FULL_HIVE = fs.readFileSync(path.join(__dirname, 'hive', 'full-view.graphql'), 'utf8');
 const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
 
 interface Measurement {
@@ -102,9 +106,9 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
 }
 
 /** Fetches the full view of customers 1…count once, 16 at a time, so they are in the gateway's cache. */
-async function warm(target: Server, count: number): Promise<void> {
+async function warm(target: Server, count: number, query = FULL): Promise<void> {
   await drive(count, 16, async (i) => {
-    const body = JSON.stringify({ query: FULL, variables: { id: id(i + 1) } });
+    const body = JSON.stringify({ query, variables: { id: id(i + 1) } });
     await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
   });
 }
@@ -120,11 +124,13 @@ async function main(): Promise<void> {
   const bodyFile = path.join(os.tmpdir(), `ucv-bench-view-${process.pid}.json`);
   fs.writeFileSync(bodyFile, view);
   const bare = await startServer('bare', { BARE_BODY_FILE: bodyFile });
-  const servers = [mockServer, ucv, plain, bare];
+  const hive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_REDIS_URL: process.env.HIVE_REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  const servers = [mockServer, ucv, plain, bare, hive];
   process.on('exit', () => servers.forEach((server) => server.child.kill('SIGKILL')));
 
   console.log(`warming ${HOT} customers…`);
   await warm(ucv, HOT);
+  await warm(hive, HOT, FULL_HIVE);
 
   const runs: Array<Record<string, Measurement>> = [];
   const overheadRuns: Array<Record<string, Overhead>> = [];
@@ -134,6 +140,8 @@ async function main(): Promise<void> {
     await resetMocks(mocks);
     r['cached.bare'] = await measure(bare, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.ucv'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId) });
+    // Before the plain gateway: its requests still in flight when a measurement ends call backends for a while.
+    r['cached.hive'] = await measure(hive, mocks, { body: graphqlBody(FULL_HIVE, hotId) });
     r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId) });
     r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()) });
 
@@ -186,6 +194,7 @@ async function main(): Promise<void> {
   const ov = (k: string): Overhead => overheads[k] as Overhead;
   const ratios = {
     cachedVsPlain: m('cached.ucv').rps / m('cached.plain').rps,
+    cachedVsHive: m('cached.ucv').rps / m('cached.hive').rps,
     cachedVsBare: m('cached.ucv').rps / m('cached.bare').rps,
     soapVsGraphql: m('soap.ucv').rps / m('cached.ucv').rps,
     live300OverheadP50: m('live.300').p50 - 50,
@@ -210,6 +219,7 @@ read the ratios, measured in the same run, rather than the absolute numbers.
 ${row('ceiling: bare handler, precomputed view', 'cached.bare')}
 ${row('cached full view: UCV', 'cached.ucv')}
 ${row('cached full view: plain stitched gateway (no cache)', 'cached.plain')}
+${row('cached full view: Hive Gateway (response cache on Redis)', 'cached.hive')}
 ${row('SOAP full view: UCV', 'soap.ucv')}
 ${row('live fan-out at 100 req/s (backends 20/20/20/50 ms)', 'live.100')}
 ${row('live fan-out at 300 req/s', 'live.300')}
@@ -221,6 +231,7 @@ Stampede (500 concurrent requests, one cold customer): ${m('stampede').backendCa
 | ratio | value | target |
 |---|---|---|
 | cached UCV / plain stitched | ${ratios.cachedVsPlain.toFixed(2)}× | ≥ 3× |
+| cached UCV / Hive Gateway | ${ratios.cachedVsHive.toFixed(2)}× | ≥ 3× |
 | cached UCV / bare ceiling | ${(ratios.cachedVsBare * 100).toFixed(0)}% | ≥ 50% |
 | SOAP / GraphQL | ${(ratios.soapVsGraphql * 100).toFixed(0)}% | ≥ 70% |
 | live at 300 req/s: client p50 / p99 over the slowest backend (50 ms) | ${ratios.live300OverheadP50.toFixed(1)} / ${ratios.live300OverheadP99.toFixed(1)} ms | ≤ 2 / ≤ 10 ms |

@@ -22,7 +22,7 @@ export const CACHE_OFF = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlS
 export const CACHE_LONG = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
 
 export interface Server {
-  /** The gateway's base URL (roles ucv, plain, bare). */
+  /** The gateway's base URL (roles ucv, plain, bare, hive). */
   url: string;
   /** The mocks' base URLs (role mocks). */
   urls: MockUrls;
@@ -34,12 +34,21 @@ export interface Server {
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ for /proc/<pid>/stat
 
+const HIVE_DIR = path.join(__dirname, 'hive');
+
 /**
  * Starts one role of bench/servers.ts in its own process, with NODE_ENV=production as `npm start` runs it, so the
- * load generator, the mocks and the server under test do not share an event loop.
+ * load generator, the mocks and the server under test do not share an event loop. Role `hive` is Hive Gateway
+ * (bench/hive/serve.ts, env MOCK_URLS and HIVE_REDIS_URL), with its own dependencies: `npm ci` there the first time.
  */
-export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare', env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'servers.ts'), role], {
+export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive', env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
+  if (role === 'hive' && !fs.existsSync(path.join(HIVE_DIR, 'node_modules'))) {
+    // Its own .npmrc lets packages that declare node>=22 install on Node 20; `npm run` would pass ours (engine-strict).
+    execSync('npm ci', { cwd: HIVE_DIR, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, npm_config_engine_strict: 'false' } });
+  }
+  const script = role === 'hive' ? ['serve.ts'] : [path.join(__dirname, 'servers.ts'), role];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...script], {
+    cwd: role === 'hive' ? HIVE_DIR : undefined,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
