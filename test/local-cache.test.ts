@@ -22,6 +22,7 @@ beforeAll(async () => {
   a = await startHarness({ cache }, { mocks });
   b = await startHarness({ cache }, { mocks });
   admin = createClient({ url: redis.url });
+  admin.on('error', () => undefined); // the last test restarts Redis
   await admin.connect();
 });
 afterAll(async () => {
@@ -63,5 +64,19 @@ it('a record deleted in Redis, by anyone, is no longer served from any instance'
   expect(mocks.warehouse.faults.requests().total).toBe(1);
   // A's fresh fetch was written back to Redis, so B (whose copy was dropped) reads it from there.
   expect(warehouseStatus((await b.gql(QUERY)).body)).toBe('CACHED');
+  expect(mocks.warehouse.faults.requests().total).toBe(1);
+});
+
+it('a lost connection drops the local copies: when Redis comes back empty, the record is fetched live', async () => {
+  expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED');
+  await redis.stop();
+  await redis.start(); // a new server, with nothing in it
+  for (let i = 0; i < 60; i++) {
+    const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { cache: { reachable: boolean } };
+    if (ready.cache.reachable) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  mocks.resetAll();
+  expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(mocks.warehouse.faults.requests().total).toBe(1);
 });
