@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as soap from 'soap';
 import { SAMPLE_CUSTOMERS } from '../mocks';
 import { crmProfile } from '../mocks/dataset/customers';
+import { renderElements } from '../gateway/soap';
 import { FULL_VIEW, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
@@ -235,5 +236,13 @@ describe('envelopes node-soap must never see', () => {
     const stream = new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
     const res = await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: stream, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
+  });
+});
+
+describe('rendering an answer as XML elements', () => {
+  it('escapes markup, repeats list items, omits absent values and keeps key order', () => {
+    expect(renderElements({ name: 'Tom & Jerry <Ltd>', amount: 12.5, paid: false, bills: [{ month: '2026-10' }, { month: '2026-11' }], note: null, email: undefined })).toBe(
+      '<name>Tom &amp; Jerry &lt;Ltd&gt;</name><amount>12.5</amount><paid>false</paid><bills><month>2026-10</month></bills><bills><month>2026-11</month></bills>',
+    );
   });
 });

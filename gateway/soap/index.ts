@@ -66,7 +66,10 @@ function selectionOf(type: GraphQLNamedType): string {
   return fields.join(' ');
 }
 
-const escapeText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const MARKUP = /[&<>]/;
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/** Most values hold no markup character: they are tested once and kept as they are. */
+const escapeText = (text: string): string => (MARKUP.test(text) ? text.replace(/[&<>]/g, (c) => ENTITIES[c] as string) : text);
 
 /**
  * Renders an answer as the elements of its response: objects in key order (which is the WSDL's xsd:sequence
@@ -76,20 +79,23 @@ const escapeText = (text: string): string => text.replace(/&/g, '&amp;').replace
  */
 export function renderElements(value: Record<string, unknown>): string {
   let out = '';
-  const element = (name: string, v: unknown): void => {
-    if (v === null || v === undefined) return;
-    if (Array.isArray(v)) {
-      for (const item of v) element(name, item);
-    } else if (typeof v === 'object') {
-      out += `<${name}>`;
-      for (const [k, child] of Object.entries(v)) element(k, child);
-      out += `</${name}>`;
-    } else {
-      out += `<${name}>${escapeText(String(v))}</${name}>`;
-    }
-  };
-  for (const [k, v] of Object.entries(value)) element(k, v);
+  for (const key in value) out = renderElement(out, key, value[key]);
   return out;
+}
+
+function renderElement(out: string, name: string, v: unknown): string {
+  if (v === null || v === undefined) return out;
+  if (Array.isArray(v)) {
+    for (const item of v) out = renderElement(out, name, item);
+    return out;
+  }
+  if (typeof v === 'object') {
+    out += `<${name}>`;
+    const fields = v as Record<string, unknown>;
+    for (const key in fields) out = renderElement(out, key, fields[key]);
+    return `${out}</${name}>`;
+  }
+  return `${out}<${name}>${typeof v === 'string' ? escapeText(v) : String(v)}</${name}>`;
 }
 
 const asList = (value: unknown): unknown[] => (value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value]);
