@@ -37,8 +37,19 @@ export interface GatewayErrorExtensions {
   [key: string]: unknown;
 }
 
+/**
+ * An expected outcome reported as a GraphQL error (a customer not found, a source unavailable), made without a
+ * stack trace: it is no bug, no one reads its stack, and capturing one (source-mapped under tsx, read again by
+ * graphql-jit) cost ~70 µs per error, on every request while a breaker is open.
+ */
 export function gatewayError(message: string, extensions: GatewayErrorExtensions): GraphQLError {
-  return new GraphQLError(message, { extensions });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError(message, { extensions });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**
