@@ -60,13 +60,27 @@ export function redisCache(options: RedisOptions): Cache {
   const commands = client.withCommandOptions({ timeout: options.commandTimeoutMs });
   const prefixed = (key: string): string => options.keyPrefix + key;
   const local = options.localEntries > 0 ? new LRUCache<string, CacheEntry>({ max: options.localEntries }) : undefined;
+  /**
+   * Reads in flight, by key, each with its own token. An invalidation is handled as soon as it is decoded, which
+   * can be before the code awaiting a reply of the same chunk runs: the key's token is dropped, so that reply is
+   * not kept (Redis will not push that key again: its change is already told).
+   */
+  const reading = new Map<string, object>();
   if (local) {
     client.on('invalidate', (key: unknown) => {
-      if (key === null) return local.clear();
+      if (key === null) {
+        reading.clear();
+        return local.clear();
+      }
       const name = String(key);
-      if (name.startsWith(options.keyPrefix)) local.delete(name.slice(options.keyPrefix.length));
+      if (!name.startsWith(options.keyPrefix)) return;
+      local.delete(name.slice(options.keyPrefix.length));
+      reading.delete(name.slice(options.keyPrefix.length));
     });
-    client.on('error', () => local.clear());
+    client.on('error', () => {
+      reading.clear();
+      local.clear();
+    });
   }
   const quietly = async <T>(work: () => Promise<T>, fallback: T): Promise<T> => {
     if (!client.isReady) return fallback;
@@ -82,12 +96,19 @@ export function redisCache(options: RedisOptions): Cache {
       quietly(async () => {
         const kept = local?.get(key);
         if (kept) return kept;
-        const raw = await commands.get(prefixed(key));
-        if (typeof raw !== 'string') return undefined;
-        const entry = JSON.parse(raw) as CacheEntry;
-        // Redis now tracks the key for this connection: any later change is pushed, after this reply.
-        if (client.isReady) local?.set(key, entry);
-        return entry;
+        const token = {};
+        if (local) reading.set(key, token);
+        try {
+          const raw = await commands.get(prefixed(key));
+          if (typeof raw !== 'string') return undefined;
+          const entry = JSON.parse(raw) as CacheEntry;
+          // Redis now tracks the key for this connection: any later change is pushed. Kept only if no change was
+          // pushed since this read was sent.
+          if (reading.get(key) === token && client.isReady) local?.set(key, entry);
+          return entry;
+        } finally {
+          if (reading.get(key) === token) reading.delete(key);
+        }
       }, undefined),
     set: (key, entry, ttlMs) =>
       quietly(async () => {
