@@ -171,6 +171,16 @@ describe('hardened XML', () => {
   it('GET without ?wsdl: 405', async () => {
     await expectFault(await fetch(`${h.url}/soap/CustomerView`), 405, 'METHOD_NOT_ALLOWED');
   });
+  it('a SOAPAction that names another operation: BAD_REQUEST naming the expected one; the right one, quoted, or none is served', async () => {
+    const envelope = ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>');
+    await expectFault(await post(envelope, { soapaction: '"urn:nowhere#Explode"' }), 500, 'BAD_REQUEST', 'send "urn:ucv:customer-view:v1#GetBillingSummary"');
+    await expectFault(await post(envelope, { soapaction: 'urn:ucv:customer-view:v1#GetCustomerView' }), 500, 'BAD_REQUEST');
+    for (const soapaction of ['"urn:ucv:customer-view:v1#GetBillingSummary"', 'urn:ucv:customer-view:v1#GetBillingSummary', '""', '']) {
+      const res = await post(envelope, { soapaction });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<customerId>C00000001</customerId>');
+    }
+  });
 });
 
 describe('the WSDL', () => {

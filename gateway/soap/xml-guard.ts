@@ -52,13 +52,14 @@ class Refusal extends Error {}
  * Envelope > [Header] > Body > one operation element, with no text between them, so node-soap never meets a shape
  * it cannot handle (its own errors would leak their messages).
  */
-export function inspectEnvelope(xml: string, maxDepth: number, operations: ReadonlySet<string>): void {
+export function inspectEnvelope(xml: string, maxDepth: number, operations: ReadonlySet<string>): string {
   const parser = sax.parser(true, { trim: false, normalize: false });
   const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
   const path: string[] = [];
   let roots = 0;
   let bodies = 0;
   let operationsInBody = 0;
+  let operation = '';
   parser.ondoctype = () => {
     throw new Refusal('DOCTYPE and entity declarations are not accepted.');
   };
@@ -84,6 +85,7 @@ export function inspectEnvelope(xml: string, maxDepth: number, operations: Reado
     } else if (path.length === 3 && path[1] === 'Body') {
       if (!operations.has(name)) throw new Refusal(`Unknown operation "${name}"; the service has ${[...operations].join(', ')}.`);
       if (++operationsInBody > 1) throw new Refusal('The Body holds more than one operation.');
+      operation = name;
     }
   };
   parser.onclosetag = () => void path.pop();
@@ -98,6 +100,7 @@ export function inspectEnvelope(xml: string, maxDepth: number, operations: Reado
   }
   if (roots === 0) throw new Refusal('The request body is empty.');
   if (bodies !== 1 || operationsInBody !== 1) throw new Refusal('The envelope must hold one Body with one operation.');
+  return operation;
 }
 
 /**
@@ -111,10 +114,18 @@ export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { bo
   const readEncoded = bodyParser.raw({ type: () => true, limit: options.maxInflatedBytes, inflate: true });
   const inspect = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void): void => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    let operation: string;
     try {
-      inspectEnvelope(body, options.maxDepth, options.operations);
+      operation = inspectEnvelope(body, options.maxDepth, options.operations);
     } catch (err) {
       return sendFault(res, 500, 'BAD_REQUEST', err instanceof Refusal ? err.message : 'The request could not be read.');
+    }
+    // node-soap picks the operation by SOAPAction when one is given, and fails on one it does not know: a
+    // SOAPAction must name the Body's operation, or be absent or empty.
+    const action = String(req.headers.soapaction ?? '').trim().replace(/^"(.*)"$/, '$1');
+    const expected = `${TARGET_NAMESPACE}#${operation}`;
+    if (action !== '' && action !== expected) {
+      return sendFault(res, 500, 'BAD_REQUEST', `The SOAPAction "${action}" does not name the Body's operation ${operation}: send "${expected}", or none.`);
     }
     next();
   };
