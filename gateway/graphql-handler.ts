@@ -46,6 +46,9 @@ const MaxRootFieldsRule: ValidationRule = (context) => ({
 });
 const RULES = [...specifiedRules, MaxRootFieldsRule];
 
+/** An Accept header that may name a media type the endpoint answers with (graphql-http negotiates the rest). */
+const ANSWERABLE = /application\/graphql-response\+json|application\/json|application\/\*|\*\/\*/i;
+
 /** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
 const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
 
@@ -113,6 +116,8 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
         }
       }
       context.ucv.customerFields = plan.fields;
+      // A directive that cannot be evaluated is a request error (graphql-jit would drop the field silently).
+      if (plan.error !== undefined) return { errors: [new GraphQLError(plan.error, { extensions: { code: 'BAD_USER_INPUT' } })] };
       return run(args);
     },
     onOperation: async (req, args, result) => {
@@ -151,6 +156,11 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
     const accept = req.headers.accept;
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
+    else if (!ANSWERABLE.test(accept)) return sendError(res, 'NOT_ACCEPTABLE');
+    if (req.method !== 'POST' && req.method !== 'GET') {
+      res.setHeader('allow', 'GET, POST');
+      return sendError(res, 'METHOD_NOT_ALLOWED');
+    }
     if (req.method !== 'POST') return handle(req, res);
     readJson(req as never, res as never, (err?: unknown) => {
       if (err === undefined) return handle(req, res);

@@ -27,6 +27,8 @@ export interface Plan {
   fields: Set<string>;
   /** Whether @skip/@include read variables, so that the plan holds only for these variables. */
   dependsOnVariables: boolean;
+  /** Why a @skip/@include could not be evaluated (e.g. `if: null` from a nullable variable): a request error. */
+  error?: string;
 }
 
 export function selectedFieldsOf(
@@ -50,10 +52,16 @@ export function selectedFieldsOf(
   if (coerced.errors) return { fields, dependsOnVariables: true };
   const vars = coerced.coerced;
   let dependsOnVariables = false;
+  let error: string | undefined;
   const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean => {
     if (!node.directives?.length) return true;
     if (node.directives.some((d) => d.arguments?.some((a) => a.value.kind === Kind.VARIABLE))) dependsOnVariables = true;
-    return getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
+    try {
+      return getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
+    } catch (err) {
+      error ??= err instanceof Error ? err.message : 'A directive argument has an invalid value.';
+      return true;
+    }
   };
 
   const walked = new Set<string>();
@@ -79,7 +87,7 @@ export function selectedFieldsOf(
     }
   };
   walk(operation.selectionSet, root);
-  return { fields, dependsOnVariables };
+  return { fields, dependsOnVariables, ...(error === undefined ? {} : { error }) };
 }
 
 /**

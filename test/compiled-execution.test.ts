@@ -76,3 +76,10 @@ it('a backend down: its sections are null with SOURCE_UNAVAILABLE, the rest are 
     mocks.billing.faults.reset();
   }
 });
+
+it('@include with a null variable: the request error is reported, by either engine, with BAD_USER_INPUT', async () => {
+  const query = 'query ($v: Boolean = true) { customer(id: "C00000001") { id profile @include(if: $v) { name } } }';
+  const { status, body } = await both(query, { v: null });
+  expect(status).toBe(200);
+  expect(body.errors[0]).toMatchObject({ message: expect.stringContaining('"if"'), extensions: { code: 'BAD_USER_INPUT' } });
+});

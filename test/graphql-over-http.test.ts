@@ -120,11 +120,14 @@ it('a body that is not JSON: 415', async () => {
 it('an Accept header the gateway cannot answer: 406', async () => {
   const res = await post(JSON.stringify({ query: '{ __typename }' }), { accept: 'application/xml' });
   expect(res.status).toBe(406);
+  expect((await errorsOf(res))[0][0]).toBe('NOT_ACCEPTABLE');
 });
 
 it('PUT /graphql: 405', async () => {
   const res = await fetch(`${h.url}/graphql`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
   expect(res.status).toBe(405);
+  expect(res.headers.get('allow')).toBe('GET, POST');
+  expect((await errorsOf(res))[0][0]).toBe('METHOD_NOT_ALLOWED');
 });
 
 it('an unknown path: 404 ROUTE_NOT_FOUND', async () => {
