@@ -27,6 +27,10 @@ export interface Resource<Client, Record> {
    * Fetches the record of one key (a customer id, or an MSISDN for a directory lookup). Resolves `null` when the
    * backend answers that it does not know the key: that is an answer, not a failure, and never opens a breaker.
    * Rejects on any failure (network, timeout, 5xx, unreadable answer).
+   *
+   * The record must be plain JSON data (objects, arrays, strings, numbers, booleans, null): it is cached as JSON
+   * (in Redis, and shared by every instance), and compiled queries read its properties directly, so a method or a
+   * getter of a class instance would not survive. Dates are ISO strings.
    */
   fetch(client: Client, key: string, ctx: FetchContext): Promise<Record | null>;
 }

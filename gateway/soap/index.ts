@@ -75,11 +75,11 @@ const escapeText = (text: string): string => (MARKUP.test(text) ? text.replace(/
  * Renders an answer as the elements of its response: objects in key order (which is the WSDL's xsd:sequence
  * order), arrays as repeated elements, absent values omitted. node-soap inserts it under the response element as
  * it is (`$xml`), in that element's default namespace: measured, node-soap's own objectToXML was ~15% of a SOAP
- * view's CPU.
+ * view's CPU. Only own properties are rendered: nothing inherited can reach the answer.
  */
 export function renderElements(value: Record<string, unknown>): string {
   let out = '';
-  for (const key in value) out = renderElement(out, key, value[key]);
+  for (const key in value) if (Object.hasOwn(value, key)) out = renderElement(out, key, value[key]);
   return out;
 }
 
@@ -92,7 +92,7 @@ function renderElement(out: string, name: string, v: unknown): string {
   if (typeof v === 'object') {
     out += `<${name}>`;
     const fields = v as Record<string, unknown>;
-    for (const key in fields) out = renderElement(out, key, fields[key]);
+    for (const key in fields) if (Object.hasOwn(fields, key)) out = renderElement(out, key, fields[key]);
     return `${out}</${name}>`;
   }
   return `${out}<${name}>${typeof v === 'string' ? escapeText(v) : String(v)}</${name}>`;
