@@ -10,11 +10,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import bodyParser from 'body-parser';
-import { createHandler, type HandlerOptions } from 'graphql-http/lib/use/express';
+import { createHandler, type HandlerOptions } from 'graphql-http';
 import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { bodyError, isErrorCode, sendError } from './errors';
+import { bodyError, isErrorCode, sendError, type ErrorCode } from './errors';
 import type { Executor } from './executor';
 import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
@@ -46,8 +46,8 @@ const MaxRootFieldsRule: ValidationRule = (context) => ({
 });
 const RULES = [...specifiedRules, MaxRootFieldsRule];
 
-/** An Accept header that may name a media type the endpoint answers with (graphql-http negotiates the rest). */
-const ANSWERABLE = /application\/graphql-response\+json|application\/json|application\/\*|\*\/\*/i;
+/** graphql-http refuses some requests with a status and no body: the catalog's code for each. */
+const REFUSALS: Partial<Record<number, ErrorCode>> = { 400: 'BAD_REQUEST', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
 /** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
 const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
@@ -97,11 +97,11 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     return new GraphQLError('Unexpected error.', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
 
-  const options: HandlerOptions<GraphQLContext> = {
+  const options: HandlerOptions<IncomingMessage & { id?: unknown }, { res: ServerResponse }, GraphQLContext> = {
     schema,
     parse: cachedParse as typeof parse,
     validate: cachedValidate as typeof validate,
-    context: (req) => ({ ucv: new RequestContext(String((req.raw as { id?: unknown }).id), sources) }),
+    context: (req) => ({ ucv: new RequestContext(String(req.raw.id), sources) }),
     execute: (args: ExecutionArgs) => {
       const context = args.contextValue as GraphQLContext;
       const key = args.operationName ?? '';
@@ -149,18 +149,26 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
       // Batched operations are not supported: say so instead of "Missing query".
       return sendError(res, 'BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)');
     }
-    void handler(req as never, res as never, () => undefined);
+    void handler({ url: req.url ?? '/', method: req.method ?? 'GET', headers: req.headers, body: (req.body as Record<string, unknown> | undefined) ?? null, raw: req, context: { res } }).then(
+      ([body, init]) => {
+        if (body === null && init.status >= 400) {
+          // An empty refusal (method, media type, Accept): the catalog's code, with graphql-http's headers.
+          for (const [name, value] of Object.entries(init.headers ?? {})) res.setHeader(name, value);
+          return sendError(res, REFUSALS[init.status] ?? 'BAD_REQUEST');
+        }
+        res.writeHead(init.status, init.statusText, init.headers).end(body);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'GraphQL request failed');
+        if (!res.headersSent) sendError(res, 'INTERNAL_SERVER_ERROR');
+      },
+    );
   };
 
   return (req: IncomingMessage & { body?: unknown }, res: ServerResponse): void => {
     // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
     const accept = req.headers.accept;
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
-    else if (!ANSWERABLE.test(accept)) return sendError(res, 'NOT_ACCEPTABLE');
-    if (req.method !== 'POST' && req.method !== 'GET') {
-      res.setHeader('allow', 'GET, POST');
-      return sendError(res, 'METHOD_NOT_ALLOWED');
-    }
     if (req.method !== 'POST') return handle(req, res);
     readJson(req as never, res as never, (err?: unknown) => {
       if (err === undefined) return handle(req, res);
