@@ -74,8 +74,9 @@ export function redisCache(options: RedisOptions): Cache {
       }
       const name = String(key);
       if (!name.startsWith(options.keyPrefix)) return;
-      local.delete(name.slice(options.keyPrefix.length));
-      reading.delete(name.slice(options.keyPrefix.length));
+      const cacheKey = name.slice(options.keyPrefix.length);
+      local.delete(cacheKey);
+      reading.delete(cacheKey);
     });
     client.on('error', () => {
       reading.clear();

@@ -218,11 +218,12 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   const router = express.Router();
   app.use(router);
   const wsdlFor = new Map<string, string>();
+  const notAllowed = (res: ServerResponse, allow: string): void => {
+    res.setHeader('allow', allow);
+    sendFault(res, 405, 'METHOD_NOT_ALLOWED', 'POST a SOAP envelope here; the WSDL is at ?wsdl.');
+  };
   router.get(SOAP_PATH, (req, res) => {
-    if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) {
-      res.set('allow', 'POST');
-      return sendFault(res, 405, 'METHOD_NOT_ALLOWED', 'POST a SOAP envelope here; the WSDL is at ?wsdl.');
-    }
+    if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return notAllowed(res, 'POST');
     const location = `${req.protocol}://${req.get('host') ?? 'localhost'}${SOAP_PATH}`;
     let wsdl = wsdlFor.get(location);
     if (!wsdl) {
@@ -232,10 +233,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     res.type('text/xml; charset=utf-8').send(wsdl);
   });
   router.post(SOAP_PATH, post);
-  router.all(SOAP_PATH, (_req, res) => {
-    res.set('allow', 'GET, POST');
-    sendFault(res, 405, 'METHOD_NOT_ALLOWED', 'POST a SOAP envelope here; the WSDL is at ?wsdl.');
-  });
+  router.all(SOAP_PATH, (_req, res) => notAllowed(res, 'GET, POST'));
   const ready = new Promise<void>((resolve, reject) => {
     soap.listen(host as unknown as Express, {
       path: SOAP_PATH,
