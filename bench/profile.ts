@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { CACHE_LONG, CACHE_OFF, control, drive, forAll, id, soapViewEnvelope, startServer } from './support';
+import { CACHE_LONG, CACHE_OFF, control, drive, forAll, gatewayEnv, id, soapViewEnvelope, startServer } from './support';
 
 const HOT = Number(process.env.HOT ?? 1000);
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const mocks = await startServer('mocks');
   const gateway = await startServer(
     'ucv',
-    { MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify(forAll(liveMode ? CACHE_OFF : CACHE_LONG)) },
+    gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)),
     ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   );
   await drive(HOT, 1, async (i) => {

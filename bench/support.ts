@@ -16,6 +16,9 @@ export const id = (n: number): string => `C${String(n).padStart(8, '0')}`;
 export const soapViewEnvelope = (customerId: string): string =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
 
+/** The environment of a `ucv` role: the mocks' URLs and a policy per adapter. */
+export const gatewayEnv = (mocks: MockUrls, policies: object = {}): Record<string, string> => ({ MOCK_URLS: JSON.stringify(mocks), STACK_POLICIES: JSON.stringify(policies) });
+
 /** The same policy for every adapter, as STACK_POLICIES wants it. */
 export const forAll = (policy: object): Record<string, object> => Object.fromEntries(ADAPTERS.map((name) => [name, policy]));
 export const CACHE_OFF = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } };
@@ -81,7 +84,7 @@ export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hi
 /** The mocks and one gateway over them, each in its own process. */
 export async function startStack(policies: object = {}): Promise<{ gateway: string; mocks: MockUrls; stop(): Promise<void> }> {
   const mocks = await startServer('mocks');
-  const gateway = await startServer('ucv', { MOCK_URLS: JSON.stringify(mocks.urls), STACK_POLICIES: JSON.stringify(policies) });
+  const gateway = await startServer('ucv', gatewayEnv(mocks.urls, policies));
   return { gateway: gateway.url, mocks: mocks.urls, stop: async () => void (await Promise.all([gateway.stop(), mocks.stop()])) };
 }
 
