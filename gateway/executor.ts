@@ -51,7 +51,13 @@ const asGraphqlJs = (result: ExecutionResult): ExecutionResult => (result.errors
 
 export type Executor = (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
 
-export function createExecutor(options: { compile: boolean }): Executor {
+export interface ExecutorOptions {
+  compile: boolean;
+  /** Told once per operation that reached COMPILE_AFTER_RUNS: whether it was compiled. */
+  onCompile?: (compiled: boolean) => void;
+}
+
+export function createExecutor(options: ExecutorOptions): Executor {
   if (!options.compile) return execute as Executor;
   /** Runs of each document (held as long as the document is), per operation name, until it is compiled. */
   const runs = new WeakMap<DocumentNode, Map<string, number>>();
@@ -82,6 +88,7 @@ export function createExecutor(options: { compile: boolean }): Executor {
         if (isCompiledQuery(result)) entry = { query: result, variables };
       }
       byOperation.set(key, entry);
+      options.onCompile?.(entry !== null);
     }
     return entry;
   };

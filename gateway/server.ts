@@ -106,7 +106,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
-  const run = createExecutor({ compile: config.compileQueries });
+  const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({

@@ -36,9 +36,18 @@ async function both(query: string, variables?: Record<string, unknown>) {
   return a;
 }
 
+/** Operations graphql-jit compiled, from the gateway's /metrics. */
+const compiledCount = async (g: Harness): Promise<number> =>
+  Number(/ucv_graphql_compilations_total\{result="compiled"\} (\d+)/.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+
 it.each(['C00000001', 'C00000002', 'C00000003', 'C00000004', 'C00000005'])('the full view of %s', async (id) => {
   const { body } = await both(FULL_VIEW, { id });
   expect(body.data.customer.id).toBe(id);
+});
+
+it('the compiling gateway really compiled the full view; the interpreting one compiled nothing', async () => {
+  expect(await compiledCount(compiled)).toBeGreaterThanOrEqual(1);
+  expect(await compiledCount(interpreted)).toBe(0);
 });
 
 it('an unknown customer, a malformed id, a missing and a mistyped variable', async () => {
