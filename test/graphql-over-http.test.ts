@@ -141,7 +141,10 @@ it('a browser gets GraphiQL at GET /graphql, with its assets served locally', as
   expect(res.status).toBe(200);
   const html = await res.text();
   expect(html).toContain('GraphiQL');
-  for (const asset of html.match(/\/graphiql\/[\w.-]+/g) ?? []) {
+  expect(html).not.toMatch(/(src|href)="https?:/); // nothing from a CDN
+  const assets = html.match(/\/graphiql\/[\w.-]+/g) ?? [];
+  expect(assets.length).toBeGreaterThanOrEqual(3); // the GraphiQL bundle, React, ReactDOM at least
+  for (const asset of assets) {
     expect((await fetch(`${h.url}${asset}`)).status).toBe(200);
   }
 });

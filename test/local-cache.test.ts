@@ -43,6 +43,7 @@ it('a repeated read is served in process, without a Redis command', async () => 
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED'); // read from Redis once, now kept locally
   const gets = await redisGets();
+  expect(gets).toBeGreaterThan(0); // the counter is read: the second request's GET is in it
   for (let i = 0; i < 5; i++) expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED');
   expect(await redisGets()).toBe(gets);
 });
@@ -58,7 +59,12 @@ it('a record deleted in Redis, by anyone, is no longer served from any instance'
   await b.gql(QUERY);
   // Deleted behind the gateways' backs: no change event, no pub/sub message; only Redis's own tracking tells them.
   expect(await admin.del('ucv:warehouse:insights:C00000021')).toBe(1);
-  await new Promise((r) => setTimeout(r, 50)); // the invalidation push travels on each instance's connection
+  // The invalidation push travels on each instance's connection: wait until both have dropped their copies.
+  for (let i = 0; i < 200; i++) {
+    const kept = await Promise.all([a, b].map((g) => g.gateway.cache.get('warehouse:insights:C00000021')));
+    if (kept.every((entry) => entry === undefined)) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
   mocks.resetAll();
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(mocks.warehouse.faults.requests().total).toBe(1);
@@ -71,11 +77,12 @@ it('a lost connection drops the local copies: when Redis comes back empty, the r
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED');
   await redis.stop();
   await redis.start(); // a new server, with nothing in it
-  for (let i = 0; i < 60; i++) {
-    const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { cache: { reachable: boolean } };
-    if (ready.cache.reachable) break;
+  let reachable = false;
+  for (let i = 0; i < 60 && !reachable; i++) {
     await new Promise((r) => setTimeout(r, 100));
+    reachable = ((await (await fetch(`${a.url}/readyz`)).json()) as { cache: { reachable: boolean } }).cache.reachable;
   }
+  expect(reachable).toBe(true);
   mocks.resetAll();
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(mocks.warehouse.faults.requests().total).toBe(1);

@@ -10,7 +10,7 @@ let redis: OwnRedis;
 beforeAll(async () => {
   redis = new OwnRedis(await freePort());
   await redis.start();
-  h = await startHarness({ cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: 50, maxEntries: 1000 } });
+  h = await startHarness({ cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: 200, maxEntries: 1000 } });
 });
 afterAll(async () => {
   await h.close();

@@ -67,6 +67,7 @@ it('POST /soap/CustomerView writes one log line too, and the request id reaches 
 it('the same paths spelled another way go through Express and answer the same', async () => {
   const direct = await json(await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: QUERY }));
   const viaExpress = await json(await fetch(`${url}/graphql/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: QUERY }));
+  expect(direct.data.customer.id).toBe('C00000001');
   expect(viaExpress.data).toEqual(direct.data);
   const soap = await fetch(`${url}/soap/CustomerView/`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: ENVELOPE });
   expect(soap.status).toBe(200);
