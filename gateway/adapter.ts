@@ -1,10 +1,10 @@
 /**
  * The adapter contract: how a backend system joins the unified customer view.
  *
- * An adapter is plain data, like a stitching subschema config. It names its source, brings the SDL of the
+ * An adapter is plain data, like a subschema config (graphql-tools, Hive Gateway). It names its source, brings the SDL of the
  * section(s) it adds to `Customer`, says how to reach its backend (`connect`, called once), which records it can
  * fetch per customer (`resources`) and which `Customer` field reads which record (`fields`). The gateway does the
- * rest the same way for every adapter: the subschema and its type merging on the customer id, caching, coalescing,
+ * rest the same way for every adapter: its section on the merged Customer type, caching, coalescing,
  * timeouts, breakers, bulkheads, retries and provenance. An adapter never caches, retries or counts on its own.
  */
 import { Pool } from 'undici';

@@ -1,6 +1,7 @@
 /**
- * Builds the gateway's GraphQL schema from the configured sources with @graphql-tools/stitch: the core (roots and the
- * Customer key), each adapter's section(s) on Customer, and the gateway's provenance (`sources`).
+ * Builds the gateway's GraphQL schema from the configured sources: the core (roots and the Customer key), each
+ * adapter's section(s) on Customer, and the gateway's provenance (`sources`), merged as type definitions
+ * (`makeExecutableSchema`) with one resolver map.
  *
  * Adapters run in the gateway's process, so their sections are composed as local type definitions and resolvers on
  * one merged `Customer` type, joined on the customer id, rather than as subschemas reached by delegation: measured
@@ -8,11 +9,11 @@
  * commit that made this change). Each section resolver loads its bound resource through the request context, so a
  * backend is called only for the sections a query selects.
  */
-import { stitchSchemas } from '@graphql-tools/stitch';
-import { defaultMergedResolver } from '@graphql-tools/delegate';
-import { MapperKind, mapSchema, type IResolvers } from '@graphql-tools/utils';
-import type { GraphQLSchema } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { IResolvers } from '@graphql-tools/utils';
+import { Kind, parse, type GraphQLSchema } from 'graphql';
 import { schemaFile } from '../schemas';
+import { ConfigError } from './config';
 import { gatewayError } from './errors';
 import type { RequestContext } from './request-context';
 import type { Source } from './source';
@@ -112,8 +113,30 @@ function rootResolvers(sources: readonly Source[]) {
   };
 }
 
+/**
+ * The Customer fields each adapter's SDL adds. Merging type definitions would silently keep one of two definitions
+ * of the same field, so a field claimed by two adapters (or by an adapter and the core) is a configuration error,
+ * and so is a Customer field an adapter adds without binding it to a resource.
+ */
+function checkCustomerFields(sources: readonly Source[]): void {
+  const owner = new Map<string, string>([['id', 'the core'], ['sources', 'the core']]);
+  for (const source of sources) {
+    for (const definition of parse(source.adapter.typeDefs).definitions) {
+      if ((definition.kind !== Kind.OBJECT_TYPE_EXTENSION && definition.kind !== Kind.OBJECT_TYPE_DEFINITION) || definition.name.value !== 'Customer') continue;
+      for (const field of definition.fields ?? []) {
+        const name = field.name.value;
+        const previous = owner.get(name);
+        if (previous) throw new ConfigError(`adapter ${source.name}: Customer.${name} is already defined by ${previous}`);
+        owner.set(name, `adapter ${source.name}`);
+        if (!Object.hasOwn(source.adapter.fields, name)) throw new ConfigError(`adapter ${source.name}: Customer.${name} is not bound to a resource (add it to fields)`);
+      }
+    }
+  }
+}
+
 export function buildSchema(sources: readonly Source[]): GraphQLSchema {
-  const stitched = stitchSchemas({
+  checkCustomerFields(sources);
+  return makeExecutableSchema({
     typeDefs: [schemaFile('scalars.graphql'), schemaFile('customer.graphql'), schemaFile('sources.graphql'), ...sources.map((s) => s.adapter.typeDefs)],
     resolvers: [
       { Query: rootResolvers(sources) },
@@ -129,11 +152,5 @@ export function buildSchema(sources: readonly Source[]): GraphQLSchema {
         },
       },
     ] as IResolvers[],
-  });
-  // stitchSchemas gives every field without a resolver its delegation-aware default, which only matters for
-  // objects fetched by delegation; this schema delegates nothing. Without it, graphql-js uses its own default and
-  // graphql-jit reads the property inline instead of calling a function per field.
-  return mapSchema(stitched, {
-    [MapperKind.OBJECT_FIELD]: (field) => (field.resolve === defaultMergedResolver ? { ...field, resolve: undefined } : field),
   });
 }

@@ -3,9 +3,9 @@
  *
  *   request → request id + one log line (pino-http) → route
  *     POST /graphql   → straight to the GraphQL listener, without Express's router (the hot path)
- *     /graphql        → GraphiQL for browsers, else body limit / JSON → graphql-http → stitched schema → resolvers
+ *     /graphql        → GraphiQL for browsers, else body limit / JSON → graphql-http → the merged schema → resolvers
  *                     → RequestContext.load (once per request)
- *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
+ *                     → Source.load: coalescing → cache → bulkhead → breaker → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema

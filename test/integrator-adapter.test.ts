@@ -72,3 +72,18 @@ it('the SOAP WSDL gains the new section with no gateway change', async () => {
   expect(wsdl).toContain('<xsd:enumeration value="loyalty"/>');
   expect(wsdl).toMatch(/<xsd:complexType name="Loyalty">/);
 });
+
+describe('an adapter that would break the schema is refused at start, naming the problem', () => {
+  const start = (module: string, name: string) => () =>
+    createGateway(parseConfig({ port: 0, host: '127.0.0.1', logLevel: 'silent', adapters: [{ name: 'crm', url: mocks.urls.crm }, { name, module, url: 'http://127.0.0.1:9' }] }, {}), {
+      logger: pino({ level: 'silent' }),
+    });
+
+  it('a Customer field another adapter already defines (merging would silently keep one)', () => {
+    expect(start('test/fixtures/clashing-adapter', 'clash')).toThrow('adapter clash: Customer.profile is already defined by adapter crm');
+  });
+
+  it('a Customer field bound to no resource', () => {
+    expect(start('test/fixtures/unbound-adapter', 'unbound')).toThrow('adapter unbound: Customer.points is not bound to a resource');
+  });
+});
