@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bench/hive/', 'bench/results/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bench/hive/', 'bench/results/', '**/*.mjs', '**/*.js', '!web/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,4 +14,6 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  // The front-desk page: plain browser modules, no build step.
+  { files: ['web/**/*.js'], languageOptions: { sourceType: 'module', globals: globals.browser } },
 );

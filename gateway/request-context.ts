@@ -10,6 +10,7 @@ export type SourceState = 'LIVE' | 'CACHED' | 'STALE' | 'UNAVAILABLE' | 'SKIPPED
 
 export interface SourceStatus {
   source: string;
+  sections: readonly string[];
   status: SourceState;
   fetchedAt: string | null;
   ageMs: number | null;
@@ -103,6 +104,7 @@ export class RequestContext {
       const t = bySource?.get(source.name);
       return {
         source: source.name,
+        sections: source.sections,
         status: t?.status ?? 'SKIPPED',
         fetchedAt: t?.fetchedAt ? new Date(t.fetchedAt).toISOString() : null,
         ageMs: t?.fetchedAt ? Math.max(0, now - t.fetchedAt) : null,

@@ -10,6 +10,7 @@
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
+ *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
@@ -24,6 +25,7 @@ import type { AdapterDefinition } from './adapter';
 import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
+import { deskRouter } from './desk';
 import { createExecutor } from './executor';
 import { graphqlHandler, operationLogs } from './graphql-handler';
 import type { Cache } from './cache/cache';
@@ -144,6 +146,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     res.status(202).json({ evicted: result.evicted });
   });
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
+  app.use('/desk', deskRouter());
 
   const page = graphiqlPage(SAMPLE_QUERY);
   const graphql = graphqlHandler(schema, sources, logger, run, config.limits.maxBodyBytes);

@@ -52,6 +52,8 @@ export class Source {
   readonly name: string;
   readonly adapter: AdapterDefinition;
   readonly policy: Policy;
+  /** The Customer fields this source serves (reported in its provenance). */
+  readonly sections: readonly string[];
   private readonly client: unknown;
   private readonly breaker: CircuitBreaker<Parameters<Attempt>, unknown>;
   private readonly retries: RetryBudget;
@@ -71,6 +73,7 @@ export class Source {
     this.name = adapter.name;
     this.adapter = adapter;
     this.policy = entry.policy;
+    this.sections = Object.freeze(Object.keys(adapter.fields));
     this.client = adapter.connect({ url: entry.url, timeoutMs: entry.policy.timeoutMs });
     this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
     const { breaker } = entry.policy;

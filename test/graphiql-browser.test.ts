@@ -3,18 +3,15 @@
  * customer, with nothing loaded from outside the gateway (operator networks are often offline).
  * Real headless Chromium (Debian's, through playwright-core), real gateway, real mocks.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './support/browser';
 import { startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   h = await startHarness();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

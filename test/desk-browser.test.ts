@@ -1,0 +1,126 @@
+/**
+ * An agent uses the front-desk page in a real browser (Debian's Chromium through playwright-core): signs in,
+ * searches a sample customer by mobile number, reads every section against what the mock systems hold, sees a
+ * backend go down and the rest of the page stay, in both languages, with nothing loaded from outside the gateway.
+ * Screenshots are kept in test/artifacts/ for people to look at.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser';
+import { billingAccount, crmProfile, scoringEvaluation, warehouseRecord } from '../mocks/dataset/customers';
+import { startHarness, type Harness } from './support/harness';
+
+const ARTIFACTS = path.join(__dirname, 'artifacts');
+const ID = 'C00000001';
+const CREDENTIAL = 'front-desk-demo';
+const profile = crmProfile(ID)!;
+const account = billingAccount(ID)!;
+
+let h: Harness;
+let browser: Browser;
+beforeAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  h = await startHarness();
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await h.close();
+});
+
+async function openDesk(): Promise<{ page: Page; foreign: string[]; cspViolations: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const foreign: string[] = [];
+  const cspViolations: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith(h.url) && !request.url().startsWith('data:')) foreign.push(request.url());
+  });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  await page.goto(`${h.url}/desk`);
+  return { page, foreign, cspViolations };
+}
+
+async function signInAndSearch(page: Page, query: string): Promise<void> {
+  // Keyboard first: the credential field has the focus on load, the search field once signed in, Enter searches.
+  await page.keyboard.type(CREDENTIAL);
+  await page.keyboard.press('Enter');
+  await page.locator('#q').waitFor({ state: 'visible' });
+  await page.keyboard.type(query);
+  await page.keyboard.press('Enter');
+  await page.locator(`body[data-rendered="${query}"]`).waitFor({ timeout: 20_000 });
+}
+
+const text = (page: Page, section: string) => page.locator(`[data-section="${section}"]`).innerText();
+
+it('an agent finds a customer by mobile number and sees every section as the systems hold it, offline', async () => {
+  const { page, foreign, cspViolations } = await openDesk();
+  await signInAndSearch(page, profile.msisdn);
+
+  expect(await text(page, 'profile')).toContain(profile.name);
+  expect(await text(page, 'profile')).toContain(profile.regionName);
+  expect(await text(page, 'billing')).toContain(`¥${Number(account.balance).toFixed(2)}`);
+  expect(await text(page, 'billing')).toContain(`¥${Number(account.creditLimit).toFixed(2)}`);
+  expect(await page.locator('[data-chart="bills"] rect').count()).toBe(Math.min(6, account.bills.length));
+  const insights = warehouseRecord(ID)!;
+  expect(await text(page, 'insights')).toContain(insights.segment);
+  expect(await page.locator('[data-chart="arpu"] circle').count()).toBe(3);
+  const evaluation = scoringEvaluation(ID)!;
+  expect(await text(page, 'score')).toContain(String(evaluation.creditScore));
+  expect(await page.locator('[data-offer]').count()).toBeGreaterThan(0);
+  expect(await page.locator('[data-section="recommendations"] [data-steer]').count()).toBe(1);
+  // Every section carries the provenance badge of its source.
+  for (const section of ['profile', 'billing', 'insights', 'score', 'products', 'contacts', 'recommendations']) {
+    expect(await page.locator(`[data-section="${section}"] [data-badge]`).getAttribute('data-badge')).toMatch(/^(LIVE|CACHED)$/);
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-full-view.png'), fullPage: true });
+
+  // The labels switch to English and back; the data (Chinese) stays readable.
+  await page.locator('#lang').click();
+  await page.locator(`body[data-rendered="${profile.msisdn}"] [data-section="billing"] h2`).getByText('Billing').waitFor();
+  expect(await text(page, 'profile')).toContain(profile.name);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-english.png'), fullPage: true });
+
+  // The customer is in the recent list, one click away.
+  expect(await page.locator('#recent button').allInnerTexts()).toContain(profile.msisdn);
+  expect(foreign).toEqual([]);
+  expect(cspViolations).toEqual([]);
+  await page.close();
+}, 60_000);
+
+it('with billing down the page shows everything else and says plainly which part is missing', async () => {
+  // Billing is turned off the way an operator would: through the mock's control endpoint.
+  const control = `${h.mocks.urls.billing}/__control/faults`;
+  await fetch(control, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: '503' }) });
+  try {
+    const { page } = await openDesk();
+    // A customer no one has looked at yet: nothing cached, so billing is plainly unavailable.
+    const other = 'C00000005';
+    await signInAndSearch(page, other);
+    const billing = page.locator('[data-section="billing"]');
+    expect(await billing.locator('[data-badge]').getAttribute('data-badge')).toBe('UNAVAILABLE');
+    expect(await billing.locator('[data-missing="billing"]').innerText()).toMatch(/^billing .+/);
+    expect(await text(page, 'profile')).toContain(crmProfile(other)!.name);
+    expect(await text(page, 'score')).toContain(String(scoringEvaluation(other)!.creditScore));
+    expect(await page.locator('[data-section="profile"] [data-badge]').getAttribute('data-badge')).toBe('LIVE');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desk-billing-down.png'), fullPage: true });
+    await page.close();
+  } finally {
+    await fetch(control, { method: 'DELETE' });
+  }
+}, 60_000);
+
+it('the page is served with a strict Content-Security-Policy and no inline code', async () => {
+  const res = await fetch(`${h.url}/desk`);
+  expect(res.status).toBe(200);
+  const csp = res.headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  const html = await res.text();
+  expect(html).not.toMatch(/<script>(?!<\/script>)/);
+  expect(html).not.toMatch(/ on[a-z]+=/);
+});

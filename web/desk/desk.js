@@ -1,0 +1,361 @@
+// @ts-check
+/**
+ * The front-desk screen: a customer 360 page for business-hall and call-center agents. It calls only the public
+ * GraphQL endpoint, as any consumer would, with the agent's credential; what the role may not see is absent or
+ * masked by the gateway, never hidden here. No framework and no build: one module, a strict CSP, no network access
+ * outside the gateway.
+ */
+
+const VIEW = `fragment View on Customer {
+  id
+  profile { name msisdn gender idCardNumber address email region { name } status type customerSince lifestyle }
+  products { code name category orderedOn monthlyFee status }
+  contacts { channel at type outcome }
+  billing { currency balance creditLimit currentCharges { month amount asOf } bills { month amount status } paymentBehaviour { method onTimeRatio averageDaysLate lastPaymentDate } }
+  insights { batchDate arpu { month amount } usageMix { dataPercent voicePercent localPercent longDistancePercent } tags segment churnProbability lifetimeValue channelPreferences { channel level } }
+  score { creditScore creditGrade valueTier positioning evaluatedAt }
+  recommendations { offerCode offerName reason propensity }
+  sources { source sections status fetchedAt ageMs reason }
+}`;
+const BY_ID = `query DeskById($id: ID!) { customer(id: $id) { ...View } } ${VIEW}`;
+const BY_MSISDN = `query DeskByMsisdn($msisdn: String!) { customer: customerByMsisdn(msisdn: $msisdn) { ...View } } ${VIEW}`;
+
+/** @type {Record<'zh'|'en', Record<string, string>>} */
+const LABELS = {
+  zh: {
+    title: '客户360', search: '查询', searchPlaceholder: '手机号或客户编号，回车查询', signIn: '登录', signOut: '退出',
+    credential: 'API 密钥或 JWT', demoConsumer: '演示账号（开发环境）', badCredential: '凭证无效或已过期',
+    profile: '基本信息', products: '已订产品', billing: '账务', insights: '客户洞察', score: '信用与定位',
+    recommendations: '推荐营销', contacts: '接触记录', steer: '服务渠道引导',
+    name: '姓名', msisdn: '手机号', idCardNumber: '证件号', address: '地址', email: '邮箱', region: '地区', status: '状态',
+    type: '类型', customerSince: '入网日期', lifestyle: '生活方式', balance: '余额', creditLimit: '信用额度',
+    currentCharges: '本月实时话费', bills: '近6期账单', paymentBehaviour: '缴费行为', onTimeRatio: '按时缴费率',
+    averageDaysLate: '平均逾期天数', arpu: '近3月ARPU', usageMix: '使用构成', tags: '标签', segment: '细分群体',
+    churnProbability: '流失概率', lifetimeValue: '生命周期价值', channelPreferences: '渠道偏好', batchDate: '数仓批次日期',
+    creditScore: '信用分', creditGrade: '信用等级', valueTier: '价值层级', positioning: '客户定位', orderedOn: '订购日期',
+    monthlyFee: '月费', reason: '推荐理由', propensity: '响应倾向', accepted: '接受', declined: '拒绝', callback: '回访',
+    channel: '渠道', at: '时间', outcome: '结果', data: '数据', voice: '语音', local: '本地', longDistance: '长途',
+    LIVE: '实时', CACHED: '缓存', STALE: '过期', UNAVAILABLE: '不可用', SKIPPED: '未请求', FORBIDDEN: '无权限',
+    age: '数据时长', since: '起', missing: '暂无法获取', notPermitted: '当前角色无权查看', notFound: '未找到该客户',
+    loading: '查询中…', answeredIn: '用时', steerHint: '低接触业务（余额、话费、账单、充值等）建议引导至：',
+    noPreference: '无电子渠道偏好数据', none: '无', recordUnavailable: '接触记录功能尚未开通',
+    timeout: '超时', error: '故障', circuit_open: '熔断中', overloaded: '繁忙', bad_response: '响应异常',
+  },
+  en: {
+    title: 'Customer 360', search: 'Search', searchPlaceholder: 'Mobile number or customer id, then Enter', signIn: 'Sign in',
+    signOut: 'Sign out', credential: 'API key or JWT', demoConsumer: 'Demo consumer (development)',
+    badCredential: 'Credential refused or expired', profile: 'Profile', products: 'Products held', billing: 'Billing',
+    insights: 'Insights', score: 'Credit and positioning', recommendations: 'Recommended offers', contacts: 'Contact trail',
+    steer: 'Channel to steer to', name: 'Name', msisdn: 'Mobile', idCardNumber: 'ID card', address: 'Address', email: 'Email',
+    region: 'Region', status: 'Status', type: 'Type', customerSince: 'Customer since', lifestyle: 'Lifestyle',
+    balance: 'Balance', creditLimit: 'Credit limit', currentCharges: 'Charges this month', bills: 'Last 6 bills',
+    paymentBehaviour: 'Payment behaviour', onTimeRatio: 'Paid on time', averageDaysLate: 'Average days late',
+    arpu: 'ARPU, last 3 months', usageMix: 'Usage mix', tags: 'Tags', segment: 'Segment', churnProbability: 'Churn risk',
+    lifetimeValue: 'Lifetime value', channelPreferences: 'Channel preferences', batchDate: 'Warehouse batch',
+    creditScore: 'Credit score', creditGrade: 'Grade', valueTier: 'Value tier', positioning: 'Positioning',
+    orderedOn: 'Ordered on', monthlyFee: 'Monthly fee', reason: 'Why', propensity: 'Propensity', accepted: 'Accepted',
+    declined: 'Declined', callback: 'Call back', channel: 'Channel', at: 'When', outcome: 'Outcome', data: 'data',
+    voice: 'voice', local: 'local', longDistance: 'long distance', LIVE: 'live', CACHED: 'cached', STALE: 'stale',
+    UNAVAILABLE: 'unavailable', SKIPPED: 'not asked', FORBIDDEN: 'not permitted', age: 'age', since: 'since',
+    missing: 'cannot be shown now', notPermitted: 'Your role may not see this section', notFound: 'No such customer',
+    loading: 'Searching…', answeredIn: 'answered in', steerHint: 'Low-touch services (balance, charges, bills, top-up…) go to:',
+    noPreference: 'No electronic channel preference on record', none: 'none',
+    recordUnavailable: 'Recording contacts is not available yet', timeout: 'timeout', error: 'failure',
+    circuit_open: 'circuit open', overloaded: 'overloaded', bad_response: 'bad response',
+  },
+};
+
+/** Electronic channels a low-touch service may be steered to (the domain notes: phone hall/IVR, SMS, web, WAP, terminal). */
+const ELECTRONIC = ['PHONE_HALL', 'IVR', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL'];
+const LEVELS = ['STRONGEST', 'STRONG', 'MEDIUM', 'WEAK'];
+
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+let lang = /** @type {'zh'|'en'} */ (localStorage.getItem('desk.lang') === 'en' ? 'en' : 'zh');
+const t = (/** @type {string} */ key) => LABELS[lang][key] ?? key;
+
+/**
+ * Builds an element: h('td', { class: 'x' }, 'text', child). Text is always set as text, never as HTML, so data
+ * from a backend can never become markup.
+ * @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string|number|null|undefined)} children
+ */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined) el.append(typeof c === 'object' ? c : String(c));
+  return el;
+}
+/** @param {string} tag @param {Record<string, string|number>} attrs */
+function svg(tag, attrs) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+// ---- credentials -------------------------------------------------------------------------------------------
+const credential = () => sessionStorage.getItem('desk.credential') ?? '';
+/** A JWT is sent as a bearer token, anything else as an API key. @returns {Record<string, string>} */
+function authHeaders() {
+  const c = credential();
+  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(c) ? { authorization: `Bearer ${c}` } : { 'x-api-key': c };
+}
+
+/** @param {string} query @param {Record<string, unknown>} variables */
+async function graphql(query, variables) {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...authHeaders() },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json().catch(() => ({ errors: [{ message: `HTTP ${res.status}`, extensions: { code: 'BAD_RESPONSE' } }] }));
+  return { status: res.status, body };
+}
+
+// ---- rendering ---------------------------------------------------------------------------------------------
+const money = (/** @type {unknown} */ v) => (v === null || v === undefined ? '' : `¥${Number(v).toFixed(2)}`);
+const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
+function ago(/** @type {number|null} */ ms) {
+  if (ms === null || ms === undefined) return '';
+  if (ms < 1000) return '<1s';
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}min`;
+  return `${Math.round(ms / 3_600_000)}h`;
+}
+
+/** The last `n` monthly items, oldest first, whatever order the source sent them in. @template {{ month: string }} T @param {T[]} items @param {number} n */
+const latest = (items, n) => [...items].sort((a, b) => a.month.localeCompare(b.month)).slice(-n);
+
+/** @param {Array<[string, unknown]>} rows */
+const dl = (rows) => h('dl', {}, ...rows.flatMap(([k, v]) => (v === null || v === undefined ? [] : [h('dt', {}, t(k)), h('dd', {}, /** @type {any} */ (v))])));
+
+/** A small bar chart of the last bills, unpaid ones marked. @param {Array<{month: string, amount: string, status?: string}>} items */
+function barChart(items) {
+  const W = 260, H = 90, max = Math.max(1, ...items.map((i) => Number(i.amount)));
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-chart': 'bills' });
+  const bw = W / Math.max(1, items.length);
+  items.forEach((item, i) => {
+    const bh = (Number(item.amount) / max) * (H - 28);
+    const rect = svg('rect', { class: `bar ${item.status ?? ''}`, x: i * bw + 4, y: H - 16 - bh, width: bw - 8, height: bh });
+    const title = svg('title', {});
+    title.textContent = `${item.month} ${money(item.amount)} ${item.status ?? ''}`;
+    rect.append(title);
+    const label = svg('text', { x: i * bw + 4, y: H - 4 });
+    label.textContent = item.month.slice(2);
+    const value = svg('text', { x: i * bw + 4, y: H - 19 - bh });
+    value.textContent = String(Math.round(Number(item.amount)));
+    chart.append(rect, label, value);
+  });
+  return chart;
+}
+
+/** A line of the ARPU trend. @param {Array<{month: string, amount: string}>} items */
+function lineChart(items) {
+  const W = 260, H = 80, values = items.map((i) => Number(i.amount));
+  const max = Math.max(...values), min = Math.min(...values), span = Math.max(1, max - min);
+  const x = (/** @type {number} */ i) => 30 + (i * (W - 80)) / Math.max(1, items.length - 1);
+  const y = (/** @type {number} */ v) => 10 + (1 - (v - min) / span) * (H - 34);
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-chart': 'arpu' });
+  chart.append(svg('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' ') }));
+  items.forEach((item, i) => {
+    const label = svg('text', { x: x(i) - 22, y: H - 4 });
+    label.textContent = `${item.month.slice(2)} ${Math.round(Number(item.amount))}`;
+    chart.append(label, svg('circle', { cx: x(i), cy: y(Number(item.amount)), r: 3 }));
+  });
+  return chart;
+}
+
+/**
+ * The badge of a section, from the provenance of the source that serves it.
+ * @param {any} status
+ */
+function badge(status) {
+  if (!status) return null;
+  const age = status.ageMs !== null && status.ageMs !== undefined && status.status !== 'LIVE' ? ` ${ago(status.ageMs)}` : '';
+  const why = status.reason ? ` · ${t(status.reason)}` : '';
+  return h('span', { class: `badge ${status.status}`, 'data-badge': status.status, title: status.fetchedAt ?? '' }, `${status.source} · ${t(status.status)}${age}${why}`);
+}
+
+/**
+ * One card per section. A section that is null says plainly why: not permitted for this role, or its source is
+ * unavailable (with the reason and, when an older copy exists, since when).
+ * @param {string} section @param {any} customer @param {Map<string, any>} statusBySection @param {Map<string, any>} errorBySection
+ * @param {() => Node[]} body
+ */
+function card(section, customer, statusBySection, errorBySection, body, wide = false) {
+  const status = statusBySection.get(section);
+  const error = errorBySection.get(section);
+  const value = customer[section];
+  const forbidden = error?.extensions?.code === 'FORBIDDEN';
+  const missing = value === null || value === undefined;
+  const el = h('section', { class: `card${wide ? ' wide' : ''}${missing && !forbidden ? ' missing' : ''}`, 'data-section': section },
+    h('h2', {}, t(section), forbidden ? h('span', { class: 'badge FORBIDDEN', 'data-badge': 'FORBIDDEN' }, t('FORBIDDEN')) : badge(status)));
+  if (forbidden) el.append(h('p', { class: 'note' }, t('notPermitted')));
+  else if (missing) {
+    const reason = error?.extensions?.reason ?? status?.reason;
+    // Since when: the age of the last copy when one exists, else the moment this answer came back without it.
+    const since = ` (${t('since')} ${new Date(status?.fetchedAt ?? Date.now()).toLocaleString()})`;
+    el.append(h('p', { class: 'error', 'data-missing': section }, `${status?.source ?? ''} ${t('missing')}${reason ? `: ${t(reason)}` : ''}${since}`));
+  } else el.append(...body());
+  return el;
+}
+
+/** @param {any} customer @param {any[]} errors @param {number} ms */
+function render(customer, errors, ms) {
+  const statusBySection = new Map();
+  for (const s of customer.sources ?? []) for (const section of s.sections ?? []) statusBySection.set(section, s);
+  const errorBySection = new Map();
+  for (const e of errors) if (Array.isArray(e.path) && e.path.length >= 2) errorBySection.set(e.path[1], e);
+  const c = customer;
+  const view = $('view');
+  view.replaceChildren(
+    card('profile', c, statusBySection, errorBySection, () => [dl([
+      ['name', c.profile.name], ['msisdn', c.profile.msisdn], ['idCardNumber', c.profile.idCardNumber], ['address', c.profile.address],
+      ['email', c.profile.email], ['region', c.profile.region?.name], ['status', c.profile.status], ['type', c.profile.type],
+      ['customerSince', c.profile.customerSince], ['lifestyle', c.profile.lifestyle?.join('、')],
+    ])]),
+    card('billing', c, statusBySection, errorBySection, () => [
+      dl([['balance', money(c.billing.balance)], ['creditLimit', money(c.billing.creditLimit)],
+        ['currentCharges', `${money(c.billing.currentCharges.amount)} (${c.billing.currentCharges.month})`],
+        ['paymentBehaviour', c.billing.paymentBehaviour.method], ['onTimeRatio', pct(c.billing.paymentBehaviour.onTimeRatio)],
+        ['averageDaysLate', c.billing.paymentBehaviour.averageDaysLate]]),
+      h('p', { class: 'note' }, t('bills')), barChart(latest(c.billing.bills, 6)),
+    ]),
+    card('score', c, statusBySection, errorBySection, () => [dl([
+      ['creditScore', c.score.creditScore], ['creditGrade', c.score.creditGrade], ['valueTier', c.score.valueTier], ['positioning', c.score.positioning],
+    ])]),
+    card('products', c, statusBySection, errorBySection, () => [h('table', {},
+      h('tr', {}, h('th', {}, t('name')), h('th', {}, t('type')), h('th', {}, t('orderedOn')), h('th', {}, t('monthlyFee'))),
+      ...c.products.map((/** @type {any} */ p) => h('tr', {}, h('td', {}, p.name), h('td', {}, p.category), h('td', {}, p.orderedOn), h('td', {}, money(p.monthlyFee)))))]),
+    card('insights', c, statusBySection, errorBySection, () => [
+      dl([['batchDate', c.insights.batchDate], ['segment', c.insights.segment], ['churnProbability', pct(c.insights.churnProbability)],
+        ['lifetimeValue', money(c.insights.lifetimeValue)],
+        ['usageMix', `${t('data')} ${c.insights.usageMix.dataPercent}% · ${t('voice')} ${c.insights.usageMix.voicePercent}% · ${t('local')} ${c.insights.usageMix.localPercent}% · ${t('longDistance')} ${c.insights.usageMix.longDistancePercent}%`],
+        ['channelPreferences', c.insights.channelPreferences.map((/** @type {any} */ p) => `${p.channel}:${p.level}`).join(' ')]]),
+      h('div', { class: 'tags' }, ...c.insights.tags.map((/** @type {string} */ tag) => h('span', {}, tag))),
+      h('p', { class: 'note' }, t('arpu')), lineChart(latest(c.insights.arpu, 3)),
+    ]),
+    card('recommendations', c, statusBySection, errorBySection, () => [
+      ...c.recommendations.map((/** @type {any} */ r) => h('div', { class: 'offer', 'data-offer': r.offerCode },
+        h('strong', {}, r.offerName), ' ', h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
+        h('div', {}, `${t('reason')}: ${r.reason}`),
+        h('div', { class: 'actions' }, ...['accepted', 'declined', 'callback'].map((o) => {
+          const b = h('button', { type: 'button', class: 'ghost', 'data-outcome': o, disabled: '', title: t('recordUnavailable') }, t(o));
+          return b;
+        })))),
+      steerTo(c),
+    ]),
+    card('contacts', c, statusBySection, errorBySection, () => [h('table', { 'data-trail': '' },
+      h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
+      ...c.contacts.map((/** @type {any} */ x) => h('tr', {}, h('td', {}, x.at.replace('T', ' ').slice(0, 16)), h('td', {}, x.channel), h('td', {}, x.type), h('td', {}, x.outcome))))], true),
+  );
+  $('status').textContent = `${c.id} · ${t('answeredIn')} ${ms} ms`;
+}
+
+/** The electronic channel the customer prefers most: where low-touch services go (the domain notes). @param {any} c */
+function steerTo(c) {
+  const prefs = (c.insights?.channelPreferences ?? []).filter((/** @type {any} */ p) => ELECTRONIC.includes(p.channel));
+  prefs.sort((/** @type {any} */ a, /** @type {any} */ b) => LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level));
+  const best = prefs[0];
+  return h('div', { class: 'offer', 'data-steer': best?.channel ?? '' }, h('div', { class: 'note' }, t('steer')),
+    best ? h('div', {}, t('steerHint'), ' ', h('span', { class: 'steer' }, `${best.channel} (${best.level})`)) : h('div', { class: 'note' }, t('noPreference')));
+}
+
+// ---- search ------------------------------------------------------------------------------------------------
+const recent = () => /** @type {string[]} */ (JSON.parse(localStorage.getItem('desk.recent') ?? '[]'));
+function remember(/** @type {string} */ key) {
+  const list = [key, ...recent().filter((k) => k !== key)].slice(0, 8);
+  localStorage.setItem('desk.recent', JSON.stringify(list));
+  showRecent();
+}
+function showRecent() {
+  $('recent').replaceChildren(...recent().map((k) => {
+    const b = h('button', { type: 'button' }, k);
+    b.addEventListener('click', () => void search(k));
+    return b;
+  }));
+}
+
+async function search(/** @type {string} */ input) {
+  const key = input.trim().replace(/[\s-]/g, '');
+  if (!key) return;
+  ($('q')).blur();
+  $('status').textContent = t('loading');
+  const started = performance.now();
+  const byMsisdn = /^(\+?86)?1\d{10}$/.test(key);
+  const { status, body } = await graphql(byMsisdn ? BY_MSISDN : BY_ID, byMsisdn ? { msisdn: key } : { id: key });
+  const ms = Math.round(performance.now() - started);
+  if (status === 401) return signOut(t('badCredential'));
+  const errors = body.errors ?? [];
+  const customer = body.data?.customer;
+  if (!customer) {
+    $('view').replaceChildren();
+    const e = errors[0];
+    $('status').textContent = e?.extensions?.code === 'NOT_FOUND' ? `${t('notFound')}: ${key}` : (e?.message ?? `HTTP ${status}`);
+    return;
+  }
+  remember(key);
+  render(customer, errors, ms);
+  document.body.dataset.rendered = key;
+}
+
+// ---- sign-in -----------------------------------------------------------------------------------------------
+function signOut(/** @type {string} */ message = '') {
+  sessionStorage.removeItem('desk.credential');
+  show();
+  $('signin-error').textContent = message;
+}
+
+function show() {
+  const signedIn = credential() !== '';
+  $('signin').hidden = signedIn;
+  $('desk').hidden = !signedIn;
+  $('search').hidden = !signedIn;
+  $('signout').hidden = !signedIn;
+  $('who').textContent = signedIn ? sessionStorage.getItem('desk.who') ?? '' : '';
+  (signedIn ? $('q') : $('credential')).focus();
+}
+
+function applyLabels() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = `UCV · ${t('title')}`;
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n ?? '');
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) /** @type {HTMLInputElement} */ (el).placeholder = t(/** @type {HTMLElement} */ (el).dataset.i18nPlaceholder ?? '');
+  $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
+}
+
+/** In development the gateway lists its demo consumers; elsewhere that route does not exist and the picker stays hidden. */
+async function loadDemoConsumers() {
+  const res = await fetch('/desk/demo-consumers', { headers: { accept: 'application/json' } }).catch(() => null);
+  if (!res?.ok) return;
+  const consumers = /** @type {Array<{ name: string, role: string, key: string }>} */ (await res.json());
+  const select = /** @type {HTMLSelectElement} */ ($('demo-select'));
+  select.replaceChildren(h('option', { value: '' }, '—'), ...consumers.map((c) => h('option', { value: c.key, 'data-role': c.role }, `${c.name} (${c.role})`)));
+  select.addEventListener('change', () => { /** @type {HTMLInputElement} */ ($('credential')).value = select.value; });
+  $('demo').hidden = false;
+}
+
+$('signin-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = /** @type {HTMLInputElement} */ ($('credential')).value.trim();
+  const select = /** @type {HTMLSelectElement} */ ($('demo-select'));
+  sessionStorage.setItem('desk.credential', value);
+  sessionStorage.setItem('desk.who', select.value === value ? select.selectedOptions[0]?.textContent ?? '' : '');
+  $('signin-error').textContent = '';
+  show();
+});
+$('search').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void search(/** @type {HTMLInputElement} */ ($('q')).value);
+});
+$('signout').addEventListener('click', () => signOut());
+$('lang').addEventListener('click', () => {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('desk.lang', lang);
+  applyLabels();
+  const shown = document.body.dataset.rendered;
+  if (shown) void search(shown);
+});
+
+applyLabels();
+showRecent();
+show();
+void loadDemoConsumers();
