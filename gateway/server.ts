@@ -33,6 +33,8 @@ import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
 import { mountSoapFacade, SOAP_PATH } from './soap';
+import { clientFaults } from './soap/xml-guard';
+import { BodyError, readJson, type BodyLimits } from './http/body';
 import { Source } from './source';
 
 export interface Gateway {
@@ -118,9 +120,13 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return id;
     },
     customProps: (_req, res) => ({ graphql: operationLogs.get(res) }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // SOAP 1.1 sends every fault with HTTP 500: one that is the client's doing is not a server error.
+    customLogLevel: (req, res, err) => (err || (res.statusCode >= 500 && !clientFaults.has(req)) ? 'error' : 'info'),
     serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
   });
+
+  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
+  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
 
   const app = express();
   app.disable('x-powered-by');
@@ -136,8 +142,14 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.post('/events/:source', express.json({ limit: '16kb' }), async (req, res) => {
-    const result = await invalidator.handle(String(req.params.source), req.body);
+  app.post('/events/:source', async (req, res) => {
+    let event: unknown;
+    try {
+      event = await readJson(req, res, { ...bodyLimits, maxBytes: Math.min(maxBodyBytes, 16 * 1024) });
+    } catch (err) {
+      return err instanceof BodyError ? sendError(res, err.code, err.message) : sendError(res, 'INTERNAL_SERVER_ERROR');
+    }
+    const result = await invalidator.handle(String(req.params.source), event);
     if (result === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
     // Not applied everywhere: say so, so the sender retries, rather than let instances serve the old record.
     if (!result.applied) return sendError(res, 'CACHE_UNAVAILABLE');
@@ -146,7 +158,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
-  const graphql = graphqlHandler(schema, sources, logger, run, config.limits.maxBodyBytes);
+  const graphql = graphqlHandler(schema, sources, logger, run, bodyLimits);
   app.get('/graphql', (req, res, next) => {
     if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       res.type('html').send(page);
@@ -156,7 +168,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const soap = mountSoapFacade(app, { schema, sources, logger, run, maxBodyBytes: config.limits.maxBodyBytes });
+  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
+  const soap = mountSoapFacade(app, { schema, sources, logger, run, bodyLimits, publicUrl });
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
