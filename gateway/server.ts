@@ -9,7 +9,8 @@
  *                                    (stale-if-error when the backend fails)
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
- *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
+ *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
+ *                       instance (invalidation.ts)
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
@@ -34,7 +35,9 @@ import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
 import { mountSoapFacade, SOAP_PATH } from './soap';
 import { clientFaults } from './soap/xml-guard';
-import { BodyError, readJson, type BodyLimits } from './http/body';
+import type { BodyLimits } from './http/body';
+import { eventIntake } from './events/intake';
+import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
 import { Source } from './source';
 
 export interface Gateway {
@@ -128,6 +131,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
   const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
 
+  const replay = redisUrl ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger) : memoryReplayStore();
+  const verifier = eventVerifier({ secrets: config.events.secrets, toleranceSeconds: config.events.toleranceSeconds, replay });
+  const intake = eventIntake({ verifier, invalidator, bodyLimits });
+
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -142,19 +149,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.post('/events/:source', async (req, res) => {
-    let event: unknown;
-    try {
-      event = await readJson(req, res, { ...bodyLimits, maxBytes: Math.min(maxBodyBytes, 16 * 1024) });
-    } catch (err) {
-      return err instanceof BodyError ? sendError(res, err.code, err.message) : sendError(res, 'INTERNAL_SERVER_ERROR');
-    }
-    const result = await invalidator.handle(String(req.params.source), event);
-    if (result === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
-    // Not applied everywhere: say so, so the sender retries, rather than let instances serve the old record.
-    if (!result.applied) return sendError(res, 'CACHE_UNAVAILABLE');
-    res.status(202).json({ evicted: result.evicted });
-  });
+  app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
@@ -222,7 +217,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close()]);
     },
   };
   return gateway;

@@ -110,15 +110,18 @@ const JSON_TYPES = new Set(['application/json', 'application/graphql-response+js
 
 /**
  * Reads a JSON body: 415 unless its media type is JSON (checked before a byte is read) in UTF-8, 400 when it does
- * not parse. An empty body reads as `{}`, as body-parser did, so the GraphQL layer says what is missing.
+ * not parse. An empty body reads as `{}`, as body-parser did, so the GraphQL layer says what is missing. `onRaw`
+ * receives the bytes before they are parsed (a signature covers them as sent).
  */
-export async function readJson(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<unknown> {
+export async function readJson(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, onRaw?: (body: Buffer) => void): Promise<unknown> {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
   if (!JSON_TYPES.has(mediaTypeOf(req)) || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     res.setHeader('connection', 'close'); // the body is left unread
     throw new BodyError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
   }
-  const text = (await readBody(req, res, limits)).toString('utf8');
+  const raw = await readBody(req, res, limits);
+  onRaw?.(raw);
+  const text = raw.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;
