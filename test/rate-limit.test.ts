@@ -3,7 +3,7 @@
  * a Redis outage or stall fails open within the deadline and is counted. And the envelop plugin refuses with
  * RATE_LIMITED and `retryAfterSeconds` once the allowance is spent.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { buildSchema, execute, GraphQLError, parse, specifiedRules, subscribe, validate } from 'graphql';
 import pino from 'pino';
