@@ -36,6 +36,7 @@ import { buildSchema } from './schema';
 import { mountSoapFacade, SOAP_PATH } from './soap';
 import { clientFaults } from './soap/xml-guard';
 import type { BodyLimits } from './http/body';
+import { htmlSecurityHeaders, sendHtml } from './http/headers';
 import { eventIntake } from './events/intake';
 import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
 import { Source } from './source';
@@ -153,11 +154,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
+  const pageHeaders = htmlSecurityHeaders(page);
   const graphql = graphqlHandler(schema, sources, logger, run, bodyLimits);
   app.get('/graphql', (req, res, next) => {
     if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
-      res.type('html').send(page);
-      return;
+      return sendHtml(res, page, pageHeaders);
     }
     next();
   });
