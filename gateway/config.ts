@@ -136,7 +136,7 @@ export const ConfigSchema = z
          * signs every event with it (HMAC-SHA256, see docs/events.md). A source with no secret has every event
          * refused. UCV_<SOURCE>_EVENTS_SECRET overrides, e.g. UCV_CRM_EVENTS_SECRET. At least 16 characters.
          */
-        secrets: z.record(z.string().min(16, 'a secret of at least 16 characters')).default({}),
+        secrets: z.record(z.string().min(16)).default({}),
         /** How far an event's signed timestamp may be from the gateway's clock, in seconds. Default 300. */
         toleranceSeconds: z.number().int().min(1).default(300),
         /** Deadline of the Redis replay check, in milliseconds; past it the event is refused (the sender retries). Default 200. */
@@ -188,6 +188,7 @@ function expectation(issue: z.ZodIssue): string {
     case 'invalid_type':
       return issue.expected;
     case 'too_small':
+      if (issue.type === 'string') return `a string of at least ${issue.minimum} character(s)`;
       return issue.type === 'array' ? `at least ${issue.minimum} item(s)` : `${issue.type} ≥ ${issue.minimum}`;
     case 'too_big':
       return issue.type === 'array' ? `at most ${issue.maximum} item(s)` : `${issue.type} ≤ ${issue.maximum}`;
