@@ -112,8 +112,8 @@ export const ConfigSchema = z
       .default({}),
     /**
      * The base URL clients reach the gateway at, e.g. https://ucv.example.com (behind a proxy or load balancer). The
-     * WSDL's soap:address is built from it, never from a request's Host header (which anyone can set). Default
-     * http://<host>:<port> (localhost when host is 0.0.0.0).
+     * WSDL's soap:address is built from it, never from a request's Host header (which anyone can set). Default: the
+     * gateway's listening URL, http://<host>:<port> (http://127.0.0.1:<port> when host is 0.0.0.0).
      */
     publicUrl: z.string().url().optional(),
     limits: z
