@@ -4,7 +4,7 @@
  * key, what was expected and what was given.
  *
  * Environment variables override: PORT (the listening port), UCV_<ADAPTER>_URL (a backend's base URL, e.g.
- * UCV_CRM_URL), REDIS_URL (selects the Redis cache).
+ * UCV_CRM_URL), REDIS_URL (selects the Redis cache), UCV_<SOURCE>_EVENTS_SECRET (a source's event secret).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,6 +67,16 @@ export const PolicySchema = z
 
 export type Policy = z.infer<typeof PolicySchema>;
 
+/** A consumer's allowance; both limits apply. Shared by every instance through Redis when `cache.redisUrl` is set. */
+const RateSchema = z
+  .object({
+    /** Requests per second, a consumer's steady rate; a burst of one second's worth is allowed. Default 50. */
+    requestsPerSecond: z.number().int().min(1).default(50),
+    /** Backend cost per second (an operation's estimated backend calls, from the limits plugin; 1 when unknown). Default 500. */
+    costPerSecond: z.number().int().min(1).default(500),
+  })
+  .strict();
+
 const AdapterEntrySchema = z
   .object({
     /** The source name: lower-case letters and digits. It names the adapter folder unless `module` is set. */
@@ -100,10 +110,51 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The base URL clients reach the gateway at, e.g. https://ucv.example.com (behind a proxy or load balancer). The
+     * WSDL's soap:address is built from it, never from a request's Host header (which anyone can set). Default: the
+     * gateway's listening URL, http://<host>:<port> (http://127.0.0.1:<port> when host is 0.0.0.0).
+     */
+    publicUrl: z.string().url().optional(),
     limits: z
       .object({
-        /** Largest request body, in bytes. Default 102400. */
+        /** Largest request body as sent (GraphQL, SOAP, events), in bytes. Default 102400. */
         maxBodyBytes: z.number().int().min(1).default(100 * 1024),
+        /** Largest request body once inflated (Content-Encoding gzip or deflate), in bytes. Default 409600. */
+        maxInflatedBodyBytes: z.number().int().min(1).default(400 * 1024),
+        /** Longest silence while a request body is being sent, in milliseconds; then 408 REQUEST_TIMEOUT. Default 5000. */
+        bodyIdleTimeoutMs: z.number().int().min(1).default(5_000),
+        /** Longest time to receive a whole request body, in milliseconds; then 408 REQUEST_TIMEOUT. Default 10000. */
+        bodyTimeoutMs: z.number().int().min(1).default(10_000),
+      })
+      .strict()
+      .default({}),
+    events: z
+      .object({
+        /**
+         * The shared secret of each source's change events (`POST /events/<source>`), by source name: the sender
+         * signs every event with it (HMAC-SHA256, see docs/events.md). A source with no secret has every event
+         * refused. UCV_<SOURCE>_EVENTS_SECRET overrides, e.g. UCV_CRM_EVENTS_SECRET. At least 16 characters.
+         */
+        secrets: z.record(z.string().min(16)).default({}),
+        /** How far an event's signed timestamp may be from the gateway's clock, in seconds. Default 300. */
+        toleranceSeconds: z.number().int().min(1).default(300),
+        /** Deadline of the Redis replay check, in milliseconds; past it the event is refused (the sender retries). Default 200. */
+        redisTimeoutMs: z.number().int().min(1).default(200),
+      })
+      .strict()
+      .default({}),
+    rateLimit: z
+      .object({
+        /** Limits of a consumer whose role has none below (and of anonymous requests, as one consumer). */
+        default: RateSchema.default({}),
+        /** Limits per role, by role name (e.g. "self-service"); each key optional, defaulting as `default`'s. */
+        roles: z.record(RateSchema).default({}),
+        /**
+         * Deadline of one Redis round trip, in milliseconds. Past it, or while Redis is down, the request goes
+         * through unlimited (fail open) and ucv_rate_limit_fail_open_total counts it. Default 50.
+         */
+        redisTimeoutMs: z.number().int().min(1).default(50),
       })
       .strict()
       .default({}),
@@ -118,6 +169,8 @@ export const ConfigSchema = z
   .strict();
 
 export type GatewayConfig = z.infer<typeof ConfigSchema>;
+/** A configuration as written, before defaults are applied. */
+export type GatewayConfigInput = z.input<typeof ConfigSchema>;
 export type AdapterEntry = z.infer<typeof AdapterEntrySchema>;
 
 export class ConfigError extends Error {
@@ -135,6 +188,7 @@ function expectation(issue: z.ZodIssue): string {
     case 'invalid_type':
       return issue.expected;
     case 'too_small':
+      if (issue.type === 'string') return `a string of at least ${issue.minimum} character(s)`;
       return issue.type === 'array' ? `at least ${issue.minimum} item(s)` : `${issue.type} ≥ ${issue.minimum}`;
     case 'too_big':
       return issue.type === 'array' ? `at most ${issue.maximum} item(s)` : `${issue.type} ≤ ${issue.maximum}`;
@@ -185,6 +239,14 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   const out = { ...(input as Record<string, unknown>) };
   if (env.PORT !== undefined) out.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   if (env.REDIS_URL) out.cache = { ...((out.cache as object) ?? {}), redisUrl: env.REDIS_URL };
+  const secrets = Object.entries(env).flatMap(([name, value]) => {
+    const source = /^UCV_([A-Z][A-Z0-9]*)_EVENTS_SECRET$/.exec(name)?.[1];
+    return source && value ? [[source.toLowerCase(), value] as const] : [];
+  });
+  if (secrets.length > 0) {
+    const events = (out.events && typeof out.events === 'object' ? out.events : {}) as { secrets?: object };
+    out.events = { ...events, secrets: { ...(events.secrets ?? {}), ...Object.fromEntries(secrets) } };
+  }
   if (Array.isArray(out.adapters)) {
     out.adapters = out.adapters.map((entry: unknown) => {
       if (!entry || typeof entry !== 'object') return entry;

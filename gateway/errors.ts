@@ -16,6 +16,11 @@ export const ERROR_CATALOG = {
   NOT_FOUND: { status: 200, message: 'The customer is not known.' },
   SOURCE_UNAVAILABLE: { status: 200, message: 'A backend system could not answer; its section is null.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the gateway accepts.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request body did not arrive in time.' },
+  UNAUTHENTICATED: { status: 401, message: 'The request carries no valid credentials.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests for this consumer; retry after the time given.' },
+  VERSION_MISMATCH: { status: 500, message: 'The envelope is not SOAP 1.1 (namespace http://schemas.xmlsoap.org/soap/envelope/).' },
+  MUST_UNDERSTAND: { status: 500, message: 'A SOAP header marked mustUnderstand="1" is not one the gateway processes.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has a media type the gateway does not read.' },
   NOT_ACCEPTABLE: { status: 406, message: 'The Accept header names no media type the gateway can answer with.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
@@ -71,8 +76,13 @@ export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, strin
   return undefined;
 }
 
-/** SOAP 1.1 faultcode for a catalog code: the gateway's or a backend's failure is the Server's, the rest the Client's. */
-export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' {
+/**
+ * SOAP 1.1 faultcode for a catalog code (SOAP 1.1 §4.4.1): the envelope's version and unprocessed mandatory headers
+ * have faultcodes of their own; the gateway's or a backend's failure is the Server's, the rest the Client's.
+ */
+export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' | 'soap:VersionMismatch' | 'soap:MustUnderstand' {
+  if (code === 'VERSION_MISMATCH') return 'soap:VersionMismatch';
+  if (code === 'MUST_UNDERSTAND') return 'soap:MustUnderstand';
   return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
 }
 

@@ -9,12 +9,12 @@
  * - every error leaves with a stable `extensions.code`, and unexpected ones are masked.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import bodyParser from 'body-parser';
 import { createHandler, type HandlerOptions } from 'graphql-http';
 import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { bodyError, isErrorCode, sendError, type ErrorCode } from './errors';
+import { isErrorCode, sendError, type ErrorCode } from './errors';
+import { BodyError, readJson, type BodyLimits } from './http/body';
 import type { Executor } from './executor';
 import { selectedFieldsOf, type Plan } from './plan';
 import { RequestContext } from './request-context';
@@ -55,9 +55,9 @@ const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
 /**
  * The /graphql endpoint as a plain node request listener: the server routes `POST /graphql` to it before Express
  * (Express 5's routing alone cost more than the whole cached view; see the commit), and Express mounts the same
- * listener for the other methods. It reads the JSON body itself, with the body limit.
+ * listener for the other methods. It reads the JSON body itself, through the one body reader (http/body.ts).
  */
-export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, run: Executor, maxBodyBytes: number) {
+export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, run: Executor, bodyLimits: BodyLimits) {
   // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
   const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
@@ -138,7 +138,6 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     formatError,
   };
   const handler = createHandler(options);
-  const readJson = bodyParser.json({ limit: maxBodyBytes, type: ['application/json', 'application/graphql-response+json'] });
 
   const handle = (req: IncomingMessage & { body?: unknown }, res: ServerResponse): void => {
     if (req.method === 'POST' && req.body === undefined) {
@@ -170,11 +169,9 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     const accept = req.headers.accept;
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';
     if (req.method !== 'POST') return handle(req, res);
-    readJson(req as never, res as never, (err?: unknown) => {
-      if (err === undefined) return handle(req, res);
-      const [code, message] = bodyError(err, maxBodyBytes) ?? ['INTERNAL_SERVER_ERROR', undefined];
-      if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err }, 'could not read a request body');
-      sendError(res, code, message);
-    });
+    readJson(req, res, bodyLimits).then(
+      (body) => handle(Object.assign(req, { body }), res),
+      (err: unknown) => (err instanceof BodyError ? sendError(res, err.code, err.message) : sendError(res, 'INTERNAL_SERVER_ERROR')),
+    );
   };
 }

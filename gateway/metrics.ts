@@ -25,6 +25,8 @@ export function createMetrics() {
     bulkheadRejections: new Counter({ name: 'ucv_bulkhead_rejections_total', help: 'Calls refused because the backend already had its maximum of concurrent calls.', labelNames: source, registers: [registry] }),
     retries: new Counter({ name: 'ucv_retries_total', help: 'Retried backend calls (within the retry budget).', labelNames: source, registers: [registry] }),
     compilations: new Counter({ name: 'ucv_graphql_compilations_total', help: 'GraphQL operations compiled by graphql-jit, by result (compiled, interpreted: kept on graphql-js).', labelNames: ['result'] as const, registers: [registry] }),
+    rateLimitFailOpen: new Counter({ name: 'ucv_rate_limit_fail_open_total', help: 'Requests let through unlimited because the rate limit store (Redis) could not answer in time, by reason (redis_unavailable, redis_timeout, redis_error).', labelNames: ['reason'] as const, registers: [registry] }),
+    rateLimited: new Counter({ name: 'ucv_rate_limited_total', help: 'Requests refused with RATE_LIMITED, by role and limit (requests, cost).', labelNames: ['role', 'limit'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
   };
 }

@@ -9,7 +9,8 @@
  *                                    (stale-if-error when the backend fails)
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
- *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
+ *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
+ *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
@@ -35,6 +36,11 @@ import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
 import { mountSoapFacade, SOAP_PATH } from './soap';
+import { clientFaults } from './soap/xml-guard';
+import type { BodyLimits } from './http/body';
+import { htmlSecurityHeaders, sendHtml } from './http/headers';
+import { eventIntake } from './events/intake';
+import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
 import { Source } from './source';
 
 export interface Gateway {
@@ -120,9 +126,17 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return id;
     },
     customProps: (_req, res) => ({ graphql: operationLogs.get(res) }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // SOAP 1.1 sends every fault with HTTP 500: one that is the client's doing is not a server error.
+    customLogLevel: (req, res, err) => (err || (res.statusCode >= 500 && !clientFaults.has(req)) ? 'error' : 'info'),
     serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
   });
+
+  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
+  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
+
+  const replay = redisUrl ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger) : memoryReplayStore();
+  const verifier = eventVerifier({ secrets: config.events.secrets, toleranceSeconds: config.events.toleranceSeconds, replay });
+  const intake = eventIntake({ verifier, invalidator, bodyLimits });
 
   const app = express();
   app.disable('x-powered-by');
@@ -138,28 +152,23 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.post('/events/:source', express.json({ limit: '16kb' }), async (req, res) => {
-    const result = await invalidator.handle(String(req.params.source), req.body);
-    if (result === null) return sendError(res, 'BAD_REQUEST', `No source named "${req.params.source}" understands this event.`);
-    // Not applied everywhere: say so, so the sender retries, rather than let instances serve the old record.
-    if (!result.applied) return sendError(res, 'CACHE_UNAVAILABLE');
-    res.status(202).json({ evicted: result.evicted });
-  });
+  app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   app.use('/desk', deskRouter());
 
   const page = graphiqlPage(SAMPLE_QUERY);
-  const graphql = graphqlHandler(schema, sources, logger, run, config.limits.maxBodyBytes);
+  const pageHeaders = htmlSecurityHeaders(page);
+  const graphql = graphqlHandler(schema, sources, logger, run, bodyLimits);
   app.get('/graphql', (req, res, next) => {
     if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
-      res.type('html').send(page);
-      return;
+      return sendHtml(res, page, pageHeaders);
     }
     next();
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const soap = mountSoapFacade(app, { schema, sources, logger, run, maxBodyBytes: config.limits.maxBodyBytes });
+  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
+  const soap = mountSoapFacade(app, { schema, sources, logger, run, bodyLimits, publicUrl });
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -212,7 +221,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close()]);
     },
   };
   return gateway;

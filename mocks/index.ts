@@ -26,12 +26,14 @@ export interface StartMocksOptions {
   ports?: Partial<Record<'crm' | 'billing' | 'warehouse' | 'scoring', number>>;
   /** Where the CRM posts its change events. */
   crmWebhooks?: string[];
+  /** The secret the CRM signs its change events with (the gateway's `events.secrets.crm`). */
+  crmWebhookSecret?: string;
 }
 
 export async function startMocks(options: StartMocksOptions = {}): Promise<Mocks> {
   const ports = options.ports ?? {};
   const [crm, billing, warehouse, scoring] = await Promise.all([
-    startCrmMock({ port: ports.crm, webhooks: options.crmWebhooks }),
+    startCrmMock({ port: ports.crm, webhooks: options.crmWebhooks, webhookSecret: options.crmWebhookSecret }),
     startBillingMock({ port: ports.billing }),
     startWarehouseMock({ port: ports.warehouse }),
     startScoringMock({ port: ports.scoring }),

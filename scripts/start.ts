@@ -2,17 +2,22 @@
  * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache. Nothing else
  * needs to run. Ports: gateway 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
  */
+import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../gateway/config';
 import { createGateway } from '../gateway/server';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
 
 async function main(): Promise<void> {
+  // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
+  // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md).
+  process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
   const config = loadConfig();
   const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
     ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
     // The CRM tells the gateway when a customer's products change, so cached CRM data is evicted at once.
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
+    crmWebhookSecret: config.events.secrets.crm,
   });
   const gateway = createGateway(config);
   const url = await gateway.listen();

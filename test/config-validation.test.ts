@@ -37,6 +37,10 @@ it.each([
   [{ adapters: [] }, 'adapters: expected at least 1 item(s), got []'],
   [{}, 'adapters: expected array, got nothing'],
   [{ ...valid, logLevel: 'loud' }, 'logLevel: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"'],
+  [{ ...valid, events: { secrets: { crm: 'short' } } }, 'events.secrets.crm: expected a string of at least 16 character(s), got "short"'],
+  [{ ...valid, publicUrl: 'ucv.example.com' }, 'publicUrl: expected a valid url, got "ucv.example.com"'],
+  [{ ...valid, rateLimit: { roles: { marketing: { requestsPerSecond: 0 } } } }, 'rateLimit.roles.marketing.requestsPerSecond: expected number ≥ 1, got 0'],
+  [{ ...valid, limits: { bodyIdleTimeoutMs: 0 } }, 'limits.bodyIdleTimeoutMs: expected number ≥ 1, got 0'],
 ])('rejects %j: %s', (input, expected) => {
   expect(messageOf(input)).toContain(expected);
 });
@@ -45,6 +49,11 @@ it('PORT and UCV_<ADAPTER>_URL override the file', () => {
   const config = parseConfig(valid, { PORT: '5000', UCV_CRM_URL: 'http://crm.internal:8080' });
   expect(config.port).toBe(5000);
   expect(config.adapters[0]?.url).toBe('http://crm.internal:8080');
+});
+
+it('UCV_<SOURCE>_EVENTS_SECRET sets or overrides a source\'s event secret', () => {
+  const config = parseConfig({ ...valid, events: { secrets: { crm: 'from-the-file-0123456' } } }, { UCV_CRM_EVENTS_SECRET: 'from-the-environment-0123', UCV_BILLING_EVENTS_SECRET: 'billing-secret-0123456789' });
+  expect(config.events.secrets).toEqual({ crm: 'from-the-environment-0123', billing: 'billing-secret-0123456789' });
 });
 
 it('an invalid PORT is reported like a bad file value', () => {

@@ -24,7 +24,19 @@ it('GraphiQL runs the sample query and shows the full view of C00000001, offline
   page.on('request', (request) => {
     if (!request.url().startsWith(h.url) && !request.url().startsWith('data:')) foreign.push(request.url());
   });
-  await page.goto(`${h.url}/graphql`);
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto(`${h.url}/graphql`);
+  // The page carries its security headers, and GraphiQL works under them.
+  expect(response?.headers()).toMatchObject({
+    'content-security-policy': expect.stringContaining("frame-ancestors 'none'"),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  });
+  expect(response?.headers()['content-security-policy']).not.toContain("script-src 'self' 'unsafe-inline'");
   const answer = page.waitForResponse((r) => r.url().startsWith(`${h.url}/graphql`) && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('CustomerView'));
   await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
   // The response pane shows the answer (it renders only the lines in view)…
@@ -35,5 +47,6 @@ it('GraphiQL runs the sample query and shows the full view of C00000001, offline
   for (const section of ['profile', 'products', 'contacts', 'billing', 'insights', 'score', 'recommendations']) expect(body.data.customer[section]).toBeTruthy();
   expect(body.data.customer.sources.map((s) => s.status)).toEqual(['LIVE', 'LIVE', 'LIVE', 'LIVE']);
   expect(foreign).toEqual([]);
+  expect(violations).toEqual([]);
   await page.close();
 }, 60_000);

@@ -201,7 +201,7 @@ describe('the WSDL', () => {
     fs.writeFileSync(path.join(dir, 'service.wsdl'), wsdl);
   });
 
-  it('is well-formed, document/literal, with a versioned namespace, the request host as location, and no anyType', () => {
+  it('is well-formed, document/literal, with a versioned namespace, its own URL as location (the default of publicUrl), and no anyType', () => {
     execFileSync('xmllint', ['--noout', path.join(dir, 'service.wsdl')]);
     expect(wsdl).toContain('targetNamespace="urn:ucv:customer-view:v1"');
     expect(wsdl).toContain('<soap:binding style="document"');

@@ -18,7 +18,8 @@ import { selectedFieldsOf } from '../plan';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
 import { buildWsdl, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
-import { sendFault, xmlGuard } from './xml-guard';
+import type { BodyLimits } from '../http/body';
+import { noteFault, sendFault, xmlGuard } from './xml-guard';
 
 export const SOAP_PATH = '/soap/CustomerView';
 
@@ -28,8 +29,10 @@ export interface SoapFacadeOptions {
   /** Runs the operations, as for /graphql. */
   run: Executor;
   logger: Logger;
-  /** Largest request body as sent, in bytes. */
-  maxBodyBytes: number;
+  /** Limits of a request body (http/body.ts). */
+  bodyLimits: BodyLimits;
+  /** The gateway's public base URL, for the WSDL's soap:address (never the request's Host header). */
+  publicUrl: () => string;
 }
 
 /** A request as the operations see it: pino-http gave it its id. */
@@ -181,7 +184,10 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       try {
         return { $xml: renderElements((await operation(args ?? ({} as A), req)) as Record<string, unknown>) };
       } catch (err) {
-        if ((err as SoapFault).Fault) throw err;
+        if ((err as SoapFault).Fault) {
+          noteFault(req, (err as SoapFault).Fault.detail['tns:GatewayFault']['tns:code']);
+          throw err;
+        }
         logger.error({ err }, 'SOAP operation failed');
         throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
       }
@@ -211,7 +217,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   // WSDL. This host keeps the listener, which works on plain node objects once the guard has read the body.
   let soapListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const host = { route: () => ({ all: (listener: typeof soapListener) => void (soapListener = listener) }), use: () => undefined };
-  const guard = xmlGuard({ maxBodyBytes: options.maxBodyBytes, maxInflatedBytes: options.maxBodyBytes * 4, maxDepth: 32, operations: new Set(Object.keys(operations)) });
+  const guard = xmlGuard({ body: options.bodyLimits, maxDepth: 32, operations: new Set(Object.keys(operations)) });
   const post = (req: IncomingMessage, res: ServerResponse): void =>
     guard(req, res, () => (soapListener ? soapListener(req, res) : sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'The SOAP service is starting.')));
 
@@ -224,12 +230,9 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   };
   router.get(SOAP_PATH, (req, res) => {
     if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return notAllowed(res, 'POST');
-    const location = `${req.protocol}://${req.get('host') ?? 'localhost'}${SOAP_PATH}`;
+    const location = `${options.publicUrl()}${SOAP_PATH}`;
     let wsdl = wsdlFor.get(location);
-    if (!wsdl) {
-      wsdl = buildWsdl(schema, location);
-      if (wsdlFor.size < 16) wsdlFor.set(location, wsdl);
-    }
+    if (!wsdl) wsdlFor.set(location, (wsdl = buildWsdl(schema, location)));
     res.type('text/xml; charset=utf-8').send(wsdl);
   });
   router.post(SOAP_PATH, post);

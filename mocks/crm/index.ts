@@ -9,8 +9,10 @@
  *   GET    /api/v1/customers/:id/contacts             { customerId, items: [contact] }
  *   POST   /api/v1/webhooks                           subscribe { url } to change events
  *
- * An order or a cancellation publishes `customer.products.changed` to every webhook subscriber.
+ * An order or a cancellation publishes `customer.products.changed` to every webhook subscriber, signed with
+ * `webhookSecret` when one is given.
  */
+import { createHmac } from 'node:crypto';
 import express from 'express';
 import { customerIdByMsisdn } from '../dataset/identity';
 import { CATALOGUE, crmContacts, crmProducts, crmProfile, type CrmProduct } from '../dataset/customers';
@@ -27,6 +29,17 @@ export interface CrmChangeEvent {
 export interface CrmMockOptions extends MockOptions {
   /** URLs that receive every change event as a JSON POST. */
   webhooks?: string[];
+  /**
+   * The secret the gateway holds for the CRM's events (`events.secrets.crm`): each delivery is signed with it, in
+   * `x-ucv-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (docs/events.md). Unsigned when absent.
+   */
+  webhookSecret?: string;
+}
+
+/** The sender's side of docs/events.md, written from the document (as a real CRM's integrator would). */
+function signature(secret: string, body: string): string {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
 
 const notFound = (id: string) => ({ code: 'CUSTOMER_NOT_FOUND', message: `no customer ${id}` });
@@ -45,8 +58,11 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
   };
 
   const publish = (event: CrmChangeEvent): void => {
+    const body = JSON.stringify(event);
     for (const url of webhooks) {
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).catch(
+      // Signed per delivery, so a retry carries a fresh timestamp and signature.
+      const signed: Record<string, string> = options.webhookSecret ? { 'x-ucv-signature': signature(options.webhookSecret, body) } : {};
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body }).catch(
         (err: unknown) => console.warn(`crm mock: webhook ${url} failed: ${(err as Error).message}`),
       );
     }

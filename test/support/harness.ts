@@ -3,7 +3,7 @@
  * and (where a test asks for it) Redis.
  */
 import pino from 'pino';
-import { parseConfig, type GatewayConfig } from '../../gateway/config';
+import { parseConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/server';
 import { startMocks, type Mocks } from '../../mocks';
 
@@ -25,7 +25,7 @@ export interface GqlResponse {
   body: any;
 }
 
-export type ConfigOverrides = Partial<Omit<GatewayConfig, 'adapters'>> & {
+export type ConfigOverrides = Partial<Omit<GatewayConfigInput, 'adapters'>> & {
   /** Policy per adapter name, merged over the defaults. */
   policies?: Record<string, unknown>;
 };

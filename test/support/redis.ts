@@ -55,9 +55,13 @@ export class OwnRedis {
     }
     throw new Error(`redis-server did not start on port ${this.port} (is redis-server installed?)`);
   }
+  /** Sends a signal to the server, e.g. SIGSTOP to freeze it (connections stay open, nothing answers) and SIGCONT. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
