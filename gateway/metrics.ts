@@ -8,7 +8,12 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ucv_' });
   const source = ['source'] as const;
+  /** What ucv_cache_local_bytes reads when scraped; set once the cache exists. */
+  let cacheBytes = (): number => 0;
   return {
+    watchCacheBytes: (read: () => number): void => {
+      cacheBytes = read;
+    },
     registry,
     calls: new Counter({ name: 'ucv_source_calls_total', help: 'Backend calls made, by result (success, not_found, failure, rejected).', labelNames: ['source', 'result'] as const, registers: [registry] }),
     latency: new Histogram({
@@ -25,6 +30,14 @@ export function createMetrics() {
     bulkheadRejections: new Counter({ name: 'ucv_bulkhead_rejections_total', help: 'Calls refused because the backend already had its maximum of concurrent calls.', labelNames: source, registers: [registry] }),
     retries: new Counter({ name: 'ucv_retries_total', help: 'Retried backend calls (within the retry budget).', labelNames: source, registers: [registry] }),
     compilations: new Counter({ name: 'ucv_graphql_compilations_total', help: 'GraphQL operations compiled by graphql-jit, by result (compiled, interpreted: kept on graphql-js).', labelNames: ['result'] as const, registers: [registry] }),
+    cacheBytes: new Gauge({
+      name: 'ucv_cache_local_bytes',
+      help: 'Bytes of records held in this process by the cache (in-memory cache, or Redis local copies), by JSON length.',
+      registers: [registry],
+      collect() {
+        this.set(cacheBytes());
+      },
+    }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
   };
 }

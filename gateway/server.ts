@@ -5,7 +5,7 @@
  *     POST /graphql   → straight to the GraphQL listener, without Express's router (the hot path)
  *     /graphql        → GraphiQL for browsers, else body limit / JSON → graphql-http → stitched schema → resolvers
  *                     → RequestContext.load (once per request)
- *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
+ *                     → Source.load: coalescing → cache → bulkhead → breaker → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
@@ -101,10 +101,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const metrics = createMetrics();
   const { redisUrl } = config.cache;
   const cache = redisUrl
-    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries })
-    : memoryCache(config.cache.maxEntries);
+    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries, localBytes: config.cache.maxBytes })
+    : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
+  metrics.watchCacheBytes(() => cache.bytes());
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
-  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
+  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
   const schema = buildSchema(sources);
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 

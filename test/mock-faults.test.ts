@@ -75,7 +75,7 @@ it('wrongShape answers 200 with a well-formed body of the wrong shape', async ()
 
 it('the new faults are set through the same control endpoint and validated', async () => {
   const patch = (body: unknown) => fetch(`${mocks.crm.url}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect((await (await patch({ oversizeBytes: 1000, wrongShape: true })).json()).faults).toMatchObject({ oversizeBytes: 1000, wrongShape: true });
+  expect(((await (await patch({ oversizeBytes: 1000, wrongShape: true })).json()) as { faults: unknown }).faults).toMatchObject({ oversizeBytes: 1000, wrongShape: true });
   expect((await patch({ wrongShape: 'yes' })).status).toBe(400);
   expect((await patch({ oversizeBytes: -1 })).status).toBe(400);
 });

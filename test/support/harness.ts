@@ -3,7 +3,8 @@
  * and (where a test asks for it) Redis.
  */
 import pino from 'pino';
-import { parseConfig, type GatewayConfig } from '../../gateway/config';
+import type { z } from 'zod';
+import { parseConfig, type ConfigSchema, type GatewayConfig } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/server';
 import { startMocks, type Mocks } from '../../mocks';
 
@@ -25,7 +26,8 @@ export interface GqlResponse {
   body: any;
 }
 
-export type ConfigOverrides = Partial<Omit<GatewayConfig, 'adapters'>> & {
+/** Config keys as written in the file (defaults optional), adapters aside. */
+export type ConfigOverrides = Partial<Omit<z.input<typeof ConfigSchema>, 'adapters'>> & {
   /** Policy per adapter name, merged over the defaults. */
   policies?: Record<string, unknown>;
 };
