@@ -64,9 +64,9 @@ export const PolicySchema = z
         maxConcurrent: z.number().int().min(1).default(100),
         /**
          * Calls that may wait for room when `maxConcurrent` are in flight; one more is refused at once (reason
-         * "overloaded"). 0: refuse at once, no queue. Default 400.
+         * "overloaded"). 0: refuse at once, no queue. Default 300.
          */
-        queue: z.number().int().min(0).default(400),
+        queue: z.number().int().min(0).default(300),
         /** Longest a call waits in the queue, in milliseconds; then it is refused ("overloaded"). Default 1000. */
         queueTimeoutMs: z.number().int().min(1).default(1_000),
       })

@@ -55,12 +55,20 @@ export class OwnRedis {
     }
     throw new Error(`redis-server did not start on port ${this.port} (is redis-server installed?)`);
   }
+  /** Freezes the server (SIGSTOP): its socket stays open and nothing answers, as under a long fork or swap. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      child.kill('SIGKILL'); // also ends a paused server
     });
   }
 }
