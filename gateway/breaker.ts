@@ -8,7 +8,10 @@
  *              flight (opossum and Resilience4j count a call only when it ends: with a backend at +5 s and a 2 s
  *              deadline, every call of the first 2 s went out before the first one counted). Each call counts once.
  *              The breaker opens when the window holds at least `volumeThreshold` calls (Resilience4j
- *              minimumNumberOfCalls) and the bad share reaches `errorThresholdPercentage`.
+ *              minimumNumberOfCalls) and the bad share reaches `errorThresholdPercentage`, or at once after
+ *              `consecutiveFailures` bad calls in a row (Envoy outlier detection's consecutive_5xx): a window
+ *              full of the successes of a busy minute would otherwise need as many failures before it opened
+ *              (under 2 s flapping the old breaker opened in only 2 of 8 outages).
  *   OPEN       every call is refused at once (EOPENBREAKER → reason `circuit_open`) for `resetTimeoutMs`.
  *   HALF_OPEN  at most `halfOpenProbes` calls are admitted (Resilience4j permittedNumberOfCallsInHalfOpenState);
  *              the others are refused as while open. One bad probe opens the breaker again; when all the probes
@@ -25,6 +28,8 @@ export interface BreakerOptions {
   errorThresholdPercentage: number;
   /** Calls recorded in the window before the breaker may open. */
   volumeThreshold: number;
+  /** Bad calls in a row that open the breaker whatever the window says. */
+  consecutiveFailures: number;
   /** Length of the rolling window, in ms. */
   rollingCountTimeoutMs: number;
   /** Time spent open before probes are admitted, in ms. */
@@ -57,6 +62,8 @@ export class Breaker {
   private openedAt = 0;
   private probesAdmitted = 0;
   private probesSucceeded = 0;
+  /** Bad calls recorded in a row while closed. */
+  private streak = 0;
   private readonly bucketMs: number;
   /** Ring of buckets: the time slot each covers, its calls and its bad calls. */
   private readonly slots = new Float64Array(BUCKETS);
@@ -107,6 +114,8 @@ export class Breaker {
       return;
     }
     if (this.state !== 'CLOSED') return;
+    this.streak = good ? 0 : this.streak + 1;
+    if (this.streak >= this.options.consecutiveFailures) return this.open();
     const slot = Math.floor(this.now() / this.bucketMs);
     const i = slot % BUCKETS;
     if (this.slots[i] !== slot) {
@@ -137,6 +146,7 @@ export class Breaker {
     this.epoch++;
     this.probesAdmitted = 0;
     this.probesSucceeded = 0;
+    this.streak = 0;
     if (state === 'CLOSED') this.slots.fill(-1);
     this.onChange(state);
   }

@@ -10,7 +10,7 @@ beforeAll(async () => {
     policies: {
       ...NO_CACHE,
       scoring: { ...NO_CACHE.scoring, bulkhead: { maxConcurrent: 2, queue: 0 }, retry: { attempts: 0 } },
-      warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000 } },
+      warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000, consecutiveFailures: 1000 } },
       billing: { ...NO_CACHE.billing, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 }, breaker: { volumeThreshold: 10, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } },
     },
   });

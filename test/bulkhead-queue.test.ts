@@ -19,7 +19,7 @@ beforeAll(async () => {
     policies: {
       // Cold: no cache, so every view reaches every backend (CRM three times per view).
       ...Object.fromEntries(['crm', 'billing', 'warehouse'].map((name) => [name, { ...NO_CACHE[name], bulkhead: bulkheadOf(name) }])),
-      scoring: { ...NO_CACHE.scoring, timeoutMs: 1000, retry: { attempts: 0 }, breaker: { volumeThreshold: 1000, slowCallDurationMs: 5000 }, bulkhead: { maxConcurrent: 5, queue: 5, queueTimeoutMs: 200 } },
+      scoring: { ...NO_CACHE.scoring, timeoutMs: 1000, retry: { attempts: 0 }, breaker: { volumeThreshold: 1000, consecutiveFailures: 1000, slowCallDurationMs: 5000 }, bulkhead: { maxConcurrent: 5, queue: 5, queueTimeoutMs: 200 } },
     },
   });
   await h.gql('{ customer(id: "C00000001") { billing { balance } } }'); // the billing client loads its WSDL

@@ -14,6 +14,7 @@ beforeAll(async () => {
       ...NO_CACHE,
       scoring: { ...NO_CACHE.scoring, breaker, retry: { attempts: 0 } },
       // billing: a deadline far above the slow-call duration, so only slowness (not timeouts) can open it.
+      warehouse: { ...NO_CACHE.warehouse, breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, consecutiveFailures: 3, resetTimeoutMs: 60_000 }, retry: { attempts: 0 } },
       billing: { ...NO_CACHE.billing, timeoutMs: 5000, breaker: { volumeThreshold: 5, errorThresholdPercentage: 50, slowCallDurationMs: 300, resetTimeoutMs: 60_000 }, retry: { attempts: 0 } },
     },
   });
@@ -97,6 +98,14 @@ it('slow calls count while still in flight: a backend at +5 s opens the breaker 
   h.mocks.billing.faults.reset();
   await Promise.all(pending);
 }, 30_000);
+
+it('bad calls in a row open the breaker even when the window is full of successes', async () => {
+  for (let i = 0; i < 20; i++) await h.gql(`{ customer(id: "C000${String(40000 + i)}") { insights { segment } } }`);
+  h.mocks.warehouse.faults.set({ down: '503' });
+  for (let i = 0; i < 3; i++) await h.gql(`{ customer(id: "C000${String(40100 + i)}") { insights { segment } } }`);
+  // 3 bad of 23 in the window (13%, under the 50% threshold), but 3 in a row: open.
+  expect((await readyz()).sources).toContainEqual({ source: 'warehouse', breaker: 'OPEN' });
+});
 
 it('"customer not found" answers never open the breaker', async () => {
   for (let i = 0; i < 8; i++) await h.gql('{ customer(id: "C99999999") { score { creditScore } } }');

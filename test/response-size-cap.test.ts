@@ -12,7 +12,7 @@ let h: Harness;
 beforeAll(async () => {
   mocks = await startMocks();
   // Breakers that stay closed, so every answer is read and refused for its size (each refusal counts as a failure).
-  const closed = { breaker: { volumeThreshold: 10_000 } };
+  const closed = { breaker: { volumeThreshold: 10_000, consecutiveFailures: 10_000 } };
   h = await startHarness({ cache: { maxBytes: 60_000 }, policies: { scoring: closed, billing: closed } }, { mocks });
   await h.gql('{ customer(id: "C00000001") { billing { balance } } }'); // the billing client loads its WSDL
 });
