@@ -102,7 +102,9 @@ export class Breaker {
       if (epoch === this.epoch) this.record(good);
     };
     // Counted bad when it passes the slow-call duration, while still in flight; its later end records nothing.
-    const slow = setTimeout(() => record(false), this.options.slowCallDurationMs);
+    // The verdict waits for setImmediate: timers run before I/O in each turn of the event loop, so on a busy
+    // process an answer already received would otherwise be judged slow for our own lag, not the backend's.
+    const slow = setTimeout(() => setImmediate(() => record(false)), this.options.slowCallDurationMs);
     slow.unref?.();
     return { success: () => record(true), failure: () => record(false) };
   }
