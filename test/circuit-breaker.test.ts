@@ -7,7 +7,7 @@
 import { NO_CACHE, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
-const breaker = { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 600, rollingCountTimeoutMs: 10_000, halfOpenProbes: 2, slowCallDurationMs: 400 };
+const breaker = { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 600, rollingCountTimeoutMs: 10_000, halfOpenProbes: 2, slowCallDurationMs: 1000 };
 beforeAll(async () => {
   h = await startHarness({
     policies: {
@@ -48,7 +48,7 @@ it('opens after the minimum number of calls, fails fast, admits a bounded number
   // After the reset timeout, with scoring healthy again (but slow, so the probes are still in flight while the
   // others arrive): exactly `halfOpenProbes` (2) calls go through, the rest are refused meanwhile.
   h.mocks.scoring.faults.reset();
-  h.mocks.scoring.faults.set({ latencyMs: 150 });
+  h.mocks.scoring.faults.set({ latencyMs: 300 });
   await new Promise((r) => setTimeout(r, 700));
   const results = await Promise.all(['C00000001', 'C00000002', 'C00000005', 'C00000006', 'C00000007'].map(scoreOf));
   expect(h.mocks.scoring.faults.requests().total).toBe(2);
