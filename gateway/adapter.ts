@@ -8,6 +8,7 @@
  * timeouts, breakers, bulkheads, retries and provenance. An adapter never caches, retries or counts on its own.
  */
 import { Pool } from 'undici';
+import type { ZodType, ZodTypeDef } from 'zod';
 
 /** Passed to every fetch. */
 export interface FetchContext {
@@ -15,24 +16,56 @@ export interface FetchContext {
   signal: AbortSignal;
   /** The gateway request's id: send it to the backend (e.g. as `x-request-id`) so logs line up. */
   requestId: string;
+  /**
+   * Most bytes of the backend's answer body this call may read (the source's `policy.maxResponseBytes`): past it the
+   * read is aborted and the call fails with ResponseTooLargeError. `getJson` enforces it; a client of its own must too.
+   */
+  maxResponseBytes: number;
 }
 
 /** Thrown by a fetch when the backend answered something that cannot be read (not JSON, wrong shape). */
 export class BadResponseError extends Error {
   readonly code = 'EBADRESPONSE';
+  /** Refines the reason for people and logs (`extensions.detail`), e.g. `too_large`, `wrong_shape`. */
+  readonly detail?: BadResponseDetail;
+  constructor(message: string, detail?: BadResponseDetail) {
+    super(message);
+    this.detail = detail;
+  }
 }
 
-export interface Resource<Client, Record> {
+/** What was wrong with an answer counted as `bad_response`; see docs/errors.md. */
+export type BadResponseDetail = 'too_large' | 'wrong_shape' | 'unreadable';
+
+/** The answer's body was larger than the source's `maxResponseBytes`: its reading was aborted, nothing was parsed. */
+export class ResponseTooLargeError extends BadResponseError {
+  constructor(what: string, maxBytes: number) {
+    super(`${what}: answer larger than ${maxBytes} bytes`, 'too_large');
+  }
+}
+
+export interface Resource<Client, Record, Raw = Record> {
   /**
-   * Fetches the record of one key (a customer id, or an MSISDN for a directory lookup). Resolves `null` when the
-   * backend answers that it does not know the key: that is an answer, not a failure, and never opens a breaker.
-   * Rejects on any failure (network, timeout, 5xx, unreadable answer).
+   * Fetches what the backend answers for one key (a customer id, or an MSISDN for a directory lookup). Resolves
+   * `null` when the backend answers that it does not know the key: that is an answer, not a failure, and never
+   * opens a breaker. Rejects on any failure (network, timeout, 5xx, unreadable answer).
+   */
+  fetch(client: Client, key: string, ctx: FetchContext): Promise<Raw | null>;
+  /**
+   * The shape of a non-null answer, checked by the gateway after every fetch (zod; let extra fields through, e.g.
+   * with `.passthrough()`). An answer of another shape fails the call as `bad_response` (detail `wrong_shape`): it
+   * counts for the breaker, is never cached, and its sections are null with SOURCE_UNAVAILABLE. Without a schema
+   * the answer is taken as it is.
+   */
+  schema?: ZodType<Raw, ZodTypeDef, unknown>;
+  /**
+   * Turns a checked answer into the record the gateway caches and the fields read; default: the answer itself.
    *
    * The record must be plain JSON data (objects, arrays, strings, numbers, booleans, null): it is cached as JSON
    * (in Redis, and shared by every instance), and compiled queries read its properties directly, so a method or a
    * getter of a class instance would not survive. Dates are ISO strings.
    */
-  fetch(client: Client, key: string, ctx: FetchContext): Promise<Record | null>;
+  toRecord?(raw: Raw): Record;
 }
 
 export interface FieldBinding<Record> {
@@ -47,6 +80,8 @@ export interface BackendOptions {
   url: string;
   /** The per-call deadline from the source's policy, in ms, for work the adapter does outside a fetch (e.g. loading a WSDL). */
   timeoutMs: number;
+  /** The source's `policy.maxResponseBytes`, for a client of the adapter's own that must cap what it reads (e.g. SOAP). */
+  maxResponseBytes: number;
 }
 
 export interface AdapterDefinition<Client = unknown> {
@@ -60,7 +95,8 @@ export interface AdapterDefinition<Client = unknown> {
   connect(backend: BackendOptions): Client;
   /** Closes the client at shutdown. */
   close?(client: Client): Promise<void> | void;
-  resources: Record<string, Resource<Client, unknown>>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each resource has its own answer type
+  resources: Record<string, Resource<Client, unknown, any>>;
   /** Customer field name → the resource it reads. Every field the typeDefs add to Customer must be bound here. */
   fields: Record<string, FieldBinding<never>>;
   /**
@@ -79,6 +115,11 @@ export interface AdapterDefinition<Client = unknown> {
     /** Resource keyed by MSISDN whose record is the customer id. */
     msisdnResource: string;
   };
+}
+
+/** Type-checks one resource: its answer type flows from `schema` and `fetch` into `toRecord`. */
+export function resource<Client, Raw, Record = Raw>(definition: Resource<Client, Record, Raw>): Resource<Client, Record, Raw> {
+  return definition;
 }
 
 /** Identity function that type-checks an adapter definition; the default export of `adapters/<name>/index.ts`. */
@@ -105,6 +146,9 @@ export function jsonHttpClient(baseURL: string): JsonClient {
 /**
  * GET a JSON resource: the record, or null on 404 (the backend does not know the key). Sends the request id and
  * honours the abort signal; a non-2xx answer rejects with its status, an unreadable body with BadResponseError.
+ *
+ * The body is counted while it is read and the request aborted once it passes `ctx.maxResponseBytes`
+ * (ResponseTooLargeError): a runaway backend costs at most that much memory per call, and nothing is parsed.
  */
 export async function getJson<T extends object>(client: JsonClient, path: string, ctx: FetchContext): Promise<T | null> {
   const response = await client.request({ path, method: 'GET', headers: { accept: 'application/json', 'x-request-id': ctx.requestId }, signal: ctx.signal });
@@ -116,13 +160,25 @@ export async function getJson<T extends object>(client: JsonClient, path: string
     await response.body.dump();
     throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), { code: 'EHTTPSTATUS', status: response.statusCode });
   }
+  const cap = ctx.maxResponseBytes;
+  const tooLarge = (): ResponseTooLargeError => {
+    response.body.destroy(); // closes the connection: the rest of the body is never read
+    return new ResponseTooLargeError(path, cap);
+  };
+  if (Number(response.headers['content-length']) > cap) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > cap) throw tooLarge();
+    chunks.push(chunk);
+  }
   let data: unknown;
   try {
-    data = await response.body.json();
-  } catch (err) {
-    if (ctx.signal.aborted) throw err;
-    throw new BadResponseError(`unparsable JSON from ${path}`);
+    data = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+  } catch {
+    throw new BadResponseError(`unparsable JSON from ${path}`, 'unreadable');
   }
-  if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`);
+  if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
   return data as T;
 }

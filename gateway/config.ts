@@ -27,27 +27,57 @@ export const PolicySchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Most bytes read of one backend answer's body, counted while it is read: past it the read is aborted and the
+     * call fails as `bad_response` (detail `too_large`), nothing parsed. Default 1048576 (1 MiB).
+     */
+    maxResponseBytes: z.number().int().min(1).default(1024 * 1024),
+    /** The circuit breaker; its semantics are in gateway/breaker.ts and docs/reliability.md. */
     breaker: z
       .object({
-        /** Share of failed calls in the rolling window that opens the breaker, in percent. Default 50. */
+        /** Share of bad calls (failed or slow) in the rolling window that opens the breaker, in percent. Default 50. */
         errorThresholdPercentage: z.number().min(1).max(100).default(50),
-        /** Calls needed in the rolling window before the breaker may open. Default 10. */
+        /** Calls recorded in the rolling window before the breaker may open (Resilience4j minimumNumberOfCalls). Default 10. */
         volumeThreshold: z.number().int().min(1).default(10),
-        /** Length of the rolling window, in milliseconds. Default 10000. */
-        rollingCountTimeoutMs: ms('rolling window', 10_000),
-        /** How long the breaker stays open before one probe call may go through, in milliseconds. Default 5000. */
-        resetTimeoutMs: ms('reset timeout', 5_000),
+        /**
+         * Bad calls in a row that open the breaker whatever the window holds (Envoy's consecutive_5xx). At a 30%
+         * error rate 10 in a row happen about once in 170,000 calls. Default 10.
+         */
+        consecutiveFailures: z.number().int().min(1).default(10),
+        /** Length of the rolling window, in milliseconds (10 buckets). Default 10000. */
+        rollingCountTimeoutMs: z.number().int().min(10).default(10_000),
+        /**
+         * How long the breaker stays open before it admits probes, in milliseconds. Short, so a backend that is back
+         * is refused little (under 1.5 s flapping, see docs/reliability.md); the price is `halfOpenProbes` calls per
+         * this period to a backend that stays down. Default 500.
+         */
+        resetTimeoutMs: ms('reset timeout', 500),
+        /**
+         * A call still unanswered after this long counts as bad, at that moment, even if it later succeeds
+         * (Resilience4j slowCallDurationThreshold): a backend that hangs opens the breaker before its calls time
+         * out. In milliseconds. Default 1000.
+         */
+        slowCallDurationMs: z.number().int().min(1).default(1_000),
+        /** Calls admitted while half-open; all must succeed to close, any bad one opens again. Default 3. */
+        halfOpenProbes: z.number().int().min(1).default(3),
       })
       .strict()
       .default({}),
     bulkhead: z
       .object({
         /**
-         * Most calls in flight to this backend from one gateway instance; more are refused at once (reason
-         * "overloaded"). Size it by Little's law: calls per second × latency in seconds, with headroom; the default
-         * 100 covers 1,000 calls/s at 50 ms. Default 100.
+         * Most calls in flight to this backend from one gateway instance. Size it by Little's law: calls per view ×
+         * views per second × latency in seconds, with headroom (docs/reliability.md). The default 100 covers a
+         * source read once per view at 500 views/s and 100 ms, twice over. Default 100.
          */
         maxConcurrent: z.number().int().min(1).default(100),
+        /**
+         * Calls that may wait for room when `maxConcurrent` are in flight; one more is refused at once (reason
+         * "overloaded"). 0: refuse at once, no queue. Default 300.
+         */
+        queue: z.number().int().min(0).default(300),
+        /** Longest a call waits in the queue, in milliseconds; then it is refused ("overloaded"). Default 1000. */
+        queueTimeoutMs: z.number().int().min(1).default(1_000),
       })
       .strict()
       .default({}),
@@ -103,7 +133,16 @@ export const ConfigSchema = z
         redisUrl: z.string().url().optional(),
         /** Most entries kept in process: the in-memory cache, or with Redis the local copies of what it holds. Default 100000. */
         maxEntries: z.number().int().min(1).default(100_000),
-        /** Deadline of one Redis command, in milliseconds; past it the gateway calls the backend. Default 50. */
+        /**
+         * Most bytes kept in process, by the same measure (a record's JSON length): least recently used entries go
+         * first; a record larger than this is not kept. Metric ucv_cache_local_bytes. Default 134217728 (128 MiB).
+         */
+        maxBytes: z.number().int().min(1).default(128 * 1024 * 1024),
+        /**
+         * Deadline of one Redis command, in milliseconds, raced against the reply (it holds when Redis stops
+         * answering on an open socket): past it the read is a miss, the gateway calls the backend, and the cache is
+         * counted unreachable until Redis answers a probe. Default 50.
+         */
         commandTimeoutMs: z.number().int().min(1).default(50),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */
         keyPrefix: z.string().default('ucv:'),

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Cache } from './cache/cache';
-import { connectRedis } from './cache/redis-cache';
+import { connectRedis, withDeadline } from './cache/redis-cache';
 import type { Metrics } from './metrics';
 import type { Source } from './source';
 
@@ -25,7 +25,11 @@ export interface Invalidator {
   close(): Promise<void>;
 }
 
-export function createInvalidator(sources: readonly Source[], cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string): Invalidator {
+/**
+ * @param deadlineMs deadline of each Redis command (the cache's `commandTimeoutMs`): a publish or subscribe that a
+ * stalled Redis never answers fails within it (the event is answered CACHE_UNAVAILABLE, to be retried).
+ */
+export function createInvalidator(sources: readonly Source[], cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string, deadlineMs = 50): Invalidator {
   const origin = randomUUID();
   const channel = 'ucv:invalidate';
   const byName = new Map(sources.map((s) => [s.name, s]));
@@ -45,7 +49,8 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
     subscriber
       .connect()
       .then(() =>
-        subscriber.subscribe(channel, (raw) => {
+        // The client subscribes again by itself after a reconnection; this deadline only bounds the first answer.
+        withDeadline(subscriber.subscribe(channel, (raw) => {
           try {
             const message = JSON.parse(raw) as Message;
             if (message.origin === origin) return;
@@ -53,7 +58,7 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
           } catch (err) {
             logger.warn({ err }, 'ignored an unreadable invalidation message');
           }
-        }),
+        }), Math.max(deadlineMs, 1000)),
       )
       .catch((err: Error) => logger.warn({ err: err.message }, 'cannot subscribe to invalidations'));
   }
@@ -66,7 +71,7 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
       const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
       const deleted = await cache.delete(forget(message, 'local'));
       let published = !publisher;
-      if (publisher?.isReady) published = await publisher.publish(channel, JSON.stringify(message)).then(() => true, () => false);
+      if (publisher?.isReady) published = await withDeadline(publisher.publish(channel, JSON.stringify(message)), deadlineMs).then(() => true, () => false);
       return { evicted: targets.length, applied: deleted && published };
     },
     async close() {

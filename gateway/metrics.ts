@@ -8,7 +8,12 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ucv_' });
   const source = ['source'] as const;
+  /** What ucv_cache_local_bytes reads when scraped; set once the cache exists. */
+  let cacheBytes = (): number => 0;
   return {
+    watchCacheBytes: (read: () => number): void => {
+      cacheBytes = read;
+    },
     registry,
     calls: new Counter({ name: 'ucv_source_calls_total', help: 'Backend calls made, by result (success, not_found, failure, rejected).', labelNames: ['source', 'result'] as const, registers: [registry] }),
     latency: new Histogram({
@@ -27,6 +32,14 @@ export function createMetrics() {
     compilations: new Counter({ name: 'ucv_graphql_compilations_total', help: 'GraphQL operations compiled by graphql-jit, by result (compiled, interpreted: kept on graphql-js).', labelNames: ['result'] as const, registers: [registry] }),
     rateLimitFailOpen: new Counter({ name: 'ucv_rate_limit_fail_open_total', help: 'Requests let through unlimited because the rate limit store (Redis) could not answer in time, by reason (redis_unavailable, redis_timeout, redis_error).', labelNames: ['reason'] as const, registers: [registry] }),
     rateLimited: new Counter({ name: 'ucv_rate_limited_total', help: 'Requests refused with RATE_LIMITED, by role and limit (requests, cost).', labelNames: ['role', 'limit'] as const, registers: [registry] }),
+    cacheBytes: new Gauge({
+      name: 'ucv_cache_local_bytes',
+      help: 'Bytes of records held in this process by the cache (in-memory cache, or Redis local copies), by JSON length.',
+      registers: [registry],
+      collect() {
+        this.set(cacheBytes());
+      },
+    }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
   };
 }

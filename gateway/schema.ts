@@ -32,11 +32,13 @@ export function normalizeMsisdn(input: string): string | null {
   return /^1\d{10}$/.test(digits) ? digits : null;
 }
 
-function sectionError(source: Source, outcome: { ok: false; reason: string }) {
+function sectionError(source: Source, outcome: { ok: false; reason: string; detail?: string }) {
   return gatewayError(`The ${source.name} system is unavailable (${outcome.reason.replace('_', ' ')}); its sections are null.`, {
     code: 'SOURCE_UNAVAILABLE',
     source: source.name,
     reason: outcome.reason as never,
+    // What was wrong with a bad_response (too_large, wrong_shape, unreadable); absent otherwise.
+    ...(outcome.detail ? { detail: outcome.detail } : {}),
   });
 }
 

@@ -109,10 +109,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const metrics = createMetrics();
   const { redisUrl } = config.cache;
   const cache = redisUrl
-    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries })
-    : memoryCache(config.cache.maxEntries);
+    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries, localBytes: config.cache.maxBytes })
+    : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
+  metrics.watchCacheBytes(() => cache.bytes());
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
-  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
+  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
   const schema = buildSchema(sources);
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 

@@ -4,24 +4,28 @@
  *
  *   coalescing   identical loads in flight in this instance share one call
  *   cache        a fresh cached record is served without calling the backend (cache-aside)
- *   bulkhead     at most `maxConcurrent` calls in flight to this backend; more are refused at once
- *   breaker      opossum: while open, fail fast without calling the backend
+ *   bulkhead     at most `maxConcurrent` calls in flight to this backend; more wait in a short bounded queue
+ *                (`queue` calls, `queueTimeoutMs` each), then are refused (bulkhead.ts)
+ *   breaker      while open, fail fast without calling the backend; slow calls count (breaker.ts)
  *   retry        failed idempotent reads are retried with jittered backoff, within a budget
  *   deadline     each attempt is aborted (AbortController) when `timeoutMs` passes
+ *   adapter      the fetch, its answer capped at `maxResponseBytes` while read, then checked against the
+ *                resource's schema and turned into the record
  *   stale        when all that fails, the last cached record within the stale window is served, marked STALE
  *
  * Whatever happens, `load` resolves (never rejects) to an Outcome. A backend's "not found" is an answer: it is
- * cached (briefly) and never counts as a breaker failure.
+ * cached (briefly) and never counts as a breaker failure. An answer of the wrong shape is a failure: never cached.
  */
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import type { AdapterDefinition, FetchContext } from './adapter';
+import { BadResponseError, type AdapterDefinition, type BadResponseDetail, type FetchContext } from './adapter';
+import { Breaker, type BreakerState } from './breaker';
+import { Bulkhead } from './bulkhead';
 import type { Cache, CacheEntry } from './cache/cache';
 import type { AdapterEntry, Policy } from './config';
 import type { UnavailableReason } from './errors';
 import type { Metrics } from './metrics';
 
-export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+export type { BreakerState } from './breaker';
 
 export type Outcome =
   | {
@@ -36,15 +40,19 @@ export type Outcome =
       /** For STALE: why the backend could not give a fresh record. */
       reason?: UnavailableReason;
     }
-  | { ok: false; reason: UnavailableReason; latencyMs: number | null };
+  | {
+      ok: false;
+      reason: UnavailableReason;
+      latencyMs: number | null;
+      /** For bad_response: what was wrong with the answer (too_large, wrong_shape, unreadable). */
+      detail?: BadResponseDetail;
+    };
 
 export interface SourceDeps {
   cache: Cache;
   metrics: Metrics;
   logger: Logger;
 }
-
-type Attempt = (resource: string, key: string, requestId: string) => Promise<unknown>;
 
 const BREAKER_GAUGE: Record<BreakerState, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
@@ -55,11 +63,10 @@ export class Source {
   /** The Customer fields this source serves (reported in its provenance). */
   readonly sections: readonly string[];
   private readonly client: unknown;
-  private readonly breaker: CircuitBreaker<Parameters<Attempt>, unknown>;
+  private readonly breaker: Breaker;
+  private readonly bulkhead: Bulkhead;
   private readonly retries: RetryBudget;
   private readonly inflight = new Map<string, Promise<Outcome>>();
-  /** Calls in flight to the backend, for the bulkhead. */
-  private active = 0;
   /** Source of invalidation generations: only ever increases, so an evicted counter can never be seen again. */
   private epoch = 0;
   /** Bumped when a key is invalidated, so that a fetch started before the change does not cache its old answer. */
@@ -74,30 +81,20 @@ export class Source {
     this.adapter = adapter;
     this.policy = entry.policy;
     this.sections = Object.freeze(Object.keys(adapter.fields));
-    this.client = adapter.connect({ url: entry.url, timeoutMs: entry.policy.timeoutMs });
+    this.client = adapter.connect({ url: entry.url, timeoutMs: entry.policy.timeoutMs, maxResponseBytes: entry.policy.maxResponseBytes });
     this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
-    const { breaker } = entry.policy;
-    this.breaker = new CircuitBreaker<Parameters<Attempt>, unknown>((resource, key, requestId) => this.callWithRetries(resource, key, requestId), {
-      name: adapter.name,
-      timeout: false, // each attempt has its own deadline, in call()
-      errorThresholdPercentage: breaker.errorThresholdPercentage,
-      volumeThreshold: breaker.volumeThreshold,
-      rollingCountTimeout: breaker.rollingCountTimeoutMs,
-      resetTimeout: breaker.resetTimeoutMs,
+    const { bulkhead } = entry.policy;
+    this.bulkhead = new Bulkhead(bulkhead.maxConcurrent, bulkhead.queue, bulkhead.queueTimeoutMs);
+    const gauge = (state: BreakerState): void => void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[state]);
+    this.breaker = new Breaker(entry.policy.breaker, (state) => {
+      gauge(state);
+      deps.logger.warn({ source: this.name, breaker: state }, 'circuit breaker state changed');
     });
-    const gauge = (): void => void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[this.breakerState()]);
-    gauge();
-    const changed = (): void => {
-      gauge();
-      deps.logger.warn({ source: this.name, breaker: this.breakerState() }, 'circuit breaker state changed');
-    };
-    this.breaker.on('open', changed);
-    this.breaker.on('halfOpen', changed);
-    this.breaker.on('close', changed);
+    gauge('CLOSED');
   }
 
   breakerState(): BreakerState {
-    return this.breaker.opened ? 'OPEN' : this.breaker.halfOpen ? 'HALF_OPEN' : 'CLOSED';
+    return this.breaker.current();
   }
 
   cacheKey(resource: string, key: string): string {
@@ -164,30 +161,40 @@ export class Source {
       return { ok: true, value, status: 'LIVE', fetchedAt, latencyMs };
     } catch (err) {
       const reason = classify(err);
+      const detail = err instanceof BadResponseError ? err.detail : undefined;
       const reachedBackend = reason !== 'circuit_open' && reason !== 'overloaded';
       const latencyMs = reachedBackend ? performance.now() - started : null;
       metrics.calls.inc({ source, result: reachedBackend ? 'failure' : 'rejected' });
       metrics.errors.inc({ source, reason });
       if (reason === 'overloaded') metrics.bulkheadRejections.inc({ source });
+      if (detail) this.deps.logger.warn({ source, resource, detail, err: (err as Error).message, requestId }, 'backend answer refused');
       if (cached && Date.now() - cached.fetchedAt < this.keptFor(cached)) {
         metrics.cache.inc({ source, result: 'stale' });
         return { ok: true, value: cached.value, status: 'STALE', fetchedAt: cached.fetchedAt, latencyMs, reason };
       }
-      return { ok: false, reason, latencyMs };
+      return detail ? { ok: false, reason, latencyMs, detail } : { ok: false, reason, latencyMs };
     }
   }
 
   /**
    * The bulkhead sits in front of the breaker: a refusal for lack of room says the gateway is busy, not that the
-   * backend fails, so it must not count for the breaker either way (opossum's own `capacity` counts it as a success).
+   * backend fails, so it must not count for the breaker either way. The time spent waiting in the bulkhead's queue
+   * is not part of the call's deadline: `timeoutMs` is the backend's own budget.
    */
   private async fire(resource: string, key: string, requestId: string): Promise<unknown> {
-    if (this.active >= this.policy.bulkhead.maxConcurrent) throw new BulkheadFullError();
-    this.active++;
+    await this.bulkhead.acquire();
     try {
-      return await this.breaker.fire(resource, key, requestId);
+      const permit = this.breaker.acquire();
+      try {
+        const value = await this.callWithRetries(resource, key, requestId);
+        permit.success();
+        return value;
+      } catch (err) {
+        permit.failure();
+        throw err;
+      }
     } finally {
-      this.active--;
+      this.bulkhead.release();
     }
   }
 
@@ -211,15 +218,16 @@ export class Source {
     }
   }
 
-  /** One attempt with a real deadline: the request is aborted, not left running. */
+  /** One attempt with a real deadline: the request is aborted, not left running. Its answer is checked here. */
   private async call(resource: string, key: string, requestId: string): Promise<unknown> {
     const definition = this.adapter.resources[resource];
     if (!definition) throw new Error(`adapter ${this.name} has no resource ${resource}`);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError()), this.policy.timeoutMs);
-    const ctx: FetchContext = { signal: controller.signal, requestId };
+    const ctx: FetchContext = { signal: controller.signal, requestId, maxResponseBytes: this.policy.maxResponseBytes };
+    let raw: unknown;
     try {
-      return await Promise.race([
+      raw = await Promise.race([
         definition.fetch(this.client, key, ctx),
         // An adapter that ignores its signal still cannot hold the request past the deadline.
         new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
@@ -227,10 +235,26 @@ export class Source {
     } finally {
       clearTimeout(timer);
     }
+    if (raw === null || raw === undefined) return null;
+    let checked = raw;
+    if (definition.schema) {
+      const result = definition.schema.safeParse(raw);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new BadResponseError(`${resource} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`, 'wrong_shape');
+      }
+      checked = result.data;
+    }
+    if (!definition.toRecord) return checked;
+    try {
+      return definition.toRecord(checked);
+    } catch (err) {
+      // A shape the schema let through but the mapping could not read is the answer's fault, not the gateway's.
+      throw new BadResponseError(`${resource} answer could not be read: ${(err as Error).message}`, 'wrong_shape');
+    }
   }
 
   async close(): Promise<void> {
-    this.breaker.shutdown();
     await this.adapter.close?.(this.client);
   }
 }
@@ -253,13 +277,6 @@ class RetryBudget {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class BulkheadFullError extends Error {
-  readonly code = 'EBULKHEAD';
-  constructor() {
-    super('too many calls in flight to this backend');
-  }
-}
 
 export class TimeoutError extends Error {
   readonly code = 'ETIMEDOUT';

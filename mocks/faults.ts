@@ -9,7 +9,8 @@
  *   DELETE /__control/faults   → back to a healthy system
  *   POST   /__control/reset    → faults healthy and counters zero
  *
- * Control requests are never delayed, failed or counted.
+ * Control requests are never delayed, failed or counted. Faults apply to every other request of the system,
+ * including the billing WSDL (`GET …?wsdl`): load it before injecting a fault that should hit only the answers.
  */
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 
@@ -35,6 +36,17 @@ export interface Faults {
   trickleBytes: number;
   /** Pause between two trickled chunks, in milliseconds. Default 50. */
   trickleIntervalMs: number;
+  /**
+   * When > 0, every answer is a *valid* document padded to about this many bytes, sent chunked without a
+   * content-length (as a runaway backend would): JSON gets a leading `"padding"` string member, XML (the SOAP
+   * envelope) whitespace before its root element's closing tag. The padding is streamed, never built whole. Default 0 (off).
+   */
+  oversizeBytes: number;
+  /**
+   * `true`: every answer is 200 with a well-formed body of the wrong shape: JSON `{"unexpected":"x"}`; from billing
+   * a valid SOAP envelope whose Body holds an unexpected element. Default false.
+   */
+  wrongShape: boolean;
 }
 
 export const HEALTHY: Readonly<Faults> = Object.freeze({
@@ -47,6 +59,8 @@ export const HEALTHY: Readonly<Faults> = Object.freeze({
   malformedRate: 0,
   trickleBytes: 0,
   trickleIntervalMs: 50,
+  oversizeBytes: 0,
+  wrongShape: false,
 });
 
 export interface RequestCounts {
@@ -80,6 +94,11 @@ function validatePatch(body: unknown): Partial<Faults> | string {
       patch.down = value;
       continue;
     }
+    if (key === 'wrongShape') {
+      if (typeof value !== 'boolean') return 'wrongShape must be true or false';
+      patch.wrongShape = value;
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `${key} must be a number ≥ 0`;
     if ((key === 'errorRate' || key === 'malformedRate') && value > 1) return `${key} must be between 0 and 1`;
     (patch as Record<string, number>)[key] = value;
@@ -87,16 +106,21 @@ function validatePatch(body: unknown): Partial<Faults> | string {
   return patch;
 }
 
-/**
- * @param routeOf names the route a request counts under (default: method and path with ids folded).
- */
-export function createFaultInjector(options: { malformedBody?: (body: string) => string } = {}): FaultInjector {
+export interface FaultOptions {
+  /** Cuts a good answer into an unparsable one; default: its first half. */
+  malformedBody?: (body: string) => string;
+  /** The system's well-formed answer of the wrong shape; default: JSON `{"unexpected":"x"}`. */
+  wrongShapeBody?: { contentType: string; body: string };
+}
+
+export function createFaultInjector(options: FaultOptions = {}): FaultInjector {
   let faults: Faults = { ...HEALTHY };
   let total = 0;
   let byRoute: Record<string, number> = {};
   let lastRequestId: string | null = null;
   let aborted = 0;
   const malformed = options.malformedBody ?? ((body: string) => body.slice(0, Math.max(1, Math.floor(body.length / 2))));
+  const wrongShape = options.wrongShapeBody ?? { contentType: 'application/json; charset=utf-8', body: '{"unexpected":"x"}' };
 
   const routeOf = (req: Request): string =>
     `${req.method} ${req.path.replace(/\/(C\d{8}|1\d{10}|P\d+-\d+)(?=\/|$)/g, '/:id')}`;
@@ -114,6 +138,10 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
       req.socket.destroy();
       return;
     }
+    // "The next N requests" are the next N to arrive: the count is claimed now, before any injected delay, so
+    // concurrent slow requests do not all read the same count and all fail.
+    const failThis = faults.failNext > 0;
+    if (failThis) faults = { ...faults, failNext: faults.failNext - 1 };
     const delay = f.latencyMs + (f.jitterMs > 0 ? Math.random() * f.jitterMs : 0);
     if (delay > 0) await sleep(delay);
     if (res.destroyed || req.socket.destroyed) return;
@@ -121,13 +149,18 @@ export function createFaultInjector(options: { malformedBody?: (body: string) =>
       res.status(503).set('retry-after', '5').json({ error: 'service unavailable (injected)' });
       return;
     }
-    if (f.failNext > 0) faults = { ...faults, failNext: f.failNext - 1 };
-    if (f.failNext > 0 || (f.errorRate > 0 && Math.random() < f.errorRate)) {
+    if (failThis || (f.errorRate > 0 && Math.random() < f.errorRate)) {
       res.status(f.errorStatus).json({ error: 'internal error (injected)' });
       return;
     }
-    if ((f.malformedRate > 0 && Math.random() < f.malformedRate) || f.trickleBytes > 0) {
-      interceptBody(res, (body) => (f.malformedRate > 0 && Math.random() < f.malformedRate ? malformed(body) : body), f);
+    if (f.wrongShape) {
+      res.status(200).type(wrongShape.contentType).send(wrongShape.body);
+      return;
+    }
+    // Rolled once: the share of malformed answers is the rate itself.
+    const malformNow = f.malformedRate > 0 && Math.random() < f.malformedRate;
+    if (malformNow || f.trickleBytes > 0 || f.oversizeBytes > 0) {
+      interceptBody(res, (body) => (malformNow ? malformed(body) : body), f);
     }
     next();
   }
@@ -197,6 +230,11 @@ function interceptBody(res: Response, transform: (body: string) => string, f: Fa
   (res as unknown as { end: (chunk?: unknown) => Response }).end = (chunk?: unknown) => {
     if (chunk !== undefined && typeof chunk !== 'function') chunks.push(toBuffer(chunk));
     const body = Buffer.from(transform(Buffer.concat(chunks).toString('utf8')), 'utf8');
+    if (f.oversizeBytes > 0) {
+      if (!res.headersSent) res.removeHeader('content-length');
+      void streamPadded(res, body, f.oversizeBytes, write, end);
+      return res;
+    }
     if (!res.headersSent) {
       res.removeHeader('content-length');
       res.setHeader('content-length', body.length);
@@ -212,4 +250,51 @@ function interceptBody(res: Response, transform: (body: string) => string, f: Fa
     })();
     return res;
   };
+}
+
+/**
+ * Sends `body` padded to about `size` bytes, still a valid document of its kind, in 64 KiB chunks that wait for
+ * the socket to drain: a 50 MB answer costs the mock a few chunks of memory, not 50 MB.
+ */
+async function streamPadded(
+  res: Response,
+  body: Buffer,
+  size: number,
+  write: (chunk: Buffer) => boolean,
+  end: (chunk?: Buffer) => Response,
+): Promise<void> {
+  const text = body.toString('utf8');
+  const json = text.trimStart().startsWith('{');
+  let head: string;
+  let tail: string;
+  if (json) {
+    const rest = text.trimStart().slice(1).trimStart();
+    head = '{"padding":"';
+    tail = rest.startsWith('}') ? `"${rest}` : `",${rest}`;
+  } else {
+    // Whitespace inside the root element, before its closing tag, keeps the XML document (and its envelope) valid.
+    const close = text.lastIndexOf('</');
+    head = text.slice(0, close);
+    tail = text.slice(close);
+  }
+  const chunk = Buffer.alloc(64 * 1024, json ? 'x' : ' ');
+  let remaining = Math.max(0, size - Buffer.byteLength(head) - Buffer.byteLength(tail));
+  const drained = (): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  if (!write(Buffer.from(head))) await drained();
+  while (remaining > 0) {
+    if (res.destroyed) return;
+    const part = remaining >= chunk.length ? chunk : chunk.subarray(0, remaining);
+    remaining -= part.length;
+    if (!write(part)) await drained();
+  }
+  if (!res.destroyed) end(Buffer.from(tail));
 }

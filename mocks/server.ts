@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import { createFaultInjector, type FaultInjector } from './faults';
+import { createFaultInjector, type FaultInjector, type FaultOptions } from './faults';
 
 export interface MockServer {
   readonly name: string;
@@ -29,11 +29,11 @@ export async function startMock(
   name: string,
   options: MockOptions,
   mount: (app: Express, server: http.Server) => void,
-  malformedBody?: (body: string) => string,
+  faultOptions: FaultOptions = {},
 ): Promise<MockServer> {
   const app = express();
   app.disable('x-powered-by');
-  const faults = createFaultInjector({ malformedBody });
+  const faults = createFaultInjector(faultOptions);
   app.use('/__control', faults.control);
   app.use(faults.middleware);
   const server = http.createServer(app);

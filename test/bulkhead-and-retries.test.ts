@@ -9,8 +9,8 @@ beforeAll(async () => {
   h = await startHarness({
     policies: {
       ...NO_CACHE,
-      scoring: { ...NO_CACHE.scoring, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 } },
-      warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000 } },
+      scoring: { ...NO_CACHE.scoring, bulkhead: { maxConcurrent: 2, queue: 0 }, retry: { attempts: 0 } },
+      warehouse: { ...NO_CACHE.warehouse, retry: { attempts: 2, backoffMs: 1, budgetRatio: 0.2 }, breaker: { volumeThreshold: 1000, consecutiveFailures: 1000 } },
       billing: { ...NO_CACHE.billing, bulkhead: { maxConcurrent: 2 }, retry: { attempts: 0 }, breaker: { volumeThreshold: 10, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } },
     },
   });
@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.mocks.resetAll());
 
-it('a slow backend gets at most maxConcurrent calls; the excess is refused at once as overloaded', async () => {
+it('a slow backend gets at most maxConcurrent calls; with no queue the excess is refused at once as overloaded', async () => {
   h.mocks.scoring.faults.set({ latencyMs: 300 });
   const ids = ['C00000011', 'C00000012', 'C00000013', 'C00000014', 'C00000015'];
   const started = performance.now();

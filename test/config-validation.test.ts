@@ -24,7 +24,18 @@ it('fills every default and freezes the result', () => {
   const config = parseConfig(valid, {});
   expect(config.port).toBe(4000);
   expect(config.adapters[0]?.policy.timeoutMs).toBe(2000);
-  expect(config.adapters[0]?.policy.breaker.resetTimeoutMs).toBe(5000);
+  expect(config.adapters[0]?.policy.breaker).toEqual({
+    errorThresholdPercentage: 50,
+    volumeThreshold: 10,
+    consecutiveFailures: 10,
+    rollingCountTimeoutMs: 10_000,
+    resetTimeoutMs: 500,
+    slowCallDurationMs: 1000,
+    halfOpenProbes: 3,
+  });
+  expect(config.adapters[0]?.policy.bulkhead).toEqual({ maxConcurrent: 100, queue: 300, queueTimeoutMs: 1000 });
+  expect(config.adapters[0]?.policy.maxResponseBytes).toBe(1024 * 1024);
+  expect(config.cache.maxBytes).toBe(128 * 1024 * 1024);
   expect(Object.isFrozen(config.adapters[0]?.policy)).toBe(true);
 });
 

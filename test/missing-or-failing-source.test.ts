@@ -56,11 +56,12 @@ it('a customer without a billing account gets every section but billing, and an 
 });
 
 it.each([
-  ['answers 503', { down: '503' as const }, 'error'],
-  ['drops connections', { down: 'reset' as const }, 'error'],
-  ['answers unparsable JSON', { malformedRate: 1 }, 'bad_response'],
-  ['is slower than its timeout', { latencyMs: 2000 }, 'timeout'],
-])('a backend that %s nulls only its own sections, with SOURCE_UNAVAILABLE', async (_what, faults, reason) => {
+  ['answers 503', { down: '503' as const }, 'error', undefined],
+  ['drops connections', { down: 'reset' as const }, 'error', undefined],
+  ['answers unparsable JSON', { malformedRate: 1 }, 'bad_response', 'unreadable'],
+  ['answers JSON of the wrong shape', { wrongShape: true }, 'bad_response', 'wrong_shape'],
+  ['is slower than its timeout', { latencyMs: 2000 }, 'timeout', undefined],
+])('a backend that %s nulls only its own sections, with SOURCE_UNAVAILABLE', async (_what, faults, reason, detail) => {
   h.mocks.scoring.faults.set(faults);
   const started = performance.now();
   const { status, body } = await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.ordinary });
@@ -72,20 +73,23 @@ it.each([
   expect(c.profile.name).toEqual(expect.any(String));
   expect(c.billing).not.toBeNull();
   expect(c.insights).not.toBeNull();
-  expect(body.errors.map((e: { extensions: unknown }) => e.extensions)).toEqual([
-    { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason },
-    { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason },
-  ]);
+  const extensions = { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason, ...(detail ? { detail } : {}) };
+  expect(body.errors.map((e: { extensions: unknown }) => e.extensions)).toEqual([extensions, extensions]);
   expect(c.sources.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({ status: 'UNAVAILABLE', reason });
   expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONN|at .*\.ts/);
 });
 
-it('a malformed SOAP answer from billing nulls only billing', async () => {
-  h.mocks.billing.faults.set({ malformedRate: 1 });
-  const { body } = await h.gql('{ customer(id: "C00000001") { profile { name } billing { balance } } }');
+it.each([
+  ['truncated', { malformedRate: 1 }, 'unreadable'],
+  // node-soap refuses, while reading, an element its WSDL does not define: the envelope is unreadable to it.
+  ['of the wrong shape', { wrongShape: true }, 'unreadable'],
+])('a SOAP answer from billing %s is a bad_response that nulls only billing', async (_what, faults, detail) => {
+  await h.gql('{ customer(id: "C00000001") { billing { balance } } }'); // the client loads its WSDL while healthy
+  h.mocks.billing.faults.set(faults);
+  const { body } = await h.gql('{ customer(id: "C00000002") { profile { name } billing { balance } } }');
   expect(body.data.customer.billing).toBeNull();
   expect(body.data.customer.profile.name).toEqual(expect.any(String));
-  expect(body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'billing' });
+  expect(body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'billing', reason: 'bad_response', detail });
 });
 
 it('the CRM down: other sections still answer, the profile is null with SOURCE_UNAVAILABLE', async () => {

@@ -5,35 +5,53 @@
 import http from 'node:http';
 import axios from 'axios';
 import * as soap from 'soap';
-import { BadResponseError, defineAdapter, field } from '../../gateway/adapter';
+import { z } from 'zod';
+import { BadResponseError, defineAdapter, field, resource, ResponseTooLargeError } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
 const SERVICE_PATH = '/billing/AccountService';
 
-interface SoapBill {
-  billingMonth: string;
-  amount: number;
-  dueDate: Date;
-  paidDate?: Date;
-  status: string;
-}
-interface AccountSummary {
-  accountId: string;
-  currency: string;
-  balance: number;
-  creditLimit: number;
-  currentCharges: { billingMonth: string; amount: number; asOf: Date };
-  bills?: { bill?: SoapBill[] | SoapBill };
-  paymentBehaviour: { paymentMethod: string; onTimeRatio: number; averageDaysLate: number; lastPaymentDate?: Date; lastPaymentAmount?: number };
-}
-type GetAccountSummary = (args: { customerId: string }, options: object, headers: object) => Promise<[{ account?: AccountSummary }]>;
+// The account as node-soap reads it from the envelope (xsd:decimal → number, xsd:date(Time) → Date), checked after
+// every fetch; extra elements pass. A missing account (wrong Body) fails here as wrong_shape.
+const SoapBill = z
+  .object({ billingMonth: z.string(), amount: z.number(), dueDate: z.date(), paidDate: z.date().nullish(), status: z.string() })
+  .passthrough();
+const AccountSummary = z
+  .object({
+    accountId: z.string(),
+    currency: z.string(),
+    balance: z.number(),
+    creditLimit: z.number(),
+    currentCharges: z.object({ billingMonth: z.string(), amount: z.number(), asOf: z.date() }).passthrough(),
+    bills: z.object({ bill: z.union([z.array(SoapBill), SoapBill]).nullish() }).passthrough().nullish(),
+    paymentBehaviour: z
+      .object({ paymentMethod: z.string(), onTimeRatio: z.number(), averageDaysLate: z.number(), lastPaymentDate: z.date().nullish(), lastPaymentAmount: z.number().nullish() })
+      .passthrough(),
+  })
+  .passthrough();
+type AccountSummary = z.infer<typeof AccountSummary>;
+type GetAccountSummary = (args: { customerId: string }, options: object, headers: object) => Promise<[{ account?: unknown } | null | undefined]>;
 
 /** The WSDL is fetched on first use, not at start, so the gateway starts while billing is down. */
 interface BillingClient {
   get(): Promise<GetAccountSummary>;
 }
 
-const day = (d: Date | undefined): string | null => (d instanceof Date ? d.toISOString().slice(0, 10) : null);
+const day = (d: Date | null | undefined): string | null => (d instanceof Date ? d.toISOString().slice(0, 10) : null);
+
+/**
+ * What a failed SOAP call means. axios (node-soap's transport) counts the body while reading it and aborts past
+ * `maxContentLength` (lib/adapters/http.js: "maxContentLength size of … exceeded"): the answer is too large. An error
+ * that carries a 2xx response and no SOAP Fault is node-soap failing to read the envelope (truncated, not XML,
+ * wrong elements): the answer is bad, not the backend down.
+ */
+function readFailure(err: unknown, maxBytes: number): Error | undefined {
+  const e = err as { message?: unknown; response?: { status?: number }; root?: unknown } | null;
+  if (typeof e?.message === 'string' && e.message.startsWith('maxContentLength size of')) return new ResponseTooLargeError('GetAccountSummary', maxBytes);
+  const status = e?.response?.status;
+  if (status !== undefined && status >= 200 && status < 300 && !e?.root) return new BadResponseError('GetAccountSummary answered an unreadable envelope', 'unreadable');
+  return undefined;
+}
 
 function faultCode(err: unknown): string | undefined {
   const fault = (err as { root?: { Envelope?: { Body?: { Fault?: { detail?: { BillingFault?: { code?: string } } } } } } }).root?.Envelope?.Body?.Fault;
@@ -44,8 +62,9 @@ export default defineAdapter<BillingClient>({
   name: 'billing',
   description: 'Billing (SOAP): balance, credit limit, running charges, last 6 bills, payment behaviour',
   typeDefs: schemaFile('billing.graphql'),
-  connect({ url, timeoutMs }) {
-    const request = axios.create({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }), maxRedirects: 0 });
+  connect({ url, timeoutMs, maxResponseBytes }) {
+    // maxContentLength caps every answer, the WSDL's too, while it is read (see readFailure).
+    const request = axios.create({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }), maxRedirects: 0, maxContentLength: maxResponseBytes });
     let client: Promise<GetAccountSummary> | undefined;
     return {
       get() {
@@ -64,19 +83,23 @@ export default defineAdapter<BillingClient>({
     };
   },
   resources: {
-    account: {
-      async fetch(billing, customerId, ctx) {
+    account: resource({
+      async fetch(billing: BillingClient, customerId, ctx) {
         const call = await billing.get();
         let result;
         try {
           [result] = await call({ customerId }, { signal: ctx.signal }, { 'x-request-id': ctx.requestId });
         } catch (err) {
           if (faultCode(err) === 'ACCOUNT_NOT_FOUND') return null;
-          throw err;
+          throw readFailure(err, ctx.maxResponseBytes) ?? err;
         }
-        const a = result?.account;
-        if (!a?.accountId || !a.currentCharges || !a.paymentBehaviour) throw new BadResponseError('GetAccountSummary answered without an account');
-        const bills = a.bills?.bill === undefined ? [] : Array.isArray(a.bills.bill) ? a.bills.bill : [a.bills.bill];
+        // No account element at all is an answer of the wrong shape, not "not found" (that is a SOAP fault).
+        return (result?.account ?? {}) as AccountSummary;
+      },
+      schema: AccountSummary,
+      toRecord(a) {
+        const bill = a.bills?.bill;
+        const bills = bill === undefined || bill === null ? [] : Array.isArray(bill) ? bill : [bill];
         const pb = a.paymentBehaviour;
         return {
           accountId: a.accountId,
@@ -94,7 +117,7 @@ export default defineAdapter<BillingClient>({
           },
         };
       },
-    },
+    }),
   },
   fields: { billing: field('account') },
 });

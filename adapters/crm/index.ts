@@ -2,43 +2,45 @@
  * CRM (REST/JSON): profile, products held and contact history. The system of record for customers: it decides
  * whether a customer exists and resolves mobile numbers.
  */
-import { defineAdapter, field, getJson, jsonHttpClient, type JsonClient } from '../../gateway/adapter';
+import { z } from 'zod';
+import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
-interface CrmProfile {
-  customerId: string;
-  msisdn: string;
-  name: string;
-  gender?: string;
-  idCardNo: string;
-  address: string;
-  email?: string;
-  regionCode: string;
-  regionName: string;
-  status: string;
-  customerType: string;
-  createdDate: string;
-  lifestyle?: string[];
-}
-interface CrmProduct {
-  productId: string;
-  offerCode: string;
-  offerName: string;
-  category: string;
-  orderDate: string;
-  monthlyFee: number;
-  status: string;
-}
-interface CrmContact {
-  contactId: string;
-  channel: string;
-  contactTime: string;
-  contactType: string;
-  result: string;
-}
-interface Items<T> {
-  items: T[];
-}
+// The CRM's answers as the gateway needs them (checked after every fetch; extra fields pass).
+const Profile = z
+  .object({
+    customerId: z.string(),
+    msisdn: z.string(),
+    name: z.string(),
+    gender: z.string().nullish(),
+    idCardNo: z.string(),
+    address: z.string(),
+    email: z.string().nullish(),
+    regionCode: z.string(),
+    regionName: z.string(),
+    status: z.enum(['ACTIVE', 'SUSPENDED']),
+    customerType: z.enum(['INDIVIDUAL', 'KEY_ACCOUNT']),
+    createdDate: z.string(),
+    lifestyle: z.array(z.string()).nullish(),
+  })
+  .passthrough();
+const Product = z
+  .object({
+    productId: z.string(),
+    offerCode: z.string(),
+    offerName: z.string(),
+    category: z.enum(['LOCAL_VOICE', 'LONG_DISTANCE', 'DATA', 'VALUE_ADDED']),
+    orderDate: z.string(),
+    monthlyFee: z.number(),
+    status: z.string(),
+  })
+  .passthrough();
+const CHANNELS = ['BUSINESS_HALL', 'FLAGSHIP_STORE', 'SELF_SERVICE_HALL', 'CALL_CENTER', 'IVR', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL', 'ACCOUNT_MANAGER', 'FRANCHISE_STORE', 'AGENT_POINT'] as const;
+const Contact = z
+  .object({ contactId: z.string(), channel: z.enum(CHANNELS), contactTime: z.string(), contactType: z.string(), result: z.string() })
+  .passthrough();
+const items = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item) }).passthrough();
+const ProfileItems = items(z.object({ customerId: z.string() }).passthrough());
 
 const path = (id: string, sub = ''): string => `/api/v1/customers/${encodeURIComponent(id)}${sub}`;
 
@@ -49,30 +51,28 @@ export default defineAdapter<JsonClient>({
   connect: ({ url }) => jsonHttpClient(url),
   close: (client) => client.destroy(),
   resources: {
-    profile: {
-      async fetch(client, id, ctx) {
-        const p = await getJson<CrmProfile>(client, path(id), ctx);
-        return (
-          p && {
-            name: p.name,
-            msisdn: p.msisdn,
-            gender: p.gender ?? null,
-            idCardNumber: p.idCardNo,
-            address: p.address,
-            email: p.email ?? null,
-            region: { code: p.regionCode, name: p.regionName },
-            status: p.status,
-            type: p.customerType,
-            customerSince: p.createdDate,
-            lifestyle: p.lifestyle ?? [],
-          }
-        );
-      },
-    },
-    products: {
-      async fetch(client, id, ctx) {
-        const body = await getJson<Items<CrmProduct>>(client, path(id, '/products'), ctx);
-        return body?.items.map((p) => ({
+    profile: resource({
+      fetch: (client: JsonClient, id, ctx) => getJson(client, path(id), ctx),
+      schema: Profile,
+      toRecord: (p) => ({
+        name: p.name,
+        msisdn: p.msisdn,
+        gender: p.gender ?? null,
+        idCardNumber: p.idCardNo,
+        address: p.address,
+        email: p.email ?? null,
+        region: { code: p.regionCode, name: p.regionName },
+        status: p.status,
+        type: p.customerType,
+        customerSince: p.createdDate,
+        lifestyle: p.lifestyle ?? [],
+      }),
+    }),
+    products: resource({
+      fetch: (client: JsonClient, id, ctx) => getJson(client, path(id, '/products'), ctx),
+      schema: items(Product),
+      toRecord: (body) =>
+        body.items.map((p) => ({
           id: p.productId,
           code: p.offerCode,
           name: p.offerName,
@@ -80,21 +80,19 @@ export default defineAdapter<JsonClient>({
           orderedOn: p.orderDate,
           monthlyFee: p.monthlyFee,
           status: p.status,
-        })) ?? null;
-      },
-    },
-    contacts: {
-      async fetch(client, id, ctx) {
-        const body = await getJson<Items<CrmContact>>(client, path(id, '/contacts'), ctx);
-        return body?.items.map((c) => ({ id: c.contactId, channel: c.channel, at: c.contactTime, type: c.contactType, outcome: c.result })) ?? null;
-      },
-    },
-    msisdn: {
-      async fetch(client, msisdn, ctx) {
-        const body = await getJson<Items<CrmProfile>>(client, `/api/v1/customers?msisdn=${encodeURIComponent(msisdn)}`, ctx);
-        return body?.items[0]?.customerId ?? null;
-      },
-    },
+        })),
+    }),
+    contacts: resource({
+      fetch: (client: JsonClient, id, ctx) => getJson(client, path(id, '/contacts'), ctx),
+      schema: items(Contact),
+      toRecord: (body) => body.items.map((c) => ({ id: c.contactId, channel: c.channel, at: c.contactTime, type: c.contactType, outcome: c.result })),
+    }),
+    msisdn: resource({
+      fetch: (client: JsonClient, msisdn, ctx) => getJson(client, `/api/v1/customers?msisdn=${encodeURIComponent(msisdn)}`, ctx),
+      schema: ProfileItems,
+      // An empty list is "no such number": null, cached briefly like any "not found".
+      toRecord: (body) => body.items[0]?.customerId ?? null,
+    }),
   },
   fields: {
     profile: field('profile'),

@@ -2,18 +2,23 @@
  * Scoring / precise-segmentation system (REST/JSON): credit score, value tier, positioning and recommended offers.
  * One evaluation feeds two sections.
  */
-import { defineAdapter, field, getJson, jsonHttpClient, type JsonClient } from '../../gateway/adapter';
+import { z } from 'zod';
+import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
-interface Evaluation {
-  customerId: string;
-  evaluatedAt: string;
-  creditScore: number;
-  creditGrade: string;
-  valueTier: string;
-  positioning: string;
-  offers: Array<{ offerCode: string; offerName: string; reason: string; propensity: number }>;
-}
+// The evaluation as the mock (and the real system) answers it; checked after every fetch, extra fields pass.
+const Evaluation = z
+  .object({
+    customerId: z.string(),
+    evaluatedAt: z.string(),
+    creditScore: z.number().int(),
+    creditGrade: z.string(),
+    valueTier: z.string(),
+    positioning: z.string(),
+    offers: z.array(z.object({ offerCode: z.string(), offerName: z.string(), reason: z.string(), propensity: z.number() }).passthrough()),
+  })
+  .passthrough();
+type Evaluation = z.infer<typeof Evaluation>;
 
 export default defineAdapter<JsonClient>({
   name: 'scoring',
@@ -22,9 +27,10 @@ export default defineAdapter<JsonClient>({
   connect: ({ url }) => jsonHttpClient(url),
   close: (client) => client.destroy(),
   resources: {
-    evaluation: {
-      fetch: (client, id, ctx) => getJson<Evaluation>(client, `/scoring/v2/evaluations/${encodeURIComponent(id)}`, ctx),
-    },
+    evaluation: resource({
+      fetch: (client: JsonClient, id, ctx) => getJson(client, `/scoring/v2/evaluations/${encodeURIComponent(id)}`, ctx),
+      schema: Evaluation,
+    }),
   },
   fields: {
     score: field<Evaluation>('evaluation', (e) => ({

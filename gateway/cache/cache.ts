@@ -20,7 +20,9 @@ export interface Cache {
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<void>;
   /** Resolves whether the keys are gone (false: the cache could not be reached). */
   delete(keys: readonly string[]): Promise<boolean>;
-  /** Whether the cache answers now (for /readyz). */
+  /** Whether the cache answers now (for /readyz); resolves within the cache's own deadline. */
   reachable(): Promise<boolean>;
+  /** Bytes held in this process (the in-memory cache, or Redis's local copies), by records' JSON length. */
+  bytes(): number;
   close(): Promise<void>;
 }

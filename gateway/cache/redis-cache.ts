@@ -4,6 +4,15 @@
  * are refused at once while disconnected (no offline queue), failures read as misses, and the client reconnects
  * by itself with capped backoff.
  *
+ * The deadline is ours, raced against the reply (`withDeadline`): @redis/client 6.3.1's per-command `timeout`
+ * is removed once the command is written to the socket (lib/client/commands-queue.js), so a Redis that stops
+ * answering on an open socket (SIGSTOP, a long fork, swap) held every request for the whole stall. The client
+ * cannot cancel a written command: its reply, when it comes, still resolves that command (RESP replies are
+ * paired by order in the client's queue, so nothing is mis-assigned), and we ignore it. So that abandoned commands
+ * do not pile up, the first missed deadline marks Redis *stalled*: the local copies are dropped (an invalidation
+ * push may be stuck behind the stall), every command is answered at once as a miss without being sent, and one
+ * PING at a time probes Redis; when it answers, the backlog has drained and the cache is used again.
+ *
  * Reads are also kept in process, parsed, with Redis server-assisted invalidation (RESP3 CLIENT TRACKING, through
  * node-redis's `emitInvalidate`): Redis remembers which keys this connection read and pushes an invalidation when
  * any client changes, deletes or expires one, so a local copy is never older than Redis's own. The copies are
@@ -25,6 +34,25 @@ export interface RedisOptions {
   logger: Logger;
   /** Entries kept in this process (Redis server-assisted client-side caching); 0: none. */
   localEntries: number;
+  /** Bytes kept in this process, by the length of the records' JSON as Redis holds it. */
+  localBytes: number;
+}
+
+export class RedisDeadlineError extends Error {
+  readonly code = 'EREDISDEADLINE';
+}
+
+/**
+ * Resolves or rejects as `work` does, or rejects with RedisDeadlineError after `ms`, whichever comes first. The
+ * losing promise's outcome is swallowed, so an abandoned command never becomes an unhandled rejection.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisDeadlineError(`redis did not answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -59,32 +87,65 @@ export function redisCache(options: RedisOptions): Cache {
   const client = connectRedis(options.url, options.logger, 1000, options.localEntries > 0);
   const commands = client.withCommandOptions({ timeout: options.commandTimeoutMs });
   const prefixed = (key: string): string => options.keyPrefix + key;
-  const local = options.localEntries > 0 ? new LRUCache<string, CacheEntry>({ max: options.localEntries }) : undefined;
+  // Sized by the reply's length: the JSON Redis holds, measured for free.
+  const local =
+    options.localEntries > 0
+      ? new LRUCache<string, CacheEntry>({ max: options.localEntries, maxSize: options.localBytes, sizeCalculation: (_entry, key) => sizes.get(key) ?? 64 })
+      : undefined;
+  /** Size of the entry being stored, handed to sizeCalculation (lru-cache asks for it during set). */
+  const sizes = new Map<string, number>();
   /**
    * Reads in flight, by key, each with its own token. An invalidation is handled as soon as it is decoded, which
    * can be before the code awaiting a reply of the same chunk runs: the key's token is dropped, so that reply is
    * not kept (Redis will not push that key again: its change is already told).
    */
   const reading = new Map<string, object>();
+  const forgetLocal = (): void => {
+    reading.clear();
+    local?.clear();
+  };
   if (local) {
     client.on('invalidate', (key: unknown) => {
-      if (key === null) {
-        reading.clear();
-        return local.clear();
-      }
+      if (key === null) return forgetLocal();
       const name = String(key);
       if (!name.startsWith(options.keyPrefix)) return;
       const cacheKey = name.slice(options.keyPrefix.length);
       local.delete(cacheKey);
       reading.delete(cacheKey);
     });
-    client.on('error', () => {
-      reading.clear();
-      local.clear();
-    });
+    client.on('error', forgetLocal);
   }
+
+  /** Redis missed a deadline: nothing more is sent (nor local copies trusted) until a probe is answered. */
+  let stalled = false;
+  const stall = (): void => {
+    if (stalled) return;
+    stalled = true;
+    forgetLocal();
+    options.logger.warn({ deadlineMs: options.commandTimeoutMs }, 'redis missed a command deadline; serving without it until it answers again');
+    void (async () => {
+      // One PING at a time, without a deadline: it answers once Redis has worked through what was sent before.
+      // Refused at once while disconnected (no offline queue): then wait a little and try again.
+      while (stalled) {
+        try {
+          await client.ping();
+          forgetLocal(); // replies to abandoned reads may have arrived meanwhile; start from a clean slate
+          stalled = false;
+          options.logger.info('redis answers again');
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, Math.max(50, options.commandTimeoutMs)).unref());
+        }
+      }
+    })();
+  };
+  /** One command within the deadline; a missed deadline marks Redis stalled. */
+  const send = <T>(command: Promise<T>): Promise<T> =>
+    withDeadline(command, options.commandTimeoutMs).catch((err: unknown) => {
+      if (err instanceof RedisDeadlineError) stall();
+      throw err;
+    });
   const quietly = async <T>(work: () => Promise<T>, fallback: T): Promise<T> => {
-    if (!client.isReady) return fallback;
+    if (!client.isReady || stalled) return fallback;
     try {
       return await work();
     } catch {
@@ -100,12 +161,16 @@ export function redisCache(options: RedisOptions): Cache {
         const token = {};
         if (local) reading.set(key, token);
         try {
-          const raw = await commands.get(prefixed(key));
+          const raw = await send(commands.get(prefixed(key)));
           if (typeof raw !== 'string') return undefined;
           const entry = JSON.parse(raw) as CacheEntry;
           // Redis now tracks the key for this connection: any later change is pushed. Kept only if no change was
           // pushed since this read was sent.
-          if (reading.get(key) === token && client.isReady) local?.set(key, entry);
+          if (local && reading.get(key) === token && client.isReady && !stalled) {
+            sizes.set(key, raw.length + key.length);
+            local.set(key, entry);
+            sizes.delete(key);
+          }
           return entry;
         } finally {
           if (reading.get(key) === token) reading.delete(key);
@@ -113,15 +178,17 @@ export function redisCache(options: RedisOptions): Cache {
       }, undefined),
     set: (key, entry, ttlMs) =>
       quietly(async () => {
-        if (ttlMs > 0) await commands.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } });
+        if (ttlMs > 0) await send(commands.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }));
       }, undefined),
     delete: (keys) =>
       quietly(async () => {
-        if (keys.length > 0) await commands.del(keys.map(prefixed));
+        if (keys.length > 0) await send(commands.del(keys.map(prefixed)));
         return true;
       }, false),
-    reachable: () => quietly(async () => (await commands.ping()) === 'PONG', false),
+    reachable: () => quietly(async () => (await send(commands.ping())) === 'PONG', false),
+    bytes: () => local?.calculatedSize ?? 0,
     close: async () => {
+      stalled = false;
       client.destroy();
     },
   };

@@ -16,7 +16,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { connectRedis } from '../cache/redis-cache';
+import { connectRedis, withDeadline } from '../cache/redis-cache';
 import type { ErrorCode } from '../errors';
 
 export const SIGNATURE_HEADER = 'x-ucv-signature';
@@ -89,13 +89,14 @@ export function redisReplayStore(url: string, keyPrefix: string, timeoutMs: numb
       // Just after start (or a reconnect) the client may still be connecting: give it the same deadline.
       if (!client.isReady && !(await readyWithin(client, timeoutMs))) throw unavailable();
       try {
-        return (await commands.set(keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } })) === 'OK';
+        // Our own deadline: the client's is dropped once the command is written (see cache/redis-cache.ts).
+        return (await withDeadline(commands.set(keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } }), timeoutMs)) === 'OK';
       } catch {
         throw unavailable();
       }
     },
     release: async (key) => {
-      await commands.del(keyPrefix + key).catch(() => undefined);
+      await withDeadline(commands.del(keyPrefix + key), timeoutMs).catch(() => undefined);
     },
     close: async () => client.destroy(),
   };

@@ -42,7 +42,16 @@ export function startBillingMock(options: MockOptions = {}): Promise<MockServer>
     (app) => {
       soap.listen(app, { path: BILLING_PATH, services: service, xml: WSDL });
     },
-    // A malformed SOAP answer: the envelope cut in the middle of an element.
-    (body) => body.slice(0, Math.floor(body.length * 0.6)),
+    {
+      // A malformed SOAP answer: the envelope cut in the middle of an element.
+      malformedBody: (body) => body.slice(0, Math.floor(body.length * 0.6)),
+      // Well-formed SOAP of the wrong shape: a valid envelope whose Body holds an element the WSDL does not define.
+      wrongShapeBody: {
+        contentType: 'text/xml; charset=utf-8',
+        body:
+          '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
+          '<soap:Body><tns:Unexpected xmlns:tns="urn:example:billing:account:v1"><tns:value>x</tns:value></tns:Unexpected></soap:Body></soap:Envelope>',
+      },
+    },
   );
 }

@@ -59,12 +59,20 @@ export class OwnRedis {
   signal(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
   }
+  /** Freezes the server (SIGSTOP): its socket stays open and nothing answers, as under a long fork or swap. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      child.kill('SIGKILL'); // also ends a paused server
     });
   }
 }
