@@ -10,6 +10,7 @@
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
+ *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
@@ -34,11 +35,16 @@ import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
 import { mountSoapFacade, SOAP_PATH } from './soap';
 import { Source } from './source';
+import { auditRoute, refuseEveryone, type Authenticate } from './audit/admin-route';
+import { AuditSink } from './audit/sink';
+import { openStore, type Store } from './store';
 
 export interface Gateway {
   readonly app: express.Express;
   readonly sources: readonly Source[];
   readonly cache: Cache;
+  /** The audit sink, when the gateway has a store and `audit.enabled`: the pipeline's audit plugin records into it. */
+  readonly audit: AuditSink | null;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -48,6 +54,13 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
+  /**
+   * The durable store (opened by the caller: `openStore`, async, migrates). Without it there is no audit trail and
+   * no /admin route. The caller closes it after `gateway.close()`.
+   */
+  store?: Store;
+  /** Who calls a non-GraphQL route (/admin/*); the identity plugin's. Default: refuse everyone (UNAUTHENTICATED). */
+  authenticate?: Authenticate;
 }
 
 const ROOT = path.join(__dirname, '..');
@@ -93,6 +106,11 @@ export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
   });
 }
 
+/** Opens the configured durable store: PGlite in `store.dataDir` (from the repository root), or PostgreSQL. */
+export function openConfiguredStore(config: Readonly<GatewayConfig>): Promise<Store> {
+  return openStore({ ...config.store, dataDir: path.resolve(ROOT, config.store.dataDir) });
+}
+
 export function createGateway(config: Readonly<GatewayConfig>, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const adapters = loadAdapters(config);
@@ -106,6 +124,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
+  const store = options.store;
+  const audit = store && config.audit.enabled ? new AuditSink(store, { maxQueue: config.audit.maxQueue, maxBatch: config.audit.maxBatch, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
@@ -143,6 +163,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     if (!result.applied) return sendError(res, 'CACHE_UNAVAILABLE');
     res.status(202).json({ evicted: result.evicted });
   });
+  if (store) {
+    const route = auditRoute({ store, authenticate: options.authenticate ?? refuseEveryone, adminRole: config.audit.adminRole, logger });
+    app.get('/admin/audit', (req, res) => route(req, res));
+  }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
   const page = graphiqlPage(SAMPLE_QUERY);
@@ -189,6 +213,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     app,
     sources,
     cache,
+    audit,
     url: '',
     listen: async () => {
       await soap.ready;
@@ -209,7 +234,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
+      // Answers already sent had their records committed; this waits for those of requests that finished above.
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), audit?.close()]);
     },
   };
   return gateway;

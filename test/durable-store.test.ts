@@ -1,0 +1,59 @@
+/**
+ * The durable store opens on PGlite and PostgreSQL alike, migrates at open, idempotently, and on PostgreSQL safely
+ * when several instances start together; PGlite keeps what was written across a restart.
+ */
+import { Client } from 'pg';
+import { openStore, tables } from '../gateway/store';
+import { ENGINES, POSTGRES_URL, storeOptions, testStores, uniqueSchema } from './support/store';
+
+const stores = testStores();
+afterAll(() => stores.cleanup());
+
+const row = (customerId: string) => ({ at: new Date(), requestId: 'r', facade: 'graphql', consumerId: 'c1', role: 'front-desk', customerId, fields: ['profile.name'] });
+
+describe.each(ENGINES)('on %s', (engine) => {
+  it('migrates once: reopening keeps the rows and runs no migration twice', async () => {
+    const schema = uniqueSchema();
+    const first = await stores.open(engine, schema);
+    await first.db.insert(tables.auditLog).values([row('C1'), row('C2')]);
+    await first.close();
+
+    const again = await stores.open(engine, schema);
+    expect(await again.db.select().from(tables.auditLog)).toHaveLength(2);
+    const journal = await again.db.execute<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.__drizzle_migrations` as never);
+    expect(Number((journal.rows as Array<{ n: string }>)[0]?.n)).toBe(1);
+  }, 60_000);
+
+  it('stores the audit table with its (customer_id, at) index', async () => {
+    const store = await stores.open(engine);
+    const result = await store.db.execute(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = '${store.schema}' AND tablename = 'audit_log' AND indexname = 'audit_log_customer_at'` as never,
+    );
+    expect((result.rows as Array<{ indexdef: string }>)[0]?.indexdef).toMatch(/\(customer_id, at, id\)/);
+  }, 60_000);
+});
+
+it('on PostgreSQL, three instances starting together migrate once and all open', async () => {
+  const schema = uniqueSchema();
+  stores.track(schema);
+  const opened = await Promise.all([1, 2, 3].map(() => openStore(storeOptions('postgres', stores.dataDir, schema))));
+  try {
+    const client = new Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${schema}.__drizzle_migrations`);
+    await client.end();
+    expect(rows[0].n).toBe(1);
+    await opened[0]?.db.insert(tables.auditLog).values([row('C9')]);
+    expect(await opened[2]?.db.select().from(tables.auditLog)).toHaveLength(1);
+  } finally {
+    await Promise.all(opened.map((s) => s.close()));
+  }
+});
+
+it('refuses to open when PostgreSQL cannot be reached, and says so', async () => {
+  await expect(openStore({ url: 'postgres://postgres@127.0.0.1:1/test', dataDir: stores.dataDir, schema: 'ucv_unreached', poolSize: 2 })).rejects.toThrow(/ECONNREFUSED/);
+});
+
+it('refuses a schema name that is not a plain identifier', async () => {
+  await expect(openStore({ url: POSTGRES_URL, dataDir: stores.dataDir, schema: 'x; DROP TABLE y', poolSize: 2 })).rejects.toThrow(/lower-case identifier/);
+});
