@@ -2,12 +2,18 @@
  * The durable store opens on PGlite and PostgreSQL alike, migrates at open, idempotently, and on PostgreSQL safely
  * when several instances start together; PGlite keeps what was written across a restart.
  */
+import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
-import { openStore, tables } from '../gateway/store';
+import { openStore, tables, type Store } from '../gateway/store';
 import { ENGINES, POSTGRES_URL, storeOptions, testStores, uniqueSchema } from './support/store';
 
 const stores = testStores();
 afterAll(() => stores.cleanup());
+
+/** Rows of a raw query; both drivers answer `{ rows }`. */
+async function rows<T>(store: Store, text: string): Promise<T[]> {
+  return ((await store.db.execute(sql.raw(text))) as unknown as { rows: T[] }).rows;
+}
 
 const row = (customerId: string) => ({ at: new Date(), requestId: 'r', facade: 'graphql', consumerId: 'c1', role: 'front-desk', customerId, fields: ['profile.name'] });
 
@@ -20,16 +26,17 @@ describe.each(ENGINES)('on %s', (engine) => {
 
     const again = await stores.open(engine, schema);
     expect(await again.db.select().from(tables.auditLog)).toHaveLength(2);
-    const journal = await again.db.execute<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.__drizzle_migrations` as never);
-    expect(Number((journal.rows as Array<{ n: string }>)[0]?.n)).toBe(1);
+    const journal = await rows<{ n: number }>(again, `SELECT count(*)::int AS n FROM ${schema}.__drizzle_migrations`);
+    expect(journal[0]?.n).toBe(1);
   }, 60_000);
 
   it('stores the audit table with its (customer_id, at) index', async () => {
     const store = await stores.open(engine);
-    const result = await store.db.execute(
-      `SELECT indexdef FROM pg_indexes WHERE schemaname = '${store.schema}' AND tablename = 'audit_log' AND indexname = 'audit_log_customer_at'` as never,
+    const index = await rows<{ indexdef: string }>(
+      store,
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = '${store.schema}' AND tablename = 'audit_log' AND indexname = 'audit_log_customer_at'`,
     );
-    expect((result.rows as Array<{ indexdef: string }>)[0]?.indexdef).toMatch(/\(customer_id, at, id\)/);
+    expect(index[0]?.indexdef).toMatch(/\(customer_id, at, id\)/);
   }, 60_000);
 });
 
