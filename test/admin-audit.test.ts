@@ -14,6 +14,8 @@ import type { Store } from '../gateway/store';
 import { ENGINES, testStores } from './support/store';
 
 const stores = testStores();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (res: Response): Promise<any> => res.json();
 afterAll(() => stores.cleanup());
 
 /** Stand-in for the identity plugin's authenticate: a bearer token names a consumer. */
@@ -56,20 +58,20 @@ describe.each(ENGINES)('on %s', (engine) => {
     const first = await get('?customerId=C1&limit=2', 'dpo-token');
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toMatch(/application\/json/);
-    const page1 = await first.json();
+    const page1 = await json(first);
     expect(page1.records).toEqual([
       { at: '2026-11-20T10:04:00.000Z', requestId: 'r4', facade: 'graphql', consumer: { id: 'desk-1', role: 'front-desk' }, customerId: 'C1', fields: ['profile.name'] },
       expect.objectContaining({ requestId: 'r3', facade: 'soap' }),
     ]);
-    const page2 = await (await get(`?customerId=C1&limit=2&cursor=${page1.next}`, 'dpo-token')).json();
-    const page3 = await (await get(`?customerId=C1&limit=2&cursor=${page2.next}`, 'dpo-token')).json();
+    const page2 = await json(await get(`?customerId=C1&limit=2&cursor=${page1.next}`, 'dpo-token'));
+    const page3 = await json(await get(`?customerId=C1&limit=2&cursor=${page2.next}`, 'dpo-token'));
     expect(page2.records.map((r: { requestId: string }) => r.requestId)).toEqual(['r2', 'r1']);
     expect(page3.records.map((r: { requestId: string }) => r.requestId)).toEqual(['r0']);
     expect(page3.next).toBeNull();
   });
 
   it('filters by time: from inclusive, to exclusive', async () => {
-    const page = await (await get('?customerId=C1&from=2026-11-20T10:01:00Z&to=2026-11-20T10:03:00Z', 'dpo-token')).json();
+    const page = await json(await get('?customerId=C1&from=2026-11-20T10:01:00Z&to=2026-11-20T10:03:00Z', 'dpo-token'));
     expect(page.records.map((r: { requestId: string }) => r.requestId)).toEqual(['r2', 'r1']);
     expect(page.next).toBeNull();
   });
@@ -79,7 +81,7 @@ describe.each(ENGINES)('on %s', (engine) => {
       const res = await get('?customerId=C1', token);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
-      const body = await res.json();
+      const body = await json(res);
       expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       expect(JSON.stringify(body)).not.toContain('desk-1');
     }
@@ -88,7 +90,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('refuses a consumer whose role is not admin: 403 FORBIDDEN', async () => {
     const res = await get('?customerId=C1', 'desk-token');
     expect(res.status).toBe(403);
-    expect((await res.json()).errors[0]).toEqual({ message: 'Reading the audit trail needs the role "admin".', extensions: { code: 'FORBIDDEN' } });
+    expect((await json(res)).errors[0]).toEqual({ message: 'Reading the audit trail needs the role "admin".', extensions: { code: 'FORBIDDEN' } });
   });
 
   it.each([
@@ -104,7 +106,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   ])('refuses %s with 400 BAD_REQUEST naming the mistake', async (query, message) => {
     const res = await get(query, 'dpo-token');
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(body.errors[0].message).toMatch(message);
   });

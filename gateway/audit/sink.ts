@@ -9,9 +9,10 @@
  * Cheap on the request path because commits are grouped: one writer runs at a time, and every record that arrives
  * while a batch is being committed waits for the next batch, which takes them all (up to `maxBatch`) in one multi-row
  * INSERT. Under no load a record is committed at once, alone; under load, batches grow and the cost of a commit is
- * shared. The queue is bounded (`maxQueue` records); past it the read is refused, never answered unrecorded.
+ * shared (one statement per batch: see `insertRows`). The queue is bounded (`maxQueue` records); past it the read is refused, never answered unrecorded.
  */
 import { performance } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AuditMetrics } from '../metrics';
 import { tables, type Store } from '../store';
@@ -105,7 +106,7 @@ export class AuditSink implements AuditRecorder {
         const rows = batch.flatMap((w) => w.records);
         const started = performance.now();
         try {
-          await this.store.db.insert(tables.auditLog).values(rows);
+          await this.store.db.execute(insertRows(rows));
           this.options.metrics.auditRecords.inc(rows.length);
           for (const w of batch) w.resolve();
         } catch (err) {
@@ -136,4 +137,19 @@ export class AuditSink implements AuditRecorder {
     }
     return this.waiting.splice(0, n);
   }
+}
+
+/**
+ * One INSERT for a whole batch, with one array parameter per column unnested into rows, rather than Drizzle's
+ * `insert().values(rows)` (seven parameters per row). Measured per record at 32 and 256 records a batch: PGlite
+ * 115 → 71 and 96 → 20 µs, PostgreSQL 72 → 25 and 93 → 27 µs: building a statement of thousands of parameters
+ * costs more than the database's work. `fields` (a text[] per row) travels as JSON, since arrays unnest only flat.
+ */
+function insertRows(rows: readonly AuditRecord[]) {
+  const column = <T>(pick: (r: AuditRecord) => T) => sql.param(rows.map(pick));
+  return sql`INSERT INTO ${tables.auditLog} (at, request_id, facade, consumer_id, role, customer_id, fields)
+    SELECT at, request_id, facade, consumer_id, role, customer_id, ARRAY(SELECT jsonb_array_elements_text(fields))
+    FROM unnest(${column((r) => r.at.toISOString())}::timestamptz[], ${column((r) => r.requestId)}::text[], ${column((r) => r.facade)}::text[],
+      ${column((r) => r.consumerId)}::text[], ${column((r) => r.role)}::text[], ${column((r) => r.customerId)}::text[],
+      ${column((r) => JSON.stringify(r.fields))}::jsonb[]) AS batch(at, request_id, facade, consumer_id, role, customer_id, fields)`;
 }
