@@ -2,6 +2,8 @@
  * The durable store opens on PGlite and PostgreSQL alike, migrates at open, idempotently, and on PostgreSQL safely
  * when several instances start together; PGlite keeps what was written across a restart.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import { openStore, tables, type Store } from '../gateway/store';
@@ -63,4 +65,29 @@ it('refuses to open when PostgreSQL cannot be reached, and says so', async () =>
 
 it('refuses a schema name that is not a plain identifier', async () => {
   await expect(openStore({ url: POSTGRES_URL, dataDir: stores.dataDir, schema: 'x; DROP TABLE y', poolSize: 2 })).rejects.toThrow(/lower-case identifier/);
+});
+
+describe('the embedded store folder belongs to one process', () => {
+  it('refuses a second open of an open folder, and opens it again once closed', async () => {
+    const schema = uniqueSchema();
+    const first = await stores.open('pglite', schema);
+    await expect(stores.open('pglite', schema)).rejects.toThrow(/already open/);
+    await first.close();
+    const again = await stores.open('pglite', schema);
+    expect(await again.db.select().from(tables.auditLog)).toEqual([]);
+  }, 60_000);
+
+  it('refuses a folder a live process holds, and takes over one left by a dead process', async () => {
+    const schema = uniqueSchema();
+    const folder = path.join(stores.dataDir, schema);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'ucv-store.pid'), String(process.ppid));
+    await expect(stores.open('pglite', schema)).rejects.toThrow(/already open/);
+    // A pid that is no process's (past pid_max's default range): the lock is stale.
+    fs.writeFileSync(path.join(folder, 'ucv-store.pid'), '4194303');
+    const store = await stores.open('pglite', schema);
+    expect(fs.readFileSync(path.join(folder, 'ucv-store.pid'), 'utf8')).toBe(String(process.pid));
+    await store.close();
+    expect(fs.existsSync(path.join(folder, 'ucv-store.pid'))).toBe(false);
+  }, 60_000);
 });

@@ -6,7 +6,8 @@
  *
  * Migrations run when the store opens. They are idempotent (Drizzle's journal table records what ran) and safe when
  * several instances start together on one PostgreSQL: each takes a session advisory lock first, so one migrates and
- * the others then find nothing left to do. PGlite is one process's own database: its folder must not be shared.
+ * the others then find nothing left to do. PGlite is one process's own database: a second process (or a second
+ * open in this one) is refused on its folder.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,16 +83,57 @@ async function openPostgres(url: string, { schema, poolSize }: StoreOptions): Pr
 
 async function openPglite({ dataDir, schema }: StoreOptions): Promise<Store> {
   fs.mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const release = lockFolder(dataDir);
+  let client: PGlite | undefined;
   try {
+    client = await PGlite.create(dataDir);
     await client.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema};`);
     await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS, migrationsSchema: schema });
   } catch (err) {
-    await client.close().catch(() => {});
+    await client?.close().catch(() => {});
+    release();
     throw err;
   }
-  const db = drizzlePglite(client, { schema: tables }) as unknown as StoreDb;
-  return { kind: 'pglite', schema, db, close: () => client.close() };
+  const open = client;
+  const db = drizzlePglite(open, { schema: tables }) as unknown as StoreDb;
+  return { kind: 'pglite', schema, db, close: () => open.close().finally(release) };
+}
+
+const LOCK_FILE = 'ucv-store.pid';
+const lockedHere = new Set<string>();
+
+/**
+ * PGlite has no lock of its own, and two PGlite instances on one folder corrupt it: refuse a folder another live
+ * process (pid in `ucv-store.pid`) or this process already has open. A pid left by a killed process is stale and taken
+ * over. Returns the release function.
+ */
+function lockFolder(dataDir: string): () => void {
+  const folder = path.resolve(dataDir);
+  const file = path.join(folder, LOCK_FILE);
+  const busy = (): Error => new Error(`the embedded store ${folder} is already open in another gateway process or this one; use DATABASE_URL (PostgreSQL) for several instances`);
+  if (lockedHere.has(folder)) throw busy();
+  let holder = Number.NaN;
+  try {
+    holder = Number(fs.readFileSync(file, 'utf8').trim());
+  } catch {
+    // no lock file: free
+  }
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) throw busy();
+  fs.writeFileSync(file, String(process.pid));
+  lockedHere.add(folder);
+  return () => {
+    lockedHere.delete(folder);
+    fs.rmSync(file, { force: true });
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** True when the store answers a trivial query (for readiness). */
