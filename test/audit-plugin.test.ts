@@ -3,9 +3,13 @@
  * personal fields actually given; it holds the answer until the record is committed, and withholds it
  * (AUDIT_UNAVAILABLE) when the record cannot be. Real envelop, real sink, real PGlite.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Plugin } from '@envelop/core';
 import { eq } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { AuditSink } from '../gateway/audit/sink';
+import { useAudit } from '../gateway/pipeline/audit';
+import type { RequestContext } from '../gateway/request-context';
 import { auditMetrics } from '../gateway/metrics';
 import { tables, type Store } from '../gateway/store';
 import { auditedRunner } from './support/audit-envelop';
@@ -74,4 +78,19 @@ it('withholds the answer with AUDIT_UNAVAILABLE when its record cannot be commit
   expect(JSON.stringify(result)).not.toContain('Name of C7');
   // A read with no personal data needs no record and is answered all the same.
   expect((await auditedRunner(closed)('{ ping }', { requestId: 'p-9' })).data).toEqual({ ping: 'pong' });
+});
+
+/** The pipeline's context as issue 10's contract defines it (gateway/pipeline/context.ts on the pipeline branch). */
+interface ContractContext {
+  facade: 'graphql' | 'soap';
+  requestId: string;
+  ucv: RequestContext;
+  req: IncomingMessage;
+  consumer?: { id: string; name: string; role: string; via: 'api-key' | 'jwt' | 'basic' | 'ws-security' };
+  cost?: number;
+}
+
+it('fits the pipeline\'s one list of Plugin<GatewayContext> (checked by the type-checker)', () => {
+  const plugins: Array<Plugin<ContractContext>> = [useAudit(sink, { personalData: ['profile'] })];
+  expect(plugins[0]?.onExecute).toEqual(expect.any(Function));
 });

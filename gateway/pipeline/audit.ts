@@ -31,7 +31,8 @@ export interface AuditPluginOptions {
 /** Recorded as the consumer when identity did not run (a branch without it, or a misordered pipeline). */
 const ANONYMOUS = { id: 'anonymous', role: 'anonymous' } as const;
 
-export function useAudit(sink: AuditRecorder, { personalData }: AuditPluginOptions): Plugin<AuditContext> {
+/** Generic over the context so it slots into a `Plugin<GatewayContext>[]` (envelop's Plugin type is invariant). */
+export function useAudit<C extends AuditContext = AuditContext>(sink: AuditRecorder, { personalData }: AuditPluginOptions): Plugin<C> {
   const personal = new Set(personalData);
   return {
     onExecute: () => ({
