@@ -37,7 +37,7 @@ async function pool<T>(n: number, total: number, task: (i: number) => Promise<T>
 
 async function sinkThroughput(store: Store): Promise<string> {
   const registry = new Registry();
-  const sink = new AuditSink(store, { maxQueue: 100_000, maxBatch: 500, metrics: auditMetrics(registry) });
+  const sink = new AuditSink(store, { maxQueue: 100_000, maxBatch: 500, commitTimeoutMs: 30_000, metrics: auditMetrics(registry) });
   const started = performance.now();
   await pool(WORKERS, RECORDS, (i) =>
     sink.record([{ at: new Date(), requestId: `b-${i}`, facade: 'graphql', consumerId: 'bench', role: 'front-desk', customerId: `C${i % 1000}`, fields: ['profile.name', 'profile.msisdn', 'billing.balance'] }]),
@@ -49,7 +49,7 @@ async function sinkThroughput(store: Store): Promise<string> {
 }
 
 async function latency(store: Store, concurrency: number): Promise<string> {
-  const sink = new AuditSink(store, { maxQueue: 100_000, maxBatch: 500, metrics: auditMetrics(new Registry()) });
+  const sink = new AuditSink(store, { maxQueue: 100_000, maxBatch: 500, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
   const noAudit = { record: () => Promise.resolve() };
   const rows: string[] = [];
   const result: Record<string, number[]> = {};

@@ -146,6 +146,11 @@ export const ConfigSchema = z
         maxQueue: z.number().int().min(1).default(10_000),
         /** Most records in one group commit (one multi-row INSERT), in records. Default 500. */
         maxBatch: z.number().int().min(1).max(5000).default(500),
+        /**
+         * Longest a read waits for its audit record's commit, in milliseconds; past it the read is refused
+         * (AUDIT_UNAVAILABLE, ucv_audit_refused_total{reason="timeout"}). Default 2000.
+         */
+        commitTimeoutMs: z.number().int().min(1).default(2000),
         /** Role allowed to read the trail through GET /admin/audit. Default "admin". */
         adminRole: z.string().min(1).default('admin'),
       })

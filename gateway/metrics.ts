@@ -38,7 +38,7 @@ export function auditMetrics(registry: Registry) {
     auditRecords: new Counter({ name: 'ucv_audit_records_total', help: 'Audit records committed to the store.', registers: [registry] }),
     auditRefused: new Counter({
       name: 'ucv_audit_refused_total',
-      help: 'Reads refused (AUDIT_UNAVAILABLE) because their audit records could not be committed, by reason (queue_full, store_error, closed).',
+      help: 'Reads refused (AUDIT_UNAVAILABLE) because their audit records could not be committed, by reason (queue_full, store_error, timeout, closed).',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

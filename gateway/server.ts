@@ -125,7 +125,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
   const store = options.store;
-  const audit = store && config.audit.enabled ? new AuditSink(store, { maxQueue: config.audit.maxQueue, maxBatch: config.audit.maxBatch, metrics, logger }) : null;
+  const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).

@@ -45,7 +45,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     gateway = createGateway(config, { store, authenticate });
     await gateway.listen();
     // 5 reads of C1 a minute apart, and one of C2.
-    const sink = new AuditSink(store, { maxQueue: 100, maxBatch: 100, metrics: auditMetrics(new Registry()) });
+    const sink = new AuditSink(store, { maxQueue: 100, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
     const base = Date.parse('2026-11-20T10:00:00Z');
     await sink.record(
       [0, 1, 2, 3, 4].map((i) => ({ at: new Date(base + i * 60_000), requestId: `r${i}`, facade: i % 2 ? 'soap' : 'graphql', consumerId: 'desk-1', role: 'front-desk', customerId: 'C1', fields: ['profile.name'] })),

@@ -23,7 +23,7 @@ const desk = { id: 'desk-7', role: 'front-desk' };
 
 beforeAll(async () => {
   store = await stores.open('pglite');
-  sink = new AuditSink(store, { maxQueue: 1000, maxBatch: 100, metrics: auditMetrics(new Registry()) });
+  sink = new AuditSink(store, { maxQueue: 1000, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
   run = auditedRunner(sink);
 }, 60_000);
 afterAll(async () => {
@@ -70,7 +70,7 @@ it('records nothing for an answer with no personal data: ids and provenance only
 });
 
 it('withholds the answer with AUDIT_UNAVAILABLE when its record cannot be committed', async () => {
-  const closed = new AuditSink(store, { maxQueue: 10, maxBatch: 10, metrics: auditMetrics(new Registry()) });
+  const closed = new AuditSink(store, { maxQueue: 10, maxBatch: 10, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
   await closed.close();
   const result = await auditedRunner(closed)('{ customer(id: "C7") { profile { name } } }', { requestId: 'p-8', consumer: desk });
   expect(result.data).toBeUndefined();

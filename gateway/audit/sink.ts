@@ -29,7 +29,7 @@ export interface AuditRecord {
   fields: string[];
 }
 
-export type AuditRefusal = 'queue_full' | 'store_error' | 'closed';
+export type AuditRefusal = 'queue_full' | 'store_error' | 'timeout' | 'closed';
 
 /** Why records could not be committed; the plugin turns it into AUDIT_UNAVAILABLE. */
 export class AuditUnavailable extends Error {
@@ -49,6 +49,12 @@ export interface AuditSinkOptions {
   maxQueue: number;
   /** Most records in one multi-row INSERT. */
   maxBatch: number;
+  /**
+   * Longest a request waits for its records' commit, in milliseconds; past it `record` rejects (timeout) so a store
+   * that stalls (a lock, a frozen server) refuses reads instead of holding them. The records may still be committed
+   * later: the trail may then list a read that was refused, never miss one that was answered.
+   */
+  commitTimeoutMs: number;
   metrics: AuditMetrics;
   logger?: Logger;
 }
@@ -75,7 +81,20 @@ export class AuditSink implements AuditRecorder {
     if (this.closed) return this.refuse('closed', records.length);
     if (this.queued + records.length > this.options.maxQueue) return this.refuse('queue_full', records.length);
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ records, resolve, reject });
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.options.metrics.auditRefused.inc({ reason: 'timeout' }, records.length);
+        reject(new AuditUnavailable('timeout'));
+      }, this.options.commitTimeoutMs);
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        outcome();
+      };
+      this.waiting.push({ records, resolve: () => settle(resolve), reject: (err) => settle(() => reject(err)) });
       this.queued += records.length;
       this.options.metrics.auditQueued.set(this.queued);
       this.writer ??= this.drain();

@@ -56,7 +56,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
 async function openPostgres(url: string, { schema, poolSize }: StoreOptions): Promise<Store> {
   // Every connection resolves unqualified names in the store's schema, so the SQL never names it.
-  const pool = new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+  // A server that does not answer a connection attempt is reported within 5 s rather than waited for forever.
+  const pool = new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}`, connectionTimeoutMillis: 5000 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
