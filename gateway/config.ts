@@ -131,14 +131,11 @@ export const ConfigSchema = z
          */
         enabled: z.boolean().default(true),
         /**
-         * Customer fields whose content is personal data: an answer carrying any non-null field under them is
-         * recorded. Default: every section of the view (profile, products, contacts, billing, insights, score,
-         * recommendations); not `id` or `sources`.
+         * Customer fields that are not personal data; every other field is, so an answer carrying any non-null field
+         * outside this list is recorded (a section a new adapter adds is recorded without being listed anywhere).
+         * Default ["id", "sources"]: the id the caller already had, and the provenance of the answer.
          */
-        personalData: z
-          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a GraphQL field name'))
-          .min(1)
-          .default(['profile', 'products', 'contacts', 'billing', 'insights', 'score', 'recommendations']),
+        notPersonalData: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a GraphQL field name')).default(['id', 'sources']),
         /**
          * Most audit records waiting for their group commit, in records. Past it, reads are refused
          * (AUDIT_UNAVAILABLE, metric ucv_audit_refused_total{reason="queue_full"}). Default 10000.

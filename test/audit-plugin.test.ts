@@ -91,6 +91,12 @@ interface ContractContext {
 }
 
 it('fits the pipeline\'s one list of Plugin<GatewayContext> (checked by the type-checker)', () => {
-  const plugins: Array<Plugin<ContractContext>> = [useAudit(sink, { personalData: ['profile'] })];
+  const plugins: Array<Plugin<ContractContext>> = [useAudit(sink, { notPersonalData: ['id'] })];
   expect(plugins[0]?.onExecute).toEqual(expect.any(Function));
+});
+
+it('counts a section no list names as personal data: only the fields declared not personal are left out', async () => {
+  const onlyIdExempt = auditedRunner(sink, ['id']);
+  await onlyIdExempt('{ customer(id: "C8") { id sources } }', { requestId: 'p-10', consumer: desk });
+  expect((await recordsOf('p-10')).map((r) => r.fields)).toEqual([['sources']]);
 });

@@ -1,6 +1,6 @@
 /**
  * Which personal data an answer carried: the field paths, by schema field name (not alias), of every non-null leaf
- * under a personal section of a root field's value. `{ c: customer(id: "C1") { p: profile { name } } }` answered
+ * of a root field's value (the Customer), except under the fields named not personal (`id`, `sources`). `{ c: customer(id: "C1") { p: profile { name } } }` answered
  * with a name gives `profile.name`; a field that masking or rights turned to null is not counted, since it carried
  * nothing. Lists collapse (`contacts.channel`). Fragments are followed; `__typename` is not data.
  *
@@ -9,7 +9,7 @@
  */
 import { Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 
-export function personalPaths(document: DocumentNode, operationName: string | null | undefined, data: unknown, personal: ReadonlySet<string>): string[] {
+export function personalPaths(document: DocumentNode, operationName: string | null | undefined, data: unknown, notPersonal: ReadonlySet<string>): string[] {
   const operation = getOperationAST(document, operationName);
   if (!operation || !isObject(data)) return [];
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -32,7 +32,7 @@ export function personalPaths(document: DocumentNode, operationName: string | nu
       }
       const name = selection.name.value;
       if (name === '__typename') continue;
-      if (path === '' && !personal.has(name)) continue;
+      if (path === '' && notPersonal.has(name)) continue;
       const child = value[selection.alias?.value ?? name];
       if (child === null || child === undefined) continue;
       const childPath = path === '' ? name : `${path}.${name}`;

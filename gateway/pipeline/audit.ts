@@ -24,23 +24,26 @@ export interface AuditContext {
 }
 
 export interface AuditPluginOptions {
-  /** Customer fields whose content is personal data (config `audit.personalData`). */
-  personalData: readonly string[];
+  /**
+   * Fields of a root field's value (the Customer) that are not personal data (config `audit.notPersonalData`); every
+   * other field is, so a section a new adapter adds is recorded without anyone remembering to list it.
+   */
+  notPersonalData: readonly string[];
 }
 
 /** Recorded as the consumer when identity did not run (a branch without it, or a misordered pipeline). */
 const ANONYMOUS = { id: 'anonymous', role: 'anonymous' } as const;
 
 /** Generic over the context so it slots into a `Plugin<GatewayContext>[]` (envelop's Plugin type is invariant). */
-export function useAudit<C extends AuditContext = AuditContext>(sink: AuditRecorder, { personalData }: AuditPluginOptions): Plugin<C> {
-  const personal = new Set(personalData);
+export function useAudit<C extends AuditContext = AuditContext>(sink: AuditRecorder, { notPersonalData }: AuditPluginOptions): Plugin<C> {
+  const notPersonal = new Set(notPersonalData);
   return {
     onExecute: () => ({
       onExecuteDone: async ({ args, result, setResult }) => {
         // The gateway has no subscriptions or @defer: an answer is one result. A stream would escape the trail, so
         // it is refused rather than passed through.
         if (!isSingle(result)) return setResult(refusal());
-        const fields = personalPaths(args.document, args.operationName, result.data, personal);
+        const fields = personalPaths(args.document, args.operationName, result.data, notPersonal);
         if (fields.length === 0) return;
         const { facade, requestId, ucv, consumer = ANONYMOUS } = args.contextValue;
         const customers = ucv

@@ -72,8 +72,8 @@ export interface RunOptions {
 }
 
 /** Runs one operation through engine → mask → audit; resolves with the answer as it would leave the gateway. */
-export function auditedRunner(sink: AuditRecorder, personalData: readonly string[] = ['profile', 'contacts']) {
-  const getEnveloped = envelop({ plugins: [useEngine(graphql), useSchema(schema), useTestMask(), useAudit(sink, { personalData })] });
+export function auditedRunner(sink: AuditRecorder, notPersonalData: readonly string[] = ['id', 'sources']) {
+  const getEnveloped = envelop({ plugins: [useEngine(graphql), useSchema(schema), useTestMask(), useAudit(sink, { notPersonalData })] });
   return async (query: string, { requestId, consumer, variables, facade = 'graphql' }: RunOptions): Promise<ExecutionResult> => {
     const found = new Set<string>();
     const context: TestContext = {
