@@ -4,7 +4,8 @@
  * key, what was expected and what was given.
  *
  * Environment variables override: PORT (the listening port), UCV_<ADAPTER>_URL (a backend's base URL, e.g.
- * UCV_CRM_URL), REDIS_URL (selects the Redis cache), UCV_<SOURCE>_EVENTS_SECRET (a source's event secret).
+ * UCV_CRM_URL), REDIS_URL (selects the Redis cache), UCV_<SOURCE>_EVENTS_SECRET (a source's event secret),
+ * DATABASE_URL (selects PostgreSQL as the durable store).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -197,6 +198,52 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    store: z
+      .object({
+        /**
+         * PostgreSQL URL of the durable store (audit trail, later outbox and rules). When absent the gateway uses its
+         * embedded PGlite in `dataDir`, which needs no service. DATABASE_URL overrides it.
+         */
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+        /** Folder of the embedded store, resolved from the repository root. Default "var/store". One process only. */
+        dataDir: z.string().min(1).default('var/store'),
+        /** Schema holding the store's tables and migration journal: a lower-case SQL identifier. Default "ucv". */
+        schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('ucv'),
+        /** Most PostgreSQL connections per instance. Default 10. */
+        poolSize: z.number().int().min(2).max(100).default(10),
+      })
+      .strict()
+      .default({}),
+    audit: z
+      .object({
+        /**
+         * Record every read of personal data (docs/audit.md). Default true. While on, a read that cannot be recorded
+         * is refused with AUDIT_UNAVAILABLE rather than answered unrecorded.
+         */
+        enabled: z.boolean().default(true),
+        /**
+         * Customer fields that are not personal data; every other field is, so an answer carrying any non-null field
+         * outside this list is recorded (a section a new adapter adds is recorded without being listed anywhere).
+         * Default ["id", "sources"]: the id the caller already had, and the provenance of the answer.
+         */
+        notPersonalData: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a GraphQL field name')).default(['id', 'sources']),
+        /**
+         * Most audit records waiting for their group commit, in records. Past it, reads are refused
+         * (AUDIT_UNAVAILABLE, metric ucv_audit_refused_total{reason="queue_full"}). Default 10000.
+         */
+        maxQueue: z.number().int().min(1).default(10_000),
+        /** Most records in one group commit (one multi-row INSERT), in records. Default 500. */
+        maxBatch: z.number().int().min(1).max(5000).default(500),
+        /**
+         * Longest a read waits for its audit record's commit, in milliseconds; past it the read is refused
+         * (AUDIT_UNAVAILABLE, ucv_audit_refused_total{reason="timeout"}). Default 2000.
+         */
+        commitTimeoutMs: z.number().int().min(1).default(2000),
+        /** Role allowed to read the trail through GET /admin/audit. Default "admin". */
+        adminRole: z.string().min(1).default('admin'),
+      })
+      .strict()
+      .default({}),
     /**
      * Compile each GraphQL operation to JavaScript (graphql-jit) the first time it is seen, instead of interpreting
      * it on every request (graphql-js). Default true; false is the switch back should a compiled query misbehave.
@@ -286,6 +333,7 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
     const events = (out.events && typeof out.events === 'object' ? out.events : {}) as { secrets?: object };
     out.events = { ...events, secrets: { ...(events.secrets ?? {}), ...Object.fromEntries(secrets) } };
   }
+  if (env.DATABASE_URL) out.store = { ...((out.store as object) ?? {}), url: env.DATABASE_URL };
   if (Array.isArray(out.adapters)) {
     out.adapters = out.adapters.map((entry: unknown) => {
       if (!entry || typeof entry !== 'object') return entry;

@@ -26,6 +26,8 @@ export const ERROR_CATALOG = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
   CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
+  FORBIDDEN: { status: 403, message: 'The consumer may not do this.' },
+  AUDIT_UNAVAILABLE: { status: 503, message: 'The read could not be recorded in the audit trail, so it was not answered. Retry it.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
 
@@ -83,7 +85,7 @@ export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, strin
 export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' | 'soap:VersionMismatch' | 'soap:MustUnderstand' {
   if (code === 'VERSION_MISMATCH') return 'soap:VersionMismatch';
   if (code === 'MUST_UNDERSTAND') return 'soap:MustUnderstand';
-  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
+  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' || code === 'AUDIT_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
 }
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

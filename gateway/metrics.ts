@@ -41,7 +41,36 @@ export function createMetrics() {
       },
     }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
+    ...auditMetrics(registry),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The audit sink's metrics (gateway/audit/sink.ts); on their own so a sink can run with a registry of its own. */
+export function auditMetrics(registry: Registry) {
+  return {
+    auditRecords: new Counter({ name: 'ucv_audit_records_total', help: 'Audit records committed to the store.', registers: [registry] }),
+    auditRefused: new Counter({
+      name: 'ucv_audit_refused_total',
+      help: 'Reads refused (AUDIT_UNAVAILABLE) because their audit records could not be committed, by reason (queue_full, store_error, timeout, closed).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    auditQueued: new Gauge({ name: 'ucv_audit_queue_records', help: 'Audit records waiting for their group commit.', registers: [registry] }),
+    auditBatch: new Histogram({
+      name: 'ucv_audit_batch_duration_seconds',
+      help: 'Duration of one group commit (one multi-row INSERT), successful or not.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    auditBatchRecords: new Histogram({
+      name: 'ucv_audit_batch_records',
+      help: 'Records per group commit.',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+  };
+}
+
+export type AuditMetrics = ReturnType<typeof auditMetrics>;

@@ -12,6 +12,7 @@
  *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
  *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
+ *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
  *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
@@ -42,11 +43,16 @@ import { htmlSecurityHeaders, sendHtml } from './http/headers';
 import { eventIntake } from './events/intake';
 import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
 import { Source } from './source';
+import { auditRoute, refuseEveryone, type Authenticate } from './audit/admin-route';
+import { AuditSink } from './audit/sink';
+import { openStore, type Store } from './store';
 
 export interface Gateway {
   readonly app: express.Express;
   readonly sources: readonly Source[];
   readonly cache: Cache;
+  /** The audit sink, when the gateway has a store and `audit.enabled`: the pipeline's audit plugin records into it. */
+  readonly audit: AuditSink | null;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -56,6 +62,13 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
+  /**
+   * The durable store (opened by the caller: `openStore`, async, migrates). Without it there is no audit trail and
+   * no /admin route. The caller closes it after `gateway.close()`.
+   */
+  store?: Store;
+  /** Who calls a non-GraphQL route (/admin/*); the identity plugin's. Default: refuse everyone (UNAUTHENTICATED). */
+  authenticate?: Authenticate;
 }
 
 const ROOT = path.join(__dirname, '..');
@@ -101,6 +114,11 @@ export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
   });
 }
 
+/** Opens the configured durable store: PGlite in `store.dataDir` (from the repository root), or PostgreSQL. */
+export function openConfiguredStore(config: Readonly<GatewayConfig>): Promise<Store> {
+  return openStore({ ...config.store, dataDir: path.resolve(ROOT, config.store.dataDir) });
+}
+
 export function createGateway(config: Readonly<GatewayConfig>, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const adapters = loadAdapters(config);
@@ -115,6 +133,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
   const schema = buildSchema(sources);
+  const store = options.store;
+  const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
@@ -154,6 +174,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
+  if (store) {
+    const route = auditRoute({ store, authenticate: options.authenticate ?? refuseEveryone, adminRole: config.audit.adminRole, logger });
+    app.get('/admin/audit', (req, res) => route(req, res));
+  }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   app.use('/desk', deskRouter());
 
@@ -202,6 +226,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     app,
     sources,
     cache,
+    audit,
     url: '',
     listen: async () => {
       await soap.ready;
@@ -222,7 +247,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close()]);
+      // Answers already sent had their records committed; this waits for those of requests that finished above.
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close()]);
     },
   };
   return gateway;

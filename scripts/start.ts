@@ -1,10 +1,10 @@
 /**
- * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache. Nothing else
- * needs to run. Ports: gateway 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
+ * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache and the embedded
+ * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../gateway/config';
-import { createGateway } from '../gateway/server';
+import { createGateway, openConfiguredStore } from '../gateway/server';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
 
 async function main(): Promise<void> {
@@ -19,13 +19,15 @@ async function main(): Promise<void> {
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
   });
-  const gateway = createGateway(config);
+  const store = await openConfiguredStore(config);
+  const gateway = createGateway(config, { store });
   const url = await gateway.listen();
   console.log(`
 UCV Gateway is up.
 
   GraphQL + GraphiQL  ${url}/graphql        (open it in a browser)
   Health              ${url}/healthz
+  Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store.kind === 'pglite' ? 'embedded, var/store/' : 'PostgreSQL'})
 
   Mock systems (fault injection at <url>/__control):
     crm        ${mocks.crm.url}
@@ -41,7 +43,7 @@ UCV Gateway is up.
       -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name } billing { balance } score { creditScore } sources { source status } } }"}'
 `);
   const stop = (): void =>
-    void Promise.all([gateway.close(), mocks.close()]).then(() => process.exit(0));
+    void Promise.all([gateway.close().then(() => store.close()), mocks.close()]).then(() => process.exit(0));
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 

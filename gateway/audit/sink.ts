@@ -1,0 +1,174 @@
+/**
+ * The audit sink: records of personal-data reads, written to the durable store in group commits.
+ *
+ * Contract: `record(records)` resolves once those records are committed, and rejects with an `AuditUnavailable`
+ * when they will not be (the queue is full, the store failed, the sink is closed). The audit plugin awaits it before
+ * the answer leaves the gateway, so **nothing answered is missing from the trail after a crash, SIGKILL included**:
+ * an answer is only sent after its records' COMMIT returned.
+ *
+ * Cheap on the request path because commits are grouped: one writer runs at a time, and every record that arrives
+ * while a batch is being committed waits for the next batch, which takes them all (up to `maxBatch`) in one multi-row
+ * INSERT. Under no load a record is committed at once, alone; under load, batches grow and the cost of a commit is
+ * shared (one statement per batch: see `insertRows`). The queue is bounded (`maxQueue` records); past it the read is refused, never answered unrecorded.
+ */
+import { performance } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { AuditMetrics } from '../metrics';
+import { tables, type Store } from '../store';
+
+export interface AuditRecord {
+  /** When the gateway answered. */
+  at: Date;
+  requestId: string;
+  facade: 'graphql' | 'soap';
+  consumerId: string;
+  role: string;
+  customerId: string;
+  /** Personal-data field paths the answer carried after masking, e.g. `profile.name`. */
+  fields: string[];
+}
+
+export type AuditRefusal = 'queue_full' | 'store_error' | 'timeout' | 'closed';
+
+/** Why records could not be committed; the plugin turns it into AUDIT_UNAVAILABLE. */
+export class AuditUnavailable extends Error {
+  readonly code = 'AUDIT_UNAVAILABLE';
+  constructor(readonly reason: AuditRefusal) {
+    super(`audit records not committed: ${reason}`);
+  }
+}
+
+/** What the audit plugin needs of a sink. */
+export interface AuditRecorder {
+  record(records: readonly AuditRecord[]): Promise<void>;
+}
+
+export interface AuditSinkOptions {
+  /** Most records waiting for their commit; past it `record` rejects (queue_full). */
+  maxQueue: number;
+  /** Most records in one multi-row INSERT. */
+  maxBatch: number;
+  /**
+   * Longest a request waits for its records' commit, in milliseconds; past it `record` rejects (timeout) so a store
+   * that stalls (a lock, a frozen server) refuses reads instead of holding them. The records may still be committed
+   * later: the trail may then list a read that was refused, never miss one that was answered.
+   */
+  commitTimeoutMs: number;
+  metrics: AuditMetrics;
+  logger?: Logger;
+}
+
+interface Waiting {
+  records: readonly AuditRecord[];
+  resolve(): void;
+  reject(err: AuditUnavailable): void;
+}
+
+export class AuditSink implements AuditRecorder {
+  private readonly waiting: Waiting[] = [];
+  private queued = 0;
+  private writer: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: AuditSinkOptions,
+  ) {}
+
+  record(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    if (this.closed) return this.refuse('closed', records.length);
+    if (this.queued + records.length > this.options.maxQueue) return this.refuse('queue_full', records.length);
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.options.metrics.auditRefused.inc({ reason: 'timeout' }, records.length);
+        reject(new AuditUnavailable('timeout'));
+      }, this.options.commitTimeoutMs);
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        outcome();
+      };
+      this.waiting.push({ records, resolve: () => settle(resolve), reject: (err) => settle(() => reject(err)) });
+      this.queued += records.length;
+      this.options.metrics.auditQueued.set(this.queued);
+      this.writer ??= this.drain();
+    });
+  }
+
+  /** Resolves when every record accepted so far is committed or refused. */
+  async flush(): Promise<void> {
+    while (this.writer) await this.writer;
+  }
+
+  /** Refuses new records and waits for the accepted ones. The store is its owner's to close. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private refuse(reason: AuditRefusal, count: number): Promise<never> {
+    this.options.metrics.auditRefused.inc({ reason }, count);
+    return Promise.reject(new AuditUnavailable(reason));
+  }
+
+  /** The one writer: commits batches until the queue is empty, then stops (the next record starts it again). */
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.take();
+        const rows = batch.flatMap((w) => w.records);
+        const started = performance.now();
+        try {
+          await this.store.db.execute(insertRows(rows));
+          this.options.metrics.auditRecords.inc(rows.length);
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          this.options.logger?.error({ err, records: rows.length }, 'audit batch not committed; its reads are refused');
+          this.options.metrics.auditRefused.inc({ reason: 'store_error' }, rows.length);
+          for (const w of batch) w.reject(new AuditUnavailable('store_error'));
+        } finally {
+          this.queued -= rows.length;
+          this.options.metrics.auditQueued.set(this.queued);
+          this.options.metrics.auditBatch.observe((performance.now() - started) / 1000);
+          this.options.metrics.auditBatchRecords.observe(rows.length);
+        }
+      }
+    } finally {
+      this.writer = null;
+    }
+  }
+
+  /** The next batch: whole requests, oldest first, up to maxBatch records (at least one request). */
+  private take(): Waiting[] {
+    let count = 0;
+    let n = 0;
+    while (n < this.waiting.length) {
+      const size = (this.waiting[n] as Waiting).records.length;
+      if (n > 0 && count + size > this.options.maxBatch) break;
+      count += size;
+      n += 1;
+    }
+    return this.waiting.splice(0, n);
+  }
+}
+
+/**
+ * One INSERT for a whole batch, with one array parameter per column unnested into rows, rather than Drizzle's
+ * `insert().values(rows)` (seven parameters per row). Measured per record at 32 and 256 records a batch: PGlite
+ * 115 → 71 and 96 → 20 µs, PostgreSQL 72 → 25 and 93 → 27 µs: building a statement of thousands of parameters
+ * costs more than the database's work. `fields` (a text[] per row) travels as JSON, since arrays unnest only flat.
+ */
+function insertRows(rows: readonly AuditRecord[]) {
+  const column = <T>(pick: (r: AuditRecord) => T) => sql.param(rows.map(pick));
+  return sql`INSERT INTO ${tables.auditLog} (at, request_id, facade, consumer_id, role, customer_id, fields)
+    SELECT at, request_id, facade, consumer_id, role, customer_id, ARRAY(SELECT jsonb_array_elements_text(fields))
+    FROM unnest(${column((r) => r.at.toISOString())}::timestamptz[], ${column((r) => r.requestId)}::text[], ${column((r) => r.facade)}::text[],
+      ${column((r) => r.consumerId)}::text[], ${column((r) => r.role)}::text[], ${column((r) => r.customerId)}::text[],
+      ${column((r) => JSON.stringify(r.fields))}::jsonb[]) AS batch(at, request_id, facade, consumer_id, role, customer_id, fields)`;
+}
