@@ -45,7 +45,7 @@ import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/sig
 import { Source } from './source';
 import { auditRoute, refuseEveryone, type Authenticate } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
-import { openStore, type Store } from './store';
+import { openStore, storeReachable, type Store } from './store';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -165,10 +165,16 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
-    const reachable = await cache.reachable();
+    const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
     const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
-    const degraded = !reachable || breakers.some((b) => b.breaker !== 'CLOSED');
-    res.json({ status: degraded ? 'degraded' : 'ok', cache: { backend: cache.kind, reachable }, sources: breakers });
+    // A store that does not answer means personal reads are refused (AUDIT_UNAVAILABLE): degraded, and said.
+    const degraded = !reachable || storeUp === false || breakers.some((b) => b.breaker !== 'CLOSED');
+    res.json({
+      status: degraded ? 'degraded' : 'ok',
+      cache: { backend: cache.kind, reachable },
+      ...(store ? { store: { backend: store.kind, reachable: storeUp } } : {}),
+      sources: breakers,
+    });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -70,6 +70,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(page3.next).toBeNull();
   });
 
+  it('reports the store in /readyz', async () => {
+    const ready = await json(await fetch(`${gateway.url}/readyz`));
+    expect(ready.store).toEqual({ backend: engine, reachable: true });
+  });
+
   it('filters by time: from inclusive, to exclusive', async () => {
     const page = await json(await get('?customerId=C1&from=2026-11-20T10:01:00Z&to=2026-11-20T10:03:00Z', 'dpo-token'));
     expect(page.records.map((r: { requestId: string }) => r.requestId)).toEqual(['r2', 'r1']);
@@ -112,7 +117,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 });
 
-it('without a store the gateway has no /admin/audit route, and with no authenticate wired it refuses everyone', async () => {
+it('without a store the gateway has no /admin/audit route; with no authenticate wired it refuses everyone; a store down is degraded', async () => {
   const bare = createGateway(config);
   await bare.listen();
   try {
@@ -126,6 +131,10 @@ it('without a store the gateway has no /admin/audit route, and with no authentic
   try {
     const res = await fetch(`${unwired.url}/admin/audit?customerId=C1`, { headers: { authorization: 'Bearer dpo-token' } });
     expect(res.status).toBe(401);
+    // A store that no longer answers makes the gateway degraded (its personal reads would be refused).
+    await store.close();
+    const ready = await json(await fetch(`${unwired.url}/readyz`));
+    expect(ready).toMatchObject({ status: 'degraded', store: { backend: 'postgres', reachable: false } });
   } finally {
     await unwired.close();
   }
