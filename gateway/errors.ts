@@ -21,6 +21,9 @@ export const ERROR_CATALOG = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
   CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
+  UNAUTHENTICATED: { status: 401, message: 'Credentials are missing or not valid.' },
+  FORBIDDEN: { status: 403, message: 'The consumer\'s role may not read this.' },
+  QUERY_TOO_COMPLEX: { status: 400, message: 'The operation is over one of the gateway\'s limits.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
 
@@ -74,6 +77,15 @@ export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, strin
 /** SOAP 1.1 faultcode for a catalog code: the gateway's or a backend's failure is the Server's, the rest the Client's. */
 export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' {
   return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
+}
+
+/**
+ * The error a pipeline plugin refused the whole request with: a catalog code whose status is not 200, on an answer
+ * with no data. Both facades map it the same way (status and headers, or a SOAP fault with the code).
+ */
+export function refusalOf(result: { data?: unknown; errors?: ReadonlyArray<GraphQLError> }): GraphQLError | undefined {
+  if (result.data !== undefined && result.data !== null) return undefined;
+  return result.errors?.find((e) => isErrorCode(e.extensions?.code) && ERROR_CATALOG[e.extensions.code].status !== 200);
 }
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

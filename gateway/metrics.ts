@@ -25,6 +25,7 @@ export function createMetrics() {
     bulkheadRejections: new Counter({ name: 'ucv_bulkhead_rejections_total', help: 'Calls refused because the backend already had its maximum of concurrent calls.', labelNames: source, registers: [registry] }),
     retries: new Counter({ name: 'ucv_retries_total', help: 'Retried backend calls (within the retry budget).', labelNames: source, registers: [registry] }),
     compilations: new Counter({ name: 'ucv_graphql_compilations_total', help: 'GraphQL operations compiled by graphql-jit, by result (compiled, interpreted: kept on graphql-js).', labelNames: ['result'] as const, registers: [registry] }),
+    operations: new Counter({ name: 'ucv_operations_total', help: 'GraphQL operations (both facades) by facade, role and outcome (complete, partial: with errors, refused).', labelNames: ['facade', 'role', 'outcome'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
   };
 }

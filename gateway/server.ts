@@ -20,25 +20,34 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { Plugin } from '@envelop/core';
 import type { AdapterDefinition } from './adapter';
+import type { GatewayContext } from './pipeline/context';
 import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { createExecutor } from './executor';
-import { graphqlHandler, operationLogs } from './graphql-handler';
+import { graphqlHandler } from './facades/graphql-http';
+import { createPipeline, isProduction, type Pipeline } from './pipeline';
+import { createAuthenticator, hasOpsToken, memoryNonceStore, redisNonceStore, type Authenticator } from './pipeline/identity';
+import { operationLogs } from './pipeline/observe';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
 import { redisCache } from './cache/redis-cache';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
-import { mountSoapFacade, SOAP_PATH } from './soap';
+import { clientFaults, mountSoapFacade, SOAP_PATH } from './soap';
 import { Source } from './source';
 
 export interface Gateway {
   readonly app: express.Express;
   readonly sources: readonly Source[];
   readonly cache: Cache;
+  /** The consumer of a request outside GraphQL (the admin API): API key, JWT or Basic; rejects UNAUTHENTICATED. */
+  readonly authenticate: Authenticator['authenticate'];
+  /** The one request pipeline both facades run operations through. */
+  readonly pipeline: Pipeline;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -48,6 +57,12 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** The rate-limit plugin, placed in the pipeline after rights (gateway/pipeline/rate-limit.ts). */
+  rateLimit?: Plugin<GatewayContext>;
+  /** Headers GraphiQL starts with (the `npm start` demo puts a demo consumer's API key here). */
+  graphiqlHeaders?: Record<string, string>;
+  /** The audit plugin, placed in the pipeline after masking (gateway/pipeline/audit.ts). */
+  audit?: Plugin<GatewayContext>;
 }
 
 const ROOT = path.join(__dirname, '..');
@@ -107,6 +122,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl);
   const schema = buildSchema(sources);
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
+  const { security } = config;
+  const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
+  const authenticator = createAuthenticator(security, { logger, nonces });
+  const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator, rateLimit: options.rateLimit, audit: options.audit });
+  const graphiql = security.graphiql ?? !isProduction();
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
@@ -118,7 +138,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return id;
     },
     customProps: (_req, res) => ({ graphql: operationLogs.get(res) }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // A SOAP fault of the client's making is answered 500 (SOAP 1.1) but is no server error.
+    customLogLevel: (_req, res, err) => (clientFaults.has(res) ? 'info' : err || res.statusCode >= 500 ? 'error' : 'info'),
     serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
   });
 
@@ -126,14 +147,20 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.disable('x-powered-by');
   app.disable('etag');
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
+  // /readyz and /metrics carry no personal data: open unless `security.opsTokenSha256` asks for a token.
+  const opsGuard = (req: Request, res: Response, next: NextFunction): void => {
+    if (!security.opsTokenSha256 || hasOpsToken(req, security.opsTokenSha256)) return next();
+    res.setHeader('www-authenticate', 'Bearer realm="ucv-gateway-ops"');
+    sendError(res, 'UNAUTHENTICATED', 'This endpoint needs the operations token.');
+  };
+  app.get('/readyz', opsGuard, async (_req, res) => {
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const reachable = await cache.reachable();
     const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
     const degraded = !reachable || breakers.some((b) => b.breaker !== 'CLOSED');
     res.json({ status: degraded ? 'degraded' : 'ok', cache: { backend: cache.kind, reachable }, sources: breakers });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', opsGuard, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.post('/events/:source', express.json({ limit: '16kb' }), async (req, res) => {
@@ -145,10 +172,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
 
-  const page = graphiqlPage(SAMPLE_QUERY);
-  const graphql = graphqlHandler(schema, sources, logger, run, config.limits.maxBodyBytes);
+  const page = graphiqlPage(SAMPLE_QUERY, options.graphiqlHeaders);
+  const graphql = graphqlHandler(schema, sources, logger, pipeline, config.limits.maxBodyBytes);
   app.get('/graphql', (req, res, next) => {
-    if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+    if (graphiql && req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       res.type('html').send(page);
       return;
     }
@@ -156,7 +183,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const soap = mountSoapFacade(app, { schema, sources, logger, run, maxBodyBytes: config.limits.maxBodyBytes });
+  const soap = mountSoapFacade(app, { schema, sources, logger, pipeline, maxBodyBytes: config.limits.maxBodyBytes });
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -189,6 +216,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     app,
     sources,
     cache,
+    authenticate: authenticator.authenticate,
+    pipeline,
     url: '',
     listen: async () => {
       await soap.ready;
@@ -209,7 +238,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), authenticator.close()]);
     },
   };
   return gateway;

@@ -55,6 +55,13 @@ export class OwnRedis {
     }
     throw new Error(`redis-server did not start on port ${this.port} (is redis-server installed?)`);
   }
+  /** Freezes the server (SIGSTOP): connections stay open and commands get no answer, as in a stalled Redis. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
