@@ -92,25 +92,43 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
   const resourceOf = new Map<string, string>();
   for (const source of sources) for (const [field, binding] of Object.entries(source.adapter.fields)) resourceOf.set(field, `${source.name}\u0000${binding.resource}`);
 
+  /** The backend calls of an operation: each customer root loads every resource its sections read; a root by MSISDN first asks the directory. */
+  const costOf = (document: DocumentNode, operationName: string | null | undefined, fields: ReadonlySet<string>): number => {
+    const operation = document.definitions.find(
+      (d: DocumentNode['definitions'][number]): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+    );
+    if (!operation) return 0;
+    const resources = new Set<string>();
+    for (const field of fields) {
+      const resource = resourceOf.get(field);
+      if (resource) resources.add(resource);
+    }
+    let cost = 0;
+    for (const name of rootFieldsOf(operation, fragmentsOf(document)).values()) {
+      if (name === 'customer') cost += resources.size;
+      else if (name === 'customerByMsisdn') cost += resources.size + 1;
+    }
+    return cost;
+  };
+  const costs = new WeakMap<DocumentNode, WeakMap<object, number>>();
+
   return {
     onPluginInit: ({ addPlugin }) => addPlugin(armorPlugin as Plugin<GatewayContext>),
     onValidate: ({ addValidationRule }) => {
       for (const rule of rules) addValidationRule(rule);
     },
     onExecute: ({ args, extendContext, setResultAndStopExecution }) => {
-      const fragments = fragmentsOf(args.document);
-      const operation = args.document.definitions.find(
-        (d: DocumentNode['definitions'][number]): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
-      );
-      if (!operation) return;
-      const roots = [...rootFieldsOf(operation, fragments).values()];
-      const resources = new Set<string>();
-      for (const field of planner(args.document, args.operationName, args.variableValues).fields) {
-        const resource = resourceOf.get(field);
-        if (resource) resources.add(resource);
+      const plan = planner(args.document, args.operationName, args.variableValues);
+      let byPlan = costs.get(args.document);
+      let cost = byPlan?.get(plan);
+      if (cost === undefined) {
+        cost = costOf(args.document, args.operationName, plan.fields);
+        // Plans that hold for every request of the document are cached by the planner: so is their cost.
+        if (!plan.dependsOnVariables) {
+          if (!byPlan) costs.set(args.document, (byPlan = new WeakMap()));
+          byPlan.set(plan, cost);
+        }
       }
-      // Each customer root loads every resource its sections read; a root by MSISDN first asks the directory.
-      const cost = roots.reduce((sum, name) => sum + (name === 'customer' || name === 'customerByMsisdn' ? resources.size + (name === 'customerByMsisdn' ? 1 : 0) : 0), 0);
       extendContext({ cost });
       if (cost > limits.maxBackendCalls) {
         setResultAndStopExecution({ errors: [tooComplex(`This operation would make ${cost} backend calls; the limit is ${limits.maxBackendCalls}.`)] });
