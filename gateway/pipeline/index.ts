@@ -95,12 +95,14 @@ export function createPipeline(deps: PipelineDeps) {
     if (document instanceof GraphQLError) throw document;
     return document;
   };
-  // The rules are the same for every request of this pipeline, so the errors of a document are too.
+  // The rules are the same for every request of this pipeline, so the errors of a document are too. graphql-js's
+  // specified rules are added here, on a miss, rather than given to useEngine: envelop would add its 25 rules to a
+  // new list on every request, for a validation that is cached.
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
-  const cachedValidate = (s: GraphQLSchema, document: DocumentNode, rules?: readonly ValidationRule[]): readonly GraphQLError[] => {
+  const cachedValidate = (s: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[] = []): readonly GraphQLError[] => {
     let errors = validations.get(document);
     if (!errors) {
-      errors = validate(s, document, rules).map((e) => (isErrorCode(e.extensions?.code) ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+      errors = validate(s, document, [...specifiedRules, ...rules]).map((e) => (isErrorCode(e.extensions?.code) ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
       validations.set(document, errors);
     }
     return errors;
@@ -109,7 +111,7 @@ export function createPipeline(deps: PipelineDeps) {
   const roles = security.roles;
   // ── The one ordered list of plugins. ──────────────────────────────────────────────────────────────────────────
   const plugins: Array<Plugin<GatewayContext>> = [
-    engine(useEngine({ parse: cachedParse as typeof parse, validate: cachedValidate as typeof validate, execute: deps.run as never, subscribe, specifiedRules })),
+    engine(useEngine({ parse: cachedParse as typeof parse, validate: cachedValidate as typeof validate, execute: deps.run as never, subscribe })),
     engine(useSchema(schema)),
     useIdentity(deps.authenticator), // who calls: before the query is parsed
     useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
