@@ -3,7 +3,6 @@
  * SOAP. Missing or bad credentials get 401, `WWW-Authenticate` and UNAUTHENTICATED (a SOAP fault with that code),
  * never data, and no backend is called.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { redisNonceStore } from '../gateway/pipeline/identity';
 import { createGateway, type Gateway } from '../gateway/server';
 import { startMocks, type Mocks } from '../mocks';
 import { freePort, OwnRedis } from './support/redis';
+import { usernameToken } from './support/wsse';
 import { AUTH, NO_CACHE, postGraphQL, sha256, startHarness, testConfig, type Harness } from './support/harness';
 
 const SECRET = 'a-shared-hs256-secret-of-at-least-32-chars';
@@ -150,18 +150,6 @@ describe('ops endpoints', () => {
 });
 
 // ── SOAP ────────────────────────────────────────────────────────────────────────────────────────────────────────
-const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
-const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
-const DIGEST = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest';
-
-/** A UsernameToken as WS-Security 1.0 defines it: Base64(SHA-1(nonce + created + password)). */
-export function usernameToken(username: string, password: string, options: { nonce?: Buffer; created?: string } = {}): string {
-  const nonce = options.nonce ?? randomBytes(16);
-  const created = options.created ?? new Date().toISOString();
-  const digest = createHash('sha1').update(Buffer.concat([nonce, Buffer.from(created), Buffer.from(password)])).digest('base64');
-  return `<wsse:Security xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}"><wsse:UsernameToken><wsse:Username>${username}</wsse:Username><wsse:Password Type="${DIGEST}">${digest}</wsse:Password><wsse:Nonce>${nonce.toString('base64')}</wsse:Nonce><wsu:Created>${created}</wsu:Created></wsse:UsernameToken></wsse:Security>`;
-}
-
 const envelope = (header: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Header>${header}</soap:Header><soap:Body><v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary></soap:Body></soap:Envelope>`;
 const soapPost = (url: string, header: string, headers: Record<string, string> = {}) =>
