@@ -88,4 +88,14 @@ export function refusalOf(result: { data?: unknown; errors?: ReadonlyArray<Graph
   return result.errors?.find((e) => isErrorCode(e.extensions?.code) && ERROR_CATALOG[e.extensions.code].status !== 200);
 }
 
+/** Status and headers of a request refused as a whole, the same for every refusal a plugin makes. */
+export function refusalHead(refusal: GraphQLError, challenge: string): { status: number; headers: Record<string, string> } {
+  const code = refusal.extensions.code as ErrorCode;
+  const headers: Record<string, string> = {};
+  if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = challenge;
+  const retryAfter = refusal.extensions.retryAfterSeconds;
+  if (code === 'RATE_LIMITED' as string && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  return { status: ERROR_CATALOG[code].status, headers };
+}
+
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

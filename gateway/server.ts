@@ -3,14 +3,16 @@
  *
  *   request → request id + one log line (pino-http) → route
  *     POST /graphql   → straight to the GraphQL listener, without Express's router (the hot path)
- *     /graphql        → GraphiQL for browsers, else body limit / JSON → graphql-http → stitched schema → resolvers
- *                     → RequestContext.load (once per request)
+ *     /graphql        → GraphiQL for browsers (not in production), else body limit / JSON → graphql-http
+ *                     → the pipeline (pipeline/index.ts): identity → limits → rights → [rate limit] → execute → mask
+ *                       → [audit] → log · metrics · Server-Timing
+ *                     → resolvers → RequestContext.load (once per request)
  *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
- *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
+ *     POST /soap/CustomerView → XML guard → node-soap → one GraphQL operation → the same pipeline (soap/index.ts)
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
- *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
+ *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus (both: ops token if set)
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
 import { randomUUID } from 'node:crypto';

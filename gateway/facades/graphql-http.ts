@@ -11,7 +11,7 @@ import bodyParser from 'body-parser';
 import { createHandler, type HandlerOptions } from 'graphql-http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { bodyError, ERROR_CATALOG, isErrorCode, refusalOf, sendError, type ErrorCode } from '../errors';
+import { bodyError, isErrorCode, refusalHead, refusalOf, sendError, type ErrorCode } from '../errors';
 import type { GatewayContext } from '../pipeline/context';
 import type { Pipeline } from '../pipeline';
 import { RequestContext } from '../request-context';
@@ -25,16 +25,6 @@ const REFUSALS: Partial<Record<number, ErrorCode>> = { 400: 'BAD_REQUEST', 405: 
 
 /** The challenge of a 401 on /graphql: an API key header or a bearer token. */
 export const GRAPHQL_CHALLENGE = 'Bearer realm="ucv-gateway", ApiKey realm="ucv-gateway", header="x-api-key"';
-
-/** Status and headers of a request refused as a whole, the same for every refusal a plugin makes. */
-export function refusalHead(refusal: GraphQLError, challenge: string): { status: number; headers: Record<string, string> } {
-  const code = refusal.extensions.code as ErrorCode;
-  const headers: Record<string, string> = {};
-  if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = challenge;
-  const retryAfter = refusal.extensions.retryAfterSeconds;
-  if (code === 'RATE_LIMITED' as string && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
-  return { status: ERROR_CATALOG[code].status, headers };
-}
 
 /** The context and execution of each request, for graphql-http's execute callback. */
 const executions = new WeakMap<object, (args: ExecutionArgs) => Promise<ExecutionResult>>();
