@@ -2,7 +2,9 @@
  * One server role per process, so that the load generator, the mocks and the server under test do not share an
  * event loop. Prints one JSON line with its URL(s), then serves until killed.
  *   tsx bench/servers.ts mocks
- *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...]
+ *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']
+ *     (default security: anonymous requests get the admin role, as the gateway answered everyone before identity;
+ *     BENCH_CONSUMERS are configured too, for rows with an API key or a JWT)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
  *   tsx bench/servers.ts bare   BARE_BODY_FILE=/path/to/view.json
  */
@@ -14,6 +16,7 @@ import { parseConfig } from '../gateway/config';
 import { createGateway } from '../gateway/server';
 import { startMocks } from '../mocks';
 import { startPlainGateway } from './plain-gateway';
+import { BENCH_SECURITY } from './support';
 
 async function main(): Promise<void> {
   const role = process.argv[2];
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
         logLevel: 'silent',
         cache: process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {},
         adapters: Object.entries(mockUrls).map(([name, url]) => ({ name, url, policy: policies[name] ?? {} })),
+        security: process.env.STACK_SECURITY ? JSON.parse(process.env.STACK_SECURITY) : BENCH_SECURITY,
       },
       {},
     );

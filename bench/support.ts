@@ -3,6 +3,7 @@
  * endpoints, a closed-loop driver, percentiles, and the machine's description for reports.
  */
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,15 @@ export const soapViewEnvelope = (customerId: string): string =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${customerId}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
 
 /** The environment of a `ucv` role: the mocks' URLs and a policy per adapter. */
+/** The bench's consumers: an API key and a JWT secret for the front-desk role (identity, rights and masking at work). */
+export const BENCH_API_KEY = 'bench-front-desk-key';
+export const BENCH_JWT = { secret: 'bench-jwt-secret-of-at-least-32-characters', issuer: 'bench', audience: 'ucv-gateway' };
+export const BENCH_SECURITY = {
+  anonymous: { role: 'admin' },
+  consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(BENCH_API_KEY).digest('hex') }],
+  jwt: BENCH_JWT,
+};
+
 export const gatewayEnv = (mocks: MockUrls, policies: object = {}): Record<string, string> => ({ MOCK_URLS: JSON.stringify(mocks), STACK_POLICIES: JSON.stringify(policies) });
 
 /** The same policy for every adapter, as STACK_POLICIES wants it. */

@@ -121,6 +121,154 @@ const AdapterEntrySchema = z
   })
   .strict();
 
+/** The masking rules a role may name (gateway/pipeline/mask.ts implements them). */
+export const MASK_RULES = ['idCard', 'msisdn', 'cityOnly', 'email', 'name'] as const;
+
+/** What a role may do with one field: read it, read it masked by a named rule, or not read it. */
+const FieldRightSchema = z.union([z.enum(['allow', 'deny']), z.object({ mask: z.enum(MASK_RULES) }).strict()]);
+
+export const RoleSchema = z
+  .object({
+    /**
+     * Rights per field, keyed by schema coordinate `Type.field` or `Type.*` (every field of the type). The most
+     * specific key wins: `Type.field`, then `Type.*`, then `default`. A denied Customer section is never fetched.
+     */
+    fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'a schema coordinate Type.field or Type.*'), FieldRightSchema).default({}),
+    /** Right of a field no key names. Default "allow". */
+    default: z.enum(['allow', 'deny']).default('allow'),
+    /**
+     * A request that selects a denied field: "null" answers it with the field null and a FORBIDDEN error naming it
+     * (GraphQL's null propagation applies to non-null fields); "refuse" refuses the whole request (403 FORBIDDEN)
+     * before any backend call. Default "null".
+     */
+    onDenied: z.enum(['null', 'refuse']).default('null'),
+  })
+  .strict();
+export type Role = z.infer<typeof RoleSchema>;
+
+/**
+ * The roles of the issue. Every role may read the provenance (`Customer.sources`) and the root fields; each
+ * section a role may not read is denied at its Customer field, so it is never fetched.
+ */
+export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
+  /** The whole view; the ID-card number masked. */
+  'front-desk': { fields: { 'Profile.idCardNumber': { mask: 'idCard' } } },
+  /** No full address (city only); ID card masked. */
+  'call-center': { fields: { 'Profile.idCardNumber': { mask: 'idCard' }, 'Profile.address': { mask: 'cityOnly' }, 'Profile.email': { mask: 'email' } } },
+  /** Name, masked MSISDN, billing summary. */
+  'self-service': {
+    fields: {
+      'Profile.*': 'deny',
+      'Profile.name': 'allow',
+      'Profile.msisdn': { mask: 'msisdn' },
+      'Customer.products': 'deny',
+      'Customer.contacts': 'deny',
+      'Customer.insights': 'deny',
+      'Customer.score': 'deny',
+      'Customer.recommendations': 'deny',
+      'Billing.bills': 'deny',
+      'Billing.paymentBehaviour': 'deny',
+    },
+  },
+  /** Insights, score and recommendations; no contacts, no identity data. */
+  marketing: {
+    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.billing': 'deny' },
+  },
+  /** Billing only. */
+  'legacy-billing': {
+    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.insights': 'deny', 'Customer.score': 'deny', 'Customer.recommendations': 'deny' },
+  },
+  /** Everything, unmasked: the admin API and operators' tools. */
+  admin: {},
+};
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest as 64 lower-case hex digits');
+
+const ConsumerSchema = z
+  .object({
+    /** Stable id of the consumer (logs, audit trail, rate limits). */
+    id: z.string().regex(/^[\w.:-]{1,64}$/, '1 to 64 letters, digits, ".", ":", "_" or "-"'),
+    /** Human-readable name. Default: the id. */
+    name: z.string().min(1).optional(),
+    /** A role named in `security.roles`. */
+    role: z.string().min(1),
+    /** SHA-256 (hex) of the consumer's API key, sent as `x-api-key` on /graphql. The key itself is never stored. */
+    apiKeySha256: sha256Hex.optional(),
+    /** User name for SOAP: WS-Security UsernameToken or HTTP Basic. */
+    username: z.string().min(1).optional(),
+    /**
+     * The SOAP password. WS-Security PasswordDigest is computed from the password itself, so the gateway must hold
+     * it (keep the config file private); HTTP Basic compares it in constant time.
+     */
+    password: z.string().min(8).optional(),
+  })
+  .strict();
+
+const JwtSchema = z
+  .object({
+    /** Expected `iss` claim. */
+    issuer: z.string().min(1),
+    /** Expected `aud` claim (one of). */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Accepted algorithms. Default ["HS256", "RS256", "ES256"]. */
+    algorithms: z.array(z.enum(['HS256', 'RS256', 'ES256'])).min(1).default(['HS256', 'RS256', 'ES256']),
+    /** Shared secret for HS256 (UTF-8, at least 32 characters). */
+    secret: z.string().min(32).optional(),
+    /** Public keys as JWKs (RSA or EC), matched by `kid` when the token names one. */
+    keys: z.array(z.record(z.unknown())).default([]),
+    /** A JWKS file (`{ "keys": [...] }`), read once at start, resolved from the working directory. */
+    jwksFile: z.string().min(1).optional(),
+    /** Claim holding the role. Default "role". */
+    roleClaim: z.string().min(1).default('role'),
+    /** Allowed clock skew for `exp` and `nbf`, in seconds. Default 30. */
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  })
+  .strict();
+
+const SecuritySchema = z
+  .object({
+    /** Roles by name. Default: DEFAULT_ROLES (front-desk, call-center, self-service, marketing, legacy-billing, admin). */
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case role name'), RoleSchema).default(DEFAULT_ROLES),
+    /** Who may call: API keys (hashed), SOAP users. Default: nobody. */
+    consumers: z.array(ConsumerSchema).default([]),
+    /** JWT bearer tokens on /graphql; absent: JWTs are refused. */
+    jwt: JwtSchema.optional(),
+    /** A request with no credentials gets this role instead of 401. Off by default; never turn it on for personal data. */
+    anonymous: z.object({ role: z.string().min(1) }).strict().optional(),
+    wsSecurity: z
+      .object({
+        /** How far `Created` may be from now, and how long a nonce is remembered, in seconds. Default 300. */
+        windowSeconds: z.number().int().min(1).max(3600).default(300),
+        /** Deadline of one Redis command of the nonce check, in milliseconds; past it the check is made in memory. Default 50. */
+        redisTimeoutMs: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({}),
+    /**
+     * SHA-256 (hex) of the token `/readyz` and `/metrics` require as `Authorization: Bearer <token>`. Absent: they
+     * stay open (no personal data; bind the gateway to a private network or set this in production).
+     */
+    opsTokenSha256: sha256Hex.optional(),
+    /** Introspection and "Did you mean" suggestions. Default: on unless NODE_ENV=production. */
+    introspection: z.boolean().optional(),
+    /** GraphiQL at GET /graphql. Default: on unless NODE_ENV=production (`npm start` turns it on for its demo). */
+    graphiql: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((security, ctx) => {
+    const roles = new Set(Object.keys(security.roles));
+    security.consumers.forEach((c, i) => {
+      if (!roles.has(c.role)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'role'], message: `one of the roles ${[...roles].join(', ')}` });
+      if ((c.username === undefined) !== (c.password === undefined)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: 'username and password together' });
+    });
+    if (security.anonymous && !roles.has(security.anonymous.role)) ctx.addIssue({ code: 'custom', path: ['anonymous', 'role'], message: `one of the roles ${[...roles].join(', ')}` });
+    const keys = security.consumers.flatMap((c) => (c.apiKeySha256 ? [c.apiKeySha256] : []));
+    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct apiKeySha256 per consumer' });
+    const users = security.consumers.flatMap((c) => (c.username ? [c.username] : []));
+    if (new Set(users).size !== users.length) ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct username per consumer' });
+  });
+export type SecurityConfig = z.infer<typeof SecuritySchema>;
+
 export const ConfigSchema = z
   .object({
     /** Listening port. Default 4000; 0 picks a free port. */
@@ -166,6 +314,20 @@ export const ConfigSchema = z
         bodyIdleTimeoutMs: z.number().int().min(1).default(5_000),
         /** Longest time to receive a whole request body, in milliseconds; then 408 REQUEST_TIMEOUT. Default 10000. */
         bodyTimeoutMs: z.number().int().min(1).default(10_000),
+        /** Deepest selection, counted through fragments (GraphQL Armor max-depth). Default 6. */
+        maxDepth: z.number().int().min(1).default(6),
+        /** Most aliases in one operation, counted through fragments (GraphQL Armor max-aliases). Default 15. */
+        maxAliases: z.number().int().min(0).default(15),
+        /** Most tokens in one document (parse aborts past it). Default 1000. */
+        maxTokens: z.number().int().min(1).default(1000),
+        /** Most directives in one operation, through fragments (GraphQL Armor max-directives). Default 50. */
+        maxDirectives: z.number().int().min(0).default(50),
+        /** Highest GraphQL Armor cost (objects 2, scalars 1, ×1.5 per level). Default 5000. */
+        maxCost: z.number().int().min(1).default(5000),
+        /** Most distinct root fields, counted through inline and named fragments. Default 10. */
+        maxRootFields: z.number().int().min(1).default(10),
+        /** Most backend calls the operation's plan would make (root fields × resources they read). Default 80. */
+        maxBackendCalls: z.number().int().min(1).default(80),
       })
       .strict()
       .default({}),
@@ -249,6 +411,8 @@ export const ConfigSchema = z
      * it on every request (graphql-js). Default true; false is the switch back should a compiled query misbehave.
      */
     compileQueries: z.boolean().default(true),
+    /** Identity, roles, field rights and masking (gateway/pipeline/, docs/security.md). */
+    security: SecuritySchema.default({}),
     /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -303,7 +467,7 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
   return deepFreeze(result.data);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, extend: (json: unknown) => unknown = (json) => json): Readonly<GatewayConfig> {
   const file = path.resolve(env.UCV_CONFIG ?? path.join(__dirname, '..', 'config', 'default.json'));
   let text: string;
   try {
@@ -317,7 +481,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
   } catch (err) {
     throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(json, env, file);
+  // `extend`: what a launcher adds before validation (the `npm start` demo adds its demo consumers).
+  return parseConfig(extend(json), env, file);
 }
 
 function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {

@@ -26,7 +26,8 @@ export const ERROR_CATALOG = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
   CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
-  FORBIDDEN: { status: 403, message: 'The consumer may not do this.' },
+  FORBIDDEN: { status: 403, message: 'The consumer\'s role may not do this.' },
+  QUERY_TOO_COMPLEX: { status: 400, message: 'The operation is over one of the gateway\'s limits.' },
   AUDIT_UNAVAILABLE: { status: 503, message: 'The read could not be recorded in the audit trail, so it was not answered. Retry it.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
@@ -86,6 +87,25 @@ export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' | 
   if (code === 'VERSION_MISMATCH') return 'soap:VersionMismatch';
   if (code === 'MUST_UNDERSTAND') return 'soap:MustUnderstand';
   return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' || code === 'AUDIT_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
+}
+
+/**
+ * The error a pipeline plugin refused the whole request with: a catalog code whose status is not 200, on an answer
+ * with no data. Both facades map it the same way (status and headers, or a SOAP fault with the code).
+ */
+export function refusalOf(result: { data?: unknown; errors?: ReadonlyArray<GraphQLError> }): GraphQLError | undefined {
+  if (result.data !== undefined && result.data !== null) return undefined;
+  return result.errors?.find((e) => isErrorCode(e.extensions?.code) && ERROR_CATALOG[e.extensions.code].status !== 200);
+}
+
+/** Status and headers of a request refused as a whole, the same for every refusal a plugin makes. */
+export function refusalHead(refusal: GraphQLError, challenge: string): { status: number; headers: Record<string, string> } {
+  const code = refusal.extensions.code as ErrorCode;
+  const headers: Record<string, string> = {};
+  if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = challenge;
+  const retryAfter = refusal.extensions.retryAfterSeconds;
+  if (code === 'RATE_LIMITED' as string && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  return { status: ERROR_CATALOG[code].status, headers };
 }
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

@@ -25,7 +25,9 @@ export function graphiqlAssets(): Router {
   return router;
 }
 
-export function graphiqlPage(defaultQuery: string): string {
+const inScript = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
+
+export function graphiqlPage(defaultQuery: string, headers?: Record<string, string>): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -42,7 +44,7 @@ export function graphiqlPage(defaultQuery: string): string {
   <script>
     const fetcher = GraphiQL.createFetcher({ url: location.pathname });
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(defaultQuery).replace(/</g, '\\u003c')}, defaultEditorToolsVisibility: true }),
+      React.createElement(GraphiQL, { fetcher, defaultQuery: ${inScript(defaultQuery)}, ${headers ? `defaultHeaders: ${inScript(JSON.stringify(headers, null, 2))}, ` : ''}defaultEditorToolsVisibility: true }),
     );
   </script>
 </body>

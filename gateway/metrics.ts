@@ -40,6 +40,7 @@ export function createMetrics() {
         this.set(cacheBytes());
       },
     }),
+    operations: new Counter({ name: 'ucv_operations_total', help: 'GraphQL operations (both facades) by facade, role and outcome (complete, partial: with errors, refused).', labelNames: ['facade', 'role', 'outcome'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
     ...auditMetrics(registry),
   };

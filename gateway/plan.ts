@@ -126,3 +126,23 @@ export function expandedSize(document: DocumentNode, operationName: string | nul
   };
   return sizeOf(operation.selectionSet);
 }
+
+/** Plans by document and operation, computed once for every plan that does not depend on variables. */
+export function createPlanner(schema: GraphQLSchema, typeName = 'Customer') {
+  const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
+  return (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): Plan => {
+    const key = operationName ?? '';
+    let byOperation = plans.get(document);
+    let plan = byOperation?.get(key);
+    if (!plan) {
+      plan = selectedFieldsOf(schema, document, operationName, variables, typeName);
+      // A plan that does not depend on variables holds for every request with this document.
+      if (!plan.dependsOnVariables) {
+        if (!byOperation) plans.set(document, (byOperation = new Map()));
+        byOperation.set(key, plan);
+      }
+    }
+    return plan;
+  };
+}
+export type Planner = ReturnType<typeof createPlanner>;

@@ -3,17 +3,19 @@
  *
  *   request → request id + one log line (pino-http) → route
  *     POST /graphql   → straight to the GraphQL listener, without Express's router (the hot path)
- *     /graphql        → GraphiQL for browsers, else body limit / JSON → graphql-http → the merged schema → resolvers
- *                     → RequestContext.load (once per request)
- *                     → Source.load: coalescing → cache → bulkhead → breaker → retries → deadline → adapter → backend
+ *     /graphql        → GraphiQL for browsers (not in production), else body limit / JSON → graphql-http
+ *                     → the pipeline (pipeline/index.ts): identity → limits → rights → [rate limit] → execute → mask
+ *                       → [audit] → log · metrics · Server-Timing
+ *                     → resolvers → RequestContext.load (once per request)
+ *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
- *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
+ *     POST /soap/CustomerView → XML guard → node-soap → one GraphQL operation → the same pipeline (soap/index.ts)
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
  *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
- *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
+ *     /healthz        → liveness;  /readyz → breakers, cache and store;  /metrics → Prometheus (both: ops token if set)
  *   → errors: one catalog (errors.ts), masked when unexpected
  */
 import { randomUUID } from 'node:crypto';
@@ -24,12 +26,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AdapterDefinition } from './adapter';
+import type { GatewayContext } from './pipeline/context';
 import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
-import { deskRouter } from './desk';
+import { deskRouter, type DemoConsumer } from './desk';
 import { createExecutor } from './executor';
-import { graphqlHandler, operationLogs } from './graphql-handler';
+import { graphqlHandler } from './facades/graphql-http';
+import { createPipeline, isProduction, type Pipeline } from './pipeline';
+import { createAuthenticator, hasOpsToken, memoryNonceStore, redisNonceStore, type Authenticator } from './pipeline/identity';
+import { operationLogs } from './pipeline/observe';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
 import { redisCache } from './cache/redis-cache';
@@ -42,8 +48,11 @@ import type { BodyLimits } from './http/body';
 import { htmlSecurityHeaders, sendHtml } from './http/headers';
 import { eventIntake } from './events/intake';
 import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
+import { createRateLimiter } from './rate-limit/limiter';
+import { useRateLimit } from './pipeline/rate-limit';
+import { useAudit } from './pipeline/audit';
 import { Source } from './source';
-import { auditRoute, refuseEveryone, type Authenticate } from './audit/admin-route';
+import { auditRoute } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
 
@@ -53,6 +62,10 @@ export interface Gateway {
   readonly cache: Cache;
   /** The audit sink, when the gateway has a store and `audit.enabled`: the pipeline's audit plugin records into it. */
   readonly audit: AuditSink | null;
+  /** The consumer of a request outside GraphQL (the admin API): API key, JWT or Basic; rejects UNAUTHENTICATED. */
+  readonly authenticate: Authenticator['authenticate'];
+  /** The one request pipeline both facades run operations through. */
+  readonly pipeline: Pipeline;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -67,8 +80,10 @@ export interface GatewayOptions {
    * no /admin route. The caller closes it after `gateway.close()`.
    */
   store?: Store;
-  /** Who calls a non-GraphQL route (/admin/*); the identity plugin's. Default: refuse everyone (UNAUTHENTICATED). */
-  authenticate?: Authenticate;
+  /** Headers GraphiQL starts with (the `npm start` demo puts a demo consumer's API key here). */
+  graphiqlHeaders?: Record<string, string>;
+  /** The demo's consumers, offered by the front-desk page's sign-in picker (`npm start` only: their keys are public). */
+  demoConsumers?: readonly DemoConsumer[];
 }
 
 const ROOT = path.join(__dirname, '..');
@@ -136,6 +151,21 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const store = options.store;
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
+  const { security } = config;
+  const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
+  const authenticator = createAuthenticator(security, { logger, nonces });
+  const rateLimiter = createRateLimiter({ settings: config.rateLimit, redisUrl, keyPrefix: `${config.cache.keyPrefix}rl:`, logger, failOpen: metrics.rateLimitFailOpen });
+  const pipeline = createPipeline({
+    config,
+    schema,
+    sources,
+    metrics,
+    run,
+    authenticator,
+    rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
+    audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
+  });
+  const graphiql = security.graphiql ?? !isProduction();
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
@@ -163,7 +193,13 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.disable('x-powered-by');
   app.disable('etag');
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
+  // /readyz and /metrics carry no personal data: open unless `security.opsTokenSha256` asks for a token.
+  const opsGuard = (req: Request, res: Response, next: NextFunction): void => {
+    if (!security.opsTokenSha256 || hasOpsToken(req, security.opsTokenSha256)) return next();
+    res.setHeader('www-authenticate', 'Bearer realm="ucv-gateway-ops"');
+    sendError(res, 'UNAUTHENTICATED', 'This endpoint needs the operations token.');
+  };
+  app.get('/readyz', opsGuard, async (_req, res) => {
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
     const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
@@ -176,22 +212,22 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       sources: breakers,
     });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', opsGuard, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
   if (store) {
-    const route = auditRoute({ store, authenticate: options.authenticate ?? refuseEveryone, adminRole: config.audit.adminRole, logger });
+    const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));
   }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
-  app.use('/desk', deskRouter());
+  app.use('/desk', deskRouter(options.demoConsumers));
 
-  const page = graphiqlPage(SAMPLE_QUERY);
+  const page = graphiqlPage(SAMPLE_QUERY, options.graphiqlHeaders);
   const pageHeaders = htmlSecurityHeaders(page);
-  const graphql = graphqlHandler(schema, sources, logger, run, bodyLimits);
+  const graphql = graphqlHandler(schema, sources, logger, pipeline, bodyLimits);
   app.get('/graphql', (req, res, next) => {
-    if (req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+    if (graphiql && req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       return sendHtml(res, page, pageHeaders);
     }
     next();
@@ -199,7 +235,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.use('/graphql', (req, res) => graphql(req, res));
 
   const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
-  const soap = mountSoapFacade(app, { schema, sources, logger, run, bodyLimits, publicUrl });
+  const soap = mountSoapFacade(app, { schema, sources, logger, pipeline, bodyLimits, publicUrl });
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -233,6 +269,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     sources,
     cache,
     audit,
+    authenticate: authenticator.authenticate,
+    pipeline,
     url: '',
     listen: async () => {
       await soap.ready;
@@ -254,7 +292,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
       // Answers already sent had their records committed; this waits for those of requests that finished above.
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close()]);
+      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
     },
   };
   return gateway;

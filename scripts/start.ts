@@ -6,12 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../gateway/config';
 import { createGateway, openConfiguredStore } from '../gateway/server';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
+import { DEMO_CONSUMERS, withDemoConsumers } from './demo-consumers';
 
 async function main(): Promise<void> {
   // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
   // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md).
   process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
-  const config = loadConfig();
+  const config = loadConfig(process.env, withDemoConsumers);
+  const frontDesk = DEMO_CONSUMERS.find((c) => c.role === 'front-desk') as (typeof DEMO_CONSUMERS)[number];
   const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
     ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
@@ -20,12 +22,14 @@ async function main(): Promise<void> {
     crmWebhookSecret: config.events.secrets.crm,
   });
   const store = await openConfiguredStore(config);
-  const gateway = createGateway(config, { store });
+  // GraphiQL opens as the front-desk demo consumer; change the x-api-key header in its Headers tab to try a role.
+  const gateway = createGateway(config, { store, graphiqlHeaders: { 'x-api-key': frontDesk.apiKey }, demoConsumers: DEMO_CONSUMERS });
   const url = await gateway.listen();
   console.log(`
 UCV Gateway is up.
 
-  GraphQL + GraphiQL  ${url}/graphql        (open it in a browser)
+  GraphQL + GraphiQL  ${url}/graphql        (open it in a browser; the demo keeps GraphiQL and introspection on,
+                                            signed in as the front-desk demo consumer)
   Health              ${url}/healthz
   Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store.kind === 'pglite' ? 'embedded, var/store/' : 'PostgreSQL'})
 
@@ -38,9 +42,13 @@ UCV Gateway is up.
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
                     ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account
 
-  A first query:
-    curl -s ${url}/graphql -H 'content-type: application/json' \\
-      -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name } billing { balance } score { creditScore } sources { source status } } }"}'
+  Demo consumers (API key as x-api-key; SOAP: user/password over Basic or a WS-Security UsernameToken):
+${DEMO_CONSUMERS.map((c) => `    ${c.role.padEnd(15)} x-api-key: ${c.apiKey.padEnd(26)} SOAP ${c.username} / ${c.apiKey}`).join('\n')}
+  They exist only in this demo; \`npm run gateway\` takes its consumers from the config (docs/security.md).
+
+  A first query (as the front desk: the ID-card number comes back masked):
+    curl -s ${url}/graphql -H 'content-type: application/json' -H 'x-api-key: ${frontDesk.apiKey}' \\
+      -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name idCardNumber } billing { balance } score { creditScore } sources { source status } } }"}'
 `);
   const stop = (): void =>
     void Promise.all([gateway.close().then(() => store.close()), mocks.close()]).then(() => process.exit(0));

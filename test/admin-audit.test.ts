@@ -3,14 +3,13 @@
  * refuses callers without credentials (401 UNAUTHENTICATED with WWW-Authenticate) or without the admin role
  * (403 FORBIDDEN), and bad parameters (400 BAD_REQUEST): real HTTP, on PGlite and PostgreSQL.
  */
-import type { IncomingMessage } from 'node:http';
-import { GraphQLError } from 'graphql';
 import { Registry } from 'prom-client';
 import { AuditSink } from '../gateway/audit/sink';
 import { parseConfig } from '../gateway/config';
 import { auditMetrics } from '../gateway/metrics';
 import { createGateway, type Gateway } from '../gateway/server';
 import type { Store } from '../gateway/store';
+import { sha256 } from './support/harness';
 import { ENGINES, testStores } from './support/store';
 
 const stores = testStores();
@@ -18,31 +17,28 @@ const stores = testStores();
 const json = (res: Response): Promise<any> => res.json();
 afterAll(() => stores.cleanup());
 
-/** Stand-in for the identity plugin's authenticate: a bearer token names a consumer. */
-const CONSUMERS: Record<string, { id: string; role: string }> = { 'dpo-token': { id: 'dpo', role: 'admin' }, 'desk-token': { id: 'desk-1', role: 'front-desk' } };
-async function authenticate(req: IncomingMessage) {
-  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (!token) throw new GraphQLError('Credentials are required.', { extensions: { code: 'UNAUTHENTICATED' } });
-  const consumer = CONSUMERS[token];
-  if (!consumer) throw new GraphQLError('Unknown credentials.', { extensions: { code: 'UNAUTHENTICATED' } });
-  return consumer;
-}
-
+/** The data-protection officer (role admin) and a front-desk agent, as configured consumers with API keys. */
 const config = parseConfig({
   port: 0,
   host: '127.0.0.1',
   logLevel: 'silent',
   adapters: ['crm', 'billing', 'warehouse', 'scoring'].map((name) => ({ name, url: 'http://127.0.0.1:9' })),
+  security: {
+    consumers: [
+      { id: 'dpo', role: 'admin', apiKeySha256: sha256('dpo-token') },
+      { id: 'desk-1', role: 'front-desk', apiKeySha256: sha256('desk-token') },
+    ],
+  },
 });
 
 describe.each(ENGINES)('on %s', (engine) => {
   let store: Store;
   let gateway: Gateway;
-  const get = (query: string, token?: string) => fetch(`${gateway.url}/admin/audit${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const get = (query: string, token?: string) => fetch(`${gateway.url}/admin/audit${query}`, { headers: token ? { 'x-api-key': token } : {} });
 
   beforeAll(async () => {
     store = await stores.open(engine);
-    gateway = createGateway(config, { store, authenticate });
+    gateway = createGateway(config, { store });
     await gateway.listen();
     // 5 reads of C1 a minute apart, and one of C2.
     const sink = new AuditSink(store, { maxQueue: 100, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });

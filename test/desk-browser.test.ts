@@ -9,24 +9,37 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser';
 import { billingAccount, crmProfile, scoringEvaluation, warehouseRecord } from '../mocks/dataset/customers';
-import { startHarness, type Harness } from './support/harness';
+import pino from 'pino';
+import { createGateway, type Gateway } from '../gateway/server';
+import { startMocks, type Mocks } from '../mocks';
+import { sha256, testConfig } from './support/harness';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const ID = 'C00000001';
-const CREDENTIAL = 'front-desk-demo';
+/** Agents as the demo configures them: one consumer per role, offered by the page's sign-in picker. */
+const AGENTS = [
+  { id: 'desk-agent', role: 'front-desk', apiKey: 'desk-agent-key-0123456789' },
+  { id: 'phone-agent', role: 'call-center', apiKey: 'phone-agent-key-0123456789' },
+];
 const profile = crmProfile(ID)!;
 const account = billingAccount(ID)!;
 
-let h: Harness;
+let mocks: Mocks;
+let gateway: Gateway;
 let browser: Browser;
+const h = { url: '' };
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  h = await startHarness();
+  mocks = await startMocks();
+  const security = { consumers: AGENTS.map((a) => ({ id: a.id, role: a.role, apiKeySha256: sha256(a.apiKey) })) };
+  gateway = createGateway(testConfig(mocks, { security }), { logger: pino({ level: 'silent' }), demoConsumers: AGENTS });
+  h.url = await gateway.listen();
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await h.close();
+  await gateway.close();
+  await mocks.close();
 });
 
 async function openDesk(): Promise<{ page: Page; foreign: string[]; cspViolations: string[] }> {
@@ -43,10 +56,15 @@ async function openDesk(): Promise<{ page: Page; foreign: string[]; cspViolation
   return { page, foreign, cspViolations };
 }
 
-async function signInAndSearch(page: Page, query: string): Promise<void> {
-  // Keyboard first: the credential field has the focus on load, the search field once signed in, Enter searches.
-  await page.keyboard.type(CREDENTIAL);
-  await page.keyboard.press('Enter');
+/** Signs in as an agent: picked from the demo list, or (keyboard first: the field has the focus) typed. */
+async function signInAndSearch(page: Page, query: string, agent = AGENTS[0]!, how: 'pick' | 'type' = 'type'): Promise<void> {
+  if (how === 'pick') {
+    await page.locator('#demo-select').selectOption(agent.apiKey);
+    await page.locator('#signin-form button[type="submit"]').click();
+  } else {
+    await page.keyboard.type(agent.apiKey);
+    await page.keyboard.press('Enter');
+  }
   await page.locator('#q').waitFor({ state: 'visible' });
   await page.keyboard.type(query);
   await page.keyboard.press('Enter');
@@ -92,13 +110,13 @@ it('an agent finds a customer by mobile number and sees every section as the sys
 
 it('with billing down the page shows everything else and says plainly which part is missing', async () => {
   // Billing is turned off the way an operator would: through the mock's control endpoint.
-  const control = `${h.mocks.urls.billing}/__control/faults`;
+  const control = `${mocks.urls.billing}/__control/faults`;
   await fetch(control, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: '503' }) });
   try {
     const { page } = await openDesk();
     // A customer no one has looked at yet: nothing cached, so billing is plainly unavailable.
     const other = 'C00000005';
-    await signInAndSearch(page, other);
+    await signInAndSearch(page, other, AGENTS[0], 'pick');
     const billing = page.locator('[data-section="billing"]');
     expect(await billing.locator('[data-badge]').getAttribute('data-badge')).toBe('UNAVAILABLE');
     expect(await billing.locator('[data-missing="billing"]').innerText()).toMatch(/^billing .+/);
@@ -110,6 +128,27 @@ it('with billing down the page shows everything else and says plainly which part
   } finally {
     await fetch(control, { method: 'DELETE' });
   }
+}, 60_000);
+
+it('a call-center agent sees the ID card number masked and the address as city only; a wrong key is refused', async () => {
+  const { page } = await openDesk();
+  await signInAndSearch(page, ID, AGENTS[1], 'pick');
+  const shown = await text(page, 'profile');
+  expect(shown).toContain(profile.name);
+  expect(shown).not.toContain(profile.idCardNo);
+  expect(shown).toContain(`${profile.idCardNo.slice(0, 3)}${'*'.repeat(profile.idCardNo.length - 7)}${profile.idCardNo.slice(-4)}`);
+  expect(shown).not.toContain(profile.address);
+  expect(shown).toContain(profile.address.slice(0, profile.address.indexOf('市') + 1));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-call-center.png'), fullPage: true });
+
+  // Signed out, a key the gateway does not know brings the agent back to the sign-in form, saying why.
+  await page.locator('#signout').click();
+  await page.locator('#credential').fill('not-a-key');
+  await page.keyboard.press('Enter');
+  await page.locator('#q').fill(ID);
+  await page.keyboard.press('Enter');
+  await page.locator('#signin:not([hidden]) #signin-error').getByText(/refused|无效/).waitFor({ timeout: 20_000 });
+  await page.close();
 }, 60_000);
 
 it('the page is served with a strict Content-Security-Policy and no inline code', async () => {

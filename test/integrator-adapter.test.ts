@@ -9,7 +9,7 @@ import pino from 'pino';
 import { parseConfig } from '../gateway/config';
 import { createGateway, type Gateway } from '../gateway/server';
 import { startMocks, type Mocks } from '../mocks';
-import { postGraphQL } from './support/harness';
+import { postGraphQL, testSecurity } from './support/harness';
 
 let mocks: Mocks;
 let loyalty: http.Server;
@@ -25,6 +25,7 @@ beforeAll(async () => {
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent',
+      security: testSecurity(),
       adapters: [
         { name: 'crm', url: mocks.urls.crm },
         { name: 'loyalty', module: 'test/fixtures/loyalty-adapter', url: `http://127.0.0.1:${(loyalty.address() as AddressInfo).port}` },

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { startHarness, type Harness } from './support/harness';
+import { AUTH, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -116,7 +116,7 @@ describe('compressed bodies', () => {
   });
 
   it('a gzip-compressed GraphQL request is read', async () => {
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }' }))) });
+    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, ...AUTH, 'content-encoding': 'gzip' }, body: gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }' }))) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ data: { __typename: 'Query' } });
   });

@@ -11,7 +11,7 @@ import * as soap from 'soap';
 import { SAMPLE_CUSTOMERS } from '../mocks';
 import { crmProfile } from '../mocks/dataset/customers';
 import { renderElements } from '../gateway/soap';
-import { FULL_VIEW, startHarness, type Harness } from './support/harness';
+import { FULL_VIEW, SOAP_AUTH, startHarness, TEST_SOAP_USER, type Harness } from './support/harness';
 
 let h: Harness;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +19,7 @@ let client: any;
 beforeAll(async () => {
   h = await startHarness();
   client = await soap.createClientAsync(`${h.url}/soap/CustomerView?wsdl`);
+  client.setSecurity(new soap.BasicAuthSecurity(TEST_SOAP_USER.username, TEST_SOAP_USER.password));
 });
 afterAll(() => h.close());
 beforeEach(() => h.mocks.resetAll());
@@ -118,7 +119,7 @@ describe('faults carry the gateway error codes', () => {
 
 describe('hardened XML', () => {
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...headers }, body });
+    fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH, ...headers }, body });
   const expectFault = async (res: Response, status: number, code: string, message?: string) => {
     expect(res.status).toBe(status);
     const text = await res.text();
@@ -215,7 +216,7 @@ describe('the WSDL', () => {
   it.each(Object.values(SAMPLE_CUSTOMERS))('its schema is valid XML Schema, and the answer for %s validates against it', async (id) => {
     const res = await fetch(`${h.url}/soap/CustomerView`, {
       method: 'POST',
-      headers: { 'content-type': 'text/xml' },
+      headers: { 'content-type': 'text/xml', ...SOAP_AUTH },
       body: ENVELOPE(`<v:GetCustomerView><v:customerId>${id}</v:customerId></v:GetCustomerView>`),
     });
     const answer = (await res.text()).match(/<GetCustomerViewResponse[\s\S]*<\/GetCustomerViewResponse>/)?.[0] as string;
@@ -227,7 +228,7 @@ describe('the WSDL', () => {
 });
 
 describe('envelopes node-soap must never see', () => {
-  const post = (body: string) => fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+  const post = (body: string) => fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', ...SOAP_AUTH }, body });
   it.each([
     ['no Body', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/></soap:Envelope>', 'one Body with one operation'],
     ['an empty Body', ENVELOPE(''), 'one Body with one operation'],
@@ -248,7 +249,7 @@ describe('envelopes node-soap must never see', () => {
   it('a chunked body over the limit is refused as sent', async () => {
     const big = ENVELOPE(`<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(150_000)} -->`);
     const stream = new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-    const res = await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: stream, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', ...SOAP_AUTH }, body: stream, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
   });
 });

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/server';
 import { startMocks, type Mocks } from '../mocks';
-import { testConfig } from './support/harness';
+import { SOAP_AUTH, testConfig } from './support/harness';
 
 const logLines: Array<{ level: number; req?: { url: string }; res?: { statusCode: number } }> = [];
 let mocks: Mocks;
@@ -33,7 +33,7 @@ const CALL = '<v:GetBillingSummary xmlns:v="urn:ucv:customer-view:v1"><v:custome
 const envelope = (body: string, header = '', ns = SOAP11) => `<soap:Envelope xmlns:soap="${ns}">${header ? `<soap:Header>${header}</soap:Header>` : ''}<soap:Body>${body}</soap:Body></soap:Envelope>`;
 
 async function post(body: string, type = 'text/xml; charset=utf-8') {
-  const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': type }, body });
+  const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': type, ...SOAP_AUTH }, body });
   const text = await res.text();
   return { status: res.status, text, faultcode: /<faultcode>([^<]+)<\/faultcode>/.exec(text)?.[1], code: /<tns:code>(\w+)<\/tns:code>/.exec(text)?.[1], message: /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] };
 }

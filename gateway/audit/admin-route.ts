@@ -22,10 +22,6 @@ export interface AdminConsumer {
 /** Resolves the caller of a non-GraphQL route, or rejects with a GraphQLError UNAUTHENTICATED / FORBIDDEN. */
 export type Authenticate = (req: IncomingMessage) => Promise<AdminConsumer>;
 
-/** Until identity is wired, nobody is an admin: the trail is never served to an unidentified caller. */
-export const refuseEveryone: Authenticate = () =>
-  Promise.reject(new GraphQLError('No credentials are accepted on this route yet.', { extensions: { code: 'UNAUTHENTICATED' } }));
-
 export interface AuditRouteOptions {
   store: Store;
   authenticate: Authenticate;

@@ -20,7 +20,7 @@ export interface RateLimitContext {
   cost?: number;
 }
 
-export function useRateLimit(limiter: ConsumerRateLimiter, rateLimited?: Counter<'role' | 'limit'>): Plugin<RateLimitContext> {
+export function useRateLimit<C extends RateLimitContext = RateLimitContext>(limiter: ConsumerRateLimiter, rateLimited?: Counter<'role' | 'limit'>): Plugin<C> {
   return {
     async onExecute({ args }) {
       const { consumer, cost, req } = args.contextValue;

@@ -11,10 +11,10 @@ import express, { type Express } from 'express';
 import { type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
-import { isErrorCode, soapFaultCode, type ErrorCode } from '../errors';
-import type { Executor } from '../executor';
+import { isErrorCode, refusalHead, refusalOf, soapFaultCode, type ErrorCode } from '../errors';
+import type { Pipeline } from '../pipeline';
+import type { GatewayContext } from '../pipeline/context';
 import { normalizeMsisdn } from '../schema';
-import { selectedFieldsOf } from '../plan';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
 import { buildWsdl, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
@@ -26,8 +26,8 @@ export const SOAP_PATH = '/soap/CustomerView';
 export interface SoapFacadeOptions {
   schema: GraphQLSchema;
   sources: readonly Source[];
-  /** Runs the operations, as for /graphql. */
-  run: Executor;
+  /** The one request pipeline, as for /graphql: identity, limits, rights, masking, observation. */
+  pipeline: Pipeline;
   logger: Logger;
   /** Limits of a request body (http/body.ts). */
   bodyLimits: BodyLimits;
@@ -49,15 +49,22 @@ interface SoapFault {
   Fault: { faultcode: string; faultstring: string; detail: { 'tns:GatewayFault': { 'tns:code': ErrorCode; 'tns:message': string } }; statusCode: number };
 }
 
-const fault = (code: ErrorCode, message: string): SoapFault => ({
+/** The challenge of a 401 on SOAP: HTTP Basic (a WS-Security UsernameToken works too; it has no HTTP scheme). */
+export const SOAP_CHALLENGE = 'Basic realm="ucv-gateway"';
+
+/** SOAP 1.1 answers a fault with 500; a refusal keeps its HTTP meaning (401 with a challenge, 429, 403). */
+const fault = (code: ErrorCode, message: string, statusCode = 500): SoapFault => ({
   Fault: {
     faultcode: soapFaultCode(code),
     faultstring: message,
     // Qualified, as the WSDL declares tns:GatewayFault (node-soap's envelope binds the tns prefix).
     detail: { 'tns:GatewayFault': { 'tns:code': code, 'tns:message': message } },
-    statusCode: 500,
+    statusCode,
   },
 });
+
+/** The response of each SOAP request, for the headers of a refusal and Server-Timing. */
+const responses = new WeakMap<IncomingMessage, ServerResponse>();
 
 /** The full selection set of a type, in schema order (the order of the WSDL's xsd:sequence). */
 function selectionOf(type: GraphQLNamedType): string {
@@ -114,7 +121,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   const fieldsOfCustomer = isObjectType(customerType) ? customerType.getFields() : {};
   const sourcesSelection = selectionOf(schema.getType('SourceStatus') as GraphQLNamedType);
   // One document (and its plan) per root and set of sections: at most 2 × 2^sections, built on first use.
-  const documents = new Map<string, { document: DocumentNode; fields: ReadonlySet<string> }>();
+  const documents = new Map<string, { document: DocumentNode }>();
 
   const documentFor = (root: 'customer' | 'customerByMsisdn', sections: readonly string[]) => {
     const key = `${root}:${sections.join(',')}`;
@@ -126,8 +133,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       });
       const [arg, type] = root === 'customer' ? ['id', 'ID!'] : ['msisdn', 'String!'];
       const document = parse(`query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`);
-      // The plan does not depend on the key's value; any value makes the required variable coerce.
-      entry = { document, fields: selectedFieldsOf(schema, document, undefined, { key: 'C00000001' }, 'Customer').fields };
+      entry = { document };
       documents.set(key, entry);
     }
     return entry;
@@ -140,18 +146,36 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     return asked.length === 0 ? allSections : allSections.filter((s) => asked.includes(s));
   };
 
-  /** Runs the view through the GraphQL schema and splits the answer into data, section errors and provenance. */
-  async function view(req: SoapRequest | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
-    const { document, fields } = documentFor(root, sections);
-    const ucv = new RequestContext(String(req?.id ?? 'soap'), sources);
-    ucv.customerFields = fields;
+  /** A refusal of the pipeline as a fault: its code, and its HTTP status and headers (401 with a challenge, 429…). */
+  const refusalFault = (refusal: GraphQLError, req: SoapRequest | undefined): SoapFault => {
+    const head = refusalHead(refusal, SOAP_CHALLENGE);
+    const res = req && responses.get(req);
+    if (res) for (const [name, value] of Object.entries(head.headers)) res.setHeader(name, value);
+    return fault(refusal.extensions.code as ErrorCode, refusal.message, head.status);
+  };
+
+  /** Runs the view through the pipeline, as /graphql does, and splits the answer into data, section errors and provenance. */
+  async function view(req: SoapRequest | undefined, headers: Record<string, unknown> | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
+    const { document } = documentFor(root, sections);
+    const requestId = String(req?.id ?? 'soap');
+    if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    const context: GatewayContext = { facade: 'soap', requestId, ucv: new RequestContext(requestId, sources), req, res: responses.get(req), soapHeader: headers };
     let result: ExecutionResult;
     try {
-      result = (await options.run({ schema, document, variableValues: { key }, contextValue: { ucv } })) as ExecutionResult;
+      const prepared = await options.pipeline.prepare(context, { document, variables: { key } });
+      if (!prepared.ok) {
+        const error = prepared.refusal ?? prepared.errors[0];
+        if (error && isErrorCode(error.extensions.code)) throw refusalFault(error, req);
+        throw new Error(error?.message ?? 'the pipeline refused a SOAP view without an error');
+      }
+      result = await prepared.execute(prepared.args);
     } catch (err) {
+      if ((err as SoapFault).Fault) throw err;
       logger.error({ err }, 'SOAP view failed');
       throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
     }
+    const refusal = refusalOf(result);
+    if (refusal) throw refusalFault(refusal, req);
     const errors = result.errors ?? [];
     const codeOf = (e: GraphQLError): ErrorCode => (isErrorCode(e.extensions.code) ? e.extensions.code : 'INTERNAL_SERVER_ERROR');
     const rootError = errors.find((e) => (e.path?.length ?? 0) <= 1);
@@ -179,10 +203,10 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
 
   /** Turns anything thrown into a SOAP fault: no stack trace, no message of an unexpected error leaves. */
   const guarded =
-    <A>(operation: (args: A, req?: SoapRequest) => Promise<object>) =>
-    async (args: A, _callback: unknown, _headers: unknown, req?: SoapRequest): Promise<object> => {
+    <A>(operation: (args: A, req: SoapRequest | undefined, headers: Record<string, unknown> | undefined) => Promise<object>) =>
+    async (args: A, _callback: unknown, headers: Record<string, unknown> | undefined, req?: SoapRequest): Promise<object> => {
       try {
-        return { $xml: renderElements((await operation(args ?? ({} as A), req)) as Record<string, unknown>) };
+        return { $xml: renderElements((await operation(args ?? ({} as A), req, headers)) as Record<string, unknown>) };
       } catch (err) {
         if ((err as SoapFault).Fault) {
           noteFault(req, (err as SoapFault).Fault.detail['tns:GatewayFault']['tns:code']);
@@ -194,21 +218,21 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     };
 
   const operations = {
-    GetCustomerView: guarded(async (args: { customerId?: string; msisdn?: string; section?: unknown }, req) => {
+    GetCustomerView: guarded(async (args: { customerId?: string; msisdn?: string; section?: unknown }, req, headers) => {
       const sections = sectionsFrom(args.section);
       const byId = typeof args.customerId === 'string' && args.customerId !== '';
       const byMsisdn = typeof args.msisdn === 'string' && args.msisdn !== '';
       if (byId === byMsisdn) throw fault('BAD_USER_INPUT', 'Give exactly one of customerId and msisdn.');
       if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', 'msisdn must be an 11-digit mobile number, e.g. 13800138000.');
-      return view(req, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
+      return view(req, headers, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
     }),
-    GetBillingSummary: guarded(async (args: { customerId?: string }, req) => {
-      const { customer, sourceStatus, sectionError } = await view(req, 'customer', requireId(args.customerId), ['billing']);
+    GetBillingSummary: guarded(async (args: { customerId?: string }, req, headers) => {
+      const { customer, sourceStatus, sectionError } = await view(req, headers, 'customer', requireId(args.customerId), ['billing']);
       const { id, billing } = customer as { id: string; billing?: unknown };
       return { customerId: id, ...(billing ? { billing } : {}), sourceStatus, sectionError };
     }),
-    GetSourceStatus: guarded(async (args: { customerId?: string; section?: unknown }, req) => {
-      const { customer, sourceStatus } = await view(req, 'customer', requireId(args.customerId), sectionsFrom(args.section));
+    GetSourceStatus: guarded(async (args: { customerId?: string; section?: unknown }, req, headers) => {
+      const { customer, sourceStatus } = await view(req, headers, 'customer', requireId(args.customerId), sectionsFrom(args.section));
       return { customerId: (customer as { id: string }).id, sourceStatus };
     }),
   };
@@ -218,8 +242,10 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   let soapListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const host = { route: () => ({ all: (listener: typeof soapListener) => void (soapListener = listener) }), use: () => undefined };
   const guard = xmlGuard({ body: options.bodyLimits, maxDepth: 32, operations: new Set(Object.keys(operations)) });
-  const post = (req: IncomingMessage, res: ServerResponse): void =>
+  const post = (req: IncomingMessage, res: ServerResponse): void => {
+    responses.set(req, res);
     guard(req, res, () => (soapListener ? soapListener(req, res) : sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'The SOAP service is starting.')));
+  };
 
   const router = express.Router();
   app.use(router);

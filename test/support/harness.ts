@@ -2,6 +2,7 @@
  * Starts the four mock systems and a gateway on ephemeral ports, for one test file. Everything is real: HTTP, SOAP,
  * and (where a test asks for it) Redis.
  */
+import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { parseConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/server';
@@ -11,7 +12,7 @@ export interface Harness {
   mocks: Mocks;
   gateway: Gateway;
   url: string;
-  /** POST a GraphQL request; returns status, headers and parsed body. */
+  /** POST a GraphQL request as the test consumer (unless `headers` give other credentials); status, headers, body. */
   gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>;
   /** Requests received by each mock since the last reset. */
   counts(): Record<'crm' | 'billing' | 'warehouse' | 'scoring', number>;
@@ -30,24 +31,48 @@ export type ConfigOverrides = Partial<Omit<GatewayConfigInput, 'adapters'>> & {
   policies?: Record<string, unknown>;
 };
 
+/** The API key of the test consumer every harness has (role admin: the whole view, unmasked). */
+export const TEST_API_KEY = 'test-key-0123456789abcdef';
+/** The SOAP user of the test consumer (HTTP Basic or WS-Security UsernameToken). */
+export const TEST_SOAP_USER = { username: 'test-soap', password: 'test-soap-password' };
+/** Headers that authenticate a GraphQL request as the test consumer. */
+export const AUTH: Readonly<Record<string, string>> = { 'x-api-key': TEST_API_KEY };
+/** Headers that authenticate a SOAP request as the test consumer (HTTP Basic). */
+export const SOAP_AUTH: Readonly<Record<string, string>> = {
+  authorization: `Basic ${Buffer.from(`${TEST_SOAP_USER.username}:${TEST_SOAP_USER.password}`).toString('base64')}`,
+};
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The test consumers, and more of them given by a test. */
+export function testSecurity(extra: Partial<GatewayConfigInput['security'] & object> = {}): GatewayConfigInput['security'] {
+  return {
+    ...extra,
+    consumers: [{ id: 'test', role: 'admin', apiKeySha256: sha256(TEST_API_KEY), ...TEST_SOAP_USER }, ...(extra.consumers ?? [])],
+  };
+}
+
 export function testConfig(mocks: Mocks, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}): GatewayConfig {
-  const { policies = {}, ...rest } = overrides;
+  const { policies = {}, security, ...rest } = overrides;
   return parseConfig(
     {
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent',
+      // Tests fire bursts as one consumer: rate limits stay out of their way unless a test sets its own.
+      rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       ...rest,
+      security: testSecurity(security ?? {}),
       adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({ name, url: mocks.urls[name], policy: policies[name] ?? {} })),
     },
     env,
   );
 }
 
+/** POSTs a GraphQL request as the test consumer, unless `headers` give other credentials. */
 export async function postGraphQL(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GqlResponse> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...AUTH, ...headers },
     body: JSON.stringify({ query, variables }),
   });
   return { status: res.status, headers: res.headers, body: await res.json() };
@@ -55,7 +80,8 @@ export async function postGraphQL(url: string, query: string, variables?: Record
 
 export async function startHarness(overrides: ConfigOverrides = {}, options: { mocks?: Mocks } = {}): Promise<Harness> {
   const mocks = options.mocks ?? (await startMocks());
-  const gateway = createGateway(testConfig(mocks, overrides), { logger: pino({ level: 'silent' }) });
+  // GraphiQL starts signed in as the test consumer, as the `npm start` demo does with its front-desk consumer.
+  const gateway = createGateway(testConfig(mocks, overrides), { logger: pino({ level: 'silent' }), graphiqlHeaders: { ...AUTH } });
   const url = await gateway.listen();
   return {
     mocks,

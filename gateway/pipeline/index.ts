@@ -1,0 +1,186 @@
+/**
+ * The one request pipeline. Both facades (GraphQL over HTTP, SOAP) turn a request into one GraphQL operation with
+ * a GatewayContext and run it here; this list is the whole cross-cutting request path, in order:
+ *
+ *   identity → limits → rights (trim the plan) → [rate limit] → execute (graphql-jit) → mask → [audit]
+ *            → log · metrics · Server-Timing · provenance
+ *
+ * It is envelop (`@envelop/core`): each plugin is a plain object of optional hooks, one file each. The engine keeps
+ * the gateway's performance work: parsed documents cached by query text, validation cached per document, and
+ * `run` (executor.ts: graphql-jit with its compile policy) as the execute function.
+ *
+ * The order of calls differs from Yoga's on purpose: the context (identity) is built first, so a request without
+ * valid credentials is refused before its query is even parsed.
+ */
+import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
+import { GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { GatewayConfig } from '../config';
+import { isErrorCode, refusalOf } from '../errors';
+import type { Executor } from '../executor';
+import type { Metrics } from '../metrics';
+import { createPlanner } from '../plan';
+import type { Source } from '../source';
+import type { GatewayContext } from './context';
+import { useIdentity, type Authenticator } from './identity';
+import { useLimits } from './limits';
+import { useMask } from './mask';
+import { useObserve } from './observe';
+import { useRights } from './rights';
+
+export type { Consumer, GatewayContext } from './context';
+
+export interface PipelineDeps {
+  config: Readonly<GatewayConfig>;
+  schema: GraphQLSchema;
+  sources: readonly Source[];
+  metrics: Metrics;
+  run: Executor;
+  authenticator: Authenticator;
+  /** The rate limit (gateway/pipeline/rate-limit.ts, engineer "guard"): refuses with RATE_LIMITED. */
+  rateLimit?: Plugin<GatewayContext>;
+  /** The audit trail (gateway/pipeline/audit.ts, engineer "audit-store"): sees the masked answer. */
+  audit?: Plugin<GatewayContext>;
+}
+
+/** One GraphQL request as a facade hands it over: a query text (GraphQL) or a document the facade built (SOAP). */
+export interface OperationRequest {
+  query?: string;
+  document?: DocumentNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+export type Prepared =
+  | { ok: true; args: ExecutionArgs; execute(args: ExecutionArgs): Promise<ExecutionResult> }
+  /** `refusal`: the request is refused as a whole (its catalog status, e.g. 401); else plain GraphQL request errors. */
+  | { ok: false; errors: readonly GraphQLError[]; refusal?: GraphQLError };
+
+/** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
+const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
+
+const withCode = (error: GraphQLError, code: string): GraphQLError =>
+  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+
+/** True when NODE_ENV says production: introspection, suggestions and GraphiQL default to off. */
+export const isProduction = (): boolean => process.env.NODE_ENV === 'production';
+
+/** envelop's own plugins read no context: they fit any. */
+const engine = (plugin: Plugin): Plugin<GatewayContext> => plugin as unknown as Plugin<GatewayContext>;
+
+export function createPipeline(deps: PipelineDeps) {
+  const { config, schema, sources, metrics } = deps;
+  const { limits, security } = config;
+  const introspection = security.introspection ?? !isProduction();
+  const planner = createPlanner(schema);
+
+  // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
+  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
+  const cachedParse = (query: string): DocumentNode => {
+    let document = documents.get(query);
+    if (!document) {
+      try {
+        document = parse(query, { maxTokens: limits.maxTokens });
+      } catch (err) {
+        const tooMany = err instanceof GraphQLError && err.message.includes('tokens');
+        document =
+          err instanceof GraphQLError
+            ? tooMany
+              ? new GraphQLError(`The document has more than ${limits.maxTokens} tokens.`, { extensions: { code: 'QUERY_TOO_COMPLEX' } })
+              : withCode(err, 'GRAPHQL_PARSE_FAILED')
+            : new GraphQLError('Query could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      }
+      if (query.length <= MAX_CACHED_QUERY_LENGTH) documents.set(query, document);
+    }
+    if (document instanceof GraphQLError) throw document;
+    return document;
+  };
+  // The rules are the same for every request of this pipeline, so the errors of a document are too. graphql-js's
+  // specified rules are added here, on a miss, rather than given to useEngine: envelop would add its 25 rules to a
+  // new list on every request, for a validation that is cached.
+  const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const cachedValidate = (s: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[] = []): readonly GraphQLError[] => {
+    let errors = validations.get(document);
+    if (!errors) {
+      errors = validate(s, document, [...specifiedRules, ...rules]).map((e) => (isErrorCode(e.extensions?.code) ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+      validations.set(document, errors);
+    }
+    return errors;
+  };
+
+  const roles = security.roles;
+  // ── The one ordered list of plugins. ──────────────────────────────────────────────────────────────────────────
+  const plugins: Array<Plugin<GatewayContext>> = [
+    engine(useEngine({ parse: cachedParse as typeof parse, validate: cachedValidate as typeof validate, execute: deps.run as never, subscribe })),
+    engine(useSchema(schema)),
+    useIdentity(deps.authenticator), // who calls: before the query is parsed
+    useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
+    useRights({ schema, roles, planner }), // denied fields out of the document; the plan of what remains
+    ...(deps.rateLimit ? [deps.rateLimit] : []), // ── rate limit per consumer (gateway/pipeline/rate-limit.ts)
+    // execute: graphql-jit (the engine above), after every onExecute hook of this list
+    useMask({ schema, roles }), // masked fields, after execution (onExecuteDone runs in this order)
+    ...(deps.audit ? [deps.audit] : []), // ── audit trail of what was answered (gateway/pipeline/audit.ts)
+    useObserve({ metrics }), // provenance extensions, operation log, Server-Timing, metrics
+  ];
+  const getEnveloped = envelop({ plugins });
+
+  const refused = (context: GatewayContext, refusal: GraphQLError): Prepared => {
+    metrics.operations.inc({ facade: context.facade, role: context.consumer?.role ?? 'none', outcome: 'refused' });
+    return { ok: false, errors: [refusal], refusal };
+  };
+  const asRefusal = (err: unknown): GraphQLError | undefined => (err instanceof GraphQLError && isErrorCode(err.extensions?.code) ? err : undefined);
+
+  return {
+    plugins,
+    /** Identity, parse and validation: the execution arguments, or why the request stops here. */
+    async prepare(context: GatewayContext, request: OperationRequest): Promise<Prepared> {
+      const env = getEnveloped(context);
+      try {
+        await env.contextFactory();
+      } catch (err) {
+        const refusal = asRefusal(err);
+        if (refusal) return refused(context, refusal);
+        throw err;
+      }
+      let document: DocumentNode;
+      if (request.document) document = request.document;
+      else {
+        try {
+          document = env.parse(request.query ?? '');
+        } catch (err) {
+          const error = asRefusal(err);
+          if (!error) throw err;
+          return error.extensions.code === 'QUERY_TOO_COMPLEX' ? refused(context, error) : { ok: false, errors: [error] };
+        }
+      }
+      const errors: readonly GraphQLError[] = env.validate(env.schema, document);
+      if (errors.length > 0) {
+        const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
+        return limit ? refused(context, limit) : { ok: false, errors };
+      }
+      const args: ExecutionArgs = { schema: env.schema, document, operationName: request.operationName, variableValues: request.variables, contextValue: context };
+      return {
+        ok: true,
+        args,
+        execute: async (executionArgs) => {
+          try {
+            const result = (await env.execute(executionArgs)) as ExecutionResult;
+            const refusal = refusalOf(result);
+            if (refusal) metrics.operations.inc({ facade: context.facade, role: context.consumer?.role ?? 'none', outcome: 'refused' });
+            return result;
+          } catch (err) {
+            // A plugin may refuse by throwing a catalog error.
+            const refusal = asRefusal(err);
+            if (refusal) {
+              refused(context, refusal);
+              return { errors: [refusal] };
+            }
+            throw err;
+          }
+        },
+      };
+    },
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;

@@ -1,0 +1,105 @@
+/**
+ * Field rights: what the consumer's role may read, applied to the operation before it runs.
+ * - A field the role may not read is taken out of the document (fields.ts `withoutDenied`), so its resolver never
+ *   runs and a denied section is never fetched: the plan (`ucv.customerFields`) is built from the trimmed document.
+ * - After execution the field is null (GraphQL's null propagation for non-null fields) with a FORBIDDEN error that
+ *   names it (`extensions.field`), or, for a role with `onDenied: "refuse"`, the whole request is refused (403)
+ *   before any backend call.
+ * Trimmed documents are cached per document and role, so graphql-jit compiles each once.
+ */
+import type { Plugin } from '@envelop/core';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Role } from '../config';
+import { gatewayError } from '../errors';
+import type { Planner } from '../plan';
+import type { GatewayContext } from './context';
+import { rightOf, selectedCoordinates, walkAnswer, withoutDenied } from './fields';
+import { originalDocuments } from './mask';
+
+interface RolePlan {
+  document: DocumentNode;
+  /** Coordinates the document selects that the role may not read. */
+  denied: string[];
+}
+
+export interface RightsDeps {
+  schema: GraphQLSchema;
+  roles: Readonly<Record<string, Role>>;
+  planner: Planner;
+}
+
+export function useRights({ schema, roles, planner }: RightsDeps): Plugin<GatewayContext> {
+  const plans = new WeakMap<DocumentNode, Map<string, RolePlan>>();
+  const planFor = (document: DocumentNode, roleName: string, role: Role): RolePlan => {
+    let byRole = plans.get(document);
+    let plan = byRole?.get(roleName);
+    if (!plan) {
+      const isDenied = (type: string, field: string) => rightOf(role, type, field) === 'deny';
+      const denied = [...selectedCoordinates(schema, document)].filter((c) => {
+        const dot = c.indexOf('.');
+        return isDenied(c.slice(0, dot), c.slice(dot + 1));
+      });
+      plan = { document: denied.length === 0 ? document : withoutDenied(schema, document, isDenied), denied };
+      if (!byRole) plans.set(document, (byRole = new Map()));
+      byRole.set(roleName, plan);
+    }
+    return plan;
+  };
+
+  return {
+    onExecute: ({ args, context, extendContext, setResultAndStopExecution }) => {
+      const roleName = context.consumer?.role;
+      const role = roleName === undefined ? undefined : roles[roleName];
+      if (!role || !roleName) {
+        // Identity runs first and always sets a consumer with a configured role: this is a wiring bug.
+        setResultAndStopExecution({ errors: [gatewayError('The request has no consumer.', { code: 'UNAUTHENTICATED' })] });
+        return;
+      }
+      const original = args.document;
+      const plan = planFor(original, roleName, role);
+      if (plan.denied.length > 0 && role.onDenied === 'refuse') {
+        setResultAndStopExecution({
+          errors: [gatewayError(`The role ${roleName} may not read ${plan.denied.join(', ')}.`, { code: 'FORBIDDEN', fields: plan.denied })],
+        });
+        return;
+      }
+      extendContext({ denied: plan.denied });
+      if (plan.document !== original) {
+        originalDocuments.set(args, original);
+        (args as { document: DocumentNode }).document = plan.document;
+      }
+      const selected = planner(plan.document, args.operationName, args.variableValues);
+      // A directive that cannot be evaluated is a request error (graphql-jit would drop the field silently).
+      if (selected.error !== undefined) {
+        setResultAndStopExecution({ errors: [new GraphQLError(selected.error, { extensions: { code: 'BAD_USER_INPUT' } })] });
+        return;
+      }
+      context.ucv.customerFields = selected.fields;
+      if (plan.denied.length === 0) return;
+      return {
+        onExecuteDone: ({ result, setResult }) => {
+          const answer = result as ExecutionResult;
+          const firstPath = new Map<string, ReadonlyArray<string | number>>();
+          const data = answer.data as Record<string, unknown> | null | undefined;
+          let rootNull = false;
+          if (data) {
+            rootNull = walkAnswer(schema, original, args.operationName, data, ({ type, field, path }) => {
+              const coordinate = `${type.name}.${field.name}`;
+              if (rightOf(role, type.name, field.name) !== 'deny') return 'descend';
+              if (!firstPath.has(coordinate)) firstPath.set(coordinate, path);
+              return 'null';
+            });
+          }
+          // One error per denied field, at the path where it first occurs, so a client sees where its null comes from.
+          const forbidden = plan.denied.map((coordinate) => {
+            const path = firstPath.get(coordinate);
+            const extensions = { code: 'FORBIDDEN' as const, field: coordinate };
+            const message = `The role ${roleName} may not read ${coordinate}.`;
+            return path ? new GraphQLError(message, { path, extensions }) : gatewayError(message, extensions);
+          });
+          setResult({ ...answer, data: rootNull ? null : answer.data, errors: [...(answer.errors ?? []), ...forbidden] });
+        },
+      };
+    },
+  };
+}
