@@ -4,7 +4,7 @@
  * key, what was expected and what was given.
  *
  * Environment variables override: PORT (the listening port), UCV_<ADAPTER>_URL (a backend's base URL, e.g.
- * UCV_CRM_URL), REDIS_URL (selects the Redis cache).
+ * UCV_CRM_URL), REDIS_URL (selects the Redis cache), UCV_WORKERS (`workers`: a number, or `auto`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -100,6 +100,28 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
+     * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default(1),
+    shutdown: z
+      .object({
+        /**
+         * On SIGTERM, how long requests in flight may take to finish before their connections are cut, in
+         * milliseconds. It must cover the slowest adapter's worst call (timeout × attempts plus backoff), checked at
+         * start. Default 10000.
+         */
+        graceMs: z.number().int().min(0).default(10_000),
+        /**
+         * On SIGTERM, how long the gateway keeps accepting new connections while /readyz answers 503 and every answer
+         * says `Connection: close`, so a load balancer's health check takes it out first, in milliseconds. Set it to
+         * the balancer's check interval × its fall count. Default 0 (stop listening at once).
+         */
+        delayMs: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
     limits: z
       .object({
         /** Largest request body, in bytes. Default 102400. */
@@ -115,7 +137,31 @@ export const ConfigSchema = z
     /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const { graceMs, delayMs } = config.shutdown;
+    if (delayMs >= graceMs && graceMs > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['shutdown', 'delayMs'], message: `less than shutdown.graceMs (${graceMs})` });
+    }
+    config.adapters.forEach((adapter, i) => {
+      const worst = worstCallMs(adapter.policy);
+      if (worst > graceMs) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['shutdown', 'graceMs'],
+          message: `at least ${worst} (adapters[${i}] "${adapter.name}": ${adapter.policy.retry.attempts + 1} attempts of ${adapter.policy.timeoutMs} ms plus backoff), so a drain never cuts a call in flight`,
+        });
+      }
+    });
+  });
+
+/** The longest one backend call can take through its retries: every attempt at its deadline, every backoff in full. */
+export function worstCallMs(policy: Policy): number {
+  const { attempts, backoffMs } = policy.retry;
+  let backoff = 0;
+  for (let i = 0; i < attempts; i++) backoff += backoffMs * 2 ** i;
+  return (attempts + 1) * policy.timeoutMs + backoff;
+}
 
 export type GatewayConfig = z.infer<typeof ConfigSchema>;
 export type AdapterEntry = z.infer<typeof AdapterEntrySchema>;
@@ -140,6 +186,8 @@ function expectation(issue: z.ZodIssue): string {
       return issue.type === 'array' ? `at most ${issue.maximum} item(s)` : `${issue.type} ≤ ${issue.maximum}`;
     case 'invalid_enum_value':
       return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    case 'custom':
+      return issue.message;
     default:
       return issue.message.replace(/^Invalid /, 'a valid ').toLowerCase();
   }
@@ -184,6 +232,7 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const out = { ...(input as Record<string, unknown>) };
   if (env.PORT !== undefined) out.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
+  if (env.UCV_WORKERS !== undefined) out.workers = /^\d+$/.test(env.UCV_WORKERS) ? Number(env.UCV_WORKERS) : env.UCV_WORKERS;
   if (env.REDIS_URL) out.cache = { ...((out.cache as object) ?? {}), redisUrl: env.REDIS_URL };
   if (Array.isArray(out.adapters)) {
     out.adapters = out.adapters.map((entry: unknown) => {

@@ -10,8 +10,9 @@
  *     POST /soap/CustomerView → XML guard → node-soap → the same schema as /graphql (soap/index.ts); no router
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     /events/:source → a backend's change event evicts what it makes stale, in every instance (invalidation.ts)
- *     /healthz        → liveness;  /readyz → breakers and cache;  /metrics → Prometheus
+ *     /healthz        → liveness;  /readyz → breakers and cache, 503 while draining;  /metrics → Prometheus
  *   → errors: one catalog (errors.ts), masked when unexpected
+ *   close() drains (drain.ts): readyz 503, `Connection: close` on every answer, requests in flight finish
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -29,6 +30,7 @@ import { graphqlHandler, operationLogs } from './graphql-handler';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
 import { redisCache } from './cache/redis-cache';
+import { createDrain } from './drain';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
@@ -42,7 +44,12 @@ export interface Gateway {
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
-  /** Graceful shutdown: requests in flight get `graceMs` (default 1000) to finish. */
+  /** True once close() has begun: /readyz answers 503 and every answer says `Connection: close`. */
+  readonly draining: boolean;
+  /**
+   * The drain (drain.ts), then the sources and the cache: requests in flight get `graceMs` (default: config
+   * `shutdown.graceMs`) to finish. Resolves when every connection is closed.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -127,6 +134,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.disable('etag');
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
+    // Not ready once draining, whatever else holds: a load balancer must stop sending here.
+    if (drain.draining) return void res.status(503).json({ status: 'draining' });
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const reachable = await cache.reachable();
     const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
@@ -174,6 +183,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     [SOAP_PATH, soap.post],
   ]);
   const server = http.createServer((req, res) => {
+    drain.track(req, res);
     logRequest(req, res);
     const url = req.url ?? '';
     const query = url.indexOf('?');
@@ -184,6 +194,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  const drain = createDrain(server);
 
   const gateway: Gateway = {
     app,
@@ -201,14 +212,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         });
       });
     },
-    close: async (graceMs = 1000) => {
-      // Stop accepting, close idle keep-alive connections, let requests in flight finish within the grace period,
-      // then close whatever is left (a client still sending a refused body must not hold the shutdown).
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), graceMs).unref();
-      });
+    get draining() {
+      return drain.draining;
+    },
+    close: async (graceMs = config.shutdown.graceMs) => {
+      await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
       await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
     },
   };
