@@ -104,7 +104,7 @@ export const ConfigSchema = z
      * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
      * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
      */
-    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default(1),
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)], { errorMap: () => ({ message: 'a whole number from 1 to 256, or "auto"' }) }).default(1),
     shutdown: z
       .object({
         /**
@@ -187,6 +187,7 @@ function expectation(issue: z.ZodIssue): string {
     case 'invalid_enum_value':
       return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
     case 'custom':
+    case 'invalid_union':
       return issue.message;
     default:
       return issue.message.replace(/^Invalid /, 'a valid ').toLowerCase();
