@@ -2,7 +2,7 @@
  * One server role per process, so that the load generator, the mocks and the server under test do not share an
  * event loop. Prints one JSON line with its URL(s), then serves until killed.
  *   tsx bench/servers.ts mocks
- *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...]
+ *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...]  (SIGTERM drains)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
  *   tsx bench/servers.ts bare   BARE_BODY_FILE=/path/to/view.json
  */
@@ -35,6 +35,13 @@ async function main(): Promise<void> {
     );
     const gateway = createGateway(config, { logger: pino({ level: 'silent' }) });
     console.log(JSON.stringify({ url: await gateway.listen() }));
+    // SIGTERM drains, as `npm run gateway` does (the chaos suite's "SIGTERM under load" measures it).
+    // One more JSON line on stdout says what the drain did.
+    stop = () =>
+      void gateway
+        .close()
+        .then((drain) => console.log(JSON.stringify({ drain })))
+        .finally(() => process.exit(0));
   } else if (role === 'plain') {
     console.log(JSON.stringify({ url: (await startPlainGateway(mockUrls)).url }));
   } else if (role === 'bare') {
@@ -56,7 +63,8 @@ async function main(): Promise<void> {
   }
 }
 
-// Exit normally on SIGINT/SIGTERM, so that --cpu-prof writes its profile.
-process.once('SIGINT', () => process.exit(0)).once('SIGTERM', () => process.exit(0));
+// Exit normally on SIGINT/SIGTERM, so that --cpu-prof writes its profile; the gateway drains first.
+let stop = (): void => process.exit(0);
+process.once('SIGINT', () => stop()).once('SIGTERM', () => stop());
 
 void main();

@@ -30,7 +30,7 @@ import { graphqlHandler, operationLogs } from './graphql-handler';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
 import { redisCache } from './cache/redis-cache';
-import { createDrain } from './drain';
+import { createDrain, type DrainStats } from './drain';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
@@ -48,9 +48,9 @@ export interface Gateway {
   readonly draining: boolean;
   /**
    * The drain (drain.ts), then the sources and the cache: requests in flight get `graceMs` (default: config
-   * `shutdown.graceMs`) to finish. Resolves when every connection is closed.
+   * `shutdown.graceMs`) to finish. Resolves, once every connection is closed, with what the drain did.
    */
-  close(graceMs?: number): Promise<void>;
+  close(graceMs?: number): Promise<DrainStats>;
 }
 
 export interface GatewayOptions {
@@ -216,8 +216,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return drain.draining;
     },
     close: async (graceMs = config.shutdown.graceMs) => {
-      await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
+      const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
+      logger.info({ drain: stats }, 'drained');
       await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close()]);
+      return stats;
     },
   };
   return gateway;
