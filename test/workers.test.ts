@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,7 +13,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { respawnDelayMs } from '../gateway/cluster';
 import { postGraphQL } from './support/harness';
 import { startLoad } from './support/load';
-import { REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
+import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
 
 jest.setTimeout(60_000);
 
@@ -39,11 +40,11 @@ afterAll(async () => {
   await mocks.close();
 });
 
-async function startPrimary(policy: object, extra: { redisUrl?: string; env?: Record<string, string> } = {}): Promise<Primary> {
+async function startPrimary(policy: object, extra: { redisUrl?: string; env?: Record<string, string>; adapters?: object[]; port?: number } = {}): Promise<Primary> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-workers-')), 'config.json');
   const cache = extra.redisUrl ? { redisUrl: extra.redisUrl, keyPrefix: uniquePrefix('workers') } : {};
-  const adapters = Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy }));
-  fs.writeFileSync(file, JSON.stringify({ port: 0, host: '127.0.0.1', logLevel: 'silent', cache, adapters }));
+  const adapters = [...Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy })), ...(extra.adapters ?? [])];
+  fs.writeFileSync(file, JSON.stringify({ port: extra.port ?? 0, host: '127.0.0.1', logLevel: 'silent', cache, adapters }));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', UCV_CONFIG: file, UCV_WORKERS: '2', REDIS_URL: '', ...extra.env },
@@ -154,4 +155,34 @@ test('with Redis the workers share one cache: a record fetched by one worker is 
 
 test('a crash loop backs off: at once the first time, then doubling, at most 30 s', () => {
   expect([1, 2, 3, 4, 5, 12, 20].map(respawnDelayMs)).toEqual([0, 250, 500, 1000, 2000, 30_000, 30_000]);
+});
+
+test('workers that keep dying are replaced after a growing wait, and SIGTERM still stops everything', async () => {
+  // Each request for `crash` kills the worker serving it (test/fixtures/crashing-adapter.ts).
+  const crasher = { name: 'crasher', module: 'test/fixtures/crashing-adapter', url: mocks.urls.crm, policy: { retry: { attempts: 0 } } };
+  // A fixed port: when every worker is dead at once the primary closes the shared listener, and a worker started
+  // after that listens again on the configured port (port 0 would pick a new one).
+  const p = await startPrimary(NO_CACHE, { adapters: [crasher], port: await freePort() });
+  const body = JSON.stringify({ query: '{ customer(id: "C00000001") { crash } }' });
+  // A new connection each time (agent: false), so no request goes to a socket of a worker that just died.
+  const crash = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.request(`${p.url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => res.resume().on('end', resolve));
+      req.on('error', () => resolve());
+      req.end(body);
+    });
+  for (const [n, delay] of [[1, 0], [2, 250], [3, 500]] as const) {
+    const death = new RegExp(`replacing it in ${delay} ms \\(${n} death\\(s\\) in the last minute\\)`);
+    // While no worker is up the port refuses the request: ask again until one serves it (and dies).
+    for (let attempt = 0; attempt < 20 && !death.test(p.stderr()); attempt++) {
+      await crash();
+      await p.waitFor(death, 1000).catch(() => undefined);
+    }
+    expect(p.stderr()).toMatch(death);
+  }
+  // Once the replacements are up, the port serves again.
+  await p.waitFor(/(worker \d+ listening[\s\S]*){5}/);
+  expect((await postGraphQL(p.url, VIEW)).status).toBe(200);
+  p.child.kill('SIGTERM');
+  expect(await p.exited).toBe(0);
 });
