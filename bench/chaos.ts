@@ -502,6 +502,12 @@ async function runScenario(scenario: Scenario, redis: PrivateRedis, index: numbe
   }
 }
 
+/** A scenario whose processes could not even start: reported, and the suite goes on. */
+function failedToRun(scenario: Scenario, err: unknown): Result {
+  const none = { sent: 0, complete: 0, partial: {}, partialTotal: 0, failed: {}, failedTotal: 0, slowerThanHungMs: 0, p50Ms: NaN, p99Ms: NaN };
+  return { name: scenario.name, fault: scenario.fault, status: 'error', ...none, backendCalls: {}, backendCallsPerView: 0, rssMb: { before: 0, peak: 0, after: null }, gatewaySurvived: false, notes: [`could not run: ${(err as Error).message}`], seconds: 0 };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The figures of issue 9, and the report.
 
@@ -590,7 +596,7 @@ function markdown(results: Result[], figs: Figure[], meta: Record<string, unknow
     '| scenario | fault | views | complete | partial | failed | p50 / p99 ms | calls/view | RSS before → peak → after | notes |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) =>
-      r.status === 'unsupported'
+      r.status !== 'ran'
         ? `| ${r.name} | ${r.fault} | - | - | - | - | - | - | - | ${r.notes.join('; ')} |`
         : `| ${r.name} | ${r.fault} | ${r.sent} | ${pct(r.complete, r.sent)} | ${pct(r.partialTotal, r.sent)}<br>${list(r.partial)} | ${pct(r.failedTotal, r.sent)}<br>${list(r.failed)} | ${r.p50Ms} / ${r.p99Ms} | ${r.backendCallsPerView} | ${r.rssMb.before} → ${r.rssMb.peak} → ${r.rssMb.after ?? 'gone'} | ${[r.gatewaySurvived ? '' : '**gateway did not survive**', ...r.notes].filter(Boolean).join('; ')} |`,
     ),
@@ -622,7 +628,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of chosen) {
       process.stdout.write(`${scenario.name}: ${scenario.fault}… `);
-      const result = await runScenario(scenario, redis, SCENARIOS.indexOf(scenario));
+      const result = await runScenario(scenario, redis, SCENARIOS.indexOf(scenario)).catch((err: unknown) => failedToRun(scenario, err));
       results.push(result);
       console.log(
         result.status === 'ran'
