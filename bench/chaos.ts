@@ -570,6 +570,7 @@ function figures(results: Result[]): Figure[] {
   return out;
 }
 
+const ms = (value: number): string => (Number.isFinite(value) ? String(value) : '-');
 const pct = (n: number, of: number): string => (of ? `${((100 * n) / of).toFixed(1)}%` : '-');
 const list = (map: Record<string, number>): string =>
   Object.entries(map)
@@ -598,7 +599,7 @@ function markdown(results: Result[], figs: Figure[], meta: Record<string, unknow
     ...results.map((r) =>
       r.status !== 'ran'
         ? `| ${r.name} | ${r.fault} | - | - | - | - | - | - | - | ${r.notes.join('; ')} |`
-        : `| ${r.name} | ${r.fault} | ${r.sent} | ${pct(r.complete, r.sent)} | ${pct(r.partialTotal, r.sent)}<br>${list(r.partial)} | ${pct(r.failedTotal, r.sent)}<br>${list(r.failed)} | ${r.p50Ms} / ${r.p99Ms} | ${r.backendCallsPerView} | ${r.rssMb.before} → ${r.rssMb.peak} → ${r.rssMb.after ?? 'gone'} | ${[r.gatewaySurvived ? '' : '**gateway did not survive**', ...r.notes].filter(Boolean).join('; ')} |`,
+        : `| ${r.name} | ${r.fault} | ${r.sent} | ${pct(r.complete, r.sent)} | ${pct(r.partialTotal, r.sent)}<br>${list(r.partial)} | ${pct(r.failedTotal, r.sent)}<br>${list(r.failed)} | ${ms(r.p50Ms)} / ${ms(r.p99Ms)} | ${r.backendCallsPerView} | ${r.rssMb.before} → ${r.rssMb.peak} → ${r.rssMb.after ?? 'gone'} | ${[r.gatewaySurvived ? '' : '**gateway did not survive**', ...r.notes].filter(Boolean).join('; ')} |`,
     ),
     '',
   ];
@@ -632,7 +633,7 @@ async function main(): Promise<void> {
       results.push(result);
       console.log(
         result.status === 'ran'
-          ? `${result.sent} views: ${pct(result.complete, result.sent)} complete, ${pct(result.partialTotal, result.sent)} partial, ${pct(result.failedTotal, result.sent)} failed; p99 ${result.p99Ms} ms; ${result.backendCallsPerView} calls/view (${result.seconds} s)${result.notes.length ? ` [${result.notes.join('; ')}]` : ''}`
+          ? `${result.sent} views: ${pct(result.complete, result.sent)} complete, ${pct(result.partialTotal, result.sent)} partial, ${pct(result.failedTotal, result.sent)} failed; p99 ${ms(result.p99Ms)} ms; ${result.backendCallsPerView} calls/view (${result.seconds} s)${result.notes.length ? ` [${result.notes.join('; ')}]` : ''}`
           : `${result.status}: ${result.notes.join('; ')}`,
       );
       // A restarted redis-server (redis-killed) carries on for the next scenario; one that did not come back is started.

@@ -74,7 +74,8 @@ export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hi
     },
     stop: (signal = 'SIGKILL') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Gone already: exited (exitCode) or killed by a signal (signalCode), when 'exit' will not come again.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill(signal);
       }),
