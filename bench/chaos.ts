@@ -211,7 +211,7 @@ class Stack {
   }
 
   async faults(mock: (typeof ADAPTERS)[number], patch: object): Promise<void> {
-    const res = await fetch(`${this.mocks.urls[mock]}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+    const res = await fetch(`${this.mocks.urls[mock]}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch), signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Unsupported(`the ${mock} mock refused ${JSON.stringify(patch)}: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`);
   }
 }

@@ -90,7 +90,8 @@ export async function startStack(policies: object = {}): Promise<{ gateway: stri
 }
 
 export async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
-  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A deadline: a benchmark or the chaos suite must not hang on a mock that stopped answering.
+  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as { requests?: { total: number } };
 }
 
