@@ -2,7 +2,7 @@
  * One server role per process, so that the load generator, the mocks and the server under test do not share an
  * event loop. Prints one JSON line with its URL(s), then serves until killed.
  *   tsx bench/servers.ts mocks
- *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']
+ *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']  (SIGTERM drains)
  *     (default security: anonymous requests get the admin role, as the gateway answered everyone before identity;
  *     BENCH_CONSUMERS are configured too, for rows with an API key or a JWT)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
@@ -39,6 +39,13 @@ async function main(): Promise<void> {
     );
     const gateway = createGateway(config, { logger: pino({ level: 'silent' }) });
     console.log(JSON.stringify({ url: await gateway.listen() }));
+    // SIGTERM drains, as `npm run gateway` does (the chaos suite's "SIGTERM under load" measures it).
+    // One more JSON line on stdout says what the drain did.
+    stop = () =>
+      void gateway
+        .close()
+        .then((drain) => console.log(JSON.stringify({ drain })))
+        .finally(() => process.exit(0));
   } else if (role === 'plain') {
     console.log(JSON.stringify({ url: (await startPlainGateway(mockUrls)).url }));
   } else if (role === 'bare') {
@@ -60,7 +67,8 @@ async function main(): Promise<void> {
   }
 }
 
-// Exit normally on SIGINT/SIGTERM, so that --cpu-prof writes its profile.
-process.once('SIGINT', () => process.exit(0)).once('SIGTERM', () => process.exit(0));
+// Exit normally on SIGINT/SIGTERM, so that --cpu-prof writes its profile; the gateway drains first.
+let stop = (): void => process.exit(0);
+process.once('SIGINT', () => stop()).once('SIGTERM', () => stop());
 
 void main();

@@ -84,7 +84,8 @@ export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hi
     },
     stop: (signal = 'SIGKILL') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Gone already: exited (exitCode) or killed by a signal (signalCode), when 'exit' will not come again.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill(signal);
       }),
@@ -99,7 +100,8 @@ export async function startStack(policies: object = {}): Promise<{ gateway: stri
 }
 
 export async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
-  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A deadline: a benchmark or the chaos suite must not hang on a mock that stopped answering.
+  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as { requests?: { total: number } };
 }
 

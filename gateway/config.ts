@@ -5,7 +5,7 @@
  *
  * Environment variables override: PORT (the listening port), UCV_<ADAPTER>_URL (a backend's base URL, e.g.
  * UCV_CRM_URL), REDIS_URL (selects the Redis cache), UCV_<SOURCE>_EVENTS_SECRET (a source's event secret),
- * DATABASE_URL (selects PostgreSQL as the durable store).
+ * DATABASE_URL (selects PostgreSQL as the durable store), UCV_WORKERS (`workers`: a number, or `auto`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -304,6 +304,28 @@ export const ConfigSchema = z
      * gateway's listening URL, http://<host>:<port> (http://127.0.0.1:<port> when host is 0.0.0.0).
      */
     publicUrl: z.string().url().optional(),
+    /**
+     * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
+     * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)], { errorMap: () => ({ message: 'a whole number from 1 to 256, or "auto"' }) }).default(1),
+    shutdown: z
+      .object({
+        /**
+         * On SIGTERM, how long requests in flight may take to finish before their connections are cut, in
+         * milliseconds. It must cover the slowest adapter's worst call (timeout × attempts plus backoff), checked at
+         * start. Default 10000.
+         */
+        graceMs: z.number().int().min(0).default(10_000),
+        /**
+         * On SIGTERM, how long the gateway keeps accepting new connections while /readyz answers 503 and every answer
+         * says `Connection: close`, so a load balancer's health check takes it out first, in milliseconds. Set it to
+         * the balancer's check interval × its fall count. Default 0 (stop listening at once).
+         */
+        delayMs: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
     limits: z
       .object({
         /** Largest request body as sent (GraphQL, SOAP, events), in bytes. Default 102400. */
@@ -416,7 +438,31 @@ export const ConfigSchema = z
     /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const { graceMs, delayMs } = config.shutdown;
+    if (delayMs >= graceMs && graceMs > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['shutdown', 'delayMs'], message: `less than shutdown.graceMs (${graceMs})` });
+    }
+    config.adapters.forEach((adapter, i) => {
+      const worst = worstCallMs(adapter.policy);
+      if (worst > graceMs) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['shutdown', 'graceMs'],
+          message: `at least ${worst} (adapters[${i}] "${adapter.name}": ${adapter.policy.retry.attempts + 1} attempts of ${adapter.policy.timeoutMs} ms plus backoff), so a drain never cuts a call in flight`,
+        });
+      }
+    });
+  });
+
+/** The longest one backend call can take through its retries: every attempt at its deadline, every backoff in full. */
+export function worstCallMs(policy: Policy): number {
+  const { attempts, backoffMs } = policy.retry;
+  let backoff = 0;
+  for (let i = 0; i < attempts; i++) backoff += backoffMs * 2 ** i;
+  return (attempts + 1) * policy.timeoutMs + backoff;
+}
 
 export type GatewayConfig = z.infer<typeof ConfigSchema>;
 /** A configuration as written, before defaults are applied. */
@@ -444,6 +490,9 @@ function expectation(issue: z.ZodIssue): string {
       return issue.type === 'array' ? `at most ${issue.maximum} item(s)` : `${issue.type} ≤ ${issue.maximum}`;
     case 'invalid_enum_value':
       return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    case 'custom':
+    case 'invalid_union':
+      return issue.message;
     default:
       return issue.message.replace(/^Invalid /, 'a valid ').toLowerCase();
   }
@@ -489,6 +538,7 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const out = { ...(input as Record<string, unknown>) };
   if (env.PORT !== undefined) out.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
+  if (env.UCV_WORKERS !== undefined) out.workers = /^\d+$/.test(env.UCV_WORKERS) ? Number(env.UCV_WORKERS) : env.UCV_WORKERS;
   if (env.REDIS_URL) out.cache = { ...((out.cache as object) ?? {}), redisUrl: env.REDIS_URL };
   const secrets = Object.entries(env).flatMap(([name, value]) => {
     const source = /^UCV_([A-Z][A-Z0-9]*)_EVENTS_SECRET$/.exec(name)?.[1];

@@ -15,8 +15,9 @@
  *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
- *     /healthz        → liveness;  /readyz → breakers, cache and store;  /metrics → Prometheus (both: ops token if set)
+ *     /healthz        → liveness;  /readyz → breakers, cache and store, 503 while draining;  /metrics → Prometheus (both: ops token if set)
  *   → errors: one catalog (errors.ts), masked when unexpected
+ *   close() drains (drain.ts): readyz 503, `Connection: close` on every answer, requests in flight finish
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -39,6 +40,7 @@ import { operationLogs } from './pipeline/observe';
 import type { Cache } from './cache/cache';
 import { memoryCache } from './cache/memory-cache';
 import { redisCache } from './cache/redis-cache';
+import { createDrain, type DrainStats } from './drain';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
 import { buildSchema } from './schema';
@@ -69,8 +71,13 @@ export interface Gateway {
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
-  /** Graceful shutdown: requests in flight get `graceMs` (default 1000) to finish. */
-  close(graceMs?: number): Promise<void>;
+  /** True once close() has begun: /readyz answers 503 and every answer says `Connection: close`. */
+  readonly draining: boolean;
+  /**
+   * The drain (drain.ts), then the sources and the cache: requests in flight get `graceMs` (default: config
+   * `shutdown.graceMs`) to finish. Resolves, once every connection is closed, with what the drain did.
+   */
+  close(graceMs?: number): Promise<DrainStats>;
 }
 
 export interface GatewayOptions {
@@ -200,6 +207,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     sendError(res, 'UNAUTHENTICATED', 'This endpoint needs the operations token.');
   };
   app.get('/readyz', opsGuard, async (_req, res) => {
+    // Not ready once draining, whatever else holds: a load balancer must stop sending here.
+    if (drain.draining) return void res.status(503).json({ status: 'draining' });
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
     const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
@@ -253,6 +262,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     [SOAP_PATH, soap.post],
   ]);
   const server = http.createServer((req, res) => {
+    drain.track(req, res);
     logRequest(req, res);
     const url = req.url ?? '';
     const query = url.indexOf('?');
@@ -263,6 +273,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  const drain = createDrain(server);
 
   const gateway: Gateway = {
     app,
@@ -283,16 +294,15 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         });
       });
     },
-    close: async (graceMs = 1000) => {
-      // Stop accepting, close idle keep-alive connections, let requests in flight finish within the grace period,
-      // then close whatever is left (a client still sending a refused body must not hold the shutdown).
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), graceMs).unref();
-      });
+    get draining() {
+      return drain.draining;
+    },
+    close: async (graceMs = config.shutdown.graceMs) => {
+      const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
+      logger.info({ drain: stats }, 'drained');
       // Answers already sent had their records committed; this waits for those of requests that finished above.
       await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
+      return stats;
     },
   };
   return gateway;

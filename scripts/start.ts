@@ -1,19 +1,27 @@
 /**
  * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache and the embedded
- * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
+ * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway
+ * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
+ *
+ * With UCV_WORKERS above 1 only the gateway is forked (gateway/cluster.ts); the mocks stay in this, the primary,
+ * process. On SIGTERM or SIGINT the gateway drains first, so views in flight still reach the mocks, then the mocks stop.
  */
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { serve } from '../gateway/cluster';
 import { ConfigError, loadConfig } from '../gateway/config';
-import { createGateway, openConfiguredStore } from '../gateway/server';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
 import { DEMO_CONSUMERS, withDemoConsumers } from './demo-consumers';
 
 async function main(): Promise<void> {
   // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
-  // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md).
+  // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md). Set before any fork: workers inherit the environment.
   process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
   const config = loadConfig(process.env, withDemoConsumers);
   const frontDesk = DEMO_CONSUMERS.find((c) => c.role === 'front-desk') as (typeof DEMO_CONSUMERS)[number];
+  // GraphiQL opens as the front-desk demo consumer; change the x-api-key header in its Headers tab to try a role.
+  const options = { graphiqlHeaders: { 'x-api-key': frontDesk.apiKey }, demoConsumers: DEMO_CONSUMERS };
+  if (cluster.isWorker) return serve(config, {}, options);
   const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
     ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
@@ -21,17 +29,17 @@ async function main(): Promise<void> {
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
   });
-  const store = await openConfiguredStore(config);
-  // GraphiQL opens as the front-desk demo consumer; change the x-api-key header in its Headers tab to try a role.
-  const gateway = createGateway(config, { store, graphiqlHeaders: { 'x-api-key': frontDesk.apiKey }, demoConsumers: DEMO_CONSUMERS });
-  const url = await gateway.listen();
+  await serve(config, { onReady: (url) => banner(url, mocks, frontDesk.apiKey, config.store.url ? 'PostgreSQL' : 'embedded, var/store/'), onStopped: () => mocks.close() }, options);
+}
+
+function banner(url: string, mocks: Awaited<ReturnType<typeof startMocks>>, frontDeskKey: string, store: string): void {
   console.log(`
 UCV Gateway is up.
 
   GraphQL + GraphiQL  ${url}/graphql        (open it in a browser; the demo keeps GraphiQL and introspection on,
                                             signed in as the front-desk demo consumer)
   Health              ${url}/healthz
-  Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store.kind === 'pglite' ? 'embedded, var/store/' : 'PostgreSQL'})
+  Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store})
 
   Mock systems (fault injection at <url>/__control):
     crm        ${mocks.crm.url}
@@ -47,12 +55,9 @@ ${DEMO_CONSUMERS.map((c) => `    ${c.role.padEnd(15)} x-api-key: ${c.apiKey.padE
   They exist only in this demo; \`npm run gateway\` takes its consumers from the config (docs/security.md).
 
   A first query (as the front desk: the ID-card number comes back masked):
-    curl -s ${url}/graphql -H 'content-type: application/json' -H 'x-api-key: ${frontDesk.apiKey}' \\
+    curl -s ${url}/graphql -H 'content-type: application/json' -H 'x-api-key: ${frontDeskKey}' \\
       -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name idCardNumber } billing { balance } score { creditScore } sources { source status } } }"}'
 `);
-  const stop = (): void =>
-    void Promise.all([gateway.close().then(() => store.close()), mocks.close()]).then(() => process.exit(0));
-  process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 
 main().catch((err: unknown) => {

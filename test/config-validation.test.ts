@@ -37,6 +37,14 @@ it('fills every default and freezes the result', () => {
   expect(config.adapters[0]?.policy.maxResponseBytes).toBe(1024 * 1024);
   expect(config.cache.maxBytes).toBe(128 * 1024 * 1024);
   expect(Object.isFrozen(config.adapters[0]?.policy)).toBe(true);
+  // The drain's grace covers the default policy's worst call (2 attempts of 2000 ms plus 50 ms of backoff).
+  expect(config.shutdown).toEqual({ graceMs: 10_000, delayMs: 0 });
+  expect(config.workers).toBe(1);
+});
+
+it('UCV_WORKERS sets the worker count: a number, or auto', () => {
+  expect(parseConfig(valid, { UCV_WORKERS: '3' }).workers).toBe(3);
+  expect(parseConfig(valid, { UCV_WORKERS: 'auto' }).workers).toBe('auto');
 });
 
 it.each([
@@ -52,6 +60,10 @@ it.each([
   [{ ...valid, publicUrl: 'ucv.example.com' }, 'publicUrl: expected a valid url, got "ucv.example.com"'],
   [{ ...valid, rateLimit: { roles: { marketing: { requestsPerSecond: 0 } } } }, 'rateLimit.roles.marketing.requestsPerSecond: expected number ≥ 1, got 0'],
   [{ ...valid, limits: { bodyIdleTimeoutMs: 0 } }, 'limits.bodyIdleTimeoutMs: expected number ≥ 1, got 0'],
+  [{ ...valid, workers: 'many' }, 'workers: expected a whole number from 1 to 256, or "auto", got "many"'],
+  [{ ...valid, workers: 0 }, 'workers: expected number ≥ 1, got 0'],
+  [{ ...valid, shutdown: { graceMs: 3000 } }, 'shutdown.graceMs: expected at least 4050 (adapters[0] "crm": 2 attempts of 2000 ms plus backoff), so a drain never cuts a call in flight, got 3000'],
+  [{ ...valid, shutdown: { delayMs: 20000 } }, 'shutdown.delayMs: expected less than shutdown.graceMs (10000), got 20000'],
 ])('rejects %j: %s', (input, expected) => {
   expect(messageOf(input)).toContain(expected);
 });

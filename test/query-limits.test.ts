@@ -115,7 +115,7 @@ describe('in production (NODE_ENV=production)', () => {
     try {
       const gateway = createGateway(testConfig(h.mocks), { logger: pino({ level: 'silent' }) });
       url = await gateway.listen();
-      close = () => gateway.close();
+      close = async () => void (await gateway.close());
     } finally {
       process.env.NODE_ENV = before;
     }

@@ -19,7 +19,7 @@ export async function requireRedis(url = REDIS_URL): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new Error(`These tests need a Redis server at ${url} (.ci/run starts one): ${(err as Error).message}`);
+    throw new Error(`These tests need a Redis server at ${url} (scripts/test-env.sh, the first step of npm test, starts one): ${(err as Error).message}`);
   } finally {
     if (client.isOpen) client.destroy();
   }

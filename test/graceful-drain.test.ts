@@ -1,0 +1,91 @@
+/**
+ * Shutdown drains (issue 9 item 4): on close() (what SIGTERM runs) /readyz answers 503, answers on kept-alive
+ * connections say `Connection: close`, requests in flight finish, and no request is reset without an answer.
+ */
+import { startMocks, type Mocks } from '../mocks';
+import { AUTH, startHarness, type Harness } from './support/harness';
+import { getOnce, startLoad } from './support/load';
+
+let mocks: Mocks;
+beforeAll(async () => {
+  mocks = await startMocks();
+});
+afterAll(() => mocks.close());
+afterEach(() => mocks.resetAll());
+
+const BODY = JSON.stringify({ query: '{ customer(id: "C00000001") { profile { name } score { creditScore } } }' });
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function gatewayWith(delayMs: number): Promise<Harness> {
+  // Scoring answers in 200 ms and is not cached: there are always requests in flight when the drain starts.
+  return startHarness({ shutdown: { graceMs: 10_000, delayMs }, policies: { scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 } } } }, { mocks });
+}
+
+test('keep-alive clients under steady load: no request is reset, those in flight are answered, clients are told to close', async () => {
+  mocks.scoring.faults.set({ latencyMs: 200 });
+  const h = await gatewayWith(0);
+  const load = startLoad(h.url, { clients: 8, body: BODY });
+  await sleep(700);
+  load.mark();
+  const stats = await h.gateway.close();
+  const outcome = await load.stop();
+
+  expect(outcome.reset).toBe(0);
+  // The gateway's own account agrees: everything it accepted was answered.
+  expect(stats.unanswered).toBe(0);
+  expect(stats.answered).toBeGreaterThanOrEqual(1);
+  expect(outcome.resetCodes).toEqual([]);
+  expect(outcome.startedBeforeMark).toBeGreaterThan(8);
+  // Every request already sent when the drain began got its answer.
+  expect(outcome.answeredOfThoseStartedBeforeMark).toBe(outcome.startedBeforeMark);
+  expect(outcome.statuses[200]).toBeGreaterThan(8);
+  expect(Object.keys(outcome.statuses)).toEqual(['200']);
+  // The requests in flight at the start of the drain learnt, in their answer, to leave the connection.
+  expect(outcome.connectionClose).toBeGreaterThanOrEqual(1);
+});
+
+test('while draining, /readyz answers 503 "draining" and new answers carry Connection: close until the listener closes', async () => {
+  mocks.scoring.faults.set({ latencyMs: 200 });
+  const h = await gatewayWith(600);
+  expect((await getOnce(`${h.url}/readyz`)).status).toBe(200);
+  const load = startLoad(h.url, { clients: 4, body: BODY });
+  await sleep(300);
+  const closing = h.gateway.close();
+  expect(h.gateway.draining).toBe(true);
+  const ready = await getOnce(`${h.url}/readyz`);
+  expect(ready.status).toBe(503);
+  expect(JSON.parse(ready.body)).toEqual({ status: 'draining' });
+  await closing;
+  const outcome = await load.stop();
+  expect(outcome.reset).toBe(0);
+  // During the 600 ms delay the clients reconnected and were answered, each answer asking them to close again.
+  expect(outcome.connectionClose).toBeGreaterThanOrEqual(4);
+  // Once the listener is closed, a new connection is refused (a clean refusal: nothing was sent).
+  await expect(getOnce(`${h.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+});
+
+test('close() waits for a slow request in flight, and cuts it once the grace period has passed', async () => {
+  mocks.scoring.faults.set({ latencyMs: 1500 });
+  const h = await gatewayWith(0);
+  const slow = h.gql('{ customer(id: "C00000002") { score { creditScore } } }');
+  await sleep(200);
+  const started = performance.now();
+  await h.gateway.close();
+  const waited = performance.now() - started;
+  const answer = await slow;
+  expect(answer.status).toBe(200);
+  expect(answer.body.data.customer.score.creditScore).toEqual(expect.any(Number));
+  expect(waited).toBeGreaterThan(800); // it waited for the answer rather than cutting it
+
+  mocks.scoring.faults.set({ latencyMs: 5000 });
+  const h2 = await gatewayWith(0);
+  const stuck = fetch(`${h2.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: BODY }).then(
+    (r) => r.status,
+    (err: Error) => err,
+  );
+  await sleep(100);
+  const started2 = performance.now();
+  await h2.gateway.close(300); // shorter than the call's own deadline: the connection is cut
+  expect(performance.now() - started2).toBeLessThan(3000);
+  expect(String(await stuck)).toMatch(/fetch failed/); // cut, not answered
+});
