@@ -127,7 +127,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const { security } = config;
   const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
   const authenticator = createAuthenticator(security, { logger, nonces });
-  const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator, rateLimit: options.rateLimit, audit: options.audit });
+  const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator, logger, rateLimit: options.rateLimit, audit: options.audit });
   const graphiql = security.graphiql ?? !isProduction();
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).

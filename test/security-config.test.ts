@@ -39,6 +39,19 @@ it.each([
   expect(messageOf(security)).toMatch(message);
 });
 
+it('a field right naming a type or field the schema does not have is reported at start (it applies to nothing)', async () => {
+  const { createGateway } = await import('../gateway/server');
+  const { default: pino } = await import('pino');
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
+  const config = parseConfig({ adapters, security: { roles: { typo: { fields: { 'Profle.idCardNumber': 'deny', 'Profile.idCard': { mask: 'idCard' } } } } } }, {});
+  await createGateway(config, { logger }).close();
+  expect(warnings).toEqual([
+    'security.roles.typo.fields: "Profle.idCardNumber" names no object type of this gateway\'s schema; it applies to nothing',
+    'security.roles.typo.fields: "Profile.idCard": Profile has no field idCard in this gateway\'s schema; it applies to nothing',
+  ]);
+});
+
 it('anonymous access, when configured, reads as the role it names', async () => {
   const h = await startHarness({ security: { anonymous: { role: 'marketing' } } });
   try {
