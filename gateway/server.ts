@@ -169,6 +169,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     metrics,
     run,
     authenticator,
+    logger,
     rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
   });

@@ -15,6 +15,7 @@
 import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
 import { GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
 import { isErrorCode, refusalOf } from '../errors';
 import type { Executor } from '../executor';
@@ -37,6 +38,7 @@ export interface PipelineDeps {
   metrics: Metrics;
   run: Executor;
   authenticator: Authenticator;
+  logger?: Logger;
   /** The rate limit (gateway/pipeline/rate-limit.ts, engineer "guard"): refuses with RATE_LIMITED. */
   rateLimit?: Plugin<GatewayContext>;
   /** The audit trail (gateway/pipeline/audit.ts, engineer "audit-store"): sees the masked answer. */
@@ -115,7 +117,7 @@ export function createPipeline(deps: PipelineDeps) {
     engine(useSchema(schema)),
     useIdentity(deps.authenticator), // who calls: before the query is parsed
     useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
-    useRights({ schema, roles, planner }), // denied fields out of the document; the plan of what remains
+    useRights({ schema, roles, planner, warn: (message) => deps.logger?.warn(message) }), // denied fields out of the document; the plan of what remains
     ...(deps.rateLimit ? [deps.rateLimit] : []), // ── rate limit per consumer (gateway/pipeline/rate-limit.ts)
     // execute: graphql-jit (the engine above), after every onExecute hook of this list
     useMask({ schema, roles }), // masked fields, after execution (onExecuteDone runs in this order)

@@ -11,6 +11,10 @@
  */
 import type { Plugin } from '@envelop/core';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type {
   GraphQLError} from 'graphql';
 import {
@@ -76,18 +80,29 @@ export interface LimitsDeps {
 }
 
 export function useLimits({ limits, sources, planner, introspection }: LimitsDeps): Plugin<GatewayContext> {
-  const rules: ValidationRule[] = [maxRootFieldsRule(limits.maxRootFields), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  const armorPlugin = EnvelopArmorPlugin({
+  // Armor's rules are made once here: its envelop plugins make new ones on every request, for a validation that
+  // is cached per document (index.ts), so they would cost on every request and matter only on a cache miss.
+  const rules: ValidationRule[] = [
     // Depth as GraphQL nests it: a fragment spread is no level of its own (Armor's default counts each spread as one,
     // so a client's nested fragments would pass for a deep query); the cost rule still charges spreads.
-    maxDepth: { ...armor, n: limits.maxDepth, flattenFragments: true },
-    maxAliases: { ...armor, n: limits.maxAliases },
-    maxDirectives: { ...armor, n: limits.maxDirectives },
-    costLimit: { ...armor, maxCost: limits.maxCost },
-    // Tokens are counted by graphql-js's parser itself (index.ts): Armor's would replace the cached parse function.
-    maxTokens: { enabled: false },
-    blockFieldSuggestion: { enabled: !introspection, mask: '' },
-  });
+    maxDepthRule({ ...armor, n: limits.maxDepth, flattenFragments: true }),
+    maxAliasesRule({ ...armor, n: limits.maxAliases }),
+    maxDirectivesRule({ ...armor, n: limits.maxDirectives }),
+    costLimitRule({ ...armor, maxCost: limits.maxCost }),
+    maxRootFieldsRule(limits.maxRootFields),
+    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+  // Only Armor's "Did you mean" masking is used as its plugin (tokens are counted by graphql-js's parser, index.ts).
+  const armorPlugin = introspection
+    ? undefined
+    : EnvelopArmorPlugin({
+        maxDepth: { enabled: false },
+        maxAliases: { enabled: false },
+        maxDirectives: { enabled: false },
+        costLimit: { enabled: false },
+        maxTokens: { enabled: false },
+        blockFieldSuggestion: { enabled: true, mask: '' },
+      });
   /** Customer field → the resource it reads. */
   const resourceOf = new Map<string, string>();
   for (const source of sources) for (const [field, binding] of Object.entries(source.adapter.fields)) resourceOf.set(field, `${source.name}\u0000${binding.resource}`);
@@ -113,7 +128,9 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
   const costs = new WeakMap<DocumentNode, WeakMap<object, number>>();
 
   return {
-    onPluginInit: ({ addPlugin }) => addPlugin(armorPlugin as Plugin<GatewayContext>),
+    onPluginInit: ({ addPlugin }) => {
+      if (armorPlugin) addPlugin(armorPlugin as Plugin<GatewayContext>);
+    },
     onValidate: ({ addValidationRule }) => {
       for (const rule of rules) addValidationRule(rule);
     },

@@ -23,6 +23,14 @@ export interface OperationLog {
 export const operationLogs = new WeakMap<ServerResponse, OperationLog>();
 
 export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayContext> {
+  // prom-client hashes a labels object on every inc(): keep each labelled counter once.
+  const counters = new Map<string, ReturnType<Metrics['operations']['labels']>>();
+  const counted = (facade: string, role: string, outcome: string) => {
+    const key = `${facade}\u0000${role}\u0000${outcome}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = metrics.operations.labels({ facade, role, outcome })));
+    return counter;
+  };
   return {
     onExecute: ({ args, context }) => ({
       onExecuteDone: async ({ result, setResult }) => {
@@ -42,7 +50,7 @@ export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayCon
           });
           if (!res.headersSent) res.setHeader('server-timing', ucv.serverTiming());
         }
-        metrics.operations.inc({ facade, role: consumer?.role ?? 'none', outcome: answer.data ? (errorCodes.length > 0 ? 'partial' : 'complete') : 'refused' });
+        counted(facade, consumer?.role ?? 'none', answer.data ? (errorCodes.length > 0 ? 'partial' : 'complete') : 'refused').inc();
         setResult({ ...answer, extensions: { ...answer.extensions, requestId: ucv.requestId, sources: provenance } });
       },
     }),

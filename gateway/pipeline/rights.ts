@@ -8,7 +8,7 @@
  * Trimmed documents are cached per document and role, so graphql-jit compiles each once.
  */
 import type { Plugin } from '@envelop/core';
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, isObjectType, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Role } from '../config';
 import { gatewayError } from '../errors';
 import type { Planner } from '../plan';
@@ -26,9 +26,30 @@ export interface RightsDeps {
   schema: GraphQLSchema;
   roles: Readonly<Record<string, Role>>;
   planner: Planner;
+  /** Told about rights that name a type this schema does not have. */
+  warn?: (message: string) => void;
 }
 
-export function useRights({ schema, roles, planner }: RightsDeps): Plugin<GatewayContext> {
+/**
+ * Reports every coordinate a role names that this gateway's schema does not have: a misspelt
+ * `"Profile.idCard": { "mask": "idCard" }` would otherwise mask nothing, silently. Only reported, not refused:
+ * the schema follows the adapters loaded (a deployment without billing has no `Customer.billing`, which the
+ * default roles name, and registered adapters will add and remove sections at run time). Checked when the
+ * pipeline is built.
+ */
+export function checkRoles(schema: GraphQLSchema, roles: Readonly<Record<string, Role>>, warn: (message: string) => void): void {
+  for (const [name, role] of Object.entries(roles)) {
+    for (const coordinate of Object.keys(role.fields)) {
+      const [typeName, field] = coordinate.split('.') as [string, string];
+      const type = schema.getType(typeName);
+      if (!type || !isObjectType(type)) warn(`security.roles.${name}.fields: "${coordinate}" names no object type of this gateway's schema; it applies to nothing`);
+      else if (field !== '*' && !type.getFields()[field]) warn(`security.roles.${name}.fields: "${coordinate}": ${typeName} has no field ${field} in this gateway's schema; it applies to nothing`);
+    }
+  }
+}
+
+export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<GatewayContext> {
+  checkRoles(schema, roles, warn ?? (() => undefined));
   const plans = new WeakMap<DocumentNode, Map<string, RolePlan>>();
   const planFor = (document: DocumentNode, roleName: string, role: Role): RolePlan => {
     let byRole = plans.get(document);
