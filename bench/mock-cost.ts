@@ -2,7 +2,8 @@
  * `npm run bench:mocks`: what one backend call costs the mocks' process. Starts the mocks in their own process (as
  * the benchmark does), drives each endpoint the gateway calls with autocannon (closed loop, 10 connections, a new
  * customer per request, as in the live fan-out) and prints the mocks' CPU time per request from /proc.
- * Env: SECS (seconds per endpoint, default 4), ONLY (endpoints whose name starts with it), PROFILE=1 (write a --cpu-prof of the mocks and summarise it).
+ * Env: SECS (seconds per endpoint, default 4), HOT (customers 1…HOT again and again, as the plain baseline's hot
+ * set asks; default: a new customer per request), ONLY (endpoints whose name starts with it), PROFILE=1 (write a --cpu-prof of the mocks and summarise it).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,8 @@ import { id, startServer } from './support';
 const SOAP_ACTION = '"urn:example:billing:account:v1#GetAccountSummary"';
 const billingEnvelope = (customerId: string): string =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tns="urn:example:billing:account:v1"><soap:Body><tns:GetAccountSummaryRequest><tns:customerId>${customerId}</tns:customerId></tns:GetAccountSummaryRequest></soap:Body></soap:Envelope>`;
+
+const HOT = Number(process.env.HOT ?? 0);
 
 async function main(): Promise<void> {
   const profileDir = process.env.PROFILE === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-mock-prof-')) : null;
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
       requests: [
         {
           setupRequest: (req: Record<string, unknown>) => {
-            const customerId = id(20_000 + (n++ % 80_000));
+            const customerId = HOT > 0 ? id(1 + (n++ % HOT)) : id(20_000 + (n++ % 80_000));
             return endpoint.soap
               ? { ...req, body: billingEnvelope(customerId), headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: SOAP_ACTION } }
               : { ...req, path: endpoint.path?.(customerId) };

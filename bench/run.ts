@@ -93,7 +93,8 @@ async function measure(
     non2xx: result.non2xx,
     errors: result.errors,
     answers: counter.answers,
-    mockCpuUsPerCall: calls > 0 ? (mockCpu * 1e6) / calls : 0,
+    // Under 100 calls, the mocks' idle work (timers, control requests) would pass for the cost of a call.
+    mockCpuUsPerCall: calls >= 100 ? (mockCpu * 1e6) / calls : 0,
     mockCores: mockCpu / seconds,
   };
 }
@@ -146,6 +147,8 @@ async function warm(target: Server, count: number, query = FULL): Promise<void> 
 }
 
 async function main(): Promise<void> {
+  // The machine is shared: its load before and after says how much else ran during the measurement.
+  const loadBefore = os.loadavg()[1] as number;
   const mockServer = await startServer('mocks');
   mockProcess = mockServer;
   const mocks = mockServer.urls;
@@ -285,7 +288,8 @@ async function main(): Promise<void> {
     cachedRedisVsHive: holds('cached.ucv.redis', 'cached.hive'),
     ...Object.fromEntries(LIVE_RATES.map((rate) => [`live${rate}`, holds(`live.${rate}`, `live.hive.${rate}`)])),
   };
-  const report = { machine: machine(), runs: RUNS, durationSeconds: DURATION, hotSet: HOT, bodySample: BODY_SAMPLE, counting, medians, overheads, ratios, comparisons, all: runs, allOverheads: overheadRuns };
+  const loadAverage5m = { before: loadBefore, after: os.loadavg()[1] as number };
+  const report = { machine: machine(), loadAverage5m, runs: RUNS, durationSeconds: DURATION, hotSet: HOT, bodySample: BODY_SAMPLE, counting, medians, overheads, ratios, comparisons, all: runs, allOverheads: overheadRuns };
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
@@ -328,7 +332,8 @@ async function main(): Promise<void> {
 Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, commit ${report.machine.commit}.
 The load generator (autocannon), the mocks and the server under test are separate processes sharing these cores
 (the load generator takes its share of them), so read the ratios (each the median of the ratios taken within each
-run) rather than the absolute numbers.
+run) rather than the absolute numbers. The machine's 5-minute load average was ${loadAverage5m.before.toFixed(1)} before the run and
+${loadAverage5m.after.toFixed(1)} after it (above ${report.machine.cores}: other work shared the cores too).
 
 Answers (bench/answers.ts) are from the worst run of each row: **complete** is HTTP 2xx, no \`errors\` and every
 selected section present; **partial** is 2xx with a section missing (by cause below: \`NOT_FOUND/…\` is the data
