@@ -10,14 +10,21 @@
  *
  * Env (defaults in brackets):
  *   PORTBASE [5500]          ports PORTBASE+50 (HAProxy), +51/+52 (instances), +53 (Redis), +54 (HAProxy stats)
- *   RATE [200]               views per second sent through HAProxy, at even intervals (an open loop)
+ *   RATE [100]               views per second sent through HAProxy, at even intervals (an open loop)
+ *   HOT [1000]               customers 1…HOT, each viewed once through HAProxy before the load starts
  *   CONNECTIONS [32]         keep-alive connections to HAProxy
  *   STEADY_SECONDS [5]       load before the first event and between events
- *   DRAIN_WAIT_SECONDS [20]  how long to wait for an instance to exit after SIGTERM before giving up
+ *   DRAIN_WAIT_SECONDS [40]  how long to wait for an instance to exit after SIGTERM before giving up (and SIGKILL it)
+ *   GATEWAY_ENTRY [gateway/main.ts]       what `npm run gateway` runs, started with `node --import tsx`
  *   CHECK_INTER_MS [500]     HAProxy's health check interval; FALL [2] and RISE [2] checks to go down / up
  *   HAPROXY_BIN [/usr/sbin/haproxy, else `haproxy` on PATH]; REDIS_SERVER_BIN [redis-server]
  *   UCV_CONFIG_BASE [config/default.json]  the config the instances start from (port, host, Redis set here)
  *   SCALE_REQUEST_TIMEOUT_MS [10000]       a request with no answer by then counts as failed (timeout)
+ *   RETRY_ON [conn-failure]  HAProxy's `retry-on` (its default): a request is retried, on the other instance, only
+ *                            when the connection to a server could not be made. "conn-failure empty-response"
+ *                            also retries a request whose server closed without answering (a killed instance's
+ *                            in-flight requests): safe for GraphQL queries, not for mutations
+ *   REPORT_NAME [scale-out]  bench/results/REPORT_NAME.{md,json}
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,19 +32,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { answerCounter, classifyUcv, share, type Answers } from './answers';
-import { id, machine, percentile, startServer } from './support';
+import { drive, id, machine, percentile, startServer } from './support';
 
 const ROOT = path.join(__dirname, '..');
 const PORTBASE = Number(process.env.PORTBASE ?? 5500);
 const PORTS = { haproxy: PORTBASE + 50, a: PORTBASE + 51, b: PORTBASE + 52, redis: PORTBASE + 53, stats: PORTBASE + 54 };
-const RATE = Number(process.env.RATE ?? 200);
+const RATE = Number(process.env.RATE ?? 100);
+const HOT = Number(process.env.HOT ?? 1000);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const STEADY_SECONDS = Number(process.env.STEADY_SECONDS ?? 5);
-const DRAIN_WAIT_SECONDS = Number(process.env.DRAIN_WAIT_SECONDS ?? 20);
+const DRAIN_WAIT_SECONDS = Number(process.env.DRAIN_WAIT_SECONDS ?? 40);
+const GATEWAY_ENTRY = path.resolve(ROOT, process.env.GATEWAY_ENTRY ?? path.join('gateway', 'main.ts'));
 const CHECK_INTER_MS = Number(process.env.CHECK_INTER_MS ?? 500);
 const FALL = Number(process.env.FALL ?? 2);
 const RISE = Number(process.env.RISE ?? 2);
 const REQUEST_TIMEOUT_MS = Number(process.env.SCALE_REQUEST_TIMEOUT_MS ?? 10_000);
+const RETRY_ON = process.env.RETRY_ON ?? 'conn-failure';
+const REPORT_NAME = process.env.REPORT_NAME ?? 'scale-out';
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 
 /** An executable by absolute path or on PATH, or null. */
@@ -113,7 +124,7 @@ async function main(): Promise<void> {
 
   const startInstance = async (name: 'a' | 'b'): Promise<Instance> => {
     const port = PORTS[name];
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway', 'main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_ENTRY], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -147,8 +158,9 @@ defaults
   timeout client 30s
   timeout server 30s
   timeout http-keep-alive 30s
-  # The stock behaviour: a request whose connection to a server failed is retried, on another server.
+  # A request is retried (twice), on the other server (redispatch), for the failures RETRY_ON names.
   retries 2
+  retry-on ${RETRY_ON}
   option redispatch
 frontend gateways
   bind 127.0.0.1:${PORTS.haproxy}
@@ -186,6 +198,11 @@ listen stats
   };
   if (!(await until(async () => Object.values(await states()).filter((s) => s === 'UP').length === 2, 15_000))) throw new Error(`HAProxy did not see both instances UP: ${JSON.stringify(await states())}`);
 
+  // Warm both instances' shared cache (and each one's WSDL and connections), so the steady phase is steady.
+  await drive(HOT, 16, async (i) => {
+    await fetch(`${lbUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { id: id(i + 1) } }) }).then((r) => r.arrayBuffer());
+  });
+
   // The load: RATE views/s at even intervals over keep-alive connections, each answer recorded with its time.
   const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 30_000, pipelining: 1 });
   const samples: Sample[] = [];
@@ -198,7 +215,7 @@ listen stats
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       const at = performance.now() - t0;
-      const body = JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * 5000)) } });
+      const body = JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } });
       const p = request(`${lbUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: agent, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS })
         .then(async (res) => samples.push({ at, status: res.statusCode, error: null, latencyMs: performance.now() - t0 - at, body: await res.body.text() }))
         .catch((err: unknown) => samples.push({ at, status: 0, error: (err as { code?: string }).code ?? (err as Error).message, latencyMs: performance.now() - t0 - at, body: '' }))
@@ -264,14 +281,15 @@ listen stats
   await Promise.all(inFlight);
   const end = now();
 
-  // Each phase runs from its event to the next (the baseline from the start to the first event).
+  // Each phase runs from its event to the next (the baseline from the start to the first event); a request belongs
+  // to the phase in which its answer (or its failure) came back.
   const bounds = [0, ...events.map((e) => e.at), end];
   /** Requests sent before the event and answered (or failed) after it: in flight through either instance. */
   const inFlightAt = (t: number): number => samples.filter((s) => s.at < t && s.at + s.latencyMs > t).length;
   const phases = ['steady, both up', ...events.map((e) => e.name)].map((name, i) => {
     const from = bounds[i] as number;
     const to = bounds[i + 1] as number;
-    const inPhase = samples.filter((s) => s.at >= from && s.at < to);
+    const inPhase = samples.filter((s) => s.at + s.latencyMs >= from && (s.at + s.latencyMs < to || i === events.length));
     const counter = answerCounter(classifyUcv, 1);
     const byError: Record<string, number> = {};
     for (const s of inPhase) {
@@ -284,7 +302,7 @@ listen stats
         if (s.status < 200 || s.status >= 300) byError[`HTTP ${s.status}`] = (byError[`HTTP ${s.status}`] ?? 0) + 1;
       }
     }
-    const failedAt = inPhase.filter((s) => s.error || s.status < 200 || s.status >= 300).map((s) => s.at - from);
+    const failedAt = inPhase.filter((s) => s.error || s.status < 200 || s.status >= 300).map((s) => s.at + s.latencyMs - from);
     const latencies = inPhase.map((s) => s.latencyMs);
     return {
       name,
@@ -305,36 +323,37 @@ listen stats
     rate: RATE,
     connections: CONNECTIONS,
     healthCheck: { path: '/readyz', interMs: CHECK_INTER_MS, fall: FALL, rise: RISE },
+    retryOn: RETRY_ON,
     passedEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('UCV_') && k !== 'UCV_CONFIG')),
     events: events.map((e) => ({ ...e, inFlight: inFlightAt(e.at) })),
     phases,
   };
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'scale-out.json'), JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, `${REPORT_NAME}.json`), JSON.stringify(report, null, 2) + '\n');
   const failed = (x: Answers): number => x.non2xx + x.network;
   const fmt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? 'not within the wait' : `${(ms / 1000).toFixed(2)} s`);
   const md = `# Scale-out: two instances behind HAProxy, one stopped, one killed
 
 \`npm run bench:scale-out\` (bench/scale-out.ts), commit ${report.machine.commit}, ${report.machine.cores} cores (${report.machine.cpu}), Node
-${report.machine.node}, ${haproxyVersion}. Two gateway instances (\`gateway/main.ts\`, separate processes, ports
+${report.machine.node}, ${haproxyVersion}. Two gateway instances (\`${path.relative(ROOT, GATEWAY_ENTRY)}\`, separate processes, ports
 ${PORTS.a} and ${PORTS.b}) share a private Redis (port ${PORTS.redis}); HAProxy balances them round-robin with a health check
-\`GET /readyz\` every ${CHECK_INTER_MS} ms (down after ${FALL} failures, up after ${RISE} successes), \`retries 2\` and
-\`option redispatch\` (a request whose connection to a server failed is sent to the other). Load: ${RATE} full views/s
-at even intervals (an open loop) over ${CONNECTIONS} keep-alive connections, customers drawn from 1…5,000. Everything,
+\`GET /readyz\` every ${CHECK_INTER_MS} ms (down after ${FALL} failures, up after ${RISE} successes), \`retries 2\`,
+\`retry-on ${RETRY_ON}\`${RETRY_ON === 'conn-failure' ? ' (its default: only a connection that could not be made is retried)' : ''} and \`option redispatch\` (the retry goes to the other instance). Load: ${RATE} full views/s
+at even intervals (an open loop) over ${CONNECTIONS} keep-alive connections, customers drawn from 1…${HOT.toLocaleString('en-US')}, each viewed once before (the cache warm; the CRM's records live 5 s, so CRM calls go on). Everything,
 the load generator included, shares the machine's cores.${Object.keys(report.passedEnv).length > 0 ? ` Gateway environment: ${Object.entries(report.passedEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''}
 
 | event | requests in flight at the event (both instances) | HAProxy marked it DOWN (UP for the restart) after | the process exited (was ready, for the restart) after |
 |---|---|---|---|
 ${events.map((e) => `| ${e.name} | ${inFlightAt(e.at)} | ${fmt(e.detectedMs)} | ${e.readyMs !== undefined ? `ready ${fmt(e.readyMs)}` : e.exitedMs === undefined ? '' : `${fmt(e.exitedMs)}${e.exitCode !== null && e.exitCode !== undefined ? ` (code ${e.exitCode})` : ''}`} |`).join('\n')}
 
-| phase (from its event to the next) | requests | complete | partial | failed | failures by kind | failures between (ms after the event) | p50 / p99 ms |
+| phase (from its event to the next; a request counts where its answer came back) | requests | complete | partial | failed | failures by kind | failures between (ms after the event) | p50 / p99 ms |
 |---|---|---|---|---|---|---|---|
 ${phases.map((p) => `| ${p.name} | ${p.answers.total.toLocaleString('en-US')} | ${share(p.answers.complete, p.answers.total)} | ${share(p.answers.partial, p.answers.total)}${p.answers.partial > 0 ? ` (${Object.entries(p.answers.partialBy).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | **${failed(p.answers)}** | ${Object.entries(p.failedBy).map(([k, v]) => `${k} ${v}`).join(', ') || '–'} | ${p.failuresBetweenMs ? `${p.failuresBetweenMs[0]}–${p.failuresBetweenMs[1]}` : '–'} | ${p.p50} / ${p.p99} |`).join('\n')}
 
 Targets (issue 14): no failed request on SIGTERM; on SIGKILL only those in flight on the killed instance.
 `;
-  fs.writeFileSync(path.join(out, 'scale-out.md'), md);
+  fs.writeFileSync(path.join(out, `${REPORT_NAME}.md`), md);
   console.log(md);
   console.log(`logs: ${dir}`);
   await agent.close();
