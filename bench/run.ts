@@ -6,10 +6,15 @@
  * Scenarios: cached full view (hot set of 10,000 warmed customers) against the bare-handler ceiling, the plain
  * stitched gateway and Hive Gateway with its response cache on Redis (bench/hive, warmed over the same hot set), the
  * UCV gateway both with its in-memory cache and on Redis;
- * live fan-out at fixed arrival rates with every source a miss; one backend down (breaker open); a stampede of 500
- * concurrent requests for one cold customer; SOAP against GraphQL for the same view.
+ * live fan-out at fixed arrival rates with every source a miss, for the UCV gateway and for Hive Gateway with its
+ * response cache off (same rates, same mocks, same customers' sequence); one backend down (breaker open); a stampede
+ * of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view.
+ * Every row also reports what its answers were (bench/answers.ts: complete, partial by code and source, failed, from
+ * the worst run), the mocks' CPU per backend call, and for the UCV live rows what the gateway's /metrics saw
+ * (bulkhead refusals, call durations, event-loop lag).
  * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000), BENCH_REDIS_URL (Hive
- * Gateway's response cache and the UCV gateway's Redis cache, default redis://127.0.0.1:6379).
+ * Gateway's response cache and the UCV gateway's Redis cache, default redis://127.0.0.1:6379), LIVE_RATES (views/s,
+ * default 100,300,600), BODY_SAMPLE (one answer in this many without errors parsed whole, default 10).
  */
 import fs from 'node:fs';
 import os from 'node:os';
