@@ -14,7 +14,10 @@
  * (bulkhead refusals, call durations, event-loop lag).
  * Env: RUNS, DURATION (seconds per measurement, default 8), HOT (hot set size, default 10000), BENCH_REDIS_URL (Hive
  * Gateway's response cache and the UCV gateway's Redis cache, default redis://127.0.0.1:6379), LIVE_RATES (views/s,
- * default 100,300,600), BODY_SAMPLE (one answer in this many without errors parsed whole, default 10).
+ * default 100,300,600), BODY_SAMPLE (one answer in this many without errors parsed whole, default 10),
+ * BENCH_LIVE_POLICY (JSON merged into every adapter's policy of the live fan-out's UCV gateway, e.g.
+ * '{"bulkhead":{"maxConcurrent":1000}}', for an A/B of a setting; default none), REPORT_NAME (results file name,
+ * default latest).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +42,8 @@ const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
 const BODY_SAMPLE = Number(process.env.BODY_SAMPLE ?? 10);
 /** The fixed arrival rates of the live fan-out, views per second. */
 const LIVE_RATES = (process.env.LIVE_RATES ?? '100,300,600').split(',').map(Number);
+const LIVE_POLICY = JSON.parse(process.env.BENCH_LIVE_POLICY ?? '{}') as Record<string, unknown>;
+const REPORT_NAME = process.env.REPORT_NAME ?? 'latest';
 
 /** The mocks' process, for its CPU per backend call (set in main). */
 let mockProcess: Server | undefined;
@@ -196,7 +201,7 @@ async function main(): Promise<void> {
     r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId), classify: classifyPlain });
 
     // Live fan-out: every source a miss, fixed backend latencies, fixed arrival rates.
-    const live = await startServer('ucv', envFor(forAll(CACHE_OFF)));
+    const live = await startServer('ucv', envFor(forAll({ ...CACHE_OFF, ...LIVE_POLICY })));
     const latencies: Record<string, number> = { crm: 20, billing: 20, warehouse: 20, scoring: 50 };
     for (const [name, url] of Object.entries(mocks)) await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
     let cold = 200_000;
@@ -294,10 +299,10 @@ async function main(): Promise<void> {
     ...Object.fromEntries(LIVE_RATES.map((rate) => [`live${rate}`, holds(`live.${rate}`, `live.hive.${rate}`)])),
   };
   const loadAverage5m = { before: loadBefore, after: os.loadavg()[1] as number };
-  const report = { machine: machine(), loadAverage5m, runs: RUNS, durationSeconds: DURATION, hotSet: HOT, bodySample: BODY_SAMPLE, counting, medians, overheads, ratios, comparisons, all: runs, allOverheads: overheadRuns };
+  const report = { machine: machine(), loadAverage5m, livePolicy: LIVE_POLICY, runs: RUNS, durationSeconds: DURATION, hotSet: HOT, bodySample: BODY_SAMPLE, counting, medians, overheads, ratios, comparisons, all: runs, allOverheads: overheadRuns };
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, `${REPORT_NAME}.json`), JSON.stringify(report, null, 2) + '\n');
   const asked: Record<string, number> = { ...Object.fromEntries(LIVE_RATES.flatMap((rate) => [[`live.${rate}`, rate], [`live.hive.${rate}`, rate]])), 'down.ucv': 300 };
   const saturated = Object.entries(asked)
     .filter(([k, rate]) => m(k).rps < rate * 0.95)
@@ -340,7 +345,7 @@ The load generator (autocannon), the mocks and the server under test are separat
 run) rather than the absolute numbers. The machine's 5-minute load average was ${loadAverage5m.before.toFixed(1)} before the run and
 ${loadAverage5m.after.toFixed(1)} after it (above ${report.machine.cores}: other work shared the cores too).
 
-Answers (bench/answers.ts) are from the worst run of each row: **complete** is HTTP 2xx, no \`errors\` and every
+${Object.keys(LIVE_POLICY).length > 0 ? `The live fan-out's UCV gateway ran with \`${JSON.stringify(LIVE_POLICY)}\` merged into every adapter's policy (BENCH_LIVE_POLICY).\n\n` : ''}Answers (bench/answers.ts) are from the worst run of each row: **complete** is HTTP 2xx, no \`errors\` and every
 selected section present; **partial** is 2xx with a section missing (by cause below: \`NOT_FOUND/…\` is the data
 set's customer unknown to one system, a business answer); **failed** is non-2xx or no answer. Mock CPU is the mocks'
 process CPU per backend call it served (one process for the four systems).
@@ -394,7 +399,7 @@ Gateway-side overhead, sampled at each fixed rate for 3 s (Server-Timing: time i
 |---|---|---|---|---|
 ${overheadKeys.map((k) => `| ${k} | ${ov(k).p50.toFixed(2)} | ${ov(k).p99.toFixed(2)} | ${ov(k).totalP50.toFixed(2)} | ${ov(k).totalP99.toFixed(2)} |`).join('\n')}
 `;
-  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  fs.writeFileSync(path.join(dir, `${REPORT_NAME}.md`), md);
   console.log(md);
   await Promise.all(servers.map((server) => server.stop()));
   process.exit(0);
