@@ -34,6 +34,8 @@ async function main(): Promise<void> {
         cache: process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {},
         adapters: Object.entries(mockUrls).map(([name, url]) => ({ name, url, policy: policies[name] ?? {} })),
         security: process.env.STACK_SECURITY ? JSON.parse(process.env.STACK_SECURITY) : BENCH_SECURITY,
+        // The load generator is one consumer standing for many clients: its rate limit must not cap the rows.
+        rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       },
       {},
     );

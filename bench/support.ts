@@ -158,3 +158,39 @@ export function machine(): Record<string, string | number> {
   }
   return { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, commit };
 }
+
+/** A Prometheus text exposition as `name{labels}` → value (comments and untyped lines skipped). */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+/**
+ * What the UCV gateway saw of its backends over a measurement, from two scrapes of its /metrics: bulkhead
+ * refusals, the mean duration of a backend call as the gateway measured it (the mock's injected latency plus
+ * whatever kept the gateway's event loop from reading the answer), and the event loop's lag at the end.
+ */
+export interface GatewaySeen {
+  bulkheadRejections: Record<string, number>;
+  meanCallMs: Record<string, number>;
+  /** prom-client's nodejs_eventloop_lag_p99_seconds at the second scrape, in ms. */
+  loopLagP99Ms: number;
+}
+
+export function gatewaySeen(before: Map<string, number>, after: Map<string, number>): GatewaySeen {
+  const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  const bulkheadRejections: Record<string, number> = {};
+  const meanCallMs: Record<string, number> = {};
+  for (const source of ADAPTERS) {
+    bulkheadRejections[source] = delta(`ucv_bulkhead_rejections_total{source="${source}"}`);
+    const count = delta(`ucv_source_call_duration_seconds_count{source="${source}"}`);
+    meanCallMs[source] = count > 0 ? (1000 * delta(`ucv_source_call_duration_seconds_sum{source="${source}"}`)) / count : NaN;
+  }
+  return { bulkheadRejections, meanCallMs, loopLagP99Ms: 1000 * (after.get('ucv_nodejs_eventloop_lag_p99_seconds') ?? NaN) };
+}

@@ -4,7 +4,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import { createFaultInjector, type FaultInjector, type FaultOptions } from './faults';
 
 export interface MockServer {
@@ -33,6 +34,8 @@ export async function startMock(
 ): Promise<MockServer> {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: express would hash every body (SHA-1) for conditional GETs that no caller of a mock makes.
+  app.disable('etag');
   const faults = createFaultInjector(faultOptions);
   app.use('/__control', faults.control);
   app.use(faults.middleware);
@@ -68,4 +71,28 @@ export async function startMock(
     },
     close: stopListening,
   };
+}
+
+/**
+ * A record of the data set, serialized once per customer and kept for the next caller: the data set is a pure
+ * function of the id, so the bytes never change, and a benchmark asking for the same customers again (a hot set)
+ * measures the gateway, not the mock's generation and JSON.stringify. Bounded: the `max` most recent customers.
+ * Returns null when the system does not know the customer (not kept: cheap to find again).
+ */
+export function serializedRecords(record: (id: string) => object | null, max = 10_000): (id: string) => string | null {
+  const kept = new LRUCache<string, string>({ max });
+  return (id) => {
+    const hit = kept.get(id);
+    if (hit !== undefined) return hit;
+    const value = record(id);
+    if (value === null) return null;
+    const json = JSON.stringify(value);
+    kept.set(id, json);
+    return json;
+  };
+}
+
+/** Sends serialized JSON with the headers `res.json()` would set (`application/json; charset=utf-8`). */
+export function sendJson(res: Response, json: string): void {
+  res.type('json').send(json);
 }

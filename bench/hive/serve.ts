@@ -3,6 +3,8 @@
  * starts Hive Gateway with its response cache on Redis, prints one JSON line {"url":"http://127.0.0.1:PORT"} and
  * serves /graphql until SIGTERM/SIGINT.
  *   MOCK_URLS='{"crm":…,"billing":…,"warehouse":…,"scoring":…}' HIVE_REDIS_URL=redis://127.0.0.1:6379 npm start
+ * HIVE_RESPONSE_CACHE=off: no response cache and no Redis, every view a call to each source (the live fan-out's
+ * peer of the UCV gateway with its caches off).
  *
  * This is what the `hive-gateway supergraph` command does (createGatewayRuntime, the cache from its config, a
  * node:http server with the runtime as handler, one process), done in-process so that the supergraph is composed
@@ -20,11 +22,12 @@ const RESPONSE_TTL_MS = 3_600_000;
 
 async function main(): Promise<void> {
   const redisUrl = process.env.HIVE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const responseCache = process.env.HIVE_RESPONSE_CACHE !== 'off';
   // Composition failures are reported on stderr; everything else is silent.
   const { supergraphSdl } = await getComposedResultFromConfig(composeConfig, LegacyLogger.from(new Logger({ level: 'error' })));
   const log = new Logger({ level: false });
   const pubsub = new MemPubSub();
-  const cache = await getCacheInstanceFromConfig(
+  const cache = !responseCache ? undefined : await getCacheInstanceFromConfig(
     // A key prefix of this process's own, so that runs sharing a Redis never see each other's entries.
     { cache: { type: 'redis', url: redisUrl, keyPrefix: `ucv-bench-hive:${process.pid}:${Date.now()}:` } },
     { log, pubsub, cwd: import.meta.dirname },
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
     // matches its loader (soap-transport.ts).
     transports: (kind) => (kind === 'soap' ? soapTransport : import(`@graphql-mesh/transport-${kind}`)),
     // The whole answer cached for everyone (no session), as the UCV cache is shared by every client.
-    responseCaching: {
+    responseCaching: !responseCache ? undefined : {
       session: () => null,
       ttl: RESPONSE_TTL_MS,
       // By default an answer with any error is never cached (and logged), so a customer one system does not know

@@ -16,7 +16,7 @@ import { createHmac } from 'node:crypto';
 import express from 'express';
 import { customerIdByMsisdn } from '../dataset/identity';
 import { CATALOGUE, crmContacts, crmProducts, crmProfile, type CrmProduct } from '../dataset/customers';
-import { startMock, type MockOptions, type MockServer } from '../server';
+import { sendJson, serializedRecords, startMock, type MockOptions, type MockServer } from '../server';
 
 export interface CrmChangeEvent {
   type: 'customer.products.changed';
@@ -50,6 +50,12 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
   const ordered = new Map<string, CrmProduct[]>();
   const cancelled = new Set<string>();
   let sequence = 0;
+  // Profiles and contacts never change here: serialized once per customer. Products do (orders, cancellations).
+  const profileJson = serializedRecords(crmProfile);
+  const contactsJson = serializedRecords((id) => {
+    const items = crmContacts(id);
+    return items ? { customerId: id, items } : null;
+  });
 
   const productsOf = (id: string): CrmProduct[] | null => {
     const base = crmProducts(id);
@@ -77,9 +83,9 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       res.json({ items: profile ? [profile] : [] });
     });
     app.get('/api/v1/customers/:id', (req, res) => {
-      const profile = crmProfile(req.params.id);
+      const profile = profileJson(req.params.id);
       if (!profile) return void res.status(404).json(notFound(req.params.id));
-      res.json(profile);
+      sendJson(res, profile);
     });
     app.get('/api/v1/customers/:id/products', (req, res) => {
       const items = productsOf(req.params.id);
@@ -87,9 +93,9 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       res.json({ customerId: req.params.id, items });
     });
     app.get('/api/v1/customers/:id/contacts', (req, res) => {
-      const items = crmContacts(req.params.id);
-      if (!items) return void res.status(404).json(notFound(req.params.id));
-      res.json({ customerId: req.params.id, items });
+      const contacts = contactsJson(req.params.id);
+      if (!contacts) return void res.status(404).json(notFound(req.params.id));
+      sendJson(res, contacts);
     });
     app.post('/api/v1/customers/:id/products', (req, res) => {
       const id = req.params.id;

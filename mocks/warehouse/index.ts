@@ -6,17 +6,18 @@
  */
 import express from 'express';
 import { warehouseRecord } from '../dataset/customers';
-import { startMock, type MockOptions, type MockServer } from '../server';
+import { sendJson, serializedRecords, startMock, type MockOptions, type MockServer } from '../server';
 
 const MAX_BATCH = 100;
 
 export function startWarehouseMock(options: MockOptions = {}): Promise<MockServer> {
+  const recordJson = serializedRecords(warehouseRecord);
   return startMock('warehouse', options, (app) => {
     app.use(express.json());
     app.get('/edw/v1/customer-insights/:id', (req, res) => {
-      const record = warehouseRecord(req.params.id);
+      const record = recordJson(req.params.id);
       if (!record) return void res.status(404).json({ error_code: 'NOT_IN_BATCH', message: `customer ${req.params.id} is not in the current batch` });
-      res.json(record);
+      sendJson(res, record);
     });
     app.post('/edw/v1/customer-insights\\:batchGet', (req, res) => {
       const ids: unknown = req.body?.customer_ids;
