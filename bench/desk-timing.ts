@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       const started = Date.now();
       await page.goto(`${url}/desk`);
       await page.locator('#credential').waitFor();
-      await page.waitForFunction(() => document.activeElement?.id === 'credential');
+      await page.waitForFunction("document.activeElement?.id === 'credential'");
       load.push(Date.now() - started);
       await page.keyboard.type(KEY);
       await page.keyboard.press('Enter');
@@ -43,9 +43,9 @@ async function main(): Promise<void> {
         await page.locator('#q').fill(id);
         const t0 = Date.now();
         await page.keyboard.press('Enter');
-        await page.waitForFunction((key) => document.body.dataset.rendered === key && document.querySelector('[data-section="profile"]') !== null, id);
+        await page.waitForFunction(`document.body.dataset.rendered === '${id}' && document.querySelector('[data-section="profile"]') !== null`);
         bucket.push(Date.now() - t0);
-        await page.evaluate(() => delete document.body.dataset.rendered);
+        await page.evaluate('delete document.body.dataset.rendered');
       }
       bytes = Math.max(bytes, pageBytes);
       await context.close();
