@@ -104,7 +104,7 @@ export function refusalHead(refusal: GraphQLError, challenge: string): { status:
   const headers: Record<string, string> = {};
   if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = challenge;
   const retryAfter = refusal.extensions.retryAfterSeconds;
-  if (code === 'RATE_LIMITED' as string && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  if (code === 'RATE_LIMITED' && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
   return { status: ERROR_CATALOG[code].status, headers };
 }
 
