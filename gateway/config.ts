@@ -13,7 +13,8 @@ import { z } from 'zod';
 
 const ms = (description: string, fallback: number) => z.number().int().min(0).default(fallback).describe(description);
 
-export const PolicySchema = z
+/** A source's read path: the keys of `policy` other than `commands`. */
+const ReadPolicySchema = z
   .object({
     /** Deadline of one backend call, in milliseconds; the call is aborted when it passes. Default 2000. */
     timeoutMs: z.number().int().min(1).default(2000),
@@ -95,6 +96,39 @@ export const PolicySchema = z
       .default({}),
   })
   .strict();
+
+/**
+ * The write side of a source (its adapter's commands, e.g. recording a contact in the CRM): a path of its own, so
+ * slow or failing writes never open the breaker or fill the bulkhead of the reads, and the other way round.
+ */
+const CommandPolicySchema = z
+  .object({
+    /** Deadline of one command call, in milliseconds; the call is aborted when it passes. Default 3000. */
+    timeoutMs: z.number().int().min(1).default(3000),
+    /** The commands' own circuit breaker: the keys and defaults of `breaker`. */
+    breaker: ReadPolicySchema.shape.breaker,
+    /** The commands' own bulkhead: the keys and defaults of `bulkhead`. */
+    bulkhead: ReadPolicySchema.shape.bulkhead,
+    retry: z
+      .object({
+        /**
+         * Extra attempts after a failed command, made ONLY when the command carries an idempotency key (without one
+         * a retry could record twice), and never after a timeout or a refusal by the backend. Default 1.
+         */
+        attempts: z.number().int().min(0).max(5).default(1),
+        /** First backoff, doubled at each attempt, with full jitter, in milliseconds. Default 100. */
+        backoffMs: ms('backoff', 100),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
+
+export const PolicySchema = ReadPolicySchema.extend({
+  /** The adapter's commands (writes): timeout, breaker and bulkhead of their own; see CommandPolicySchema. */
+  commands: CommandPolicySchema.default({}),
+}).strict();
 
 export type Policy = z.infer<typeof PolicySchema>;
 
