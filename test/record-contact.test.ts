@@ -121,8 +121,17 @@ describe.each(ENGINES)('on %s', (engine) => {
     const retry = await postGraphQL(url, RECORD, { input: contact(a, 'BILL_ENQUIRY'), key: `down-${engine}-0` }, DESK);
     expect(retry.body.data.recordContact).toEqual(answers[0]?.body.data.recordContact);
 
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    };
+    // The worker reports the backlog: the four contacts wait (one may be mid-delivery attempt, still pending).
+    await until(async () => (await metric('ucv_outbox_depth')) === 4);
+    expect(await metric('ucv_outbox_oldest_age_seconds')).toBeGreaterThan(0);
+
     mocks.crm.faults.set({ down: false });
     await until(async () => (await recordedInCrm(a)).length === 3 && (await recordedInCrm(b)).length === 1);
+    await until(async () => (await metric('ucv_outbox_depth')) === 0);
     // Newest first in the CRM: reversed, the order of arrival is the order of recording.
     expect((await recordedInCrm(a)).map((c) => c.contactType).reverse()).toEqual(order);
     // Nothing more arrives later: exactly once.
