@@ -3,6 +3,10 @@
  * idempotency key records once and answers the same, the Idempotency-Key header works, a role that may not record
  * gets a FORBIDDEN fault, and the WSDL describes the operation. Real HTTP, real SOAP, the CRM mock, PGlite.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import * as soap from 'soap';
 import { startMocks, type Mocks } from '../mocks';
@@ -94,8 +98,27 @@ it('answers an unknown channel with a BAD_USER_INPUT fault', async () => {
   expect(text).not.toMatch(/at .*\.ts/);
 });
 
-it('describes RecordContact in the WSDL', async () => {
+it('describes RecordContact in the WSDL, whose XML Schema validates the request and the answer', async () => {
   const wsdl = await (await fetch(`${url}/soap/CustomerView?wsdl`)).text();
   expect(wsdl).toContain('<wsdl:operation name="RecordContact">');
-  expect(wsdl).toContain('<xsd:element name="RecordContactResponse">');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-wsdl-record-'));
+  try {
+    const schema = (wsdl.match(/<xsd:schema[\s\S]*<\/xsd:schema>/) as RegExpMatchArray)[0].replace(
+      '<xsd:schema ',
+      '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:ucv:customer-view:v1" ',
+    );
+    fs.writeFileSync(path.join(dir, 'schema.xsd'), schema);
+    const request =
+      '<v:RecordContact xmlns:v="urn:ucv:customer-view:v1"><v:customerId>C00000305</v:customerId><v:channel>IVR</v:channel><v:at>2026-11-24T07:00:00Z</v:at><v:type>TOP_UP</v:type><v:outcome>RESOLVED</v:outcome><v:system>ivr-1</v:system><v:idempotencyKey>xsd-1</v:idempotencyKey></v:RecordContact>';
+    fs.writeFileSync(path.join(dir, 'request.xml'), request);
+    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'request.xml')], { stdio: 'pipe' });
+    const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123') }, body: envelope(request) });
+    const answer = (await res.text()).match(/<[\w:]*RecordContactResponse[\s\S]*<\/[\w:]*RecordContactResponse>/)?.[0] ?? '';
+    expect(answer).toContain('RECORDED');
+    fs.writeFileSync(path.join(dir, 'answer.xml'), answer);
+    // Throws (exit code ≠ 0) if the schema does not compile or the answer does not validate.
+    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'answer.xml')], { stdio: 'pipe' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
