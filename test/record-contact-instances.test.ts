@@ -50,3 +50,24 @@ it('shows a contact recorded through one instance in the next view of the other'
   expect(after).toHaveLength(before.length + 1);
   expect(gets()).toBeGreaterThan(fetched);
 });
+
+it('drains one outbox from two instances without delivering any contact twice (SKIP LOCKED and leases)', async () => {
+  mocks.resetAll();
+  mocks.crm.faults.set({ down: '503' });
+  const customers = Array.from({ length: 10 }, (_, i) => `C00000${710 + i}`);
+  const record = (g: Gateway, id: string, n: number) =>
+    postGraphQL(g.url, `mutation { recordContact(input: { customerId: "${id}", channel: IVR, type: "T${n}", outcome: "RESOLVED", system: "ivr" }, idempotencyKey: "drain-${id}-${n}") { status } }`);
+  const answers = await Promise.all(customers.flatMap((id, i) => [0, 1, 2].map((n) => record(i % 2 === 0 ? a : b, id, n))));
+  expect(answers.every((r) => r.body.data.recordContact.status === 'ACCEPTED')).toBe(true);
+  const posts = () => mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
+  mocks.crm.faults.set({ down: false });
+  const before = posts();
+  const stored = async () =>
+    (await Promise.all(customers.map(async (id) => ((await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as { items: Array<{ contactId: string }> }).items.filter((c) => c.contactId.includes('-r')).length))).reduce((x, y) => x + y, 0);
+  const end = Date.now() + 15_000;
+  while ((await stored()) < 30 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await stored()).toBe(30);
+  // The CRM was healthy throughout the drain: one POST per contact means no row was ever claimed by both instances.
+  expect(posts() - before).toBe(30);
+});
