@@ -98,6 +98,15 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect((await recordedInCrm(id)).map((c) => c.contactType).sort()).toEqual(['CAMPAIGN_OFFER', 'COMPLAINT']);
   });
 
+  it('answers two identical requests sent at once the same, recording once (the second waits for the first)', async () => {
+    const id = `${prefix}8`;
+    mocks.crm.faults.set({ latencyMs: 150 });
+    const [one, two] = await Promise.all([0, 1].map(() => postGraphQL(url, RECORD, { input: contact(id, 'BILL_ENQUIRY'), key: `twin-${engine}` }, DESK)));
+    expect(one?.body.data.recordContact.status).toBe('RECORDED');
+    expect(two?.body.data.recordContact).toEqual(one?.body.data.recordContact);
+    expect(crmPosts()).toBe(1);
+  });
+
   it('shows a recorded contact in the next view (its cache entry evicted)', async () => {
     const id = `${prefix}3`;
     const before = await postGraphQL(url, CONTACTS, { id }, DESK);
@@ -157,5 +166,8 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(unknown.body.errors[0].extensions.code).toBe('NOT_FOUND');
     const unknownAgain = await postGraphQL(url, RECORD, { input: contact('C99999999'), key: `unknown-${engine}` }, DESK);
     expect(unknownAgain.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    const badKey = await postGraphQL(url, RECORD, { input: contact(`${prefix}7`), key: 'has a space' }, DESK);
+    expect(badKey.body.errors[0]).toMatchObject({ message: 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(crmPosts()).toBe(1); // only the unknown customer's first request reached the CRM
   });
 });
