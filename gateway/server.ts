@@ -163,7 +163,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     store && recorder ? { store, sources, invalidator, metrics, logger, settings: config.touchpoints.outbox, touchpoints: config.touchpoints } : undefined;
   const worker: OutboxWorker | undefined = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
-  const schema = buildSchema(sources, touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps) as never] } : undefined);
+  const schema = buildSchema(sources, touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] } : undefined);
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
   const { security } = config;
