@@ -68,6 +68,54 @@ export interface Resource<Client, Record, Raw = Record> {
   toRecord?(raw: Raw): Record;
 }
 
+/** Passed to every command: a fetch's context, and the idempotency key the backend must honour. */
+export interface CommandContext extends FetchContext {
+  /**
+   * Send it to the backend (e.g. as the `Idempotency-Key` header): the same key for every attempt and every
+   * redelivery of one command, so the backend records it once. Absent: the gateway never retries the command.
+   */
+  idempotencyKey?: string;
+}
+
+/**
+ * The backend refused a command for good (HTTP 4xx: an unknown customer, an invalid payload): an answer, not a
+ * failure. It is never retried, never queued for redelivery, and does not count against the breaker.
+ */
+export class CommandRejectedError extends Error {
+  readonly code = 'ECOMMANDREJECTED';
+  constructor(
+    message: string,
+    /** `not_found`: the backend does not know the key; `invalid`: it refused the payload. */
+    readonly detail: 'not_found' | 'invalid',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The write side of an adapter: one change it can make in its backend (e.g. record a contact). Plain data, like a
+ * resource, so that a declarative adapter can describe commands too. The gateway sends it through the source's
+ * protected path with the command policy (`policy.commands`: timeout, breaker and bulkhead of their own; retried
+ * only with an idempotency key), then evicts the records it names in `invalidates`, in every instance.
+ */
+export interface Command<Client, Payload = unknown, Result = unknown> {
+  /**
+   * Sends the command for one key (a customer id). Resolves with the backend's answer; rejects with
+   * CommandRejectedError when the backend refuses it for good, with any other error when it failed (network,
+   * timeout, 5xx: the caller may deliver it again later with the same idempotency key).
+   */
+  send(client: Client, key: string, payload: Payload, ctx: CommandContext): Promise<Result>;
+  /** The payload's shape, checked before anything is sent (zod); a payload of another shape is refused as `invalid`. */
+  schema?: ZodType<Payload, ZodTypeDef, unknown>;
+  /** Resources of the same key the command changes: their records are evicted once it succeeded. */
+  invalidates?: readonly string[];
+}
+
+/** Type-checks one command: its payload type flows from `schema` into `send`. */
+export function command<Client, Payload, Result>(definition: Command<Client, Payload, Result>): Command<Client, Payload, Result> {
+  return definition;
+}
+
 export interface FieldBinding<Record> {
   /** The resource this Customer field reads. */
   resource: string;
@@ -97,6 +145,9 @@ export interface AdapterDefinition<Client = unknown> {
   close?(client: Client): Promise<void> | void;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each resource has its own answer type
   resources: Record<string, Resource<Client, unknown, any>>;
+  /** The adapter's commands (writes), by name, e.g. `recordContact`; see Command. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own payload and answer types
+  commands?: Record<string, Command<Client, any, any>>;
   /** Customer field name → the resource it reads. Every field the typeDefs add to Customer must be bound here. */
   fields: Record<string, FieldBinding<never>>;
   /**
@@ -181,4 +232,52 @@ export async function getJson<T extends object>(client: JsonClient, path: string
   }
   if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
   return data as T;
+}
+
+/**
+ * POST a JSON command: the answer's JSON (an empty object when the body is empty). 404 rejects with
+ * CommandRejectedError `not_found`, another 4xx with `invalid`; 5xx rejects with its status (a failure, to be
+ * delivered again); the answer is read within `ctx.maxResponseBytes`.
+ */
+export async function postJson<T extends object>(client: JsonClient, path: string, body: unknown, ctx: CommandContext): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'x-request-id': ctx.requestId };
+  if (ctx.idempotencyKey) headers['idempotency-key'] = ctx.idempotencyKey;
+  const response = await client.request({ path, method: 'POST', headers, body: JSON.stringify(body), signal: ctx.signal });
+  const text = await readCapped(response.body as AsyncIterable<Buffer> & { destroy(): void }, ctx.maxResponseBytes, path);
+  if (response.statusCode >= 400 && response.statusCode < 500) {
+    let message = `${path} answered HTTP ${response.statusCode}`;
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (typeof parsed.message === 'string') message = parsed.message.slice(0, 200);
+    } catch {
+      // the status says enough
+    }
+    throw new CommandRejectedError(message, response.statusCode === 404 ? 'not_found' : 'invalid');
+  }
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), { code: 'EHTTPSTATUS', status: response.statusCode });
+  }
+  if (text.trim() === '') return {} as T;
+  try {
+    const data = JSON.parse(text) as unknown;
+    if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
+    return data as T;
+  } catch (err) {
+    if (err instanceof BadResponseError) throw err;
+    throw new BadResponseError(`unparsable JSON from ${path}`, 'unreadable');
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) {
+      body.destroy();
+      throw new ResponseTooLargeError(what, cap);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -13,7 +13,8 @@ import { z } from 'zod';
 
 const ms = (description: string, fallback: number) => z.number().int().min(0).default(fallback).describe(description);
 
-export const PolicySchema = z
+/** A source's read path: the keys of `policy` other than `commands`. */
+const ReadPolicySchema = z
   .object({
     /** Deadline of one backend call, in milliseconds; the call is aborted when it passes. Default 2000. */
     timeoutMs: z.number().int().min(1).default(2000),
@@ -96,6 +97,39 @@ export const PolicySchema = z
   })
   .strict();
 
+/**
+ * The write side of a source (its adapter's commands, e.g. recording a contact in the CRM): a path of its own, so
+ * slow or failing writes never open the breaker or fill the bulkhead of the reads, and the other way round.
+ */
+const CommandPolicySchema = z
+  .object({
+    /** Deadline of one command call, in milliseconds; the call is aborted when it passes. Default 3000. */
+    timeoutMs: z.number().int().min(1).default(3000),
+    /** The commands' own circuit breaker: the keys and defaults of `breaker`. */
+    breaker: ReadPolicySchema.shape.breaker,
+    /** The commands' own bulkhead: the keys and defaults of `bulkhead`. */
+    bulkhead: ReadPolicySchema.shape.bulkhead,
+    retry: z
+      .object({
+        /**
+         * Extra attempts after a failed command, made ONLY when the command carries an idempotency key (without one
+         * a retry could record twice), and never after a timeout or a refusal by the backend. Default 1.
+         */
+        attempts: z.number().int().min(0).max(5).default(1),
+        /** First backoff, doubled at each attempt, with full jitter, in milliseconds. Default 100. */
+        backoffMs: ms('backoff', 100),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
+
+export const PolicySchema = ReadPolicySchema.extend({
+  /** The adapter's commands (writes): timeout, breaker and bulkhead of their own; see CommandPolicySchema. */
+  commands: CommandPolicySchema.default({}),
+}).strict();
+
 export type Policy = z.infer<typeof PolicySchema>;
 
 /** A consumer's allowance; both limits apply. Shared by every instance through Redis when `cache.redisUrl` is set. */
@@ -168,15 +202,19 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.recommendations': 'deny',
       'Billing.bills': 'deny',
       'Billing.paymentBehaviour': 'deny',
+      'Mutation.recordContact': 'deny',
     },
   },
-  /** Insights, score and recommendations; no contacts, no identity data. */
+  /**
+   * Insights, score and recommendations; no contacts, no identity data. Records contacts only through business
+   * rules (the rules engine calls the touchpoint service itself), never through recordContact.
+   */
   marketing: {
-    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.billing': 'deny' },
+    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.billing': 'deny', 'Mutation.recordContact': 'deny' },
   },
   /** Billing only. */
   'legacy-billing': {
-    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.insights': 'deny', 'Customer.score': 'deny', 'Customer.recommendations': 'deny' },
+    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.insights': 'deny', 'Customer.score': 'deny', 'Customer.recommendations': 'deny', 'Mutation.recordContact': 'deny' },
   },
   /** Everything, unmasked: the admin API and operators' tools. */
   admin: {},
@@ -395,6 +433,42 @@ export const ConfigSchema = z
         schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('ucv'),
         /** Most PostgreSQL connections per instance. Default 10. */
         poolSize: z.number().int().min(2).max(100).default(10),
+      })
+      .strict()
+      .default({}),
+    /** Recording contacts (recordContact / RecordContact) and their outbox (gateway/touchpoints/, docs/touchpoints.md). */
+    touchpoints: z
+      .object({
+        /** The adapter whose command records a contact. Default "crm". */
+        source: z.string().min(1).default('crm'),
+        /** That adapter's command. Default "recordContact". */
+        command: z.string().min(1).default('recordContact'),
+        /**
+         * Width of the window of a derived idempotency key (a request without one), in seconds: the same consumer
+         * sending the same contact for the same customer within one window records it once. Default 60.
+         */
+        derivedKeyWindowSeconds: z.number().int().min(1).default(60),
+        outbox: z
+          .object({
+            /** Run the delivery worker in this instance. Default true. */
+            enabled: z.boolean().default(true),
+            /** Pause between two polls of the outbox when nothing was due, in milliseconds. Default 500. */
+            pollMs: z.number().int().min(10).default(500),
+            /** Most items one poll claims (one per customer: the head of its queue). Default 50. */
+            batchSize: z.number().int().min(1).max(1000).default(50),
+            /**
+             * How long a claimed item stays with the instance delivering it, in milliseconds; an instance that dies
+             * mid-delivery lets it go after this, and another delivers it again with the same idempotency key.
+             * Longer than a command's worst call (attempts × timeout). Default 30000.
+             */
+            leaseMs: z.number().int().min(100).default(30_000),
+            /** Wait before the second delivery attempt, doubled at each further one, with jitter, in milliseconds. Default 500. */
+            backoffMs: z.number().int().min(1).default(500),
+            /** Longest wait between two delivery attempts, in milliseconds. Default 30000. */
+            maxBackoffMs: z.number().int().min(1).default(30_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

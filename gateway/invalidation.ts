@@ -22,6 +22,11 @@ export interface Invalidator {
    * whether the shared cache and the other instances were told (false: retry the event).
    */
   handle(sourceName: string, event: unknown): Promise<{ evicted: number; applied: boolean } | null>;
+  /**
+   * Evicts records a change made through the gateway makes stale (an adapter command's `invalidates`), in every
+   * instance, as a change event would. Resolves whether the shared cache and the other instances were told.
+   */
+  evict(sourceName: string, targets: ReadonlyArray<{ resource: string; key: string }>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -63,17 +68,22 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
       .catch((err: Error) => logger.warn({ err: err.message }, 'cannot subscribe to invalidations'));
   }
 
+  const evict = async (sourceName: string, targets: ReadonlyArray<{ resource: string; key: string }>): Promise<boolean> => {
+    const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
+    const deleted = await cache.delete(forget(message, 'local'));
+    let published = !publisher;
+    if (publisher?.isReady) published = await withDeadline(publisher.publish(channel, JSON.stringify(message)), deadlineMs).then(() => true, () => false);
+    return deleted && published;
+  };
+
   return {
     async handle(sourceName, event) {
       const source = byName.get(sourceName);
       const targets = source?.adapter.invalidate?.(event);
       if (!source || !targets) return null;
-      const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
-      const deleted = await cache.delete(forget(message, 'local'));
-      let published = !publisher;
-      if (publisher?.isReady) published = await withDeadline(publisher.publish(channel, JSON.stringify(message)), deadlineMs).then(() => true, () => false);
-      return { evicted: targets.length, applied: deleted && published };
+      return { evicted: targets.length, applied: await evict(sourceName, targets) };
     },
+    evict,
     async close() {
       subscriber?.destroy();
       publisher?.destroy();

@@ -42,6 +42,11 @@ export function createMetrics() {
     }),
     operations: new Counter({ name: 'ucv_operations_total', help: 'GraphQL operations (both facades) by facade, role and outcome (complete, partial: with errors, refused).', labelNames: ['facade', 'role', 'outcome'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
+    commands: new Counter({ name: 'ucv_source_commands_total', help: 'Adapter commands (writes) sent, by source, command and result (success, rejected: refused by the backend, failure, unsent: breaker open or bulkhead full).', labelNames: ['source', 'command', 'result'] as const, registers: [registry] }),
+    outboxDeliveries: new Counter({ name: 'ucv_outbox_deliveries_total', help: 'Outbox items delivered to their backend, by source and result (delivered, rejected: refused for good, failed: to be tried again).', labelNames: ['source', 'result'] as const, registers: [registry] }),
+    outboxDepth: new Gauge({ name: 'ucv_outbox_depth', help: 'Outbox items waiting for delivery (all instances: read from the store by the delivery worker).', registers: [registry] }),
+    outboxOldestAge: new Gauge({ name: 'ucv_outbox_oldest_age_seconds', help: 'Age of the oldest outbox item waiting for delivery, in seconds; 0 when none waits.', registers: [registry] }),
+    touchpoints: new Counter({ name: 'ucv_touchpoints_total', help: 'Touchpoints recorded, by origin (agent, rule) and first answer (RECORDED, ACCEPTED, REPLAYED: a retried key).', labelNames: ['origin', 'status'] as const, registers: [registry] }),
     ...auditMetrics(registry),
   };
 }

@@ -136,11 +136,18 @@ function checkCustomerFields(sources: readonly Source[]): void {
   }
 }
 
-export function buildSchema(sources: readonly Source[]): GraphQLSchema {
+/** More of the schema than the views: the mutations (touchpoints), with their SDL and resolvers. */
+export interface SchemaExtension {
+  typeDefs: string[];
+  resolvers: IResolvers[];
+}
+
+export function buildSchema(sources: readonly Source[], extension: SchemaExtension = { typeDefs: [], resolvers: [] }): GraphQLSchema {
   checkCustomerFields(sources);
   return makeExecutableSchema({
-    typeDefs: [schemaFile('scalars.graphql'), schemaFile('customer.graphql'), schemaFile('sources.graphql'), ...sources.map((s) => s.adapter.typeDefs)],
+    typeDefs: [schemaFile('scalars.graphql'), schemaFile('customer.graphql'), schemaFile('sources.graphql'), ...sources.map((s) => s.adapter.typeDefs), ...extension.typeDefs],
     resolvers: [
+      ...extension.resolvers,
       { Query: rootResolvers(sources) },
       ...sources.map((source) => ({ Customer: sectionResolvers(source) })),
       {

@@ -57,6 +57,8 @@ import { Source } from './source';
 import { auditRoute } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
+import { schemaFile } from '../schemas';
+import { startOutboxWorker, touchpointResolvers, type OutboxWorker, type TouchpointDeps } from './touchpoints';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -154,8 +156,14 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   metrics.watchCacheBytes(() => cache.bytes());
   const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
   const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
-  const schema = buildSchema(sources);
   const store = options.store;
+  // Recording contacts needs the store (touchpoints, outbox) and the adapter command that writes them.
+  const recorder = sources.find((s) => s.name === config.touchpoints.source && s.adapter.commands?.[config.touchpoints.command]);
+  const touchpointDeps: TouchpointDeps | undefined =
+    store && recorder ? { store, sources, invalidator, metrics, logger, settings: config.touchpoints.outbox, touchpoints: config.touchpoints } : undefined;
+  const worker: OutboxWorker | undefined = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
+  if (touchpointDeps) touchpointDeps.worker = worker;
+  const schema = buildSchema(sources, touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] } : undefined);
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
   const { security } = config;
@@ -302,6 +310,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
       logger.info({ drain: stats }, 'drained');
       // Answers already sent had their records committed; this waits for those of requests that finished above.
+      // Deliveries in progress finish first: their backend calls need the sources.
+      await worker?.close();
       await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
       return stats;
     },

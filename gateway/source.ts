@@ -13,11 +13,15 @@
  *                resource's schema and turned into the record
  *   stale        when all that fails, the last cached record within the stale window is served, marked STALE
  *
+ * Writes take the same path without the read-only steps: `command` (an adapter command, e.g. recording a contact)
+ * goes through a bulkhead and a breaker of its own (`policy.commands`), a deadline, and retries ONLY when it carries
+ * an idempotency key; a backend's refusal (4xx) is an answer, never retried and never a breaker failure.
+ *
  * Whatever happens, `load` resolves (never rejects) to an Outcome. A backend's "not found" is an answer: it is
  * cached (briefly) and never counts as a breaker failure. An answer of the wrong shape is a failure: never cached.
  */
 import type { Logger } from 'pino';
-import { BadResponseError, type AdapterDefinition, type BadResponseDetail, type FetchContext } from './adapter';
+import { BadResponseError, CommandRejectedError, type AdapterDefinition, type BadResponseDetail, type CommandContext, type FetchContext } from './adapter';
 import { Breaker, type BreakerState } from './breaker';
 import { Bulkhead } from './bulkhead';
 import type { Cache, CacheEntry } from './cache/cache';
@@ -48,6 +52,14 @@ export type Outcome =
       detail?: BadResponseDetail;
     };
 
+/** What a command came to; `command` never rejects. */
+export type CommandOutcome =
+  | { ok: true; value: unknown; latencyMs: number }
+  /** The backend refused it for good (CommandRejectedError), or its payload failed the command's schema. */
+  | { ok: false; rejected: true; detail: 'not_found' | 'invalid'; message: string; latencyMs: number | null }
+  /** It failed or was not sent (breaker open, bulkhead full): it may be sent again later with the same key. */
+  | { ok: false; rejected: false; reason: UnavailableReason; latencyMs: number | null };
+
 export interface SourceDeps {
   cache: Cache;
   metrics: Metrics;
@@ -66,6 +78,8 @@ export class Source {
   private readonly breaker: Breaker;
   private readonly bulkhead: Bulkhead;
   private readonly retries: RetryBudget;
+  private readonly commandBreaker: Breaker;
+  private readonly commandBulkhead: Bulkhead;
   private readonly inflight = new Map<string, Promise<Outcome>>();
   /** Source of invalidation generations: only ever increases, so an evicted counter can never be seen again. */
   private epoch = 0;
@@ -91,6 +105,103 @@ export class Source {
       deps.logger.warn({ source: this.name, breaker: state }, 'circuit breaker state changed');
     });
     gauge('CLOSED');
+    const commands = entry.policy.commands;
+    this.commandBulkhead = new Bulkhead(commands.bulkhead.maxConcurrent, commands.bulkhead.queue, commands.bulkhead.queueTimeoutMs);
+    this.commandBreaker = new Breaker(commands.breaker, (state) => {
+      deps.metrics.breakerState.set({ source: `${this.name}:commands` }, BREAKER_GAUGE[state]);
+      deps.logger.warn({ source: this.name, commands: true, breaker: state }, 'command circuit breaker state changed');
+    });
+  }
+
+  /** The state of the commands' own breaker (writes). */
+  commandBreakerState(): BreakerState {
+    return this.commandBreaker.current();
+  }
+
+  /**
+   * Sends one adapter command: payload checked against the command's schema, then bulkhead → breaker → attempts
+   * (a retry only with `idempotencyKey`, never after a timeout or a refusal) → deadline → the adapter's `send`.
+   * Evicting what it changed is the caller's (it knows the invalidation path shared by every instance).
+   */
+  async command(name: string, key: string, payload: unknown, options: { requestId: string; idempotencyKey?: string }): Promise<CommandOutcome> {
+    const definition = this.adapter.commands?.[name];
+    if (!definition) throw new Error(`adapter ${this.name} has no command ${name}`);
+    const { metrics } = this.deps;
+    const count = (result: string): void => void metrics.commands.inc({ source: this.name, command: name, result });
+    let checked = payload;
+    if (definition.schema) {
+      const parsed = definition.schema.safeParse(payload);
+      if (!parsed.success) {
+        count('rejected');
+        const issue = parsed.error.issues[0];
+        return { ok: false, rejected: true, detail: 'invalid', message: `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`, latencyMs: null };
+      }
+      checked = parsed.data;
+    }
+    const policy = this.policy.commands;
+    const started = performance.now();
+    try {
+      await this.commandBulkhead.acquire();
+    } catch (err) {
+      count('unsent');
+      return { ok: false, rejected: false, reason: classify(err), latencyMs: null };
+    }
+    try {
+      let permit: ReturnType<Breaker['acquire']>;
+      try {
+        permit = this.commandBreaker.acquire();
+      } catch (err) {
+        count('unsent');
+        return { ok: false, rejected: false, reason: classify(err), latencyMs: null };
+      }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const value = await this.sendOnce(definition.send.bind(definition), key, checked, { requestId: options.requestId, idempotencyKey: options.idempotencyKey }, policy.timeoutMs);
+          permit.success();
+          count('success');
+          return { ok: true, value, latencyMs: performance.now() - started };
+        } catch (err) {
+          if (err instanceof CommandRejectedError) {
+            // The backend answered: it works, it just said no.
+            permit.success();
+            count('rejected');
+            return { ok: false, rejected: true, detail: err.detail, message: err.message, latencyMs: performance.now() - started };
+          }
+          const reason = classify(err);
+          // Without a key a second attempt could record twice; after a timeout the first may still land.
+          if (!options.idempotencyKey || attempt >= policy.retry.attempts || reason === 'timeout') {
+            permit.failure();
+            count('failure');
+            metrics.errors.inc({ source: this.name, reason });
+            return { ok: false, rejected: false, reason, latencyMs: performance.now() - started };
+          }
+          metrics.retries.inc({ source: this.name });
+          await sleep(Math.random() * policy.retry.backoffMs * 2 ** attempt);
+        }
+      }
+    } finally {
+      this.commandBulkhead.release();
+    }
+  }
+
+  private async sendOnce(
+    send: (client: unknown, key: string, payload: unknown, ctx: CommandContext) => Promise<unknown>,
+    key: string,
+    payload: unknown,
+    options: { requestId: string; idempotencyKey?: string },
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutError()), timeoutMs);
+    const ctx: CommandContext = { signal: controller.signal, requestId: options.requestId, maxResponseBytes: this.policy.maxResponseBytes, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) };
+    try {
+      return await Promise.race([
+        send(this.client, key, payload, ctx),
+        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   breakerState(): BreakerState {

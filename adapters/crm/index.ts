@@ -3,7 +3,7 @@
  * whether a customer exists and resolves mobile numbers.
  */
 import { z } from 'zod';
-import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/adapter';
+import { command, defineAdapter, field, getJson, jsonHttpClient, postJson, resource, type JsonClient } from '../../gateway/adapter';
 import { schemaFile } from '../../schemas';
 
 // The CRM's answers as the gateway needs them (checked after every fetch; extra fields pass).
@@ -39,6 +39,19 @@ const CHANNELS = ['BUSINESS_HALL', 'FLAGSHIP_STORE', 'SELF_SERVICE_HALL', 'CALL_
 const Contact = z
   .object({ contactId: z.string(), channel: z.enum(CHANNELS), contactTime: z.string(), contactType: z.string(), result: z.string() })
   .passthrough();
+/** A contact to record, as the gateway's touchpoint service hands it over (gateway/touchpoints). */
+const NewContact = z
+  .object({
+    channel: z.enum(CHANNELS),
+    at: z.string().datetime({ offset: true }),
+    type: z.string().min(1).max(64),
+    outcome: z.string().min(1).max(64),
+    agentId: z.string().min(1).max(64).nullish(),
+    system: z.string().min(1).max(64).nullish(),
+    offerCode: z.string().min(1).max(64).nullish(),
+    response: z.string().min(1).max(64).nullish(),
+  })
+  .strict();
 const items = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item) }).passthrough();
 const ProfileItems = items(z.object({ customerId: z.string() }).passthrough());
 
@@ -92,6 +105,31 @@ export default defineAdapter<JsonClient>({
       schema: ProfileItems,
       // An empty list is "no such number": null, cached briefly like any "not found".
       toRecord: (body) => body.items[0]?.customerId ?? null,
+    }),
+  },
+  commands: {
+    // POST …/contacts with the idempotency key as `Idempotency-Key`: the CRM records a redelivery once.
+    recordContact: command({
+      schema: NewContact,
+      send: async (client: JsonClient, id, c, ctx) => {
+        const created = await postJson<{ contactId?: unknown }>(
+          client,
+          path(id, '/contacts'),
+          {
+            channel: c.channel,
+            contactTime: c.at,
+            contactType: c.type,
+            result: c.outcome,
+            ...(c.agentId ? { agentId: c.agentId } : {}),
+            ...(c.system ? { system: c.system } : {}),
+            ...(c.offerCode ? { offerCode: c.offerCode } : {}),
+            ...(c.response ? { response: c.response } : {}),
+          },
+          ctx,
+        );
+        return { contactId: typeof created.contactId === 'string' ? created.contactId : null };
+      },
+      invalidates: ['contacts'],
     }),
   },
   fields: {

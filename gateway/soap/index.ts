@@ -17,7 +17,7 @@ import type { GatewayContext } from '../pipeline/context';
 import { normalizeMsisdn } from '../schema';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
-import { buildWsdl, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
+import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
 import type { BodyLimits } from '../http/body';
 import { noteFault, sendFault, xmlGuard } from './xml-guard';
 
@@ -196,6 +196,42 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     return { customer: data, sourceStatus: provenance, sectionError: [...sectionErrors.values()] };
   }
 
+  const recordDocument = parse(
+    'mutation($input: ContactInput!, $key: String) { result: recordContact(input: $input, idempotencyKey: $key) { status contactId idempotencyKey acceptedAt } }',
+  );
+
+  /** RecordContact: the recordContact mutation through the same pipeline (identity, rights, audit…). */
+  async function record(req: SoapRequest | undefined, headers: Record<string, unknown> | undefined, input: Record<string, unknown>, key: string | undefined): Promise<object> {
+    if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    const requestId = String(req.id ?? 'soap');
+    const context: GatewayContext = { facade: 'soap', requestId, ucv: new RequestContext(requestId, sources), req, res: responses.get(req), soapHeader: headers };
+    let result: ExecutionResult;
+    try {
+      const prepared = await options.pipeline.prepare(context, { document: recordDocument, variables: { input, key: key ?? null } });
+      if (!prepared.ok) {
+        const error = prepared.refusal ?? prepared.errors[0];
+        if (error && isErrorCode(error.extensions.code)) throw refusalFault(error, req);
+        throw new Error(error?.message ?? 'the pipeline refused RecordContact without an error');
+      }
+      result = await prepared.execute(prepared.args);
+    } catch (err) {
+      if ((err as SoapFault).Fault) throw err;
+      logger.error({ err }, 'SOAP RecordContact failed');
+      throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    }
+    const refusal = refusalOf(result);
+    if (refusal) throw refusalFault(refusal, req);
+    const answer = (result.data?.result ?? null) as Record<string, unknown> | null;
+    if (answer) return { status: answer.status, ...(answer.contactId ? { contactId: answer.contactId } : {}), idempotencyKey: answer.idempotencyKey, acceptedAt: answer.acceptedAt };
+    const error = result.errors?.[0];
+    const code = error?.extensions.code;
+    if (error && isErrorCode(code)) throw fault(code, error.message);
+    // A value the schema refuses (an unknown channel) is a request error of GraphQL's own, with no path and no code.
+    if (error && !error.path) throw fault('BAD_USER_INPUT', error.message);
+    logger.error({ err: error }, 'SOAP RecordContact failed');
+    throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+  }
+
   const requireId = (value: unknown): string => {
     if (typeof value !== 'string' || value.trim() === '') throw fault('BAD_USER_INPUT', 'customerId is required.');
     return value.trim();
@@ -217,7 +253,20 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       }
     };
 
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const recordContact = guarded(async (args: Record<string, unknown>, req, headers) => {
+    const input: Record<string, unknown> = { customerId: requireId(args.customerId) };
+    for (const name of ['channel', 'at', 'type', 'outcome', 'agentId', 'system', 'offerCode', 'response']) {
+      const value = text(args[name]);
+      if (value !== undefined) input[name] = value;
+    }
+    for (const name of ['channel', 'type', 'outcome']) if (input[name] === undefined) throw fault('BAD_USER_INPUT', `${name} is required.`);
+    const header = req?.headers['idempotency-key'];
+    return record(req, headers, input, text(args.idempotencyKey) ?? (typeof header === 'string' ? header : undefined));
+  });
+
   const operations = {
+    ...(hasRecordContact(schema) ? { RecordContact: recordContact } : {}),
     GetCustomerView: guarded(async (args: { customerId?: string; msisdn?: string; section?: unknown }, req, headers) => {
       const sections = sectionsFrom(args.section);
       const byId = typeof args.customerId === 'string' && args.customerId !== '';

@@ -83,16 +83,48 @@ function typeDefinitions(roots: GraphQLObjectType[], omit: (type: string, field:
   return out;
 }
 
+/** True when the schema has the recordContact mutation (a store and an adapter that records contacts). */
+export function hasRecordContact(schema: GraphQLSchema): boolean {
+  return Boolean(schema.getMutationType()?.getFields().recordContact);
+}
+
 export function buildWsdl(schema: GraphQLSchema, location: string): string {
   const customer = schema.getType('Customer') as GraphQLObjectType;
   const sourceStatus = schema.getType('SourceStatus') as GraphQLObjectType;
   const sections = sectionsOf(schema);
   const types = typeDefinitions([customer, sourceStatus], (type, field) => type === 'Customer' && field === 'sources');
+  const records = hasRecordContact(schema);
   const operations = [
     { name: 'GetCustomerView', doc: 'The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (all when none is named).' },
     { name: 'GetBillingSummary', doc: 'The billing section of one customer, with its provenance.' },
     { name: 'GetSourceStatus', doc: 'Where each section of a customer view would come from now: the per-source status, without the data.' },
+    ...(records
+      ? [{ name: 'RecordContact', doc: 'Records one contact with a customer in the CRM, once per idempotency key (the idempotencyKey element, else the Idempotency-Key HTTP header, else derived): RECORDED, or ACCEPTED into the outbox when the CRM cannot take it now. The same as the GraphQL mutation recordContact.' }]
+      : []),
   ];
+  // The elements of RecordContact follow ContactInput (schemas/touchpoints.graphql), in its order.
+  const recordElements = records
+    ? `
+      <xsd:simpleType name="RecordStatus"><xsd:restriction base="xsd:string"><xsd:enumeration value="RECORDED"/><xsd:enumeration value="ACCEPTED"/></xsd:restriction></xsd:simpleType>
+      <xsd:element name="RecordContact"><xsd:complexType><xsd:sequence>
+        <xsd:element name="customerId" type="xsd:string"/>
+        <xsd:element name="channel" type="tns:Channel"/>
+        <xsd:element name="at" type="xsd:dateTime" minOccurs="0"/>
+        <xsd:element name="type" type="xsd:string"/>
+        <xsd:element name="outcome" type="xsd:string"/>
+        <xsd:element name="agentId" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="system" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="offerCode" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="response" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="idempotencyKey" type="xsd:string" minOccurs="0"/>
+      </xsd:sequence></xsd:complexType></xsd:element>
+      <xsd:element name="RecordContactResponse"><xsd:complexType><xsd:sequence>
+        <xsd:element name="status" type="tns:RecordStatus"/>
+        <xsd:element name="contactId" type="xsd:string" minOccurs="0"/>
+        <xsd:element name="idempotencyKey" type="xsd:string"/>
+        <xsd:element name="acceptedAt" type="xsd:dateTime"/>
+      </xsd:sequence></xsd:complexType></xsd:element>`
+    : '';
   const xsdElements = `
       <xsd:simpleType name="Section"><xsd:restriction base="xsd:string">${sections.map((s) => `<xsd:enumeration value="${s}"/>`).join('')}</xsd:restriction></xsd:simpleType>
       <xsd:complexType name="SectionError"><xsd:sequence>
@@ -127,6 +159,7 @@ export function buildWsdl(schema: GraphQLSchema, location: string): string {
         <xsd:element name="customerId" type="xsd:string"/>
         <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
       </xsd:sequence></xsd:complexType></xsd:element>
+      ${recordElements}
       <xsd:element name="GatewayFault"><xsd:complexType><xsd:sequence>
         <xsd:element name="code" type="xsd:string"/><xsd:element name="message" type="xsd:string"/>
       </xsd:sequence></xsd:complexType></xsd:element>`;

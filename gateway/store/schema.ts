@@ -3,7 +3,7 @@
  * set, run at start on PGlite and PostgreSQL alike); a table added there is declared here with the same columns.
  * Table names are unqualified: every connection's `search_path` is the store's schema (`store.schema`).
  */
-import { bigserial, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /** One row per customer per request that returned personal data: who read what, when, through which facade. */
 export const auditLog = pgTable(
@@ -23,4 +23,57 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_customer_at').on(t.customerId, t.at, t.id)],
 );
 
-export const tables = { auditLog };
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Every contact recorded, agent-recorded or rule-triggered, in one format (migration 0001_touchpoints). */
+export const touchpoints = pgTable(
+  'touchpoints',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    at: tz('at').notNull(),
+    type: text('type').notNull(),
+    outcome: text('outcome').notNull(),
+    agentId: text('agent_id'),
+    system: text('system'),
+    offerCode: text('offer_code'),
+    response: text('response'),
+    origin: text('origin').notNull(),
+    ruleId: text('rule_id'),
+    campaignId: text('campaign_id'),
+    scope: text('scope').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: text('status').notNull(),
+    contactId: text('contact_id'),
+    answer: jsonb('answer'),
+    acceptedAt: tz('accepted_at').notNull().defaultNow(),
+    recordedAt: tz('recorded_at'),
+  },
+  (t) => [unique('touchpoints_scope_key').on(t.scope, t.idempotencyKey), index('touchpoints_customer_at').on(t.customerId, t.at)],
+);
+
+/** Commands waiting for (or done with) delivery to their backend, in order per customer (migration 0001_touchpoints). */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    touchpointId: text('touchpoint_id').notNull(),
+    source: text('source').notNull(),
+    command: text('command').notNull(),
+    customerId: text('customer_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payload: jsonb('payload').notNull(),
+    state: text('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tz('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: tz('locked_until'),
+    lastError: text('last_error'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    deliveredAt: tz('delivered_at'),
+  },
+  (t) => [index('outbox_pending').on(t.customerId, t.id)],
+);
+
+export const tables = { auditLog, touchpoints, outbox };

@@ -6,7 +6,11 @@
  *   GET    /api/v1/customers/:id/products             { customerId, items: [product] }
  *   POST   /api/v1/customers/:id/products             order { offerCode } → 201 product
  *   DELETE /api/v1/customers/:id/products/:productId  cancel → 204
- *   GET    /api/v1/customers/:id/contacts             { customerId, items: [contact] }
+ *   GET    /api/v1/customers/:id/contacts             { customerId, items: [contact] } (newest first, recorded ones included)
+ *   POST   /api/v1/customers/:id/contacts             record { channel, contactTime, contactType, result, agentId?,
+ *                                                     system?, offerCode?, response? } → 201 contact. Honours an
+ *                                                     `Idempotency-Key` header: a repeated key answers the first
+ *                                                     answer again (`idempotent-replayed: true`), never stores twice
  *   POST   /api/v1/webhooks                           subscribe { url } to change events
  *
  * An order or a cancellation publishes `customer.products.changed` to every webhook subscriber, signed with
@@ -15,7 +19,7 @@
 import { createHmac } from 'node:crypto';
 import express from 'express';
 import { customerIdByMsisdn } from '../dataset/identity';
-import { CATALOGUE, crmContacts, crmProducts, crmProfile, type CrmProduct } from '../dataset/customers';
+import { CATALOGUE, CHANNELS, crmContacts, crmProducts, crmProfile, type CrmContact, type CrmProduct } from '../dataset/customers';
 import { sendJson, serializedRecords, startMock, type MockOptions, type MockServer } from '../server';
 
 export interface CrmChangeEvent {
@@ -57,6 +61,11 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
     return items ? { customerId: id, items } : null;
   });
 
+  // Contacts recorded through this mock (in memory), and the first answer given to each Idempotency-Key.
+  const recorded = new Map<string, CrmContact[]>();
+  const answers = new Map<string, { status: number; body: object }>();
+  let contactSequence = 0;
+
   const productsOf = (id: string): CrmProduct[] | null => {
     const base = crmProducts(id);
     if (!base) return null;
@@ -93,9 +102,47 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       res.json({ customerId: req.params.id, items });
     });
     app.get('/api/v1/customers/:id/contacts', (req, res) => {
+      const extra = recorded.get(req.params.id);
+      if (extra) {
+        const items = [...extra, ...(crmContacts(req.params.id) ?? [])].sort((a, b) => Date.parse(b.contactTime) - Date.parse(a.contactTime));
+        return void res.json({ customerId: req.params.id, items });
+      }
       const contacts = contactsJson(req.params.id);
       if (!contacts) return void res.status(404).json(notFound(req.params.id));
       sendJson(res, contacts);
+    });
+    app.post('/api/v1/customers/:id/contacts', (req, res) => {
+      const id = req.params.id;
+      const key = req.get('idempotency-key');
+      // Keys are the caller's: scoped by customer here, as a real CRM would scope them by caller.
+      const scoped = key ? `${id}\u0000${key}` : undefined;
+      const first = scoped ? answers.get(scoped) : undefined;
+      if (first) return void res.status(first.status).set('idempotent-replayed', 'true').json(first.body);
+      const answer = (status: number, body: object): void => {
+        // Only a decided answer is kept: a 5xx would be retried and must be allowed to succeed.
+        if (scoped) answers.set(scoped, { status, body });
+        res.status(status).json(body);
+      };
+      if (!crmProfile(id)) return answer(404, notFound(id));
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+      if (!CHANNELS.includes(b.channel as (typeof CHANNELS)[number])) return answer(400, { code: 'INVALID_CHANNEL', message: `channel must be one of ${CHANNELS.join(', ')}` });
+      if (!text(b.contactTime) || Number.isNaN(Date.parse(b.contactTime))) return answer(400, { code: 'INVALID_TIME', message: 'contactTime must be an ISO 8601 date-time' });
+      if (!text(b.contactType) || !text(b.result)) return answer(400, { code: 'INVALID_CONTACT', message: 'contactType and result are required strings' });
+      const optional = (name: string): Record<string, string> => (text(b[name]) ? { [name]: b[name] as string } : {});
+      const contact: CrmContact = {
+        contactId: `T${Number(id.slice(1))}-r${++contactSequence}`,
+        channel: b.channel as string,
+        contactTime: b.contactTime,
+        contactType: b.contactType,
+        result: b.result,
+        ...optional('agentId'),
+        ...optional('system'),
+        ...optional('offerCode'),
+        ...optional('response'),
+      };
+      recorded.set(id, [contact, ...(recorded.get(id) ?? [])]);
+      answer(201, contact);
     });
     app.post('/api/v1/customers/:id/products', (req, res) => {
       const id = req.params.id;

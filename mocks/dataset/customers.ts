@@ -170,6 +170,11 @@ export interface CrmContact {
   contactTime: string;
   contactType: string;
   result: string;
+  /** Set on contacts recorded through the mock's POST: who recorded it, and the offer presented. */
+  agentId?: string;
+  system?: string;
+  offerCode?: string;
+  response?: string;
 }
 
 /** The guideline's channel list. */
