@@ -13,6 +13,7 @@ import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/server';
 import { startMocks, type Mocks } from '../mocks';
 import { sha256, testConfig } from './support/harness';
+import { testStores } from './support/store';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const ID = 'C00000001';
@@ -24,6 +25,7 @@ const AGENTS = [
 const profile = crmProfile(ID)!;
 const account = billingAccount(ID)!;
 
+const stores = testStores();
 let mocks: Mocks;
 let gateway: Gateway;
 let browser: Browser;
@@ -32,7 +34,9 @@ beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   mocks = await startMocks();
   const security = { consumers: AGENTS.map((a) => ({ id: a.id, role: a.role, apiKeySha256: sha256(a.apiKey) })) };
-  gateway = createGateway(testConfig(mocks, { security }), { logger: pino({ level: 'silent' }), demoConsumers: AGENTS });
+  // With a durable store, so the page can record contacts (recordContact exists only with one).
+  const store = await stores.open('pglite');
+  gateway = createGateway(testConfig(mocks, { security }), { logger: pino({ level: 'silent' }), demoConsumers: AGENTS, store });
   h.url = await gateway.listen();
   browser = await launchChromium();
 }, 60_000);
@@ -40,6 +44,7 @@ afterAll(async () => {
   await browser?.close();
   await gateway.close();
   await mocks.close();
+  await stores.cleanup();
 });
 
 async function openDesk(): Promise<{ page: Page; foreign: string[]; cspViolations: string[] }> {
@@ -148,6 +153,31 @@ it('a call-center agent sees the ID card number masked and the address as city o
   await page.locator('#q').fill(ID);
   await page.keyboard.press('Enter');
   await page.locator('#signin:not([hidden]) #signin-error').getByText(/refused|无效/).waitFor({ timeout: 20_000 });
+  await page.close();
+}, 60_000);
+
+it('the agent records the customer\'s answer to an offer with one click; the trail shows it; a second click records nothing more', async () => {
+  const customer = 'C00000021';
+  const crmPosts = (): number => mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
+  const { page } = await openDesk();
+  await signInAndSearch(page, customer, AGENTS[0], 'pick');
+  const trailRows = () => page.locator('[data-trail] tr').count();
+  const before = await trailRows();
+  const posts = crmPosts();
+  const offer = page.locator('[data-offer]').first();
+  await offer.locator('[data-outcome="accepted"]').click();
+  await offer.locator('[data-recorded="RECORDED"]').waitFor({ timeout: 20_000 });
+  await page.waitForFunction(`document.querySelectorAll('[data-trail] tr').length === ${before + 1}`, undefined, { timeout: 20_000 });
+  expect(await page.locator('[data-trail] tr').nth(1).innerText()).toMatch(/BUSINESS_HALL\s+CAMPAIGN_OFFER\s+ACCEPTED/);
+  expect(crmPosts()).toBe(posts + 1);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-recorded.png'), fullPage: true });
+
+  // The same click again (an impatient agent, or a retry): the same idempotency key, recorded once.
+  await offer.locator('[data-outcome="accepted"]').click();
+  await offer.locator('[data-recorded="RECORDED"]').waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  expect(crmPosts()).toBe(posts + 1);
+  expect(await trailRows()).toBe(before + 1);
   await page.close();
 }, 60_000);
 

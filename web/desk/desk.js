@@ -18,6 +18,9 @@ const VIEW = `fragment View on Customer {
   sources { source sections status fetchedAt ageMs reason }
 }`;
 const BY_ID = `query DeskById($id: ID!) { customer(id: $id) { ...View } } ${VIEW}`;
+const RECORD = `mutation DeskRecord($input: ContactInput!, $key: String!) {
+  recordContact(input: $input, idempotencyKey: $key) { status contactId idempotencyKey }
+}`;
 const BY_MSISDN = `query DeskByMsisdn($msisdn: String!) { customer: customerByMsisdn(msisdn: $msisdn) { ...View } } ${VIEW}`;
 
 /** @type {Record<'zh'|'en', Record<string, string>>} */
@@ -39,6 +42,7 @@ const LABELS = {
     age: '数据时长', since: '起', missing: '暂无法获取', notPermitted: '当前角色无权查看', notFound: '未找到该客户',
     loading: '查询中…', answeredIn: '用时', steerHint: '低接触业务（余额、话费、账单、充值等）建议引导至：',
     noPreference: '无电子渠道偏好数据', none: '无', recordUnavailable: '接触记录功能尚未开通',
+    RECORDED: '已记录', ACCEPTED: '已受理（CRM 恢复后写入）', recordFailed: '记录失败', recordForbidden: '当前角色无权记录接触',
     timeout: '超时', error: '故障', circuit_open: '熔断中', overloaded: '繁忙', bad_response: '响应异常',
   },
   en: {
@@ -62,6 +66,8 @@ const LABELS = {
     noPreference: 'No electronic channel preference on record', none: 'none',
     recordUnavailable: 'Recording contacts is not available yet', timeout: 'timeout', error: 'failure',
     circuit_open: 'circuit open', overloaded: 'overloaded', bad_response: 'bad response',
+    RECORDED: 'recorded', ACCEPTED: 'accepted (written when the CRM is back)', recordFailed: 'not recorded',
+    recordForbidden: 'your role may not record contacts',
   },
 };
 
@@ -237,17 +243,58 @@ function render(customer, errors, ms) {
       ...c.recommendations.map((/** @type {any} */ r) => h('div', { class: 'offer', 'data-offer': r.offerCode },
         h('strong', {}, r.offerName), ' ', h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
         h('div', {}, `${t('reason')}: ${r.reason}`),
-        h('div', { class: 'actions' }, ...['accepted', 'declined', 'callback'].map((o) => {
-          const b = h('button', { type: 'button', class: 'ghost', 'data-outcome': o, disabled: '', title: t('recordUnavailable') }, t(o));
-          return b;
-        })))),
+        h('div', { class: 'actions' }, ...['accepted', 'declined', 'callback'].map((o) => outcomeButton(c.id, r.offerCode, o)),
+          h('span', { class: 'note', 'data-recorded': '' })))),
       steerTo(c),
     ]),
-    card('contacts', c, statusBySection, errorBySection, () => [h('table', { 'data-trail': '' },
-      h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
-      ...c.contacts.map((/** @type {any} */ x) => h('tr', {}, h('td', {}, x.at.replace('T', ' ').slice(0, 16)), h('td', {}, x.channel), h('td', {}, x.type), h('td', {}, x.outcome))))], true),
+    trailCard(c, statusBySection, errorBySection),
   );
   $('status').textContent = `${c.id} · ${t('answeredIn')} ${ms} ms`;
+}
+
+/** The channel an agent records a contact on: the call center for a call-center agent, else the business hall. */
+const agentChannel = () => (/call-center/.test(sessionStorage.getItem('desk.who') ?? '') ? 'CALL_CENTER' : 'BUSINESS_HALL');
+
+/**
+ * One click records the customer's answer to an offer. The button keeps one idempotency key, made when it is drawn:
+ * a second click, or a retry after a lost answer, sends the same key, and the gateway records it once and answers
+ * what it answered the first time.
+ * @param {string} customerId @param {string} offerCode @param {string} outcome
+ */
+function outcomeButton(customerId, offerCode, outcome) {
+  const key = `desk-${crypto.randomUUID()}`;
+  const button = h('button', { type: 'button', class: 'ghost', 'data-outcome': outcome }, t(outcome));
+  button.addEventListener('click', async () => {
+    const note = /** @type {HTMLElement} */ (button.parentElement?.querySelector('[data-recorded]'));
+    const input = { customerId, channel: agentChannel(), type: 'CAMPAIGN_OFFER', outcome: outcome.toUpperCase(), offerCode, response: outcome.toUpperCase() };
+    const { body } = await graphql(RECORD, { input, key }).catch(() => ({ body: { errors: [{ extensions: { code: 'NETWORK' } }] } }));
+    const result = body.data?.recordContact;
+    const code = body.errors?.[0]?.extensions?.code;
+    note.textContent = result ? `${t(outcome)} · ${t(result.status)}` : code === 'FORBIDDEN' ? t('recordForbidden') : code === 'GRAPHQL_VALIDATION_FAILED' ? t('recordUnavailable') : t('recordFailed');
+    note.dataset.recorded = result?.status ?? code ?? 'ERROR';
+    // The contact shows in the trail: the gateway evicted the customer's contacts when it recorded it.
+    if (result?.status === 'RECORDED') await refreshTrail(customerId);
+  });
+  return button;
+}
+
+/** Reloads the view and redraws the contact trail only (the rest of the page, and the notes, stay). @param {string} customerId */
+async function refreshTrail(customerId) {
+  const { body } = await graphql(BY_ID, { id: customerId });
+  const customer = body.data?.customer;
+  if (!customer) return;
+  const statusBySection = new Map();
+  for (const s of customer.sources ?? []) for (const section of s.sections ?? []) statusBySection.set(section, s);
+  const errorBySection = new Map();
+  for (const e of body.errors ?? []) if (Array.isArray(e.path) && e.path.length >= 2) errorBySection.set(e.path[1], e);
+  document.querySelector('[data-section="contacts"]')?.replaceWith(trailCard(customer, statusBySection, errorBySection));
+}
+
+/** @param {any} c @param {Map<string, any>} statusBySection @param {Map<string, any>} errorBySection */
+function trailCard(c, statusBySection, errorBySection) {
+  return card('contacts', c, statusBySection, errorBySection, () => [h('table', { 'data-trail': '' },
+    h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
+    ...c.contacts.map((/** @type {any} */ x) => h('tr', {}, h('td', {}, x.at.replace('T', ' ').slice(0, 16)), h('td', {}, x.channel), h('td', {}, x.type), h('td', {}, x.outcome))))], true);
 }
 
 /** The electronic channel the customer prefers most: where low-touch services go (the domain notes). @param {any} c */
