@@ -3,7 +3,7 @@
  * set, run at start on PGlite and PostgreSQL alike); a table added there is declared here with the same columns.
  * Table names are unqualified: every connection's `search_path` is the store's schema (`store.schema`).
  */
-import { bigserial, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /** One row per customer per request that returned personal data: who read what, when, through which facade. */
 export const auditLog = pgTable(
@@ -23,4 +23,42 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_customer_at').on(t.customerId, t.at, t.id)],
 );
 
-export const tables = { auditLog };
+/** Every customer event received (webhook or RabbitMQ), by its id: a redelivered event is recognised and not handled twice. */
+export const events = pgTable('events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  customerId: text('customer_id').notNull(),
+  /** `webhook` or `amqp`. */
+  via: text('via').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** Null until the event's rules ran and their offers were sent (or skipped): a row without it is handled again. */
+  handledAt: timestamp('handled_at', { withTimezone: true, mode: 'date' }),
+  /** What each matching rule did (gateway/events/handler.ts `Outcome`). */
+  outcomes: jsonb('outcomes'),
+});
+
+/** Offers sent by rules: what the frequency caps count. One per (event, rule), so a retried event never sends twice. */
+export const offersSent = pgTable(
+  'offers_sent',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    eventId: text('event_id').notNull(),
+    ruleId: text('rule_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    offerCode: text('offer_code').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** `sending` (claimed, channel call under way) or `sent`. */
+    status: text('status').notNull(),
+  },
+  (t) => [unique('offers_sent_event_rule').on(t.eventId, t.ruleId), index('offers_sent_customer_at').on(t.customerId, t.sentAt)],
+);
+
+/** Customers who receive no rule-triggered offer. */
+export const suppression = pgTable('suppression', {
+  customerId: text('customer_id').primaryKey(),
+  reason: text('reason').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const tables = { auditLog, events, offersSent, suppression };
