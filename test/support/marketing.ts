@@ -62,6 +62,8 @@ export interface MarketingHarness {
   touchpoints: TouchpointRecorder;
   /** POSTs the event, signed, to /events/network; status and JSON body. */
   send(event: CustomerEvent | unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Requests received by each backend mock since the last reset. */
+  counts(): Record<'crm' | 'billing' | 'warehouse' | 'scoring', number>;
   /** Puts a rule through the admin API. */
   putRule(rule: { id: string } & Record<string, unknown>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
@@ -89,6 +91,12 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
       const res = await fetch(`${url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, body), ...headers }, body });
       return { status: res.status, body: await res.json() };
     },
+    counts: () => ({
+      crm: mocks.crm.faults.requests().total,
+      billing: mocks.billing.faults.requests().total,
+      warehouse: mocks.warehouse.faults.requests().total,
+      scoring: mocks.scoring.faults.requests().total,
+    }),
     async putRule(rule) {
       const res = await fetch(`${url}/admin/rules/${rule.id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(rule) });
       return { status: res.status, body: await res.json() };
