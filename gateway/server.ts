@@ -61,7 +61,7 @@ import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
 import type { RecordTouchpoint } from './channels/dispatcher';
 import { customerEventIntake } from './events/customer-intake';
-import { createMarketing, type Marketing } from './marketing';
+import { configuredRules, createMarketing, type Marketing } from './marketing';
 import { rulesRoute } from './rules/admin-route';
 import { withInternalConsumers } from './rules/view';
 
@@ -191,6 +191,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   const graphiql = security.graphiql ?? !isProduction();
   const marketingRole = config.marketing.role;
+  // The configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
+  configuredRules(config);
   const marketingOn = Boolean(store && options.recordTouchpoint && config.marketing.channelsUrl);
   if (marketingOn && !Object.hasOwn(security.roles, marketingRole)) throw new ConfigError(`marketing.role: expected a role of security.roles, got "${marketingRole}"`);
   const marketing =
