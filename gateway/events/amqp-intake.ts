@@ -46,6 +46,9 @@ export interface AmqpIntake {
   close(): Promise<void>;
 }
 
+/** Largest message read as an event, in bytes (the webhook's limit); a larger one is poison. */
+const MAX_EVENT_BYTES = 16 * 1024;
+
 /** The dead-letter queue of a queue. */
 export const deadLetterQueue = (queue: string): string => `${queue}.dlq`;
 
@@ -61,6 +64,7 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
   const messages = new Counter({ name: 'ucv_amqp_messages_total', help: 'RabbitMQ messages by result (ack, dead_letter: poison or failed twice, requeue: failed once).', labelNames: ['result'] as const, registers });
   let model: ChannelModel | undefined;
   let channel: Channel | undefined;
+  let consumerTag: string | undefined;
   let closing = false;
   let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -71,7 +75,8 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
   const onMessage = async (ch: Channel, msg: ConsumeMessage): Promise<void> => {
     let body: unknown;
     try {
-      body = JSON.parse(msg.content.toString('utf8'));
+      // The webhook's limit: an event is small, a huge message is poison, never parsed.
+      body = msg.content.length <= MAX_EVENT_BYTES ? JSON.parse(msg.content.toString('utf8')) : undefined;
     } catch {
       body = undefined;
     }
@@ -117,7 +122,7 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
       ch.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ channel error'));
       await assertEventQueues(ch, options.queue);
       await ch.prefetch(options.prefetch);
-      await ch.consume(
+      const consumer = await ch.consume(
         options.queue,
         (msg) => {
           // null: the broker cancelled the consumer (queue deleted); the connection's close reconnects.
@@ -129,6 +134,7 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
         { noAck: false },
       );
       channel = ch;
+      consumerTag = consumer.consumerTag;
       attempt = 0;
       logger.info({ queue: options.queue }, 'consuming customer events from RabbitMQ');
       markReady();
@@ -154,6 +160,8 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
     async close() {
       closing = true;
       if (timer) clearTimeout(timer);
+      // No new deliveries; those in flight finish and are acked before the connection closes.
+      if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
       await Promise.allSettled([...inFlight]);
       await model?.close().catch(() => undefined);
     },
