@@ -61,6 +61,45 @@ it('reconnects after the connection is cut and handles the events published mean
   }
 }, 60_000);
 
+it('handles once an event redelivered because its ack was lost with the connection', async () => {
+  const proxy = await relay();
+  const queue = `ucv-test-redeliver-${randomBytes(5).toString('hex')}`;
+  const direct = await amqp.connect(BROKER.href);
+  const channel = await direct.createChannel();
+  const store = await stores.open('pglite');
+  const url = `amqp://${BROKER.username}:${BROKER.password}@127.0.0.1:${proxy.port}`;
+  const h = await startMarketing(store, { marketing: { amqp: { url, queue, reconnectMinMs: 50, reconnectMaxMs: 200 } } });
+  try {
+    await h.gateway.marketing?.amqp?.ready;
+    // The channel gateway is slow: the event is mid-handling when the connection goes, so its ack cannot be sent
+    // and the broker redelivers it to the reconnected consumer.
+    h.channels.faults.set({ latencyMs: 600 });
+    const event = roamingEvent('C00000065'); // traveller → EMAIL
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify(event)), { persistent: true });
+    await until(() => h.channels.faults.requests().total === 1);
+    proxy.cut();
+    await until(() => h.touchpoints.recorded.length === 1);
+    h.channels.faults.reset();
+    // Redelivered and handled again as a duplicate: acked, the queue empties, one message only.
+    await until(() => h.gateway.marketing?.amqp?.connected() === true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { messageCount } = await channel.checkQueue(queue);
+    expect(messageCount).toBe(0);
+    expect(h.channels.messages().filter((m) => m.customerId === 'C00000065')).toHaveLength(1);
+    expect(h.touchpoints.recorded).toHaveLength(1);
+    // It was redelivered indeed, and recognised: by its id (handled before) or by its offer's claim (the first
+    // handling still under way when the second delivery arrived).
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(/ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/);
+  } finally {
+    await h.close();
+    await proxy.close();
+    await channel.deleteQueue(queue).catch(() => undefined);
+    await channel.deleteQueue(deadLetterQueue(queue)).catch(() => undefined);
+    await direct.close();
+  }
+}, 60_000);
+
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
