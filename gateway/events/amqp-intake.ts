@@ -86,10 +86,10 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
       messages.inc({ result: 'dead_letter' });
       return ch.nack(msg, false, false);
     }
+    let handled = false;
     try {
       await options.handler.handle(parsed.event, 'amqp');
-      messages.inc({ result: 'ack' });
-      ch.ack(msg);
+      handled = true;
     } catch (err) {
       if (msg.fields.redelivered) {
         logger.error({ err, eventId: parsed.event.id }, 'customer event failed again: dead-lettered');
@@ -100,6 +100,11 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
       await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs).unref());
       messages.inc({ result: 'requeue' });
       ch.nack(msg, false, true);
+    }
+    if (handled) {
+      // Throws when the channel closed meanwhile: the broker redelivers, and the handler recognises the event.
+      ch.ack(msg);
+      messages.inc({ result: 'ack' });
     }
   };
 
