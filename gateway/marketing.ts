@@ -17,7 +17,8 @@ import { ConfigError, type GatewayConfig } from './config';
 import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
 import { createEventHandler, type EventHandler } from './events/handler';
 import type { Pipeline } from './pipeline';
-import { validate, type RuleDefinition } from './rules/definition';
+import { dryRun, validate, type DryRunResult, type Problem, type RuleDefinition } from './rules/definition';
+import { preferredChannel } from './channels/preference';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
 import { createViewLoader, type ViewLoader } from './rules/view';
 import type { Source } from './source';
@@ -86,5 +87,31 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     close: async () => {
       await amqp?.close();
     },
+  };
+}
+
+/**
+ * Rules as kind `rule` of the definitions store (engineer "runtime"'s `{ kind, validate, dryRun?, apply }`):
+ * `validate` answers the problems with their paths (none: valid), `dryRun` what a rule would do for a sample customer,
+ * `apply` installs the whole set of stored rules on this instance (each instance calls it when the store changes).
+ */
+export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>) {
+  const valid = (definition: unknown): RuleDefinition => {
+    const checked = validate(definition);
+    if (!checked.ok) throw new Error(`invalid rule: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    return checked.rule;
+  };
+  return {
+    kind: 'rule' as const,
+    validate: (definition: unknown): Problem[] => {
+      const checked = validate(definition);
+      return checked.ok ? [] : checked.problems;
+    },
+    dryRun: (definition: unknown, sampleCustomerId: string): Promise<DryRunResult> =>
+      dryRun(valid(definition), sampleCustomerId, {
+        loadView: (id) => marketing.views.load(id),
+        channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
+      }),
+    apply: (definitions: readonly unknown[]): void => marketing.rules.swap(definitions.map(valid)),
   };
 }

@@ -167,6 +167,16 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(channels.messages()).toHaveLength(0);
   });
 
+  it('refuses a body over 16 KB (413), not JSON (415), or not parsable (400), with the catalog codes', async () => {
+    const big = await h.send({ ...roamingEvent('C00000027'), padding: 'x'.repeat(20_000) });
+    expect([big.status, big.body.errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const text = await fetch(`${h.url}/events/network`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(text.status).toBe(415);
+    const broken = await fetch(`${h.url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, '{"version":') }, body: '{"version":' });
+    expect([broken.status, (await json(broken)).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+    expect(channels.messages()).toHaveLength(0);
+  });
+
   it('sends nothing inside the quiet hours (Asia/Shanghai)', async () => {
     const quiet = await startMarketing(store, { marketing: { quietHours: { start: shanghai(-60), end: shanghai(60), timeZone: 'Asia/Shanghai' } } }, { mocks, channels });
     try {

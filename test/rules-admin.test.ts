@@ -5,7 +5,8 @@
  */
 import { compile, render, validate } from '../gateway/rules/definition';
 import { ConfigError, parseConfig } from '../gateway/config';
-import { configuredRules } from '../gateway/marketing';
+import { configuredRules, ruleKind } from '../gateway/marketing';
+import { roamingEvent } from './support/marketing';
 import type { Store } from '../gateway/store';
 import { AUTH, json, sha256 } from './support/harness';
 import { HK_RULE, startMarketing, type MarketingHarness } from './support/marketing';
@@ -100,5 +101,20 @@ describe('/admin/rules', () => {
     expect(roaming).toMatchObject({ matched: true, offer: { offerCode: 'DATA-HKMO', channel: 'EMAIL', message: 'Welcome to Hong Kong: 1 GB for 30 CNY (DATA-HKMO).' } });
     expect(body.results.filter((r: { matched: boolean }) => r.matched)).toHaveLength(1);
     expect(h.channels.messages()).toHaveLength(0);
+  });
+
+  it('is the definitions store\'s kind "rule": validate, dry run, and apply swapping the rules in force', async () => {
+    const marketing = h.gateway.marketing;
+    if (!marketing) throw new Error('marketing is off');
+    const kind = ruleKind(marketing);
+    expect(kind.kind).toBe('rule');
+    expect(kind.validate(HK_RULE)).toEqual([]);
+    expect(kind.validate({ id: 'x' })).toEqual(expect.arrayContaining([{ path: 'when', message: 'Required' }]));
+    expect((await kind.dryRun(HK_RULE, 'C00000027')).results.filter((r) => r.matched)).toHaveLength(1);
+    kind.apply([]);
+    expect((await h.send(roamingEvent('C00000027'))).body.offer).toBeNull();
+    kind.apply([HK_RULE]);
+    expect((await h.send(roamingEvent('C00000027'))).body.offer).toMatchObject({ ruleId: 'hk-roaming-data', status: 'SENT' });
+    expect(() => kind.apply([{ id: 'broken' }])).toThrow(/invalid rule/);
   });
 });

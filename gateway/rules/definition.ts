@@ -64,7 +64,11 @@ export const RuleDefinitionSchema = z
     enabled: z.boolean().default(true),
     /** When several rules match one event, only the highest priority's offer is sent (ties: the smaller id). 1-100, default 1. */
     priority: z.number().int().min(1).max(100).default(1),
-    when: z.union([z.object({ all: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict(), z.object({ any: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict()]),
+    /** `{ all: [...] }` or `{ any: [...] }` (one of them): one object, so a missing or misspelt one gets a plain message. */
+    when: z
+      .object({ all: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional(), any: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional() })
+      .strict()
+      .refine((w) => (w.all === undefined) !== (w.any === undefined), 'either "all" or "any", not both'),
     then: z
       .object({
         offerCode: z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"'),
