@@ -503,6 +503,78 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     /**
+     * Event-triggered marketing (docs/event-marketing.md): customer events in (`POST /events/network`, signed with
+     * `events.secrets.network`; RabbitMQ when `amqp.url` is set), business rules over the event and the customer's
+     * view, offers out through the channel gateway within caps, quiet hours and the suppression list. Needs the
+     * durable store; without `channelsUrl` events are refused.
+     */
+    marketing: z
+      .object({
+        /** Base URL of the channel gateway (SMS, push, e-mail). UCV_CHANNELS_URL overrides. No default: no offers are sent. */
+        channelsUrl: z.string().url().optional(),
+        /** Deadline of one channel gateway call, in milliseconds. Default 2000. */
+        channelTimeoutMs: z.number().int().min(1).default(2000),
+        /** Role of the in-process consumer that loads the views rules read (through the pipeline). Default "marketing". */
+        role: z.string().min(1).default('marketing'),
+        /** Most customer-view loads per second for rules, per instance (token bucket). Default 50. */
+        viewLoadsPerSecond: z.number().int().min(1).default(50),
+        /** Most view loads waiting for a token; past it an event fails and is retried by its sender. Default 2000. */
+        maxWaitingViewLoads: z.number().int().min(1).default(2000),
+        caps: z
+          .object({
+            /** Most offers to one customer in 24 h (rolling), all channels. Default 1. */
+            perCustomerPerDay: z.number().int().min(0).default(1),
+            /** Most offers to one customer in 7 × 24 h (rolling). Default 3. */
+            perCustomerPerWeek: z.number().int().min(0).default(3),
+            /** Most offers to one customer on one channel in 24 h. Default 1. */
+            perChannelPerDay: z.number().int().min(0).default(1),
+          })
+          .strict()
+          .default({}),
+        quietHours: z
+          .object({
+            /** Start of the quiet hours, "HH:MM" local time. Default "21:00". */
+            start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"').default('21:00'),
+            /** End, "HH:MM" local time (may be the next day). Equal to start: no quiet hours. Default "08:00". */
+            end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"').default('08:00'),
+            /** IANA time zone of start and end. Default "Asia/Shanghai". */
+            timeZone: z
+              .string()
+              .refine((zone) => {
+                try {
+                  new Intl.DateTimeFormat('en', { timeZone: zone });
+                  return true;
+                } catch {
+                  return false;
+                }
+              }, 'an IANA time zone such as "Asia/Shanghai"')
+              .default('Asia/Shanghai'),
+          })
+          .strict()
+          .default({}),
+        amqp: z
+          .object({
+            /** RabbitMQ URL, e.g. amqp://guest:guest@127.0.0.1:5672. UCV_AMQP_URL overrides. No default: webhook only. */
+            url: z.string().regex(/^amqps?:\/\//, 'an amqp:// URL').optional(),
+            /** Durable queue of customer events; its dead-letter queue is "<queue>.dlq". Default "ucv.customer-events". */
+            queue: z.string().regex(/^[\w.:-]{1,200}$/, 'a queue name').default('ucv.customer-events'),
+            /** Most unacknowledged messages at once, per instance. Default 16. */
+            prefetch: z.number().int().min(1).max(1000).default(16),
+            /** Wait before requeueing an event that failed once, in milliseconds. Default 1000. */
+            retryDelayMs: z.number().int().min(0).default(1000),
+            /** First reconnect delay, in milliseconds (doubles). Default 500. */
+            reconnectMinMs: z.number().int().min(1).default(500),
+            /** Longest reconnect delay, in milliseconds. Default 30000. */
+            reconnectMaxMs: z.number().int().min(1).default(30_000),
+          })
+          .strict()
+          .default({}),
+        /** Rules in force at start (gateway/rules/definition.ts), before the definitions store's. Default none. */
+        rules: z.array(z.unknown()).default([]),
+      })
+      .strict()
+      .default({}),
+    /**
      * Compile each GraphQL operation to JavaScript (graphql-jit) the first time it is seen, instead of interpreting
      * it on every request (graphql-js). Default true; false is the switch back should a compiled query misbehave.
      */
@@ -621,6 +693,14 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   if (secrets.length > 0) {
     const events = (out.events && typeof out.events === 'object' ? out.events : {}) as { secrets?: object };
     out.events = { ...events, secrets: { ...(events.secrets ?? {}), ...Object.fromEntries(secrets) } };
+  }
+  if (env.UCV_CHANNELS_URL || env.UCV_AMQP_URL) {
+    const marketing = (out.marketing && typeof out.marketing === 'object' ? out.marketing : {}) as { amqp?: object };
+    out.marketing = {
+      ...marketing,
+      ...(env.UCV_CHANNELS_URL ? { channelsUrl: env.UCV_CHANNELS_URL } : {}),
+      ...(env.UCV_AMQP_URL ? { amqp: { ...(marketing.amqp ?? {}), url: env.UCV_AMQP_URL } } : {}),
+    };
   }
   if (env.DATABASE_URL) out.store = { ...((out.store as object) ?? {}), url: env.DATABASE_URL };
   if (Array.isArray(out.adapters)) {

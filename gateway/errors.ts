@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
   FORBIDDEN: { status: 403, message: 'The consumer\'s role may not do this.' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The operation is over one of the gateway\'s limits.' },
+  EVENT_NOT_HANDLED: { status: 503, message: 'The event could not be handled now (the store, the customer view or the channel gateway failed); nothing was sent. Retry it.' },
   AUDIT_UNAVAILABLE: { status: 503, message: 'The read could not be recorded in the audit trail, so it was not answered. Retry it.' },
   IDEMPOTENCY_CONFLICT: { status: 409, message: 'This idempotency key was already used for a request with other content.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The durable store could not be reached; nothing was recorded. Retry with the same idempotency key.' },
@@ -88,7 +89,7 @@ export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, strin
 export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' | 'soap:VersionMismatch' | 'soap:MustUnderstand' {
   if (code === 'VERSION_MISMATCH') return 'soap:VersionMismatch';
   if (code === 'MUST_UNDERSTAND') return 'soap:MustUnderstand';
-  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' || code === 'AUDIT_UNAVAILABLE' || code === 'STORE_UNAVAILABLE' ? 'soap:Server' : 'soap:Client';
+  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' || code === 'AUDIT_UNAVAILABLE' || code === 'STORE_UNAVAILABLE' || code === 'EVENT_NOT_HANDLED' ? 'soap:Server' : 'soap:Client';
 }
 
 /**

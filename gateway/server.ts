@@ -11,10 +11,12 @@
  *                                    (stale-if-error when the backend fails)
  *     POST /soap/CustomerView → XML guard → node-soap → one GraphQL operation → the same pipeline (soap/index.ts)
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
+ *     POST /events/network → signed → a customer event → rules → at most one offer on a channel (marketing.ts)
  *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
  *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
+ *     /admin/rules    → authenticate (admin role) → business rules: validate, dry-run, put, delete (rules/admin-route.ts)
  *     /healthz        → liveness;  /readyz → breakers, cache and store, 503 while draining;  /metrics → Prometheus (both: ops token if set)
  *   → errors: one catalog (errors.ts), masked when unexpected
  *   close() drains (drain.ts): readyz 503, `Connection: close` on every answer, requests in flight finish
@@ -58,7 +60,12 @@ import { auditRoute } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
 import { schemaFile } from '../schemas';
-import { startOutboxWorker, touchpointResolvers, type OutboxWorker, type TouchpointDeps } from './touchpoints';
+import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type OutboxWorker, type TouchpointDeps } from './touchpoints';
+import type { RecordTouchpoint } from './channels/dispatcher';
+import { customerEventIntake } from './events/customer-intake';
+import { configuredRules, createMarketing, type Marketing } from './marketing';
+import { rulesRoute } from './rules/admin-route';
+import { withInternalConsumers } from './rules/view';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -70,6 +77,8 @@ export interface Gateway {
   readonly authenticate: Authenticator['authenticate'];
   /** The one request pipeline both facades run operations through. */
   readonly pipeline: Pipeline;
+  /** Event-triggered marketing, when the gateway has a store, `marketing.channelsUrl` and a touchpoint recorder. */
+  readonly marketing: Marketing | null;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -93,6 +102,11 @@ export interface GatewayOptions {
   graphiqlHeaders?: Record<string, string>;
   /** The demo's consumers, offered by the front-desk page's sign-in picker (`npm start` only: their keys are public). */
   demoConsumers?: readonly DemoConsumer[];
+  /**
+   * Records a rule-triggered offer as a touchpoint (engineer "contacts"' `recordTouchpoint` with its deps bound).
+   * Without it (or without a store or `marketing.channelsUrl`) event-triggered marketing is off: no /events/network.
+   */
+  recordTouchpoint?: RecordTouchpoint;
 }
 
 const ROOT = path.join(__dirname, '..');
@@ -168,7 +182,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
   const { security } = config;
   const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
-  const authenticator = createAuthenticator(security, { logger, nonces });
+  // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
+  const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces }));
+  const authenticator = internal.authenticator;
   const rateLimiter = createRateLimiter({ settings: config.rateLimit, redisUrl, keyPrefix: `${config.cache.keyPrefix}rl:`, logger, failOpen: metrics.rateLimitFailOpen });
   const pipeline = createPipeline({
     config,
@@ -182,6 +198,28 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
   });
   const graphiql = security.graphiql ?? !isProduction();
+  const marketingRole = config.marketing.role;
+  // The configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
+  configuredRules(config);
+  // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox), unless
+  // a caller gives another recorder.
+  const recordTouchpointHere: RecordTouchpoint | undefined =
+    options.recordTouchpoint ?? (touchpointDeps ? (touchpoint, key) => recordTouchpoint(touchpointDeps, touchpoint, key) : undefined);
+  const marketingOn = Boolean(store && recordTouchpointHere && config.marketing.channelsUrl);
+  if (marketingOn && !Object.hasOwn(security.roles, marketingRole)) throw new ConfigError(`marketing.role: expected a role of security.roles, got "${marketingRole}"`);
+  const marketing =
+    store && recordTouchpointHere && marketingOn
+      ? createMarketing({
+          config,
+          store,
+          pipeline,
+          sources,
+          request: internal.requestAs({ id: 'ucv-rules', name: 'business rules', role: marketingRole, via: 'api-key' }),
+          recordTouchpoint: recordTouchpointHere,
+          registry: metrics.registry,
+          logger,
+        })
+      : null;
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
@@ -233,6 +271,12 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/metrics', opsGuard, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  if (marketing) {
+    const customerEvents = customerEventIntake({ verifier, handler: marketing.handler, bodyLimits, logger });
+    app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
+    const rules = rulesRoute({ holder: marketing.rules, views: marketing.views, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, bodyLimits, logger });
+    app.use('/admin/rules', (req, res, next) => void rules(req, res, req.path).catch(next));
+  }
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
   if (store) {
     const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
@@ -291,6 +335,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     audit,
     authenticate: authenticator.authenticate,
     pipeline,
+    marketing,
     url: '',
     listen: async () => {
       await soap.ready;
@@ -299,6 +344,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           gateway.url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+          marketing?.start();
           resolve(gateway.url);
         });
       });
@@ -309,6 +355,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     close: async (graceMs = config.shutdown.graceMs) => {
       const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
       logger.info({ drain: stats }, 'drained');
+      // Events from RabbitMQ in flight finish and are acked before the sources they use close.
+      await marketing?.close();
       // Answers already sent had their records committed; this waits for those of requests that finished above.
       // Deliveries in progress finish first: their backend calls need the sources.
       await worker?.close();

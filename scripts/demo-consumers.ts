@@ -36,3 +36,38 @@ export function withDemoConsumers(json: unknown): unknown {
     },
   };
 }
+
+/**
+ * Two sample business rules for the demo (docs/event-marketing.md), unless the config has its own: a data pack for a
+ * frequent Hong Kong/Macau traveller who roams there, and a top-up reminder for a low balance.
+ */
+export function withDemoRules(json: unknown): unknown {
+  const config = (json ?? {}) as { marketing?: { rules?: unknown[] } & Record<string, unknown> };
+  if (config.marketing?.rules?.length) return config;
+  return {
+    ...config,
+    marketing: {
+      ...config.marketing,
+      rules: [
+        {
+          id: 'hk-roaming-data',
+          priority: 10,
+          when: {
+            all: [
+              { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
+              { fact: 'event', path: '$.data.region', operator: 'in', value: ['Hong Kong', 'Macau'] },
+              { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
+            ],
+          },
+          then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY.' },
+        },
+        {
+          id: 'low-balance-topup',
+          priority: 5,
+          when: { all: [{ fact: 'event', path: '$.type', operator: 'equal', value: 'BALANCE_LOW' }] },
+          then: { offerCode: 'TOPUP-50', channel: 'PREFERRED', message: 'Your balance is low: top up 50 CNY and get 5 CNY back.' },
+        },
+      ],
+    },
+  };
+}

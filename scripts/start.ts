@@ -11,13 +11,23 @@ import { randomBytes } from 'node:crypto';
 import { serve } from '../gateway/cluster';
 import { ConfigError, loadConfig } from '../gateway/config';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
-import { DEMO_CONSUMERS, withDemoConsumers } from './demo-consumers';
+import { startChannelsMock } from '../mocks/channels';
+import { startPublisher, type Publisher } from '../mocks/network-events/publisher';
+import { DEMO_CONSUMERS, withDemoConsumers, withDemoRules } from './demo-consumers';
+
+/** The channel gateway mock (SMS, app push, e-mail) the demo's rules send offers to. */
+const CHANNELS_PORT = 4106;
+/** Customer events the demo publishes to /events/network, per second (UCV_DEMO_EVENTS_PER_SECOND; 0: none). */
+const DEMO_EVENTS_PER_SECOND = Number(process.env.UCV_DEMO_EVENTS_PER_SECOND ?? 0.2);
 
 async function main(): Promise<void> {
   // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
   // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md). Set before any fork: workers inherit the environment.
   process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
-  const config = loadConfig(process.env, withDemoConsumers);
+  // The same for the network-events platform's customer events, and the channel gateway the rules send offers to.
+  process.env.UCV_NETWORK_EVENTS_SECRET ||= randomBytes(32).toString('hex');
+  process.env.UCV_CHANNELS_URL ||= `http://127.0.0.1:${CHANNELS_PORT}`;
+  const config = loadConfig(process.env, (json) => withDemoRules(withDemoConsumers(json)));
   const frontDesk = DEMO_CONSUMERS.find((c) => c.role === 'front-desk') as (typeof DEMO_CONSUMERS)[number];
   // GraphiQL opens as the front-desk demo consumer; change the x-api-key header in its Headers tab to try a role.
   const options = { graphiqlHeaders: { 'x-api-key': frontDesk.apiKey }, demoConsumers: DEMO_CONSUMERS };
@@ -29,15 +39,34 @@ async function main(): Promise<void> {
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
   });
-  await serve(config, { onReady: (url) => banner(url, mocks, frontDesk.apiKey, config.store.url ? 'PostgreSQL' : 'embedded, var/store/'), onStopped: () => mocks.close() }, options);
+  const channels = await startChannelsMock({ port: Number(new URL(config.marketing.channelsUrl ?? `http://x:${CHANNELS_PORT}`).port) });
+  let publisher: Publisher | undefined;
+  await serve(
+    config,
+    {
+      onReady: (url) => {
+        banner(url, mocks, frontDesk.apiKey, config.store.url ? 'PostgreSQL' : 'embedded, var/store/', channels.url);
+        // Customer events, signed as the network-events platform signs them, so the rules run on their own.
+        if (DEMO_EVENTS_PER_SECOND > 0 && config.events.secrets.network) {
+          void startPublisher({ webhookUrl: `${url}/events/network`, secret: config.events.secrets.network }, { ratePerSecond: DEMO_EVENTS_PER_SECOND, customers: 1000 }).then((p) => (publisher = p));
+        }
+      },
+      onStopped: async () => {
+        await publisher?.stop();
+        await Promise.all([mocks.close(), channels.close()]);
+      },
+    },
+    options,
+  );
 }
 
-function banner(url: string, mocks: Awaited<ReturnType<typeof startMocks>>, frontDeskKey: string, store: string): void {
+function banner(url: string, mocks: Awaited<ReturnType<typeof startMocks>>, frontDeskKey: string, store: string, channelsUrl: string): void {
   console.log(`
 UCV Gateway is up.
 
   GraphQL + GraphiQL  ${url}/graphql        (open it in a browser; the demo keeps GraphiQL and introspection on,
                                             signed in as the front-desk demo consumer)
+  Front-desk page     ${url}/desk           (pick a demo consumer, type a mobile number or a customer id)
   Health              ${url}/healthz
   Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store})
 
@@ -46,6 +75,7 @@ UCV Gateway is up.
     billing    ${mocks.billing.url}   (SOAP, WSDL at ${mocks.billing.url}/billing/AccountService?wsdl)
     warehouse  ${mocks.warehouse.url}
     scoring    ${mocks.scoring.url}
+    channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them)
 
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
                     ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account

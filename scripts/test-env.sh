@@ -18,6 +18,7 @@ PACKAGES=(
   "redis-server:redis-server"
   "pg_ctlcluster:postgresql"
   "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
+  "rabbitmq-server:rabbitmq-server"
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -76,4 +76,43 @@ export const outbox = pgTable(
   (t) => [index('outbox_pending').on(t.customerId, t.id)],
 );
 
-export const tables = { auditLog, touchpoints, outbox };
+
+/** Every customer event received (webhook or RabbitMQ), by its id: a redelivered event is recognised and not handled twice. */
+export const events = pgTable('events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  customerId: text('customer_id').notNull(),
+  /** `webhook` or `amqp`. */
+  via: text('via').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** Null until the event's rules ran and their offers were sent (or skipped): a row without it is handled again. */
+  handledAt: timestamp('handled_at', { withTimezone: true, mode: 'date' }),
+  /** What each matching rule did (gateway/events/handler.ts `Outcome`). */
+  outcomes: jsonb('outcomes'),
+});
+
+/** Offers sent by rules: what the frequency caps count. One per (event, rule), so a retried event never sends twice. */
+export const offersSent = pgTable(
+  'offers_sent',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    eventId: text('event_id').notNull(),
+    ruleId: text('rule_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    offerCode: text('offer_code').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** `sending` (claimed, channel call under way) or `sent`. */
+    status: text('status').notNull(),
+  },
+  (t) => [unique('offers_sent_event_rule').on(t.eventId, t.ruleId), index('offers_sent_customer_at').on(t.customerId, t.sentAt)],
+);
+
+/** Customers who receive no rule-triggered offer. */
+export const suppression = pgTable('suppression', {
+  customerId: text('customer_id').primaryKey(),
+  reason: text('reason').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const tables = { auditLog, touchpoints, outbox, events, offersSent, suppression };

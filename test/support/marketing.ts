@@ -1,0 +1,116 @@
+/**
+ * A gateway with event-triggered marketing on, for one test file: the four mocks and the channel gateway mock as
+ * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for engineer
+ * "contacts"' `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
+ */
+import pino from 'pino';
+import type { RecordTouchpoint, Touchpoint } from '../../gateway/channels/dispatcher';
+import type { CustomerEvent } from '../../gateway/events/customer-event';
+import { signEvent } from '../../gateway/events/signature';
+import type { RuleDefinitionInput } from '../../gateway/rules/definition';
+import { createGateway, type Gateway } from '../../gateway/server';
+import type { Store } from '../../gateway/store';
+import { startMocks, type Mocks } from '../../mocks';
+import { startChannelsMock, type ChannelsMock } from '../../mocks/channels';
+import { AUTH, testConfig, type ConfigOverrides } from './harness';
+
+export const NETWORK_SECRET = 'network-events-secret-0123456789';
+
+/** Quiet hours that never apply (start = end), so tests pass at any hour. */
+export const NO_QUIET_HOURS = { start: '00:00', end: '00:00', timeZone: 'Asia/Shanghai' };
+
+/** The Hong Kong / Macau roaming data pack, to the customer's preferred channel, for frequent travellers there. */
+export const HK_RULE: RuleDefinitionInput = {
+  id: 'hk-roaming-data',
+  priority: 10,
+  when: {
+    all: [
+      { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
+      { fact: 'event', path: '$.data.region', operator: 'in', value: ['Hong Kong', 'Macau'] },
+      { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
+    ],
+  },
+  then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY ({{offerCode}}).' },
+};
+
+export interface TouchpointRecorder {
+  fn: RecordTouchpoint;
+  /** Touchpoints recorded, once per idempotency key. */
+  recorded: Array<{ touchpoint: Touchpoint; key: string }>;
+}
+
+export function touchpointRecorder(): TouchpointRecorder {
+  const recorded: TouchpointRecorder['recorded'] = [];
+  const keys = new Set<string>();
+  return {
+    recorded,
+    fn: async (touchpoint, key) => {
+      if (!keys.has(key)) {
+        keys.add(key);
+        recorded.push({ touchpoint, key });
+      }
+      return { status: 'RECORDED', contactId: `K-${key}` };
+    },
+  };
+}
+
+export interface MarketingHarness {
+  mocks: Mocks;
+  channels: ChannelsMock;
+  gateway: Gateway;
+  url: string;
+  touchpoints: TouchpointRecorder;
+  /** POSTs the event, signed, to /events/network; status and JSON body. */
+  send(event: CustomerEvent | unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Requests received by each backend mock since the last reset. */
+  counts(): Record<'crm' | 'billing' | 'warehouse' | 'scoring', number>;
+  /** Puts a rule through the admin API. */
+  putRule(rule: { id: string } & Record<string, unknown>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  close(): Promise<void>;
+}
+
+export async function startMarketing(store: Store, overrides: ConfigOverrides = {}, shared: { mocks?: Mocks; channels?: ChannelsMock } = {}): Promise<MarketingHarness> {
+  const mocks = shared.mocks ?? (await startMocks());
+  const channels = shared.channels ?? (await startChannelsMock());
+  const touchpoints = touchpointRecorder();
+  const config = testConfig(mocks, {
+    ...overrides,
+    events: { secrets: { network: NETWORK_SECRET } },
+    marketing: { channelsUrl: channels.url, quietHours: NO_QUIET_HOURS, rules: [HK_RULE], ...overrides.marketing },
+  });
+  const gateway = createGateway(config, { logger: pino({ level: 'silent' }), store, recordTouchpoint: touchpoints.fn });
+  const url = await gateway.listen();
+  return {
+    mocks,
+    channels,
+    gateway,
+    url,
+    touchpoints,
+    async send(event, headers = {}) {
+      const body = JSON.stringify(event);
+      const res = await fetch(`${url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, body), ...headers }, body });
+      return { status: res.status, body: await res.json() };
+    },
+    counts: () => ({
+      crm: mocks.crm.faults.requests().total,
+      billing: mocks.billing.faults.requests().total,
+      warehouse: mocks.warehouse.faults.requests().total,
+      scoring: mocks.scoring.faults.requests().total,
+    }),
+    async putRule(rule) {
+      const res = await fetch(`${url}/admin/rules/${rule.id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(rule) });
+      return { status: res.status, body: await res.json() };
+    },
+    async close() {
+      await gateway.close();
+      if (!shared.channels) await channels.close();
+      if (!shared.mocks) await mocks.close();
+    },
+  };
+}
+
+let counter = 0;
+/** A roaming event with a fresh id. */
+export function roamingEvent(customerId: string, region = 'Hong Kong', id = `evt-${process.pid}-${Date.now()}-${++counter}`): CustomerEvent {
+  return { version: 1, id, type: 'ROAMING_ENTERED', customerId, at: new Date().toISOString(), data: { region } };
+}
