@@ -32,9 +32,7 @@ import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { deskRouter, type DemoConsumer } from './desk';
-import { createExecutor } from './executor';
-import { graphqlHandler } from './facades/graphql-http';
-import { createPipeline, isProduction, type Pipeline } from './pipeline';
+import { isProduction, type Pipeline } from './pipeline';
 import { createAuthenticator, hasOpsToken, memoryNonceStore, redisNonceStore, type Authenticator } from './pipeline/identity';
 import { operationLogs } from './pipeline/observe';
 import type { Cache } from './cache/cache';
@@ -43,8 +41,7 @@ import { redisCache } from './cache/redis-cache';
 import { createDrain, type DrainStats } from './drain';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
-import { buildSchema } from './schema';
-import { mountSoapFacade, SOAP_PATH } from './soap';
+import { SOAP_PATH } from './soap';
 import { clientFaults } from './soap/xml-guard';
 import type { BodyLimits } from './http/body';
 import { htmlSecurityHeaders, sendHtml } from './http/headers';
@@ -53,20 +50,30 @@ import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/sig
 import { createRateLimiter } from './rate-limit/limiter';
 import { useRateLimit } from './pipeline/rate-limit';
 import { useAudit } from './pipeline/audit';
-import { Source } from './source';
+import type { Source } from './source';
 import { auditRoute } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
+import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from './runtime';
+import { adapterKind } from './runtime/adapter-kind';
+import { DefinitionsStore } from './definitions';
+import { fileBackend, redisBackend } from './definitions/backends';
+import { definitionsAdminRouter } from './definitions/admin-router';
 
 export interface Gateway {
   readonly app: express.Express;
+  /** The current runtime's sources (they change when an adapter is registered or removed). */
   readonly sources: readonly Source[];
+  /** The runtime new requests run on (gateway/runtime/). */
+  readonly runtime: Runtime;
+  /** Versioned definitions (adapters now, rules next) behind /admin/<kind>s; register kinds before listen(). */
+  readonly definitions: DefinitionsStore;
   readonly cache: Cache;
   /** The audit sink, when the gateway has a store and `audit.enabled`: the pipeline's audit plugin records into it. */
   readonly audit: AuditSink | null;
   /** The consumer of a request outside GraphQL (the admin API): API key, JWT or Basic; rejects UNAUTHENTICATED. */
   readonly authenticate: Authenticator['authenticate'];
-  /** The one request pipeline both facades run operations through. */
+  /** The current runtime's request pipeline, which both facades run operations through. */
   readonly pipeline: Pipeline;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
@@ -152,27 +159,39 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries, localBytes: config.cache.maxBytes })
     : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
   metrics.watchCacheBytes(() => cache.bytes());
-  const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
-  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
-  const schema = buildSchema(sources);
   const store = options.store;
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
-  const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
   const { security } = config;
   const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
   const authenticator = createAuthenticator(security, { logger, nonces });
   const rateLimiter = createRateLimiter({ settings: config.rateLimit, redisUrl, keyPrefix: `${config.cache.keyPrefix}rl:`, logger, failOpen: metrics.rateLimitFailOpen });
-  const pipeline = createPipeline({
+  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
+  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
+  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
+
+  // Everything schema-bound is the runtime's (gateway/runtime/): built here from the configured adapters, rebuilt
+  // and swapped in whenever a registered definition changes. What follows it (identity, rate limits, audit, cache)
+  // is shared by every runtime.
+  const shared: RuntimeShared = {
     config,
-    schema,
-    sources,
+    cache,
     metrics,
-    run,
-    authenticator,
     logger,
+    authenticator,
     rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
-  });
+    bodyLimits,
+    publicUrl,
+  };
+  const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({ adapter, entry: config.adapters[i] as GatewayConfig['adapters'][number], fingerprint: `config:${JSON.stringify(config.adapters[i])}`, origin: 'config' }));
+  const holder = new RuntimeHolder(buildRuntime(shared, configured, 0));
+  const invalidator = createInvalidator(() => holder.current.sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
+  const definitions = new DefinitionsStore(
+    redisUrl ? redisBackend(redisUrl, config.cache.keyPrefix, logger) : fileBackend(path.resolve(ROOT, config.admin.definitionsFile)),
+    logger,
+    config.admin.historyLimit,
+  );
+  definitions.register(adapterKind({ holder, shared, configured, admin: config.admin }));
   const graphiql = security.graphiql ?? !isProduction();
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
@@ -189,9 +208,6 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     customLogLevel: (req, res, err) => (err || (res.statusCode >= 500 && !clientFaults.has(req)) ? 'error' : 'info'),
     serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
   });
-
-  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
-  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
 
   const replay = redisUrl ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger) : memoryReplayStore();
   const verifier = eventVerifier({ secrets: config.events.secrets, toleranceSeconds: config.events.toleranceSeconds, replay });
@@ -212,7 +228,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     if (drain.draining) return void res.status(503).json({ status: 'draining' });
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
-    const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
+    const runtime = holder.current;
+    const breakers = runtime.sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
     // A store that does not answer means personal reads are refused (AUDIT_UNAVAILABLE): degraded, and said.
     const degraded = !reachable || storeUp === false || breakers.some((b) => b.breaker !== 'CLOSED');
     res.json({
@@ -220,12 +237,15 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       cache: { backend: cache.kind, reachable },
       ...(store ? { store: { backend: store.kind, reachable: storeUp } } : {}),
       sources: breakers,
+      // Which definitions this instance runs: every instance sharing Redis converges on the same version.
+      definitions: { version: runtime.definitionsVersion, runtime: runtime.generation },
     });
   });
   app.get('/metrics', opsGuard, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
+  app.use(definitionsAdminRouter({ store: definitions, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
   if (store) {
     const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));
@@ -235,7 +255,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   const page = graphiqlPage(SAMPLE_QUERY, options.graphiqlHeaders);
   const pageHeaders = htmlSecurityHeaders(page);
-  const graphql = graphqlHandler(schema, sources, logger, pipeline, bodyLimits);
+  // Each request reads the current runtime once and finishes on it, whatever is swapped in meanwhile.
+  const graphql = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).graphql(req, res);
+  const soapPost = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).soapPost(req, res);
   app.get('/graphql', (req, res, next) => {
     if (graphiql && req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       return sendHtml(res, page, pageHeaders);
@@ -244,8 +266,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
-  const soap = mountSoapFacade(app, { schema, sources, logger, pipeline, bodyLimits, publicUrl });
+  app.use((req, res, next) => (req.path === SOAP_PATH ? holder.enter(res).soapRouter(req, res, next) : next()));
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -260,7 +281,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   // request, and these paths in any other spelling, go through Express, which mounts the same listeners.
   const hotRoutes = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>([
     ['/graphql', graphql],
-    [SOAP_PATH, soap.post],
+    [SOAP_PATH, soapPost],
   ]);
   const server = http.createServer((req, res) => {
     drain.track(req, res);
@@ -278,14 +299,24 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   const gateway: Gateway = {
     app,
-    sources,
+    get sources() {
+      return holder.current.sources;
+    },
+    get runtime() {
+      return holder.current;
+    },
+    definitions,
     cache,
     audit,
     authenticate: authenticator.authenticate,
-    pipeline,
+    get pipeline() {
+      return holder.current.pipeline;
+    },
     url: '',
     listen: async () => {
-      await soap.ready;
+      await holder.current.ready;
+      // A restart comes back with the registered definitions before it takes its first request.
+      await definitions.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -302,7 +333,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
       logger.info({ drain: stats }, 'drained');
       // Answers already sent had their records committed; this waits for those of requests that finished above.
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
+      await Promise.all([...holder.openSources().map((s) => s.close()), definitions.close(), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
       return stats;
     },
   };

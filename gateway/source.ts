@@ -50,6 +50,11 @@ export type Outcome =
 
 export interface SourceDeps {
   cache: Cache;
+  /**
+   * Added to the cache keys of this source's records: a registered adapter whose definition (its mapping) changed
+   * must not be served the records the previous definition made. Default none (configured adapters).
+   */
+  cacheScope?: string;
   metrics: Metrics;
   logger: Logger;
 }
@@ -98,7 +103,7 @@ export class Source {
   }
 
   cacheKey(resource: string, key: string): string {
-    return `${this.name}:${resource}:${key}`;
+    return `${this.name}${this.deps.cacheScope ?? ''}:${resource}:${key}`;
   }
 
   load(resource: string, key: string, requestId: string): Promise<Outcome> {
