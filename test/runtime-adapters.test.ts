@@ -11,7 +11,7 @@ import { createGateway, type Gateway } from '../gateway/server';
 import { addressRefusal } from '../gateway/runtime/allow-list';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
-import { AUTH, FULL_VIEW, postGraphQL, sha256, testConfig, type ConfigOverrides } from './support/harness';
+import { AUTH, FULL_VIEW, postGraphQL, sha256, SOAP_AUTH, testConfig, type ConfigOverrides } from './support/harness';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRONT_DESK_KEY = 'front-desk-key-0123456789';
@@ -161,6 +161,28 @@ describe('two instances sharing Redis', () => {
     expect(ready.definitions.version).toBe(put.body.version);
   });
 
+  it('SOAP: a registered section only when named, so clients of the earlier WSDL get what they know', async () => {
+    const post = async (body: string): Promise<string> => {
+      const res = await fetch(`${a.url}/soap/CustomerView`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"', ...SOAP_AUTH },
+        body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${ID}</v:customerId>${body}</v:GetCustomerView></soap:Body></soap:Envelope>`,
+      });
+      const text = await res.text();
+      expect([res.status, text]).toEqual([200, expect.any(String)]);
+      return text;
+    };
+    const plain = await post('');
+    expect(plain).toContain('<billing>');
+    // No element the earlier WSDL lacks (the provenance may name the source: its elements are strings there).
+    expect(plain).not.toContain('<networkState>');
+    const named = await post('<v:section>networkState</v:section>');
+    expect(named).toContain('<networkState><area>');
+    expect(named).toContain('<mappedBy>v3</mappedBy>');
+    const wsdl = await (await fetch(`${a.url}/soap/CustomerView?wsdl`)).text();
+    expect(wsdl).toContain('<xsd:element name="networkState" type="tns:NetworkState" minOccurs="0"/>');
+  });
+
   it('rolls back to an earlier version', async () => {
     const history = await admin(a, 'GET', '/admin/adapters/network/history');
     const v1 = history.body.items[0].version as number;
@@ -176,7 +198,7 @@ describe('two instances sharing Redis', () => {
       ['a Customer field that clashes', () => definition('v1', { typeDefs: 'extend type Customer { billing: String }', fields: { billing: { resource: 'state' } } }), /Customer\.billing is already defined/],
       ['a type name that clashes', () => definition('v1', { typeDefs: 'extend type Customer { networkState: Billing }\ntype Billing { x: String }' }), /type Billing is already defined/],
       ['an unknown type', () => definition('v1', { typeDefs: 'extend type Customer { networkState: Nowhere }' }), /Nowhere/],
-      ['a name of a configured adapter', () => ({ ...definition(), name: 'crm' }), /name/],
+      ['a name of a configured adapter', () => ({ ...definition(), name: 'crm' }), /name in the URL/],
       ['an unreachable endpoint', () => definition('v1', { baseUrl: 'http://127.0.0.1:1' }), /unreachable/],
       ['a file: URL', () => definition('v1', { baseUrl: 'file:///etc/passwd' }), /scheme file:/],
       ['the metadata address', () => definition('v1', { baseUrl: 'http://169.254.169.254/latest' }), /link-local/],
@@ -225,6 +247,23 @@ it('a restart comes back with the registered adapters (file store, no Redis)', a
   expect(JSON.parse(fs.readFileSync(file, 'utf8')).version).toBe(1);
 });
 
+it('the WSDL and the SOAP service work for any set of adapters (no billing: no GetBillingSummary, no tns:Billing)', async () => {
+  const config = testConfig(mocks, { admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) } });
+  const gateway = createGateway({ ...config, adapters: config.adapters.filter((x) => x.name !== 'billing') }, { logger: pino({ level: 'silent' }) });
+  await gateway.listen();
+  gateways.push(gateway);
+  const wsdl = await (await fetch(`${gateway.url}/soap/CustomerView?wsdl`)).text();
+  expect(wsdl).not.toMatch(/Billing/);
+  expect(wsdl).toContain('GetCustomerView');
+  const res = await fetch(`${gateway.url}/soap/CustomerView`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"', ...SOAP_AUTH },
+    body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${ID}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`,
+  });
+  expect(res.status).toBe(200);
+  expect(await res.text()).toContain('<profile>');
+});
+
 it('the allow-list matches addresses, not spellings', () => {
   expect(addressRefusal('169.254.169.254', { allowLoopback: true })).toMatch(/link-local/);
   expect(addressRefusal('::ffff:a9fe:a9fe', { allowLoopback: true })).toMatch(/link-local/);
@@ -232,4 +271,11 @@ it('the allow-list matches addresses, not spellings', () => {
   expect(addressRefusal('127.0.0.2', { allowLoopback: false })).toMatch(/loopback/);
   expect(addressRefusal('127.0.0.1', { allowLoopback: true })).toBeNull();
   expect(addressRefusal('10.1.2.3', { allowLoopback: false })).toBeNull();
+});
+
+it('refuses a registered adapter named like a configured one', async () => {
+  const gateway = gateways[0] as Gateway;
+  const res = await admin(gateway, 'PUT', '/admin/adapters/crm', { ...definition(), name: 'crm', typeDefs: 'extend type Customer { crmExtra: String }', fields: { crmExtra: { resource: 'state' } } });
+  expect(res.status).toBe(422);
+  expect(JSON.stringify(res.body.errors[0].extensions.problems)).toMatch(/configured adapter's name/);
 });

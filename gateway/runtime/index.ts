@@ -110,8 +110,10 @@ export function buildRuntime(shared: RuntimeShared, adapters: readonly RuntimeAd
     const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
     const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator: shared.authenticator, logger: shared.logger, rateLimit: shared.rateLimit, audit: shared.audit });
     const graphql = graphqlHandler(schema, sources, shared.logger, pipeline, shared.bodyLimits);
+    // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.
+    const defaultSections = adapters.filter((a) => a.origin === 'config').flatMap((a) => Object.keys(a.adapter.fields));
     const soapRouter = express.Router();
-    const soap = mountSoapFacade(soapRouter as unknown as express.Express, { schema, sources, logger: shared.logger, pipeline, bodyLimits: shared.bodyLimits, publicUrl: shared.publicUrl });
+    const soap = mountSoapFacade(soapRouter as unknown as express.Express, { schema, sources, logger: shared.logger, pipeline, bodyLimits: shared.bodyLimits, publicUrl: shared.publicUrl, defaultSections });
     return { generation: ++generations, definitionsVersion, adapters, sources, schema, pipeline, graphql, soapPost: soap.post, soapRouter, ready: soap.ready };
   } catch (err) {
     discard(fresh);
