@@ -191,7 +191,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     logger,
     config.admin.historyLimit,
   );
-  definitions.register(adapterKind({ holder, shared, configured, admin: config.admin }));
+  definitions.register(adapterKind({ holder, shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }));
   const graphiql = security.graphiql ?? !isProduction();
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).

@@ -190,6 +190,35 @@ describe('two instances sharing Redis', () => {
     expect((await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer.networkState.mappedBy).toBe('v1');
   });
 
+  it('checks the allow-list again at each connection: a name that resolves to a refused address fails there (DNS rebinding)', async () => {
+    // a allows loopback and registers a URL by name; b, which does not, runs it but never connects to it.
+    const put = await admin(a, 'PUT', '/admin/adapters/network', definition('dns', { baseUrl: mocks.networkEvents.url.replace('127.0.0.1', 'localhost') }));
+    expect(put.status).toBe(200);
+    const started = Date.now();
+    while (b.runtime.definitionsVersion !== put.body.version && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+    const query = `{ customer(id: "${ID}") { profile { name } networkState { mappedBy } } }`;
+    expect((await postGraphQL(a.url, query)).body.data.customer.networkState.mappedBy).toBe('dns');
+    // Another customer than a's: the shared cache would serve a's record without b connecting at all.
+    const onB = await postGraphQL(b.url, query.replace(ID, 'C00000007'));
+    expect(onB.body.data.customer.profile.name).toBeTruthy();
+    expect(onB.body.data.customer.networkState).toBeNull();
+    expect(onB.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'network' });
+  });
+
+  it('a broken registered adapter affects only its own section', async () => {
+    mocks.networkEvents.faults.set({ wrongShape: true });
+    try {
+      const res = await postGraphQL(a.url, `{ customer(id: "C00000002") { profile { name } billing { balance } networkState { area } } }`);
+      expect(res.body.data.customer.profile.name).toBeTruthy();
+      expect(res.body.data.customer.billing).not.toBeNull();
+      expect(res.body.data.customer.networkState).toBeNull();
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'network', reason: 'bad_response', detail: 'wrong_shape' });
+    } finally {
+      mocks.networkEvents.faults.reset();
+    }
+  });
+
   describe('refusals: 422 with the problems, and the running runtime stays', () => {
     const refusals: Array<[string, () => Record<string, unknown>, RegExp]> = [
       ['an invalid definition', () => ({ ...definition(), resources: { state: { path: '/no-key' } } }), /resources\.state\.path/],
@@ -203,6 +232,7 @@ describe('two instances sharing Redis', () => {
       ['a file: URL', () => definition('v1', { baseUrl: 'file:///etc/passwd' }), /scheme file:/],
       ['the metadata address', () => definition('v1', { baseUrl: 'http://169.254.169.254/latest' }), /link-local/],
       ['the metadata address as IPv4-mapped IPv6', () => definition('v1', { baseUrl: 'http://[::ffff:169.254.169.254]/' }), /link-local/],
+      ['a policy whose calls outlast the drain', () => definition('v1', { policy: { timeoutMs: 9000, retry: { attempts: 2 } } }), /shutdown\.graceMs/],
       ['a unique-local IPv6 address', () => definition('v1', { baseUrl: 'http://[fd00::1]/' }), /link-local|unique/],
     ];
     it.each(refusals)('%s', async (_what, make, problem) => {
@@ -278,4 +308,21 @@ it('refuses a registered adapter named like a configured one', async () => {
   const res = await admin(gateway, 'PUT', '/admin/adapters/crm', { ...definition(), name: 'crm', typeDefs: 'extend type Customer { crmExtra: String }', fields: { crmExtra: { resource: 'state' } } });
   expect(res.status).toBe(422);
   expect(JSON.stringify(res.body.errors[0].extensions.problems)).toMatch(/configured adapter's name/);
+});
+
+it('the documented example registers as it is (its base URL aside) and answers', async () => {
+  const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8')) as Record<string, unknown>;
+  const gateway = await start({ admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) } });
+  const res = await admin(gateway, 'PUT', '/admin/adapters/network', { ...example, baseUrl: mocks.networkEvents.url });
+  expect(res.status).toBe(200);
+  const truth = networkState(ID);
+  const view = await postGraphQL(gateway.url, `{ customer(id: "${ID}") { networkState { area locationAreaCode roaming roamingCountry poweredOn lastChangeAt } } }`);
+  expect(view.body.data.customer.networkState).toEqual({
+    area: truth?.location.area,
+    locationAreaCode: truth?.location.lac,
+    roaming: truth?.roaming.state,
+    roamingCountry: truth?.roaming.country,
+    poweredOn: truth?.handset.powered,
+    lastChangeAt: truth?.lastChangeAt,
+  });
 });

@@ -11,7 +11,7 @@
 import { findBreakingChanges, isObjectType, Kind, parse, type GraphQLSchema } from 'graphql';
 import { request } from 'undici';
 import { schemaFile } from '../../schemas';
-import type { GatewayConfig } from '../config';
+import { worstCallMs, type GatewayConfig } from '../config';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
 import { checkAddress } from './allow-list';
 import { checkDeclarative, compileDeclarative } from './declarative';
@@ -23,6 +23,8 @@ export interface AdapterKindDeps {
   /** The adapters of the config file: always there, never replaced by a registered one. */
   configured: readonly RuntimeAdapter[];
   admin: GatewayConfig['admin'];
+  /** `shutdown.graceMs`: the longest call a registered adapter's policy may allow. */
+  graceMs: number;
 }
 
 const CORE_TYPES = new Set(
@@ -81,13 +83,13 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
 }
 
 export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
-  const { holder, shared, configured, admin } = deps;
+  const { holder, shared, configured, admin, graceMs } = deps;
 
   /** The runtime a set of registered definitions makes (not swapped in): or the problems why not. */
   const candidate = (definitions: ReadonlyMap<string, unknown>, version: number): Runtime => {
     const registered: RuntimeAdapter[] = [];
     for (const [name, definition] of definitions) {
-      const { adapter, entry } = compileDeclarative(definition);
+      const { adapter, entry } = compileDeclarative(definition, { allowLoopback: admin.allowLoopback });
       if (adapter.name !== name) throw new DefinitionRefused([{ path: 'name', message: 'must be the name in the URL', expected: name, given: adapter.name }]);
       registered.push({ adapter, entry, fingerprint: JSON.stringify(definition), origin: 'registered' });
     }
@@ -118,6 +120,10 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
       const checked = checkDeclarative(definition);
       if (!checked.ok) return checked.problems;
       if (checked.definition.name !== name) return [{ path: 'name', message: 'must be the name in the URL', expected: name, given: checked.definition.name }];
+      // Like a configured adapter (config.ts): a drain must not cut this source's calls in flight.
+      const { entry } = compileDeclarative(definition);
+      const worst = worstCallMs(entry.policy);
+      if (worst > graceMs) return [{ path: 'policy', message: `a call can take ${worst} ms through its retries, longer than shutdown.graceMs`, expected: `at most ${graceMs} ms (timeoutMs × (retry.attempts + 1) plus backoff)`, given: `${worst} ms` }];
       const url = new URL(checked.definition.baseUrl);
       const refused = await checkAddress(url, { allowLoopback: admin.allowLoopback });
       if (refused) return [{ path: 'baseUrl', message: refused, expected: 'an http(s) URL of an allowed, public or private-network address', given: checked.definition.baseUrl }];

@@ -8,9 +8,12 @@
  * JSONata expressions are compiled once per definition (here), never per record. The shape is checked before the
  * mapping: an answer of another shape is `bad_response` / `wrong_shape`, as a TypeScript adapter's zod schema does.
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import jsonata from 'jsonata';
+import { Pool } from 'undici';
 import { z, type ZodTypeAny } from 'zod';
-import { BadResponseError, getJson, jsonHttpClient, type AdapterDefinition, type FetchContext, type JsonClient } from '../adapter';
+import { BadResponseError, getJson, type AdapterDefinition, type FetchContext, type JsonClient } from '../adapter';
+import { addressRefusal } from './allow-list';
 import { PolicySchema, type AdapterEntry } from '../config';
 
 /** One problem of a refused definition: where, what was expected, what was given. */
@@ -153,8 +156,25 @@ export function checkDeclarative(input: unknown): { ok: true; definition: z.outp
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition };
 }
 
+/**
+ * The allow-list again at every connection: the host was resolved and checked when the definition was put, but a
+ * name can be made to resolve elsewhere later (DNS rebinding); a connection to a refused address fails as an error.
+ */
+function guardedLookup(allowLoopback: boolean) {
+  return (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const refused = addresses.map((a) => addressRefusal(a.address, { allowLoopback })).find((r) => r !== null);
+      if (refused) return callback(Object.assign(new Error(`refused address: ${refused}`), { code: 'EADDRREFUSED' }), []);
+      if ((options as { all?: boolean }).all) return callback(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
 /** A checked definition as the gateway's adapter and its config entry (policy with every default filled in). */
-export function compileDeclarative(input: unknown): { adapter: AdapterDefinition<JsonClient>; entry: AdapterEntry } {
+export function compileDeclarative(input: unknown, options: { allowLoopback: boolean } = { allowLoopback: false }): { adapter: AdapterDefinition<JsonClient> ; entry: AdapterEntry } {
   const checked = checkDeclarative(input);
   if (!checked.ok) throw Object.assign(new Error('invalid declarative adapter'), { problems: checked.problems });
   const definition = checked.definition;
@@ -192,7 +212,8 @@ export function compileDeclarative(input: unknown): { adapter: AdapterDefinition
     name: definition.name,
     description: definition.description,
     typeDefs: definition.typeDefs,
-    connect: ({ url }) => jsonHttpClient(url),
+    // As jsonHttpClient, with the allow-list checked on every connection (a literal IP skips lookup: checked at put).
+    connect: ({ url }) => new Pool(url, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, connect: { lookup: guardedLookup(options.allowLoopback) } as never }),
     close: (client) => client.destroy(),
     resources,
     fields: Object.fromEntries(Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }])),
