@@ -266,7 +266,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  app.use((req, res, next) => (req.path === SOAP_PATH ? holder.enter(res).soapRouter(req, res, next) : next()));
+  // Express matches paths without case and with a trailing slash: so does this test, before the runtime's router.
+  const soapPath = SOAP_PATH.toLowerCase();
+  app.use((req, res, next) => (req.path.replace(/\/+$/, '').toLowerCase() === soapPath ? holder.enter(res).soapRouter(req, res, next) : next()));
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -85,7 +85,9 @@ describe('two instances sharing Redis', () => {
     const desk = await admin(a, 'PUT', '/admin/adapters/network', definition(), { 'x-api-key': FRONT_DESK_KEY });
     expect(desk.status).toBe(403);
     expect(desk.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    expect(a.runtime.adapters.map((x) => x.adapter.name)).not.toContain('network');
+    expect(a.runtime.adapters.map((x) => x.adapter.name)).not.toContain('network');    // A kind no one registered is no route (and /admin/audit, another router's, is not this one's).
+    const none = await admin(a, 'GET', '/admin/nothings');
+    expect([none.status, none.body.errors[0].extensions.code]).toEqual([404, 'ROUTE_NOT_FOUND']);
   });
 
   it('registers, queries, replaces and removes an adapter under a steady load: no failed query, each answered by one runtime', async () => {

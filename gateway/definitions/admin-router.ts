@@ -14,7 +14,7 @@
  * the running gateway as it was.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { ERROR_CATALOG, sendError, type ErrorCode } from '../errors';
@@ -84,20 +84,18 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
     sendError(res, 'INTERNAL_SERVER_ERROR');
   };
 
-  /** Resolves `:kinds` (plural) to a registered kind, or answers 404. */
-  const kindOf = (req: Request, res: Response): string | null => {
+  /** Resolves `:kinds` (plural) to a registered kind; null for any other /admin path (e.g. /admin/audit). */
+  const kindOf = (req: Request): string | null => {
     const plural = String(req.params.kinds);
     const kind = plural.endsWith('s') ? plural.slice(0, -1) : '';
-    if (kind && store.kind(kind)) return kind;
-    sendError(res, 'ROUTE_NOT_FOUND');
-    return null;
+    return kind && store.kind(kind) ? kind : null;
   };
 
   const route =
     (handler: (req: Request, res: Response, kind: string, who: string) => Promise<void>) =>
-    async (req: Request, res: Response): Promise<void> => {
-      const kind = kindOf(req, res);
-      if (!kind) return;
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      const kind = kindOf(req);
+      if (!kind) return next();
       const who = await caller(req, res);
       if (!who) return;
       try {
