@@ -502,6 +502,28 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Definitions registered at run time through the admin API (gateway/definitions/, docs/integrators.md). */
+    admin: z
+      .object({
+        /** Role allowed to call /admin/adapters (and every definitions kind). Default "admin". */
+        role: z.string().min(1).default('admin'),
+        /**
+         * Let a registered adapter's URL resolve to a loopback address (127.0.0.0/8, ::1). Default false: a
+         * registered URL reaching the gateway's own host is an SSRF risk. The demo (`npm start`) and the tests allow it.
+         */
+        allowLoopback: z.boolean().default(false),
+        /**
+         * Where definitions are kept without Redis, from the repository root (written atomically: a temporary file,
+         * then rename). With `cache.redisUrl` they are kept in Redis and shared by every instance. Default var/definitions.json.
+         */
+        definitionsFile: z.string().min(1).default('var/definitions.json'),
+        /** Deadline of the reachability probe of a registered adapter's base URL, in ms. Default 2000. */
+        probeTimeoutMs: z.number().int().min(1).default(2000),
+        /** Versions kept in each definition's history (older ones are dropped). Default 50. */
+        historyLimit: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({}),
     /**
      * Event-triggered marketing (docs/event-marketing.md): customer events in (`POST /events/network`, signed with
      * `events.secrets.network`; RabbitMQ when `amqp.url` is set), business rules over the event and the customer's

@@ -34,14 +34,16 @@ export interface Invalidator {
  * @param deadlineMs deadline of each Redis command (the cache's `commandTimeoutMs`): a publish or subscribe that a
  * stalled Redis never answers fails within it (the event is answered CACHE_UNAVAILABLE, to be retried).
  */
-export function createInvalidator(sources: readonly Source[], cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string, deadlineMs = 50): Invalidator {
+export function createInvalidator(sources: readonly Source[] | (() => readonly Source[]), cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string, deadlineMs = 50): Invalidator {
   const origin = randomUUID();
   const channel = 'ucv:invalidate';
-  const byName = new Map(sources.map((s) => [s.name, s]));
+  // The sources of the current runtime (they change when an adapter is registered), looked up per event.
+  const current = typeof sources === 'function' ? sources : () => sources;
+  const find = (name: string): Source | undefined => current().find((s) => s.name === name);
 
   const forget = (message: Message, from: 'local' | 'peer'): string[] =>
     message.targets.flatMap(({ source, resource, key }) => {
-      const target = byName.get(source);
+      const target = find(source);
       if (!target) return [];
       metrics.invalidations.inc({ source, origin: from });
       return [target.invalidate(resource, key)];
@@ -78,7 +80,7 @@ export function createInvalidator(sources: readonly Source[], cache: Cache, metr
 
   return {
     async handle(sourceName, event) {
-      const source = byName.get(sourceName);
+      const source = find(sourceName);
       const targets = source?.adapter.invalidate?.(event);
       if (!source || !targets) return null;
       return { evicted: targets.length, applied: await evict(sourceName, targets) };

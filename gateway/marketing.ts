@@ -60,7 +60,17 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   const settings = config.marketing;
   if (!settings.channelsUrl) throw new ConfigError('marketing.channelsUrl: expected the channel gateway URL (or UCV_CHANNELS_URL)');
   const rules = ruleSetHolder(configuredRules(config));
-  const views = createViewLoader({ pipeline: deps.pipeline, sources: deps.sources, request: deps.request, loadsPerSecond: settings.viewLoadsPerSecond, maxWaiting: settings.maxWaitingViewLoads, registry });
+  const views = createViewLoader({
+    pipeline: deps.pipeline,
+    // Read at each load: a runtime swap (gateway/runtime/) changes the sources.
+    get sources() {
+      return deps.sources;
+    },
+    request: deps.request,
+    loadsPerSecond: settings.viewLoadsPerSecond,
+    maxWaiting: settings.maxWaitingViewLoads,
+    registry,
+  });
   const dispatcher = createDispatcher({
     store: deps.store,
     channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),

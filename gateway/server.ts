@@ -34,9 +34,7 @@ import { ConfigError, type GatewayConfig } from './config';
 import { bodyError, sendError } from './errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { deskRouter, type DemoConsumer } from './desk';
-import { createExecutor } from './executor';
-import { graphqlHandler } from './facades/graphql-http';
-import { createPipeline, isProduction, type Pipeline } from './pipeline';
+import { isProduction, type Pipeline } from './pipeline';
 import { createAuthenticator, hasOpsToken, memoryNonceStore, redisNonceStore, type Authenticator } from './pipeline/identity';
 import { operationLogs } from './pipeline/observe';
 import type { Cache } from './cache/cache';
@@ -45,8 +43,7 @@ import { redisCache } from './cache/redis-cache';
 import { createDrain, type DrainStats } from './drain';
 import { createInvalidator } from './invalidation';
 import { createMetrics } from './metrics';
-import { buildSchema } from './schema';
-import { mountSoapFacade, SOAP_PATH } from './soap';
+import { SOAP_PATH } from './soap';
 import { clientFaults } from './soap/xml-guard';
 import type { BodyLimits } from './http/body';
 import { htmlSecurityHeaders, sendHtml } from './http/headers';
@@ -55,7 +52,7 @@ import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/sig
 import { createRateLimiter } from './rate-limit/limiter';
 import { useRateLimit } from './pipeline/rate-limit';
 import { useAudit } from './pipeline/audit';
-import { Source } from './source';
+import type { Source } from './source';
 import { auditRoute } from './audit/admin-route';
 import { AuditSink } from './audit/sink';
 import { openStore, storeReachable, type Store } from './store';
@@ -66,16 +63,26 @@ import { customerEventIntake } from './events/customer-intake';
 import { configuredRules, createMarketing, type Marketing } from './marketing';
 import { rulesRoute } from './rules/admin-route';
 import { withInternalConsumers } from './rules/view';
+import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from './runtime';
+import { adapterKind } from './runtime/adapter-kind';
+import { DefinitionsStore } from './definitions';
+import { fileBackend, redisBackend } from './definitions/backends';
+import { definitionsAdminRouter } from './definitions/admin-router';
 
 export interface Gateway {
   readonly app: express.Express;
+  /** The current runtime's sources (they change when an adapter is registered or removed). */
   readonly sources: readonly Source[];
+  /** The runtime new requests run on (gateway/runtime/). */
+  readonly runtime: Runtime;
+  /** Versioned definitions (adapters now, rules next) behind /admin/<kind>s; register kinds before listen(). */
+  readonly definitions: DefinitionsStore;
   readonly cache: Cache;
   /** The audit sink, when the gateway has a store and `audit.enabled`: the pipeline's audit plugin records into it. */
   readonly audit: AuditSink | null;
   /** The consumer of a request outside GraphQL (the admin API): API key, JWT or Basic; rejects UNAUTHENTICATED. */
   readonly authenticate: Authenticator['authenticate'];
-  /** The one request pipeline both facades run operations through. */
+  /** The current runtime's request pipeline, which both facades run operations through. */
   readonly pipeline: Pipeline;
   /** Event-triggered marketing, when the gateway has a store, `marketing.channelsUrl` and a touchpoint recorder. */
   readonly marketing: Marketing | null;
@@ -168,35 +175,63 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries, localBytes: config.cache.maxBytes })
     : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
   metrics.watchCacheBytes(() => cache.bytes());
-  const sources = adapters.map((adapter, i) => new Source(adapter, config.adapters[i] as GatewayConfig['adapters'][number], { cache, metrics, logger }));
-  const invalidator = createInvalidator(sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
   const store = options.store;
-  // Recording contacts needs the store (touchpoints, outbox) and the adapter command that writes them.
-  const recorder = sources.find((s) => s.name === config.touchpoints.source && s.adapter.commands?.[config.touchpoints.command]);
+  // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them.
+  // The sources and the invalidator are those of the runtime in force when a contact is recorded or delivered.
+  const recorder = adapters.find((a) => a.name === config.touchpoints.source && a.commands?.[config.touchpoints.command]);
   const touchpointDeps: TouchpointDeps | undefined =
-    store && recorder ? { store, sources, invalidator, metrics, logger, settings: config.touchpoints.outbox, touchpoints: config.touchpoints } : undefined;
-  const worker: OutboxWorker | undefined = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
-  if (touchpointDeps) touchpointDeps.worker = worker;
-  const schema = buildSchema(sources, touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] } : undefined);
+    store && recorder
+      ? {
+          store,
+          get sources() {
+            return holder.current.sources;
+          },
+          get invalidator() {
+            return invalidator;
+          },
+          metrics,
+          logger,
+          settings: config.touchpoints.outbox,
+          touchpoints: config.touchpoints,
+        }
+      : undefined;
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
-  const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
   const { security } = config;
   const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
   // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
   const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces }));
   const authenticator = internal.authenticator;
   const rateLimiter = createRateLimiter({ settings: config.rateLimit, redisUrl, keyPrefix: `${config.cache.keyPrefix}rl:`, logger, failOpen: metrics.rateLimitFailOpen });
-  const pipeline = createPipeline({
+  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
+  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
+  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
+
+  // Everything schema-bound is the runtime's (gateway/runtime/): built here from the configured adapters, rebuilt
+  // and swapped in whenever a registered definition changes. What follows it (identity, rate limits, audit, cache)
+  // is shared by every runtime.
+  const shared: RuntimeShared = {
     config,
-    schema,
-    sources,
+    cache,
     metrics,
-    run,
-    authenticator,
     logger,
+    authenticator,
     rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
-  });
+    bodyLimits,
+    publicUrl,
+    schemaExtension: touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] } : undefined,
+  };
+  const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({ adapter, entry: config.adapters[i] as GatewayConfig['adapters'][number], fingerprint: `config:${JSON.stringify(config.adapters[i])}`, origin: 'config' }));
+  const holder = new RuntimeHolder(buildRuntime(shared, configured, 0));
+  const invalidator = createInvalidator(() => holder.current.sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
+  const definitions = new DefinitionsStore(
+    redisUrl ? redisBackend(redisUrl, config.cache.keyPrefix, logger) : fileBackend(path.resolve(ROOT, config.admin.definitionsFile)),
+    logger,
+    config.admin.historyLimit,
+  );
+  definitions.register(adapterKind({ holder, shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }));
+  const worker: OutboxWorker | undefined = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
+  if (touchpointDeps) touchpointDeps.worker = worker;
   const graphiql = security.graphiql ?? !isProduction();
   const marketingRole = config.marketing.role;
   // The configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
@@ -212,8 +247,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       ? createMarketing({
           config,
           store,
-          pipeline,
-          sources,
+          // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
+          pipeline: { get plugins() { return holder.current.pipeline.plugins; }, prepare: (context, request) => holder.current.pipeline.prepare(context, request) },
+          get sources() {
+            return holder.current.sources;
+          },
           request: internal.requestAs({ id: 'ucv-rules', name: 'business rules', role: marketingRole, via: 'api-key' }),
           recordTouchpoint: recordTouchpointHere,
           registry: metrics.registry,
@@ -236,9 +274,6 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
   });
 
-  const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
-  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
-
   const replay = redisUrl ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger) : memoryReplayStore();
   const verifier = eventVerifier({ secrets: config.events.secrets, toleranceSeconds: config.events.toleranceSeconds, replay });
   const intake = eventIntake({ verifier, invalidator, bodyLimits });
@@ -258,7 +293,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     if (drain.draining) return void res.status(503).json({ status: 'draining' });
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
     const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
-    const breakers = sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
+    const runtime = holder.current;
+    const breakers = runtime.sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
     // A store that does not answer means personal reads are refused (AUDIT_UNAVAILABLE): degraded, and said.
     const degraded = !reachable || storeUp === false || breakers.some((b) => b.breaker !== 'CLOSED');
     res.json({
@@ -266,6 +302,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       cache: { backend: cache.kind, reachable },
       ...(store ? { store: { backend: store.kind, reachable: storeUp } } : {}),
       sources: breakers,
+      // Which definitions this instance runs: every instance sharing Redis converges on the same version.
+      definitions: { version: runtime.definitionsVersion, runtime: runtime.generation },
     });
   });
   app.get('/metrics', opsGuard, async (_req, res) => {
@@ -278,6 +316,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     app.use('/admin/rules', (req, res, next) => void rules(req, res, req.path).catch(next));
   }
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
+  app.use(definitionsAdminRouter({ store: definitions, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
   if (store) {
     const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));
@@ -287,7 +326,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   const page = graphiqlPage(SAMPLE_QUERY, options.graphiqlHeaders);
   const pageHeaders = htmlSecurityHeaders(page);
-  const graphql = graphqlHandler(schema, sources, logger, pipeline, bodyLimits);
+  // Each request reads the current runtime once and finishes on it, whatever is swapped in meanwhile.
+  const graphql = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).graphql(req, res);
+  const soapPost = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).soapPost(req, res);
   app.get('/graphql', (req, res, next) => {
     if (graphiql && req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       return sendHtml(res, page, pageHeaders);
@@ -296,8 +337,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   });
   app.use('/graphql', (req, res) => graphql(req, res));
 
-  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
-  const soap = mountSoapFacade(app, { schema, sources, logger, pipeline, bodyLimits, publicUrl });
+  // Express matches paths without case and with a trailing slash: so does this test, before the runtime's router.
+  const soapPath = SOAP_PATH.toLowerCase();
+  app.use((req, res, next) => (req.path.replace(/\/+$/, '').toLowerCase() === soapPath ? holder.enter(res).soapRouter(req, res, next) : next()));
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -312,7 +354,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   // request, and these paths in any other spelling, go through Express, which mounts the same listeners.
   const hotRoutes = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>([
     ['/graphql', graphql],
-    [SOAP_PATH, soap.post],
+    [SOAP_PATH, soapPost],
   ]);
   const server = http.createServer((req, res) => {
     drain.track(req, res);
@@ -330,15 +372,25 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   const gateway: Gateway = {
     app,
-    sources,
+    get sources() {
+      return holder.current.sources;
+    },
+    get runtime() {
+      return holder.current;
+    },
+    definitions,
     cache,
     audit,
     authenticate: authenticator.authenticate,
-    pipeline,
+    get pipeline() {
+      return holder.current.pipeline;
+    },
     marketing,
     url: '',
     listen: async () => {
-      await soap.ready;
+      await holder.current.ready;
+      // A restart comes back with the registered definitions before it takes its first request.
+      await definitions.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -360,7 +412,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       // Answers already sent had their records committed; this waits for those of requests that finished above.
       // Deliveries in progress finish first: their backend calls need the sources.
       await worker?.close();
-      await Promise.all([...sources.map((s) => s.close()), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
+      await Promise.all([...holder.openSources().map((s) => s.close()), definitions.close(), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
       return stats;
     },
   };

@@ -62,6 +62,11 @@ export type CommandOutcome =
 
 export interface SourceDeps {
   cache: Cache;
+  /**
+   * Added to the cache keys of this source's records: a registered adapter whose definition (its mapping) changed
+   * must not be served the records the previous definition made. Default none (configured adapters).
+   */
+  cacheScope?: string;
   metrics: Metrics;
   logger: Logger;
 }
@@ -209,7 +214,7 @@ export class Source {
   }
 
   cacheKey(resource: string, key: string): string {
-    return `${this.name}:${resource}:${key}`;
+    return `${this.name}${this.deps.cacheScope ?? ''}:${resource}:${key}`;
   }
 
   load(resource: string, key: string, requestId: string): Promise<Outcome> {

@@ -19,12 +19,16 @@ export const DEMO_CONSUMERS: readonly DemoConsumer[] = ['front-desk', 'call-cent
   username: `demo-${role}`,
 }));
 
-/** The config with the demo consumers added, GraphiQL and introspection on (it is a demo on a developer's machine). */
+/**
+ * The config with the demo consumers added, GraphiQL and introspection on, and registered adapters allowed to reach
+ * loopback addresses (the demo's mocks, e.g. network-events on 127.0.0.1:4105): it is a demo on a developer's machine.
+ */
 export function withDemoConsumers(json: unknown): unknown {
-  const config = (json ?? {}) as { security?: { consumers?: unknown[] } & Record<string, unknown> };
+  const config = (json ?? {}) as { security?: { consumers?: unknown[] } & Record<string, unknown>; admin?: Record<string, unknown> };
   const security = config.security ?? {};
   return {
     ...config,
+    admin: { allowLoopback: true, ...config.admin },
     security: {
       graphiql: true,
       introspection: true,

@@ -1,7 +1,7 @@
 /**
- * `npm start`: the four mock production systems and the gateway, with the embedded in-memory cache and the embedded
+ * `npm start`: the five mock production systems and the gateway, with the embedded in-memory cache and the embedded
  * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway
- * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104.
+ * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104, network events 4105 (UCV_NETWORK_EVENTS_PORT).
  *
  * With UCV_WORKERS above 1 only the gateway is forked (gateway/cluster.ts); the mocks stay in this, the primary,
  * process. On SIGTERM or SIGINT the gateway drains first, so views in flight still reach the mocks, then the mocks stop.
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   if (cluster.isWorker) return serve(config, {}, options);
   const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
-    ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring') },
+    ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring'), networkEvents: Number(process.env.UCV_NETWORK_EVENTS_PORT ?? 4105) },
     // The CRM tells the gateway when a customer's products change, so cached CRM data is evicted at once.
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
@@ -76,6 +76,7 @@ UCV Gateway is up.
     warehouse  ${mocks.warehouse.url}
     scoring    ${mocks.scoring.url}
     channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them)
+    network-events ${mocks.networkEvents.url}   (not in the config: register it, examples/network-events.json)
 
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
                     ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account

@@ -17,7 +17,7 @@ import type { GatewayContext } from '../pipeline/context';
 import { normalizeMsisdn } from '../schema';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
-import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionsOf } from './wsdl';
+import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionOperations, sectionsOf } from './wsdl';
 import type { BodyLimits } from '../http/body';
 import { noteFault, sendFault, xmlGuard } from './xml-guard';
 
@@ -33,6 +33,12 @@ export interface SoapFacadeOptions {
   bodyLimits: BodyLimits;
   /** The gateway's public base URL, for the WSDL's soap:address (never the request's Host header). */
   publicUrl: () => string;
+  /**
+   * The sections GetCustomerView returns when none is named: those of the configured adapters. A registered
+   * adapter's section is returned only when asked for by name, so a client generated from an earlier WSDL never
+   * receives an element it does not know. Default: every section.
+   */
+  defaultSections?: readonly string[];
 }
 
 /** A request as the operations see it: pino-http gave it its id. */
@@ -118,6 +124,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   const { schema, sources, logger } = options;
   const customerType = schema.getType('Customer') as GraphQLNamedType;
   const allSections = sectionsOf(schema);
+  const defaultSections = new Set(options.defaultSections ?? allSections);
   const fieldsOfCustomer = isObjectType(customerType) ? customerType.getFields() : {};
   const sourcesSelection = selectionOf(schema.getType('SourceStatus') as GraphQLNamedType);
   // One document (and its plan) per root and set of sections: at most 2 × 2^sections, built on first use.
@@ -143,7 +150,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     const asked = asList(given).map(String);
     const unknown = asked.filter((s) => !allSections.includes(s));
     if (unknown.length > 0) throw fault('BAD_USER_INPUT', `Unknown section(s) ${unknown.join(', ')}; sections are ${allSections.join(', ')}.`);
-    return asked.length === 0 ? allSections : allSections.filter((s) => asked.includes(s));
+    return allSections.filter(asked.length === 0 ? (s) => defaultSections.has(s) : (s) => asked.includes(s));
   };
 
   /** A refusal of the pipeline as a fault: its code, and its HTTP status and headers (401 with a challenge, 429…). */
@@ -275,11 +282,17 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', 'msisdn must be an 11-digit mobile number, e.g. 13800138000.');
       return view(req, headers, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
     }),
-    GetBillingSummary: guarded(async (args: { customerId?: string }, req, headers) => {
-      const { customer, sourceStatus, sectionError } = await view(req, headers, 'customer', requireId(args.customerId), ['billing']);
-      const { id, billing } = customer as { id: string; billing?: unknown };
-      return { customerId: id, ...(billing ? { billing } : {}), sourceStatus, sectionError };
-    }),
+    // GetBillingSummary and its like (wsdl.ts SECTION_OPERATIONS): one section, when the schema has it.
+    ...Object.fromEntries(
+      sectionOperations(schema).map(({ name, section }) => [
+        name,
+        guarded(async (args: { customerId?: string }, req, headers) => {
+          const { customer, sourceStatus, sectionError } = await view(req, headers, 'customer', requireId(args.customerId), [section]);
+          const { id, [section]: value } = customer as { id: string } & Record<string, unknown>;
+          return { customerId: id, ...(value ? { [section]: value } : {}), sourceStatus, sectionError };
+        }),
+      ]),
+    ),
     GetSourceStatus: guarded(async (args: { customerId?: string; section?: unknown }, req, headers) => {
       const { customer, sourceStatus } = await view(req, headers, 'customer', requireId(args.customerId), sectionsFrom(args.section));
       return { customerId: (customer as { id: string }).id, sourceStatus };

@@ -88,15 +88,34 @@ export function hasRecordContact(schema: GraphQLSchema): boolean {
   return Boolean(schema.getMutationType()?.getFields().recordContact);
 }
 
+/**
+ * Operations that return one section of the view: declared here as data, and present in the WSDL (and the service)
+ * only when the running schema has their section, so the WSDL is valid for any set of adapters (without billing
+ * there is no GetBillingSummary, rather than one referring to an undefined type).
+ */
+export const SECTION_OPERATIONS: ReadonlyArray<{ name: string; section: string; doc: string }> = [
+  { name: 'GetBillingSummary', section: 'billing', doc: 'The billing section of one customer, with its provenance.' },
+];
+
+/** The section operations the schema can serve, with the XML Schema type of their section. */
+export function sectionOperations(schema: GraphQLSchema): Array<{ name: string; section: string; doc: string; type: string }> {
+  const fields = (schema.getType('Customer') as GraphQLObjectType).getFields();
+  return SECTION_OPERATIONS.flatMap((o) => {
+    const field = fields[o.section];
+    return field ? [{ ...o, type: xsdType(getNamedType(field.type)) }] : [];
+  });
+}
+
 export function buildWsdl(schema: GraphQLSchema, location: string): string {
   const customer = schema.getType('Customer') as GraphQLObjectType;
   const sourceStatus = schema.getType('SourceStatus') as GraphQLObjectType;
   const sections = sectionsOf(schema);
   const types = typeDefinitions([customer, sourceStatus], (type, field) => type === 'Customer' && field === 'sources');
   const records = hasRecordContact(schema);
+  const summaries = sectionOperations(schema);
   const operations = [
-    { name: 'GetCustomerView', doc: 'The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (all when none is named).' },
-    { name: 'GetBillingSummary', doc: 'The billing section of one customer, with its provenance.' },
+    { name: 'GetCustomerView', doc: 'The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (when none is named: the sections of the configured adapters; a registered adapter\'s section only when named).' },
+    ...summaries,
     { name: 'GetSourceStatus', doc: 'Where each section of a customer view would come from now: the per-source status, without the data.' },
     ...(records
       ? [{ name: 'RecordContact', doc: 'Records one contact with a customer in the CRM, once per idempotency key (the idempotencyKey element, else the Idempotency-Key HTTP header, else derived): RECORDED, or ACCEPTED into the outbox when the CRM cannot take it now. The same as the GraphQL mutation recordContact.' }]
@@ -142,15 +161,19 @@ export function buildWsdl(schema: GraphQLSchema, location: string): string {
         <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
         <xsd:element name="sectionError" type="tns:SectionError" minOccurs="0" maxOccurs="unbounded"/>
       </xsd:sequence></xsd:complexType></xsd:element>
-      <xsd:element name="GetBillingSummary"><xsd:complexType><xsd:sequence>
+${summaries
+  .map(
+    (o) => `      <xsd:element name="${o.name}"><xsd:complexType><xsd:sequence>
         <xsd:element name="customerId" type="xsd:string"/>
       </xsd:sequence></xsd:complexType></xsd:element>
-      <xsd:element name="GetBillingSummaryResponse"><xsd:complexType><xsd:sequence>
+      <xsd:element name="${o.name}Response"><xsd:complexType><xsd:sequence>
         <xsd:element name="customerId" type="xsd:string"/>
-        <xsd:element name="billing" type="tns:Billing" minOccurs="0"/>
+        <xsd:element name="${o.section}" type="${o.type}" minOccurs="0"/>
         <xsd:element name="sourceStatus" type="tns:SourceStatus" minOccurs="0" maxOccurs="unbounded"/>
         <xsd:element name="sectionError" type="tns:SectionError" minOccurs="0" maxOccurs="unbounded"/>
-      </xsd:sequence></xsd:complexType></xsd:element>
+      </xsd:sequence></xsd:complexType></xsd:element>`,
+  )
+  .join('\n')}
       <xsd:element name="GetSourceStatus"><xsd:complexType><xsd:sequence>
         <xsd:element name="customerId" type="xsd:string"/>
         <xsd:element name="section" type="tns:Section" minOccurs="0" maxOccurs="unbounded"/>

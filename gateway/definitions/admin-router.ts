@@ -1,0 +1,153 @@
+/**
+ * The admin API of the definitions store, one router generic by kind: `/admin/<kind>s` (adapters now; rules get
+ * theirs by registering kind `rule`). Behind the `admin.role` role (API key, JWT or Basic, like /admin/audit).
+ *
+ *   GET    /admin/<kind>s                      the current definitions, with version, who and when
+ *   GET    /admin/<kind>s/:name                one
+ *   POST   /admin/<kind>s/:name/validate       dry run: { problems, result } (adapters: the schema diff); nothing changes
+ *   PUT    /admin/<kind>s/:name                register or replace: 200 with the new version, or 422 DEFINITION_REFUSED
+ *   DELETE /admin/<kind>s/:name                remove
+ *   GET    /admin/<kind>s/:name/history        every kept version
+ *   POST   /admin/<kind>s/:name/rollback       { "version": n }: make version n current again (validated like a put)
+ *
+ * A refusal answers 422 DEFINITION_REFUSED with `extensions.problems` (path, message, expected, given) and leaves
+ * the running gateway as it was.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { ERROR_CATALOG, sendError, type ErrorCode } from '../errors';
+import { readJson, BodyError, type BodyLimits } from '../http/body';
+import { DefinitionConflict, DefinitionNotFound, DefinitionRefused, type DefinitionsStore, type Problem } from './index';
+
+export interface AdminRouterOptions {
+  store: DefinitionsStore;
+  authenticate: (req: IncomingMessage) => Promise<{ id: string; role: string }>;
+  role: string;
+  logger: Logger;
+  bodyLimits: BodyLimits;
+}
+
+const refused = (res: ServerResponse, problems: Problem[]): void => {
+  const body = JSON.stringify({ errors: [{ message: ERROR_CATALOG.DEFINITION_REFUSED.message, extensions: { code: 'DEFINITION_REFUSED', problems } }] });
+  res.writeHead(422, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+};
+
+export function definitionsAdminRouter(options: AdminRouterOptions): express.Router {
+  const { store, logger } = options;
+  const router = express.Router();
+
+  /** Admin callers only; the caller's id is who made the change. */
+  const caller = async (req: Request, res: Response): Promise<string | null> => {
+    try {
+      const who = await options.authenticate(req);
+      if (who.role !== options.role) {
+        sendError(res, 'FORBIDDEN', `Changing definitions needs the role "${options.role}".`);
+        return null;
+      }
+      return who.id;
+    } catch (err) {
+      const code = (err as GraphQLError).extensions?.code;
+      if (code === 'UNAUTHENTICATED') {
+        res.setHeader('www-authenticate', 'Bearer realm="ucv-admin"');
+        sendError(res, 'UNAUTHENTICATED', (err as GraphQLError).message);
+      } else if (code === 'FORBIDDEN') sendError(res, 'FORBIDDEN', (err as GraphQLError).message);
+      else {
+        logger.error({ err }, 'admin authentication failed');
+        sendError(res, 'INTERNAL_SERVER_ERROR');
+      }
+      return null;
+    }
+  };
+
+  const body = async (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> => {
+    try {
+      const value = await readJson(req, res, options.bodyLimits);
+      if (value === undefined) {
+        sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
+        return { ok: false };
+      }
+      return { ok: true, value };
+    } catch (err) {
+      if (err instanceof BodyError) sendError(res, err.code as ErrorCode, err.message);
+      else sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
+      return { ok: false };
+    }
+  };
+
+  const fail = (res: Response, err: unknown): void => {
+    if (err instanceof DefinitionRefused) return refused(res, err.problems);
+    if (err instanceof DefinitionNotFound) return sendError(res, 'DEFINITION_NOT_FOUND', err.message);
+    if (err instanceof DefinitionConflict) return sendError(res, 'DEFINITION_CONFLICT');
+    logger.error({ err }, 'admin definitions call failed');
+    sendError(res, 'INTERNAL_SERVER_ERROR');
+  };
+
+  /** Resolves `:kinds` (plural) to a registered kind; null for any other /admin path (e.g. /admin/audit). */
+  const kindOf = (req: Request): string | null => {
+    const plural = String(req.params.kinds);
+    const kind = plural.endsWith('s') ? plural.slice(0, -1) : '';
+    return kind && store.kind(kind) ? kind : null;
+  };
+
+  const route =
+    (handler: (req: Request, res: Response, kind: string, who: string) => Promise<void>) =>
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      const kind = kindOf(req);
+      if (!kind) return next();
+      const who = await caller(req, res);
+      if (!who) return;
+      try {
+        await handler(req, res, kind, who);
+      } catch (err) {
+        fail(res, err);
+      }
+    };
+
+  const name = (req: Request): string => String(req.params.name);
+
+  router.get('/admin/:kinds', route(async (_req, res, kind) => void res.json({ version: store.version, items: [...(await store.current(kind)).values()] })));
+  router.get('/admin/:kinds/:name', route(async (req, res, kind) => {
+    const entry = (await store.current(kind)).get(name(req));
+    if (!entry) throw new DefinitionNotFound(`no ${kind} named ${name(req)}`);
+    res.json(entry);
+  }));
+  router.get('/admin/:kinds/:name/history', route(async (req, res, kind) => {
+    const versions = await store.history(kind, name(req));
+    if (versions.length === 0) throw new DefinitionNotFound(`no ${kind} named ${name(req)}`);
+    res.json({ items: versions });
+  }));
+  router.post('/admin/:kinds/:name/validate', route(async (req, res, kind) => {
+    const given = await body(req, res);
+    if (!given.ok) return;
+    const handler = store.kind(kind);
+    const { definition, input } = (given.value ?? {}) as { definition?: unknown; input?: unknown };
+    // The definition alone, or { definition, input } for kinds whose dry run takes an input (rules).
+    const def = definition === undefined ? given.value : definition;
+    const problems = await handler?.validate(def, name(req)) ?? [];
+    if (problems.length > 0 || !handler?.dryRun) return void res.json({ valid: problems.length === 0, problems });
+    try {
+      res.json({ valid: true, problems: [], result: await handler.dryRun(def, input, name(req)) });
+    } catch (err) {
+      if (err instanceof DefinitionRefused) return void res.json({ valid: false, problems: err.problems });
+      throw err;
+    }
+  }));
+  router.put('/admin/:kinds/:name', route(async (req, res, kind, who) => {
+    const given = await body(req, res);
+    if (!given.ok) return;
+    res.json(await store.change(kind, name(req), given.value, who));
+  }));
+  router.delete('/admin/:kinds/:name', route(async (req, res, kind, who) => {
+    res.json(await store.change(kind, name(req), null, who));
+  }));
+  router.post('/admin/:kinds/:name/rollback', route(async (req, res, kind, who) => {
+    const given = await body(req, res);
+    if (!given.ok) return;
+    const version = (given.value as { version?: unknown } | null)?.version;
+    if (!Number.isInteger(version)) return refused(res, [{ path: 'version', message: 'the version to roll back to', expected: 'an integer', given: String(version) }]);
+    res.json(await store.rollback(kind, name(req), version as number, who));
+  }));
+  return router;
+}

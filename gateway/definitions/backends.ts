@@ -1,0 +1,113 @@
+/**
+ * Where definitions are kept: one JSON document (every version of every definition, and the store-wide version).
+ *
+ *   file   without Redis: `admin.definitionsFile`, written to a temporary file and renamed over it (atomic on POSIX),
+ *          so a crash mid-write leaves the previous document, never half of one
+ *   redis  with `cache.redisUrl`: a key under the cache's prefix, written by a script that checks the stored version
+ *          first (compare-and-set), then announced on a channel; every instance re-reads on the announcement, and
+ *          whenever its subscription connects again (a message missed while disconnected is caught up)
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { connectRedis } from '../cache/redis-cache';
+import type { DefinitionVersion } from './index';
+
+export interface StoredState {
+  version: number;
+  entries: DefinitionVersion[];
+}
+
+export interface DefinitionsBackend {
+  readonly kind: 'file' | 'redis';
+  load(): Promise<StoredState>;
+  /** Writes `state` if the stored version is still `expected`; false otherwise. */
+  save(state: StoredState, expected: number): Promise<boolean>;
+  /** Called when another writer may have changed the stored state. */
+  onChange(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+const EMPTY: StoredState = { version: 0, entries: [] };
+
+export function fileBackend(file: string): DefinitionsBackend {
+  let cached: StoredState | undefined;
+  const read = async (): Promise<StoredState> => {
+    try {
+      return JSON.parse(await fs.readFile(file, 'utf8')) as StoredState;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY;
+      throw err;
+    }
+  };
+  return {
+    kind: 'file',
+    load: async () => (cached ??= await read()),
+    save: async (state, expected) => {
+      if ((cached ??= await read()).version !== expected) return false;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(temporary, JSON.stringify(state, null, 2));
+      await fs.rename(temporary, file);
+      cached = state;
+      return true;
+    },
+    onChange: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** Sets the document only if its version is still the expected one, and announces the new version. */
+const COMPARE_AND_SET = `
+local stored = redis.call('GET', KEYS[1])
+local version = 0
+if stored then version = cjson.decode(stored).version end
+if tostring(version) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`;
+
+export function redisBackend(url: string, keyPrefix: string, logger: Logger, commandTimeoutMs = 2000): DefinitionsBackend {
+  const key = `${keyPrefix}definitions`;
+  const channel = `${keyPrefix}definitions:changed`;
+  const client = connectRedis(url, logger, commandTimeoutMs);
+  const subscriber = client.duplicate();
+  subscriber.on('error', () => undefined); // the main client's handler reports outages
+  const listeners: Array<() => void> = [];
+  const notify = (): void => listeners.forEach((l) => l());
+  // Every (re)connection re-reads: what changed while this instance was cut off is applied then.
+  subscriber.on('ready', notify);
+  subscriber
+    .connect()
+    .then(() => subscriber.subscribe(channel, notify))
+    .catch((err: Error) => logger.warn({ err: err.message }, 'cannot subscribe to definition changes'));
+  const ready = async (): Promise<void> => {
+    if (client.isReady) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Redis is unavailable: definitions cannot be read')), commandTimeoutMs);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  };
+  return {
+    kind: 'redis',
+    load: async () => {
+      await ready();
+      const raw = await client.get(key);
+      return raw ? (JSON.parse(String(raw)) as StoredState) : EMPTY;
+    },
+    save: async (state, expected) => {
+      await ready();
+      const done = await client.eval(COMPARE_AND_SET, { keys: [key], arguments: [String(expected), JSON.stringify(state), channel, String(state.version)] });
+      return Number(done) === 1;
+    },
+    onChange: (listener) => void listeners.push(listener),
+    close: async () => {
+      // destroy() also ends a connection attempt still retrying (Redis down): nothing is awaited on it.
+      subscriber.destroy();
+      client.destroy();
+    },
+  };
+}
