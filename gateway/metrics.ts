@@ -41,6 +41,7 @@ export function createMetrics() {
       },
     }),
     operations: new Counter({ name: 'ucv_operations_total', help: 'GraphQL operations (both facades) by facade, role and outcome (complete, partial: with errors, refused).', labelNames: ['facade', 'role', 'outcome'] as const, registers: [registry] }),
+    answerCache: new Counter({ name: 'ucv_answer_cache_total', help: 'Rendered-answer cache lookups and stores, by result (hit, miss, stored).', labelNames: ['result'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
     ...auditMetrics(registry),
   };
