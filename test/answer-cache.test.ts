@@ -38,9 +38,9 @@ afterAll(async () => {
   await mocks.close();
 });
 
-const answerCache = async (g: Harness): Promise<Record<string, number>> => {
+const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number }> => {
   const text = await (await fetch(`${g.url}/metrics`)).text();
-  const out: Record<string, number> = { hit: 0, miss: 0, stored: 0 };
+  const out = { hit: 0, miss: 0, stored: 0 } as Record<string, number> & { hit: number; miss: number; stored: number };
   for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm)) out[m[1] as string] = Number(m[2]);
   return out;
 };
