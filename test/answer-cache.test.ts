@@ -18,7 +18,7 @@ import { testStores } from './support/store';
 const SECRET = 'answer-cache-test-secret';
 const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
 const as = (role: string) => ({ 'x-api-key': `${role}-key-0123` });
-const security = { consumers: ['front-desk', 'call-center'].map(consumer) };
+const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(consumer) };
 // Long TTLs: within a test, only what the test does may make a record (and so an answer) out of date.
 const policies = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
 
@@ -89,6 +89,23 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
   }
   // The later rounds were hits: each role's own.
   expect((await answerCache(h)).hit).toBeGreaterThanOrEqual(2);
+});
+
+it('a role with denied fields gets from a hit the same nulls and FORBIDDEN errors, once each', async () => {
+  const id = 'C00000019';
+  const first = await h.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(first.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('FORBIDDEN');
+  await stored(h, (await answerCache(h)).stored + 1);
+  const hits = (await answerCache(h)).hit;
+  mocks.resetAll();
+  const hit = await h.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
+  expect((await answerCache(h)).hit).toBe(hits + 1);
+  await plain.gql(FULL_VIEW, { id }, as('marketing'));
+  const reference = await plain.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(withoutAges(hit.body)).toEqual(withoutAges(reference.body));
+  // Nothing doubled on the kept answer: the same errors as the first, executed answer.
+  expect(hit.body.errors).toEqual(first.body.errors);
 });
 
 it('the audit trail records every answered read, hits included', async () => {

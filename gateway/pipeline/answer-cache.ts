@@ -2,24 +2,24 @@
  * The rendered-answer cache: a complete answer, kept ready per (document, operation, variables, ROLE), served
  * without execution, loads or backend calls while every record it was built from is still what it was.
  *
- * Where it sits: after identity, limits, rights and the rate limit (a hit is still authenticated, limited, trimmed
- * to its role and counted), in place of execution. What it keeps is the answer of the execution itself, before the
- * rights plugin's errors, the masks and the audit, as JSON: each hit gets a fresh copy that goes through those
- * plugins exactly like an executed answer, so the masks, the FORBIDDEN errors, the audit record and the provenance
- * are the same as without the cache. The key holds the role, so answers never cross roles (the rights plugin trims
- * the document per role: two roles' raw answers differ too).
+ * Two hooks in the pipeline's list (index.ts): `lookup` after identity, limits, rights and the rate limit (a hit is
+ * still authenticated, limited and counted), in place of execution; `keep` after the mask plugin and before the
+ * audit. What is kept is the answer as the rights and mask plugins left it for that role; on a hit they leave it
+ * as it is (`context.answeredFromCache`), and the audit and observation plugins run as for any answer: every hit is
+ * in the audit trail. The key holds the role, so answers never cross roles.
  *
  * Valid while every record it was built from is: for each record, the same source (an adapter swap builds new
  * sources), the same invalidation generation and no invalidation since it was fetched (a change event, here or
- * from a peer through Redis), still fresh by its source's TTL, and every breaker closed. Only answers with no
- * errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept.
+ * from a peer through Redis), still fresh by its source's TTL, and every breaker closed. Only answers whose
+ * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept.
  *
  * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
- * `extensions.sources` and the log line are built as for any answer), and every `Customer.sources` in the answer is
- * rendered again from it, so `ageMs` grows with time and `status` says CACHED.
+ * `extensions.sources`, the log line and the audit's customers are built as for any answer), and every
+ * `Customer.sources` in the answer is rendered again from it, so `ageMs` grows with time and `status` says CACHED.
+ * The kept answer is never changed: a hit copies only the objects on the way to those lists.
  *
- * Measured (docs/performance.md, "Round two"): what a hit still costs is HTTP, the JSON body, identity, the rate
- * limit, JSON.parse of the kept answer, the masks, the audit and graphql-http's JSON.stringify.
+ * What a hit still costs: HTTP, the JSON body, identity, the rate limit, the audit, and graphql-http's
+ * JSON.stringify of the answer (docs/performance.md, "Round two").
  */
 import type { Plugin } from '@envelop/core';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
@@ -58,7 +58,10 @@ interface ProvenanceSlot {
 }
 
 interface Entry {
-  json: string;
+  /** The answer as the rights and mask plugins left it; never changed once kept. */
+  result: ExecutionResult;
+  /** Its JSON length, for the cache's size bound. */
+  size: number;
   dependencies: readonly Dependency[];
   slots: readonly ProvenanceSlot[];
 }
@@ -66,9 +69,11 @@ interface Entry {
 /** Variables longer than this (as JSON) are not cached: the key's memory stays bounded. */
 const MAX_VARIABLES_LENGTH = 2048;
 
-export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayContext> & { clear(): void } {
+export function useAnswerCache(options: AnswerCacheOptions) {
   const { schema, counter } = options;
-  const entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry, key) => Math.max(1, entry.json.length + key.length) });
+  const entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length) });
+  /** Per operation on a miss: its key, and whether its execution had no errors (only such answers are kept). */
+  const misses = new WeakMap<GatewayContext, { key: string; clean: boolean }>();
   // A short id per document object: the facades keep one document per query text (GraphQL) or per envelope shape (SOAP).
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
@@ -96,27 +101,37 @@ export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayConte
     return true;
   };
 
-  /** A fresh copy of the kept answer, with the provenance of this request. */
+  /** The kept answer with the provenance of this request: only the objects on the way to each list are copied. */
   const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
     const { ucv } = context;
     for (const d of entry.dependencies) {
       if (d.customerId !== undefined) ucv.record(d.customerId, d.source.name, { ok: true, value: d.found ? true : null, status: 'CACHED', fetchedAt: d.fetchedAt, latencyMs: null });
     }
-    const data = JSON.parse(entry.json) as Record<string, unknown>;
+    if (entry.slots.length === 0) return entry.result;
+    const copies = new Set<object>();
+    const own = <T extends object>(value: T): T => {
+      if (copies.has(value)) return value;
+      const copy = (Array.isArray(value) ? [...value] : { ...value }) as T;
+      copies.add(copy);
+      return copy;
+    };
+    const data = own(entry.result.data as Record<string, unknown>);
     const now = Date.now();
     for (const slot of entry.slots) {
-      let holder: unknown = data;
-      for (let i = 0; i < slot.path.length - 1; i++) holder = (holder as Record<string | number, unknown>)[slot.path[i] as string];
+      let holder = data as Record<string | number, unknown>;
+      for (let i = 0; i < slot.path.length - 1; i++) {
+        const step = slot.path[i] as string | number;
+        holder = holder[step] = own(holder[step] as Record<string | number, unknown>);
+      }
       const last = slot.path[slot.path.length - 1] as string;
-      const list = (holder as Record<string, unknown>)[last] as Array<Record<string, unknown>>;
-      const kept = list[0] ?? {};
-      (holder as Record<string, unknown>)[last] = ucv.sourcesOf(slot.customerId, now).map((status) => {
+      const kept = (holder[last] as Array<Record<string, unknown>>)[0] ?? {};
+      holder[last] = ucv.sourcesOf(slot.customerId, now).map((status) => {
         const item: Record<string, unknown> = {};
         for (const [key, field] of slot.fields) item[key] = field === undefined ? kept[key] : (status as unknown as Record<string, unknown>)[field];
         return item;
       });
     }
-    return { data };
+    return { ...entry.result, data };
   };
 
   /** Where the answer shows provenance, and whose; undefined when a list's customer cannot be told (not kept). */
@@ -147,7 +162,7 @@ export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayConte
     return slots;
   };
 
-  const store = async (key: string, json: string, args: ExecutionArgs, context: GatewayContext): Promise<void> => {
+  const store = async (key: string, result: ExecutionResult, args: ExecutionArgs, context: GatewayContext): Promise<void> => {
     const { ucv } = context;
     const loaded = [...ucv.loaded];
     const outcomes = await Promise.all(loaded.map((l) => l.outcome));
@@ -160,18 +175,18 @@ export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayConte
       dependencies.push({ source: l.source, resource: l.resource, key: l.key, customerId: l.customerId, generation: l.generation, fetchedAt: outcome.fetchedAt, found: outcome.value !== null });
       if (l.customerId !== undefined) customers.add(l.customerId);
     }
-    const slots = slotsOf(args, JSON.parse(json) as Record<string, unknown>, customers);
+    const data = result.data as Record<string, unknown>;
+    const slots = slotsOf(args, data, customers);
     if (!slots) return;
-    const entry: Entry = { json, dependencies, slots };
+    const entry: Entry = { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, size: JSON.stringify(data).length, dependencies, slots };
     // Checked now too: a record may have changed while the answer was being built.
     if (!valid(entry, ucv.sources, Date.now())) return;
     entries.set(key, entry);
     counter?.inc({ result: 'stored' });
   };
 
-  return {
-    clear: () => entries.clear(),
-    onExecute: ({ args, context, executeFn, setExecuteFn }) => {
+  const lookup: Plugin<GatewayContext> = {
+    onExecute: ({ args, context, executeFn, setExecuteFn, extendContext }) => {
       if (options.maxBytes <= 0) return;
       const role = context.consumer?.role;
       if (role === undefined) return;
@@ -181,6 +196,7 @@ export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayConte
       if (entry) {
         if (valid(entry, context.ucv.sources, Date.now())) {
           counter?.inc({ result: 'hit' });
+          extendContext({ answeredFromCache: true });
           const answer = render(entry, context);
           setExecuteFn(() => answer);
           return;
@@ -188,15 +204,32 @@ export function useAnswerCache(options: AnswerCacheOptions): Plugin<GatewayConte
         entries.delete(key);
       }
       counter?.inc({ result: 'miss' });
+      const miss = { key, clean: false };
+      misses.set(context, miss);
       setExecuteFn(async (executionArgs: ExecutionArgs) => {
         const result = (await executeFn(executionArgs)) as ExecutionResult;
-        // Serialized now, before the rights and mask plugins change the answer in place.
-        if (result.data && !result.errors?.length) {
-          const json = JSON.stringify(result.data);
-          void store(key, json, executionArgs, context).catch(() => undefined);
-        }
+        miss.clean = result.data !== null && result.data !== undefined && !result.errors?.length;
         return result;
       });
     },
   };
+
+  const keep: Plugin<GatewayContext> = {
+    onExecute: ({ context }) => {
+      const miss = misses.get(context);
+      if (!miss) return;
+      return {
+        onExecuteDone: ({ args, result }) => {
+          const answer = result as ExecutionResult;
+          // The rights plugin's FORBIDDEN errors are part of the role's answer; any other error is not kept.
+          if (!miss.clean || !answer.data || answer.errors?.some((e) => e.extensions?.code !== 'FORBIDDEN')) return;
+          void store(miss.key, answer, args, context).catch(() => undefined);
+        },
+      };
+    },
+  };
+
+  return { lookup, keep, clear: () => entries.clear() };
 }
+
+export type AnswerCache = ReturnType<typeof useAnswerCache>;
