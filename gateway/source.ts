@@ -156,6 +156,11 @@ export class Source {
     return this.invalidatedAt.get(this.cacheKey(resource, key)) ?? this.forgottenAt;
   }
 
+  /** The record as this process holds it in its cache, without a round trip (Cache.peek). */
+  held(resource: string, key: string): CacheEntry | undefined {
+    return this.deps.cache.peek(this.cacheKey(resource, key));
+  }
+
   /** Whether a record fetched at `fetchedAt` would still be served from the cache without calling the backend. */
   isFresh(found: boolean, fetchedAt: number, now = Date.now()): boolean {
     const { ttlSeconds, notFoundTtlSeconds } = this.policy.cache;

@@ -10,7 +10,9 @@
  *
  * Valid while every record it was built from is: for each record, the same source (an adapter swap builds new
  * sources), the same invalidation generation and no invalidation since it was fetched (a change event, here or
- * from a peer through Redis), still fresh by its source's TTL, and every breaker closed. Only answers whose
+ * from a peer through Redis), still fresh by its source's TTL, the same record (same fetch time) still held in this
+ * process's cache (Redis's client tracking drops a local copy that anyone changed or deleted), and every breaker
+ * closed. Only answers whose
  * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept.
  *
  * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
@@ -97,6 +99,9 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       if (d.source.generation(d.resource, d.key) !== d.generation) return false;
       if (d.source.lastInvalidated(d.resource, d.key) >= d.fetchedAt) return false;
       if (!d.source.isFresh(d.found, d.fetchedAt, now)) return false;
+      // The very record it was built from is still the one held: not deleted or replaced in Redis by anyone, not
+      // dropped with a lost connection, not evicted.
+      if (d.source.held(d.resource, d.key)?.fetchedAt !== d.fetchedAt) return false;
     }
     return true;
   };
