@@ -2,7 +2,8 @@
  * One server role per process, so that the load generator, the mocks and the server under test do not share an
  * event loop. Prints one JSON line with its URL(s), then serves until killed.
  *   tsx bench/servers.ts mocks
- *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']  (SIGTERM drains)
+ *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']
+ *                               [STACK_ANSWER_BYTES=0: no rendered-answer cache]  (SIGTERM drains)
  *     (default security: anonymous requests get the admin role, as the gateway answered everyone before identity;
  *     BENCH_CONSUMERS are configured too, for rows with an API key or a JWT)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
@@ -31,7 +32,11 @@ async function main(): Promise<void> {
         port: 0,
         host: '127.0.0.1',
         logLevel: 'silent',
-        cache: process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {},
+        cache: {
+          ...(process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {}),
+          // STACK_ANSWER_BYTES=0: the rendered-answer cache off, for rows that measure execution itself.
+          ...(process.env.STACK_ANSWER_BYTES ? { answerBytes: Number(process.env.STACK_ANSWER_BYTES) } : {}),
+        },
         adapters: Object.entries(mockUrls).map(([name, url]) => ({ name, url, policy: policies[name] ?? {} })),
         security: process.env.STACK_SECURITY ? JSON.parse(process.env.STACK_SECURITY) : BENCH_SECURITY,
         // The load generator is one consumer standing for many clients: its rate limit must not cap the rows.

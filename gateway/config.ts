@@ -331,6 +331,12 @@ export const ConfigSchema = z
          * counted unreachable until Redis answers a probe. Default 50.
          */
         commandTimeoutMs: z.number().int().min(1).default(50),
+        /**
+         * Most bytes of rendered answers kept in process (gateway/pipeline/answer-cache.ts; their JSON length), per
+         * role, document and variables, each valid while every record it was built from is. 0 turns it off. Metric
+         * ucv_answer_cache_total. Default 33554432 (32 MiB).
+         */
+        answerBytes: z.number().int().min(0).default(32 * 1024 * 1024),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */
         keyPrefix: z.string().default('ucv:'),
       })

@@ -41,6 +41,7 @@ export function createMetrics() {
       },
     }),
     operations: new Counter({ name: 'ucv_operations_total', help: 'GraphQL operations (both facades) by facade, role and outcome (complete, partial: with errors, refused).', labelNames: ['facade', 'role', 'outcome'] as const, registers: [registry] }),
+    answerCache: new Counter({ name: 'ucv_answer_cache_total', help: 'Rendered-answer cache lookups and stores, by result (hit, miss, stored).', labelNames: ['result'] as const, registers: [registry] }),
     invalidations: new Counter({ name: 'ucv_cache_invalidations_total', help: 'Cache entries evicted on a change event, by origin (local, peer).', labelNames: ['source', 'origin'] as const, registers: [registry] }),
     commands: new Counter({ name: 'ucv_source_commands_total', help: 'Adapter commands (writes) sent, by source, command and result (success, rejected: refused by the backend, failure, unsent: breaker open or bulkhead full).', labelNames: ['source', 'command', 'result'] as const, registers: [registry] }),
     outboxDeliveries: new Counter({ name: 'ucv_outbox_deliveries_total', help: 'Outbox items delivered to their backend, by source and result (delivered, rejected: refused for good, failed: to be tried again).', labelNames: ['source', 'result'] as const, registers: [registry] }),

@@ -30,12 +30,25 @@ interface Tally {
   reason: UnavailableReason | null;
 }
 
+/** One record a request loaded: what a rendered answer built from it depends on (gateway/pipeline/answer-cache.ts). */
+export interface Loaded {
+  source: Source;
+  resource: string;
+  key: string;
+  customerId?: string;
+  /** The record's invalidation generation when the load started: a change during the load makes it differ. */
+  generation: number;
+  outcome: Promise<Outcome>;
+}
+
 export class RequestContext {
   /** When the request started (performance.now()), for Server-Timing. */
   readonly startedAt = performance.now();
   /** Customer fields the current operation selects; set before execution. */
   customerFields: ReadonlySet<string> = new Set();
   private readonly loads = new Map<string, Promise<Outcome>>();
+  /** Every record this request loaded, once each, in order. */
+  readonly loaded: Loaded[] = [];
   private readonly tallies = new Map<string, Map<string, Tally>>();
   /** Loads counted in each customer's provenance, so `settled` can wait for them. */
   private readonly pendingByCustomer = new Map<string, Array<Promise<void>>>();
@@ -52,8 +65,10 @@ export class RequestContext {
     const memoKey = `${source.name}\u0000${resource}\u0000${key}`;
     let pending = this.loads.get(memoKey);
     if (!pending) {
+      const generation = source.generation(resource, key);
       pending = source.load(resource, key, this.requestId);
       this.loads.set(memoKey, pending);
+      this.loaded.push({ source, resource, key, customerId, generation, outcome: pending });
       if (customerId !== undefined) {
         const recorded = pending.then((outcome) => this.record(customerId, source.name, outcome));
         const list = this.pendingByCustomer.get(customerId);

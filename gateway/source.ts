@@ -90,6 +90,11 @@ export class Source {
   private epoch = 0;
   /** Bumped when a key is invalidated, so that a fetch started before the change does not cache its old answer. */
   private readonly generations = new Map<string, number>();
+  /** The highest generation forgotten from `generations`: a key no longer listed may have had any up to it. */
+  private forgotten = 0;
+  /** When each key was last invalidated (epoch ms), evicted with `generations`; `forgottenAt`: the latest evicted. */
+  private readonly invalidatedAt = new Map<string, number>();
+  private forgottenAt = 0;
 
   constructor(
     adapter: AdapterDefinition,
@@ -239,8 +244,43 @@ export class Source {
     const cacheKey = this.cacheKey(resource, key);
     this.inflight.delete(cacheKey);
     this.generations.set(cacheKey, ++this.epoch);
-    if (this.generations.size > 10_000) this.generations.delete(this.generations.keys().next().value as string);
+    this.invalidatedAt.set(cacheKey, Date.now());
+    if (this.generations.size > 10_000) {
+      const [oldest, generation] = this.generations.entries().next().value as [string, number];
+      this.forgotten = Math.max(this.forgotten, generation);
+      this.forgottenAt = Math.max(this.forgottenAt, this.invalidatedAt.get(oldest) ?? 0);
+      this.generations.delete(oldest);
+      this.invalidatedAt.delete(oldest);
+    }
     return cacheKey;
+  }
+
+  /**
+   * The invalidation generation of a record: it changes whenever the record is invalidated (a change event, here
+   * or from a peer), so a rendered answer built from the record can tell it is out of date. A key whose counter was
+   * forgotten reports the highest forgotten one: never a value it had before an invalidation.
+   */
+  generation(resource: string, key: string): number {
+    return this.generations.get(this.cacheKey(resource, key)) ?? this.forgotten;
+  }
+
+  /**
+   * When the record was last invalidated (epoch ms; 0: never, as far as this instance remembers). A copy fetched
+   * before that is the old record, even when a read raced the deletion and found it still in the cache.
+   */
+  lastInvalidated(resource: string, key: string): number {
+    return this.invalidatedAt.get(this.cacheKey(resource, key)) ?? this.forgottenAt;
+  }
+
+  /** The record as this process holds it in its cache, without a round trip (Cache.peek). */
+  held(resource: string, key: string): CacheEntry | undefined {
+    return this.deps.cache.peek(this.cacheKey(resource, key));
+  }
+
+  /** Whether a record fetched at `fetchedAt` would still be served from the cache without calling the backend. */
+  isFresh(found: boolean, fetchedAt: number, now = Date.now()): boolean {
+    const { ttlSeconds, notFoundTtlSeconds } = this.policy.cache;
+    return now - fetchedAt < (found ? ttlSeconds : notFoundTtlSeconds) * 1000;
   }
 
   /** How long an entry is served without calling the backend, in ms. */

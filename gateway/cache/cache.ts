@@ -16,6 +16,12 @@ export interface CacheEntry {
 export interface Cache {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<CacheEntry | undefined>;
+  /**
+   * The entry as held in this process, without a round trip (the in-memory cache, or Redis's local copies, which
+   * Redis's client tracking drops when anyone changes or deletes the key, or the connection is lost); undefined
+   * when this process holds none. The rendered-answer cache checks its records with it.
+   */
+  peek(key: string): CacheEntry | undefined;
   /** Keeps the entry for `ttlMs` milliseconds (its freshness and its stale window together). */
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<void>;
   /** Resolves whether the keys are gone (false: the cache could not be reached). */

@@ -21,6 +21,7 @@ export function memoryCache(options: MemoryCacheOptions): Cache {
   return {
     kind: 'memory',
     get: async (key) => lru.get(key),
+    peek: (key) => lru.peek(key),
     set: async (key, entry, ttlMs) => {
       if (ttlMs > 0) lru.set(key, entry, { ttl: ttlMs });
     },

@@ -154,6 +154,7 @@ export function redisCache(options: RedisOptions): Cache {
   };
   return {
     kind: 'redis',
+    peek: (key) => local?.peek(key),
     get: (key) =>
       quietly(async () => {
         const kept = local?.get(key);

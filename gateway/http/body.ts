@@ -73,9 +73,11 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       req.pause(); // leave the rest unread: node closes the connection after the answer
       refuse(error);
     };
-    const keep = (chunk: Buffer, cap: number, message: string): void => {
+    // The refusal's message is built only on a refusal: an Error per chunk (its stack captured) cost ~4 µs of
+    // every request's body (bench: docs/performance.md, "the pipeline's overhead").
+    const keep = (chunk: Buffer, cap: number, message: () => string): void => {
       kept += chunk.length;
-      if (kept > cap) return settle(new BodyError('PAYLOAD_TOO_LARGE', message));
+      if (kept > cap) return settle(new BodyError('PAYLOAD_TOO_LARGE', message()));
       chunks.push(chunk);
     };
     const timedOut = (message: string) => () => settle(new BodyError('REQUEST_TIMEOUT', message));
@@ -87,12 +89,12 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       if (received > limits.maxBytes) return settle(tooLarge(limits.maxBytes));
       idle.refresh();
       if (inflater) inflater.write(chunk);
-      else keep(chunk, limits.maxBytes, tooLarge(limits.maxBytes).message);
+      else keep(chunk, limits.maxBytes, () => tooLarge(limits.maxBytes).message);
     };
     const onEnd = (): void => (inflater ? void inflater.end() : settle());
     const onAborted = (): void => settle(new BodyError('BAD_REQUEST', 'The request body was not sent to its end.'));
     if (inflater) {
-      const inflatedCap = `The request body is larger than ${limits.maxInflatedBytes} bytes once inflated.`;
+      const inflatedCap = (): string => `The request body is larger than ${limits.maxInflatedBytes} bytes once inflated.`;
       inflater.on('data', (chunk: Buffer) => keep(chunk, limits.maxInflatedBytes, inflatedCap));
       inflater.on('end', () => settle());
       inflater.on('error', () => settle(new BodyError('BAD_REQUEST', `The request body is not valid ${encoding} data.`)));

@@ -31,6 +31,11 @@ export interface GatewayContext {
   consumer?: Consumer;
   /** Set by the limits plugin: the backend calls the operation's plan would make. */
   cost?: number;
+  /**
+   * Set by the answer cache (answer-cache.ts) on a hit: the answer was kept after the rights and mask plugins ran
+   * for this same role, so they leave it as it is.
+   */
+  answeredFromCache?: boolean;
   /** Set by the rights plugin: schema coordinates (`Type.field`) the consumer's role may not read. */
   denied?: readonly string[];
 }

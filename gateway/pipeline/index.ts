@@ -2,7 +2,8 @@
  * The one request pipeline. Both facades (GraphQL over HTTP, SOAP) turn a request into one GraphQL operation with
  * a GatewayContext and run it here; this list is the whole cross-cutting request path, in order:
  *
- *   identity → limits → rights (trim the plan) → [rate limit] → execute (graphql-jit) → mask → [audit]
+ *   identity → limits → rights (trim the plan) → [rate limit] → [answer cache] → execute (graphql-jit) → mask
+ *            → [keep the answer] → [audit]
  *            → log · metrics · Server-Timing · provenance
  *
  * It is envelop (`@envelop/core`): each plugin is a plain object of optional hooks, one file each. The engine keeps
@@ -26,6 +27,7 @@ import type { GatewayContext } from './context';
 import { useIdentity, type Authenticator } from './identity';
 import { useLimits } from './limits';
 import { useMask } from './mask';
+import type { AnswerCache } from './answer-cache';
 import { useObserve } from './observe';
 import { useRights } from './rights';
 
@@ -41,6 +43,8 @@ export interface PipelineDeps {
   logger?: Logger;
   /** The rate limit (gateway/pipeline/rate-limit.ts, engineer "guard"): refuses with RATE_LIMITED. */
   rateLimit?: Plugin<GatewayContext>;
+  /** The rendered-answer cache (gateway/pipeline/answer-cache.ts): in place of execution on a hit; kept after masking. */
+  answerCache?: Pick<AnswerCache, 'lookup' | 'keep'>;
   /** The audit trail (gateway/pipeline/audit.ts, engineer "audit-store"): sees the masked answer. */
   audit?: Plugin<GatewayContext>;
 }
@@ -119,8 +123,10 @@ export function createPipeline(deps: PipelineDeps) {
     useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
     useRights({ schema, roles, planner, warn: (message) => deps.logger?.warn(message) }), // denied fields out of the document; the plan of what remains
     ...(deps.rateLimit ? [deps.rateLimit] : []), // ── rate limit per consumer (gateway/pipeline/rate-limit.ts)
+    ...(deps.answerCache ? [deps.answerCache.lookup] : []), // a kept answer of this role, valid while its records are (answer-cache.ts)
     // execute: graphql-jit (the engine above), after every onExecute hook of this list
     useMask({ schema, roles }), // masked fields, after execution (onExecuteDone runs in this order)
+    ...(deps.answerCache ? [deps.answerCache.keep] : []), // keeps the answer as masked for this role, before the audit
     ...(deps.audit ? [deps.audit] : []), // ── audit trail of what was answered (gateway/pipeline/audit.ts)
     useObserve({ metrics }), // provenance extensions, operation log, Server-Timing, metrics
   ];

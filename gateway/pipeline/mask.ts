@@ -156,7 +156,8 @@ export function useMask({ schema, roles }: MaskDeps): Plugin<GatewayContext> {
       const tree = treeFor(document, args.operationName, roleName, role);
       if (!tree) return;
       return {
-        onExecuteDone: ({ result }) => applyMasks(tree, (result as ExecutionResult).data),
+        // A kept answer (answer-cache.ts) was masked for this role before it was kept.
+        onExecuteDone: ({ result }) => void (context.answeredFromCache || applyMasks(tree, (result as ExecutionResult).data)),
       };
     },
   };

@@ -99,6 +99,7 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       if (plan.denied.length === 0) return;
       return {
         onExecuteDone: ({ result, setResult }) => {
+          if (context.answeredFromCache) return; // a kept answer: trimmed and marked for this role already
           const answer = result as ExecutionResult;
           const firstPath = new Map<string, ReadonlyArray<string | number>>();
           const data = answer.data as Record<string, unknown> | null | undefined;

@@ -1,0 +1,240 @@
+/**
+ * The rendered-answer cache: a complete answer, kept ready per (document, operation, variables, ROLE), served
+ * without execution, loads or backend calls while every record it was built from is still what it was.
+ *
+ * Two hooks in the pipeline's list (index.ts): `lookup` after identity, limits, rights and the rate limit (a hit is
+ * still authenticated, limited and counted), in place of execution; `keep` after the mask plugin and before the
+ * audit. What is kept is the answer as the rights and mask plugins left it for that role; on a hit they leave it
+ * as it is (`context.answeredFromCache`), and the audit and observation plugins run as for any answer: every hit is
+ * in the audit trail. The key holds the role, so answers never cross roles.
+ *
+ * Valid while every record it was built from is: for each record, the same source (an adapter swap builds new
+ * sources), the same invalidation generation and no invalidation since it was fetched (a change event, here or
+ * from a peer through Redis), still fresh by its source's TTL, the same record (same fetch time) still held in this
+ * process's cache (Redis's client tracking drops a local copy that anyone changed or deleted), and every breaker
+ * closed. Only answers whose
+ * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept.
+ *
+ * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
+ * `extensions.sources`, the log line and the audit's customers are built as for any answer), and every
+ * `Customer.sources` in the answer is rendered again from it, so `ageMs` grows with time and `status` says CACHED.
+ * The kept answer is never changed: a hit copies only the objects on the way to those lists.
+ *
+ * What a hit still costs: HTTP, the JSON body, identity, the rate limit, the audit, and graphql-http's
+ * JSON.stringify of the answer (docs/performance.md, "Round two").
+ */
+import type { Plugin } from '@envelop/core';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { Counter } from 'prom-client';
+import type { Source } from '../source';
+import type { GatewayContext } from './context';
+import { walkAnswer } from './fields';
+import { originalDocuments } from './mask';
+
+export interface AnswerCacheOptions {
+  schema: GraphQLSchema;
+  /** Most bytes of kept answers (their JSON length), least recently used first out; 0 turns the cache off. */
+  maxBytes: number;
+  /** `ucv_answer_cache_total{result}`: hit, miss, stored. */
+  counter?: Counter<'result'>;
+}
+
+/** A record the answer was built from, as it was. */
+interface Dependency {
+  source: Source;
+  resource: string;
+  key: string;
+  customerId?: string;
+  generation: number;
+  fetchedAt: number;
+  found: boolean;
+}
+
+/** A `Customer.sources` list in the answer: where it is, whose it is, and which SourceStatus field each key shows. */
+interface ProvenanceSlot {
+  path: ReadonlyArray<string | number>;
+  customerId: string;
+  /** Response key → SourceStatus field name; a key without one (`__typename`) keeps its kept value. */
+  fields: ReadonlyArray<readonly [string, string | undefined]>;
+}
+
+interface Entry {
+  /** The answer as the rights and mask plugins left it; never changed once kept. */
+  result: ExecutionResult;
+  /** Its JSON length, for the cache's size bound. */
+  size: number;
+  dependencies: readonly Dependency[];
+  slots: readonly ProvenanceSlot[];
+}
+
+/** Variables longer than this (as JSON) are not cached: the key's memory stays bounded. */
+const MAX_VARIABLES_LENGTH = 2048;
+
+export function useAnswerCache(options: AnswerCacheOptions) {
+  const { schema, counter } = options;
+  const entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length) });
+  /** Per operation on a miss: its key, and whether its execution had no errors (only such answers are kept). */
+  const misses = new WeakMap<GatewayContext, { key: string; clean: boolean }>();
+  // A short id per document object: the facades keep one document per query text (GraphQL) or per envelope shape (SOAP).
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let nextDocumentId = 0;
+  const documentId = (document: DocumentNode): number => {
+    let id = documentIds.get(document);
+    if (id === undefined) documentIds.set(document, (id = ++nextDocumentId));
+    return id;
+  };
+
+  const keyOf = (args: ExecutionArgs, role: string): string | undefined => {
+    const variables = args.variableValues ? JSON.stringify(args.variableValues) : '';
+    if (variables.length > MAX_VARIABLES_LENGTH) return undefined;
+    const document = originalDocuments.get(args) ?? args.document;
+    return `${role}\u0000${documentId(document)}\u0000${args.operationName ?? ''}\u0000${variables}`;
+  };
+
+  const valid = (entry: Entry, sources: readonly Source[], now: number): boolean => {
+    for (const source of sources) if (source.breakerState() !== 'CLOSED') return false;
+    for (const d of entry.dependencies) {
+      if (!sources.includes(d.source)) return false; // an adapter swap
+      if (d.source.generation(d.resource, d.key) !== d.generation) return false;
+      if (d.source.lastInvalidated(d.resource, d.key) >= d.fetchedAt) return false;
+      if (!d.source.isFresh(d.found, d.fetchedAt, now)) return false;
+      // The very record it was built from is still the one held: not deleted or replaced in Redis by anyone, not
+      // dropped with a lost connection, not evicted.
+      if (d.source.held(d.resource, d.key)?.fetchedAt !== d.fetchedAt) return false;
+    }
+    return true;
+  };
+
+  /** The kept answer with the provenance of this request: only the objects on the way to each list are copied. */
+  const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
+    const { ucv } = context;
+    for (const d of entry.dependencies) {
+      if (d.customerId !== undefined) ucv.record(d.customerId, d.source.name, { ok: true, value: d.found ? true : null, status: 'CACHED', fetchedAt: d.fetchedAt, latencyMs: null });
+    }
+    if (entry.slots.length === 0) return entry.result;
+    const copies = new Set<object>();
+    const own = <T extends object>(value: T): T => {
+      if (copies.has(value)) return value;
+      const copy = (Array.isArray(value) ? [...value] : { ...value }) as T;
+      copies.add(copy);
+      return copy;
+    };
+    const data = own(entry.result.data as Record<string, unknown>);
+    const now = Date.now();
+    for (const slot of entry.slots) {
+      let holder = data as Record<string | number, unknown>;
+      for (let i = 0; i < slot.path.length - 1; i++) {
+        const step = slot.path[i] as string | number;
+        holder = holder[step] = own(holder[step] as Record<string | number, unknown>);
+      }
+      const last = slot.path[slot.path.length - 1] as string;
+      const kept = (holder[last] as Array<Record<string, unknown>>)[0] ?? {};
+      holder[last] = ucv.sourcesOf(slot.customerId, now).map((status) => {
+        const item: Record<string, unknown> = {};
+        for (const [key, field] of slot.fields) item[key] = field === undefined ? kept[key] : (status as unknown as Record<string, unknown>)[field];
+        return item;
+      });
+    }
+    return { ...entry.result, data };
+  };
+
+  /** Where the answer shows provenance, and whose; undefined when a list's customer cannot be told (not kept). */
+  const slotsOf = (args: ExecutionArgs, data: Record<string, unknown>, customers: ReadonlySet<string>): ProvenanceSlot[] | undefined => {
+    const ids = new Map<object, string>();
+    const lists: Array<{ holder: object; path: ReadonlyArray<string | number> }> = [];
+    const fieldsOf = new Map<object, Map<string, string>>();
+    walkAnswer(schema, args.document, args.operationName, data, ({ holder, key, type, field, path }) => {
+      if (type.name === 'Customer' && field.name === 'id' && typeof holder[key] === 'string') ids.set(holder, holder[key]);
+      if (type.name === 'Customer' && field.name === 'sources') lists.push({ holder, path });
+      if (type.name === 'SourceStatus') {
+        let fields = fieldsOf.get(holder);
+        if (!fields) fieldsOf.set(holder, (fields = new Map()));
+        fields.set(key, field.name);
+      }
+      return 'descend';
+    });
+    const only = customers.size === 1 ? [...customers][0] : undefined;
+    const slots: ProvenanceSlot[] = [];
+    for (const { holder, path } of lists) {
+      const customerId = ids.get(holder) ?? only;
+      const list = (holder as Record<string, unknown>)[path[path.length - 1] as string];
+      if (customerId === undefined || !Array.isArray(list) || list.length === 0) return undefined;
+      const first = list[0] as Record<string, unknown>;
+      const fields = fieldsOf.get(first);
+      slots.push({ path, customerId, fields: Object.keys(first).map((key) => [key, fields?.get(key)] as const) });
+    }
+    return slots;
+  };
+
+  const store = async (key: string, result: ExecutionResult, args: ExecutionArgs, context: GatewayContext): Promise<void> => {
+    const { ucv } = context;
+    const loaded = [...ucv.loaded];
+    const outcomes = await Promise.all(loaded.map((l) => l.outcome));
+    const dependencies: Dependency[] = [];
+    const customers = new Set<string>();
+    for (const [i, outcome] of outcomes.entries()) {
+      const l = loaded[i] as (typeof loaded)[number];
+      // Only answers built wholly from good records: a STALE or missing section must be asked again next time.
+      if (!outcome.ok || outcome.status === 'STALE') return;
+      dependencies.push({ source: l.source, resource: l.resource, key: l.key, customerId: l.customerId, generation: l.generation, fetchedAt: outcome.fetchedAt, found: outcome.value !== null });
+      if (l.customerId !== undefined) customers.add(l.customerId);
+    }
+    const data = result.data as Record<string, unknown>;
+    const slots = slotsOf(args, data, customers);
+    if (!slots) return;
+    const entry: Entry = { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, size: JSON.stringify(data).length, dependencies, slots };
+    // Checked now too: a record may have changed while the answer was being built.
+    if (!valid(entry, ucv.sources, Date.now())) return;
+    entries.set(key, entry);
+    counter?.inc({ result: 'stored' });
+  };
+
+  const lookup: Plugin<GatewayContext> = {
+    onExecute: ({ args, context, executeFn, setExecuteFn, extendContext }) => {
+      if (options.maxBytes <= 0) return;
+      const role = context.consumer?.role;
+      if (role === undefined) return;
+      const key = keyOf(args, role);
+      if (key === undefined) return;
+      const entry = entries.get(key);
+      if (entry) {
+        if (valid(entry, context.ucv.sources, Date.now())) {
+          counter?.inc({ result: 'hit' });
+          extendContext({ answeredFromCache: true });
+          const answer = render(entry, context);
+          setExecuteFn(() => answer);
+          return;
+        }
+        entries.delete(key);
+      }
+      counter?.inc({ result: 'miss' });
+      const miss = { key, clean: false };
+      misses.set(context, miss);
+      setExecuteFn(async (executionArgs: ExecutionArgs) => {
+        const result = (await executeFn(executionArgs)) as ExecutionResult;
+        miss.clean = result.data !== null && result.data !== undefined && !result.errors?.length;
+        return result;
+      });
+    },
+  };
+
+  const keep: Plugin<GatewayContext> = {
+    onExecute: ({ context }) => {
+      const miss = misses.get(context);
+      if (!miss) return;
+      return {
+        onExecuteDone: ({ args, result }) => {
+          const answer = result as ExecutionResult;
+          // The rights plugin's FORBIDDEN errors are part of the role's answer; any other error is not kept.
+          if (!miss.clean || !answer.data || answer.errors?.some((e) => e.extensions?.code !== 'FORBIDDEN')) return;
+          void store(miss.key, answer, args, context).catch(() => undefined);
+        },
+      };
+    },
+  };
+
+  return { lookup, keep, clear: () => entries.clear() };
+}
+
+export type AnswerCache = ReturnType<typeof useAnswerCache>;

@@ -1,0 +1,237 @@
+/**
+ * The rendered-answer cache (gateway/pipeline/answer-cache.ts), through real HTTP and SOAP over the real mocks: a hit
+ * calls no backend and is the answer an uncached gateway gives (masks, provenance, ages rendered now); a change
+ * event makes the next answer fresh; two roles never share an answer; an open breaker or a STALE record is never
+ * served from it; the audit trail records every hit.
+ */
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { signEvent } from '../gateway/events/signature';
+import { MASKS } from '../gateway/pipeline/mask';
+import { crmProfile } from '../mocks/dataset/customers';
+import { startMocks, type Mocks } from '../mocks';
+import { createGateway } from '../gateway/server';
+import { tables } from '../gateway/store';
+import { FULL_VIEW, postGraphQL, sha256, startHarness, testConfig, type Harness } from './support/harness';
+import { testStores } from './support/store';
+
+const SECRET = 'answer-cache-test-secret';
+const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
+const as = (role: string) => ({ 'x-api-key': `${role}-key-0123` });
+const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(consumer) };
+// Long TTLs: within a test, only what the test does may make a record (and so an answer) out of date.
+const policies = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+
+let mocks: Mocks;
+/** The answer cache on (the default). */
+let h: Harness;
+/** The same gateway with the answer cache off: the reference answers. */
+let plain: Harness;
+beforeAll(async () => {
+  mocks = await startMocks();
+  const events = { secrets: { crm: SECRET } };
+  h = await startHarness({ security, policies, events }, { mocks });
+  plain = await startHarness({ security, policies, events, cache: { answerBytes: 0 } }, { mocks });
+});
+afterAll(async () => {
+  await Promise.all([h.close(), plain.close()]);
+  await mocks.close();
+});
+
+const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number }> => {
+  const text = await (await fetch(`${g.url}/metrics`)).text();
+  const out = { hit: 0, miss: 0, stored: 0 } as Record<string, number> & { hit: number; miss: number; stored: number };
+  for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm)) out[m[1] as string] = Number(m[2]);
+  return out;
+};
+/** Waits until the answer of the last miss is kept (it is stored once its records' outcomes are in). */
+const stored = async (g: Harness, count: number): Promise<void> => {
+  for (let i = 0; i < 100 && (await answerCache(g)).stored < count; i++) await new Promise((r) => setTimeout(r, 10));
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const withoutAges = (body: any): any =>
+  JSON.parse(JSON.stringify(body), (key, value) => (key === 'ageMs' || key === 'fetchedAt' || key === 'requestId' ? undefined : value));
+
+it('a hit calls no backend and answers what the gateway without the answer cache answers, ages rendered now', async () => {
+  const id = 'C00000011';
+  const first = await h.gql(FULL_VIEW, { id }, as('front-desk'));
+  expect(first.body.errors).toBeUndefined();
+  expect(first.body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('LIVE');
+  await stored(h, 1);
+  mocks.resetAll();
+  await new Promise((r) => setTimeout(r, 30));
+  const hit = await h.gql(FULL_VIEW, { id }, as('front-desk'));
+  expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
+  expect((await answerCache(h)).hit).toBe(1);
+  // The reference: the same request twice through the gateway without it (the second from its record cache).
+  await plain.gql(FULL_VIEW, { id }, as('front-desk'));
+  const reference = await plain.gql(FULL_VIEW, { id }, as('front-desk'));
+  expect(withoutAges(hit.body)).toEqual(withoutAges(reference.body));
+  expect(hit.body.data.customer.profile.idCardNumber).toBe(MASKS.idCard((crmProfile(id) as { idCardNo: string }).idCardNo));
+  // Provenance says CACHED, and its ages are of now, not of the kept answer, in data and in extensions.
+  const crm = (body: { data: { customer: { sources: Array<{ source: string; status: string; ageMs: number }> } } }) => body.data.customer.sources.find((s) => s.source === 'crm');
+  expect(crm(hit.body)).toMatchObject({ status: 'CACHED', latencyMs: null });
+  expect(crm(hit.body)?.ageMs).toBeGreaterThanOrEqual(30);
+  const inExtensions = hit.body.extensions.sources[0].sources.find((s: { source: string }) => s.source === 'crm').ageMs as number;
+  expect(inExtensions - (crm(hit.body)?.ageMs ?? 0)).toBeGreaterThanOrEqual(0); // rendered a moment later
+  expect(inExtensions - (crm(hit.body)?.ageMs ?? 0)).toBeLessThan(1000);
+});
+
+it('two roles never share an answer: each gets its own masks, hit or not', async () => {
+  const id = 'C00000012';
+  const profile = crmProfile(id) as { address: string; idCardNo: string };
+  const QUERY = `query($id: ID!) { customer(id: $id) { profile { idCardNumber address } } }`;
+  for (let round = 0; round < 3; round++) {
+    const [frontDesk, callCenter] = await Promise.all([h.gql(QUERY, { id }, as('front-desk')), h.gql(QUERY, { id }, as('call-center'))]);
+    expect(frontDesk.body.data.customer.profile).toEqual({ idCardNumber: MASKS.idCard(profile.idCardNo), address: profile.address });
+    expect(callCenter.body.data.customer.profile).toEqual({ idCardNumber: MASKS.idCard(profile.idCardNo), address: MASKS.cityOnly(profile.address) });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The later rounds were hits: each role's own.
+  expect((await answerCache(h)).hit).toBeGreaterThanOrEqual(2);
+});
+
+it('a role with denied fields gets from a hit the same nulls and FORBIDDEN errors, once each', async () => {
+  const id = 'C00000019';
+  const first = await h.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(first.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('FORBIDDEN');
+  await stored(h, (await answerCache(h)).stored + 1);
+  const hits = (await answerCache(h)).hit;
+  mocks.resetAll();
+  const hit = await h.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
+  expect((await answerCache(h)).hit).toBe(hits + 1);
+  await plain.gql(FULL_VIEW, { id }, as('marketing'));
+  const reference = await plain.gql(FULL_VIEW, { id }, as('marketing'));
+  expect(withoutAges(hit.body)).toEqual(withoutAges(reference.body));
+  // Nothing doubled on the kept answer: the same errors as the first, executed answer.
+  expect(hit.body.errors).toEqual(first.body.errors);
+});
+
+it('the audit trail records every answered read, hits included', async () => {
+  const stores = testStores();
+  try {
+    const store = await stores.open('postgres');
+    const g = createGateway(testConfig(mocks, { security, policies }), { logger: pino({ level: 'silent' }), store });
+    const url = await g.listen();
+    try {
+      const QUERY = `query($id: ID!) { customer(id: $id) { profile { name idCardNumber } } }`;
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await postGraphQL(url, QUERY, { id: 'C00000018' }, { ...as('front-desk'), 'x-request-id': `answer-cache-audit-${i}` });
+        expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
+        ids.push(`answer-cache-audit-${i}`);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/ucv_answer_cache_total\{result="hit"\} [12]/);
+      for (const requestId of ids) {
+        const rows = await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, requestId));
+        expect(rows.map((r) => [r.customerId, r.role])).toEqual([['C00000018', 'front-desk']]);
+      }
+    } finally {
+      await g.close();
+    }
+  } finally {
+    await stores.cleanup();
+  }
+}, 60_000);
+
+it('a CRM change event makes the next answer fresh', async () => {
+  const id = 'C00000013';
+  const QUERY = `query($id: ID!) { customer(id: $id) { products { code } } }`;
+  await h.gql(QUERY, { id }, as('front-desk'));
+  await stored(h, (await answerCache(h)).stored + 1);
+  mocks.resetAll();
+  await h.gql(QUERY, { id }, as('front-desk'));
+  expect(h.counts().crm).toBe(0);
+  // The CRM changes the customer's products and says so, signed.
+  const before = (await (await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`)).json()) as { items: Array<{ code: string }> };
+  const offer = ['VAS-CLOUD', 'DATA-HKMO', 'VAS-NEWS'].find((c) => !before.items.some((p) => p.code === c)) as string;
+  const order = await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ offerCode: offer }) });
+  expect(order.status).toBe(201);
+  const body = JSON.stringify({ type: 'customer.products.changed', customerId: id });
+  const event = await fetch(`${h.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, body) }, body });
+  expect(event.status).toBeLessThan(300);
+  mocks.resetAll();
+  const fresh = await h.gql(QUERY, { id }, as('front-desk'));
+  expect(h.counts().crm).toBeGreaterThan(0);
+  expect(fresh.body.data.customer.products.map((p: { code: string }) => p.code)).toContain(offer);
+});
+
+it('SOAP: a hit calls no backend and answers as the gateway without the cache does', async () => {
+  const envelope = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>C00000014</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`;
+  const post = async (g: Harness): Promise<string> => {
+    const res = await fetch(`${g.url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('call-center:call-center-password').toString('base64')}` },
+      body: envelope,
+    });
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const before = (await answerCache(h)).stored;
+  await post(h);
+  await stored(h, before + 1);
+  mocks.resetAll();
+  const hits = (await answerCache(h)).hit;
+  const hit = await post(h);
+  expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
+  expect((await answerCache(h)).hit).toBe(hits + 1);
+  await post(plain);
+  const reference = await post(plain);
+  const timeless = (xml: string) => xml.replace(/<(ageMs|fetchedAt)>[^<]*<\/(ageMs|fetchedAt)>/g, '').replace(/[0-9a-f-]{36}/g, '');
+  expect(timeless(hit)).toBe(timeless(reference));
+  expect(hit).toContain(MASKS.cityOnly((crmProfile('C00000014') as { address: string }).address));
+});
+
+describe('never from the cache', () => {
+  let f: Harness;
+  beforeAll(async () => {
+    // Scoring's breaker opens on the first failure and stays open; CRM's records are fresh for 1 s, then stale for a minute.
+    f = await startHarness({
+      security,
+      policies: {
+        ...policies,
+        crm: { cache: { ttlSeconds: 1, staleSeconds: 60 }, retry: { attempts: 0 } },
+        scoring: { cache: { ttlSeconds: 300 }, retry: { attempts: 0 }, breaker: { consecutiveFailures: 1, volumeThreshold: 1, resetTimeoutMs: 60_000 } },
+      },
+    });
+  });
+  afterAll(() => f.close());
+
+  it('an answer with a STALE record is neither kept nor served', async () => {
+    const id = 'C00000015';
+    const QUERY = `query($id: ID!) { customer(id: $id) { profile { name } sources { source status } } }`;
+    await f.gql(QUERY, { id }, as('front-desk'));
+    await stored(f, 1);
+    f.mocks.crm.faults.set({ down: '503' });
+    await new Promise((r) => setTimeout(r, 1100)); // CRM's record is no longer fresh
+    for (let i = 0; i < 2; i++) {
+      f.mocks.resetAll();
+      f.mocks.crm.faults.set({ down: '503' });
+      const { body } = await f.gql(QUERY, { id }, as('front-desk'));
+      expect(body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('STALE');
+      expect(f.counts().crm).toBeGreaterThan(0); // asked again: the stale answer was not kept
+    }
+    expect((await answerCache(f)).hit).toBe(0);
+    f.mocks.resetAll();
+  });
+
+  it('an open breaker is never answered from it', async () => {
+    const id = 'C00000016';
+    const QUERY = `query($id: ID!) { customer(id: $id) { score { creditScore } sources { source breaker } } }`;
+    await f.gql(QUERY, { id }, as('front-desk'));
+    await stored(f, (await answerCache(f)).stored + 1);
+    await f.gql(QUERY, { id }, as('front-desk'));
+    const hits = (await answerCache(f)).hit;
+    expect(hits).toBeGreaterThan(0);
+    // Another customer's scoring call fails: the breaker opens.
+    f.mocks.scoring.faults.set({ down: '503' });
+    await f.gql(QUERY, { id: 'C00000017' }, as('front-desk'));
+    const { body } = await f.gql(QUERY, { id }, as('front-desk'));
+    expect(body.data.customer.sources.find((s: { source: string }) => s.source === 'scoring').breaker).toBe('OPEN');
+    expect((await answerCache(f)).hit).toBe(hits);
+    f.mocks.resetAll();
+  });
+});
