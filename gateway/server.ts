@@ -50,7 +50,6 @@ import { htmlSecurityHeaders, sendHtml } from './http/headers';
 import { eventIntake } from './events/intake';
 import { eventVerifier, memoryReplayStore, redisReplayStore } from './events/signature';
 import { createRateLimiter } from './rate-limit/limiter';
-import { useAnswerCache } from './pipeline/answer-cache';
 import { useRateLimit } from './pipeline/rate-limit';
 import { useAudit } from './pipeline/audit';
 import type { Source } from './source';
@@ -217,7 +216,6 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     logger,
     authenticator,
     rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
-    answerCache: useAnswerCache({ schema, maxBytes: config.cache.answerBytes, counter: metrics.answerCache }),
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
     bodyLimits,
     publicUrl,

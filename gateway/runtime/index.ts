@@ -30,6 +30,7 @@ import { graphqlHandler } from '../facades/graphql-http';
 import type { BodyLimits } from '../http/body';
 import type { Metrics } from '../metrics';
 import { createPipeline, type Pipeline } from '../pipeline';
+import { useAnswerCache } from '../pipeline/answer-cache';
 import type { GatewayContext } from '../pipeline/context';
 import type { Authenticator } from '../pipeline/identity';
 import { buildSchema, type SchemaExtension } from '../schema';
@@ -110,7 +111,9 @@ export function buildRuntime(shared: RuntimeShared, adapters: readonly RuntimeAd
     const schema = buildSchema(sources, shared.schemaExtension);
     const { config, metrics } = shared;
     const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
-    const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator: shared.authenticator, logger: shared.logger, rateLimit: shared.rateLimit, audit: shared.audit });
+    // The rendered-answer cache is schema-bound like the rest: each runtime has its own, dropped with it on a swap.
+    const answerCache = config.cache.answerBytes > 0 ? useAnswerCache({ schema, maxBytes: config.cache.answerBytes, counter: metrics.answerCache }) : undefined;
+    const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator: shared.authenticator, logger: shared.logger, rateLimit: shared.rateLimit, audit: shared.audit, answerCache });
     const graphql = graphqlHandler(schema, sources, shared.logger, pipeline, shared.bodyLimits);
     // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.
     const defaultSections = adapters.filter((a) => a.origin === 'config').flatMap((a) => Object.keys(a.adapter.fields));
