@@ -19,7 +19,8 @@
  *        SCENARIOS=redis-stall,sigterm npm run chaos
  *        RATE=100 (views/s)  RSS_LIMIT_MB=1536  CHAOS_OUT=bench/results/chaos
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+// A private redis-server, so it can be frozen (SIGSTOP) and killed without touching the machine's shared one.
+import { freePort, OwnRedis } from '../test/support/redis';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -38,37 +39,6 @@ const SECTIONS = ['profile', 'products', 'contacts', 'billing', 'insights', 'sco
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-// ---------------------------------------------------------------------------------------------------------------
-// A private redis-server, so it can be frozen (SIGSTOP) and killed without touching the machine's shared one.
-
-class PrivateRedis {
-  child?: ChildProcess;
-  constructor(readonly port: number) {}
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await portOpen(this.port)) return;
-      await sleep(50);
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-  signal(signal: NodeJS.Signals): void {
-    if (this.child && this.child.exitCode === null) this.child.kill(signal);
-  }
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGCONT');
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-}
-
 const portOpen = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -78,17 +48,6 @@ const portOpen = (port: number): Promise<boolean> =>
     });
     socket.once('error', () => resolve(false));
   });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Load and the sorting of answers.
@@ -158,7 +117,7 @@ class Stack {
   constructor(
     readonly gateway: Server,
     readonly mocks: Server,
-    readonly redis: PrivateRedis,
+    readonly redis: OwnRedis,
     firstCustomer: number,
   ) {
     this.nextCustomer = firstCustomer;
@@ -344,7 +303,7 @@ const SCENARIOS: Scenario[] = [
     run: async (s, t) => {
       const load = s.load(t, { seconds: 7 });
       await sleep(1500);
-      await s.redis.kill();
+      await s.redis.stop();
       await sleep(2000);
       await s.redis.start();
       await load;
@@ -422,7 +381,7 @@ const rssMb = (pid: number | undefined): number | null => {
 /** Child processes running now: killed if the runner exits early. */
 const live = new Set<Server>();
 
-async function runScenario(scenario: Scenario, redis: PrivateRedis, index: number): Promise<Result> {
+async function runScenario(scenario: Scenario, redis: OwnRedis, index: number): Promise<Result> {
   const began = performance.now();
   const notes: string[] = [];
   const tally = newTally();
@@ -614,12 +573,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const chosen = SCENARIOS.filter((s) => !wanted || wanted.includes(s.name));
-  const redis = new PrivateRedis(await freePort());
+  const redis = new OwnRedis(await freePort());
   await redis.start();
   // Whatever happens, no child outlives the runner, and the redis-server is never left frozen.
   const cleanup = (): void => {
-    redis.child?.kill('SIGCONT');
-    redis.child?.kill('SIGKILL');
+    redis.signal('SIGKILL'); // ends a frozen server too
     live.forEach((server) => server.child.kill('SIGKILL'));
   };
   process.on('exit', cleanup);
@@ -640,7 +598,7 @@ async function main(): Promise<void> {
       if (!(await portOpen(redis.port))) await redis.start();
     }
   } finally {
-    await redis.kill();
+    await redis.stop();
   }
   const figs = figures(results);
   const meta = { date: new Date().toISOString(), machine: machine(), rate: RATE, requestTimeoutMs: REQUEST_TIMEOUT_MS, hungMs: HUNG_MS };

@@ -31,6 +31,17 @@ export interface Plan {
   error?: string;
 }
 
+/** The operation a request runs (the named one, else the first) and the document's fragments by name. */
+export function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+  }
+  return { operation, fragments };
+}
+
 export function selectedFieldsOf(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -39,12 +50,7 @@ export function selectedFieldsOf(
   typeName: string,
 ): Plan {
   const fields = new Set<string>();
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return { fields, dependsOnVariables: false };
   // Directives read coerced variables (defaults applied); invalid variables plan nothing and execution reports them.
@@ -96,12 +102,7 @@ export function selectedFieldsOf(
  * fragment's size is counted once, however often it is spread, so doubling fragments cannot make it slow.
  */
 export function expandedSize(document: DocumentNode, operationName: string | null | undefined, limit: number): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   if (!operation) return 0;
   const sizes = new Map<string, number>();
   const sizeOf = (selectionSet: SelectionSetNode): number => {

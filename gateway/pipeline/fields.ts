@@ -2,6 +2,7 @@
  * Field rights, shared by the rights and mask plugins: the right of a role on one schema coordinate, the coordinates
  * a document selects, and a walk of an answer along the operation's selections that finds each field's value.
  */
+import { operationOf } from '../plan';
 import {
   getNamedType,
   isListType,
@@ -13,11 +14,9 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Role } from '../config';
@@ -100,12 +99,7 @@ export function walkAnswer(
   data: Record<string, unknown>,
   decide: (visit: Visit) => Decision,
 ): boolean {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return false;
   const seen = new WeakMap<object, Set<SelectionSetNode>>();

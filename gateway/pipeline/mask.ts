@@ -3,6 +3,7 @@
  * replaced by its masked form, by a named rule. The cache and coalescing hold raw records; only the answer of this
  * request is masked, so no answer reaches a consumer with other rights. The same plugin serves GraphQL and SOAP.
  */
+import { operationOf } from '../plan';
 import type { Plugin } from '@envelop/core';
 import {
   getNamedType,
@@ -10,10 +11,8 @@ import {
   Kind,
   type DocumentNode,
   type ExecutionResult,
-  type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { MASK_RULES, Role } from '../config';
@@ -70,12 +69,7 @@ interface MaskNode {
 }
 
 function maskTree(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, role: Role): MaskNode | null {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return null;
   // Each selection set is added once per node, however often a fragment is spread.

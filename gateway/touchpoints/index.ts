@@ -223,18 +223,8 @@ async function replay(deps: TouchpointDeps, scope: string, key: string, requestH
   };
 }
 
-/** The GraphQL input of recordContact (schemas/touchpoints.graphql). */
-interface ContactInput {
-  customerId: string;
-  channel: string;
-  at?: string | null;
-  type: string;
-  outcome: string;
-  agentId?: string | null;
-  system?: string | null;
-  offerCode?: string | null;
-  response?: string | null;
-}
+/** The GraphQL input of recordContact (schemas/touchpoints.graphql): a touchpoint as an agent gives it. */
+type ContactInput = Omit<Touchpoint, 'origin' | 'ruleId' | 'scope'>;
 
 /**
  * The resolver of `Mutation.recordContact`: the consumer's identity is the agent when neither agent nor system is
