@@ -26,6 +26,9 @@ interface CustomerRef {
 
 const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** The one message for a malformed mobile number, on GraphQL (BAD_USER_INPUT) and SOAP (its fault). */
+export const MSISDN_MESSAGE = 'msisdn must be an 11-digit mobile number, e.g. 13800138000.';
+
 /** 11-digit mainland mobile number; +86/86 prefixes, spaces and dashes are accepted and removed. */
 export function normalizeMsisdn(input: string): string | null {
   const digits = input.replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
@@ -100,7 +103,7 @@ function rootResolvers(sources: readonly Source[]) {
     customerByMsisdn: async (_: unknown, { msisdn }: { msisdn: string }, { ucv }: GraphQLContext) => {
       const normalized = normalizeMsisdn(msisdn);
       if (!normalized) {
-        throw gatewayError('msisdn must be an 11-digit mobile number, e.g. 13800138000.', { code: 'BAD_USER_INPUT', argument: 'msisdn' });
+        throw gatewayError(MSISDN_MESSAGE, { code: 'BAD_USER_INPUT', argument: 'msisdn' });
       }
       const lookup = directory?.adapter.directory;
       if (!directory || !lookup) throw gatewayError('No source resolves mobile numbers.', { code: 'NOT_FOUND' });

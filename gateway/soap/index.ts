@@ -14,7 +14,7 @@ import * as soap from 'soap';
 import { isErrorCode, refusalHead, refusalOf, soapFaultCode, type ErrorCode } from '../errors';
 import type { Pipeline } from '../pipeline';
 import type { GatewayContext } from '../pipeline/context';
-import { normalizeMsisdn } from '../schema';
+import { MSISDN_MESSAGE, normalizeMsisdn } from '../schema';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
 import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionOperations, sectionsOf } from './wsdl';
@@ -279,7 +279,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       const byId = typeof args.customerId === 'string' && args.customerId !== '';
       const byMsisdn = typeof args.msisdn === 'string' && args.msisdn !== '';
       if (byId === byMsisdn) throw fault('BAD_USER_INPUT', 'Give exactly one of customerId and msisdn.');
-      if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', 'msisdn must be an 11-digit mobile number, e.g. 13800138000.');
+      if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', MSISDN_MESSAGE);
       return view(req, headers, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
     }),
     // GetBillingSummary and its like (wsdl.ts SECTION_OPERATIONS): one section, when the schema has it.

@@ -34,7 +34,8 @@ const SCALARS: Record<string, string> = {
   Decimal: 'xsd:decimal',
 };
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Escapes text for XML content or a double-quoted attribute. */
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Customer fields the SOAP view carries as sections (everything but the key and the provenance). */
 export function sectionsOf(schema: GraphQLSchema): string[] {
@@ -56,7 +57,7 @@ function element(field: GraphQLField<unknown, unknown>): string {
   const required = isNonNullType(type);
   if (isNonNullType(type)) type = type.ofType;
   const list = isListType(type);
-  const doc = field.description ? `<xsd:annotation><xsd:documentation>${escape(field.description)}</xsd:documentation></xsd:annotation>` : '';
+  const doc = field.description ? `<xsd:annotation><xsd:documentation>${escapeXml(field.description)}</xsd:documentation></xsd:annotation>` : '';
   const occurs = list ? ' minOccurs="0" maxOccurs="unbounded"' : required ? '' : ' minOccurs="0"';
   const open = `<xsd:element name="${field.name}" type="${xsdType(getNamedType(field.type))}"${occurs}`;
   return doc ? `${open}>${doc}</xsd:element>` : `${open}/>`;
@@ -202,14 +203,14 @@ ${operations.map((o) => `  <wsdl:message name="${o.name}Input"><wsdl:part name="
   <wsdl:message name="${o.name}Output"><wsdl:part name="parameters" element="tns:${o.name}Response"/></wsdl:message>`).join('\n')}
   <wsdl:message name="GatewayFaultMessage"><wsdl:part name="fault" element="tns:GatewayFault"/></wsdl:message>
   <wsdl:portType name="CustomerViewPortType">
-${operations.map((o) => `    <wsdl:operation name="${o.name}"><wsdl:documentation>${escape(o.doc)}</wsdl:documentation><wsdl:input message="tns:${o.name}Input"/><wsdl:output message="tns:${o.name}Output"/><wsdl:fault name="GatewayFault" message="tns:GatewayFaultMessage"/></wsdl:operation>`).join('\n')}
+${operations.map((o) => `    <wsdl:operation name="${o.name}"><wsdl:documentation>${escapeXml(o.doc)}</wsdl:documentation><wsdl:input message="tns:${o.name}Input"/><wsdl:output message="tns:${o.name}Output"/><wsdl:fault name="GatewayFault" message="tns:GatewayFaultMessage"/></wsdl:operation>`).join('\n')}
   </wsdl:portType>
   <wsdl:binding name="CustomerViewBinding" type="tns:CustomerViewPortType">
     <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
 ${operations.map((o) => `    <wsdl:operation name="${o.name}"><soap:operation soapAction="${TARGET_NAMESPACE}#${o.name}" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output><wsdl:fault name="GatewayFault"><soap:fault name="GatewayFault" use="literal"/></wsdl:fault></wsdl:operation>`).join('\n')}
   </wsdl:binding>
   <wsdl:service name="${SERVICE_NAME}">
-    <wsdl:port name="${PORT_NAME}" binding="tns:CustomerViewBinding"><soap:address location="${escape(location)}"/></wsdl:port>
+    <wsdl:port name="${PORT_NAME}" binding="tns:CustomerViewBinding"><soap:address location="${escapeXml(location)}"/></wsdl:port>
   </wsdl:service>
 </wsdl:definitions>
 `;
