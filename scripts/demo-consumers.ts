@@ -3,6 +3,7 @@
  * only in the demo (scripts/start.ts adds them to the config); `npm run gateway` knows none of them.
  */
 import { createHash } from 'node:crypto';
+import type { RuleDefinitionInput } from '../gateway/rules/definition';
 
 export interface DemoConsumer {
   id: string;
@@ -41,6 +42,20 @@ export function withDemoConsumers(json: unknown): unknown {
   };
 }
 
+/** The Hong Kong / Macau roaming data pack, to the customer's preferred channel, for frequent travellers there. */
+export const HK_ROAMING_RULE: RuleDefinitionInput = {
+  id: 'hk-roaming-data',
+  priority: 10,
+  when: {
+    all: [
+      { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
+      { fact: 'event', path: '$.data.region', operator: 'in', value: ['Hong Kong', 'Macau'] },
+      { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
+    ],
+  },
+  then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY ({{offerCode}}).' },
+};
+
 /**
  * Two sample business rules for the demo (docs/event-marketing.md), unless the config has its own: a data pack for a
  * frequent Hong Kong/Macau traveller who roams there, and a top-up reminder for a low balance.
@@ -53,18 +68,7 @@ export function withDemoRules(json: unknown): unknown {
     marketing: {
       ...config.marketing,
       rules: [
-        {
-          id: 'hk-roaming-data',
-          priority: 10,
-          when: {
-            all: [
-              { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
-              { fact: 'event', path: '$.data.region', operator: 'in', value: ['Hong Kong', 'Macau'] },
-              { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
-            ],
-          },
-          then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY.' },
-        },
+        HK_ROAMING_RULE,
         {
           id: 'low-balance-topup',
           priority: 5,

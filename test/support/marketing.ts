@@ -3,6 +3,7 @@
  * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for engineer
  * "contacts"' `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
  */
+import { HK_ROAMING_RULE } from '../../scripts/demo-consumers';
 import pino from 'pino';
 import type { RecordTouchpoint, Touchpoint } from '../../gateway/channels/dispatcher';
 import type { CustomerEvent } from '../../gateway/events/customer-event';
@@ -19,19 +20,8 @@ export const NETWORK_SECRET = 'network-events-secret-0123456789';
 /** Quiet hours that never apply (start = end), so tests pass at any hour. */
 export const NO_QUIET_HOURS = { start: '00:00', end: '00:00', timeZone: 'Asia/Shanghai' };
 
-/** The Hong Kong / Macau roaming data pack, to the customer's preferred channel, for frequent travellers there. */
-export const HK_RULE: RuleDefinitionInput = {
-  id: 'hk-roaming-data',
-  priority: 10,
-  when: {
-    all: [
-      { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
-      { fact: 'event', path: '$.data.region', operator: 'in', value: ['Hong Kong', 'Macau'] },
-      { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
-    ],
-  },
-  then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY ({{offerCode}}).' },
-};
+/** The demo's Hong Kong / Macau roaming rule (scripts/demo-consumers.ts): the one the tests send events for. */
+export const HK_RULE: RuleDefinitionInput = HK_ROAMING_RULE;
 
 export interface TouchpointRecorder {
   fn: RecordTouchpoint;
