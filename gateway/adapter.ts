@@ -268,7 +268,8 @@ export async function postJson<T extends object>(client: JsonClient, path: strin
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, what: string): Promise<string> {
+/** Reads a body as UTF-8 text, aborting the read (and closing its connection) once it passes `cap` bytes. */
+export async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, what: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
