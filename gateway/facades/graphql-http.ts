@@ -14,6 +14,7 @@ import { isErrorCode, refusalHead, refusalOf, sendError, type ErrorCode } from '
 import { BodyError, readJson, type BodyLimits } from '../http/body';
 import type { GatewayContext } from '../pipeline/context';
 import type { Pipeline } from '../pipeline';
+import { keptJsonOf } from '../pipeline/answer-cache';
 import { RequestContext } from '../request-context';
 import type { Source } from '../source';
 
@@ -25,6 +26,21 @@ const REFUSALS: Partial<Record<number, ErrorCode>> = { 400: 'BAD_REQUEST', 405: 
 
 /** The challenge of a 401 on /graphql: an API key header or a bearer token. */
 export const GRAPHQL_CHALLENGE = 'Bearer realm="ucv-gateway", ApiKey realm="ucv-gateway", header="x-api-key"';
+
+/**
+ * The media type graphql-http answers a successful operation with, for this Accept header: its own choice
+ * (graphql-http/lib/handler.js, createHandler), repeated for the answers the facade writes itself; undefined where
+ * graphql-http would refuse (it has refused before any operation runs).
+ */
+function acceptedMediaType(accept: string | undefined): 'application/graphql-response+json' | 'application/json' | undefined {
+  for (const entry of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
+    const [mediaType, ...params] = entry.split(';');
+    const charset = params.find((param) => param.includes('charset=')) || 'charset=utf-8';
+    if (mediaType === 'application/graphql-response+json' && charset === 'charset=utf-8') return 'application/graphql-response+json';
+    if ((mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*') && (charset === 'charset=utf-8' || charset === 'charset=utf8')) return 'application/json';
+  }
+  return undefined;
+}
 
 /** The context and execution of each request, for graphql-http's execute callback. */
 const executions = new WeakMap<object, (args: ExecutionArgs) => Promise<ExecutionResult>>();
@@ -70,6 +86,15 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
       const refusal = refusalOf(result);
       if (refusal) refusals.set((args.contextValue as GatewayContext).req, refusal);
       return result;
+    },
+    // A rendered-answer cache hit whose answer is still the kept one: its JSON from the kept fragments, not
+    // serialized again (answer-cache.ts, KeptJson). Same body and headers as graphql-http's own response.
+    onOperation: (req, _args, result) => {
+      const json = keptJsonOf(result as ExecutionResult);
+      if (json === undefined) return;
+      const type = acceptedMediaType(req.raw.headers.accept);
+      if (!type) return;
+      return [json, { status: 200, statusText: 'OK', headers: { 'content-type': `${type}; charset=utf-8` } }];
     },
     formatError,
   };

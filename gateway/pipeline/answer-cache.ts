@@ -20,9 +20,16 @@
  * `Customer.sources` in the answer is rendered again from it, so `ageMs` grows with time and `status` says CACHED.
  * The kept answer is never changed: a hit copies only the objects on the way to those lists.
  *
- * What a hit still costs: HTTP, the JSON body, identity, the rate limit, the audit, and graphql-http's
- * JSON.stringify of the answer (docs/performance.md, "Round two").
+ * A hit is also served as bytes: the kept answer's JSON is written once, when it is kept, in fragments around its
+ * `Customer.sources` lists; the answer a hit hands on carries them (`keptJson`), and the GraphQL facade writes
+ * fragments, the lists of this request and the extensions instead of serializing the whole answer again, when
+ * nothing after the lookup replaced the answer's data or errors (the audit's refusal, say). The plugins run as for
+ * any hit; only the final JSON.stringify is saved.
+ *
+ * What a hit still costs: HTTP, the JSON body, identity, the rate limit, the audit and the observation
+ * (docs/performance.md, "Round two").
  */
+import { randomUUID } from 'node:crypto';
 import type { Plugin } from '@envelop/core';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
@@ -59,9 +66,48 @@ interface ProvenanceSlot {
   fields: ReadonlyArray<readonly [string, string | undefined]>;
 }
 
+/**
+ * A hit's answer as JSON text to be: `fragments` of the kept answer's JSON with a gap before each but the first,
+ * filled in order by the JSON of `lists[order[i]]` (the provenance lists rendered for this request).
+ */
+export interface KeptJson {
+  /** The answer's `data` and `errors` as rendered for this hit: the JSON holds only while they are still the answer's. */
+  readonly data: unknown;
+  readonly errors: ExecutionResult['errors'];
+  readonly fragments: readonly string[];
+  readonly order: readonly number[];
+  readonly lists: readonly unknown[];
+}
+
+/** The KeptJson of a hit's answer (an enumerable symbol: kept by `{ ...result }`, never serialized). */
+export const KEPT_JSON = Symbol('ucv.keptJson');
+
+/**
+ * The answer's JSON as graphql-http would write it (`{"data":…,"errors":…,"extensions":…}`), from the kept
+ * fragments; undefined when the answer is not the hit's any more (a plugin replaced its data or errors, or added a
+ * member), so that the caller serializes it the usual way.
+ */
+export function keptJsonOf(result: ExecutionResult): string | undefined {
+  const kept = (result as { [KEPT_JSON]?: KeptJson })[KEPT_JSON];
+  if (!kept || result.data !== kept.data || result.errors !== kept.errors) return undefined;
+  for (const key in result) if (key !== 'data' && key !== 'errors' && key !== 'extensions') return undefined;
+  let json = `{"data":${kept.fragments[0] as string}`;
+  for (let i = 1; i < kept.fragments.length; i++) json += JSON.stringify(kept.lists[kept.order[i - 1] as number]) + (kept.fragments[i] as string);
+  if (kept.errors) json += `,"errors":${JSON.stringify(kept.errors)}`;
+  if (result.extensions !== undefined) json += `,"extensions":${JSON.stringify(result.extensions)}`;
+  return `${json}}`;
+}
+
+/** Stands for a provenance list in a kept answer's JSON, while it is cut into fragments; unguessable per process. */
+const GAP = `ucv-provenance-${randomUUID()}-`;
+const GAPS = new RegExp(`"${GAP}(\\d+)"`);
+
 interface Entry {
   /** The answer as the rights and mask plugins left it; never changed once kept. */
   result: ExecutionResult;
+  /** Its data's JSON cut around the provenance lists (see KeptJson), made when kept. */
+  fragments: readonly string[];
+  order: readonly number[];
   /** Its JSON length, for the cache's size bound. */
   size: number;
   dependencies: readonly Dependency[];
@@ -106,13 +152,8 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     return true;
   };
 
-  /** The kept answer with the provenance of this request: only the objects on the way to each list are copied. */
-  const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
-    const { ucv } = context;
-    for (const d of entry.dependencies) {
-      if (d.customerId !== undefined) ucv.record(d.customerId, d.source.name, { ok: true, value: d.found ? true : null, status: 'CACHED', fetchedAt: d.fetchedAt, latencyMs: null });
-    }
-    if (entry.slots.length === 0) return entry.result;
+  /** The answer's data with a value put in place of each provenance list: only the objects on the way are copied. */
+  const withLists = (data: Record<string, unknown>, slots: readonly ProvenanceSlot[], list: (slot: ProvenanceSlot, index: number) => unknown): Record<string, unknown> => {
     const copies = new Set<object>();
     const own = <T extends object>(value: T): T => {
       if (copies.has(value)) return value;
@@ -120,23 +161,52 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       copies.add(copy);
       return copy;
     };
-    const data = own(entry.result.data as Record<string, unknown>);
-    const now = Date.now();
-    for (const slot of entry.slots) {
-      let holder = data as Record<string | number, unknown>;
+    const copy = own(data);
+    slots.forEach((slot, index) => {
+      let holder = copy as Record<string | number, unknown>;
       for (let i = 0; i < slot.path.length - 1; i++) {
         const step = slot.path[i] as string | number;
         holder = holder[step] = own(holder[step] as Record<string | number, unknown>);
       }
       const last = slot.path[slot.path.length - 1] as string;
-      const kept = (holder[last] as Array<Record<string, unknown>>)[0] ?? {};
-      holder[last] = ucv.sourcesOf(slot.customerId, now).map((status) => {
-        const item: Record<string, unknown> = {};
-        for (const [key, field] of slot.fields) item[key] = field === undefined ? kept[key] : (status as unknown as Record<string, unknown>)[field];
-        return item;
-      });
+      holder[last] = list(slot, index);
+    });
+    return copy;
+  };
+
+  /** The kept answer with the provenance of this request, and its JSON to be (KeptJson). */
+  const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
+    const { ucv } = context;
+    for (const d of entry.dependencies) {
+      if (d.customerId !== undefined) ucv.record(d.customerId, d.source.name, { ok: true, value: d.found ? true : null, status: 'CACHED', fetchedAt: d.fetchedAt, latencyMs: null });
     }
-    return { ...entry.result, data };
+    const kept = entry.result.data as Record<string, unknown>;
+    const now = Date.now();
+    const lists: unknown[] = [];
+    const data =
+      entry.slots.length === 0
+        ? kept
+        : withLists(kept, entry.slots, (slot) => {
+            const first = (slot.path.reduce<unknown>((at, step) => (at as Record<string | number, unknown>)[step], kept) as Array<Record<string, unknown>>)[0] ?? {};
+            const list = ucv.sourcesOf(slot.customerId, now).map((status) => {
+              const item: Record<string, unknown> = {};
+              for (const [key, field] of slot.fields) item[key] = field === undefined ? first[key] : (status as unknown as Record<string, unknown>)[field];
+              return item;
+            });
+            lists.push(list);
+            return list;
+          });
+    const json: KeptJson = { data, errors: entry.result.errors, fragments: entry.fragments, order: entry.order, lists };
+    return { ...entry.result, data, [KEPT_JSON]: json } as ExecutionResult;
+  };
+
+  /** The data's JSON cut at each provenance list: fragments, and which list fills each gap (JSON's order, not the slots'). */
+  const fragmentsOf = (data: Record<string, unknown>, slots: readonly ProvenanceSlot[]): { fragments: string[]; order: number[] } => {
+    const parts = JSON.stringify(withLists(data, slots, (_slot, index) => `${GAP}${index}`)).split(GAPS);
+    const fragments: string[] = [];
+    const order: number[] = [];
+    parts.forEach((part, i) => (i % 2 === 0 ? fragments.push(part) : order.push(Number(part))));
+    return { fragments, order };
   };
 
   /** Where the answer shows provenance, and whose; undefined when a list's customer cannot be told (not kept). */
@@ -183,7 +253,9 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     const data = result.data as Record<string, unknown>;
     const slots = slotsOf(args, data, customers);
     if (!slots) return;
-    const entry: Entry = { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, size: JSON.stringify(data).length, dependencies, slots };
+    const { fragments, order } = fragmentsOf(data, slots);
+    const size = fragments.reduce((sum, f) => sum + f.length, 0);
+    const entry: Entry = { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, fragments, order, size, dependencies, slots };
     // Checked now too: a record may have changed while the answer was being built.
     if (!valid(entry, ucv.sources, Date.now())) return;
     entries.set(key, entry);

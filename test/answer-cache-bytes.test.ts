@@ -1,0 +1,80 @@
+/**
+ * A rendered-answer cache hit is written from the kept JSON (answer-cache.ts, KeptJson) rather than serialized again:
+ * the bytes and headers are those a gateway without the cache writes (ages and request ids aside), for both media
+ * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
+ */
+import { startMocks, type Mocks } from '../mocks';
+import { FULL_VIEW, sha256, startHarness, type Harness } from './support/harness';
+
+const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
+const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(consumer) };
+const policies = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+
+let mocks: Mocks;
+let h: Harness;
+let plain: Harness;
+beforeAll(async () => {
+  mocks = await startMocks();
+  h = await startHarness({ security, policies }, { mocks });
+  plain = await startHarness({ security, policies, cache: { answerBytes: 0 } }, { mocks });
+});
+afterAll(async () => {
+  await Promise.all([h.close(), plain.close()]);
+  await mocks.close();
+});
+
+const hits = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+const stored = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="stored"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+
+/** The raw answer: status, content type and body text, exactly as written. */
+async function raw(g: Harness, role: string, id: string, accept?: string): Promise<{ status: number; type: string | null; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': `${role}-key-0123` };
+  if (accept) headers.accept = accept;
+  const res = await fetch(`${g.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: FULL_VIEW, variables: { id } }) });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+}
+/** The text with the values that differ between any two answers (ages, fetch times, request ids) blanked. */
+const blanked = (text: string): string => text.replace(/"(ageMs|requestId|fetchedAt)":("[^"]*"|\d+|null)/g, '"$1":_');
+
+it.each([
+  ['front-desk', undefined],
+  ['front-desk', 'application/json'],
+  ['marketing', 'application/graphql-response+json'], // FORBIDDEN errors in the kept answer
+])('a hit for %s (Accept: %s) writes the bytes and headers of the gateway without the cache', async (role, accept) => {
+  const id = role === 'marketing' ? 'C00000031' : accept ? 'C00000032' : 'C00000033';
+  const keptBefore = await stored(h);
+  await raw(h, role, id, accept);
+  for (let i = 0; i < 100 && (await stored(h)) === keptBefore; i++) await new Promise((r) => setTimeout(r, 10));
+  const before = await hits(h);
+  const hit = await raw(h, role, id, accept);
+  expect(await hits(h)).toBe(before + 1);
+  await raw(plain, role, id, accept);
+  const reference = await raw(plain, role, id, accept); // from its record cache: CACHED as the hit says
+  expect(hit.status).toBe(reference.status);
+  expect(hit.type).toBe(reference.type);
+  expect(blanked(hit.text)).toBe(blanked(reference.text));
+  expect(hit.text).toContain('"status":"CACHED"');
+  if (role === 'marketing') expect(hit.text).toContain('"FORBIDDEN"');
+});
+
+it('ages grow from hit to hit: the provenance lists are rendered per request into the kept bytes', async () => {
+  const id = 'C00000034';
+  await raw(h, 'front-desk', id);
+  await new Promise((r) => setTimeout(r, 50));
+  const crmAge = (text: string): number => (JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }).data.customer.sources.find((s) => s.source === 'crm')?.ageMs ?? -1;
+  const before = await hits(h);
+  const first = crmAge((await raw(h, 'front-desk', id)).text);
+  await new Promise((r) => setTimeout(r, 60));
+  const second = crmAge((await raw(h, 'front-desk', id)).text);
+  expect(await hits(h)).toBe(before + 2);
+  expect(second - first).toBeGreaterThanOrEqual(50);
+});
+
+it("a role never gets another role's kept bytes", async () => {
+  const id = 'C00000035';
+  await raw(h, 'front-desk', id);
+  await raw(h, 'front-desk', id); // kept and hit for front-desk
+  const callCenter = JSON.parse((await raw(h, 'call-center', id)).text) as { data: { customer: { profile: { address: string } } } };
+  const frontDesk = JSON.parse((await raw(h, 'front-desk', id)).text) as { data: { customer: { profile: { address: string } } } };
+  expect(callCenter.data.customer.profile.address).not.toBe(frontDesk.data.customer.profile.address); // city only for call-center
+});
