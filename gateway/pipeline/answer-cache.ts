@@ -138,9 +138,9 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     return `${role}\u0000${documentId(document)}\u0000${args.operationName ?? ''}\u0000${variables}`;
   };
 
-  const valid = (entry: Entry, sources: readonly Source[], now: number): boolean => {
+  const valid = (dependencies: readonly Dependency[], sources: readonly Source[], now: number): boolean => {
     for (const source of sources) if (source.breakerState() !== 'CLOSED') return false;
-    for (const d of entry.dependencies) {
+    for (const d of dependencies) {
       if (!sources.includes(d.source)) return false; // an adapter swap
       if (d.source.generation(d.resource, d.key) !== d.generation) return false;
       if (d.source.lastInvalidated(d.resource, d.key) >= d.fetchedAt) return false;
@@ -250,15 +250,16 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       dependencies.push({ source: l.source, resource: l.resource, key: l.key, customerId: l.customerId, generation: l.generation, fetchedAt: outcome.fetchedAt, found: outcome.value !== null });
       if (l.customerId !== undefined) customers.add(l.customerId);
     }
+    // Checked now, before the answer is walked and written: a record may have changed while the answer was being
+    // built, and a source whose records are never fresh (TTL 0, as on a live path) makes every answer unkeepable.
+    // What follows runs without a pause, so nothing can change before the entry is set.
+    if (!valid(dependencies, ucv.sources, Date.now())) return;
     const data = result.data as Record<string, unknown>;
     const slots = slotsOf(args, data, customers);
     if (!slots) return;
     const { fragments, order } = fragmentsOf(data, slots);
     const size = fragments.reduce((sum, f) => sum + f.length, 0);
-    const entry: Entry = { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, fragments, order, size, dependencies, slots };
-    // Checked now too: a record may have changed while the answer was being built.
-    if (!valid(entry, ucv.sources, Date.now())) return;
-    entries.set(key, entry);
+    entries.set(key, { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, fragments, order, size, dependencies, slots });
     counter?.inc({ result: 'stored' });
   };
 
@@ -271,7 +272,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       if (key === undefined) return;
       const entry = entries.get(key);
       if (entry) {
-        if (valid(entry, context.ucv.sources, Date.now())) {
+        if (valid(entry.dependencies, context.ucv.sources, Date.now())) {
           counter?.inc({ result: 'hit' });
           extendContext({ answeredFromCache: true });
           const answer = render(entry, context);
