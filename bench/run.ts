@@ -8,7 +8,10 @@
  * UCV gateway both with its in-memory cache and on Redis;
  * live fan-out at fixed arrival rates with every source a miss, for the UCV gateway and for Hive Gateway with its
  * response cache off (same rates, same mocks, same customers' sequence); one backend down (breaker open); a stampede
- * of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view.
+ * of 500 concurrent requests for one cold customer; SOAP against GraphQL for the same view; the cached and SOAP views
+ * again through a secured gateway: an API key (SOAP: HTTP Basic) of the front-desk role, whose ID card is masked,
+ * and every read recorded in the durable store's audit trail (PGlite in a temporary folder, or PostgreSQL with
+ * DATABASE_URL), reported beside the anonymous rows with their ratios.
  * Every row also reports what its answers were (bench/answers.ts: complete, partial by code and source, failed, from
  * the worst run), the mocks' CPU per backend call, and for the UCV live rows what the gateway's /metrics saw
  * (bulkhead refusals, call durations, event-loop lag).
@@ -24,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { answerCounter, answeredShare, costPerAnswerUs, classifyHive, classifyPlain, classifySoap, classifyUcv, degraded, share, type Answers, type Classifier } from './answers';
-import { CACHE_LONG, CACHE_OFF, control, drive, forAll, gatewayEnv, gatewaySeen, id, machine, median, percentile, resetMocks, scrapeMetrics, soapViewEnvelope, startServer, totalCalls, type GatewaySeen, type MockUrls, type Server } from './support';
+import { BENCH_API_KEY, BENCH_SOAP_USER, CACHE_LONG, CACHE_OFF, control, drive, forAll, gatewayEnv, gatewaySeen, id, machine, median, percentile, resetMocks, scrapeMetrics, soapViewEnvelope, startServer, totalCalls, type GatewaySeen, type MockUrls, type Server } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 8);
@@ -44,6 +47,10 @@ const BODY_SAMPLE = Number(process.env.BODY_SAMPLE ?? 10);
 const LIVE_RATES = (process.env.LIVE_RATES ?? '100,300,600').split(',').map(Number);
 const LIVE_POLICY = JSON.parse(process.env.BENCH_LIVE_POLICY ?? '{}') as Record<string, unknown>;
 const REPORT_NAME = process.env.REPORT_NAME ?? 'latest';
+/** The secured rows' consumer: the front-desk role's API key on /graphql, HTTP Basic on SOAP. */
+const SECURED_HEADERS = { 'x-api-key': BENCH_API_KEY };
+const SECURED_SOAP_HEADERS = { authorization: `Basic ${Buffer.from(`${BENCH_SOAP_USER.username}:${BENCH_SOAP_USER.password}`).toString('base64')}` };
+const AUDIT_STORE = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 /** The mocks' process, for its CPU per backend call (set in main). */
 let mockProcess: Server | undefined;
@@ -72,7 +79,7 @@ interface Measurement {
 async function measure(
   target: Server,
   mocks: MockUrls,
-  options: { path?: string; body: () => string; contentType?: string; connections?: number; rate?: number; duration?: number; classify?: Classifier },
+  options: { path?: string; body: () => string; contentType?: string; headers?: Record<string, string>; connections?: number; rate?: number; duration?: number; classify?: Classifier },
 ): Promise<Measurement> {
   const counter = answerCounter(options.classify ?? classifyUcv, BODY_SAMPLE);
   const cpuBefore = target.cpuSeconds();
@@ -82,7 +89,7 @@ async function measure(
   const result = await autocannon({
     url: `${target.url}${options.path ?? '/graphql'}`,
     method: 'POST',
-    headers: { 'content-type': options.contentType ?? 'application/json' },
+    headers: { 'content-type': options.contentType ?? 'application/json', ...options.headers },
     connections: options.connections ?? 32,
     duration: options.duration ?? DURATION,
     ...(options.rate ? { overallRate: options.rate } : {}),
@@ -149,10 +156,10 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
 }
 
 /** Fetches the full view of customers 1…count once, 16 at a time, so they are in the gateway's cache. */
-async function warm(target: Server, count: number, query = FULL): Promise<void> {
+async function warm(target: Server, count: number, query = FULL, headers: Record<string, string> = {}): Promise<void> {
   await drive(count, 16, async (i) => {
     const body = JSON.stringify({ query, variables: { id: id(i + 1) } });
-    await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
+    await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.arrayBuffer());
   });
 }
 
@@ -178,12 +185,15 @@ async function main(): Promise<void> {
   const hive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_REDIS_URL: REDIS_URL });
   // The live fan-out's peer: Hive Gateway with its response cache off, every view a call to each source.
   const hiveLive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_RESPONSE_CACHE: 'off' });
-  const servers = [mockServer, ucv, ucvRedis, plain, bare, hive, hiveLive];
+  // Secured: an API key of the front-desk role (the ID card masked) and the audit trail in the durable store.
+  const ucvSecured = await startServer('ucv', { ...envFor(forAll(CACHE_LONG)), STACK_AUDIT: '1' });
+  const servers = [mockServer, ucv, ucvRedis, ucvSecured, plain, bare, hive, hiveLive];
   process.on('exit', () => servers.forEach((server) => server.child.kill('SIGKILL')));
 
   console.log(`warming ${HOT} customers…`);
   await warm(ucv, HOT);
   await warm(ucvRedis, HOT);
+  await warm(ucvSecured, HOT, FULL, SECURED_HEADERS);
   await warm(hive, HOT, FULL_HIVE);
 
   const runs: Array<Record<string, Measurement>> = [];
@@ -197,6 +207,8 @@ async function main(): Promise<void> {
     r['cached.ucv.redis'] = await measure(ucvRedis, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.hive'] = await measure(hive, mocks, { body: graphqlBody(FULL_HIVE, hotId), classify: classifyHive });
     r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()), classify: classifySoap });
+    r['cached.ucv.secured'] = await measure(ucvSecured, mocks, { body: graphqlBody(FULL, hotId), headers: SECURED_HEADERS });
+    r['soap.ucv.secured'] = await measure(ucvSecured, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()), headers: SECURED_SOAP_HEADERS, classify: classifySoap });
     // Last: its requests still in flight when its measurement ends call backends for a while.
     r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId), classify: classifyPlain });
 
@@ -289,6 +301,10 @@ async function main(): Promise<void> {
     cachedRedisVsHive: ratio('cached.ucv.redis', 'cached.hive'),
     cachedVsBare: ratio('cached.ucv', 'cached.bare'),
     soapVsGraphql: ratio('soap.ucv', 'cached.ucv'),
+    securedVsAnonymous: ratio('cached.ucv.secured', 'cached.ucv'),
+    securedVsHive: ratio('cached.ucv.secured', 'cached.hive'),
+    securedVsBare: ratio('cached.ucv.secured', 'cached.bare'),
+    soapSecuredVsGraphqlSecured: ratio('soap.ucv.secured', 'cached.ucv.secured'),
     live300OverheadP50: m('live.300').p50 - 50,
     live300OverheadP99: m('live.300').p99 - 50,
     ...Object.fromEntries(LIVE_RATES.map((rate) => [`liveCpu${rate}UcvOverHive`, ratio(`live.${rate}`, `live.hive.${rate}`, 'cpuMsPerRequest')])),
@@ -321,6 +337,8 @@ async function main(): Promise<void> {
     ['cached full view: plain stitched gateway (no cache)', 'cached.plain'],
     ['cached full view: Hive Gateway (response cache on Redis)', 'cached.hive'],
     ['SOAP full view: UCV', 'soap.ucv'],
+    [`cached full view: UCV secured (front-desk API key, ID card masked, audit in ${AUDIT_STORE})`, 'cached.ucv.secured'],
+    [`SOAP full view: UCV secured (front-desk, HTTP Basic, audit in ${AUDIT_STORE})`, 'soap.ucv.secured'],
     ...LIVE_RATES.flatMap((rate, i): Array<[string, string]> => [
       [i === 0 ? `live fan-out at ${rate} req/s: UCV (backends 20/20/20/50 ms)` : `live fan-out at ${rate} req/s: UCV`, `live.${rate}`],
       [`live fan-out at ${rate} req/s: Hive Gateway (response cache off)`, `live.hive.${rate}`],
@@ -387,6 +405,10 @@ Mocks: ${LIVE_RATES.map((rate) => `${m(`live.${rate}`).mockCpuUsPerCall.toFixed(
 | cached UCV in memory / Hive Gateway on Redis | ${ratios.cachedVsHive.toFixed(2)}× | ≥ 3× | ${verdict(comparisons.cachedVsHive)} |
 | cached UCV / bare ceiling | ${(ratios.cachedVsBare * 100).toFixed(0)}% | ≥ 50% | |
 | SOAP / GraphQL | ${(ratios.soapVsGraphql * 100).toFixed(0)}% | ≥ 80% | |
+| secured cached UCV (API key, mask, audit in ${AUDIT_STORE}) / anonymous cached UCV | ${(ratios.securedVsAnonymous * 100).toFixed(0)}% | | |
+| secured cached UCV in memory / Hive Gateway on Redis | ${ratios.securedVsHive.toFixed(2)}× | ≥ 3× | ${verdict(holds('cached.ucv.secured', 'cached.hive'))} |
+| secured cached UCV / bare ceiling | ${(ratios.securedVsBare * 100).toFixed(0)}% | ≥ 50% | |
+| secured SOAP / secured GraphQL | ${(ratios.soapSecuredVsGraphqlSecured * 100).toFixed(0)}% | ≥ 80% | |
 ${LIVE_RATES.map((rate) => `| live at ${rate} req/s: gateway CPU per view, UCV / Hive Gateway (${m(`live.${rate}`).cpuMsPerRequest.toFixed(2)} / ${m(`live.hive.${rate}`).cpuMsPerRequest.toFixed(2)} ms) | ${(ratios as Record<string, number>)[`liveCpu${rate}UcvOverHive`]?.toFixed(2)}× | ≤ 0.5× | ${verdict((comparisons as Record<string, boolean>)[`live${rate}`] as boolean)} |`).join('\n')}
 | live at 300 req/s: client p50 / p99 over the slowest backend (50 ms) | ${ratios.live300OverheadP50.toFixed(1)} / ${ratios.live300OverheadP99.toFixed(1)} ms | ≤ 2 / ≤ 10 ms | |
 | live at 300 req/s: gateway's own overhead over its slowest call (Server-Timing) p50 / p99 | ${ov('live.300').p50.toFixed(2)} / ${ov('live.300').p99.toFixed(2)} ms | ≤ 2 / ≤ 10 ms | |
@@ -401,6 +423,7 @@ ${overheadKeys.map((k) => `| ${k} | ${ov(k).p50.toFixed(2)} | ${ov(k).p99.toFixe
 `;
   fs.writeFileSync(path.join(dir, `${REPORT_NAME}.md`), md);
   console.log(md);
+  await ucvSecured.stop('SIGTERM'); // drains and removes its store's folder
   await Promise.all(servers.map((server) => server.stop()));
   process.exit(0);
 }

@@ -3,7 +3,9 @@
  * event loop. Prints one JSON line with its URL(s), then serves until killed.
  *   tsx bench/servers.ts mocks
  *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']
- *                               [STACK_ANSWER_BYTES=0: no rendered-answer cache]  (SIGTERM drains)
+ *                               [STACK_ANSWER_BYTES=0: no rendered-answer cache]
+ *                               [STACK_AUDIT=1: the audit trail in the durable store: PGlite in a temporary folder, or
+ *                                PostgreSQL at DATABASE_URL in a schema of its own]  (SIGTERM drains)
  *     (default security: anonymous requests get the admin role, as the gateway answered everyone before identity;
  *     BENCH_CONSUMERS are configured too, for rows with an API key or a JWT)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
@@ -11,10 +13,13 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { parseConfig } from '../gateway/config';
-import { createGateway } from '../gateway/server';
+import { createGateway, openConfiguredStore } from '../gateway/server';
 import { startMocks } from '../mocks';
 import { startPlainGateway } from './plain-gateway';
 import { BENCH_SECURITY } from './support';
@@ -27,6 +32,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ urls: mocks.urls }));
   } else if (role === 'ucv') {
     const policies = JSON.parse(process.env.STACK_POLICIES ?? '{}') as Record<string, unknown>;
+    const storeDir = process.env.STACK_AUDIT === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-bench-store-')) : undefined;
+    if (storeDir) process.once('exit', () => fs.rmSync(storeDir, { recursive: true, force: true }));
     const config = parseConfig(
       {
         port: 0,
@@ -41,10 +48,13 @@ async function main(): Promise<void> {
         security: process.env.STACK_SECURITY ? JSON.parse(process.env.STACK_SECURITY) : BENCH_SECURITY,
         // The load generator is one consumer standing for many clients: its rate limit must not cap the rows.
         rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
+        // STACK_AUDIT=1: every read recorded in the durable store, waiting for its group commit, as in production.
+        ...(storeDir ? { store: { dataDir: storeDir, schema: `bench_${process.pid}` }, audit: { enabled: true } } : {}),
       },
-      {},
+      process.env.STACK_AUDIT === '1' && process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {},
     );
-    const gateway = createGateway(config, { logger: pino({ level: 'silent' }) });
+    const store = storeDir ? await openConfiguredStore(config) : undefined;
+    const gateway = createGateway(config, { logger: pino({ level: 'silent' }), ...(store ? { store } : {}) });
     console.log(JSON.stringify({ url: await gateway.listen() }));
     // SIGTERM drains, as `npm run gateway` does (the chaos suite's "SIGTERM under load" measures it).
     // One more JSON line on stdout says what the drain did.
@@ -52,6 +62,11 @@ async function main(): Promise<void> {
       void gateway
         .close()
         .then((drain) => console.log(JSON.stringify({ drain })))
+        .then(async () => {
+          // The secured rows' store goes with them: a PostgreSQL schema of its own dropped, PGlite's folder removed on exit.
+          if (store?.kind === 'postgres') await store.db.execute(sql.raw(`drop schema ${store.schema} cascade`));
+          await store?.close();
+        })
         .finally(() => process.exit(0));
   } else if (role === 'plain') {
     console.log(JSON.stringify({ url: (await startPlainGateway(mockUrls)).url }));

@@ -21,9 +21,11 @@ export const soapViewEnvelope = (customerId: string): string =>
 /** The bench's consumers: an API key and a JWT secret for the front-desk role (identity, rights and masking at work). */
 export const BENCH_API_KEY = 'bench-front-desk-key';
 export const BENCH_JWT = { secret: 'bench-jwt-secret-of-at-least-32-characters', issuer: 'bench', audience: 'ucv-gateway' };
+/** The same consumer on SOAP: HTTP Basic. */
+export const BENCH_SOAP_USER = { username: 'bench', password: 'bench-soap-password' };
 export const BENCH_SECURITY = {
   anonymous: { role: 'admin' },
-  consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(BENCH_API_KEY).digest('hex') }],
+  consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'), ...BENCH_SOAP_USER }],
   jwt: BENCH_JWT,
 };
 
