@@ -4,11 +4,10 @@
  * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
  */
 import { startMocks, type Mocks } from '../mocks';
-import { FULL_VIEW, sha256, startHarness, type Harness } from './support/harness';
+import { asRole, FULL_VIEW, LONG_TTLS, roleConsumer, startHarness, type Harness } from './support/harness';
 
-const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
-const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(consumer) };
-const policies = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
+const policies = LONG_TTLS;
 
 let mocks: Mocks;
 let h: Harness;
@@ -28,7 +27,7 @@ const stored = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_
 
 /** The raw answer: status, content type and body text, exactly as written. */
 async function raw(g: Harness, role: string, id: string, accept?: string): Promise<{ status: number; type: string | null; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': `${role}-key-0123` };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...asRole(role) };
   if (accept) headers.accept = accept;
   const res = await fetch(`${g.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: FULL_VIEW, variables: { id } }) });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };

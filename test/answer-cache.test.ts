@@ -12,15 +12,14 @@ import { crmProfile } from '../mocks/dataset/customers';
 import { startMocks, type Mocks } from '../mocks';
 import { createGateway } from '../gateway/server';
 import { tables } from '../gateway/store';
-import { FULL_VIEW, postGraphQL, sha256, startHarness, testConfig, type Harness } from './support/harness';
+import { asRole, FULL_VIEW, LONG_TTLS, postGraphQL, roleConsumer, startHarness, testConfig, type Harness } from './support/harness';
 import { testStores } from './support/store';
 
 const SECRET = 'answer-cache-test-secret';
-const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
-const as = (role: string) => ({ 'x-api-key': `${role}-key-0123` });
-const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(consumer) };
+const as = asRole;
+const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
 // Long TTLs: within a test, only what the test does may make a record (and so an answer) out of date.
-const policies = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+const policies = LONG_TTLS;
 
 let mocks: Mocks;
 /** The answer cache on (the default). */

@@ -43,6 +43,13 @@ export const SOAP_AUTH: Readonly<Record<string, string>> = {
 };
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** A consumer of `role` whose API key is `<role>-key-0123` (see `asRole`) and SOAP user `<role>` / `<role>-password`. */
+export const roleConsumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
+/** The headers of a request as roleConsumer(role). */
+export const asRole = (role: string): Record<string, string> => ({ 'x-api-key': `${role}-key-0123` });
+/** Record TTLs of 5 minutes on every mock source: within a test, only what it does makes a record out of date. */
+export const LONG_TTLS = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+
 /** The test consumers, and more of them given by a test. */
 export function testSecurity(extra: Partial<GatewayConfigInput['security'] & object> = {}): GatewayConfigInput['security'] {
   return {
