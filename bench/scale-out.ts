@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { answerCounter, classifyUcv, share, type Answers } from './answers';
-import { drive, id, machine, percentile, startServer } from './support';
+import { BENCH_SECURITY, drive, id, machine, percentile, startServer } from './support';
 
 const ROOT = path.join(__dirname, '..');
 const PORTBASE = Number(process.env.PORTBASE ?? 5500);
@@ -119,11 +119,21 @@ async function main(): Promise<void> {
   children.push(mocks.child);
 
   const base = JSON.parse(fs.readFileSync(process.env.UCV_CONFIG_BASE ?? path.join(ROOT, 'config', 'default.json'), 'utf8')) as Record<string, unknown>;
-  const configFile = path.join(dir, 'gateway.json');
-  fs.writeFileSync(configFile, JSON.stringify({ ...base, host: '127.0.0.1', logLevel: 'warn', cache: { ...(base.cache as object), keyPrefix: `scale-out:${process.pid}:` } }));
+  // One config per instance: the embedded store (PGlite) is one process's folder, so each instance gets its own under
+  // this run's folder (DATABASE_URL, when set, is the one store both share and overrides it).
+  const configFor = (name: 'a' | 'b'): string => {
+    const file = path.join(dir, `gateway-${name}.json`);
+    const store = { ...(base.store as object), dataDir: path.join(dir, `store-${name}`) };
+    // The benchmarks' security (anonymous requests get the admin role) and rate limit (the load generator stands for
+    // many clients), as bench/servers.ts: the load sends no key, and its rate must not be what fails.
+    const rateLimit = { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } };
+    fs.writeFileSync(file, JSON.stringify({ ...base, host: '127.0.0.1', logLevel: 'warn', store, security: BENCH_SECURITY, rateLimit, cache: { ...(base.cache as object), keyPrefix: `scale-out:${process.pid}:` } }));
+    return file;
+  };
 
   const startInstance = async (name: 'a' | 'b'): Promise<Instance> => {
     const port = PORTS[name];
+    const configFile = configFor(name);
     const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_ENTRY], {
       cwd: ROOT,
       env: {
