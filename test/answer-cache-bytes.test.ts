@@ -3,24 +3,13 @@
  * the bytes and headers are those a gateway without the cache writes (ages and request ids aside), for both media
  * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
  */
-import { startMocks, type Mocks } from '../mocks';
-import { asRole, FULL_VIEW, LONG_TTLS, roleConsumer, startHarness, type Harness } from './support/harness';
+import { asRole, FULL_VIEW, startAnswerCachePair, type Harness } from './support/harness';
 
-const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
-const policies = LONG_TTLS;
-
-let mocks: Mocks;
 let h: Harness;
 let plain: Harness;
-beforeAll(async () => {
-  mocks = await startMocks();
-  h = await startHarness({ security, policies }, { mocks });
-  plain = await startHarness({ security, policies, cache: { answerBytes: 0 } }, { mocks });
-});
-afterAll(async () => {
-  await Promise.all([h.close(), plain.close()]);
-  await mocks.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ h, plain, close } = await startAnswerCachePair()));
+afterAll(() => close());
 
 const hits = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
 const stored = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="stored"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);

@@ -9,16 +9,15 @@ import pino from 'pino';
 import { signEvent } from '../gateway/events/signature';
 import { MASKS } from '../gateway/pipeline/mask';
 import { crmProfile } from '../mocks/dataset/customers';
-import { startMocks, type Mocks } from '../mocks';
+import type { Mocks } from '../mocks';
 import { createGateway } from '../gateway/server';
 import { tables } from '../gateway/store';
-import { asRole, FULL_VIEW, LONG_TTLS, postGraphQL, roleConsumer, startHarness, testConfig, type Harness } from './support/harness';
+import { asRole, FULL_VIEW, LONG_TTLS, postGraphQL, ROLE_SECURITY, startAnswerCachePair, startHarness, testConfig, type Harness } from './support/harness';
 import { testStores } from './support/store';
 
 const SECRET = 'answer-cache-test-secret';
 const as = asRole;
-const security = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
-// Long TTLs: within a test, only what the test does may make a record (and so an answer) out of date.
+const security = ROLE_SECURITY;
 const policies = LONG_TTLS;
 
 let mocks: Mocks;
@@ -26,16 +25,10 @@ let mocks: Mocks;
 let h: Harness;
 /** The same gateway with the answer cache off: the reference answers. */
 let plain: Harness;
-beforeAll(async () => {
-  mocks = await startMocks();
-  const events = { secrets: { crm: SECRET } };
-  h = await startHarness({ security, policies, events }, { mocks });
-  plain = await startHarness({ security, policies, events, cache: { answerBytes: 0 } }, { mocks });
-});
-afterAll(async () => {
-  await Promise.all([h.close(), plain.close()]);
-  await mocks.close();
-});
+let close: () => Promise<void>;
+// Long TTLs (LONG_TTLS): within a test, only what the test does may make a record (and so an answer) out of date.
+beforeAll(async () => ({ mocks, h, plain, close } = await startAnswerCachePair({ events: { secrets: { crm: SECRET } } })));
+afterAll(() => close());
 
 const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number }> => {
   const text = await (await fetch(`${g.url}/metrics`)).text();

@@ -50,6 +50,25 @@ export const asRole = (role: string): Record<string, string> => ({ 'x-api-key': 
 /** Record TTLs of 5 minutes on every mock source: within a test, only what it does makes a record out of date. */
 export const LONG_TTLS = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
 
+/** A consumer for each of front-desk, call-center and marketing (roleConsumer). */
+export const ROLE_SECURITY = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
+
+/**
+ * The answer-cache tests' pair over one set of mocks: `h` with the rendered-answer cache (the default) and `plain`
+ * without it (the reference answers), both with a consumer per role (roleConsumer) and LONG_TTLS.
+ */
+export async function startAnswerCachePair(overrides: ConfigOverrides = {}): Promise<{ mocks: Mocks; h: Harness; plain: Harness; close(): Promise<void> }> {
+  const mocks = await startMocks();
+  const base = { security: ROLE_SECURITY, policies: LONG_TTLS, ...overrides };
+  const h = await startHarness(base, { mocks });
+  const plain = await startHarness({ ...base, cache: { ...base.cache, answerBytes: 0 } }, { mocks });
+  const close = async (): Promise<void> => {
+    await Promise.all([h.close(), plain.close()]);
+    await mocks.close();
+  };
+  return { mocks, h, plain, close };
+}
+
 /** The test consumers, and more of them given by a test. */
 export function testSecurity(extra: Partial<GatewayConfigInput['security'] & object> = {}): GatewayConfigInput['security'] {
   return {
