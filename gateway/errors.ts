@@ -34,6 +34,7 @@ export const ERROR_CATALOG = {
   STORE_UNAVAILABLE: { status: 503, message: 'The durable store could not be reached; nothing was recorded. Retry with the same idempotency key.' },
   DEFINITION_REFUSED: { status: 422, message: 'The definition was refused (see extensions.problems); the running gateway is unchanged.' },
   DEFINITION_NOT_FOUND: { status: 404, message: 'No definition of this kind has this name (or this version).' },
+  SUPPRESSION_NOT_FOUND: { status: 404, message: 'The customer is not on the suppression list.' },
   DEFINITION_CONFLICT: { status: 409, message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;

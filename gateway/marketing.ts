@@ -17,7 +17,8 @@ import { ConfigError, type GatewayConfig } from './config';
 import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
 import { createEventHandler, type EventHandler } from './events/handler';
 import type { Pipeline } from './pipeline';
-import { dryRun, validate, type DryRunResult, type Problem, type RuleDefinition } from './rules/definition';
+import { DefinitionRefused, type DefinitionKind, type Problem } from './definitions';
+import { dryRun, validate, type DryRunResult, type RuleDefinition } from './rules/definition';
 import { preferredChannel } from './channels/preference';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
 import { createViewLoader, type ViewLoader } from './rules/view';
@@ -100,28 +101,77 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   };
 }
 
+/** What a rule's dry run is given: the sample customer whose real view the rule is evaluated against. */
+export interface RuleDryRunInput {
+  customerId: string;
+}
+
+const CUSTOMER_ID = /^[\w-]{1,64}$/;
+
+/** The dry run's input, or its problems at their paths (`input.customerId`), like a refused definition's. */
+export function dryRunInput(input: unknown): { ok: true; input: RuleDryRunInput } | { ok: false; problems: Problem[] } {
+  const customerId = input !== null && typeof input === 'object' ? (input as { customerId?: unknown }).customerId : undefined;
+  if (typeof customerId === 'string' && CUSTOMER_ID.test(customerId)) return { ok: true, input: { customerId } };
+  const message =
+    customerId === undefined
+      ? 'required: the sample customer the rule is tried on, e.g. { "input": { "customerId": "C00000027" } }'
+      : '1 to 64 letters, digits, "-" or "_", e.g. C00000027';
+  return { ok: false, problems: [{ path: 'input.customerId', message, ...(customerId === undefined ? {} : { given: String(customerId).slice(0, 80) }) }] };
+}
+
 /**
- * Rules as kind `rule` of the definitions store (engineer "runtime"'s `{ kind, validate, dryRun?, apply }`):
- * `validate` answers the problems with their paths (none: valid), `dryRun` what a rule would do for a sample customer,
- * `apply` installs the whole set of stored rules on this instance (each instance calls it when the store changes).
+ * Rules as kind `rule` of the definitions store (gateway/definitions/): `/admin/rules` is the generic admin API.
+ *
+ *   validate  the rule's own problems with their paths, and `id` must be the name in the URL
+ *   dryRun    what the rule would do for `input.customerId`, for each sample event, against the customer's real view
+ *             (loaded through the pipeline as the marketing role); nothing is sent, no cap is counted
+ *   apply     the rules in force = the configured ones (`marketing.rules`) not overridden by a registered rule of the
+ *             same id + every registered one, compiled and swapped in whole (rules/rule-set.ts)
+ *
+ * Deleting a registered rule removes it; when it overrode a configured rule, the configured one is in force again.
+ * A configured rule is not a registered definition: it cannot be deleted through the API (404 says so); put a rule
+ * of its id with `"enabled": false` to switch it off.
  */
-export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>) {
-  const valid = (definition: unknown): RuleDefinition => {
+export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>, configured: readonly RuleDefinition[]): DefinitionKind {
+  const configuredIds = new Set(configured.map((r) => r.id));
+  /** The ids of the registered rules in force (the last set applied). */
+  let registeredIds = new Set<string>();
+  const problemsOf = (definition: unknown, name: string): Problem[] => {
     const checked = validate(definition);
-    if (!checked.ok) throw new Error(`invalid rule: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
-    return checked.rule;
+    if (!checked.ok) return checked.problems;
+    return checked.rule.id === name ? [] : [{ path: 'id', message: `must be "${name}", the name in the path` }];
   };
   return {
-    kind: 'rule' as const,
-    validate: (definition: unknown): Problem[] => {
+    kind: 'rule',
+    validate: problemsOf,
+    async dryRun(definition, input, name): Promise<DryRunResult> {
+      const problems = problemsOf(definition, name);
+      const given = dryRunInput(input);
+      if (!given.ok) problems.push(...given.problems);
       const checked = validate(definition);
-      return checked.ok ? [] : checked.problems;
-    },
-    dryRun: (definition: unknown, sampleCustomerId: string): Promise<DryRunResult> =>
-      dryRun(valid(definition), sampleCustomerId, {
+      if (problems.length > 0 || !checked.ok || !given.ok) throw new DefinitionRefused(problems);
+      return dryRun(checked.rule, given.input.customerId, {
         loadView: (id) => marketing.views.load(id),
         channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
-      }),
-    apply: (definitions: readonly unknown[]): void => marketing.rules.swap(definitions.map(valid)),
+      });
+    },
+    async apply(definitions) {
+      const registered: RuleDefinition[] = [];
+      const problems: Problem[] = [];
+      for (const [name, definition] of definitions) {
+        const checked = validate(definition);
+        if (checked.ok && checked.rule.id === name) registered.push(checked.rule);
+        else problems.push(...problemsOf(definition, name).map((p) => ({ ...p, path: `${name}.${p.path}` })));
+      }
+      if (problems.length > 0) throw new DefinitionRefused(problems);
+      const overridden = new Set(registered.map((r) => r.id));
+      marketing.rules.swap([...configured.filter((r) => !overridden.has(r.id)), ...registered]);
+      registeredIds = overridden;
+    },
+    notFound: (name) =>
+      configuredIds.has(name)
+        ? `rule ${name} is configured (marketing.rules), not registered: only registered rules can be read or deleted here; put a rule "${name}" with "enabled": false to switch it off`
+        : `no registered rule named ${name}`,
+    inForce: () => marketing.rules.current.rules.map((r) => ({ id: r.id, enabled: r.enabled, priority: r.priority, origin: registeredIds.has(r.id) ? 'registered' : 'config' })),
   };
 }

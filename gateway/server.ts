@@ -16,7 +16,8 @@
  *                       instance (invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
- *     /admin/rules    → authenticate (admin role) → business rules: validate, dry-run, put, delete (rules/admin-route.ts)
+ *     /admin/<kind>s  → authenticate (admin role) → versioned definitions: adapters, business rules (definitions/)
+ *     /admin/suppressions → authenticate (admin role) → the suppression list of rule-triggered offers (channels/)
  *     /healthz        → liveness;  /readyz → breakers, cache and store, 503 while draining;  /metrics → Prometheus (both: ops token if set)
  *   → errors: one catalog (errors.ts), masked when unexpected
  *   close() drains (drain.ts): readyz 503, `Connection: close` on every answer, requests in flight finish
@@ -60,14 +61,14 @@ import { schemaFile } from '../schemas';
 import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type OutboxWorker, type TouchpointDeps } from './touchpoints';
 import type { RecordTouchpoint } from './channels/dispatcher';
 import { customerEventIntake } from './events/customer-intake';
-import { configuredRules, createMarketing, type Marketing } from './marketing';
-import { rulesRoute } from './rules/admin-route';
+import { configuredRules, createMarketing, ruleKind, type Marketing } from './marketing';
 import { withInternalConsumers } from './rules/view';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from './runtime';
 import { adapterKind } from './runtime/adapter-kind';
 import { DefinitionsStore } from './definitions';
 import { fileBackend, redisBackend } from './definitions/backends';
 import { definitionsAdminRouter } from './definitions/admin-router';
+import { suppressionRouter } from './channels/suppression-route';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -235,7 +236,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const graphiql = security.graphiql ?? !isProduction();
   const marketingRole = config.marketing.role;
   // The configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
-  configuredRules(config);
+  const rulesConfigured = configuredRules(config);
   // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox), unless
   // a caller gives another recorder.
   const recordTouchpointHere: RecordTouchpoint | undefined =
@@ -258,6 +259,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
           logger,
         })
       : null;
+  // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
+  if (marketing) definitions.register(ruleKind(marketing, rulesConfigured));
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
@@ -322,11 +325,10 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   if (marketing) {
     const customerEvents = customerEventIntake({ verifier, handler: marketing.handler, bodyLimits, logger });
     app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
-    const rules = rulesRoute({ holder: marketing.rules, views: marketing.views, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, bodyLimits, logger });
-    app.use('/admin/rules', (req, res, next) => void rules(req, res, req.path).catch(next));
   }
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
   app.use(definitionsAdminRouter({ store: definitions, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
+  if (store) app.use(suppressionRouter({ store, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
   if (store) {
     const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));

@@ -88,7 +88,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(h.touchpoints.recorded.filter((t) => t.key.startsWith(`rule:${event.id}:`))).toHaveLength(1);
   });
 
-  it('applies a rule put through /admin/rules to the next event, and a deleted rule no more, without a restart', async () => {
+  it('applies a rule put through /admin/rules (kind rule) to the next event, and a deleted rule no more, without a restart', async () => {
     const rule = {
       id: 'directory-enquiry-app',
       priority: 20,
@@ -100,14 +100,15 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(before.body.offer).toBeNull();
     const put = await h.putRule(rule);
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ rule: { id: 'directory-enquiry-app', enabled: true }, version: 1, updatedBy: 'test' });
+    expect(put.body).toMatchObject({ kind: 'rule', name: 'directory-enquiry-app', definition: rule, version: expect.any(Number), by: 'test', at: expect.any(String) });
     const after = await h.send(event()); // C00000002: churn 0.797
     expect(after.body.offer).toMatchObject({ ruleId: 'directory-enquiry-app', offerCode: 'APP-114', channel: 'SMS', status: 'SENT' });
     expect(channels.messages().at(-1)?.message).toBe('Find numbers faster in the app (SMALL_BUSINESS).');
     const listed = await json(await fetch(`${h.url}/admin/rules`, { headers: AUTH }));
-    expect(listed.rules.map((e: { rule: { id: string } }) => e.rule.id).sort()).toEqual(['directory-enquiry-app', 'hk-roaming-data']);
+    expect(listed.items.map((e: { name: string }) => e.name)).toEqual(['directory-enquiry-app']);
+    expect(listed.inForce.map((r: { id: string; origin: string }) => `${r.id}:${r.origin}`).sort()).toEqual(['directory-enquiry-app:registered', 'hk-roaming-data:config']);
     const deleted = await fetch(`${h.url}/admin/rules/directory-enquiry-app`, { method: 'DELETE', headers: AUTH });
-    expect(deleted.status).toBe(204);
+    expect(deleted.status).toBe(200);
     const gone = await h.send(event());
     expect(gone.body.offer).toBeNull();
   });

@@ -15,10 +15,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { ERROR_CATALOG, sendError, type ErrorCode } from '../errors';
-import { readJson, BodyError, type BodyLimits } from '../http/body';
+import { ERROR_CATALOG, sendError } from '../errors';
+import { adminCaller, adminJson } from '../http/admin';
+import type { BodyLimits } from '../http/body';
 import { DefinitionConflict, DefinitionNotFound, DefinitionRefused, type DefinitionsStore, type Problem } from './index';
 
 export interface AdminRouterOptions {
@@ -39,42 +39,9 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
   const router = express.Router();
 
   /** Admin callers only; the caller's id is who made the change. */
-  const caller = async (req: Request, res: Response): Promise<string | null> => {
-    try {
-      const who = await options.authenticate(req);
-      if (who.role !== options.role) {
-        sendError(res, 'FORBIDDEN', `Changing definitions needs the role "${options.role}".`);
-        return null;
-      }
-      return who.id;
-    } catch (err) {
-      const code = (err as GraphQLError).extensions?.code;
-      if (code === 'UNAUTHENTICATED') {
-        res.setHeader('www-authenticate', 'Bearer realm="ucv-admin"');
-        sendError(res, 'UNAUTHENTICATED', (err as GraphQLError).message);
-      } else if (code === 'FORBIDDEN') sendError(res, 'FORBIDDEN', (err as GraphQLError).message);
-      else {
-        logger.error({ err }, 'admin authentication failed');
-        sendError(res, 'INTERNAL_SERVER_ERROR');
-      }
-      return null;
-    }
-  };
+  const caller = (req: Request, res: Response): Promise<string | null> => adminCaller(options, req, res, 'Changing definitions');
 
-  const body = async (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> => {
-    try {
-      const value = await readJson(req, res, options.bodyLimits);
-      if (value === undefined) {
-        sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
-        return { ok: false };
-      }
-      return { ok: true, value };
-    } catch (err) {
-      if (err instanceof BodyError) sendError(res, err.code as ErrorCode, err.message);
-      else sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
-      return { ok: false };
-    }
-  };
+  const body = (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> => adminJson(req, res, options.bodyLimits);
 
   const fail = (res: Response, err: unknown): void => {
     if (err instanceof DefinitionRefused) return refused(res, err.problems);
@@ -107,15 +74,20 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
 
   const name = (req: Request): string => String(req.params.name);
 
-  router.get('/admin/:kinds', route(async (_req, res, kind) => void res.json({ version: store.version, items: [...(await store.current(kind)).values()] })));
+  const missing = (kind: string, req: Request): DefinitionNotFound => new DefinitionNotFound(store.kind(kind)?.notFound?.(name(req)) ?? `no ${kind} named ${name(req)}`);
+
+  router.get('/admin/:kinds', route(async (_req, res, kind) => {
+    const inForce = store.kind(kind)?.inForce?.();
+    res.json({ version: store.version, items: [...(await store.current(kind)).values()], ...(inForce === undefined ? {} : { inForce }) });
+  }));
   router.get('/admin/:kinds/:name', route(async (req, res, kind) => {
     const entry = (await store.current(kind)).get(name(req));
-    if (!entry) throw new DefinitionNotFound(`no ${kind} named ${name(req)}`);
+    if (!entry) throw missing(kind, req);
     res.json(entry);
   }));
   router.get('/admin/:kinds/:name/history', route(async (req, res, kind) => {
     const versions = await store.history(kind, name(req));
-    if (versions.length === 0) throw new DefinitionNotFound(`no ${kind} named ${name(req)}`);
+    if (versions.length === 0) throw missing(kind, req);
     res.json({ items: versions });
   }));
   router.post('/admin/:kinds/:name/validate', route(async (req, res, kind) => {

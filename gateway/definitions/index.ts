@@ -27,6 +27,10 @@ export interface DefinitionKind<Definition = unknown> {
   validate(definition: unknown, name: string): Problem[] | Promise<Problem[]>;
   dryRun?(definition: unknown, input: unknown, name: string): Promise<unknown>;
   apply(definitions: ReadonlyMap<string, Definition>, version: number): Promise<void>;
+  /** The 404's message for a name with no current definition (e.g. rules: "configured, not registered"). */
+  notFound?(name: string): string;
+  /** What runs, when it is more than the registered definitions (rules: the configured ones too); listed as `inForce`. */
+  inForce?(): unknown;
 }
 
 /** A change the gateway will not make; the running state is unchanged. */
@@ -104,7 +108,7 @@ export class DefinitionsStore {
       }
       const state = await this.backend.load();
       const running = currentOf(state, kind);
-      if (definition === null && !running.has(name)) throw new DefinitionNotFound(`no ${kind} named ${name}`);
+      if (definition === null && !running.has(name)) throw new DefinitionNotFound(handler.notFound?.(name) ?? `no ${kind} named ${name}`);
       const version = state.version + 1;
       const entry: DefinitionVersion = { kind, name, version, definition, by, at: new Date().toISOString() };
       const next = new Map([...running].map(([n, e]) => [n, e.definition]));

@@ -113,6 +113,8 @@ export const suppression = pgTable('suppression', {
   customerId: text('customer_id').primaryKey(),
   reason: text('reason').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** Who put the customer on the list (0003); null on rows written before it. */
+  createdBy: text('created_by'),
 });
 
 export const tables = { auditLog, touchpoints, outbox, events, offersSent, suppression };

@@ -3,6 +3,10 @@
  * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for engineer
  * "contacts"' `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
  */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { HK_ROAMING_RULE } from '../../scripts/demo-consumers';
 import pino from 'pino';
 import type { RecordTouchpoint, Touchpoint } from '../../gateway/channels/dispatcher';
@@ -54,8 +58,10 @@ export interface MarketingHarness {
   send(event: CustomerEvent | unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Requests received by each backend mock since the last reset. */
   counts(): Record<'crm' | 'billing' | 'warehouse' | 'scoring', number>;
-  /** Puts a rule through the admin API. */
+  /** Puts a rule through the admin API (`PUT /admin/rules/<id>`, the definitions store's kind `rule`). */
   putRule(rule: { id: string } & Record<string, unknown>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Calls an admin route as the test's admin consumer (or with the headers given); status and JSON body. */
+  admin(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
 }
 
@@ -63,13 +69,21 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
   const mocks = shared.mocks ?? (await startMocks());
   const channels = shared.channels ?? (await startChannelsMock());
   const touchpoints = touchpointRecorder();
+  // Registered definitions go to a file of this harness (unless the test names one, e.g. to restart on it): never to
+  // the repository's var/definitions.json, which other test files' gateways would read.
+  const ownFile = overrides.admin?.definitionsFile === undefined ? path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) : undefined;
   const config = testConfig(mocks, {
     ...overrides,
+    admin: { ...overrides.admin, ...(ownFile ? { definitionsFile: ownFile } : {}) },
     events: { secrets: { network: NETWORK_SECRET } },
     marketing: { channelsUrl: channels.url, quietHours: NO_QUIET_HOURS, rules: [HK_RULE], ...overrides.marketing },
   });
   const gateway = createGateway(config, { logger: pino({ level: 'silent' }), store, recordTouchpoint: touchpoints.fn });
   const url = await gateway.listen();
+  const admin: MarketingHarness['admin'] = async (method, route, body, headers = AUTH) => {
+    const res = await fetch(`${url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
   return {
     mocks,
     channels,
@@ -87,12 +101,11 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
       warehouse: mocks.warehouse.faults.requests().total,
       scoring: mocks.scoring.faults.requests().total,
     }),
-    async putRule(rule) {
-      const res = await fetch(`${url}/admin/rules/${rule.id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(rule) });
-      return { status: res.status, body: await res.json() };
-    },
+    putRule: (rule) => admin('PUT', `/admin/rules/${rule.id}`, rule),
+    admin,
     async close() {
       await gateway.close();
+      if (ownFile) fs.rmSync(ownFile, { force: true });
       if (!shared.channels) await channels.close();
       if (!shared.mocks) await mocks.close();
     },
