@@ -2,11 +2,9 @@
  * Billing / accounting (legacy SOAP 1.1, document/literal): balance, credit limit, running charges, the last 6
  * bills and payment behaviour. Consumed with the `soap` client, built once from the service's own WSDL.
  */
-import http from 'node:http';
-import axios from 'axios';
-import * as soap from 'soap';
 import { z } from 'zod';
-import { BadResponseError, defineAdapter, field, resource, ResponseTooLargeError } from '../../gateway/adapter';
+import { defineAdapter, field, resource } from '../../gateway/adapter';
+import { lazySoapClient, soapFailure, soapFault, soapTransport, type LazySoapClient } from '../../gateway/soap-client';
 import { schemaFile } from '../../schemas';
 
 const SERVICE_PATH = '/billing/AccountService';
@@ -32,66 +30,30 @@ const AccountSummary = z
 type AccountSummary = z.infer<typeof AccountSummary>;
 type GetAccountSummary = (args: { customerId: string }, options: object, headers: object) => Promise<[{ account?: unknown } | null | undefined]>;
 
-/** The WSDL is fetched on first use, not at start, so the gateway starts while billing is down. */
-interface BillingClient {
-  get(): Promise<GetAccountSummary>;
-}
-
 const day = (d: Date | null | undefined): string | null => (d instanceof Date ? d.toISOString().slice(0, 10) : null);
 
-/**
- * What a failed SOAP call means. axios (node-soap's transport) counts the body while reading it and aborts past
- * `maxContentLength` (lib/adapters/http.js: "maxContentLength size of … exceeded"): the answer is too large. An error
- * that carries a 2xx response and no SOAP Fault is node-soap failing to read the envelope (truncated, not XML,
- * wrong elements): the answer is bad, not the backend down.
- */
-function readFailure(err: unknown, maxBytes: number): Error | undefined {
-  const e = err as { message?: unknown; response?: { status?: number }; root?: unknown } | null;
-  if (typeof e?.message === 'string' && e.message.startsWith('maxContentLength size of')) return new ResponseTooLargeError('GetAccountSummary', maxBytes);
-  const status = e?.response?.status;
-  if (status !== undefined && status >= 200 && status < 300 && !e?.root) return new BadResponseError('GetAccountSummary answered an unreadable envelope', 'unreadable');
-  return undefined;
-}
+const faultCode = (err: unknown): string | undefined => (soapFault(err)?.detail as { BillingFault?: { code?: string } } | undefined)?.BillingFault?.code;
 
-function faultCode(err: unknown): string | undefined {
-  const fault = (err as { root?: { Envelope?: { Body?: { Fault?: { detail?: { BillingFault?: { code?: string } } } } } } }).root?.Envelope?.Body?.Fault;
-  return fault?.detail?.BillingFault?.code;
-}
-
-export default defineAdapter<BillingClient>({
+export default defineAdapter<LazySoapClient>({
   name: 'billing',
   description: 'Billing (SOAP): balance, credit limit, running charges, last 6 bills, payment behaviour',
   typeDefs: schemaFile('billing.graphql'),
   connect({ url, timeoutMs, maxResponseBytes }) {
-    // maxContentLength caps every answer, the WSDL's too, while it is read (see readFailure).
-    const request = axios.create({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }), maxRedirects: 0, maxContentLength: maxResponseBytes });
-    let client: Promise<GetAccountSummary> | undefined;
-    return {
-      get() {
-        if (!client) {
-          // The WSDL fetch has the call's deadline too: a hung fetch must not hold every later call.
-          const pending = soap
-            .createClientAsync(`${url}${SERVICE_PATH}?wsdl`, { endpoint: `${url}${SERVICE_PATH}`, request, wsdl_options: { timeout: timeoutMs } })
-            .then((c) => (c as unknown as { GetAccountSummaryAsync: GetAccountSummary }).GetAccountSummaryAsync.bind(c));
-          pending.catch(() => {
-            if (client === pending) client = undefined; // try the WSDL again on the next call
-          });
-          client = pending;
-        }
-        return client;
-      },
-    };
+    // The transport caps every answer, the WSDL's too, while it is read (see soapFailure). The WSDL fetch has the
+    // call's deadline: a hung fetch must not hold every later call.
+    return lazySoapClient(`${url}${SERVICE_PATH}?wsdl`, { endpoint: `${url}${SERVICE_PATH}`, request: soapTransport({ maxResponseBytes }), wsdl_options: { timeout: timeoutMs } });
   },
   resources: {
     account: resource({
-      async fetch(billing: BillingClient, customerId, ctx) {
-        const call = await billing.get();
+      async fetch(billing: LazySoapClient, customerId, ctx) {
+        const client = await billing.get();
+        const call = (client as unknown as { GetAccountSummaryAsync: GetAccountSummary }).GetAccountSummaryAsync.bind(client);
         let result;
         try {
           [result] = await call({ customerId }, { signal: ctx.signal }, { 'x-request-id': ctx.requestId });
         } catch (err) {
           if (faultCode(err) === 'ACCOUNT_NOT_FOUND') return null;
-          throw readFailure(err, ctx.maxResponseBytes) ?? err;
+          throw soapFailure(err, 'GetAccountSummary', ctx.maxResponseBytes) ?? err;
         }
         // No account element at all is an answer of the wrong shape, not "not found" (that is a SOAP fault).
         return (result?.account ?? {}) as AccountSummary;
