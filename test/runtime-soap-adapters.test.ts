@@ -81,7 +81,7 @@ const POINTS_WSDL = (imports = '') => `<?xml version="1.0" encoding="UTF-8"?>
   <service name="PointsService"><port name="PointsPort" binding="tns:PointsBinding"><soap:address location="http://localhost/points"/></port></service>
 </definitions>`;
 
-let pointsMode: 'ok' | 'slow' | 'broken' = 'ok';
+let pointsMode: 'ok' | 'slow' | 'broken' | 'large' = 'ok';
 let points: { port: number };
 /** The WSDL variants the refusals are made of, served by one plain HTTP server. */
 let wsdls: { port: number };
@@ -96,7 +96,7 @@ const pointsDefinition = (extra: Record<string, unknown> = {}) => ({
   typeDefs: 'extend type Customer { points: Points }\ntype Points { points: Int! since: String! }',
   resources: { balance: { operation: 'GetPoints', key: 'customerId', shape: { type: 'object', required: ['points', 'since'], properties: { points: { type: 'integer' }, since: { type: 'string' } } } } },
   fields: { points: { resource: 'balance' } },
-  policy: { timeoutMs: 300, retry: { attempts: 0 } },
+  policy: { timeoutMs: 300, retry: { attempts: 0 }, maxResponseBytes: 4096 },
   ...extra,
 });
 
@@ -110,6 +110,11 @@ beforeAll(async () => {
   const pointsServer = await listen((req, res) => {
     if (req.method === 'POST' && pointsMode === 'broken') {
       res.writeHead(200, { 'content-type': 'text/xml' }).end('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><trunc');
+      return;
+    }
+    if (req.method === 'POST' && pointsMode === 'large') {
+      // A valid answer, larger than the source's policy.maxResponseBytes (4096): cut off while it is read.
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPointsResponse xmlns="urn:test:points"><!-- ${'x'.repeat(20_000)} --><points>1</points><since>2024-05-01T10:00:00Z</since></GetPointsResponse></soap:Body></soap:Envelope>`);
       return;
     }
     if (req.method === 'POST' && pointsMode === 'slow') {
@@ -197,23 +202,24 @@ describe('a declarative SOAP backend', () => {
     expect(wsdl).toContain('<xsd:complexType name="Ledger">');
   });
 
-  it('a slow or broken SOAP backend affects only its own section', async () => {
+  it('a slow, broken or too large SOAP answer affects only its own section', async () => {
     expect((await admin(gateway, 'PUT', '/admin/adapters/points', pointsDefinition())).status).toBe(200);
     const query = `{ customer(id: "C00000002") { profile { name } billing { balance } ledger { balance } points { points since } } }`;
     const ok = await postGraphQL(gateway.url, query);
     expect(ok.body.errors).toBeUndefined();
     expect(ok.body.data.customer.points).toEqual({ points: 42, since: '2024-05-01T10:00:00.000Z' });
-    for (const [mode, reason] of [['broken', 'bad_response'], ['slow', 'timeout']] as const) {
+    const cases = [['broken', 'bad_response', 'unreadable', 'C00000007'], ['slow', 'timeout', undefined, 'C00000008'], ['large', 'bad_response', 'too_large', 'C00000012']] as const;
+    for (const [mode, reason, detail, id] of cases) {
       pointsMode = mode;
       try {
-        const res = await postGraphQL(gateway.url, query.replace('C00000002', mode === 'broken' ? 'C00000007' : 'C00000008'));
+        const res = await postGraphQL(gateway.url, query.replace('C00000002', id));
         const view = res.body.data.customer;
         expect(view.profile.name).toBeTruthy();
         expect(view.billing).not.toBeNull();
         expect(view.ledger).not.toBeNull();
         expect(view.points).toBeNull();
         expect(res.body.errors).toHaveLength(1);
-        expect(res.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'points', reason });
+        expect(res.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'points', reason, ...(detail ? { detail } : {}) });
       } finally {
         pointsMode = 'ok';
       }
