@@ -525,6 +525,11 @@ export const ConfigSchema = z
         definitionsFile: z.string().min(1).default('var/definitions.json'),
         /** Deadline of the reachability probe of a registered adapter's base URL, in ms. Default 2000. */
         probeTimeoutMs: z.number().int().min(1).default(2000),
+        /**
+         * Most bytes of each document of a registered SOAP adapter's WSDL (the WSDL and every document it imports),
+         * read at validate and when node-soap loads it; larger is refused. Default 1048576 (1 MiB).
+         */
+        maxWsdlBytes: z.number().int().min(1024).default(1024 * 1024),
         /** Versions kept in each definition's history (older ones are dropped). Default 50. */
         historyLimit: z.number().int().min(1).default(50),
       })

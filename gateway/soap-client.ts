@@ -18,17 +18,40 @@
  * - the WSDL is fetched on the first call, not at start (the gateway starts while the service is down), and again
  *   on the next call after a failed fetch.
  */
+import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import * as soap from 'soap';
 import { BadResponseError, readCapped, ResponseTooLargeError, type FetchContext } from './adapter';
 
 export interface SoapClientOptions {
-  /** The service's origin and path, e.g. `http://billing:8080/billing/AccountService`; the WSDL is `?wsdl` of it. */
-  endpoint: string;
-  /** Most bytes of any answer (the WSDL's too) read before the read is aborted: the source's `maxResponseBytes`. */
+  /**
+   * The service's origin and path, e.g. `http://billing:8080/billing/AccountService`; the WSDL is `?wsdl` of it unless
+   * `wsdlUrl` says otherwise. Without it, the calls go where the WSDL's soap:address says.
+   */
+  endpoint?: string;
+  /** The WSDL's URL, when it is not `<endpoint>?wsdl`. */
+  wsdlUrl?: string;
+  /** Most bytes of any answer read before the read is aborted: the source's `maxResponseBytes`. */
   maxResponseBytes: number;
+  /** Most bytes of the WSDL and of each document it imports (default: maxResponseBytes). */
+  maxWsdlBytes?: number;
   /** Deadline of the WSDL fetch, in milliseconds (a call has its own, through its signal). */
   timeoutMs: number;
+  /**
+   * For a backend the gateway does not trust (registered at run time): every URL checked before it is requested
+   * (WSDL, imports, calls, whatever soap:address a later WSDL names), every connection's addresses checked by
+   * `lookup` (DNS rebinding), and every import location by `importLocation` (node-soap reads a location that is not
+   * http(s) from disk). Without it, only the endpoint's and the WSDL's origins are ever requested.
+   */
+  guard?: SoapGuard;
+}
+
+export interface SoapGuard {
+  lookup: LookupFunction;
+  /** Why a URL may not be requested, or null. */
+  checkUrl(url: string): string | null;
+  /** node-soap's `overrideImportLocation`: the location to read, or a throw that refuses it. */
+  importLocation(location: string): string;
 }
 
 /** A SOAP Fault answered by the service; `fault` is the Fault element as node-soap read it. */
@@ -46,6 +69,8 @@ export class SoapFaultError extends Error {
 export interface SoapClient {
   /** Calls one operation of the WSDL with its arguments; resolves with the operation's output element. */
   call(operation: string, args: object, ctx: FetchContext): Promise<unknown>;
+  /** The WSDL's services, ports and operations with their input elements, as node-soap reads them. */
+  describe(): Promise<Record<string, Record<string, Record<string, { input?: unknown }>>>>;
   /** Closes its connections (the adapter's `close`, at shutdown or when a swap retires it). */
   close(): Promise<void>;
 }
@@ -54,14 +79,17 @@ type AsyncMethod = (args: object, options: object, headers: object) => Promise<[
 
 /** One function for the whole transport: a lazily built client whose calls keep the guarantees above. */
 export function soapClient(options: SoapClientOptions): SoapClient {
-  const transport = new UndiciHttpClient(options.endpoint, options.maxResponseBytes);
+  const { endpoint, guard } = options;
+  const wsdlUrl = options.wsdlUrl ?? `${endpoint ?? ''}?wsdl`;
+  const transport = new UndiciHttpClient(options.maxResponseBytes, guard ?? [wsdlUrl, ...(endpoint ? [endpoint] : [])]);
   let client: Promise<soap.Client> | undefined;
   const get = (): Promise<soap.Client> => {
     if (!client) {
-      const pending = soap.createClientAsync(`${options.endpoint}?wsdl`, {
-        endpoint: options.endpoint,
+      const pending = soap.createClientAsync(wsdlUrl, {
+        ...(endpoint ? { endpoint } : {}),
         httpClient: transport,
-        wsdl_options: { timeout: options.timeoutMs },
+        // Read by our transport for the WSDL and every import (node-soap passes them as the request's options).
+        wsdl_options: { timeout: options.timeoutMs, maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes, ...(guard ? { overrideImportLocation: guard.importLocation } : {}) },
         // node-soap otherwise keeps every WSDL per URL for the life of the process: a client made again (an adapter
         // swapped, a service redeployed behind the same URL) reads the WSDL the service has now.
         disableCache: true,
@@ -76,7 +104,8 @@ export function soapClient(options: SoapClientOptions): SoapClient {
   return {
     async call(operation, args, ctx) {
       const method = (await untilAborted(get(), ctx.signal))[`${operation}Async`] as AsyncMethod | undefined;
-      if (typeof method !== 'function') throw new Error(`the WSDL of ${options.endpoint} has no operation ${operation}`);
+      // The service now serves a WSDL without the operation (a registered adapter's was checked when it was put).
+      if (typeof method !== 'function') throw new BadResponseError(`the WSDL ${wsdlUrl} has no operation ${operation}`, 'wrong_shape');
       try {
         const [result] = await method(args, { signal: ctx.signal }, { 'x-request-id': ctx.requestId });
         return result;
@@ -84,8 +113,17 @@ export function soapClient(options: SoapClientOptions): SoapClient {
         throw callFailure(operation, err);
       }
     },
+    describe: async () => (await get()).describe() as Awaited<ReturnType<SoapClient['describe']>>,
     close: () => transport.close(),
   };
+}
+
+/** node-soap reads xsd:date(Time) as Date: as plain JSON (ISO 8601 strings), for a shape check, a mapping and the cache. */
+export function plainJson(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainJson(v)]));
+  return value;
 }
 
 /** The promise, or the signal's reason once it aborts: a call waiting for the WSDL keeps its own deadline. */
@@ -115,6 +153,8 @@ function callFailure(operation: string, err: unknown): unknown {
 interface ExOptions {
   signal?: AbortSignal;
   timeout?: number;
+  /** The WSDL's own cap (wsdl_options.maxBytes). */
+  maxBytes?: number;
 }
 
 /**
@@ -125,20 +165,24 @@ interface ExOptions {
  * HttpClient keeps its `handleResponse` (the envelope cut out of what surrounds it) as it was under axios.
  */
 class UndiciHttpClient extends soap.HttpClient {
-  private readonly pool: Pool;
-  private readonly origin: string;
+  /** One keep-alive pool per origin, made on first use. */
+  private readonly pools = new Map<string, Pool>();
+  private readonly origins: ReadonlySet<string> | null;
+  private readonly guard: SoapGuard | null;
 
   constructor(
-    endpoint: string,
     private readonly maxBytes: number,
+    /** The only URLs' origins requested (a configured backend), or the guard of an untrusted one. */
+    allowed: SoapGuard | readonly string[],
   ) {
     super({});
-    this.origin = new URL(endpoint).origin;
-    this.pool = new Pool(this.origin, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.guard = Array.isArray(allowed) ? null : (allowed as SoapGuard);
+    this.origins = Array.isArray(allowed) ? new Set(allowed.map((url) => new URL(url).origin)) : null;
   }
 
-  close(): Promise<void> {
-    return this.pool.destroy();
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.destroy()));
+    this.pools.clear();
   }
 
   override request(rurl: string, data: unknown, callback: (err: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: Record<string, unknown>, exoptions?: ExOptions): never {
@@ -149,12 +193,27 @@ class UndiciHttpClient extends soap.HttpClient {
     return done as never; // node-soap ignores what request returns (axios's promise, there)
   }
 
+  private poolFor(rurl: string): Pool {
+    const { origin } = new URL(rurl);
+    // A configured backend's WSDL that imports from elsewhere is refused rather than fetched from an unchecked host;
+    // an untrusted one's URLs each pass the allow-list.
+    const refused = this.guard ? this.guard.checkUrl(rurl) : this.origins?.has(origin) ? null : `${origin} is not the service's origin`;
+    if (refused) throw Object.assign(new Error(`SOAP transport refused ${rurl}: ${refused}`), { code: 'EADDRREFUSED' });
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, ...(this.guard ? { connect: { lookup: this.guard.lookup } as never } : {}) });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
   private async send(rurl: string, body: string | null, exheaders: Record<string, unknown> | undefined, exoptions: ExOptions | undefined): Promise<{ status: number; headers: object; data: string }> {
-    // One pool, one origin: a WSDL that imports from elsewhere is refused rather than fetched from an unchecked host.
-    if (!rurl.startsWith(this.origin)) throw new Error(`SOAP transport for ${this.origin} asked for another origin`);
-    const path = rurl.slice(this.origin.length) || '/';
+    const pool = this.poolFor(rurl);
+    const url = new URL(rurl);
+    const path = `${url.pathname}${url.search}`;
+    const maxBytes = exoptions?.maxBytes ?? this.maxBytes;
     const signal = exoptions?.signal ?? (exoptions?.timeout ? AbortSignal.timeout(exoptions.timeout) : undefined);
-    const response = await this.pool.request({
+    const response = await pool.request({
       path,
       method: body === null ? 'GET' : 'POST',
       headers: exheaders as Record<string, string> | undefined,
@@ -165,11 +224,11 @@ class UndiciHttpClient extends soap.HttpClient {
       await response.body.dump();
       throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}; redirects are not followed`), { code: 'EHTTPSTATUS', status: response.statusCode });
     }
-    if (Number(response.headers['content-length']) > this.maxBytes) {
+    if (Number(response.headers['content-length']) > maxBytes) {
       response.body.destroy(); // closes the connection: the body is never read
-      throw new ResponseTooLargeError(path, this.maxBytes);
+      throw new ResponseTooLargeError(path, maxBytes);
     }
-    const text = await readCapped(response.body, this.maxBytes, path);
+    const text = await readCapped(response.body, maxBytes, path);
     const res = { status: response.statusCode, headers: response.headers, data: text };
     res.data = this.handleResponse(null as never, res as never, text) as string;
     return res;

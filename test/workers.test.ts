@@ -41,13 +41,13 @@ afterAll(async () => {
   await mocks.close();
 });
 
-async function startPrimary(policy: object, extra: { redisUrl?: string; env?: Record<string, string>; adapters?: object[]; port?: number } = {}): Promise<Primary> {
+async function startPrimary(policy: object, extra: { redisUrl?: string; env?: Record<string, string>; adapters?: object[]; port?: number; admin?: object } = {}): Promise<Primary> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-workers-')), 'config.json');
   const cache = extra.redisUrl ? { redisUrl: extra.redisUrl, keyPrefix: uniquePrefix('workers') } : {};
   const adapters = [...Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy })), ...(extra.adapters ?? [])];
   // Workers share one durable store (the embedded one is one process's): PostgreSQL, in a schema of this test's own.
   const store = { url: POSTGRES_URL, schema: uniqueSchema() };
-  fs.writeFileSync(file, JSON.stringify({ port: extra.port ?? 0, host: '127.0.0.1', logLevel: 'silent', cache, adapters, store, security: testSecurity() }));
+  fs.writeFileSync(file, JSON.stringify({ port: extra.port ?? 0, host: '127.0.0.1', logLevel: 'silent', cache, adapters, store, security: testSecurity(), ...(extra.admin ? { admin: extra.admin } : {}) }));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', UCV_CONFIG: file, UCV_WORKERS: '2', REDIS_URL: '', DATABASE_URL: '', ...extra.env },
@@ -188,4 +188,67 @@ test('workers that keep dying are replaced after a growing wait, and SIGTERM sti
   expect((await postGraphQL(p.url, VIEW)).status).toBe(200);
   p.child.kill('SIGTERM');
   expect(await p.exited).toBe(0);
+});
+
+describe('definitions across workers without Redis (the file, shared)', () => {
+  const admin = (url: string, method: string, route: string, body?: unknown) =>
+    fetch(`${url}${route}`, { method, headers: { 'content-type': 'application/json', connection: 'close', ...AUTH }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const example = (): Record<string, unknown> => ({ ...(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'network-events.json'), 'utf8')) as object), baseUrl: mocks.networkEvents.url });
+  /** One view on a new connection: the primary deals connections round-robin, so consecutive ones alternate workers. */
+  const areaOnNewConnection = async (url: string, id: string): Promise<unknown> => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close', ...AUTH }, body: JSON.stringify({ query: `{ customer(id: "${id}") { networkState { area } } }` }) });
+    const body = (await res.json()) as { data?: { customer?: { networkState?: { area?: string } } } };
+    return body.data?.customer?.networkState?.area;
+  };
+
+  test('put through one worker, every worker serves the field within a second; concurrent puts lose nothing; a restart keeps them', async () => {
+    const definitionsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-workers-defs-')), 'definitions.json');
+    const adminConfig = { allowLoopback: true, definitionsFile };
+    const p = await startPrimary(NO_CACHE, { admin: adminConfig });
+    expect(p.workerPids()).toHaveLength(2);
+
+    const put = await admin(p.url, 'PUT', '/admin/adapters/network', example());
+    expect(put.status).toBe(200);
+    const started = Date.now();
+    // Served by both: six views in a row on new connections (three per worker) all have the section.
+    let inARow = 0;
+    while (inARow < 6 && Date.now() - started < 5000) inARow = (await areaOnNewConnection(p.url, 'C00000001')) ? inARow + 1 : 0;
+    const took = Date.now() - started;
+    expect(inARow).toBe(6);
+    // One second is the target (the file is polled every 250 ms); the busy test machine gets some room.
+    expect(took).toBeLessThan(2500);
+
+    // Six puts at once, on six connections (both workers): each is stored (200) or told to retry (409), none lost.
+    const names = ['neta', 'netb', 'netc', 'netd', 'nete', 'netf'];
+    const results = await Promise.all(
+      names.map((name) =>
+        admin(p.url, 'PUT', `/admin/adapters/${name}`, {
+          ...example(),
+          name,
+          typeDefs: `extend type Customer { ${name}Area: String }`,
+          resources: { state: { path: '/nep/v2/subscribers/{key}/state', mapping: 'location.area' } },
+          fields: { [`${name}Area`]: { resource: 'state' } },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).every((s) => s === 200 || s === 409)).toBe(true);
+    const stored = names.filter((_, i) => results[i]?.status === 200);
+    expect(stored.length).toBeGreaterThan(0);
+    const versions = results.filter((r) => r.status === 200).map((r) => r.body.version as number);
+    expect(new Set(versions).size).toBe(versions.length);
+    const listed = await admin(p.url, 'GET', '/admin/adapters');
+    expect((listed.body.items as Array<{ name: string }>).map((e) => e.name).sort()).toEqual(['network', ...stored].sort());
+
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+
+    // A restart (both workers new) comes back with every stored definition before it listens.
+    const again = await startPrimary(NO_CACHE, { admin: adminConfig });
+    for (let i = 0; i < 4; i++) expect(await areaOnNewConnection(again.url, 'C00000002')).toEqual(expect.any(String));
+    const field = `${stored[0] as string}Area`;
+    const res = await postGraphQL(again.url, `{ customer(id: "C00000002") { ${field} } }`);
+    expect(res.body.data.customer[field]).toEqual(expect.any(String));
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
 });

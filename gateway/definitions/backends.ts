@@ -2,11 +2,13 @@
  * Where definitions are kept: one JSON document (every version of every definition, and the store-wide version).
  *
  *   file   without Redis: `admin.definitionsFile`, written to a temporary file and renamed over it (atomic on POSIX),
- *          so a crash mid-write leaves the previous document, never half of one
+ *          so a crash mid-write leaves the previous document, never half of one; shared by the workers of one host
+ *          (UCV_WORKERS): compare-and-set under a lock file, changes seen by polling the file's stat
  *   redis  with `cache.redisUrl`: a key under the cache's prefix, written by a script that checks the stored version
  *          first (compare-and-set), then announced on a channel; every instance re-reads on the announcement, and
  *          whenever its subscription connects again (a message missed while disconnected is caught up)
  */
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -30,8 +32,44 @@ export interface DefinitionsBackend {
 
 const EMPTY: StoredState = { version: 0, entries: [] };
 
-export function fileBackend(file: string): DefinitionsBackend {
-  let cached: StoredState | undefined;
+/** How long a writer waits for the lock, and how old a lock file is before it is taken as left by a dead process. */
+const LOCK_WAIT_MS = 5000;
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * An exclusive lock shared by every process on the host: `<file>.lock`, created with O_EXCL (one creator wins, on
+ * every POSIX file system the gateway runs on), removed when done. A lock older than STALE_LOCK_MS was left by a
+ * process that died holding it (a write takes milliseconds) and is taken over.
+ */
+async function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await fs.open(lock, 'wx')).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await fs.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) await fs.rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`the definitions file is locked (${lock}) for longer than ${LOCK_WAIT_MS} ms`);
+      else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
+}
+
+/**
+ * The file, shared by every worker of one host (`UCV_WORKERS`): each load reads it (a small document), a save is a
+ * compare-and-set under the lock file (the version on disk, not a cached one, must still be the expected one), and
+ * every process polls the file's stat (`fs.watchFile`, `pollMs`) and re-reads when it changed — a rename over it
+ * changes its inode and mtime, so a change is seen within `pollMs`.
+ */
+export function fileBackend(file: string, pollMs = 250): DefinitionsBackend {
   const read = async (): Promise<StoredState> => {
     try {
       return JSON.parse(await fs.readFile(file, 'utf8')) as StoredState;
@@ -40,20 +78,34 @@ export function fileBackend(file: string): DefinitionsBackend {
       throw err;
     }
   };
+  const listeners: Array<() => void> = [];
+  let watching = false;
+  const changed = (now: Stats, before: Stats): void => {
+    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) listeners.forEach((l) => l());
+  };
   return {
     kind: 'file',
-    load: async () => (cached ??= await read()),
+    load: read,
     save: async (state, expected) => {
-      if ((cached ??= await read()).version !== expected) return false;
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(temporary, JSON.stringify(state, null, 2));
-      await fs.rename(temporary, file);
-      cached = state;
-      return true;
+      return withFileLock(file, async () => {
+        if ((await read()).version !== expected) return false;
+        const temporary = `${file}.${process.pid}.tmp`;
+        await fs.writeFile(temporary, JSON.stringify(state, null, 2));
+        await fs.rename(temporary, file);
+        return true;
+      });
     },
-    onChange: () => undefined,
-    close: async () => undefined,
+    onChange: (listener) => {
+      listeners.push(listener);
+      if (watching) return;
+      watching = true;
+      // Not persistent: the poll never keeps a process alive that is otherwise done.
+      watchFile(file, { interval: pollMs, persistent: false }, changed);
+    },
+    close: async () => {
+      if (watching) unwatchFile(file, changed); // this backend's poll only: another in this process may watch the file too
+    },
   };
 }
 

@@ -12,8 +12,8 @@
  * definition keeps its history (`admin.historyLimit` versions). The change is applied in this instance first and
  * written only if that worked, with a check that the stored version did not move meanwhile (DEFINITION_CONFLICT
  * otherwise). With Redis, every instance sharing it is told on a channel and applies the stored set (and reads it
- * again whenever its connection comes back, so a missed message is caught up); without Redis there is one instance
- * and a file (written atomically).
+ * again whenever its connection comes back, so a missed message is caught up); without Redis, a file (written
+ * atomically) that the workers of one host share: compare-and-set under a lock file, changes seen by polling it.
  */
 import type { Logger } from 'pino';
 import type { Problem } from '../runtime/declarative';

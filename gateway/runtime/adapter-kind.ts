@@ -3,7 +3,8 @@
  *
  *   validate  the definition on its own (declarative.ts), then its base URL: http(s) only, every address its host
  *             resolves to outside the blocked ranges (allowList.ts), and reachable (an HTTP answer, any status,
- *             within `admin.probeTimeoutMs`)
+ *             within `admin.probeTimeoutMs`); a SOAP definition's WSDL and every document it imports instead, each
+ *             capped by `admin.maxWsdlBytes`, and its operations and key elements (declarative-soap.ts)
  *   dryRun    builds the runtime the change would make, without swapping it in: the schema diff, or the problems
  *             only the whole set shows (a Customer field or a type defined twice, an unknown type)
  *   apply     builds that runtime and swaps it in; the running one stays when it cannot be built
@@ -15,6 +16,7 @@ import { worstCallMs, type GatewayConfig } from '../config';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
 import { checkAddress } from './allow-list';
 import { checkDeclarative, compileDeclarative } from './declarative';
+import { inspectWsdl } from './declarative-soap';
 import { buildRuntime, discardRuntime, type Runtime, type RuntimeAdapter, type RuntimeHolder, type RuntimeShared } from './index';
 
 export interface AdapterKindDeps {
@@ -89,7 +91,7 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
   const candidate = (definitions: ReadonlyMap<string, unknown>, version: number): Runtime => {
     const registered: RuntimeAdapter[] = [];
     for (const [name, definition] of definitions) {
-      const { adapter, entry } = compileDeclarative(definition, { allowLoopback: admin.allowLoopback });
+      const { adapter, entry } = compileDeclarative(definition, { allowLoopback: admin.allowLoopback, maxWsdlBytes: admin.maxWsdlBytes });
       if (adapter.name !== name) throw new DefinitionRefused([{ path: 'name', message: 'must be the name in the URL', expected: name, given: adapter.name }]);
       registered.push({ adapter, entry, fingerprint: JSON.stringify(definition), origin: 'registered' });
     }
@@ -124,6 +126,9 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
       const { entry } = compileDeclarative(definition);
       const worst = worstCallMs(entry.policy);
       if (worst > graceMs) return [{ path: 'policy', message: `a call can take ${worst} ms through its retries, longer than shutdown.graceMs`, expected: `at most ${graceMs} ms (timeoutMs × (retry.attempts + 1) plus backoff)`, given: `${worst} ms` }];
+      if (checked.definition.type === 'soap') {
+        return inspectWsdl(checked.definition, { allowLoopback: admin.allowLoopback, maxWsdlBytes: admin.maxWsdlBytes, timeoutMs: admin.probeTimeoutMs });
+      }
       const url = new URL(checked.definition.baseUrl);
       const refused = await checkAddress(url, { allowLoopback: admin.allowLoopback });
       if (refused) return [{ path: 'baseUrl', message: refused, expected: 'an http(s) URL of an allowed, public or private-network address', given: checked.definition.baseUrl }];

@@ -4,8 +4,9 @@
  * (every address it resolves to is checked, so a name pointing at 169.254.169.254 is refused like the literal) and
  * the addresses are matched with node's own BlockList, which also understands IPv4-mapped IPv6 addresses.
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 const blocked = new BlockList();
 blocked.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, incl. cloud metadata 169.254.169.254
@@ -30,11 +31,25 @@ export function addressRefusal(address: string, options: { allowLoopback: boolea
   return null;
 }
 
-/** Why a URL is refused (scheme, or any address its host resolves to), or null when allowed. */
-export async function checkAddress(url: URL, options: { allowLoopback: boolean }): Promise<string | null> {
+const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
+
+/**
+ * What can be told of a URL without resolving it: the scheme, credentials, a literal address (a connection to a
+ * literal skips the DNS lookup, so guardedLookup never sees it). Null when nothing is refused so far.
+ */
+export function urlRefusal(url: URL, options: { allowLoopback: boolean }): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed (http: or https: only)`;
   if (url.username || url.password) return 'credentials in the URL are not allowed';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(url);
+  const refused = isIP(host) ? addressRefusal(host, options) : null;
+  return refused ? `host ${host} resolves to ${refused}` : null;
+}
+
+/** Why a URL is refused (scheme, or any address its host resolves to), or null when allowed. */
+export async function checkAddress(url: URL, options: { allowLoopback: boolean }): Promise<string | null> {
+  const early = urlRefusal(url, options);
+  if (early) return early;
+  const host = hostOf(url);
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -46,4 +61,22 @@ export async function checkAddress(url: URL, options: { allowLoopback: boolean }
     if (refused) return `host ${host} resolves to ${refused}`;
   }
   return null;
+}
+
+/**
+ * The allow-list again at every connection: the host was resolved and checked when the definition was put, but a
+ * name can be made to resolve elsewhere later (DNS rebinding); a connection to a refused address fails as an error.
+ * For undici's `connect.lookup` and node's http.Agent `lookup` alike.
+ */
+export function guardedLookup(allowLoopback: boolean): LookupFunction {
+  return ((hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const refused = addresses.map((a) => addressRefusal(a.address, { allowLoopback })).find((r) => r !== null);
+      if (refused) return callback(Object.assign(new Error(`refused address: ${refused}`), { code: 'EADDRREFUSED' }), []);
+      if ((options as { all?: boolean }).all) return callback(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  }) as LookupFunction;
 }

@@ -1,6 +1,7 @@
 /**
- * Declarative adapters: a REST/JSON backend joins the view as data (JSON, sent to `PUT /admin/adapters/:name`), not
- * code. A definition gives the base URL, the resources (a URL template with `{key}`), the section SDL, a JSONata
+ * Declarative adapters: a REST/JSON or SOAP backend joins the view as data (JSON, sent to `PUT /admin/adapters/:name`),
+ * not code. A definition gives the base URL, the resources (a URL template with `{key}`; for SOAP the WSDL, an
+ * operation and its key element: declarative-soap.ts), the section SDL, a JSONata
  * mapping from the backend's answer to the record, the record's shape and a policy; `compileDeclarative` turns it
  * into the same `AdapterDefinition` a TypeScript adapter (`defineAdapter`) is, so the gateway treats both alike:
  * the same Source, breaker, bulkhead, retries, cache, coalescing, byte cap, shape check and provenance.
@@ -8,12 +9,12 @@
  * JSONata expressions are compiled once per definition (here), never per record. The shape is checked before the
  * mapping: an answer of another shape is `bad_response` / `wrong_shape`, as a TypeScript adapter's zod schema does.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import jsonata from 'jsonata';
 import { Pool } from 'undici';
 import { z, type ZodTypeAny } from 'zod';
 import { BadResponseError, getJson, type AdapterDefinition, type FetchContext, type JsonClient } from '../adapter';
-import { addressRefusal } from './allow-list';
+import { guardedLookup } from './allow-list';
+import { DEFAULT_MAX_WSDL_BYTES, soapAdapter } from './declarative-soap';
 import { PolicySchema, type AdapterEntry } from '../config';
 
 /** One problem of a refused definition: where, what was expected, what was given. */
@@ -52,17 +53,37 @@ const ShapeSchema: z.ZodType<Shape> = z.lazy(() =>
 const NAME = /^[a-z][a-z0-9]{0,31}$/;
 const FIELD = /^[a-z][A-Za-z0-9]{0,63}$/;
 
-export const DeclarativeAdapterSchema = z
+/** What REST and SOAP definitions share: the name, the section SDL, the fields and the policy. */
+const common = {
+  /** Source name, as in provenance: lower-case letters and digits. */
+  name: z.string().regex(NAME, 'lower-case letters and digits, starting with a letter, at most 32'),
+  description: z.string().min(1).max(500),
+  /** SDL: `extend type Customer { … }` and the section types. */
+  typeDefs: z.string().min(1).max(64 * 1024),
+  /** Customer field → the resource it reads (its record is the field's value). */
+  fields: z.record(z.string().regex(FIELD, 'a GraphQL field name'), z.object({ resource: z.string() }).strict()),
+  /** Resilience and cache policy, same keys and defaults as a configured adapter's. */
+  policy: PolicySchema.optional(),
+};
+
+/** What every resource has after its address: the answer's shape (checked first), then the JSONata mapping. */
+const answer = {
+  /** The backend's answer, checked before the mapping. */
+  shape: ShapeSchema.optional(),
+  /** JSONata: answer → record (default: the answer as it is). */
+  mapping: z.string().min(1).max(16 * 1024).optional(),
+};
+
+const atLeastOne = (r: object) => Object.keys(r).length > 0;
+const DOT_PATH = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
+
+const RestAdapterSchema = z
   .object({
-    /** Source name, as in provenance: lower-case letters and digits. */
-    name: z.string().regex(NAME, 'lower-case letters and digits, starting with a letter, at most 32'),
-    description: z.string().min(1).max(500),
-    /** Only `rest` (JSON over HTTP GET) for now; SOAP backends still need a TypeScript adapter. */
+    ...common,
+    /** JSON over HTTP GET. */
     type: z.literal('rest'),
     /** http(s) base URL; checked against the allow-list (admin.allowLoopback, no link-local/metadata addresses). */
     baseUrl: z.string().url(),
-    /** SDL: `extend type Customer { … }` and the section types. */
-    typeDefs: z.string().min(1).max(64 * 1024),
     resources: z
       .record(
         z.string().regex(FIELD, 'a resource name: letters and digits'),
@@ -70,22 +91,52 @@ export const DeclarativeAdapterSchema = z
           .object({
             /** Path under baseUrl with `{key}` where the (URL-encoded) customer id goes, e.g. `/v2/subscribers/{key}/state`. */
             path: z.string().startsWith('/').includes('{key}', { message: 'must contain {key}' }),
-            /** The backend's answer, checked before the mapping. */
-            shape: ShapeSchema.optional(),
-            /** JSONata: answer → record (default: the answer as it is). */
-            mapping: z.string().min(1).max(16 * 1024).optional(),
+            ...answer,
           })
           .strict(),
       )
-      .refine((r) => Object.keys(r).length > 0, 'at least one resource'),
-    /** Customer field → the resource it reads (its record is the field's value). */
-    fields: z.record(z.string().regex(FIELD, 'a GraphQL field name'), z.object({ resource: z.string() }).strict()),
-    /** Resilience and cache policy, same keys and defaults as a configured adapter's. */
-    policy: PolicySchema.optional(),
+      .refine(atLeastOne, 'at least one resource'),
   })
   .strict();
 
+const SoapAdapterSchema = z
+  .object({
+    ...common,
+    /** SOAP 1.1/1.2 through the service's WSDL (node-soap). */
+    type: z.literal('soap'),
+    /**
+     * The WSDL's http(s) URL. At validate it and every document it imports are fetched (each capped by
+     * admin.maxWsdlBytes, all within admin.probeTimeoutMs) and checked against the allow-list.
+     */
+    wsdlUrl: z.string().url(),
+    /** The service's http(s) address, checked like wsdlUrl. Default: the WSDL's own (soap:address), checked at every call. */
+    endpoint: z.string().url().optional(),
+    resources: z
+      .record(
+        z.string().regex(FIELD, 'a resource name: letters and digits'),
+        z
+          .object({
+            /** The WSDL operation called, e.g. `GetAccountSummary`. */
+            operation: z.string().regex(/^[A-Za-z_][\w.-]{0,127}$/, 'an operation name'),
+            /** Where the customer id goes in the operation's input: an element, or a dot path to a nested one (`request.customerId`). */
+            key: z.string().regex(DOT_PATH, 'an element name or a dot path of element names'),
+            /**
+             * The SOAP Fault that means "no record for this customer" (the section is null, not failed): a dot path
+             * into the Fault (`faultcode`, `detail.BillingFault.code`) and the value it has then. Any other Fault fails the call.
+             */
+            notFound: z.object({ path: z.string().regex(DOT_PATH, 'a dot path into the Fault'), value: z.string() }).strict().optional(),
+            ...answer,
+          })
+          .strict(),
+      )
+      .refine(atLeastOne, 'at least one resource'),
+  })
+  .strict();
+
+export const DeclarativeAdapterSchema = z.discriminatedUnion('type', [RestAdapterSchema, SoapAdapterSchema]);
+
 export type DeclarativeAdapter = z.input<typeof DeclarativeAdapterSchema>;
+export type SoapDefinition = z.output<typeof SoapAdapterSchema>;
 
 const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`);
 
@@ -156,67 +207,68 @@ export function checkDeclarative(input: unknown): { ok: true; definition: z.outp
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition };
 }
 
+type Checked = z.output<typeof DeclarativeAdapterSchema>;
+
 /**
- * The allow-list again at every connection: the host was resolved and checked when the definition was put, but a
- * name can be made to resolve elsewhere later (DNS rebinding); a connection to a refused address fails as an error.
+ * A resource's answer → its record: the shape check, then the JSONata mapping (compiled here, once; evaluate() only
+ * walks the compiled tree). Both run inside fetch, so both fail the call as bad_response: counted by the breaker,
+ * never cached, the section null with SOURCE_UNAVAILABLE.
  */
-function guardedLookup(allowLoopback: boolean) {
-  return (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      const refused = addresses.map((a) => addressRefusal(a.address, { allowLoopback })).find((r) => r !== null);
-      if (refused) return callback(Object.assign(new Error(`refused address: ${refused}`), { code: 'EADDRREFUSED' }), []);
-      if ((options as { all?: boolean }).all) return callback(null, addresses);
-      const first = addresses[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    });
+function answerReader(name: string, resource: { shape?: Shape; mapping?: string }): (raw: unknown) => Promise<unknown> {
+  const mapping = resource.mapping ? jsonata(resource.mapping) : null;
+  const shape = resource.shape ? shapeToZod(resource.shape) : null;
+  return async (raw) => {
+    if (shape) {
+      const result = shape.safeParse(raw);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new BadResponseError(`${name} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`, 'wrong_shape');
+      }
+    }
+    if (!mapping) return raw;
+    try {
+      const record: unknown = await mapping.evaluate(raw);
+      // A record is plain JSON (it is cached as JSON and read by compiled queries): JSONata's sequences are arrays.
+      return record === undefined ? null : (JSON.parse(JSON.stringify(record)) as unknown);
+    } catch (err) {
+      throw new BadResponseError(`${name} answer could not be mapped: ${(err as Error).message}`, 'wrong_shape');
+    }
   };
 }
 
-/** A checked definition as the gateway's adapter and its config entry (policy with every default filled in). */
-export function compileDeclarative(input: unknown, options: { allowLoopback: boolean } = { allowLoopback: false }): { adapter: AdapterDefinition<JsonClient> ; entry: AdapterEntry } {
-  const checked = checkDeclarative(input);
-  if (!checked.ok) throw Object.assign(new Error('invalid declarative adapter'), { problems: checked.problems });
-  const definition = checked.definition;
+function restAdapter(definition: Extract<Checked, { type: 'rest' }>, allowLoopback: boolean): AdapterDefinition<JsonClient> {
   const resources: AdapterDefinition<JsonClient>['resources'] = {};
   for (const [name, resource] of Object.entries(definition.resources)) {
-    // Compiled once here; evaluate() only walks the compiled tree.
-    const mapping = resource.mapping ? jsonata(resource.mapping) : null;
-    const shape = resource.shape ? shapeToZod(resource.shape) : null;
+    const read = answerReader(name, resource);
     const [before, after] = resource.path.split('{key}') as [string, string];
     resources[name] = {
-      // The shape check and the (async) JSONata mapping run inside fetch, so both fail the call as bad_response:
-      // counted by the breaker, never cached, the section null with SOURCE_UNAVAILABLE.
       fetch: async (client: JsonClient, key: string, ctx: FetchContext) => {
         const raw = await getJson<object>(client, `${before}${encodeURIComponent(key)}${after}`, ctx);
-        if (raw === null) return null;
-        if (shape) {
-          const result = shape.safeParse(raw);
-          if (!result.success) {
-            const issue = result.error.issues[0];
-            throw new BadResponseError(`${name} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`, 'wrong_shape');
-          }
-        }
-        if (!mapping) return raw;
-        try {
-          const record: unknown = await mapping.evaluate(raw);
-          // A record is plain JSON (it is cached as JSON and read by compiled queries): JSONata's sequences are arrays.
-          return record === undefined ? null : (JSON.parse(JSON.stringify(record)) as unknown);
-        } catch (err) {
-          throw new BadResponseError(`${name} answer could not be mapped: ${(err as Error).message}`, 'wrong_shape');
-        }
+        return raw === null ? null : read(raw);
       },
     };
   }
-  const adapter: AdapterDefinition<JsonClient> = {
+  return {
     name: definition.name,
     description: definition.description,
     typeDefs: definition.typeDefs,
     // As jsonHttpClient, with the allow-list checked on every connection (a literal IP skips lookup: checked at put).
-    connect: ({ url }) => new Pool(url, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, connect: { lookup: guardedLookup(options.allowLoopback) } as never }),
+    connect: ({ url }) => new Pool(url, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, connect: { lookup: guardedLookup(allowLoopback) } as never }),
     close: (client) => client.destroy(),
     resources,
     fields: Object.fromEntries(Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }])),
   };
-  return { adapter, entry: { name: definition.name, url: definition.baseUrl, policy: PolicySchema.parse(definition.policy ?? {}) } as AdapterEntry };
+}
+
+/** A checked definition as the gateway's adapter and its config entry (policy with every default filled in). */
+export function compileDeclarative(input: unknown, options: { allowLoopback: boolean; maxWsdlBytes?: number } = { allowLoopback: false }): { adapter: AdapterDefinition; entry: AdapterEntry } {
+  const checked = checkDeclarative(input);
+  if (!checked.ok) throw Object.assign(new Error('invalid declarative adapter'), { problems: checked.problems });
+  const definition = checked.definition;
+  const adapter =
+    definition.type === 'rest'
+      ? (restAdapter(definition, options.allowLoopback) as AdapterDefinition)
+      : (soapAdapter(definition, { allowLoopback: options.allowLoopback, maxWsdlBytes: options.maxWsdlBytes ?? DEFAULT_MAX_WSDL_BYTES, read: answerReader }) as AdapterDefinition);
+  const url = definition.type === 'rest' ? definition.baseUrl : definition.wsdlUrl;
+  return { adapter, entry: { name: definition.name, url, policy: PolicySchema.parse(definition.policy ?? {}) } as AdapterEntry };
 }

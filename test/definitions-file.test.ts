@@ -1,0 +1,60 @@
+/**
+ * Issue 11 §4: the definitions file shared by the workers of one host. Real processes race compare-and-sets on one
+ * file (no update may be lost); a change written by another process is seen through the poll.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileBackend, type StoredState } from '../gateway/definitions/backends';
+
+jest.setTimeout(60_000);
+
+const ROOT = path.join(__dirname, '..');
+const tempFile = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-defs-file-')), 'definitions.json');
+
+function writer(file: string, attempts: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/definitions-writer.ts'), file, String(attempts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`writer exited ${code}: ${err}`))));
+  });
+}
+
+test('three processes racing compare-and-sets on one file: every save that won is in the file, versions in step', async () => {
+  const file = tempFile();
+  const wins = await Promise.all([writer(file, 60), writer(file, 60), writer(file, 60)]);
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredState;
+  const total = wins.reduce((a, b) => a + b, 0);
+  // A lost update would be a win whose entry another process's rename overwrote: fewer entries than wins.
+  expect(stored.entries).toHaveLength(total);
+  expect(stored.version).toBe(total);
+  expect(stored.entries.map((e) => e.version)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  expect(fs.existsSync(`${file}.lock`)).toBe(false);
+});
+
+test('a change another process writes is announced through the poll; a lock left by a dead process is taken over', async () => {
+  const file = tempFile();
+  const backend = fileBackend(file, 50);
+  let announced = 0;
+  backend.onChange(() => announced++);
+  try {
+    expect(await writer(file, 1)).toBe(1);
+    const started = Date.now();
+    while (announced === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(announced).toBeGreaterThan(0);
+    expect((await backend.load()).version).toBe(1);
+
+    // A lock file older than 10 s: its writer died holding it.
+    fs.writeFileSync(`${file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    expect(await backend.save({ version: 2, entries: [] }, 1)).toBe(true);
+    expect(await backend.save({ version: 3, entries: [] }, 1)).toBe(false);
+  } finally {
+    await backend.close();
+  }
+});
