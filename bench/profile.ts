@@ -3,7 +3,7 @@
  * Chrome DevTools). Default: the cached full view. PROFILE_SOAP=1: the SOAP view. PROFILE_LIVE=1: every source a
  * miss, backends at 20/20/20/50 ms, a fixed 300 req/s of new customers. PROFILE_SECURED=1: as `npm run bench`'s
  * secured rows (the front-desk API key, or HTTP Basic on SOAP; the audit trail in the durable store).
- * PROFILE_SECONDS (default 6), HOT (default 1000).
+ * PROFILE_REDIS=redis://…: the cache on Redis. PROFILE_SECONDS (default 6), HOT (default 1000).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,13 +19,15 @@ async function main(): Promise<void> {
   const soapMode = process.env.PROFILE_SOAP === '1';
   const liveMode = process.env.PROFILE_LIVE === '1';
   const secured = process.env.PROFILE_SECURED === '1';
+  // PROFILE_REDIS=redis://…: the cache on Redis (with its local copies), as several instances run.
+  const redis: Record<string, string> = process.env.PROFILE_REDIS ? { STACK_REDIS_URL: process.env.PROFILE_REDIS } : {};
   const basic = `Basic ${Buffer.from(`${BENCH_SOAP_USER.username}:${BENCH_SOAP_USER.password}`).toString('base64')}`;
   const identity: Record<string, string> = secured ? (soapMode ? { authorization: basic } : { 'x-api-key': BENCH_API_KEY }) : {};
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-prof-'));
   const mocks = await startServer('mocks');
   const gateway = await startServer(
     'ucv',
-    { ...gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)), ...(secured ? { STACK_AUDIT: '1' } : {}) },
+    { ...gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)), ...(secured ? { STACK_AUDIT: '1' } : {}), ...redis },
     ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   );
   await drive(HOT, 1, async (i) => {

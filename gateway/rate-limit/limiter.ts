@@ -60,12 +60,12 @@ interface RoleLimiters {
 export function createRateLimiter(options: RateLimiterOptions): ConsumerRateLimiter {
   const { settings } = options;
   const client = options.redisUrl ? connectRedis(options.redisUrl, options.logger) : undefined;
-  // Commands with a deadline of their own: while Redis is stalled they are dropped, not queued without bound.
-  const commands = client?.withCommandOptions({ timeout: settings.redisTimeoutMs });
+  // Each consume races its own deadline (below); while Redis is stalled, commands are not queued without bound
+  // (connectRedis bounds the connection's queue).
   // node-redis v4+ must be named (its client is no longer a "Commander"), else the limiter speaks ioredis to it.
   const make = (name: string, points: number): RateLimiterAbstract =>
-    commands
-      ? new RateLimiterRedis({ storeClient: commands, useRedisPackage: true, keyPrefix: `${options.keyPrefix}${name}`, points, duration: 1 })
+    client
+      ? new RateLimiterRedis({ storeClient: client, useRedisPackage: true, keyPrefix: `${options.keyPrefix}${name}`, points, duration: 1 })
       : new RateLimiterMemory({ keyPrefix: name, points, duration: 1 });
   const byRole = new Map<string, RoleLimiters>();
   const limitersOf = (role: string | undefined): RoleLimiters => {
