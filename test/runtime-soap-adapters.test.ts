@@ -356,3 +356,22 @@ describe('a WSDL that pulls in more documents when node-soap reads it than when 
     expect(chained).toBeLessThanOrEqual(32);
   });
 });
+
+it('a change that cannot be stored (the definitions file locked) is not left running', async () => {
+  const file = path.join(os.tmpdir(), `ucv-soap-defs-${randomUUID()}.json`);
+  const gateway = await start({ admin: { allowLoopback: true, definitionsFile: file } });
+  const fields = await customerFields(gateway);
+  // Another worker holds the lock for longer than a writer waits (5 s), e.g. its disk stalls: the save throws.
+  fs.writeFileSync(`${file}.lock`, '');
+  const fresh = setInterval(() => fs.utimesSync(`${file}.lock`, new Date(), new Date()), 1000);
+  try {
+    const put = await admin(gateway, 'PUT', '/admin/adapters/points', pointsDefinition());
+    expect(put.status).toBeGreaterThanOrEqual(500);
+  } finally {
+    clearInterval(fresh);
+    fs.rmSync(`${file}.lock`, { force: true });
+  }
+  // Neither stored nor running: what this instance serves is what every worker and a restart will.
+  expect(fs.existsSync(file)).toBe(false);
+  expect(await customerFields(gateway)).toEqual(fields);
+}, 20_000);
