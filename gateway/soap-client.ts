@@ -9,7 +9,10 @@
  * What a call guarantees, whatever the operation:
  * - the answer's body is counted while it is read and the read aborted past `maxResponseBytes`
  *   (ResponseTooLargeError, nothing parsed); the WSDL is read under the same cap;
- * - the call's signal aborts it (the source's deadline); the WSDL fetch has `timeoutMs`;
+ * - the call's signal aborts it (the source's deadline); reading the WSDL, with every document it imports, has
+ *   `timeoutMs` in all (one deadline for the whole reading, not one per document), and a guarded (untrusted) one reads
+ *   at most `guard.maxDocuments` distinct documents: what the backend serves node-soap may differ from what was
+ *   checked at validate, so the caps hold where node-soap reads;
  * - no redirect is followed: a 3xx rejects with its status (node-soap would read its empty body as an empty answer);
  * - a SOAP Fault rejects with SoapFaultError (its `fault`: faultcode, faultstring, detail) for the adapter to read;
  *   an answer node-soap cannot read (truncated, not XML, an element its WSDL does not define) with BadResponseError
@@ -52,6 +55,8 @@ export interface SoapGuard {
   checkUrl(url: string): string | null;
   /** node-soap's `overrideImportLocation`: the location to read, or a throw that refuses it. */
   importLocation(location: string): string;
+  /** Most distinct documents (the WSDL and its imports) one reading of the WSDL may fetch. */
+  maxDocuments: number;
 }
 
 /** A SOAP Fault answered by the service; `fault` is the Fault element as node-soap read it. */
@@ -88,8 +93,9 @@ export function soapClient(options: SoapClientOptions): SoapClient {
       const pending = soap.createClientAsync(wsdlUrl, {
         ...(endpoint ? { endpoint } : {}),
         httpClient: transport,
-        // Read by our transport for the WSDL and every import (node-soap passes them as the request's options).
-        wsdl_options: { timeout: options.timeoutMs, maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes, ...(guard ? { overrideImportLocation: guard.importLocation } : {}) },
+        // Read by our transport for the WSDL and every import (node-soap passes them as the request's options): one
+        // deadline for the whole reading, and for an untrusted backend the count of the documents it pulls in.
+        wsdl_options: { signal: AbortSignal.timeout(options.timeoutMs), maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes, ...(guard ? { overrideImportLocation: countedImports(guard, wsdlUrl) } : {}) },
         // node-soap otherwise keeps every WSDL per URL for the life of the process: a client made again (an adapter
         // swapped, a service redeployed behind the same URL) reads the WSDL the service has now.
         disableCache: true,
@@ -115,6 +121,20 @@ export function soapClient(options: SoapClientOptions): SoapClient {
     },
     describe: async () => (await get()).describe() as Awaited<ReturnType<SoapClient['describe']>>,
     close: () => transport.close(),
+  };
+}
+
+/**
+ * The guard's import check for one reading of the WSDL, refusing the document past `maxDocuments` distinct ones (the
+ * WSDL itself counts): node-soap follows every import it is served, without a limit of its own.
+ */
+function countedImports(guard: SoapGuard, wsdlUrl: string): (location: string) => string {
+  const seen = new Set<string>([wsdlUrl]);
+  return (location) => {
+    const checked = guard.importLocation(location);
+    seen.add(checked);
+    if (seen.size > guard.maxDocuments) throw new Error(`the WSDL ${wsdlUrl} pulls in more than ${guard.maxDocuments} documents`);
+    return checked;
   };
 }
 

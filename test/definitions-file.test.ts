@@ -58,3 +58,19 @@ test('a change another process writes is announced through the poll; a lock left
     await backend.close();
   }
 });
+
+test('writers that find the same stale lock: one takes it over, the others wait; one compare-and-set wins, none fails', async () => {
+  // Each waiter used to stat the stale lock and then remove whatever lock was there by then: a waiter that had seen
+  // the stale one removed the fresh lock another had just made, and both wrote at once (here, in one process, the
+  // second rename found the shared temporary file gone; across processes, one update lost).
+  for (let round = 0; round < 100; round++) {
+    const file = tempFile();
+    fs.writeFileSync(`${file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    const backends = Array.from({ length: 6 }, () => fileBackend(file));
+    const results = await Promise.allSettled(backends.map((b, i) => b.save({ version: 1, entries: [{ kind: 'adapter', name: `n${i}`, version: 1, definition: {}, by: 'test', at: '' }] }, 0)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)).sort()).toEqual([false, false, false, false, false, true]);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+  }
+});

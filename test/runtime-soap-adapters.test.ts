@@ -308,3 +308,70 @@ it('at run time node-soap never reads a file or reaches a refused address, even 
 it('finds every import and include location, either quote, any prefix, entities decoded', () => {
   expect(importLocations(`<wsdl:import namespace="a" location="http://h/a.wsdl"/><xs:import schemaLocation='b.xsd' namespace="b"/><include schemaLocation="c.xsd?x=1&amp;y=2"/><xsd:element name="import"/>`)).toEqual(['http://h/a.wsdl', 'b.xsd', 'c.xsd?x=1&y=2']);
 });
+
+describe('a WSDL that pulls in more documents when node-soap reads it than when it was checked', () => {
+  // The documents node-soap reads itself (at validate, after the checked crawl, and at run time) are not the ones
+  // the crawl counted: a backend can answer the crawl's request with a plain WSDL and node-soap's with an endless
+  // chain of imports. The cap (32 documents) and the deadline hold for node-soap's reading too.
+  const CHAIN = 200;
+  let chained = 0;
+  let plainReads = 1;
+  let reads = 0;
+  beforeAll(() => {
+    wsdlRoutes.set('/growing.wsdl', () => POINTS_WSDL(++reads <= plainReads ? '' : '<xsd:import namespace="urn:chain:1" schemaLocation="chain/1.xsd"/>'));
+    for (let n = 1; n <= CHAIN; n++) {
+      const next = n < CHAIN ? `<xsd:import namespace="urn:chain:${n + 1}" schemaLocation="${n + 1}.xsd"/>` : '';
+      wsdlRoutes.set(`/chain/${n}.xsd`, () => (chained++, `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:chain:${n}">${next}</xsd:schema>`));
+    }
+  });
+  beforeEach(() => {
+    chained = 0;
+    reads = 0;
+  });
+
+  it('at validate: refused, node-soap stopped at the cap, the schema unchanged', async () => {
+    plainReads = 1; // the crawl's read
+    const gateway = await start({ admin: { allowLoopback: true } });
+    const fields = await customerFields(gateway);
+    const res = await admin(gateway, 'PUT', '/admin/adapters/points', pointsDefinition({ wsdlUrl: `http://127.0.0.1:${wsdls.port}/growing.wsdl` }));
+    expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([422, 'DEFINITION_REFUSED']);
+    expect(chained).toBeLessThanOrEqual(32);
+    expect(await customerFields(gateway)).toEqual(fields);
+  });
+
+  it('at run time: the section fails, node-soap stopped at the cap', async () => {
+    plainReads = 2; // the crawl's and node-soap's reads at validate
+    const gateway = await start({ admin: { allowLoopback: true } });
+    expect((await admin(gateway, 'PUT', '/admin/adapters/points', pointsDefinition({ wsdlUrl: `http://127.0.0.1:${wsdls.port}/growing.wsdl` }))).status).toBe(200);
+    expect(chained).toBe(0);
+    const res = await postGraphQL(gateway.url, '{ customer(id: "C00000013") { profile { name } points { points } } }');
+    expect(res.body.data.customer.points).toBeNull();
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'points' });
+    // node-soap's reading goes on after the call's deadline: wait for it to stop, then count.
+    let last = -1;
+    while (last !== chained) {
+      last = chained;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(chained).toBeLessThanOrEqual(32);
+  });
+});
+
+it('a change that cannot be stored (the definitions file locked) is not left running', async () => {
+  const file = path.join(os.tmpdir(), `ucv-soap-defs-${randomUUID()}.json`);
+  const gateway = await start({ admin: { allowLoopback: true, definitionsFile: file } });
+  const fields = await customerFields(gateway);
+  // Another worker holds the lock for longer than a writer waits (5 s), e.g. its disk stalls: the save throws.
+  fs.writeFileSync(`${file}.lock`, '');
+  const fresh = setInterval(() => fs.utimesSync(`${file}.lock`, new Date(), new Date()), 1000);
+  try {
+    const put = await admin(gateway, 'PUT', '/admin/adapters/points', pointsDefinition());
+    expect(put.status).toBeGreaterThanOrEqual(500);
+  } finally {
+    clearInterval(fresh);
+    fs.rmSync(`${file}.lock`, { force: true });
+  }
+  // Neither stored nor running: what this instance serves is what every worker and a restart will.
+  expect(fs.existsSync(file)).toBe(false);
+  expect(await customerFields(gateway)).toEqual(fields);
+}, 20_000);

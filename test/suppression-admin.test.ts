@@ -6,7 +6,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { events, offersSent } from '../gateway/store/schema';
 import type { Store } from '../gateway/store';
-import { sha256 } from './support/harness';
+import { AUTH, sha256 } from './support/harness';
 import { roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { ENGINES, testStores } from './support/store';
 
@@ -53,6 +53,14 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
     expect(text.status).toBe(415);
     // Nothing of that was stored.
     expect((await h.admin('GET', '/admin/suppressions')).body).toEqual({ items: [], next: null });
+  });
+
+  it('a customer id or definition name that is not valid percent-encoding is a 400, not a 500', async () => {
+    for (const route of ['/admin/suppressions/%E0%A4%A', '/admin/rules/%E0%A4%A', '/admin/adapters/%ZZ/history']) {
+      const res = await fetch(`${h.url}${route}`, { headers: AUTH });
+      const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect([route, res.status, body.errors[0]?.extensions.code]).toEqual([route, 400, 'BAD_REQUEST']);
+    }
   });
 
   it('records the reason, who and when; a put again replaces them; the list is paged by customer id', async () => {

@@ -37,9 +37,38 @@ const LOCK_WAIT_MS = 5000;
 const STALE_LOCK_MS = 10_000;
 
 /**
+ * Removes a stale lock once, whoever else saw it stale; true for the waiter that did. The waiter that creates its
+ * marker (named by the lock's inode and mtime, O_EXCL) removes it; another that saw the same stale lock gets EEXIST
+ * and leaves the lock alone, which by then may be a fresh one the winner's successor made (removing it would let two
+ * writers in at once). A marker is itself stale past STALE_LOCK_MS (its maker died between the two steps) and removed
+ * then; markers of past takeovers (one per lock left by a dead process) once older than a minute.
+ */
+async function takeOver(lock: string, seen: Stats): Promise<boolean> {
+  const marker = `${lock}.stale-${seen.ino}-${seen.mtimeMs}`;
+  const won = await fs.open(marker, 'wx').then(
+    (handle) => handle.close().then(() => true),
+    () => false,
+  );
+  if (!won) {
+    const age = await fs.stat(marker).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > STALE_LOCK_MS) await fs.rm(marker, { force: true });
+    return false;
+  }
+  await fs.rm(lock, { force: true });
+  const dir = path.dirname(lock);
+  const prefix = `${path.basename(lock)}.stale-`;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || path.join(dir, name) === marker) continue;
+    const old = await fs.stat(path.join(dir, name)).then((s) => Date.now() - s.mtimeMs > 60_000, () => false);
+    if (old) await fs.rm(path.join(dir, name), { force: true });
+  }
+  return true;
+}
+
+/**
  * An exclusive lock shared by every process on the host: `<file>.lock`, created with O_EXCL (one creator wins, on
  * every POSIX file system the gateway runs on), removed when done. A lock older than STALE_LOCK_MS was left by a
- * process that died holding it (a write takes milliseconds) and is taken over.
+ * process that died holding it (a write takes milliseconds) and is taken over by one waiter (takeOver).
  */
 async function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
@@ -50,9 +79,9 @@ async function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T>
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await fs.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) await fs.rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`the definitions file is locked (${lock}) for longer than ${LOCK_WAIT_MS} ms`);
+      const seen = await fs.stat(lock).catch(() => null);
+      if (seen && Date.now() - seen.mtimeMs > STALE_LOCK_MS && (await takeOver(lock, seen))) continue;
+      if (Date.now() > deadline) throw new Error(`the definitions file is locked (${lock}) for longer than ${LOCK_WAIT_MS} ms`);
       else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
     }
   }

@@ -11,9 +11,10 @@
  * Every change (put, delete, rollback) is versioned: one store-wide version number, with who and when; each
  * definition keeps its history (`admin.historyLimit` versions). The change is applied in this instance first and
  * written only if that worked, with a check that the stored version did not move meanwhile (DEFINITION_CONFLICT
- * otherwise). With Redis, every instance sharing it is told on a channel and applies the stored set (and reads it
- * again whenever its connection comes back, so a missed message is caught up); without Redis, a file (written
- * atomically) that the workers of one host share: compare-and-set under a lock file, changes seen by polling it.
+ * otherwise); a write that fails puts the stored set back in this instance. With Redis, every instance sharing it
+ * is told on a channel and applies the stored set (and reads it again whenever its connection comes back, so a
+ * missed message is caught up); without Redis, a file (written atomically) that the workers of one host share:
+ * compare-and-set under a lock file, changes seen by polling it.
  */
 import type { Logger } from 'pino';
 import type { Problem } from '../runtime/declarative';
@@ -117,7 +118,21 @@ export class DefinitionsStore {
       await handler.apply(next, version);
       const kept = state.entries.filter((e) => e.kind === kind && e.name === name).slice(-(this.historyLimit - 1));
       const entries = [...state.entries.filter((e) => e.kind !== kind || e.name !== name), ...kept, entry];
-      if (!(await this.backend.save({ version, entries }, state.version))) {
+      let saved: boolean;
+      try {
+        saved = await this.backend.save({ version, entries }, state.version);
+      } catch (err) {
+        // Not stored (the file locked too long, Redis gone): run the stored set again, so that this instance never
+        // serves a change that the other instances, and this one after a restart, do not have.
+        try {
+          await handler.apply(new Map([...running].map(([n, e]) => [n, e.definition])), state.version);
+          this.appliedVersion = state.version;
+        } catch (restore) {
+          this.logger.error({ err: restore, kind, version: state.version }, 'could not run the stored definitions again after a failed save');
+        }
+        throw err;
+      }
+      if (!saved) {
         // Someone else wrote first: run what is stored, and let the caller retry on it.
         await this.sync(true);
         throw new DefinitionConflict('the definitions changed meanwhile');

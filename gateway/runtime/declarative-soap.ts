@@ -60,6 +60,7 @@ function soapGuard(allowLoopback: boolean): SoapGuard {
       }
     },
     importLocation: importGuard(allowLoopback),
+    maxDocuments: MAX_DOCUMENTS,
   };
 }
 
