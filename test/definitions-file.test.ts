@@ -74,3 +74,17 @@ test('writers that find the same stale lock: one takes it over, the others wait;
     expect(fs.existsSync(`${file}.lock`)).toBe(false);
   }
 });
+
+test('admin.historyLimit bounds each definition\'s kept versions, 1 included (only the current one)', async () => {
+  const { DefinitionsStore } = await import('../gateway/definitions');
+  const pino = (await import('pino')).default;
+  for (const limit of [1, 2]) {
+    const file = tempFile();
+    const store = new DefinitionsStore(fileBackend(file), pino({ level: 'silent' }), limit);
+    store.register({ kind: 'note', validate: () => [], apply: async () => undefined });
+    for (const text of ['a', 'b', 'c']) await store.change('note', 'n', { text }, 'tester');
+    const history = await store.history('note', 'n');
+    expect(history.map((e) => (e.definition as { text: string }).text)).toEqual(['b', 'c'].slice(-limit));
+    await store.close();
+  }
+});

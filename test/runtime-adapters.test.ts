@@ -303,6 +303,18 @@ it('the allow-list matches addresses, not spellings', () => {
   expect(addressRefusal('127.0.0.2', { allowLoopback: false })).toMatch(/loopback/);
   expect(addressRefusal('127.0.0.1', { allowLoopback: true })).toBeNull();
   expect(addressRefusal('10.1.2.3', { allowLoopback: false })).toBeNull();
+  // Other metadata addresses, and IPv6 forms that carry a refused IPv4 address (compatible, NAT64, 6to4).
+  expect(addressRefusal('100.100.100.200', { allowLoopback: true })).toMatch(/metadata/);
+  expect(addressRefusal('fec0::1', { allowLoopback: true })).toMatch(/link-local/);
+  expect(addressRefusal('::a9fe:a9fe', { allowLoopback: true })).toMatch(/link-local/);
+  expect(addressRefusal('::169.254.169.254', { allowLoopback: true })).toMatch(/link-local/);
+  expect(addressRefusal('64:ff9b::a9fe:a9fe', { allowLoopback: true })).toMatch(/link-local/);
+  expect(addressRefusal('2002:a9fe:a9fe::1', { allowLoopback: true })).toMatch(/link-local/);
+  expect(addressRefusal('::7f00:1', { allowLoopback: false })).toMatch(/loopback/);
+  expect(addressRefusal('64:ff9b::7f00:1', { allowLoopback: false })).toMatch(/loopback/);
+  expect(addressRefusal('::1', { allowLoopback: false })).toMatch(/loopback/);
+  expect(addressRefusal('2001:db8::1', { allowLoopback: false })).toBeNull();
+  expect(addressRefusal('64:ff9b::a01:203', { allowLoopback: false })).toBeNull();
 });
 
 it('refuses a registered adapter named like a configured one', async () => {

@@ -165,11 +165,16 @@ export function redisBackend(url: string, keyPrefix: string, logger: Logger, com
   const ready = async (): Promise<void> => {
     if (client.isReady) return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('Redis is unavailable: definitions cannot be read')), commandTimeoutMs);
-      client.once('ready', () => {
+      const onReady = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // The listener goes with its timer: calls while Redis is down must not pile listeners up.
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        reject(new Error('Redis is unavailable: definitions cannot be read'));
+      }, commandTimeoutMs);
+      client.once('ready', onReady);
     });
   };
   return {

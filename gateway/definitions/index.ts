@@ -116,7 +116,9 @@ export class DefinitionsStore {
       if (definition === null) next.delete(name);
       else next.set(name, definition);
       await handler.apply(next, version);
-      const kept = state.entries.filter((e) => e.kind === kind && e.name === name).slice(-(this.historyLimit - 1));
+      // The new entry and at most historyLimit - 1 before it (slice(-0) would keep them all).
+      const before = state.entries.filter((e) => e.kind === kind && e.name === name);
+      const kept = this.historyLimit > 1 ? before.slice(-(this.historyLimit - 1)) : [];
       const entries = [...state.entries.filter((e) => e.kind !== kind || e.name !== name), ...kept, entry];
       let saved: boolean;
       try {

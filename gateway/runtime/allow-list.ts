@@ -14,6 +14,8 @@ blocked.addSubnet('0.0.0.0', 8, 'ipv4'); // "this network": 0.0.0.0 reaches the 
 blocked.addSubnet('fe80::', 10, 'ipv6'); // link-local
 blocked.addSubnet('fd00::', 8, 'ipv6'); // unique local, incl. some clouds' metadata (fd00:ec2::254)
 blocked.addAddress('::', 'ipv6');
+blocked.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud's metadata service
+blocked.addSubnet('fec0::', 10, 'ipv6'); // site-local (deprecated, still routed by some networks)
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -21,11 +23,36 @@ loopback.addAddress('::1', 'ipv6');
 
 const family = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
+/** An IPv6 address as its eight 16-bit groups (a trailing dotted quad is two of them), or null. */
+function ipv6Groups(address: string): number[] | null {
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  const text = quad ? address.slice(0, quad.index) + [((+quad[1]! << 8) | +quad[2]!).toString(16), ((+quad[3]! << 8) | +quad[4]!).toString(16)].join(':') : address;
+  const [head = '', tail] = text.split('::');
+  const part = (t: string): number[] => (t ? t.split(':').map((g) => parseInt(g, 16)) : []);
+  const groups = tail === undefined ? part(head) : [...part(head), ...Array<number>(8 - part(head).length - part(tail).length).fill(0), ...part(tail)];
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : null;
+}
+
+/**
+ * The IPv4 address an IPv6 address carries and reaches: IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96),
+ * NAT64 (64:ff9b::/96) or 6to4 (2002::/16); else the address itself.
+ */
+function reachedAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const g = ipv6Groups(address);
+  if (!g) return address;
+  const v4 = (hi: number, lo: number): string => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  const zeros = (from: number, to: number): boolean => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (g[5] === 0xffff || (g[5] === 0 && (g[6] !== 0 || (g[7] ?? 0) > 1)))) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  return address;
+}
+
 /** Why an address is refused, or null when allowed. */
 export function addressRefusal(address: string, options: { allowLoopback: boolean }): string | null {
-  // An IPv4-mapped IPv6 address is checked as the IPv4 address it is.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  const plain = mapped ?? address;
+  // An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4) is checked as that IPv4 address.
+  const plain = reachedAddress(address);
   if (blocked.check(plain, family(plain))) return `${address} is a link-local, metadata or unspecified address`;
   if (!options.allowLoopback && loopback.check(plain, family(plain))) return `${address} is a loopback address (admin.allowLoopback is off)`;
   return null;
