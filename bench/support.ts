@@ -55,13 +55,15 @@ const HIVE_DIR = path.join(__dirname, 'hive');
  * Starts one role of bench/servers.ts in its own process, with NODE_ENV=production as `npm start` runs it, so the
  * load generator, the mocks and the server under test do not share an event loop. Role `hive` is Hive Gateway
  * (bench/hive/serve.ts, env MOCK_URLS and HIVE_REDIS_URL), with its own dependencies: `npm ci` there the first time.
+ * `benchDir` runs the role from another checkout's bench/ folder (default: this one).
  */
-export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive', env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
+export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive', env: Record<string, string> = {}, nodeArgs: string[] = [], benchDir = __dirname): Promise<Server> {
   if (role === 'hive' && !fs.existsSync(path.join(HIVE_DIR, 'node_modules'))) {
     // Its own .npmrc lets packages that declare node>=22 install on Node 20; `npm run` would pass ours (engine-strict).
     execSync('npm ci', { cwd: HIVE_DIR, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, npm_config_engine_strict: 'false' } });
   }
-  const script = role === 'hive' ? ['serve.ts'] : [path.join(__dirname, 'servers.ts'), role];
+  // benchDir: another checkout's bench/ (an A/B against a commit), its servers.ts and the code it imports.
+  const script = role === 'hive' ? ['serve.ts'] : [path.join(benchDir, 'servers.ts'), role];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...script], {
     cwd: role === 'hive' ? HIVE_DIR : undefined,
     env: { ...process.env, NODE_ENV: 'production', ...env },

@@ -98,6 +98,21 @@ export function keptJsonOf(result: ExecutionResult): string | undefined {
   return `${json}}`;
 }
 
+/**
+ * Every object and array of every kept answer: never changed once kept (a hit copies the objects on the way to its
+ * provenance lists and shares the rest), so a facade may keep what it renders from one by identity (the SOAP
+ * facade keeps each one's XML).
+ */
+const keptObjects = new WeakSet<object>();
+const markKept = (value: unknown): void => {
+  if (typeof value !== 'object' || value === null || keptObjects.has(value)) return;
+  keptObjects.add(value);
+  for (const key in value) if (Object.hasOwn(value, key)) markKept((value as Record<string, unknown>)[key]);
+};
+
+/** Whether a value is an object of a kept answer: the same object always holds the same values. */
+export const isKept = (value: object): boolean => keptObjects.has(value);
+
 /** Stands for a provenance list in a kept answer's JSON, while it is cut into fragments; unguessable per process. */
 const GAP = `ucv-provenance-${randomUUID()}-`;
 const GAPS = new RegExp(`"${GAP}(\\d+)"`);
@@ -259,6 +274,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     if (!slots) return;
     const { fragments, order } = fragmentsOf(data, slots);
     const size = fragments.reduce((sum, f) => sum + f.length, 0);
+    markKept(data);
     entries.set(key, { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, fragments, order, size, dependencies, slots });
     counter?.inc({ result: 'stored' });
   };

@@ -58,27 +58,56 @@ function guardName(name: string): void {
 
 const mustUnderstand = (value: string): boolean => value.trim() === '1' || value.trim() === 'true';
 
+/** Arguments of an operation that can be read in the guard's pass: each name, given once or repeatable. */
+export type PlainArguments = ReadonlyMap<string, 'once' | 'repeated'>;
+
 export interface EnvelopeRules {
   /** Deepest element nesting accepted. */
   maxDepth: number;
   /** The service's operations, by local name. */
   operations: ReadonlySet<string>;
+  /** Operations whose plain envelopes are read here too (`Envelope.reading`); by local name. */
+  plain?: ReadonlyMap<string, PlainArguments>;
 }
 
-/** Reads the envelope once; returns the operation's name or throws an EnvelopeRefusal with the client-facing reason. */
-export function inspectEnvelope(xml: string, rules: EnvelopeRules): string {
+export interface Envelope {
+  /** The Body's operation, by local name. */
+  operation: string;
+  /**
+   * The envelope as node-soap's `wsdl.xmlToObject` reads it (`{ Body: { [operation]: args } }`), when the envelope
+   * is plain: no Header, no attribute but namespace declarations, no comment or CDATA, and an operation of
+   * `rules.plain` whose children are its arguments, each a non-empty text, a name given once at most once. A
+   * repeatable name is a list, as node-soap makes it from the WSDL's maxOccurs. Undefined for anything else, which
+   * node-soap reads itself. test/soap-single-parse.test.ts holds it to node-soap's reading.
+   */
+  reading?: Record<string, unknown>;
+}
+
+/** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
+export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
   const parser = sax.parser(true, { xmlns: true, trim: false, normalize: false });
   const path: string[] = [];
   let roots = 0;
   let bodies = 0;
   let operationsInBody = 0;
   let operation = '';
+  // The plain reading, built in the same pass; `plain` false as soon as the envelope is anything else.
+  let plain = rules.plain !== undefined;
+  let argumentsOf: PlainArguments | undefined;
+  let args: Record<string, unknown> | null = null;
+  let argument = '';
+  let text = '';
+  const notPlain = (): void => void (plain = false);
+  parser.oncomment = notPlain;
+  parser.onopencdata = notPlain;
   parser.ondoctype = () => refuse('DOCTYPE and entity declarations are not accepted.');
   parser.onprocessinginstruction = (pi) => {
     if (roots > 0 || pi.name.toLowerCase() !== 'xml') refuse('Processing instructions are not accepted.');
   };
-  parser.ontext = (text) => {
-    if (path.length <= 2 && text.trim() !== '') refuse('The envelope has text outside its elements.');
+  parser.ontext = (chunk) => {
+    if (path.length <= 2 && chunk.trim() !== '') refuse('The envelope has text outside its elements.');
+    if (path.length === 4) text += chunk;
+    else if (path.length === 3 && chunk.trim() !== '') plain = false;
   };
   // Before sax stores the attribute: one named __proto__ would otherwise vanish into the attributes' prototype.
   parser.onattribute = (attribute) => guardName(attribute.name);
@@ -94,6 +123,17 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): string {
     }
     path.push(node.local);
     const depth = path.length;
+    if (plain) {
+      for (const attribute of Object.values(node.attributes)) if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
+      if (depth === 2 && node.local !== 'Body') plain = false;
+      else if (depth === 3) argumentsOf = rules.plain?.get(node.local);
+      else if (depth === 4) {
+        const kind = argumentsOf?.get(node.local);
+        if (kind === undefined || (kind === 'once' && args !== null && node.local in args)) plain = false;
+        argument = node.local;
+        text = '';
+      } else if (depth > 4) plain = false;
+    }
     if (depth > rules.maxDepth) refuse(`The request nests elements deeper than ${rules.maxDepth} levels.`);
     if (depth === 1) {
       if (++roots > 1) refuse('The request has more than one root element.');
@@ -118,7 +158,16 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): string {
       operation = node.local;
     }
   };
-  parser.onclosetag = () => void path.pop();
+  parser.onclosetag = () => {
+    if (plain && path.length === 4) {
+      const value = text.trim();
+      if (value === '') plain = false;
+      args ??= {};
+      if (argumentsOf?.get(argument) === 'repeated') ((args[argument] ??= []) as string[]).push(value);
+      else args[argument] = value;
+    }
+    path.pop();
+  };
   parser.onerror = (err) => refuse(`The request is not well-formed XML: ${err.message.split('\n')[0]}.`);
   try {
     parser.write(xml).close();
@@ -128,5 +177,5 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): string {
   }
   if (roots === 0) refuse('The request body is empty.');
   if (bodies !== 1 || operationsInBody !== 1) refuse('The envelope must hold one Body with one operation.');
-  return operation;
+  return plain && argumentsOf !== undefined ? { operation, reading: { Body: { [operation]: args } } } : { operation };
 }

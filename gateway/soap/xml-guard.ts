@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { soapFaultCode, type ErrorCode } from '../errors';
 import { BodyError, mediaTypeOf, readBody, type BodyLimits } from '../http/body';
-import { EnvelopeRefusal, inspectEnvelope } from './envelope';
+import { EnvelopeRefusal, inspectEnvelope, type Envelope, type PlainArguments } from './envelope';
 import { TARGET_NAMESPACE } from './wsdl';
 
 export interface XmlGuardOptions {
@@ -16,6 +16,8 @@ export interface XmlGuardOptions {
   /** Deepest element nesting accepted. */
   maxDepth: number;
   operations: ReadonlySet<string>;
+  /** Operations whose plain envelopes the guard also reads for node-soap (envelope.ts, `Envelope.reading`). */
+  plain?: ReadonlyMap<string, PlainArguments>;
 }
 
 /**
@@ -49,27 +51,29 @@ export function sendFault(res: ServerResponse, status: number, code: ErrorCode, 
 }
 
 /**
- * Reads and checks a SOAP request on plain node objects; calls `next` with the body in `req.body` (a Buffer) when
- * it may go on to node-soap, and answers the fault itself otherwise.
+ * Reads and checks a SOAP request on plain node objects; calls `next` with the body in `req.body` (a Buffer) and
+ * the envelope as read (its plain reading, when it has one) when it may go on to node-soap, and answers the fault
+ * itself otherwise.
  */
-export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void) => void {
-  const inspect = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void): void => {
+export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: (envelope: Envelope) => void) => void {
+  const inspect = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: (envelope: Envelope) => void): void => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    let operation: string;
+    let envelope: Envelope;
     try {
-      operation = inspectEnvelope(body, options);
+      envelope = inspectEnvelope(body, options);
     } catch (err) {
       if (err instanceof EnvelopeRefusal) return sendFault(res, 500, err.code, err.message);
       return sendFault(res, 500, 'BAD_REQUEST', 'The request could not be read.');
     }
     // node-soap picks the operation by SOAPAction when one is given, and fails on one it does not know: a
     // SOAPAction must name the Body's operation, or be absent or empty.
+    const { operation } = envelope;
     const action = String(req.headers.soapaction ?? '').trim().replace(/^"(.*)"$/, '$1');
     const expected = `${TARGET_NAMESPACE}#${operation}`;
     if (action !== '' && action !== expected) {
       return sendFault(res, 500, 'BAD_REQUEST', `The SOAPAction "${action}" does not name the Body's operation ${operation}: send "${expected}", or none.`);
     }
-    next();
+    next(envelope);
   };
   return (req, res, next) => {
     const type = mediaTypeOf(req);
