@@ -334,9 +334,11 @@ export const ConfigSchema = z
         /**
          * Most bytes of rendered answers kept in process (gateway/pipeline/answer-cache.ts; their JSON length), per
          * role, document and variables, each valid while every record it was built from is. 0 turns it off. Metric
-         * ucv_answer_cache_total. Default 33554432 (32 MiB).
+         * ucv_answer_cache_total. Default 134217728 (128 MiB): a 10,000-customer hot set read through both facades is
+         * about 100 MB of answers (5 KB of JSON a GraphQL view, its SOAP twin kept beside it); at 32 MiB, SOAP reads
+         * evicted GraphQL answers and the hit ratio fell to 28% (bench/answer-bytes-ab.ts).
          */
-        answerBytes: z.number().int().min(0).default(32 * 1024 * 1024),
+        answerBytes: z.number().int().min(0).default(128 * 1024 * 1024),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */
         keyPrefix: z.string().default('ucv:'),
       })
