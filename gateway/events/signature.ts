@@ -82,21 +82,20 @@ function readyWithin(client: { isReady: boolean; once(event: 'ready', listener: 
  */
 export function redisReplayStore(url: string, keyPrefix: string, timeoutMs: number, logger: Logger): ReplayStore {
   const client = connectRedis(url, logger);
-  const commands = client.withCommandOptions({ timeout: timeoutMs });
   const unavailable = (): EventRefusal => new EventRefusal('CACHE_UNAVAILABLE', 'The replay check could not reach the shared cache; retry the event.');
   return {
     claim: async (key, ttlMs) => {
       // Just after start (or a reconnect) the client may still be connecting: give it the same deadline.
       if (!client.isReady && !(await readyWithin(client, timeoutMs))) throw unavailable();
       try {
-        // Our own deadline: the client's is dropped once the command is written (see cache/redis-cache.ts).
-        return (await withDeadline(commands.set(keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } }), timeoutMs)) === 'OK';
+        // Our own deadline, as for every Redis command (cache/redis-cache.ts: withDeadline, the queue bounded per connection).
+        return (await withDeadline(client.set(keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } }), timeoutMs)) === 'OK';
       } catch {
         throw unavailable();
       }
     },
     release: async (key) => {
-      await withDeadline(commands.del(keyPrefix + key), timeoutMs).catch(() => undefined);
+      await withDeadline(client.del(keyPrefix + key), timeoutMs).catch(() => undefined);
     },
     close: async () => client.destroy(),
   };
