@@ -13,7 +13,7 @@
  * the URL checked before it is sent, the host's addresses at connection (guardedLookup: DNS rebinding).
  */
 import { Agent, request } from 'undici';
-import type { AdapterDefinition, FetchContext } from '../adapter';
+import { readCapped, ResponseTooLargeError, type AdapterDefinition, type FetchContext } from '../adapter';
 import { plainJson, soapClient, SoapFaultError, type SoapClient, type SoapGuard } from '../soap-client';
 import { checkAddress, guardedLookup, urlRefusal } from './allow-list';
 import type { Problem, SoapDefinition } from './declarative';
@@ -123,21 +123,13 @@ async function readDocument(url: string, dispatcher: Agent, maxBytes: number, si
     body.destroy();
     return tooLarge;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        body.destroy();
-        return tooLarge;
-      }
-      chunks.push(chunk as Buffer);
-    }
+    // The adapters' capped read (adapter.ts): past maxBytes it stops reading and throws ResponseTooLargeError.
+    return { text: await readCapped(body, maxBytes, url) };
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) return tooLarge;
     return { refused: signal.aborted ? 'no answer within admin.probeTimeoutMs' : `unreadable: ${(err as Error).message}` };
   }
-  return { text: Buffer.concat(chunks).toString('utf8') };
 }
 
 /** The describe() tree of an input: does it have the element path (`a.b`; an array element is `name[]`)? */
