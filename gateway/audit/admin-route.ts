@@ -7,9 +7,9 @@
  * `audit.adminRole`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { sendError } from '../errors';
+import { adminCaller } from '../http/admin';
 import type { Store } from '../store';
 import { queryAudit, decodeCursor } from './query';
 
@@ -39,21 +39,7 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 
 export function auditRoute({ store, authenticate, adminRole, logger }: AuditRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let caller: AdminConsumer;
-    try {
-      caller = await authenticate(req);
-    } catch (err) {
-      const code = err instanceof GraphQLError ? err.extensions.code : undefined;
-      if (code === 'UNAUTHENTICATED') {
-        const challenge = (err as GraphQLError).extensions.wwwAuthenticate;
-        res.setHeader('www-authenticate', typeof challenge === 'string' ? challenge : 'Bearer realm="ucv-admin"');
-        return sendError(res, 'UNAUTHENTICATED', (err as GraphQLError).message);
-      }
-      if (code === 'FORBIDDEN') return sendError(res, 'FORBIDDEN', (err as GraphQLError).message);
-      logger.error({ err }, 'admin authentication failed unexpectedly');
-      return sendError(res, 'INTERNAL_SERVER_ERROR');
-    }
-    if (caller.role !== adminRole) return sendError(res, 'FORBIDDEN', `Reading the audit trail needs the role "${adminRole}".`);
+    if ((await adminCaller({ authenticate, role: adminRole, logger }, req, res, 'Reading the audit trail')) === null) return;
 
     const parsed = parseQuery(new URL(req.url ?? '/', 'http://gateway').searchParams);
     if (typeof parsed === 'string') return sendError(res, 'BAD_REQUEST', parsed);

@@ -1,5 +1,5 @@
 /**
- * Who calls an admin route (`/admin/<kind>s`, `/admin/suppressions`): the consumer's id when it has the admin role;
+ * Who calls an admin route (`/admin/<kind>s`, `/admin/suppressions`, `/admin/audit`): the consumer's id when it has the admin role;
  * otherwise the answer is sent here (401 with a WWW-Authenticate challenge, 403 FORBIDDEN) and the result is null.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,7 +27,9 @@ export async function adminCaller(guard: AdminGuard, req: IncomingMessage, res: 
   } catch (err) {
     const code = (err as GraphQLError).extensions?.code;
     if (code === 'UNAUTHENTICATED') {
-      res.setHeader('www-authenticate', 'Bearer realm="ucv-admin"');
+      // The identity plugin's own challenge (the schemes it accepts), else a bearer one.
+      const challenge = (err as GraphQLError).extensions?.wwwAuthenticate;
+      res.setHeader('www-authenticate', typeof challenge === 'string' ? challenge : 'Bearer realm="ucv-admin"');
       sendError(res, 'UNAUTHENTICATED', (err as GraphQLError).message);
     } else if (code === 'FORBIDDEN') sendError(res, 'FORBIDDEN', (err as GraphQLError).message);
     else {
