@@ -11,31 +11,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendError } from '../errors';
-import { BodyError, readJson, type BodyLimits } from '../http/body';
+import type { BodyLimits } from '../http/body';
+import { readSignedEvent } from './intake';
 import { parseCustomerEvent } from './customer-event';
 import type { EventHandler } from './handler';
-import { EVENTS_CHALLENGE, EventRefusal, type EventVerifier } from './signature';
+import type { EventVerifier } from './signature';
 
 /** The source name whose secret signs customer events. */
 export const CUSTOMER_EVENTS_SOURCE = 'network';
-const MAX_EVENT_BYTES = 16 * 1024;
 
 export function customerEventIntake(deps: { verifier: EventVerifier; handler: EventHandler; bodyLimits: BodyLimits; logger: Logger }) {
-  const limits = { ...deps.bodyLimits, maxBytes: Math.min(deps.bodyLimits.maxBytes, MAX_EVENT_BYTES) };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: unknown;
-    let release: () => Promise<void>;
-    try {
-      let raw: Buffer = Buffer.alloc(0);
-      body = await readJson(req, res, limits, (bytes) => void (raw = bytes));
-      release = await deps.verifier.verify(CUSTOMER_EVENTS_SOURCE, req.headers, raw);
-    } catch (err) {
-      if (err instanceof BodyError || err instanceof EventRefusal) {
-        if (err.code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', EVENTS_CHALLENGE);
-        return sendError(res, err.code, err.message);
-      }
-      throw err;
-    }
+    const signed = await readSignedEvent(req, res, CUSTOMER_EVENTS_SOURCE, deps.verifier, deps.bodyLimits);
+    if (!signed) return;
+    const { event: body, release } = signed;
     const parsed = parseCustomerEvent(body);
     if (!parsed.ok) return sendError(res, 'BAD_REQUEST', `The event does not match the customer event schema: ${parsed.problems.join('; ')}`);
     try {
