@@ -213,8 +213,9 @@ class UndiciHttpClient extends soap.HttpClient {
     return done as never; // node-soap ignores what request returns (axios's promise, there)
   }
 
-  private poolFor(rurl: string): Pool {
-    const { origin } = new URL(rurl);
+  /** The pool of the URL's origin, and the path to request on it (the URL parsed once per call). */
+  private poolFor(rurl: string): { pool: Pool; path: string } {
+    const { origin, pathname, search } = new URL(rurl);
     // A configured backend's WSDL that imports from elsewhere is refused rather than fetched from an unchecked host;
     // an untrusted one's URLs each pass the allow-list.
     const refused = this.guard ? this.guard.checkUrl(rurl) : this.origins?.has(origin) ? null : `${origin} is not the service's origin`;
@@ -224,13 +225,11 @@ class UndiciHttpClient extends soap.HttpClient {
       pool = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, ...(this.guard ? { connect: { lookup: this.guard.lookup } as never } : {}) });
       this.pools.set(origin, pool);
     }
-    return pool;
+    return { pool, path: `${pathname}${search}` };
   }
 
   private async send(rurl: string, body: string | null, exheaders: Record<string, unknown> | undefined, exoptions: ExOptions | undefined): Promise<{ status: number; headers: object; data: string }> {
-    const pool = this.poolFor(rurl);
-    const url = new URL(rurl);
-    const path = `${url.pathname}${url.search}`;
+    const { pool, path } = this.poolFor(rurl);
     const maxBytes = exoptions?.maxBytes ?? this.maxBytes;
     const signal = exoptions?.signal ?? (exoptions?.timeout ? AbortSignal.timeout(exoptions.timeout) : undefined);
     const response = await pool.request({
