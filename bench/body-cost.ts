@@ -1,10 +1,10 @@
 /**
- * CPU of reading one JSON request body (gateway/http/body.ts readJson), in process, no network: `npx tsx bench/body-cost.ts`.
+ * CPU of reading one JSON request body (gateway/inbound/http/body.ts readJson), in process, no network: `npx tsx bench/body-cost.ts`.
  * 50,000 requests per round, 3 rounds; a 1 KB body in one chunk, as a GraphQL request arrives.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { readJson } from '../gateway/http/body';
+import { readJson } from '../gateway/inbound/http/body';
 const N = 50_000;
 const body = Buffer.from(JSON.stringify({ query: 'x'.repeat(900), variables: { id: 'C00000001' } }));
 const limits = { maxBytes: 1 << 20, maxInflatedBytes: 1 << 22, idleTimeoutMs: 5000, timeoutMs: 10000 };

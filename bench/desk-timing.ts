@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { chromium } from 'playwright-core';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { startMocks } from '../mocks';
 import { sha256, testConfig } from '../test/support/harness';
 

@@ -15,8 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { signEvent } from '../gateway/events/signature';
-import { createGateway } from '../gateway/server';
+import { signEvent } from '../gateway/inbound/events/signature';
+import { createGateway } from '../gateway/app/server';
 import { openStore, type Store } from '../gateway/store';
 import { startMocks } from '../mocks';
 import { startChannelsMock } from '../mocks/channels';

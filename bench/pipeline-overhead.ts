@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { parse } from 'graphql';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { parseConfig } from '../gateway/config';
 import { startMocks } from '../mocks';
-import { RequestContext } from '../gateway/request-context';
+import { RequestContext } from '../gateway/view/request-context';
 import { BENCH_API_KEY, BENCH_SECURITY } from './support';
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 async function main() {
@@ -36,9 +36,9 @@ async function main() {
       console.log(`${name.padEnd(12)} ${((c.user + c.system) / n).toFixed(1)} µs/operation`);
     }
   }
-  const { createExecutor } = await import('../gateway/executor');
-  const { buildSchema } = await import('../gateway/schema');
-  const { createPlanner } = await import('../gateway/plan');
+  const { createExecutor } = await import('../gateway/view/executor');
+  const { buildSchema } = await import('../gateway/view/schema');
+  const { createPlanner } = await import('../gateway/view/plan');
   const schema = buildSchema(g.sources);
   const run = createExecutor({ compile: true });
   const planner = createPlanner(schema);

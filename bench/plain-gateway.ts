@@ -9,7 +9,7 @@ import express from 'express';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { stitchSchemas } from '@graphql-tools/stitch';
 import { createHandler } from 'graphql-http/lib/use/express';
-import type { AdapterDefinition } from '../gateway/adapter';
+import type { AdapterDefinition } from '../gateway/backends/adapter';
 import { schemaFile } from '../schemas';
 
 export async function startPlainGateway(urls: Record<string, string>): Promise<{ url: string; close(): void }> {

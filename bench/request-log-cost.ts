@@ -3,7 +3,7 @@
  * at 'silent'; a production gateway at 'warn' writes no line for a 2xx either): `npx tsx bench/request-log-cost.ts`.
  * In process, no network: a request and a response object per iteration, the operation log set as the pipeline
  * sets it, then 'finish'. Rows: no request log; pino-http as configured before (customProps always an object,
- * customLogLevel always 'info' or 'error'); as configured now (gateway/server.ts: no child without an operation log,
+ * customLogLevel always 'info' or 'error'); as configured now (gateway/app/server.ts: no child without an operation log,
  * 'silent' for a level the logger does not write). N (default 200000) iterations per row, 3 rounds, median.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { parseConfig } from '../gateway/config';
-import { createGateway, openConfiguredStore } from '../gateway/server';
+import { createGateway, openConfiguredStore } from '../gateway/app/server';
 import { startMocks } from '../mocks';
 import { startPlainGateway } from './plain-gateway';
 import { BENCH_SECURITY } from './support';

@@ -1,7 +1,7 @@
 /**
  * CPU per billing SOAP call, by transport: `npx tsx bench/soap-transport.ts`. The same node-soap client generated
  * from the billing mock's WSDL, over axios with a keep-alive agent (billing's transport before
- * `gateway/soap-client.ts`) and over that module's undici pool; rounds alternate A and B so both see the same machine.
+ * `gateway/backends/soap-client.ts`) and over that module's undici pool; rounds alternate A and B so both see the same machine.
  * Then node-soap's own share of a call, in process: the envelope cut out of the answer (HttpClient.handleResponse),
  * the answer's parse (sax, `wsdl.xmlToObject`) and the request's envelope built (`objectToDocumentXML`).
  *
@@ -12,7 +12,7 @@
 import http from 'node:http';
 import axios from 'axios';
 import * as soap from 'soap';
-import { soapClient } from '../gateway/soap-client';
+import { soapClient } from '../gateway/backends/soap-client';
 import { drive, id, median, startServer } from './support';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const counted = (call: Call): Call => (customerId, requestId) => call(customerId, requestId).catch(() => void faults++);
     const transports: [string, Call][] = [
       ['axios (keep-alive agent)', counted(viaAxios)],
-      ['undici (gateway/soap-client.ts)', counted(viaUndici)],
+      ['undici (gateway/backends/soap-client.ts)', counted(viaUndici)],
     ];
     const perCall = new Map<string, number[]>(transports.map(([name]) => [name, []]));
     for (const [, call] of transports) await drive(200, CONCURRENCY, async (i) => void (await call(id(1 + (i % 1000)), `warm-${i}`))); // JIT, sockets

@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import jsonata from 'jsonata';
 import pino from 'pino';
 import { parseConfig } from '../gateway/config';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { startMocks } from '../mocks';
 import { BENCH_API_KEY, BENCH_SECURITY } from './support';
 

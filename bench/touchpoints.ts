@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import pino from 'pino';
 import { parseConfig } from '../gateway/config';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { backlog } from '../gateway/touchpoints';
 import { openStore, type Store } from '../gateway/store';
 import { startMocks } from '../mocks';

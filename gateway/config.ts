@@ -34,7 +34,7 @@ const ReadPolicySchema = z
      * call fails as `bad_response` (detail `too_large`), nothing parsed. Default 1048576 (1 MiB).
      */
     maxResponseBytes: z.number().int().min(1).default(1024 * 1024),
-    /** The circuit breaker; its semantics are in gateway/breaker.ts and docs/reliability.md. */
+    /** The circuit breaker; its semantics are in gateway/backends/breaker.ts and docs/reliability.md. */
     breaker: z
       .object({
         /** Share of bad calls (failed or slow) in the rolling window that opens the breaker, in percent. Default 50. */
@@ -604,7 +604,7 @@ export const ConfigSchema = z
           })
           .strict()
           .default({}),
-        /** Rules in force at start (gateway/rules/definition.ts), before the definitions store's. Default none. */
+        /** Rules in force at start (gateway/marketing/rules/definition.ts), before the definitions store's. Default none. */
         rules: z.array(z.unknown()).default([]),
       })
       .strict()

@@ -3,7 +3,7 @@
  * only in the demo (scripts/start.ts adds them to the config); `npm run gateway` knows none of them.
  */
 import { createHash } from 'node:crypto';
-import type { RuleDefinitionInput } from '../gateway/rules/definition';
+import type { RuleDefinitionInput } from '../gateway/marketing/rules/definition';
 
 export interface DemoConsumer {
   id: string;

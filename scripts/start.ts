@@ -3,12 +3,12 @@
  * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway
  * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104, network events 4105 (UCV_NETWORK_EVENTS_PORT).
  *
- * With UCV_WORKERS above 1 only the gateway is forked (gateway/cluster.ts); the mocks stay in this, the primary,
+ * With UCV_WORKERS above 1 only the gateway is forked (gateway/app/cluster.ts); the mocks stay in this, the primary,
  * process. On SIGTERM or SIGINT the gateway drains first, so views in flight still reach the mocks, then the mocks stop.
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { serve } from '../gateway/cluster';
+import { serve } from '../gateway/app/cluster';
 import { ConfigError, loadConfig } from '../gateway/config';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
 import { startChannelsMock } from '../mocks/channels';

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { AuditSink } from '../gateway/audit/sink';
 import { parseConfig } from '../gateway/config';
 import { auditMetrics } from '../gateway/metrics';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import type { Store } from '../gateway/store';
 import { sha256 } from './support/harness';
 import { ENGINES, testStores } from './support/store';

@@ -6,11 +6,11 @@
  */
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
-import { signEvent } from '../gateway/events/signature';
+import { signEvent } from '../gateway/inbound/events/signature';
 import { MASKS } from '../gateway/pipeline/mask';
 import { crmProfile } from '../mocks/dataset/customers';
 import type { Mocks } from '../mocks';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { tables } from '../gateway/store';
 import { asRole, FULL_VIEW, LONG_TTLS, postGraphQL, ROLE_SECURITY, startAnswerCachePair, startHarness, testConfig, type Harness } from './support/harness';
 import { testStores } from './support/store';

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { AuditSink } from '../gateway/audit/sink';
 import { useAudit } from '../gateway/pipeline/audit';
-import type { RequestContext } from '../gateway/request-context';
+import type { RequestContext } from '../gateway/view/request-context';
 import { auditMetrics } from '../gateway/metrics';
 import { tables, type Store } from '../gateway/store';
 import { auditedRunner } from './support/audit-envelop';

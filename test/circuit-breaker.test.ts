@@ -1,5 +1,5 @@
 /**
- * The breaker's semantics (gateway/breaker.ts, docs/reliability.md), against the anchors of Resilience4j:
+ * The breaker's semantics (gateway/backends/breaker.ts, docs/reliability.md), against the anchors of Resilience4j:
  * it opens only after a minimum number of calls, when the share of bad calls reaches the threshold; while open it
  * answers at once without calling the backend; after the reset timeout it admits a bounded number of probes (not
  * one and then everything), and closes when they all succeed. A slow call counts as bad while still in flight.

@@ -4,7 +4,7 @@
  * timings are set aside, for every kind of request: the
  * sample customers, unknown and malformed ones, fragments, aliases, directives, defaults, a backend down.
  */
-import { COMPILE_AFTER_RUNS } from '../gateway/executor';
+import { COMPILE_AFTER_RUNS } from '../gateway/view/executor';
 import { startMocks, type Mocks } from '../mocks';
 import { FULL_VIEW, startHarness, type Harness } from './support/harness';
 

@@ -93,6 +93,6 @@ it('the gateway refuses to start on an invalid file, with the message and exit c
 });
 
 it('an adapter that does not exist stops the start, naming it', async () => {
-  const { createGateway } = await import('../gateway/server');
+  const { createGateway } = await import('../gateway/app/server');
   expect(() => createGateway(parseConfig({ adapters: [{ name: 'nosuch', url: 'http://x' }] }, {}))).toThrow(/adapters\[0\]: cannot load adapter module .*nosuch/);
 });

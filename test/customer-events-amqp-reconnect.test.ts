@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
-import { deadLetterQueue } from '../gateway/events/amqp-intake';
+import { deadLetterQueue } from '../gateway/marketing/events/amqp-intake';
 import { roamingEvent, startMarketing } from './support/marketing';
 import { testStores } from './support/store';
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { assertEventQueues, deadLetterQueue } from '../gateway/events/amqp-intake';
+import { assertEventQueues, deadLetterQueue } from '../gateway/marketing/events/amqp-intake';
 import type { Store } from '../gateway/store';
 import { startMocks, type Mocks } from '../mocks';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';

@@ -10,7 +10,7 @@ import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import type { Store } from '../gateway/store';
 import { offersSent, suppression } from '../gateway/store/schema';
 import { AUTH, json } from './support/harness';
-import { signEvent } from '../gateway/events/signature';
+import { signEvent } from '../gateway/inbound/events/signature';
 import { HK_RULE, NETWORK_SECRET, roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { ENGINES, testStores } from './support/store';
 

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser';
 import { billingAccount, crmProfile, scoringEvaluation, warehouseRecord } from '../mocks/dataset/customers';
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { sha256, testConfig } from './support/harness';
 import { testStores } from './support/store';

@@ -3,8 +3,8 @@
  * sharing the Redis, although the CRM's data is cached.
  */
 import pino from 'pino';
-import { signEvent } from '../gateway/events/signature';
-import { createGateway, type Gateway } from '../gateway/server';
+import { signEvent } from '../gateway/inbound/events/signature';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, testConfig } from './support/harness';
 import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';

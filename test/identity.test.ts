@@ -9,7 +9,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import pino from 'pino';
 import { redisNonceStore } from '../gateway/pipeline/identity';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { freePort, OwnRedis } from './support/redis';
 import { usernameToken } from './support/wsse';

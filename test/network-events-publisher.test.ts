@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
-import { parseCustomerEvent } from '../gateway/events/customer-event';
+import { parseCustomerEvent } from '../gateway/marketing/events/customer-event';
 import { events } from '../gateway/store/schema';
 import { randomEvent, startPublisher } from '../mocks/network-events/publisher';
 import { NETWORK_SECRET, startMarketing } from './support/marketing';

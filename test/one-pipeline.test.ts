@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { SignJWT } from 'jose';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { sha256, TEST_API_KEY, TEST_SOAP_USER, testConfig } from './support/harness';
 import { usernameToken } from './support/wsse';

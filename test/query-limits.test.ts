@@ -5,7 +5,7 @@
  * production.
  */
 import pino from 'pino';
-import { createGateway } from '../gateway/server';
+import { createGateway } from '../gateway/app/server';
 import { AUTH, NO_CACHE, postGraphQL, startHarness, testConfig, type Harness } from './support/harness';
 
 let h: Harness;

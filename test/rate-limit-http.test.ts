@@ -4,7 +4,7 @@
  * Real HTTP, real SOAP, real Redis; the limiter's own behaviour (costs, fail-open) is in rate-limit.test.ts.
  */
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { soapViewEnvelope } from '../bench/support';
 import { postGraphQL, sha256, testConfig } from './support/harness';

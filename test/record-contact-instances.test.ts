@@ -4,7 +4,7 @@
  * gateways on PostgreSQL (one store, as instances share it), one real Redis (a prefix of its own), the CRM mock.
  */
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, testConfig } from './support/harness';
 import { REDIS_URL, requireRedis, uniquePrefix } from './support/redis';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import * as soap from 'soap';
 import { startMocks, type Mocks } from '../mocks';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { testConfig } from './support/harness';
 import { testStores } from './support/store';
 

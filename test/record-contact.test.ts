@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { startMocks, type Mocks } from '../mocks';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { postGraphQL, sha256, testConfig } from './support/harness';
 import { ENGINES, testStores } from './support/store';
 

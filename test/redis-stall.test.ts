@@ -5,7 +5,7 @@
  * POST /events answer within their deadlines; when Redis thaws, the cache is used again, and the requests served
  * meanwhile left no backlog that trips a bulkhead. Runs its own redis-server.
  */
-import { signEvent } from '../gateway/events/signature';
+import { signEvent } from '../gateway/inbound/events/signature';
 import { startHarness, type Harness } from './support/harness';
 import { freePort, OwnRedis } from './support/redis';
 

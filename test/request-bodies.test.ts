@@ -1,6 +1,6 @@
 /**
  * Request bodies are refused as soon as they pass the cap, chunked or not, and cut off when they stall, with a code
- * of the catalog; on GraphQL, SOAP and /events alike (one body reader, gateway/http/body.ts). Before it, a chunked
+ * of the catalog; on GraphQL, SOAP and /events alike (one body reader, gateway/inbound/http/body.ts). Before it, a chunked
  * body over the cap was read to its end (1.18 GB in 2 s into /soap/CustomerView, no answer) and a stalled body held
  * its connection for 30 s, then got an empty 408.
  */

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startMocks, type Mocks } from '../mocks';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { AUTH, json, SOAP_AUTH, testConfig } from './support/harness';
 
 let mocks: Mocks;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { addressRefusal } from '../gateway/runtime/allow-list';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';

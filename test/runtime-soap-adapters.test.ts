@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import * as soap from 'soap';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { importLocations } from '../gateway/runtime/declarative-soap';
 import { SAMPLE_CUSTOMERS, startMocks, type Mocks } from '../mocks';
 import { billingAccount } from '../mocks/dataset/customers';

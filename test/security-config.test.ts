@@ -40,7 +40,7 @@ it.each([
 });
 
 it('a field right naming a type or field the schema does not have is reported at start (it applies to nothing)', async () => {
-  const { createGateway } = await import('../gateway/server');
+  const { createGateway } = await import('../gateway/app/server');
   const { default: pino } = await import('pino');
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });

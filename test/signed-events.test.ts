@@ -4,8 +4,8 @@
  * instance sharing the Redis. Before, anyone could evict cached records at will.
  */
 import pino from 'pino';
-import { signEvent } from '../gateway/events/signature';
-import { createGateway, type Gateway } from '../gateway/server';
+import { signEvent } from '../gateway/inbound/events/signature';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, testConfig } from './support/harness';
 import { REDIS_URL, requireRedis, uniquePrefix } from './support/redis';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as soap from 'soap';
 import { SAMPLE_CUSTOMERS } from '../mocks';
 import { crmProfile } from '../mocks/dataset/customers';
-import { renderElements } from '../gateway/soap';
+import { renderElements } from '../gateway/inbound/soap';
 import { FULL_VIEW, SOAP_AUTH, startHarness, TEST_SOAP_USER, type Harness } from './support/harness';
 
 let h: Harness;

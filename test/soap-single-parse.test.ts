@@ -6,9 +6,9 @@
  */
 import * as soap from 'soap';
 import sax from 'sax';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
-import { inspectEnvelope, type EnvelopeRules, type PlainArguments } from '../gateway/soap/envelope';
+import { inspectEnvelope, type EnvelopeRules, type PlainArguments } from '../gateway/inbound/soap/envelope';
 import { SOAP_AUTH, testConfig } from './support/harness';
 
 let mocks: Mocks;
@@ -29,7 +29,7 @@ afterAll(async () => {
 const NS = 'urn:ucv:customer-view:v1';
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const args = (entries: Record<string, 'once' | 'repeated'>): PlainArguments => new Map(Object.entries(entries));
-// As the facade declares them (gateway/soap/index.ts), for the operations used here.
+// As the facade declares them (gateway/inbound/soap/index.ts), for the operations used here.
 const RULES: EnvelopeRules = {
   maxDepth: 32,
   operations: new Set(['GetCustomerView', 'GetSourceStatus', 'GetBillingSummary', 'RecordContact']),

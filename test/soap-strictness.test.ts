@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/server';
+import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { SOAP_AUTH, testConfig } from './support/harness';
 

@@ -1,12 +1,12 @@
 /**
- * The SOAP transport (`gateway/soap-client.ts`): node-soap's client over undici keeps every guarantee billing's
+ * The SOAP transport (`gateway/backends/soap-client.ts`): node-soap's client over undici keeps every guarantee billing's
  * axios transport gave. The real billing mock answers; a small HTTP front in this file relays to it and can turn
  * into a redirect, a slow answer or an endless one, and counts the connections and headers it sees.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BadResponseError, ResponseTooLargeError } from '../gateway/adapter';
-import { soapClient, SoapFaultError, type SoapClient } from '../gateway/soap-client';
+import { BadResponseError, ResponseTooLargeError } from '../gateway/backends/adapter';
+import { soapClient, SoapFaultError, type SoapClient } from '../gateway/backends/soap-client';
 import { startBillingMock, BILLING_PATH } from '../mocks/billing';
 import type { MockServer } from '../mocks/server';
 

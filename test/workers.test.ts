@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { startMocks, type Mocks } from '../mocks';
-import { respawnDelayMs } from '../gateway/cluster';
+import { respawnDelayMs } from '../gateway/app/cluster';
 import { AUTH, postGraphQL, testSecurity } from './support/harness';
 import { POSTGRES_URL, uniqueSchema } from './support/store';
 import { startLoad } from './support/load';

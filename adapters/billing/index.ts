@@ -1,11 +1,11 @@
 /**
  * Billing / accounting (legacy SOAP 1.1, document/literal): balance, credit limit, running charges, the last 6
  * bills and payment behaviour. Consumed with the `soap` client, built once from the service's own WSDL, over the
- * gateway's SOAP transport (`gateway/soap-client.ts`: undici, the byte cap, faults and unreadable envelopes).
+ * gateway's SOAP transport (`gateway/backends/soap-client.ts`: undici, the byte cap, faults and unreadable envelopes).
  */
 import { z } from 'zod';
-import { defineAdapter, field, resource } from '../../gateway/adapter';
-import { type SoapClient, soapClient, SoapFaultError } from '../../gateway/soap-client';
+import { defineAdapter, field, resource } from '../../gateway/backends/adapter';
+import { type SoapClient, soapClient, SoapFaultError } from '../../gateway/backends/soap-client';
 import { schemaFile } from '../../schemas';
 
 const SERVICE_PATH = '/billing/AccountService';

@@ -3,7 +3,7 @@
  * whether a customer exists and resolves mobile numbers.
  */
 import { z } from 'zod';
-import { command, defineAdapter, field, getJson, jsonHttpClient, postJson, resource, type JsonClient } from '../../gateway/adapter';
+import { command, defineAdapter, field, getJson, jsonHttpClient, postJson, resource, type JsonClient } from '../../gateway/backends/adapter';
 import { schemaFile } from '../../schemas';
 
 // The CRM's answers as the gateway needs them (checked after every fetch; extra fields pass).

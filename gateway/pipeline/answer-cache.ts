@@ -34,7 +34,7 @@ import type { Plugin } from '@envelop/core';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Counter } from 'prom-client';
-import type { Source } from '../source';
+import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
 import { walkAnswer } from './fields';
 import { originalDocuments } from './mask';

@@ -3,7 +3,7 @@
  * over HTTP or SOAP) before the operation enters the pipeline, and extended by the plugins as it goes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../view/request-context';
 
 /** Who is calling: set by the identity plugin before anything else runs. */
 export interface Consumer {

@@ -29,8 +29,8 @@ import {
 } from 'graphql';
 import type { GatewayConfig } from '../config';
 import { gatewayError } from '../errors';
-import type { Planner } from '../plan';
-import type { Source } from '../source';
+import type { Planner } from '../view/plan';
+import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
 
 const tooComplex = (message: string): GraphQLError => gatewayError(message, { code: 'QUERY_TOO_COMPLEX' });

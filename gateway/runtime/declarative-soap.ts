@@ -2,7 +2,7 @@
  * Declarative SOAP backends (`type: 'soap'`): the WSDL's URL, per resource the operation, where the customer id goes
  * in its input, optionally the Fault that means "not found", then a shape and a JSONata mapping as REST resources
  * have. Compiled to the same AdapterDefinition (declarative.ts), with node-soap over the shared transport
- * (gateway/soap-client.ts) the billing adapter uses.
+ * (gateway/backends/soap-client.ts) the billing adapter uses.
  *
  * SSRF. At validate (`inspectWsdl`) the gateway fetches the WSDL itself, capped (admin.maxWsdlBytes) and within
  * admin.probeTimeoutMs, and every document it imports (`wsdl:import`, `xsd:import`, `xsd:include`, relative ones
@@ -13,8 +13,8 @@
  * the URL checked before it is sent, the host's addresses at connection (guardedLookup: DNS rebinding).
  */
 import { Agent, request } from 'undici';
-import { readCapped, ResponseTooLargeError, type AdapterDefinition, type FetchContext } from '../adapter';
-import { plainJson, soapClient, SoapFaultError, type SoapClient, type SoapGuard } from '../soap-client';
+import { readCapped, ResponseTooLargeError, type AdapterDefinition, type FetchContext } from '../backends/adapter';
+import { plainJson, soapClient, SoapFaultError, type SoapClient, type SoapGuard } from '../backends/soap-client';
 import { checkAddress, guardedLookup, urlRefusal } from './allow-list';
 import type { Problem, SoapDefinition } from './declarative';
 
@@ -64,7 +64,7 @@ function soapGuard(allowLoopback: boolean): SoapGuard {
   };
 }
 
-/** The shared SOAP client (gateway/soap-client.ts) of an untrusted backend: guarded, its WSDL capped by admin.maxWsdlBytes. */
+/** The shared SOAP client (gateway/backends/soap-client.ts) of an untrusted backend: guarded, its WSDL capped by admin.maxWsdlBytes. */
 const guardedClient = (definition: SoapDefinition, guard: SoapGuardOptions, timeoutMs: number, maxResponseBytes: number): SoapClient =>
   soapClient({ wsdlUrl: definition.wsdlUrl, ...(definition.endpoint ? { endpoint: definition.endpoint } : {}), maxResponseBytes, maxWsdlBytes: guard.maxWsdlBytes, timeoutMs, guard: soapGuard(guard.allowLoopback) });
 

@@ -12,7 +12,7 @@
 import jsonata from 'jsonata';
 import { Pool } from 'undici';
 import { z, type ZodTypeAny } from 'zod';
-import { BadResponseError, getJson, type AdapterDefinition, type FetchContext, type JsonClient } from '../adapter';
+import { BadResponseError, getJson, type AdapterDefinition, type FetchContext, type JsonClient } from '../backends/adapter';
 import { guardedLookup } from './allow-list';
 import { DEFAULT_MAX_WSDL_BYTES, soapAdapter } from './declarative-soap';
 import { PolicySchema, type AdapterEntry } from '../config';

@@ -22,20 +22,20 @@ import express from 'express';
 import type { Plugin } from '@envelop/core';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { AdapterDefinition } from '../adapter';
-import type { Cache } from '../cache/cache';
+import type { AdapterDefinition } from '../backends/adapter';
+import type { Cache } from '../backends/cache/cache';
 import type { AdapterEntry, GatewayConfig } from '../config';
-import { createExecutor } from '../executor';
-import { graphqlHandler } from '../facades/graphql-http';
-import type { BodyLimits } from '../http/body';
+import { createExecutor } from '../view/executor';
+import { graphqlHandler } from '../inbound/graphql-http';
+import type { BodyLimits } from '../inbound/http/body';
 import type { Metrics } from '../metrics';
 import { createPipeline, type Pipeline } from '../pipeline';
 import { useAnswerCache } from '../pipeline/answer-cache';
 import type { GatewayContext } from '../pipeline/context';
 import type { Authenticator } from '../pipeline/identity';
-import { buildSchema, type SchemaExtension } from '../schema';
-import { mountSoapFacade } from '../soap';
-import { Source } from '../source';
+import { buildSchema, type SchemaExtension } from '../view/schema';
+import { mountSoapFacade } from '../inbound/soap';
+import { Source } from '../backends/source';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -87,7 +87,7 @@ export const events = pgTable('events', {
   receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
   /** Null until the event's rules ran and their offers were sent (or skipped): a row without it is handled again. */
   handledAt: timestamp('handled_at', { withTimezone: true, mode: 'date' }),
-  /** What each matching rule did (gateway/events/handler.ts `Outcome`). */
+  /** What each matching rule did (gateway/marketing/events/handler.ts `Outcome`). */
   outcomes: jsonb('outcomes'),
 });
 

@@ -13,9 +13,9 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
-import type { Invalidator } from '../invalidation';
+import type { Invalidator } from '../backends/invalidation';
 import type { Metrics } from '../metrics';
-import type { Source } from '../source';
+import type { Source } from '../backends/source';
 import type { Store } from '../store';
 
 export type OutboxSettings = GatewayConfig['touchpoints']['outbox'];

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { parseConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
-import { createGateway, type Gateway } from '../../gateway/server';
+import { createGateway, type Gateway } from '../../gateway/app/server';
 import { startMocks, type Mocks } from '../../mocks';
 
 export interface Harness {

@@ -1,0 +1,181 @@
+/**
+ * What the SOAP facade accepts as an envelope, checked in one pass (sax, strict, namespace-aware) before node-soap
+ * sees a byte. node-soap is lenient (it matches elements by local name, whatever their namespace or SOAP version),
+ * so everything it would wave through is decided here:
+ * - XML safety: no DOCTYPE (no entity is ever declared, expanded or fetched), no processing instruction other than
+ *   the XML declaration, nesting at most `maxDepth`, and no element, attribute or namespace prefix named like an
+ *   object-prototype key (`__proto__`, `constructor`, `toString`…): node-soap turns XML names into object keys;
+ * - SOAP 1.1 only (SOAP 1.1 §4.1.2): an Envelope in another namespace, SOAP 1.2's included, is a VersionMismatch
+ *   fault; an Envelope in no namespace is not SOAP at all (BAD_REQUEST);
+ * - Envelope > [Header] > Body > exactly one operation, in the service's namespace (TARGET_NAMESPACE);
+ * - a Header entry with `soap:mustUnderstand="1"` must be one the gateway processes (UNDERSTOOD_HEADERS), else a
+ *   MustUnderstand fault (SOAP 1.1 §4.2.3).
+ * Every refusal is an `EnvelopeRefusal` carrying a catalog code; xml-guard.ts turns it into a fault.
+ */
+import sax from 'sax';
+import type { ErrorCode } from '../../errors';
+import { TARGET_NAMESPACE } from './wsdl';
+
+export const SOAP11_NAMESPACE = 'http://schemas.xmlsoap.org/soap/envelope/';
+export const SOAP12_NAMESPACE = 'http://www.w3.org/2003/05/soap-envelope';
+export const WSSE_NAMESPACE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
+
+/** An expanded XML name, `{namespace}local`, as SOAP header entries are identified. */
+export const qname = (namespace: string, local: string): string => `{${namespace}}${local}`;
+
+/**
+ * The header entries the gateway processes, so a client may mark them mustUnderstand="1". The one list: the
+ * identity plugin reads WS-Security's `wsse:Security` (UsernameToken); a header added to the pipeline is added here.
+ */
+export const UNDERSTOOD_HEADERS: ReadonlySet<string> = new Set([qname(WSSE_NAMESPACE, 'Security')]);
+
+export class EnvelopeRefusal extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Names that would reach object prototypes when node-soap turns XML into objects: every Object.prototype key. */
+const FORBIDDEN_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+const localOf = (name: string): string => name.slice(name.indexOf(':') + 1);
+const prefixOf = (name: string): string => (name.includes(':') ? name.slice(0, name.indexOf(':')) : '');
+
+const refuse = (message: string, code: ErrorCode = 'BAD_REQUEST'): never => {
+  throw new EnvelopeRefusal(code, message);
+};
+
+/** Refuses a qualified name whose prefix or local part is a prototype key (`xmlns:__proto__`, `__proto__:x`). */
+function guardName(name: string): void {
+  const local = localOf(name);
+  if (FORBIDDEN_NAMES.has(local)) refuse(`The name "${local}" is not accepted in a request.`);
+  const prefix = prefixOf(name);
+  if (FORBIDDEN_NAMES.has(prefix)) refuse(`The name "${prefix}" is not accepted in a request.`);
+}
+
+const mustUnderstand = (value: string): boolean => value.trim() === '1' || value.trim() === 'true';
+
+/** Arguments of an operation that can be read in the guard's pass: each name, given once or repeatable. */
+export type PlainArguments = ReadonlyMap<string, 'once' | 'repeated'>;
+
+export interface EnvelopeRules {
+  /** Deepest element nesting accepted. */
+  maxDepth: number;
+  /** The service's operations, by local name. */
+  operations: ReadonlySet<string>;
+  /** Operations whose plain envelopes are read here too (`Envelope.reading`); by local name. */
+  plain?: ReadonlyMap<string, PlainArguments>;
+}
+
+export interface Envelope {
+  /** The Body's operation, by local name. */
+  operation: string;
+  /**
+   * The envelope as node-soap's `wsdl.xmlToObject` reads it (`{ Body: { [operation]: args } }`), when the envelope
+   * is plain: no Header, no attribute but namespace declarations, no comment or CDATA, and an operation of
+   * `rules.plain` whose children are its arguments, each a non-empty text, a name given once at most once. A
+   * repeatable name is a list, as node-soap makes it from the WSDL's maxOccurs. Undefined for anything else, which
+   * node-soap reads itself. test/soap-single-parse.test.ts holds it to node-soap's reading.
+   */
+  reading?: Record<string, unknown>;
+}
+
+/** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
+export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
+  const parser = sax.parser(true, { xmlns: true, trim: false, normalize: false });
+  const path: string[] = [];
+  let roots = 0;
+  let bodies = 0;
+  let operationsInBody = 0;
+  let operation = '';
+  // The plain reading, built in the same pass; `plain` false as soon as the envelope is anything else.
+  let plain = rules.plain !== undefined;
+  let argumentsOf: PlainArguments | undefined;
+  let args: Record<string, unknown> | null = null;
+  let argument = '';
+  let text = '';
+  const notPlain = (): void => void (plain = false);
+  parser.oncomment = notPlain;
+  parser.onopencdata = notPlain;
+  parser.ondoctype = () => refuse('DOCTYPE and entity declarations are not accepted.');
+  parser.onprocessinginstruction = (pi) => {
+    if (roots > 0 || pi.name.toLowerCase() !== 'xml') refuse('Processing instructions are not accepted.');
+  };
+  parser.ontext = (chunk) => {
+    if (path.length <= 2 && chunk.trim() !== '') refuse('The envelope has text outside its elements.');
+    if (path.length === 4) text += chunk;
+    else if (path.length === 3 && chunk.trim() !== '') plain = false;
+  };
+  // Before sax stores the attribute: one named __proto__ would otherwise vanish into the attributes' prototype.
+  parser.onattribute = (attribute) => guardName(attribute.name);
+  parser.onopentag = (tag) => {
+    const node = tag as sax.QualifiedTag;
+    guardName(node.name);
+    const seen = new Set<string>();
+    for (const attribute of Object.values(node.attributes)) {
+      const expanded = qname(attribute.uri, attribute.local);
+      // Two prefixes bound to one namespace give one attribute twice (Namespaces in XML §6.3): refused, not one picked.
+      if (seen.has(expanded)) refuse(`The attribute "${attribute.local}" is given twice.`);
+      seen.add(expanded);
+    }
+    path.push(node.local);
+    const depth = path.length;
+    if (plain) {
+      for (const attribute of Object.values(node.attributes)) if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
+      if (depth === 2 && node.local !== 'Body') plain = false;
+      else if (depth === 3) argumentsOf = rules.plain?.get(node.local);
+      else if (depth === 4) {
+        const kind = argumentsOf?.get(node.local);
+        if (kind === undefined || (kind === 'once' && args !== null && node.local in args)) plain = false;
+        argument = node.local;
+        text = '';
+      } else if (depth > 4) plain = false;
+    }
+    if (depth > rules.maxDepth) refuse(`The request nests elements deeper than ${rules.maxDepth} levels.`);
+    if (depth === 1) {
+      if (++roots > 1) refuse('The request has more than one root element.');
+      if (node.local !== 'Envelope') refuse('The request is not a SOAP envelope.');
+      if (node.uri === '') refuse(`The Envelope has no namespace; a SOAP 1.1 envelope is in ${SOAP11_NAMESPACE}.`);
+      if (node.uri !== SOAP11_NAMESPACE) {
+        const version = node.uri === SOAP12_NAMESPACE ? 'a SOAP 1.2 envelope' : `an envelope in ${node.uri}`;
+        refuse(`This service speaks SOAP 1.1 (${SOAP11_NAMESPACE}), not ${version}.`, 'VERSION_MISMATCH');
+      }
+    } else if (depth === 2) {
+      if (node.uri !== SOAP11_NAMESPACE || (node.local !== 'Header' && node.local !== 'Body')) refuse(`A SOAP envelope holds a Header and a Body, not "${node.name}".`);
+      if (node.local === 'Body') bodies++;
+    } else if (depth === 3 && path[1] === 'Header') {
+      const flag = Object.values(node.attributes).find((a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand');
+      if (flag && mustUnderstand(flag.value) && !UNDERSTOOD_HEADERS.has(qname(node.uri, node.local))) {
+        refuse(`The header ${qname(node.uri, node.local)} is marked mustUnderstand="1" and the gateway does not process it.`, 'MUST_UNDERSTAND');
+      }
+    } else if (depth === 3 && path[1] === 'Body') {
+      if (!rules.operations.has(node.local)) refuse(`Unknown operation "${node.local}"; the service has ${[...rules.operations].join(', ')}.`);
+      if (node.uri !== TARGET_NAMESPACE) refuse(`The operation ${node.local} must be in the service's namespace ${TARGET_NAMESPACE}, not ${node.uri === '' ? 'in no namespace' : node.uri}.`);
+      if (++operationsInBody > 1) refuse('The Body holds more than one operation.');
+      operation = node.local;
+    }
+  };
+  parser.onclosetag = () => {
+    if (plain && path.length === 4) {
+      const value = text.trim();
+      if (value === '') plain = false;
+      args ??= {};
+      if (argumentsOf?.get(argument) === 'repeated') ((args[argument] ??= []) as string[]).push(value);
+      else args[argument] = value;
+    }
+    path.pop();
+  };
+  parser.onerror = (err) => refuse(`The request is not well-formed XML: ${err.message.split('\n')[0]}.`);
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof EnvelopeRefusal) throw err;
+    refuse('The request is not well-formed XML.');
+  }
+  if (roots === 0) refuse('The request body is empty.');
+  if (bodies !== 1 || operationsInBody !== 1) refuse('The envelope must hold one Body with one operation.');
+  return plain && argumentsOf !== undefined ? { operation, reading: { Body: { [operation]: args } } } : { operation };
+}

@@ -1,0 +1,73 @@
+/**
+ * What the gateway does with a customer event, whichever way it came (webhook or RabbitMQ):
+ *
+ *   record its id (events table) → already handled? answer what it did then → the rules (rules/) → at most one
+ *   offer through the dispatcher (channels/) → mark it handled, with its outcome
+ *
+ * Idempotent by event id: a redelivered event whose handling finished is answered from its row; one whose handling
+ * was interrupted runs again, and the dispatcher's (event, rule) claim keeps its offer from being sent twice.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Dispatcher, OfferOutcome } from '../channels/dispatcher';
+import { preferredChannel } from '../channels/preference';
+import type { RuleSetHolder } from '../rules/rule-set';
+import type { ViewLoader } from '../rules/view';
+import type { Store } from '../../store';
+import { events } from '../../store/schema';
+import type { CustomerEvent } from './customer-event';
+
+export interface HandledEvent {
+  eventId: string;
+  /** True when the event had been handled before: nothing was done again. */
+  duplicate: boolean;
+  /** The rule that matched and what became of its offer; null when no rule matched. */
+  offer: OfferOutcome | null;
+  /** Whether the customer's view was loaded for the rules. */
+  viewLoaded: boolean;
+}
+
+export interface EventHandler {
+  handle(event: CustomerEvent, via: 'webhook' | 'amqp'): Promise<HandledEvent>;
+}
+
+export function createEventHandler(deps: { store: Store; rules: RuleSetHolder; views: ViewLoader; dispatcher: Dispatcher; logger: Logger; registry?: Registry }): EventHandler {
+  const db = deps.store.db;
+  const registers = deps.registry ? [deps.registry] : [];
+  const handled = new Counter({ name: 'ucv_customer_events_total', help: 'Customer events handled, by way in (webhook, amqp) and result (offer, no_offer, duplicate).', labelNames: ['via', 'result'] as const, registers });
+  const duration = new Histogram({ name: 'ucv_customer_event_duration_seconds', help: 'Time to handle a customer event: rules, view, channel call and touchpoint.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
+  return {
+    async handle(event, via) {
+      const started = performance.now();
+      const inserted = await db
+        .insert(events)
+        .values({ id: event.id, type: event.type, customerId: event.customerId, via, receivedAt: new Date() })
+        .onConflictDoNothing()
+        .returning({ id: events.id });
+      if (inserted.length === 0) {
+        const [row] = await db.select({ handledAt: events.handledAt, outcomes: events.outcomes }).from(events).where(eq(events.id, event.id));
+        if (row?.handledAt) {
+          handled.inc({ via, result: 'duplicate' });
+          const previous = row.outcomes as { offer: OfferOutcome | null; viewLoaded: boolean } | null;
+          return { eventId: event.id, duplicate: true, offer: previous?.offer ?? null, viewLoaded: false };
+        }
+      }
+      const { match, view, viewLoaded } = await deps.rules.current.evaluate(event, () => deps.views.load(event.customerId));
+      let offer: OfferOutcome | null = null;
+      if (match) {
+        // PREFERRED needs the channel preferences: the view is loaded now if the conditions did not need it.
+        const v = match.rule.then.channel === 'PREFERRED' && !viewLoaded ? await deps.views.load(event.customerId) : view;
+        const channel = preferredChannel(match.rule.then.channel, v?.insights?.channelPreferences);
+        offer = await deps.dispatcher.send({ eventId: event.id, ruleId: match.rule.id, customerId: event.customerId, channel, offerCode: match.rule.then.offerCode, message: match.message });
+      }
+      await db
+        .update(events)
+        .set({ handledAt: sql`now()`, outcomes: { offer, viewLoaded } })
+        .where(eq(events.id, event.id));
+      handled.inc({ via, result: offer ? 'offer' : 'no_offer' });
+      duration.observe((performance.now() - started) / 1000);
+      return { eventId: event.id, duplicate: false, offer, viewLoaded };
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Event-triggered marketing, composed in one place (docs/event-marketing.md):
+ *
+ *   POST /events/network (signed) ─┐
+ *   RabbitMQ queue (manual ack)   ─┴→ event schema → handler (events/handler.ts): idempotent by event id
+ *      → rules (rules/: json-rules-engine; the view loaded through the pipeline as the marketing role, joined and
+ *        capped per second) → dispatcher (channels/: suppression, caps, quiet hours, preferred channel)
+ *      → channel gateway → touchpoint (injected recordTouchpoint)
+ *
+ * The server wires the routes; this file builds the parts and owns their lifecycle.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createDispatcher, type RecordTouchpoint } from './channels/dispatcher';
+import { ConfigError, type GatewayConfig } from '../config';
+import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
+import { createEventHandler, type EventHandler } from './events/handler';
+import type { Pipeline } from '../pipeline';
+import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
+import { dryRun, validate, type DryRunResult, type RuleDefinition } from './rules/definition';
+import { preferredChannel } from './channels/preference';
+import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
+import { createViewLoader, type ViewLoader } from './rules/view';
+import type { Source } from '../backends/source';
+import type { Store } from '../store';
+
+export interface Marketing {
+  readonly handler: EventHandler;
+  readonly rules: RuleSetHolder;
+  readonly views: ViewLoader;
+  /** Starts the RabbitMQ intake when configured (after the gateway listens). */
+  start(): void;
+  readonly amqp: AmqpIntake | null;
+  close(): Promise<void>;
+}
+
+export interface MarketingDeps {
+  config: Readonly<GatewayConfig>;
+  store: Store;
+  pipeline: Pipeline;
+  sources: readonly Source[];
+  /** A request object whose consumer (the marketing role) the pipeline's identity plugin recognises. */
+  request: IncomingMessage;
+  recordTouchpoint: RecordTouchpoint;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** The rules of `marketing.rules`, validated; a bad one is a configuration error naming its path. */
+export function configuredRules(config: Readonly<GatewayConfig>): RuleDefinition[] {
+  return config.marketing.rules.map((input, i) => {
+    const checked = validate(input);
+    if (!checked.ok) throw new ConfigError(`marketing.rules[${i}]: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    return checked.rule;
+  });
+}
+
+export function createMarketing(deps: MarketingDeps): Marketing {
+  const { config, logger, registry } = deps;
+  const settings = config.marketing;
+  if (!settings.channelsUrl) throw new ConfigError('marketing.channelsUrl: expected the channel gateway URL (or UCV_CHANNELS_URL)');
+  const rules = ruleSetHolder(configuredRules(config));
+  const views = createViewLoader({
+    pipeline: deps.pipeline,
+    // Read at each load: a runtime swap (gateway/runtime/) changes the sources.
+    get sources() {
+      return deps.sources;
+    },
+    request: deps.request,
+    loadsPerSecond: settings.viewLoadsPerSecond,
+    maxWaiting: settings.maxWaitingViewLoads,
+    registry,
+  });
+  const dispatcher = createDispatcher({
+    store: deps.store,
+    channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),
+    timeoutMs: settings.channelTimeoutMs,
+    caps: settings.caps,
+    quietHours: settings.quietHours,
+    recordTouchpoint: deps.recordTouchpoint,
+    logger,
+    registry,
+  });
+  const handler = createEventHandler({ store: deps.store, rules, views, dispatcher, logger, registry });
+  let amqp: AmqpIntake | null = null;
+  return {
+    handler,
+    rules,
+    views,
+    get amqp() {
+      return amqp;
+    },
+    start() {
+      const a = settings.amqp;
+      if (a.url && !amqp) amqp = startAmqpIntake({ ...a, url: a.url, handler, logger, registry });
+    },
+    close: async () => {
+      await amqp?.close();
+    },
+  };
+}
+
+/** What a rule's dry run is given: the sample customer whose real view the rule is evaluated against. */
+export interface RuleDryRunInput {
+  customerId: string;
+}
+
+const CUSTOMER_ID = /^[\w-]{1,64}$/;
+
+/** The dry run's input, or its problems at their paths (`input.customerId`), like a refused definition's. */
+export function dryRunInput(input: unknown): { ok: true; input: RuleDryRunInput } | { ok: false; problems: Problem[] } {
+  const customerId = input !== null && typeof input === 'object' ? (input as { customerId?: unknown }).customerId : undefined;
+  if (typeof customerId === 'string' && CUSTOMER_ID.test(customerId)) return { ok: true, input: { customerId } };
+  const message =
+    customerId === undefined
+      ? 'required: the sample customer the rule is tried on, e.g. { "input": { "customerId": "C00000027" } }'
+      : '1 to 64 letters, digits, "-" or "_", e.g. C00000027';
+  return { ok: false, problems: [{ path: 'input.customerId', message, ...(customerId === undefined ? {} : { given: String(customerId).slice(0, 80) }) }] };
+}
+
+/**
+ * Rules as kind `rule` of the definitions store (gateway/definitions/): `/admin/rules` is the generic admin API.
+ *
+ *   validate  the rule's own problems with their paths, and `id` must be the name in the URL
+ *   dryRun    what the rule would do for `input.customerId`, for each sample event, against the customer's real view
+ *             (loaded through the pipeline as the marketing role); nothing is sent, no cap is counted
+ *   apply     the rules in force = the configured ones (`marketing.rules`) not overridden by a registered rule of the
+ *             same id + every registered one, compiled and swapped in whole (rules/rule-set.ts)
+ *
+ * Deleting a registered rule removes it; when it overrode a configured rule, the configured one is in force again.
+ * A configured rule is not a registered definition: it cannot be deleted through the API (404 says so); put a rule
+ * of its id with `"enabled": false` to switch it off.
+ */
+export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>, configured: readonly RuleDefinition[]): DefinitionKind {
+  const configuredIds = new Set(configured.map((r) => r.id));
+  /** The ids of the registered rules in force (the last set applied). */
+  let registeredIds = new Set<string>();
+  const problemsOf = (definition: unknown, name: string): Problem[] => {
+    const checked = validate(definition);
+    if (!checked.ok) return checked.problems;
+    return checked.rule.id === name ? [] : [{ path: 'id', message: `must be "${name}", the name in the path` }];
+  };
+  return {
+    kind: 'rule',
+    validate: problemsOf,
+    async dryRun(definition, input, name): Promise<DryRunResult> {
+      const problems = problemsOf(definition, name);
+      const given = dryRunInput(input);
+      if (!given.ok) problems.push(...given.problems);
+      const checked = validate(definition);
+      if (problems.length > 0 || !checked.ok || !given.ok) throw new DefinitionRefused(problems);
+      return dryRun(checked.rule, given.input.customerId, {
+        loadView: (id) => marketing.views.load(id),
+        channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
+      });
+    },
+    async apply(definitions) {
+      const registered: RuleDefinition[] = [];
+      const problems: Problem[] = [];
+      for (const [name, definition] of definitions) {
+        const checked = validate(definition);
+        if (checked.ok && checked.rule.id === name) registered.push(checked.rule);
+        else problems.push(...problemsOf(definition, name).map((p) => ({ ...p, path: `${name}.${p.path}` })));
+      }
+      if (problems.length > 0) throw new DefinitionRefused(problems);
+      const overridden = new Set(registered.map((r) => r.id));
+      marketing.rules.swap([...configured.filter((r) => !overridden.has(r.id)), ...registered]);
+      registeredIds = overridden;
+    },
+    notFound: (name) =>
+      configuredIds.has(name)
+        ? `rule ${name} is configured (marketing.rules), not registered: only registered rules can be read or deleted here; put a rule "${name}" with "enabled": false to switch it off`
+        : `no registered rule named ${name}`,
+    inForce: () => marketing.rules.current.rules.map((r) => ({ id: r.id, enabled: r.enabled, priority: r.priority, origin: registeredIds.has(r.id) ? 'registered' : 'config' })),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The customer's view as rules see it: one GraphQL operation run through the one pipeline (identity, limits,
+ * rights, masking, audit, observation) as an in-process consumer of the `marketing` role, so every load goes through
+ * the sources' cache, coalescing and breakers like any client's. Never around them.
+ *
+ * A burst of events must not become a burst on production, so on top of the sources' own protection:
+ * - loads of the same customer in flight are joined (one operation for all the events that wait on it);
+ * - operations per second are capped by a token bucket (rate-limiter-flexible's RateLimiterQueue: a load waits for
+ *   its token, in order, up to `maxWaiting` loads waiting; past that it fails and the event is retried later);
+ * - both are measured: `ucv_rule_view_loads_total{result}`, `ucv_rule_view_load_wait_seconds`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
+import type { Pipeline } from '../../pipeline';
+import type { Consumer } from '../../pipeline/context';
+import type { Authenticator } from '../../pipeline/identity';
+import { RequestContext } from '../../view/request-context';
+import type { Source } from '../../backends/source';
+
+/** What the marketing role may read that rules use. Fields the role may not read are never asked for. */
+export const RULE_VIEW_QUERY = `query RuleView($id: ID!) {
+  customer(id: $id) {
+    id
+    insights { segment tags roamingDestinations churnProbability loyaltyYears campaignResponsesLast12Months lifetimeValue
+      usageMix { dataPercent voicePercent } channelPreferences { channel level } }
+    score { creditScore creditGrade valueTier positioning }
+    recommendations { offerCode offerName propensity }
+  }
+}`;
+
+export interface CustomerView {
+  id: string;
+  insights: {
+    segment: string;
+    tags: string[];
+    roamingDestinations: string[];
+    churnProbability: number;
+    loyaltyYears: number;
+    campaignResponsesLast12Months: number;
+    lifetimeValue: string | number;
+    usageMix: { dataPercent: number; voicePercent: number };
+    channelPreferences: Array<{ channel: string; level: string }>;
+  } | null;
+  score: { creditScore: number; creditGrade: string; valueTier: string; positioning: string } | null;
+  recommendations: Array<{ offerCode: string; offerName: string; propensity: number }> | null;
+}
+
+/**
+ * In-process consumers: a request object made here carries its consumer, so the pipeline's identity plugin knows
+ * who runs the operation without a credential that could leak. A request from the network can never be one of
+ * these objects (a WeakMap keyed by the object itself).
+ */
+export function withInternalConsumers(authenticator: Authenticator): { authenticator: Authenticator; requestAs(consumer: Consumer): IncomingMessage } {
+  const internal = new WeakMap<object, Consumer>();
+  return {
+    authenticator: {
+      ...authenticator,
+      identify: (req, facade, soapHeader) => {
+        const consumer = internal.get(req);
+        return consumer ? Promise.resolve(consumer) : authenticator.identify(req, facade, soapHeader);
+      },
+    },
+    requestAs(consumer) {
+      const req = { headers: {}, method: 'POST', url: '/internal/rules' } as unknown as IncomingMessage;
+      internal.set(req, consumer);
+      return req;
+    },
+  };
+}
+
+export interface ViewLoaderOptions {
+  pipeline: Pipeline;
+  sources: readonly Source[];
+  /** The request object whose consumer (role `marketing`) runs the operation: `withInternalConsumers().requestAs`. */
+  request: IncomingMessage;
+  /** Most view operations per second, per instance. */
+  loadsPerSecond: number;
+  /** Most loads waiting for a token; past it a load fails (ViewLoadRefused) at once. */
+  maxWaiting: number;
+  registry?: Registry;
+}
+
+export class ViewLoadRefused extends Error {}
+
+export interface ViewLoader {
+  /** The view, or null when the customer is unknown or none of its sections could be read. */
+  load(customerId: string): Promise<CustomerView | null>;
+  /** Operations run (each a view load through the pipeline), and loads that joined one in flight. */
+  stats(): { operations: number; joined: number; refused: number };
+}
+
+export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
+  const bucket = new RateLimiterQueue(new RateLimiterMemory({ points: options.loadsPerSecond, duration: 1 }), { maxQueueSize: options.maxWaiting });
+  const inFlight = new Map<string, Promise<CustomerView | null>>();
+  const counts = { operations: 0, joined: 0, refused: 0 };
+  const registers = options.registry ? [options.registry] : [];
+  const loads = new Counter({ name: 'ucv_rule_view_loads_total', help: 'Customer views loaded for rules, by result (operation: run through the pipeline; joined: a load in flight served it; refused: the token bucket was full).', labelNames: ['result'] as const, registers });
+  const waited = new Histogram({ name: 'ucv_rule_view_load_wait_seconds', help: 'Time a rule view load waited for its token (the loads-per-second cap).', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
+
+  const run = async (customerId: string): Promise<CustomerView | null> => {
+    const started = performance.now();
+    try {
+      await bucket.removeTokens(1);
+    } catch {
+      counts.refused++;
+      loads.inc({ result: 'refused' });
+      throw new ViewLoadRefused(`more than ${options.maxWaiting} view loads are waiting for the ${options.loadsPerSecond}/s cap`);
+    }
+    waited.observe((performance.now() - started) / 1000);
+    counts.operations++;
+    loads.inc({ result: 'operation' });
+    const requestId = `rules-${randomUUID()}`;
+    const context = { facade: 'graphql' as const, requestId, ucv: new RequestContext(requestId, options.sources), req: options.request };
+    const prepared = await options.pipeline.prepare(context, { query: RULE_VIEW_QUERY, variables: { id: customerId } });
+    if (!prepared.ok) throw new Error(`the rule view operation was refused: ${(prepared.refusal ?? prepared.errors[0])?.message}`);
+    const result = await prepared.execute(prepared.args);
+    const customer = (result.data as { customer?: CustomerView | null } | null | undefined)?.customer ?? null;
+    // Unavailable sections are null: conditions over them are false (a rule never fires on data it could not read).
+    return customer;
+  };
+
+  return {
+    load(customerId) {
+      const pending = inFlight.get(customerId);
+      if (pending) {
+        counts.joined++;
+        loads.inc({ result: 'joined' });
+        return pending;
+      }
+      const started = run(customerId).finally(() => inFlight.delete(customerId));
+      inFlight.set(customerId, started);
+      return started;
+    },
+    stats: () => ({ ...counts }),
+  };
+}
