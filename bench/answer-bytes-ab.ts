@@ -9,7 +9,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { CACHE_LONG, drive, forAll, gatewayEnv, id, median, scrapeMetrics, soapViewEnvelope, startServer, type Server } from './support';
+import {
+  CACHE_LONG,
+  drive,
+  forAll,
+  gatewayEnv,
+  id,
+  median,
+  scrapeMetrics,
+  soapViewEnvelope,
+  startServer,
+  type Server,
+} from './support';
 
 const HOT = Number(process.env.HOT ?? 10_000);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -17,22 +28,42 @@ const DURATION = Number(process.env.DURATION ?? 5);
 const SIZES = (process.env.SIZES ?? '32,128').split(',').map(Number);
 const FULL = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 
-const counted = (m: Map<string, number>, result: string): number => [...m].filter(([k]) => k.startsWith('ucv_answer_cache_total') && k.includes(`result="${result}"`)).reduce((a, [, v]) => a + v, 0);
+const counted = (m: Map<string, number>, result: string): number =>
+  [...m]
+    .filter(([k]) => k.startsWith('ucv_answer_cache_total') && k.includes(`result="${result}"`))
+    .reduce((a, [, v]) => a + v, 0);
 
 async function main(): Promise<void> {
   const mocks = await startServer('mocks');
   const gateways: Array<{ mib: number; server: Server }> = [];
-  for (const mib of SIZES) gateways.push({ mib, server: await startServer('ucv', { ...gatewayEnv(mocks.urls, forAll(CACHE_LONG)), STACK_ANSWER_BYTES: String(mib * 1024 * 1024) }) });
+  for (const mib of SIZES)
+    gateways.push({
+      mib,
+      server: await startServer('ucv', {
+        ...gatewayEnv(mocks.urls, forAll(CACHE_LONG)),
+        STACK_ANSWER_BYTES: String(mib * 1024 * 1024),
+      }),
+    });
   process.on('exit', () => [mocks, ...gateways.map((g) => g.server)].forEach((s) => s.child.kill('SIGKILL')));
   for (const { server } of gateways) {
     await drive(HOT, 16, async (i) => {
-      await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(i + 1) } }) }).then((r) => r.arrayBuffer());
+      await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: FULL, variables: { id: id(i + 1) } }),
+      }).then((r) => r.arrayBuffer());
     });
     await drive(HOT, 16, async (i) => {
-      await fetch(`${server.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: soapViewEnvelope(id(i + 1)) }).then((r) => r.arrayBuffer());
+      await fetch(`${server.url}/soap/CustomerView`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        body: soapViewEnvelope(id(i + 1)),
+      }).then((r) => r.arrayBuffer());
     });
   }
-  const results = new Map(SIZES.map((s) => [s, { rps: [] as number[], cpu: [] as number[], hitRatio: [] as number[] }]));
+  const results = new Map(
+    SIZES.map((s) => [s, { rps: [] as number[], cpu: [] as number[], hitRatio: [] as number[] }]),
+  );
   for (let run = 0; run < RUNS; run++) {
     for (const { mib, server } of gateways) {
       const before = await scrapeMetrics(server.url);
@@ -43,7 +74,14 @@ async function main(): Promise<void> {
         duration: DURATION,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ query: FULL, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }) }) }],
+        requests: [
+          {
+            setupRequest: (req: object) => ({
+              ...req,
+              body: JSON.stringify({ query: FULL, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }),
+            }),
+          },
+        ],
       } as unknown as autocannon.Options);
       const cpuMs = (server.cpuSeconds() - cpu0) * 1000;
       const after = await scrapeMetrics(server.url);
@@ -57,7 +95,9 @@ async function main(): Promise<void> {
   }
   for (const [mib, r] of results) {
     const list = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
-    console.log(`answerBytes ${mib} MiB: ${median(r.rps).toFixed(0)} req/s [${list(r.rps)}], ${median(r.cpu).toFixed(0)} µs CPU/req [${list(r.cpu)}], hit ratio ${(median(r.hitRatio) * 100).toFixed(1)}% [${r.hitRatio.map((x) => (x * 100).toFixed(1)).join(', ')}]`);
+    console.log(
+      `answerBytes ${mib} MiB: ${median(r.rps).toFixed(0)} req/s [${list(r.rps)}], ${median(r.cpu).toFixed(0)} µs CPU/req [${list(r.cpu)}], hit ratio ${(median(r.hitRatio) * 100).toFixed(1)}% [${r.hitRatio.map((x) => (x * 100).toFixed(1)).join(', ')}]`,
+    );
   }
   process.exit(0);
 }

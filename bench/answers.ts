@@ -37,13 +37,25 @@ export interface Answers {
   network: number;
 }
 
-export const emptyAnswers = (): Answers => ({ total: 0, complete: 0, partial: 0, partialBy: {}, degradedPartial: 0, sampled: 0, non2xx: 0, network: 0 });
+export const emptyAnswers = (): Answers => ({
+  total: 0,
+  complete: 0,
+  partial: 0,
+  partialBy: {},
+  degradedPartial: 0,
+  sampled: 0,
+  non2xx: 0,
+  network: 0,
+});
 
 /**
  * A counter for autocannon's per-request `onResponse(status, body)` hook. Cheap on purpose: see the module's doc.
  * @param sampleEvery parse one answer in this many that have no `errors` (1: every answer).
  */
-export function answerCounter(classify: Classifier, sampleEvery = 10): { answers: Answers; onResponse(status: number, body: string): void } {
+export function answerCounter(
+  classify: Classifier,
+  sampleEvery = 10,
+): { answers: Answers; onResponse(status: number, body: string): void } {
   const answers = emptyAnswers();
   let clean = 0;
   return {
@@ -69,9 +81,24 @@ export function answerCounter(classify: Classifier, sampleEvery = 10): { answers
 }
 
 /** Sections of bench/full-view.graphql (the UCV schema) and the system each comes from. */
-const UCV_SECTIONS = ['profile', 'products', 'contacts', 'billing', 'insights', 'score', 'recommendations', 'sources'] as const;
+const UCV_SECTIONS = [
+  'profile',
+  'products',
+  'contacts',
+  'billing',
+  'insights',
+  'score',
+  'recommendations',
+  'sources',
+] as const;
 /** Sections of bench/hive/full-view.graphql (Hive Gateway over the sources' own shapes) and their systems. */
-const HIVE_SECTIONS: Record<string, string> = { products: 'crm', contacts: 'crm', billing: 'billing', insights: 'warehouse', score: 'scoring' };
+const HIVE_SECTIONS: Record<string, string> = {
+  products: 'crm',
+  contacts: 'crm',
+  billing: 'billing',
+  insights: 'warehouse',
+  score: 'scoring',
+};
 
 interface GraphQLError {
   path?: Array<string | number>;
@@ -93,7 +120,9 @@ function parse(body: string): GraphQLAnswer | null {
 /** Sections that are null (or absent) in `customer` without an error on their path. */
 function silentNulls(customer: Record<string, unknown>, sections: readonly string[], errors: GraphQLError[]): string[] {
   const withError = new Set(errors.map((e) => e.path?.[1]).filter((s) => typeof s === 'string'));
-  return sections.filter((s) => (customer[s] === null || customer[s] === undefined) && !withError.has(s)).map((s) => `NO_ERROR/${s}`);
+  return sections
+    .filter((s) => (customer[s] === null || customer[s] === undefined) && !withError.has(s))
+    .map((s) => `NO_ERROR/${s}`);
 }
 
 /** The UCV gateway's GraphQL answers: codes and sources from the error catalog (`extensions.code/source/reason`). */
@@ -102,7 +131,10 @@ export const classifyUcv: Classifier = (body, parseWhole) => {
   const answer = parse(body);
   if (!answer) return ['UNPARSABLE/gateway'];
   const errors = answer.errors ?? [];
-  const causes = errors.map((e) => `${e.extensions?.code ?? 'NO_CODE'}${e.extensions?.reason ? `:${e.extensions.reason}` : ''}/${e.extensions?.source ?? 'gateway'}`);
+  const causes = errors.map(
+    (e) =>
+      `${e.extensions?.code ?? 'NO_CODE'}${e.extensions?.reason ? `:${e.extensions.reason}` : ''}/${e.extensions?.source ?? 'gateway'}`,
+  );
   const customer = answer.data?.customer;
   if (!customer) return causes.length > 0 ? causes : ['NO_ERROR/customer'];
   causes.push(...silentNulls(customer, UCV_SECTIONS, errors));
@@ -110,7 +142,15 @@ export const classifyUcv: Classifier = (body, parseWhole) => {
 };
 
 /** The UCV sections' systems, for the plain baseline's errors, which carry no code. */
-const UCV_SOURCE_OF: Record<string, string> = { profile: 'crm', products: 'crm', contacts: 'crm', billing: 'billing', insights: 'warehouse', score: 'scoring', recommendations: 'scoring' };
+const UCV_SOURCE_OF: Record<string, string> = {
+  profile: 'crm',
+  products: 'crm',
+  contacts: 'crm',
+  billing: 'billing',
+  insights: 'warehouse',
+  score: 'scoring',
+  recommendations: 'scoring',
+};
 
 /**
  * The plain stitched baseline (bench/plain-gateway.ts): the UCV schema without `sources`, errors without codes. Its
@@ -151,12 +191,14 @@ export const classifyHive: Classifier = (body, parseWhole) => {
   });
   const customer = answer.data?.customer;
   if (!customer) return causes.length > 0 ? causes : ['NO_ERROR/customer'];
-  for (const cause of silentNulls(customer, Object.keys(HIVE_SECTIONS), errors)) causes.push(cause === 'NO_ERROR/billing' ? 'NOT_FOUND/billing' : cause);
+  for (const cause of silentNulls(customer, Object.keys(HIVE_SECTIONS), errors))
+    causes.push(cause === 'NO_ERROR/billing' ? 'NOT_FOUND/billing' : cause);
   return causes.length > 0 ? causes : null;
 };
 
 const SECTION_ERROR = /<(?:\w+:)?sectionError>([\s\S]*?)<\/(?:\w+:)?sectionError>/g;
-const field = (xml: string, name: string): string | undefined => new RegExp(`<(?:\\w+:)?${name}>([^<]*)<`).exec(xml)?.[1];
+const field = (xml: string, name: string): string | undefined =>
+  new RegExp(`<(?:\\w+:)?${name}>([^<]*)<`).exec(xml)?.[1];
 
 /** The UCV SOAP facade's answers: a Fault, or one `sectionError` per missing section with the catalog's code. */
 export const classifySoap: Classifier = (body) => {
@@ -165,7 +207,9 @@ export const classifySoap: Classifier = (body) => {
   const causes: string[] = [];
   for (const [, xml] of body.matchAll(SECTION_ERROR)) {
     const reason = field(xml as string, 'reason');
-    causes.push(`${field(xml as string, 'code') ?? 'NO_CODE'}${reason ? `:${reason}` : ''}/${field(xml as string, 'source') ?? 'gateway'}`);
+    causes.push(
+      `${field(xml as string, 'code') ?? 'NO_CODE'}${reason ? `:${reason}` : ''}/${field(xml as string, 'source') ?? 'gateway'}`,
+    );
   }
   return causes;
 };
@@ -187,13 +231,23 @@ export function degraded(a: Answers): number {
  */
 export const answeredShare = (a: Answers): number => (a.total > 0 ? (a.total - degraded(a)) / a.total : 0);
 
-export const share = (part: number, total: number): string => (total > 0 ? `${((100 * part) / total).toFixed(1)}%` : '–');
+export const share = (part: number, total: number): string =>
+  total > 0 ? `${((100 * part) / total).toFixed(1)}%` : '–';
 
 /** Adds `b` into `a` (several autocannon runs of one measurement). */
 export function addAnswers(a: Answers, b: Answers): Answers {
   const partialBy = { ...a.partialBy };
   for (const [k, v] of Object.entries(b.partialBy)) partialBy[k] = (partialBy[k] ?? 0) + v;
-  return { total: a.total + b.total, complete: a.complete + b.complete, partial: a.partial + b.partial, partialBy, degradedPartial: a.degradedPartial + b.degradedPartial, sampled: a.sampled + b.sampled, non2xx: a.non2xx + b.non2xx, network: a.network + b.network };
+  return {
+    total: a.total + b.total,
+    complete: a.complete + b.complete,
+    partial: a.partial + b.partial,
+    partialBy,
+    degradedPartial: a.degradedPartial + b.degradedPartial,
+    sampled: a.sampled + b.sampled,
+    non2xx: a.non2xx + b.non2xx,
+    network: a.network + b.network,
+  };
 }
 
 /** CPU time (µs) the counter spends per answer on this body, averaged over `times` answers (a measurement). */

@@ -23,4 +23,8 @@ async function round(): Promise<number> {
   const u = process.cpuUsage(started);
   return (u.user + u.system) / N;
 }
-(async () => { const xs = []; for (let r = 0; r < 3; r++) xs.push(await round()); console.log('readJson µs/request', xs.map((x) => x.toFixed(2)).join(' ')); })();
+(async () => {
+  const xs = [];
+  for (let r = 0; r < 3; r++) xs.push(await round());
+  console.log('readJson µs/request', xs.map((x) => x.toFixed(2)).join(' '));
+})();

@@ -25,7 +25,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { ADAPTERS, control, gatewayEnv, id, machine, mockCounts, percentile, startServer, type Server } from './support';
+import {
+  ADAPTERS,
+  control,
+  gatewayEnv,
+  id,
+  machine,
+  mockCounts,
+  percentile,
+  startServer,
+  type Server,
+} from './support';
 
 const RATE = Number(process.env.RATE ?? 100);
 const RSS_LIMIT_MB = Number(process.env.RSS_LIMIT_MB ?? 1536);
@@ -64,7 +74,16 @@ interface Tally {
   latencies: number[];
 }
 
-const newTally = (): Tally => ({ sent: 0, complete: 0, partial: {}, partialTotal: 0, failed: {}, failedTotal: 0, slowerThanHungMs: 0, latencies: [] });
+const newTally = (): Tally => ({
+  sent: 0,
+  complete: 0,
+  partial: {},
+  partialTotal: 0,
+  failed: {},
+  failedTotal: 0,
+  slowerThanHungMs: 0,
+  latencies: [],
+});
 const bump = (map: Record<string, number>, key: string): void => void (map[key] = (map[key] ?? 0) + 1);
 
 interface ViewError {
@@ -79,16 +98,25 @@ function sortAnswer(tally: Tally, status: number, body: unknown): void {
     bump(tally.failed, `HTTP ${status}`);
     return;
   }
-  const { data, errors = [] } = (body ?? {}) as { data?: { customer?: Record<string, unknown> | null }; errors?: ViewError[] };
+  const { data, errors = [] } = (body ?? {}) as {
+    data?: { customer?: Record<string, unknown> | null };
+    errors?: ViewError[];
+  };
   const faults = errors.filter((e) => e.extensions?.code !== 'NOT_FOUND');
   const customer = data?.customer;
-  const missing = customer ? SECTIONS.filter((s) => customer[s] === null && !errors.some((e) => e.path?.[1] === s)) : [];
+  const missing = customer
+    ? SECTIONS.filter((s) => customer[s] === null && !errors.some((e) => e.path?.[1] === s))
+    : [];
   if (customer && faults.length === 0 && missing.length === 0) {
     tally.complete++;
     return;
   }
   tally.partialTotal++;
-  const keys = new Set(faults.map((e) => [e.extensions?.code ?? 'no code', e.extensions?.source, e.extensions?.reason].filter(Boolean).join('/')));
+  const keys = new Set(
+    faults.map((e) =>
+      [e.extensions?.code ?? 'no code', e.extensions?.source, e.extensions?.reason].filter(Boolean).join('/'),
+    ),
+  );
   missing.forEach((s) => keys.add(`no error/${s}`));
   if (!customer && keys.size === 0) keys.add('customer null');
   keys.forEach((k) => bump(tally.partial, k));
@@ -97,7 +125,10 @@ function sortAnswer(tally: Tally, status: number, body: unknown): void {
 function sortFailure(tally: Tally, err: unknown): void {
   tally.failedTotal++;
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  const code = e.name === 'TimeoutError' || e.code === 'UND_ERR_ABORTED' ? 'hung (no answer in time)' : (e.code ?? e.cause?.code ?? e.name ?? 'error');
+  const code =
+    e.name === 'TimeoutError' || e.code === 'UND_ERR_ABORTED'
+      ? 'hung (no answer in time)'
+      : (e.code ?? e.cause?.code ?? e.name ?? 'error');
   if (code.startsWith('hung')) tally.slowerThanHungMs++;
   bump(tally.failed, code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' ? `reset (${code})` : code);
 }
@@ -170,8 +201,16 @@ class Stack {
   }
 
   async faults(mock: (typeof ADAPTERS)[number], patch: object): Promise<void> {
-    const res = await fetch(`${this.mocks.urls[mock]}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch), signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new Unsupported(`the ${mock} mock refused ${JSON.stringify(patch)}: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`);
+    const res = await fetch(`${this.mocks.urls[mock]}/__control/faults`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok)
+      throw new Unsupported(
+        `the ${mock} mock refused ${JSON.stringify(patch)}: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`,
+      );
   }
 }
 
@@ -337,7 +376,9 @@ const SCENARIOS: Scenario[] = [
       s.gateway.child.stdout?.on('data', (chunk: Buffer) => (said += chunk.toString()));
       s.gateway.child.kill('SIGTERM');
       const code = await Promise.race([exited, sleep(20_000).then(() => 'still running after 20 s' as const)]);
-      notes.push(`gateway exit: ${code === 'still running after 20 s' ? code : `code ${code}`} ${Math.round(performance.now() - signalled)} ms after SIGTERM`);
+      notes.push(
+        `gateway exit: ${code === 'still running after 20 s' ? code : `code ${code}`} ${Math.round(performance.now() - signalled)} ms after SIGTERM`,
+      );
       const drain = said.match(/\{"drain":(\{[^}]*\})\}/)?.[1];
       notes.push(drain ? `gateway's drain: ${drain}` : 'the gateway reported no drain');
       await load;
@@ -387,7 +428,10 @@ async function runScenario(scenario: Scenario, redis: OwnRedis, index: number): 
   const tally = newTally();
   const mocks = await startServer('mocks');
   live.add(mocks);
-  const gateway = await startServer('ucv', { ...gatewayEnv(mocks.urls, scenario.policies ?? {}), STACK_REDIS_URL: redis.url });
+  const gateway = await startServer('ucv', {
+    ...gatewayEnv(mocks.urls, scenario.policies ?? {}),
+    STACK_REDIS_URL: redis.url,
+  });
   live.add(gateway);
   const stack = new Stack(gateway, mocks, redis, 10_000 + index * 5_000);
   let status: Result['status'] = 'ran';
@@ -429,7 +473,8 @@ async function runScenario(scenario: Scenario, redis: OwnRedis, index: number): 
     }
     const calls = await mockCounts(mocks.urls).catch(() => ({}) as Record<string, number>);
     const totalCalls = Object.values(calls).reduce((a, b) => a + b, 0);
-    const after = gateway.child.exitCode === null && gateway.child.signalCode === null ? rssMb(gateway.child.pid) : null;
+    const after =
+      gateway.child.exitCode === null && gateway.child.signalCode === null ? rssMb(gateway.child.pid) : null;
     return {
       name: scenario.name,
       fault: scenario.fault,
@@ -463,8 +508,29 @@ async function runScenario(scenario: Scenario, redis: OwnRedis, index: number): 
 
 /** A scenario whose processes could not even start: reported, and the suite goes on. */
 function failedToRun(scenario: Scenario, err: unknown): Result {
-  const none = { sent: 0, complete: 0, partial: {}, partialTotal: 0, failed: {}, failedTotal: 0, slowerThanHungMs: 0, p50Ms: NaN, p99Ms: NaN };
-  return { name: scenario.name, fault: scenario.fault, status: 'error', ...none, backendCalls: {}, backendCallsPerView: 0, rssMb: { before: 0, peak: 0, after: null }, gatewaySurvived: false, notes: [`could not run: ${(err as Error).message}`], seconds: 0 };
+  const none = {
+    sent: 0,
+    complete: 0,
+    partial: {},
+    partialTotal: 0,
+    failed: {},
+    failedTotal: 0,
+    slowerThanHungMs: 0,
+    p50Ms: NaN,
+    p99Ms: NaN,
+  };
+  return {
+    name: scenario.name,
+    fault: scenario.fault,
+    status: 'error',
+    ...none,
+    backendCalls: {},
+    backendCallsPerView: 0,
+    rssMb: { before: 0, peak: 0, after: null },
+    gatewaySurvived: false,
+    notes: [`could not run: ${(err as Error).message}`],
+    seconds: 0,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -483,25 +549,53 @@ function figures(results: Result[]): Figure[] {
   const stall = by('redis-stall');
   out.push(
     stall
-      ? { figure: 'hung requests with Redis stalled', target: `0 answers slower than ${HUNG_MS} ms or never`, measured: `${stall.slowerThanHungMs} of ${stall.sent} (p99 ${stall.p99Ms} ms)`, verdict: stall.slowerThanHungMs === 0 ? 'met' : 'missed' }
+      ? {
+          figure: 'hung requests with Redis stalled',
+          target: `0 answers slower than ${HUNG_MS} ms or never`,
+          measured: `${stall.slowerThanHungMs} of ${stall.sent} (p99 ${stall.p99Ms} ms)`,
+          verdict: stall.slowerThanHungMs === 0 ? 'met' : 'missed',
+        }
       : { figure: 'hung requests with Redis stalled', target: '0', measured: '-', verdict: 'not measured' },
   );
   const huge = by('huge-answer');
   const hugeBounded = huge ? huge.gatewaySurvived && huge.rssMb.peak - huge.rssMb.before <= 256 : false;
   out.push(
     huge
-      ? { figure: 'crashes and RSS with 50 MB answers', target: 'no crash, RSS grows ≤ 256 MB', measured: `${huge.gatewaySurvived ? 'survived' : 'died'}; RSS ${huge.rssMb.before} → peak ${huge.rssMb.peak} MB`, verdict: hugeBounded ? 'met' : 'missed' }
-      : { figure: 'crashes and RSS with 50 MB answers', target: 'no crash, bounded RSS', measured: results.find((r) => r.name === 'huge-answer')?.notes.join('; ') || '-', verdict: 'not measured' },
+      ? {
+          figure: 'crashes and RSS with 50 MB answers',
+          target: 'no crash, RSS grows ≤ 256 MB',
+          measured: `${huge.gatewaySurvived ? 'survived' : 'died'}; RSS ${huge.rssMb.before} → peak ${huge.rssMb.peak} MB`,
+          verdict: hugeBounded ? 'met' : 'missed',
+        }
+      : {
+          figure: 'crashes and RSS with 50 MB answers',
+          target: 'no crash, bounded RSS',
+          measured: results.find((r) => r.name === 'huge-answer')?.notes.join('; ') || '-',
+          verdict: 'not measured',
+        },
   );
   const cold = by('cold-300');
-  const overloaded = cold ? Object.entries(cold.partial).filter(([k]) => k.endsWith('/overloaded')).reduce((a, [, n]) => a + n, 0) : 0;
+  const overloaded = cold
+    ? Object.entries(cold.partial)
+        .filter(([k]) => k.endsWith('/overloaded'))
+        .reduce((a, [, n]) => a + n, 0)
+    : 0;
   out.push(
     cold
-      ? { figure: '`overloaded` answers against healthy backends at 300 cold views/s', target: '0', measured: `${overloaded} of ${cold.sent} views`, verdict: overloaded === 0 ? 'met' : 'missed' }
+      ? {
+          figure: '`overloaded` answers against healthy backends at 300 cold views/s',
+          target: '0',
+          measured: `${overloaded} of ${cold.sent} views`,
+          verdict: overloaded === 0 ? 'met' : 'missed',
+        }
       : { figure: '`overloaded` at 300 cold views/s', target: '0', measured: '-', verdict: 'not measured' },
   );
   const term = by('sigterm');
-  const resets = term ? Object.entries(term.failed).filter(([k]) => k.startsWith('reset') || k.startsWith('hung')).reduce((a, [, n]) => a + n, 0) : 0;
+  const resets = term
+    ? Object.entries(term.failed)
+        .filter(([k]) => k.startsWith('reset') || k.startsWith('hung'))
+        .reduce((a, [, n]) => a + n, 0)
+    : 0;
   const exitedClean = term?.notes.some((n) => n.startsWith('gateway exit: code 0')) ?? false;
   const cut = Number(term?.notes.join(' ').match(/"unanswered":(\d+)/)?.[1] ?? NaN);
   const idleClosed = Number(term?.notes.join(' ').match(/"idleClosed":(\d+)/)?.[1] ?? NaN);
@@ -512,7 +606,9 @@ function figures(results: Result[]): Figure[] {
           target: '0, and the gateway exits 0',
           measured:
             `${resets} of ${term.sent} reset or unanswered at the client; the gateway left ${Number.isNaN(cut) ? '?' : cut} of the requests it had accepted unanswered` +
-            (resets > 0 && cut === 0 && idleClosed === 0 ? ' (so the resets were connections still queued in the kernel, never accepted, when the listener closed)' : '') +
+            (resets > 0 && cut === 0 && idleClosed === 0
+              ? ' (so the resets were connections still queued in the kernel, never accepted, when the listener closed)'
+              : '') +
             `; ${term.notes.join('; ')}`,
           verdict: resets === 0 && cut === 0 && exitedClean ? 'met' : 'missed',
         }
@@ -522,9 +618,19 @@ function figures(results: Result[]): Figure[] {
   const errors = by('errors-30');
   if (healthy && errors && healthy.backendCallsPerView > 0) {
     const ratio = Math.round((errors.backendCallsPerView / healthy.backendCallsPerView) * 100) / 100;
-    out.push({ figure: 'upstream calls per view under 30% errors, relative to healthy', target: '≤ 1.2', measured: `${ratio} (${errors.backendCallsPerView} against ${healthy.backendCallsPerView} calls per view)`, verdict: ratio <= 1.2 ? 'met' : 'missed' });
+    out.push({
+      figure: 'upstream calls per view under 30% errors, relative to healthy',
+      target: '≤ 1.2',
+      measured: `${ratio} (${errors.backendCallsPerView} against ${healthy.backendCallsPerView} calls per view)`,
+      verdict: ratio <= 1.2 ? 'met' : 'missed',
+    });
   } else {
-    out.push({ figure: 'upstream calls per view under 30% errors', target: '≤ 1.2', measured: '-', verdict: 'not measured' });
+    out.push({
+      figure: 'upstream calls per view under 30% errors',
+      target: '≤ 1.2',
+      measured: '-',
+      verdict: 'not measured',
+    });
   }
   return out;
 }
@@ -566,7 +672,9 @@ function markdown(results: Result[], figs: Figure[], meta: Record<string, unknow
 }
 
 async function main(): Promise<void> {
-  const wanted = process.env.SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = process.env.SCENARIOS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
   if (unknown.length > 0) {
     console.error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
@@ -587,7 +695,9 @@ async function main(): Promise<void> {
   try {
     for (const scenario of chosen) {
       process.stdout.write(`${scenario.name}: ${scenario.fault}… `);
-      const result = await runScenario(scenario, redis, SCENARIOS.indexOf(scenario)).catch((err: unknown) => failedToRun(scenario, err));
+      const result = await runScenario(scenario, redis, SCENARIOS.indexOf(scenario)).catch((err: unknown) =>
+        failedToRun(scenario, err),
+      );
       results.push(result);
       console.log(
         result.status === 'ran'
@@ -601,15 +711,22 @@ async function main(): Promise<void> {
     await redis.stop();
   }
   const figs = figures(results);
-  const meta = { date: new Date().toISOString(), machine: machine(), rate: RATE, requestTimeoutMs: REQUEST_TIMEOUT_MS, hungMs: HUNG_MS };
+  const meta = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    rate: RATE,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    hungMs: HUNG_MS,
+  };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(`${OUT}.json`, `${JSON.stringify({ ...meta, figures: figs, scenarios: results }, null, 2)}\n`);
   fs.writeFileSync(`${OUT}.md`, markdown(results, figs, meta));
-  console.log(`\n${figs.map((f) => `${f.verdict.padEnd(12)} ${f.figure}: ${f.measured}`).join('\n')}\nwrote ${OUT}.md and .json`);
+  console.log(
+    `\n${figs.map((f) => `${f.verdict.padEnd(12)} ${f.figure}: ${f.measured}`).join('\n')}\nwrote ${OUT}.md and .json`,
+  );
 }
 
 main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
-

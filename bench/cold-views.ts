@@ -24,7 +24,11 @@ async function startStack(): Promise<() => Promise<void>> {
     UCV_SCORING_URL: `http://127.0.0.1:${BASE + 4}`,
   };
   const root = path.join(__dirname, '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: { ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: root,
+    env: { ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('UCV Gateway is up') && resolve());
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
@@ -55,8 +59,15 @@ async function run(rate: number, offset: number): Promise<Record<string, number 
         (async () => {
           const t = performance.now();
           try {
-            const res = await pool.request({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: VIEW, variables: { id } }) });
-            const body = (await res.body.json()) as { errors?: Array<{ extensions?: { code?: string; source?: string; reason?: string } }> };
+            const res = await pool.request({
+              path: '/graphql',
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ query: VIEW, variables: { id } }),
+            });
+            const body = (await res.body.json()) as {
+              errors?: Array<{ extensions?: { code?: string; source?: string; reason?: string } }>;
+            };
             for (const e of body.errors ?? []) {
               if (e.extensions?.code !== 'SOURCE_UNAVAILABLE') continue;
               const key = `${e.extensions.source}:${e.extensions.reason}`;
@@ -90,8 +101,13 @@ async function run(rate: number, offset: number): Promise<Record<string, number 
 async function main(): Promise<void> {
   const rows = [];
   for (const [i, rate] of RATES.entries()) rows.push(await run(rate, 20_000 + i * 10_000));
-  process.stdout.write(`| views/s | views | overloaded sections | unavailable sections | failed | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.rate} | ${r.views} | ${r.overloaded} | ${r.unavailable} | ${r.failed} | ${r.p50} | ${r.p99} |\n`);
+  process.stdout.write(
+    `| views/s | views | overloaded sections | unavailable sections | failed | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.rate} | ${r.views} | ${r.overloaded} | ${r.unavailable} | ${r.failed} | ${r.p50} | ${r.p99} |\n`,
+    );
 }
 
 void main();

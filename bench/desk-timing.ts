@@ -17,9 +17,23 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const mocks = await startMocks();
-  const gateway = createGateway(testConfig(mocks, { security: { consumers: [{ id: 'agent', role: 'front-desk', apiKeySha256: sha256(KEY) }] } }), { logger: pino({ level: 'silent' }) });
+  const gateway = createGateway(
+    testConfig(mocks, { security: { consumers: [{ id: 'agent', role: 'front-desk', apiKeySha256: sha256(KEY) }] } }),
+    { logger: pino({ level: 'silent' }) },
+  );
   const url = await gateway.listen();
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
   const load: number[] = [];
   const cold: number[] = [];
   const warm: number[] = [];
@@ -29,7 +43,14 @@ async function main(): Promise<void> {
       const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
       const page = await context.newPage();
       let pageBytes = 0;
-      page.on('response', (r) => void r.body().then((b) => (pageBytes += b.length), () => undefined));
+      page.on(
+        'response',
+        (r) =>
+          void r.body().then(
+            (b) => (pageBytes += b.length),
+            () => undefined,
+          ),
+      );
       const started = Date.now();
       await page.goto(`${url}/desk`);
       await page.locator('#credential').waitFor();
@@ -43,7 +64,9 @@ async function main(): Promise<void> {
         await page.locator('#q').fill(id);
         const t0 = Date.now();
         await page.keyboard.press('Enter');
-        await page.waitForFunction(`document.body.dataset.rendered === '${id}' && document.querySelector('[data-section="profile"]') !== null`);
+        await page.waitForFunction(
+          `document.body.dataset.rendered === '${id}' && document.querySelector('[data-section="profile"]') !== null`,
+        );
         bucket.push(Date.now() - t0);
         await page.evaluate('delete document.body.dataset.rendered');
       }
@@ -56,9 +79,15 @@ async function main(): Promise<void> {
     await mocks.close();
   }
   console.log(`desk page, ${RUNS} runs, Chromium headless at 1366×768 on this machine:`);
-  console.log(`  page load to sign-in usable  median ${median(load)} ms, worst ${Math.max(...load)} ms (page + script + style: ${(bytes / 1024).toFixed(1)} KiB, uncompressed)`);
-  console.log(`  search to render, cold       median ${median(cold)} ms, worst ${Math.max(...cold)} ms (every backend called)`);
-  console.log(`  search to render, warm       median ${median(warm)} ms, worst ${Math.max(...warm)} ms (cached records)`);
+  console.log(
+    `  page load to sign-in usable  median ${median(load)} ms, worst ${Math.max(...load)} ms (page + script + style: ${(bytes / 1024).toFixed(1)} KiB, uncompressed)`,
+  );
+  console.log(
+    `  search to render, cold       median ${median(cold)} ms, worst ${Math.max(...cold)} ms (every backend called)`,
+  );
+  console.log(
+    `  search to render, warm       median ${median(warm)} ms, worst ${Math.max(...warm)} ms (cached records)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -32,16 +32,24 @@ const SECRET = 'bench-network-events-secret-0123';
 
 const RULE = {
   id: 'bench-welcome',
-  when: { all: [{ fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' }, { fact: 'view', path: '$.id', operator: 'notEqual', value: null }] },
+  when: {
+    all: [
+      { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
+      { fact: 'view', path: '$.id', operator: 'notEqual', value: null },
+    ],
+  },
   then: { offerCode: 'BENCH', channel: 'SMS', message: 'Welcome to {{event.data.region}}.' },
 };
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function run(engine: 'pglite' | 'postgres') {
   const schema = `ucv_bench_${Date.now().toString(36)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-bench-events-'));
-  const store: Store = await openStore(engine === 'postgres' ? { url: POSTGRES_URL, dataDir, schema, poolSize: 10 } : { dataDir, schema, poolSize: 10 });
+  const store: Store = await openStore(
+    engine === 'postgres' ? { url: POSTGRES_URL, dataDir, schema, poolSize: 10 } : { dataDir, schema, poolSize: 10 },
+  );
   const [mocks, channels] = await Promise.all([startMocks(), startChannelsMock()]);
   const config = parseConfig(
     {
@@ -51,13 +59,22 @@ async function run(engine: 'pglite' | 'postgres') {
       rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       events: { secrets: { network: SECRET } },
       audit: { enabled: false },
-      marketing: { channelsUrl: channels.url, viewLoadsPerSecond: 5000, quietHours: { start: '00:00', end: '00:00' }, rules: [RULE] },
+      marketing: {
+        channelsUrl: channels.url,
+        viewLoadsPerSecond: 5000,
+        quietHours: { start: '00:00', end: '00:00' },
+        rules: [RULE],
+      },
       adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({ name, url: mocks.urls[name] })),
     },
     {},
   );
   let touchpoints = 0;
-  const gateway = createGateway(config, { logger: pino({ level: 'silent' }), store, recordTouchpoint: async () => (touchpoints++, { status: 'RECORDED' }) });
+  const gateway = createGateway(config, {
+    logger: pino({ level: 'silent' }),
+    store,
+    recordTouchpoint: async () => (touchpoints++, { status: 'RECORDED' }),
+  });
   const url = await gateway.listen();
   const sentAt = new Map<string, number>();
   let next = 0;
@@ -69,9 +86,20 @@ async function run(engine: 'pglite' | 'postgres') {
       while (next < EVENTS) {
         const n = next++;
         const id = `bench-${schema}-${n}`;
-        const body = JSON.stringify({ version: 1, id, type: 'ROAMING_ENTERED', customerId: `C${String(base + (n % CUSTOMERS)).padStart(8, '0')}`, at: new Date().toISOString(), data: { region: 'Macau' } });
+        const body = JSON.stringify({
+          version: 1,
+          id,
+          type: 'ROAMING_ENTERED',
+          customerId: `C${String(base + (n % CUSTOMERS)).padStart(8, '0')}`,
+          at: new Date().toISOString(),
+          data: { region: 'Macau' },
+        });
         sentAt.set(`rule:${id}:bench-welcome`, Date.now());
-        const res = await fetch(`${url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, body) }, body });
+        const res = await fetch(`${url}/events/network`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, body) },
+          body,
+        });
         await res.arrayBuffer();
         if (res.status !== 202) failed++;
       }
@@ -83,7 +111,12 @@ async function run(engine: 'pglite' | 'postgres') {
     .map((m) => m.at - (sentAt.get(m.idempotencyKey) ?? m.at))
     .sort((a, b) => a - b);
   const views = gateway.marketing?.views.stats();
-  const calls = { crm: mocks.crm.faults.requests().total, warehouse: mocks.warehouse.faults.requests().total, scoring: mocks.scoring.faults.requests().total, billing: mocks.billing.faults.requests().total };
+  const calls = {
+    crm: mocks.crm.faults.requests().total,
+    warehouse: mocks.warehouse.faults.requests().total,
+    scoring: mocks.scoring.faults.requests().total,
+    billing: mocks.billing.faults.requests().total,
+  };
   const result = {
     engine,
     events: EVENTS,
@@ -95,7 +128,9 @@ async function run(engine: 'pglite' | 'postgres') {
     touchpoints,
     eventToChannelMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
     viewOperationsPerEvent: Number(((views?.operations ?? 0) / EVENTS).toFixed(3)),
-    backendCallsPerEvent: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, Number((v / EVENTS).toFixed(3))])),
+    backendCallsPerEvent: Object.fromEntries(
+      Object.entries(calls).map(([k, v]) => [k, Number((v / EVENTS).toFixed(3))]),
+    ),
   };
   await gateway.close();
   await Promise.all([mocks.close(), channels.close()]);
@@ -120,9 +155,13 @@ async function main(): Promise<void> {
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-  fs.writeFileSync(path.join(out, 'events.json'), JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(out, 'events.json'),
+    JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2) + '\n',
+  );
   const rows = results.map(
-    (r) => `| ${r.engine} | ${r.events} | ${r.concurrency} | ${r.eventsPerSecond} | ${r.eventToChannelMs.p50} | ${r.eventToChannelMs.p99} | ${r.viewOperationsPerEvent} | ${r.backendCallsPerEvent.warehouse} / ${r.backendCallsPerEvent.scoring} | ${r.failed} |`,
+    (r) =>
+      `| ${r.engine} | ${r.events} | ${r.concurrency} | ${r.eventsPerSecond} | ${r.eventToChannelMs.p50} | ${r.eventToChannelMs.p99} | ${r.viewOperationsPerEvent} | ${r.backendCallsPerEvent.warehouse} / ${r.backendCallsPerEvent.scoring} | ${r.failed} |`,
   );
   fs.writeFileSync(
     path.join(out, 'events.md'),

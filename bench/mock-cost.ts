@@ -44,7 +44,11 @@ async function main(): Promise<void> {
           setupRequest: (req: Record<string, unknown>) => {
             const customerId = HOT > 0 ? id(1 + (n++ % HOT)) : id(20_000 + (n++ % 80_000));
             return endpoint.soap
-              ? { ...req, body: billingEnvelope(customerId), headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: SOAP_ACTION } }
+              ? {
+                  ...req,
+                  body: billingEnvelope(customerId),
+                  headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: SOAP_ACTION },
+                }
               : { ...req, path: endpoint.path?.(customerId) };
           },
         },
@@ -53,7 +57,9 @@ async function main(): Promise<void> {
     const cpuUs = ((mocks.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total);
     rows.push(`| ${endpoint.name} | ${result.requests.average.toFixed(0)} | ${cpuUs.toFixed(0)} | ${result.non2xx} |`);
   }
-  console.log(`| endpoint | req/s | mock CPU µs/req | non-2xx (404: customers that system does not know) |\n|---|---|---|---|\n${rows.join('\n')}`);
+  console.log(
+    `| endpoint | req/s | mock CPU µs/req | non-2xx (404: customers that system does not know) |\n|---|---|---|---|\n${rows.join('\n')}`,
+  );
   await mocks.stop('SIGINT'); // a normal exit writes the profile
   if (profileDir) console.log(`profile in ${profileDir}: node bench/profile-top.js ${profileDir}/*.cpuprofile`);
   process.exit(0);

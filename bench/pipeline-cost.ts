@@ -26,18 +26,30 @@ async function main(): Promise<void> {
     .setSubject('bench')
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(BENCH_JWT.secret));
-  const rows: Record<string, Record<string, string>> = { anonymous: {}, 'api-key': { 'x-api-key': BENCH_API_KEY }, jwt: { authorization: `Bearer ${jwt}` } };
+  const rows: Record<string, Record<string, string>> = {
+    anonymous: {},
+    'api-key': { 'x-api-key': BENCH_API_KEY },
+    jwt: { authorization: `Bearer ${jwt}` },
+  };
   const mocks = await startServer('mocks');
   const gateway = await startServer('ucv', gatewayEnv(mocks.urls, forAll(CACHE_LONG)));
   try {
     for (const headers of Object.values(rows)) {
-      const check = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: QUERY, variables: { id: id(1) } }) });
+      const check = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: QUERY, variables: { id: id(1) } }),
+      });
       if (check.status !== 200) throw new Error(`a row is refused: ${check.status} ${await check.text()}`);
     }
     // Warm: every customer cached, every document compiled.
     await drive(HOT * 3, 4, async (i) => {
       const headers = Object.values(rows)[i % 3] as Record<string, string>;
-      await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: QUERY, variables: { id: id((i % HOT) + 1) } }) }).then((r) => r.arrayBuffer());
+      await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: QUERY, variables: { id: id((i % HOT) + 1) } }),
+      }).then((r) => r.arrayBuffer());
     });
     const results: Record<string, number[]> = Object.fromEntries(Object.keys(rows).map((r) => [r, []]));
     /** Gateway CPU per answer, in µs: steadier than req/s on a busy machine (other processes take cores, not CPU). */
@@ -51,7 +63,14 @@ async function main(): Promise<void> {
           headers: { 'content-type': 'application/json', ...headers },
           connections: 16,
           duration: DURATION,
-          requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }) }) }],
+          requests: [
+            {
+              setupRequest: (req: object) => ({
+                ...req,
+                body: JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } }),
+              }),
+            },
+          ],
         } as unknown as autocannon.Options);
         if (result.non2xx > 0) throw new Error(`${row}: ${result.non2xx} answers not 2xx`);
         (results[row] as number[]).push(result.requests.average);
@@ -65,7 +84,9 @@ async function main(): Promise<void> {
       const m = median(values);
       const c = median(cpu[row] as number[]);
       const pct = (x: number, b: number) => `${(((x - b) / b) * 100).toFixed(1)}%`.padStart(7);
-      console.log(`${row.padEnd(10)} ${m.toFixed(0).padStart(8)}        ${pct(m, base)}   ${c.toFixed(0).padStart(12)}             ${pct(c, baseCpu)}      ${values.map((v) => v.toFixed(0)).join(' ')}`);
+      console.log(
+        `${row.padEnd(10)} ${m.toFixed(0).padStart(8)}        ${pct(m, base)}   ${c.toFixed(0).padStart(12)}             ${pct(c, baseCpu)}      ${values.map((v) => v.toFixed(0)).join(' ')}`,
+      );
     }
   } finally {
     await gateway.stop();

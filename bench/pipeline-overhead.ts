@@ -16,11 +16,29 @@ import { BENCH_API_KEY, BENCH_SECURITY } from './support';
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 async function main() {
   const mocks = await startMocks();
-  const config = parseConfig({ port: 0, host: '127.0.0.1', logLevel: 'silent', security: BENCH_SECURITY, adapters: Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy: { cache: { ttlSeconds: 3600 } } })) }, {});
+  const config = parseConfig(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      security: BENCH_SECURITY,
+      adapters: Object.entries(mocks.urls).map(([name, url]) => ({
+        name,
+        url,
+        policy: { cache: { ttlSeconds: 3600 } },
+      })),
+    },
+    {},
+  );
   const g = createGateway(config, { logger: pino({ level: 'silent' }) });
   const req = (headers: Record<string, string>) => ({ headers, id: 'x' }) as never;
   const once = async (headers: Record<string, string>, i: number) => {
-    const ctx = { facade: 'graphql' as const, requestId: 'x', ucv: new RequestContext('x', g.sources), req: req(headers) };
+    const ctx = {
+      facade: 'graphql' as const,
+      requestId: 'x',
+      ucv: new RequestContext('x', g.sources),
+      req: req(headers),
+    };
     const p = await g.pipeline.prepare(ctx, { query: QUERY, variables: { id: `C000000${String((i % 80) + 10)}` } });
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     const r = await p.execute(p.args);
@@ -30,7 +48,8 @@ async function main() {
   for (const [name, headers] of Object.entries(rows)) {
     for (let i = 0; i < 3000; i++) await once(headers, i);
     for (let round = 0; round < 3; round++) {
-      const c0 = process.cpuUsage(); const n = 5000;
+      const c0 = process.cpuUsage();
+      const n = 5000;
       for (let i = 0; i < n; i++) await once(headers, i);
       const c = process.cpuUsage(c0);
       console.log(`${name.padEnd(12)} ${((c.user + c.system) / n).toFixed(1)} µs/operation`);
@@ -55,12 +74,14 @@ async function main() {
   };
   for (let i = 0; i < 3000; i++) await old(i);
   for (let round = 0; round < 3; round++) {
-    const c0 = process.cpuUsage(); const n = 5000;
+    const c0 = process.cpuUsage();
+    const n = 5000;
     for (let i = 0; i < n; i++) await old(i);
     const c = process.cpuUsage(c0);
     console.log(`${'no pipeline'.padEnd(12)} ${((c.user + c.system) / n).toFixed(1)} µs/operation`);
   }
-  await g.close(); await mocks.close();
+  await g.close();
+  await mocks.close();
 }
 void main().catch((err: unknown) => {
   console.error(err);

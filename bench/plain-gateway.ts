@@ -17,12 +17,20 @@ export async function startPlainGateway(urls: Record<string, string>): Promise<{
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- adapters are named at run time, as in the gateway
   const adapters = names.map((name) => (require(`../adapters/${name}`) as { default: AdapterDefinition }).default);
   const subschemas = adapters.map((adapter) => {
-    const client = adapter.connect({ url: urls[adapter.name] as string, timeoutMs: 10_000, maxResponseBytes: 64 * 1024 * 1024 });
+    const client = adapter.connect({
+      url: urls[adapter.name] as string,
+      timeoutMs: 10_000,
+      maxResponseBytes: 64 * 1024 * 1024,
+    });
     const resolvers: Record<string, unknown> = {};
     for (const [fieldName, binding] of Object.entries(adapter.fields)) {
       resolvers[fieldName] = async ({ id }: { id: string }) => {
         const resource = adapter.resources[binding.resource];
-        const raw = await resource?.fetch(client, id, { signal: new AbortController().signal, requestId: 'plain', maxResponseBytes: 64 * 1024 * 1024 });
+        const raw = await resource?.fetch(client, id, {
+          signal: new AbortController().signal,
+          requestId: 'plain',
+          maxResponseBytes: 64 * 1024 * 1024,
+        });
         if (raw === null || raw === undefined) throw new Error(`${adapter.name} does not know ${id}`);
         const record = resource?.toRecord ? resource.toRecord(raw) : raw;
         return binding.select ? binding.select(record as never) : record;
@@ -31,10 +39,24 @@ export async function startPlainGateway(urls: Record<string, string>): Promise<{
     const entry = `_${adapter.name}Customers`;
     return {
       schema: makeExecutableSchema({
-        typeDefs: [`type Query { ${entry}(ids: [ID!]!): [Customer]! } type Customer { id: ID! }`, schemaFile('scalars.graphql'), adapter.typeDefs],
-        resolvers: { Query: { [entry]: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id })) }, Customer: resolvers },
+        typeDefs: [
+          `type Query { ${entry}(ids: [ID!]!): [Customer]! } type Customer { id: ID! }`,
+          schemaFile('scalars.graphql'),
+          adapter.typeDefs,
+        ],
+        resolvers: {
+          Query: { [entry]: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id })) },
+          Customer: resolvers,
+        },
       }),
-      merge: { Customer: { selectionSet: '{ id }', fieldName: entry, key: ({ id }: { id: string }) => id, argsFromKeys: (ids: readonly string[]) => ({ ids }) } },
+      merge: {
+        Customer: {
+          selectionSet: '{ id }',
+          fieldName: entry,
+          key: ({ id }: { id: string }) => id,
+          argsFromKeys: (ids: readonly string[]) => ({ ids }),
+        },
+      },
     };
   });
   const core = makeExecutableSchema({

@@ -10,7 +10,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_API_KEY, BENCH_SOAP_USER, CACHE_LONG, CACHE_OFF, control, drive, forAll, gatewayEnv, id, soapViewEnvelope, startServer } from './support';
+import {
+  BENCH_API_KEY,
+  BENCH_SOAP_USER,
+  CACHE_LONG,
+  CACHE_OFF,
+  control,
+  drive,
+  forAll,
+  gatewayEnv,
+  id,
+  soapViewEnvelope,
+  startServer,
+} from './support';
 
 const HOT = Number(process.env.HOT ?? 1000);
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
@@ -22,19 +34,32 @@ async function main(): Promise<void> {
   // PROFILE_REDIS=redis://…: the cache on Redis (with its local copies), as several instances run.
   const redis: Record<string, string> = process.env.PROFILE_REDIS ? { STACK_REDIS_URL: process.env.PROFILE_REDIS } : {};
   const basic = `Basic ${Buffer.from(`${BENCH_SOAP_USER.username}:${BENCH_SOAP_USER.password}`).toString('base64')}`;
-  const identity: Record<string, string> = secured ? (soapMode ? { authorization: basic } : { 'x-api-key': BENCH_API_KEY }) : {};
+  const identity: Record<string, string> = secured
+    ? soapMode
+      ? { authorization: basic }
+      : { 'x-api-key': BENCH_API_KEY }
+    : {};
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-prof-'));
   const mocks = await startServer('mocks');
   const gateway = await startServer(
     'ucv',
-    { ...gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)), ...(secured ? { STACK_AUDIT: '1' } : {}), ...redis },
+    {
+      ...gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)),
+      ...(secured ? { STACK_AUDIT: '1' } : {}),
+      ...redis,
+    },
     ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   );
   await drive(HOT, 1, async (i) => {
-    await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(secured ? { 'x-api-key': BENCH_API_KEY } : {}) }, body: JSON.stringify({ query: QUERY, variables: { id: id(i + 1) } }) }).then((r) => r.arrayBuffer());
+    await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(secured ? { 'x-api-key': BENCH_API_KEY } : {}) },
+      body: JSON.stringify({ query: QUERY, variables: { id: id(i + 1) } }),
+    }).then((r) => r.arrayBuffer());
   });
   if (liveMode) {
-    for (const [name, ms] of Object.entries({ crm: 20, billing: 20, warehouse: 20, scoring: 50 })) await control(mocks.urls[name as 'crm'], '/faults', 'PATCH', { latencyMs: ms });
+    for (const [name, ms] of Object.entries({ crm: 20, billing: 20, warehouse: 20, scoring: 50 }))
+      await control(mocks.urls[name as 'crm'], '/faults', 'PATCH', { latencyMs: ms });
   }
   let fresh = 20_000;
   const result = await autocannon({
@@ -48,7 +73,12 @@ async function main(): Promise<void> {
       {
         setupRequest: (req: object) => {
           const customerId = liveMode ? id(fresh++) : id(1 + Math.floor(Math.random() * HOT));
-          return { ...req, body: soapMode ? soapViewEnvelope(customerId) : JSON.stringify({ query: QUERY, variables: { id: customerId } }) };
+          return {
+            ...req,
+            body: soapMode
+              ? soapViewEnvelope(customerId)
+              : JSON.stringify({ query: QUERY, variables: { id: customerId } }),
+          };
         },
       },
     ],
@@ -58,7 +88,9 @@ async function main(): Promise<void> {
   await mocks.stop();
   const file = fs.readdirSync(dir).map((f) => path.join(dir, f))[0] as string;
   console.log(`profile: ${file}`);
-  spawn(process.execPath, [path.join(__dirname, 'profile-top.js'), file, '30'], { stdio: 'inherit' }).once('exit', () => process.exit(0));
+  spawn(process.execPath, [path.join(__dirname, 'profile-top.js'), file, '30'], { stdio: 'inherit' }).once('exit', () =>
+    process.exit(0),
+  );
 }
 
 void main();

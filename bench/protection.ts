@@ -8,7 +8,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CACHE_OFF, control, drive, forAll, graphql, id, machine, median, percentile, resetMocks, startStack, totalCalls } from './support';
+import {
+  CACHE_OFF,
+  control,
+  drive,
+  forAll,
+  graphql,
+  id,
+  machine,
+  median,
+  percentile,
+  resetMocks,
+  startStack,
+  totalCalls,
+} from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const HOT = 200;
@@ -20,7 +33,11 @@ async function callsPer1000(policies: object): Promise<number> {
     // Warm the billing client's WSDL, then count from zero.
     await graphql(stack.gateway, FULL, { id: id(1) });
     await resetMocks(stack.mocks);
-    await drive(1000, 20, async (i) => void (await graphql(stack.gateway, FULL, { id: id(1000 + ((i * 7919) % HOT)) })));
+    await drive(
+      1000,
+      20,
+      async (i) => void (await graphql(stack.gateway, FULL, { id: id(1000 + ((i * 7919) % HOT)) })),
+    );
     return await totalCalls(stack.mocks);
   } finally {
     await stack.stop();
@@ -45,7 +62,12 @@ async function breakerOpenLatency(): Promise<{ p50: number; p99: number; answere
   }
 }
 
-async function answeredWhileBillingDown(): Promise<{ warmAnswered: number; warmBillingServed: number; coldAnswered: number; coldBillingServed: number }> {
+async function answeredWhileBillingDown(): Promise<{
+  warmAnswered: number;
+  warmBillingServed: number;
+  coldAnswered: number;
+  coldBillingServed: number;
+}> {
   const stack = await startStack({ billing: { cache: { ttlSeconds: 1 } } });
   try {
     await drive(HOT, 10, async (i) => void (await graphql(stack.gateway, FULL, { id: id(1000 + i) }))); // warm
@@ -76,12 +98,26 @@ async function main(): Promise<void> {
     const coalescingOnly = await callsPer1000(forAll(CACHE_OFF));
     const breaker = await breakerOpenLatency();
     const down = await answeredWhileBillingDown();
-    runs.push({ protectedCalls, coalescingOnly, breakerP50: breaker.p50, breakerP99: breaker.p99, breakerAnswered: breaker.answered, ...down });
+    runs.push({
+      protectedCalls,
+      coalescingOnly,
+      breakerP50: breaker.p50,
+      breakerP99: breaker.p99,
+      breakerAnswered: breaker.answered,
+      ...down,
+    });
     console.log(`run ${r + 1}/${RUNS}`, runs[r]);
   }
   const keys = Object.keys(runs[0] ?? {});
   const result = Object.fromEntries(keys.map((k) => [k, median(runs.map((run) => run[k] as number))]));
-  const report = { machine: machine(), runs: RUNS, hotSet: HOT, unprotectedCallsPer1000: 6000, median: result, all: runs };
+  const report = {
+    machine: machine(),
+    runs: RUNS,
+    hotSet: HOT,
+    unprotectedCallsPer1000: 6000,
+    median: result,
+    all: runs,
+  };
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'protection.json'), JSON.stringify(report, null, 2) + '\n');

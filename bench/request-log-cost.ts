@@ -14,11 +14,20 @@ import pinoHttp from 'pino-http';
 const N = Number(process.env.N ?? 200_000);
 const logger = pino({ level: process.env.LEVEL ?? 'silent' });
 const operationLogs = new WeakMap<ServerResponse, object>();
-const operation = { operationName: 'View', consumer: 'bench', role: 'admin', customers: ['C00000001'], sources: { crm: 'CACHED', billing: 'CACHED', warehouse: 'CACHED', scoring: 'CACHED' } };
+const operation = {
+  operationName: 'View',
+  consumer: 'bench',
+  role: 'admin',
+  customers: ['C00000001'],
+  sources: { crm: 'CACHED', billing: 'CACHED', warehouse: 'CACHED', scoring: 'CACHED' },
+};
 const common = {
   logger,
   genReqId: () => 'fixed-request-id',
-  serializers: { req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: ServerResponse) => ({ statusCode: res.statusCode }) },
+  serializers: {
+    req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+    res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+  },
 };
 const rows: Record<string, ((req: IncomingMessage, res: ServerResponse) => void) | undefined> = {
   none: undefined,
@@ -60,6 +69,9 @@ const results: Record<string, number[]> = {};
 for (let r = 0; r < 3; r++) for (const [name, log] of Object.entries(rows)) (results[name] ??= []).push(round(log));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(`logger level ${logger.level}, ${N} requests per round, CPU µs per request (median of 3; rounds):`);
-for (const [name, xs] of Object.entries(results)) console.log(`${name.padEnd(7)} ${median(xs).toFixed(2).padStart(6)}   ${xs.map((x) => x.toFixed(2)).join(' ')}`);
+for (const [name, xs] of Object.entries(results))
+  console.log(`${name.padEnd(7)} ${median(xs).toFixed(2).padStart(6)}   ${xs.map((x) => x.toFixed(2)).join(' ')}`);
 const none = median(results.none ?? []);
-console.log(`request log: before ${(median(results.before ?? []) - none).toFixed(2)} µs, after ${(median(results.after ?? []) - none).toFixed(2)} µs per request`);
+console.log(
+  `request log: before ${(median(results.before ?? []) - none).toFixed(2)} µs, after ${(median(results.after ?? []) - none).toFixed(2)} µs per request`,
+);

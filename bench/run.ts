@@ -26,8 +26,42 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { answerCounter, answeredShare, costPerAnswerUs, classifyHive, classifyPlain, classifySoap, classifyUcv, degraded, share, type Answers, type Classifier } from './answers';
-import { BENCH_API_KEY, BENCH_SOAP_USER, CACHE_LONG, CACHE_OFF, control, drive, forAll, gatewayEnv, gatewaySeen, id, machine, median, percentile, resetMocks, scrapeMetrics, soapViewEnvelope, startServer, totalCalls, type GatewaySeen, type MockUrls, type Server } from './support';
+import {
+  answerCounter,
+  answeredShare,
+  costPerAnswerUs,
+  classifyHive,
+  classifyPlain,
+  classifySoap,
+  classifyUcv,
+  degraded,
+  share,
+  type Answers,
+  type Classifier,
+} from './answers';
+import {
+  BENCH_API_KEY,
+  BENCH_SOAP_USER,
+  CACHE_LONG,
+  CACHE_OFF,
+  control,
+  drive,
+  forAll,
+  gatewayEnv,
+  gatewaySeen,
+  id,
+  machine,
+  median,
+  percentile,
+  resetMocks,
+  scrapeMetrics,
+  soapViewEnvelope,
+  startServer,
+  totalCalls,
+  type GatewaySeen,
+  type MockUrls,
+  type Server,
+} from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 8);
@@ -49,7 +83,9 @@ const LIVE_POLICY = JSON.parse(process.env.BENCH_LIVE_POLICY ?? '{}') as Record<
 const REPORT_NAME = process.env.REPORT_NAME ?? 'latest';
 /** The secured rows' consumer: the front-desk role's API key on /graphql, HTTP Basic on SOAP. */
 const SECURED_HEADERS = { 'x-api-key': BENCH_API_KEY };
-const SECURED_SOAP_HEADERS = { authorization: `Basic ${Buffer.from(`${BENCH_SOAP_USER.username}:${BENCH_SOAP_USER.password}`).toString('base64')}` };
+const SECURED_SOAP_HEADERS = {
+  authorization: `Basic ${Buffer.from(`${BENCH_SOAP_USER.username}:${BENCH_SOAP_USER.password}`).toString('base64')}`,
+};
 const AUDIT_STORE = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 /** The mocks' process, for its CPU per backend call (set in main). */
@@ -79,7 +115,16 @@ interface Measurement {
 async function measure(
   target: Server,
   mocks: MockUrls,
-  options: { path?: string; body: () => string; contentType?: string; headers?: Record<string, string>; connections?: number; rate?: number; duration?: number; classify?: Classifier },
+  options: {
+    path?: string;
+    body: () => string;
+    contentType?: string;
+    headers?: Record<string, string>;
+    connections?: number;
+    rate?: number;
+    duration?: number;
+    classify?: Classifier;
+  },
 ): Promise<Measurement> {
   const counter = answerCounter(options.classify ?? classifyUcv, BODY_SAMPLE);
   const cpuBefore = target.cpuSeconds();
@@ -93,7 +138,12 @@ async function measure(
     connections: options.connections ?? 32,
     duration: options.duration ?? DURATION,
     ...(options.rate ? { overallRate: options.rate } : {}),
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: options.body() }), onResponse: counter.onResponse }],
+    requests: [
+      {
+        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: options.body() }),
+        onResponse: counter.onResponse,
+      },
+    ],
   } as unknown as autocannon.Options);
   const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;
@@ -141,9 +191,17 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
-      fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body() }).then(async (res) => {
+      fetch(`${target.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body(),
+      }).then(async (res) => {
         await res.arrayBuffer();
-        const timing = Object.fromEntries((res.headers.get('server-timing') ?? '').split(', ').map((m) => [m.split(';')[0], Number(m.split('dur=')[1])]));
+        const timing = Object.fromEntries(
+          (res.headers.get('server-timing') ?? '')
+            .split(', ')
+            .map((m) => [m.split(';')[0], Number(m.split('dur=')[1])]),
+        );
         if (typeof timing.gateway === 'number' && typeof timing.backend === 'number') {
           overheads.push(timing.gateway - timing.backend);
           totals.push(timing.gateway);
@@ -152,21 +210,34 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
     );
   }
   await Promise.all(pending);
-  return { p50: percentile(overheads, 50), p99: percentile(overheads, 99), totalP50: percentile(totals, 50), totalP99: percentile(totals, 99) };
+  return {
+    p50: percentile(overheads, 50),
+    p99: percentile(overheads, 99),
+    totalP50: percentile(totals, 50),
+    totalP99: percentile(totals, 99),
+  };
 }
 
 /** Fetches the full view of customers 1…count once, 16 at a time, so they are in the gateway's cache. */
 /** Reads the hot set through SOAP as `warm` does through GraphQL, so that both facades' rows start from kept answers. */
 async function warmSoap(target: Server, count: number, headers: Record<string, string> = {}): Promise<void> {
   await drive(count, 16, async (i) => {
-    await fetch(`${target.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...headers }, body: soapViewEnvelope(id(i + 1)) }).then((r) => r.arrayBuffer());
+    await fetch(`${target.url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', ...headers },
+      body: soapViewEnvelope(id(i + 1)),
+    }).then((r) => r.arrayBuffer());
   });
 }
 
 async function warm(target: Server, count: number, query = FULL, headers: Record<string, string> = {}): Promise<void> {
   await drive(count, 16, async (i) => {
     const body = JSON.stringify({ query, variables: { id: id(i + 1) } });
-    await fetch(`${target.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.arrayBuffer());
+    await fetch(`${target.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    }).then((r) => r.arrayBuffer());
   });
 }
 
@@ -182,13 +253,29 @@ async function main(): Promise<void> {
   // The same on Redis, as Hive Gateway's response cache is: every instance shares it, each keeps local copies.
   const ucvRedis = await startServer('ucv', { ...envFor(forAll(CACHE_LONG)), STACK_REDIS_URL: REDIS_URL });
   const plain = await startServer('plain', envFor());
-  const view = await (await fetch(`${ucv.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(1) } }) })).text();
+  const view = await (
+    await fetch(`${ucv.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: FULL, variables: { id: id(1) } }),
+    })
+  ).text();
   const bodyFile = path.join(os.tmpdir(), `ucv-bench-view-${process.pid}.json`);
   fs.writeFileSync(bodyFile, view);
   const bare = await startServer('bare', { BARE_BODY_FILE: bodyFile });
   // What counting the answers costs the load generator, on a real complete view and a real partial one.
-  const partialView = await (await fetch(`${ucv.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: id(3) } }) })).text();
-  const counting = { completeUs: costPerAnswerUs(classifyUcv, view, BODY_SAMPLE), partialUs: costPerAnswerUs(classifyUcv, partialView, BODY_SAMPLE), viewBytes: view.length };
+  const partialView = await (
+    await fetch(`${ucv.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: FULL, variables: { id: id(3) } }),
+    })
+  ).text();
+  const counting = {
+    completeUs: costPerAnswerUs(classifyUcv, view, BODY_SAMPLE),
+    partialUs: costPerAnswerUs(classifyUcv, partialView, BODY_SAMPLE),
+    viewBytes: view.length,
+  };
   const hive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_REDIS_URL: REDIS_URL });
   // The live fan-out's peer: Hive Gateway with its response cache off, every view a call to each source.
   const hiveLive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_RESPONSE_CACHE: 'off' });
@@ -217,26 +304,49 @@ async function main(): Promise<void> {
     r['cached.ucv'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.ucv.redis'] = await measure(ucvRedis, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.hive'] = await measure(hive, mocks, { body: graphqlBody(FULL_HIVE, hotId), classify: classifyHive });
-    r['soap.ucv'] = await measure(ucv, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()), classify: classifySoap });
-    r['cached.ucv.secured'] = await measure(ucvSecured, mocks, { body: graphqlBody(FULL, hotId), headers: SECURED_HEADERS });
-    r['soap.ucv.secured'] = await measure(ucvSecured, mocks, { path: '/soap/CustomerView', contentType: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()), headers: SECURED_SOAP_HEADERS, classify: classifySoap });
+    r['soap.ucv'] = await measure(ucv, mocks, {
+      path: '/soap/CustomerView',
+      contentType: 'text/xml; charset=utf-8',
+      body: () => soapViewEnvelope(hotId()),
+      classify: classifySoap,
+    });
+    r['cached.ucv.secured'] = await measure(ucvSecured, mocks, {
+      body: graphqlBody(FULL, hotId),
+      headers: SECURED_HEADERS,
+    });
+    r['soap.ucv.secured'] = await measure(ucvSecured, mocks, {
+      path: '/soap/CustomerView',
+      contentType: 'text/xml; charset=utf-8',
+      body: () => soapViewEnvelope(hotId()),
+      headers: SECURED_SOAP_HEADERS,
+      classify: classifySoap,
+    });
     // Last: its requests still in flight when its measurement ends call backends for a while.
     r['cached.plain'] = await measure(plain, mocks, { body: graphqlBody(FULL_PLAIN, hotId), classify: classifyPlain });
 
     // Live fan-out: every source a miss, fixed backend latencies, fixed arrival rates.
     const live = await startServer('ucv', envFor(forAll({ ...CACHE_OFF, ...LIVE_POLICY })));
     const latencies: Record<string, number> = { crm: 20, billing: 20, warehouse: 20, scoring: 50 };
-    for (const [name, url] of Object.entries(mocks)) await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
+    for (const [name, url] of Object.entries(mocks))
+      await control(url, '/faults', 'PATCH', { latencyMs: latencies[name] });
     let cold = 200_000;
     for (const rate of LIVE_RATES) {
-      const options = { body: graphqlBody(FULL, () => id(20_000 + (cold++ % 80_000))), rate, connections: Math.ceil(rate * 0.2 + 10) };
+      const options = {
+        body: graphqlBody(FULL, () => id(20_000 + (cold++ % 80_000))),
+        rate,
+        connections: Math.ceil(rate * 0.2 + 10),
+      };
       await measure(live, mocks, { ...options, duration: 2 }); // warm-up at this rate, not reported
       const metricsBefore = await scrapeMetrics(live.url);
       r[`live.${rate}`] = await measure(live, mocks, options);
       (r[`live.${rate}`] as Measurement).seen = gatewaySeen(metricsBefore, await scrapeMetrics(live.url));
       o[`live.${rate}`] = await sampleOverhead(live, rate, 3, options.body);
       // Hive Gateway at the same rate over the same mocks, the next customers of the same sequence.
-      const hiveOptions = { ...options, body: graphqlBody(FULL_HIVE, () => id(20_000 + (cold++ % 80_000))), classify: classifyHive };
+      const hiveOptions = {
+        ...options,
+        body: graphqlBody(FULL_HIVE, () => id(20_000 + (cold++ % 80_000))),
+        classify: classifyHive,
+      };
       await measure(hiveLive, mocks, { ...hiveOptions, duration: 2 });
       r[`live.hive.${rate}`] = await measure(hiveLive, mocks, hiveOptions);
     }
@@ -245,9 +355,16 @@ async function main(): Promise<void> {
 
     // One backend down, its breaker open: the others served from the cache.
     await control(mocks.scoring, '/faults', 'PATCH', { down: '503' });
-    const down = await startServer('ucv', envFor({ ...forAll(CACHE_LONG), scoring: { ...CACHE_OFF, breaker: { resetTimeoutMs: 600_000 } } }));
+    const down = await startServer(
+      'ucv',
+      envFor({ ...forAll(CACHE_LONG), scoring: { ...CACHE_OFF, breaker: { resetTimeoutMs: 600_000 } } }),
+    );
     await warm(down, 1000);
-    const downOptions = { body: graphqlBody(FULL, () => id(1 + Math.floor(Math.random() * 1000))), rate: 300, connections: 40 };
+    const downOptions = {
+      body: graphqlBody(FULL, () => id(1 + Math.floor(Math.random() * 1000))),
+      rate: 300,
+      connections: 40,
+    };
     await measure(down, mocks, { ...downOptions, duration: 2 }); // warm-up
     r['down.ucv'] = await measure(down, mocks, downOptions);
     o['down.ucv'] = await sampleOverhead(down, 300, 3, downOptions.body);
@@ -256,14 +373,22 @@ async function main(): Promise<void> {
 
     // Stampede: 500 concurrent requests for one cold customer, through a fresh gateway.
     const stampede = await startServer('ucv', envFor());
-    await fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }) }); // WSDL load
+    await fetch(`${stampede.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }),
+    }); // WSDL load
     await resetMocks(mocks);
     for (const url of Object.values(mocks)) await control(url, '/faults', 'PATCH', { latencyMs: 50 });
     const stampedeId = id(90_000 + run);
     const stampedeCounter = answerCounter(classifyUcv, 1);
     await Promise.all(
       Array.from({ length: 500 }, () =>
-        fetch(`${stampede.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FULL, variables: { id: stampedeId } }) })
+        fetch(`${stampede.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: FULL, variables: { id: stampedeId } }),
+        })
           .then(async (x) => stampedeCounter.onResponse(x.status, await x.text()))
           .catch(() => {
             stampedeCounter.answers.network++;
@@ -272,40 +397,96 @@ async function main(): Promise<void> {
       ),
     );
     const counter500 = stampedeCounter.answers;
-    r['stampede'] = { rps: 0, p50: 0, p99: 0, cpuMsPerRequest: 0, backendCallsPerRequest: (await totalCalls(mocks)) / 500, non2xx: 0, errors: 0, answers: counter500, mockCpuUsPerCall: 0, mockCores: 0 };
+    r['stampede'] = {
+      rps: 0,
+      p50: 0,
+      p99: 0,
+      cpuMsPerRequest: 0,
+      backendCallsPerRequest: (await totalCalls(mocks)) / 500,
+      non2xx: 0,
+      errors: 0,
+      answers: counter500,
+      mockCpuUsPerCall: 0,
+      mockCores: 0,
+    };
     await stampede.stop();
     await resetMocks(mocks);
     runs.push(r);
     overheadRuns.push(o);
-    console.log(`run ${run}/${RUNS}:`, Object.fromEntries(Object.entries(r).map(([k, m]) => [k, `${m.rps.toFixed(0)} req/s p50 ${m.p50} p99 ${m.p99} cpu ${m.cpuMsPerRequest.toFixed(3)} ms calls ${m.backendCallsPerRequest.toFixed(3)}`])));
+    console.log(
+      `run ${run}/${RUNS}:`,
+      Object.fromEntries(
+        Object.entries(r).map(([k, m]) => [
+          k,
+          `${m.rps.toFixed(0)} req/s p50 ${m.p50} p99 ${m.p99} cpu ${m.cpuMsPerRequest.toFixed(3)} ms calls ${m.backendCallsPerRequest.toFixed(3)}`,
+        ]),
+      ),
+    );
   }
 
   const keys = Object.keys(runs[0] ?? {});
-  const fields: Array<keyof Measurement> = ['rps', 'p50', 'p99', 'cpuMsPerRequest', 'backendCallsPerRequest', 'non2xx', 'errors', 'mockCpuUsPerCall', 'mockCores'];
+  const fields: Array<keyof Measurement> = [
+    'rps',
+    'p50',
+    'p99',
+    'cpuMsPerRequest',
+    'backendCallsPerRequest',
+    'non2xx',
+    'errors',
+    'mockCpuUsPerCall',
+    'mockCores',
+  ];
   // Failures are the worst run's, never a median that hides one run's failures.
-  const across = (f: keyof Measurement, values: number[]): number => (f === 'non2xx' || f === 'errors' ? Math.max(...values) : median(values));
+  const across = (f: keyof Measurement, values: number[]): number =>
+    f === 'non2xx' || f === 'errors' ? Math.max(...values) : median(values);
   /** The worst run's measurement: the most degraded answers, then the fewest complete. */
   const worst = (all: Measurement[]): Measurement =>
-    [...all].sort((x, y) => answeredShare(x.answers) - answeredShare(y.answers) || x.answers.complete / Math.max(1, x.answers.total) - y.answers.complete / Math.max(1, y.answers.total))[0] as Measurement;
+    [...all].sort(
+      (x, y) =>
+        answeredShare(x.answers) - answeredShare(y.answers) ||
+        x.answers.complete / Math.max(1, x.answers.total) - y.answers.complete / Math.max(1, y.answers.total),
+    )[0] as Measurement;
   const medians = Object.fromEntries(
     keys.map((k) => {
       const w = worst(runs.map((r) => r[k] as Measurement));
-      return [k, { ...Object.fromEntries(fields.map((f) => [f, across(f, runs.map((r) => r[k]?.[f] as number))])), answers: w.answers, ...(w.seen ? { seen: w.seen } : {}) }];
+      return [
+        k,
+        {
+          ...Object.fromEntries(
+            fields.map((f) => [
+              f,
+              across(
+                f,
+                runs.map((r) => r[k]?.[f] as number),
+              ),
+            ]),
+          ),
+          answers: w.answers,
+          ...(w.seen ? { seen: w.seen } : {}),
+        },
+      ];
     }),
   ) as unknown as Record<string, Measurement>;
   const m = (k: string): Measurement => medians[k] as Measurement;
   const overheadKeys = Object.keys(overheadRuns[0] ?? {});
   const overheadFields: Array<keyof Overhead> = ['p50', 'p99', 'totalP50', 'totalP99'];
-  const overheads = Object.fromEntries(overheadKeys.map((k) => [k, Object.fromEntries(overheadFields.map((f) => [f, median(overheadRuns.map((r) => r[k]?.[f] as number))]))])) as unknown as Record<string, Overhead>;
+  const overheads = Object.fromEntries(
+    overheadKeys.map((k) => [
+      k,
+      Object.fromEntries(overheadFields.map((f) => [f, median(overheadRuns.map((r) => r[k]?.[f] as number))])),
+    ]),
+  ) as unknown as Record<string, Overhead>;
   const ov = (k: string): Overhead => overheads[k] as Overhead;
   /** A ratio of two scenarios taken within each run (same machine state), then the median over the runs. */
-  const ratio = (a: string, b: string, f: 'rps' | 'cpuMsPerRequest' = 'rps'): number => median(runs.map((r) => (r[a]?.[f] ?? NaN) / (r[b]?.[f] ?? NaN)));
+  const ratio = (a: string, b: string, f: 'rps' | 'cpuMsPerRequest' = 'rps'): number =>
+    median(runs.map((r) => (r[a]?.[f] ?? NaN) / (r[b]?.[f] ?? NaN)));
   /**
    * A comparison of two gateways holds only where both answered the same share: all the backends could give
    * (complete, or partial only because a system does not know the customer, which the random ids meet at slightly
    * different rates), within half a point.
    */
-  const holds = (a: string, b: string): boolean => Math.abs(answeredShare(m(a).answers) - answeredShare(m(b).answers)) <= 0.005;
+  const holds = (a: string, b: string): boolean =>
+    Math.abs(answeredShare(m(a).answers) - answeredShare(m(b).answers)) <= 0.005;
   const ratios = {
     cachedVsPlain: ratio('cached.ucv', 'cached.plain'),
     cachedVsHive: ratio('cached.ucv', 'cached.hive'),
@@ -318,7 +499,12 @@ async function main(): Promise<void> {
     soapSecuredVsGraphqlSecured: ratio('soap.ucv.secured', 'cached.ucv.secured'),
     live300OverheadP50: m('live.300').p50 - 50,
     live300OverheadP99: m('live.300').p99 - 50,
-    ...Object.fromEntries(LIVE_RATES.map((rate) => [`liveCpu${rate}UcvOverHive`, ratio(`live.${rate}`, `live.hive.${rate}`, 'cpuMsPerRequest')])),
+    ...Object.fromEntries(
+      LIVE_RATES.map((rate) => [
+        `liveCpu${rate}UcvOverHive`,
+        ratio(`live.${rate}`, `live.hive.${rate}`, 'cpuMsPerRequest'),
+      ]),
+    ),
   };
   const comparisons = {
     cachedVsHive: holds('cached.ucv', 'cached.hive'),
@@ -326,11 +512,34 @@ async function main(): Promise<void> {
     ...Object.fromEntries(LIVE_RATES.map((rate) => [`live${rate}`, holds(`live.${rate}`, `live.hive.${rate}`)])),
   };
   const loadAverage5m = { before: loadBefore, after: os.loadavg()[1] as number };
-  const report = { machine: machine(), loadAverage5m, livePolicy: LIVE_POLICY, runs: RUNS, durationSeconds: DURATION, hotSet: HOT, bodySample: BODY_SAMPLE, counting, medians, overheads, ratios, comparisons, all: runs, allOverheads: overheadRuns };
+  const report = {
+    machine: machine(),
+    loadAverage5m,
+    livePolicy: LIVE_POLICY,
+    runs: RUNS,
+    durationSeconds: DURATION,
+    hotSet: HOT,
+    bodySample: BODY_SAMPLE,
+    counting,
+    medians,
+    overheads,
+    ratios,
+    comparisons,
+    all: runs,
+    allOverheads: overheadRuns,
+  };
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${REPORT_NAME}.json`), JSON.stringify(report, null, 2) + '\n');
-  const asked: Record<string, number> = { ...Object.fromEntries(LIVE_RATES.flatMap((rate) => [[`live.${rate}`, rate], [`live.hive.${rate}`, rate]])), 'down.ucv': 300 };
+  const asked: Record<string, number> = {
+    ...Object.fromEntries(
+      LIVE_RATES.flatMap((rate) => [
+        [`live.${rate}`, rate],
+        [`live.hive.${rate}`, rate],
+      ]),
+    ),
+    'down.ucv': 300,
+  };
   const saturated = Object.entries(asked)
     .filter(([k, rate]) => m(k).rps < rate * 0.95)
     .map(([k, rate]) => `${k} (${m(k).rps.toFixed(0)} of ${rate} req/s)`);
@@ -348,10 +557,16 @@ async function main(): Promise<void> {
     ['cached full view: plain stitched gateway (no cache)', 'cached.plain'],
     ['cached full view: Hive Gateway (response cache on Redis)', 'cached.hive'],
     ['SOAP full view: UCV', 'soap.ucv'],
-    [`cached full view: UCV secured (front-desk API key, ID card masked, audit in ${AUDIT_STORE})`, 'cached.ucv.secured'],
+    [
+      `cached full view: UCV secured (front-desk API key, ID card masked, audit in ${AUDIT_STORE})`,
+      'cached.ucv.secured',
+    ],
     [`SOAP full view: UCV secured (front-desk, HTTP Basic, audit in ${AUDIT_STORE})`, 'soap.ucv.secured'],
     ...LIVE_RATES.flatMap((rate, i): Array<[string, string]> => [
-      [i === 0 ? `live fan-out at ${rate} req/s: UCV (backends 20/20/20/50 ms)` : `live fan-out at ${rate} req/s: UCV`, `live.${rate}`],
+      [
+        i === 0 ? `live fan-out at ${rate} req/s: UCV (backends 20/20/20/50 ms)` : `live fan-out at ${rate} req/s: UCV`,
+        `live.${rate}`,
+      ],
       [`live fan-out at ${rate} req/s: Hive Gateway (response cache off)`, `live.hive.${rate}`],
     ]),
     ['scoring down, breaker open, others cached, 300 req/s', 'down.ucv'],
@@ -364,8 +579,11 @@ async function main(): Promise<void> {
       .join(', ') || 'none';
   const flagged = rows.filter(([, k]) => degraded(m(k).answers) > 0);
   /** Rows partial by design: the breaker scenario's down backend. */
-  const expected: Record<string, string> = { 'down.ucv': 'expected: scoring is down, its sections come back SOURCE_UNAVAILABLE' };
-  const verdict = (ok: boolean): string => (ok ? 'holds (same share answered)' : '**does not hold** (different shares answered)');
+  const expected: Record<string, string> = {
+    'down.ucv': 'expected: scoring is down, its sections come back SOURCE_UNAVAILABLE',
+  };
+  const verdict = (ok: boolean): string =>
+    ok ? 'holds (same share answered)' : '**does not hold** (different shares answered)';
   const md = `# Benchmark (median of ${RUNS} runs, ${DURATION} s each)
 
 Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, commit ${report.machine.commit}.
@@ -383,7 +601,7 @@ process CPU per backend call it served (one process for the four systems).
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.map(([name, k]) => row(name, k)).join('\n')}
 ${saturated.length > 0 ? `\nNot reached (under 95% of the rate asked, so the machine, not the rate, set the latency): ${saturated.join(', ')}.\n` : ''}
-${flagged.length > 0 ? `**Rows whose answers are not complete** (partial for other reasons than a system not knowing the customer, or failed):\n\n${flagged.map(([name, k]) => `- ${name} (\`${k}\`): ${share(degraded(m(k).answers), m(k).answers.total)} not all the backends could give${expected[k] ? ` (${expected[k]})` : ''}; ${causes(m(k).answers)}; ${int(failed(m(k).answers))} failed of ${int(m(k).answers.total)}`).join('\n')}\n` : 'Every row answered completely, but for the data set\'s customers unknown to one system.\n'}
+${flagged.length > 0 ? `**Rows whose answers are not complete** (partial for other reasons than a system not knowing the customer, or failed):\n\n${flagged.map(([name, k]) => `- ${name} (\`${k}\`): ${share(degraded(m(k).answers), m(k).answers.total)} not all the backends could give${expected[k] ? ` (${expected[k]})` : ''}; ${causes(m(k).answers)}; ${int(failed(m(k).answers))} failed of ${int(m(k).answers.total)}`).join('\n')}\n` : "Every row answered completely, but for the data set's customers unknown to one system.\n"}
 Partial answers by cause (worst run; one answer in ${BODY_SAMPLE} without errors parsed whole to look for sections null without an error).
 Counting costs the load generator ${counting.completeUs.toFixed(1)} µs of CPU per complete answer (${counting.viewBytes} bytes; a status check, one
 \`indexOf\`, a whole parse one time in ${BODY_SAMPLE}) and ${counting.partialUs.toFixed(1)} µs per partial one (always parsed), on top of

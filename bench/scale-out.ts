@@ -36,7 +36,13 @@ import { BENCH_SECURITY, drive, id, machine, percentile, startServer } from './s
 
 const ROOT = path.join(__dirname, '..');
 const PORTBASE = Number(process.env.PORTBASE ?? 5500);
-const PORTS = { haproxy: PORTBASE + 50, a: PORTBASE + 51, b: PORTBASE + 52, redis: PORTBASE + 53, stats: PORTBASE + 54 };
+const PORTS = {
+  haproxy: PORTBASE + 50,
+  a: PORTBASE + 51,
+  b: PORTBASE + 52,
+  redis: PORTBASE + 53,
+  stats: PORTBASE + 54,
+};
 const RATE = Number(process.env.RATE ?? 100);
 const HOT = Number(process.env.HOT ?? 1000);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
@@ -59,7 +65,11 @@ function which(candidates: string[]): string | null {
       continue;
     }
     try {
-      return execFileSync('sh', ['-c', `command -v ${candidate}`]).toString().trim() || null;
+      return (
+        execFileSync('sh', ['-c', `command -v ${candidate}`])
+          .toString()
+          .trim() || null
+      );
     } catch {
       /* not on PATH */
     }
@@ -112,13 +122,19 @@ async function main(): Promise<void> {
   process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
   // A private Redis: this test kills gateways, never the shared server, and must not see others' keys.
-  const redis = spawn(redisServer, ['--port', String(PORTS.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = spawn(
+    redisServer,
+    ['--port', String(PORTS.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   children.push(redis);
 
   const mocks = await startServer('mocks');
   children.push(mocks.child);
 
-  const base = JSON.parse(fs.readFileSync(process.env.UCV_CONFIG_BASE ?? path.join(ROOT, 'config', 'default.json'), 'utf8')) as Record<string, unknown>;
+  const base = JSON.parse(
+    fs.readFileSync(process.env.UCV_CONFIG_BASE ?? path.join(ROOT, 'config', 'default.json'), 'utf8'),
+  ) as Record<string, unknown>;
   // One config per instance: the embedded store (PGlite) is one process's folder, so each instance gets its own under
   // this run's folder (DATABASE_URL, when set, is the one store both share and overrides it).
   const configFor = (name: 'a' | 'b'): string => {
@@ -127,7 +143,18 @@ async function main(): Promise<void> {
     // The benchmarks' security (anonymous requests get the admin role) and rate limit (the load generator stands for
     // many clients), as bench/servers.ts: the load sends no key, and its rate must not be what fails.
     const rateLimit = { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } };
-    fs.writeFileSync(file, JSON.stringify({ ...base, host: '127.0.0.1', logLevel: 'warn', store, security: BENCH_SECURITY, rateLimit, cache: { ...(base.cache as object), keyPrefix: `scale-out:${process.pid}:` } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        ...base,
+        host: '127.0.0.1',
+        logLevel: 'warn',
+        store,
+        security: BENCH_SECURITY,
+        rateLimit,
+        cache: { ...(base.cache as object), keyPrefix: `scale-out:${process.pid}:` },
+      }),
+    );
     return file;
   };
 
@@ -148,7 +175,9 @@ async function main(): Promise<void> {
     });
     child.stderr?.on('data', (chunk: Buffer) => fs.appendFileSync(path.join(dir, `gateway-${name}.log`), chunk));
     children.push(child);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+    );
     const ready = await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000);
     if (!ready) throw new Error(`gateway ${name} did not become ready on port ${port}; see ${dir}/gateway-${name}.log`);
     return { name, port, child, exited };
@@ -206,11 +235,16 @@ listen stats
     }
     return out;
   };
-  if (!(await until(async () => Object.values(await states()).filter((s) => s === 'UP').length === 2, 15_000))) throw new Error(`HAProxy did not see both instances UP: ${JSON.stringify(await states())}`);
+  if (!(await until(async () => Object.values(await states()).filter((s) => s === 'UP').length === 2, 15_000)))
+    throw new Error(`HAProxy did not see both instances UP: ${JSON.stringify(await states())}`);
 
   // Warm both instances' shared cache (and each one's WSDL and connections), so the steady phase is steady.
   await drive(HOT, 16, async (i) => {
-    await fetch(`${lbUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { id: id(i + 1) } }) }).then((r) => r.arrayBuffer());
+    await fetch(`${lbUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY, variables: { id: id(i + 1) } }),
+    }).then((r) => r.arrayBuffer());
   });
 
   // The load: RATE views/s at even intervals over keep-alive connections, each answer recorded with its time.
@@ -226,9 +260,32 @@ listen stats
       if (wait > 0) await sleep(wait);
       const at = performance.now() - t0;
       const body = JSON.stringify({ query: QUERY, variables: { id: id(1 + Math.floor(Math.random() * HOT)) } });
-      const p = request(`${lbUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: agent, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS })
-        .then(async (res) => samples.push({ at, status: res.statusCode, error: null, latencyMs: performance.now() - t0 - at, body: await res.body.text() }))
-        .catch((err: unknown) => samples.push({ at, status: 0, error: (err as { code?: string }).code ?? (err as Error).message, latencyMs: performance.now() - t0 - at, body: '' }))
+      const p = request(`${lbUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        dispatcher: agent,
+        headersTimeout: REQUEST_TIMEOUT_MS,
+        bodyTimeout: REQUEST_TIMEOUT_MS,
+      })
+        .then(async (res) =>
+          samples.push({
+            at,
+            status: res.statusCode,
+            error: null,
+            latencyMs: performance.now() - t0 - at,
+            body: await res.body.text(),
+          }),
+        )
+        .catch((err: unknown) =>
+          samples.push({
+            at,
+            status: 0,
+            error: (err as { code?: string }).code ?? (err as Error).message,
+            latencyMs: performance.now() - t0 - at,
+            body: '',
+          }),
+        )
         .then(() => undefined);
       inFlight.add(p);
       void p.then(() => inFlight.delete(p));
@@ -265,7 +322,10 @@ listen stats
     const at = now();
     a.child.kill('SIGTERM');
     const down = watch('a', 'DOWN', at, DRAIN_WAIT_SECONDS * 1000);
-    const exited = Promise.race([a.exited.then((code) => ({ code, ms: now() - at })), sleep(DRAIN_WAIT_SECONDS * 1000).then(() => null)]);
+    const exited = Promise.race([
+      a.exited.then((code) => ({ code, ms: now() - at })),
+      sleep(DRAIN_WAIT_SECONDS * 1000).then(() => null),
+    ]);
     const [detectedMs, exit] = await Promise.all([down, exited]);
     if (!exit) a.child.kill('SIGKILL');
     events.push({ name: 'SIGTERM a', at, detectedMs, exitedMs: exit?.ms ?? null, exitCode: exit?.code ?? null });
@@ -299,7 +359,9 @@ listen stats
   const phases = ['steady, both up', ...events.map((e) => e.name)].map((name, i) => {
     const from = bounds[i] as number;
     const to = bounds[i + 1] as number;
-    const inPhase = samples.filter((s) => s.at + s.latencyMs >= from && (s.at + s.latencyMs < to || i === events.length));
+    const inPhase = samples.filter(
+      (s) => s.at + s.latencyMs >= from && (s.at + s.latencyMs < to || i === events.length),
+    );
     const counter = answerCounter(classifyUcv, 1);
     const byError: Record<string, number> = {};
     for (const s of inPhase) {
@@ -312,7 +374,9 @@ listen stats
         if (s.status < 200 || s.status >= 300) byError[`HTTP ${s.status}`] = (byError[`HTTP ${s.status}`] ?? 0) + 1;
       }
     }
-    const failedAt = inPhase.filter((s) => s.error || s.status < 200 || s.status >= 300).map((s) => s.at + s.latencyMs - from);
+    const failedAt = inPhase
+      .filter((s) => s.error || s.status < 200 || s.status >= 300)
+      .map((s) => s.at + s.latencyMs - from);
     const latencies = inPhase.map((s) => s.latencyMs);
     return {
       name,
@@ -321,7 +385,8 @@ listen stats
       answers: counter.answers,
       failedBy: byError,
       /** when the failures happened, ms after the phase's event */
-      failuresBetweenMs: failedAt.length > 0 ? [Math.round(Math.min(...failedAt)), Math.round(Math.max(...failedAt))] : null,
+      failuresBetweenMs:
+        failedAt.length > 0 ? [Math.round(Math.min(...failedAt)), Math.round(Math.max(...failedAt))] : null,
       p50: Math.round(percentile(latencies, 50)),
       p99: Math.round(percentile(latencies, 99)),
     };
@@ -334,7 +399,9 @@ listen stats
     connections: CONNECTIONS,
     healthCheck: { path: '/readyz', interMs: CHECK_INTER_MS, fall: FALL, rise: RISE },
     retryOn: RETRY_ON,
-    passedEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('UCV_') && k !== 'UCV_CONFIG')),
+    passedEnv: Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => k.startsWith('UCV_') && k !== 'UCV_CONFIG'),
+    ),
     events: events.map((e) => ({ ...e, inFlight: inFlightAt(e.at) })),
     phases,
   };
@@ -342,7 +409,8 @@ listen stats
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, `${REPORT_NAME}.json`), JSON.stringify(report, null, 2) + '\n');
   const failed = (x: Answers): number => x.non2xx + x.network;
-  const fmt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? 'not within the wait' : `${(ms / 1000).toFixed(2)} s`);
+  const fmt = (ms: number | null | undefined): string =>
+    ms === null || ms === undefined ? 'not within the wait' : `${(ms / 1000).toFixed(2)} s`;
   const md = `# Scale-out: two instances behind HAProxy, one stopped, one killed
 
 \`npm run bench:scale-out\` (bench/scale-out.ts), commit ${report.machine.commit}, ${report.machine.cores} cores (${report.machine.cpu}), Node
@@ -351,7 +419,13 @@ ${PORTS.a} and ${PORTS.b}) share a private Redis (port ${PORTS.redis}); HAProxy 
 \`GET /readyz\` every ${CHECK_INTER_MS} ms (down after ${FALL} failures, up after ${RISE} successes), \`retries 2\`,
 \`retry-on ${RETRY_ON}\`${RETRY_ON === 'conn-failure' ? ' (its default: only a connection that could not be made is retried)' : ''} and \`option redispatch\` (the retry goes to the other instance). Load: ${RATE} full views/s
 at even intervals (an open loop) over ${CONNECTIONS} keep-alive connections, customers drawn from 1…${HOT.toLocaleString('en-US')}, each viewed once before (the cache warm; the CRM's records live 5 s, so CRM calls go on). Everything,
-the load generator included, shares the machine's cores.${Object.keys(report.passedEnv).length > 0 ? ` Gateway environment: ${Object.entries(report.passedEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''}
+the load generator included, shares the machine's cores.${
+    Object.keys(report.passedEnv).length > 0
+      ? ` Gateway environment: ${Object.entries(report.passedEnv)
+          .map(([k, v]) => `\`${k}=${v}\``)
+          .join(', ')}.`
+      : ''
+  }
 
 | event | requests in flight at the event (both instances) | HAProxy marked it DOWN (UP for the restart) after | the process exited (was ready, for the restart) after |
 |---|---|---|---|
@@ -359,7 +433,22 @@ ${events.map((e) => `| ${e.name} | ${inFlightAt(e.at)} | ${fmt(e.detectedMs)} | 
 
 | phase (from its event to the next; a request counts where its answer came back) | requests | complete | partial | failed | failures by kind | failures between (ms after the event) | p50 / p99 ms |
 |---|---|---|---|---|---|---|---|
-${phases.map((p) => `| ${p.name} | ${p.answers.total.toLocaleString('en-US')} | ${share(p.answers.complete, p.answers.total)} | ${share(p.answers.partial, p.answers.total)}${p.answers.partial > 0 ? ` (${Object.entries(p.answers.partialBy).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | **${failed(p.answers)}** | ${Object.entries(p.failedBy).map(([k, v]) => `${k} ${v}`).join(', ') || '–'} | ${p.failuresBetweenMs ? `${p.failuresBetweenMs[0]}–${p.failuresBetweenMs[1]}` : '–'} | ${p.p50} / ${p.p99} |`).join('\n')}
+${phases
+  .map(
+    (p) =>
+      `| ${p.name} | ${p.answers.total.toLocaleString('en-US')} | ${share(p.answers.complete, p.answers.total)} | ${share(p.answers.partial, p.answers.total)}${
+        p.answers.partial > 0
+          ? ` (${Object.entries(p.answers.partialBy)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : ''
+      } | **${failed(p.answers)}** | ${
+        Object.entries(p.failedBy)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || '–'
+      } | ${p.failuresBetweenMs ? `${p.failuresBetweenMs[0]}–${p.failuresBetweenMs[1]}` : '–'} | ${p.p50} / ${p.p99} |`,
+  )
+  .join('\n')}
 
 Targets (issue 14): no failed request on SIGTERM; on SIGKILL only those in flight on the killed instance.
 `;

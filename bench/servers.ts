@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ urls: mocks.urls }));
   } else if (role === 'ucv') {
     const policies = JSON.parse(process.env.STACK_POLICIES ?? '{}') as Record<string, unknown>;
-    const storeDir = process.env.STACK_AUDIT === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-bench-store-')) : undefined;
+    const storeDir =
+      process.env.STACK_AUDIT === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-bench-store-')) : undefined;
     if (storeDir) process.once('exit', () => fs.rmSync(storeDir, { recursive: true, force: true }));
     const config = parseConfig(
       {
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
         host: '127.0.0.1',
         logLevel: 'silent',
         cache: {
-          ...(process.env.STACK_REDIS_URL ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` } : {}),
+          ...(process.env.STACK_REDIS_URL
+            ? { redisUrl: process.env.STACK_REDIS_URL, keyPrefix: `bench:${process.pid}:` }
+            : {}),
           // STACK_ANSWER_BYTES=0: the rendered-answer cache off, for rows that measure execution itself.
           ...(process.env.STACK_ANSWER_BYTES ? { answerBytes: Number(process.env.STACK_ANSWER_BYTES) } : {}),
         },
@@ -76,7 +79,10 @@ async function main(): Promise<void> {
     const server = http.createServer((req, res) => {
       req.resume();
       req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': body.length });
+        res.writeHead(200, {
+          'content-type': 'application/graphql-response+json; charset=utf-8',
+          'content-length': body.length,
+        });
         res.end(body);
       });
     });

@@ -23,7 +23,11 @@ const FULL = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
 
 const KINDS = {
-  graphql: { path: '/graphql', type: 'application/json', body: () => JSON.stringify({ query: FULL, variables: { id: hotId() } }) },
+  graphql: {
+    path: '/graphql',
+    type: 'application/json',
+    body: () => JSON.stringify({ query: FULL, variables: { id: hotId() } }),
+  },
   soap: { path: '/soap/CustomerView', type: 'text/xml; charset=utf-8', body: () => soapViewEnvelope(hotId()) },
 } as const;
 type Kind = keyof typeof KINDS;
@@ -39,7 +43,11 @@ async function measure(target: Server, kind: Kind): Promise<{ rps: number; cpuUs
     duration: DURATION,
     requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body() }) }],
   } as unknown as autocannon.Options);
-  return { rps: result.requests.average, cpuUs: ((target.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total), non2xx: result.non2xx + result.errors };
+  return {
+    rps: result.requests.average,
+    cpuUs: ((target.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total),
+    non2xx: result.non2xx + result.errors,
+  };
 }
 
 /** Every hot customer once per kind: records cached, answers kept. */
@@ -47,8 +55,12 @@ async function warm(target: Server): Promise<void> {
   for (let n = 1; n <= HOT; n++) {
     for (const kind of Object.keys(KINDS) as Kind[]) {
       const { path: route, type } = KINDS[kind];
-      const body = kind === 'soap' ? soapViewEnvelope(id(n)) : JSON.stringify({ query: FULL, variables: { id: id(n) } });
-      for (let i = 0; i < 2; i++) await (await fetch(`${target.url}${route}`, { method: 'POST', headers: { 'content-type': type }, body })).text();
+      const body =
+        kind === 'soap' ? soapViewEnvelope(id(n)) : JSON.stringify({ query: FULL, variables: { id: id(n) } });
+      for (let i = 0; i < 2; i++)
+        await (
+          await fetch(`${target.url}${route}`, { method: 'POST', headers: { 'content-type': type }, body })
+        ).text();
     }
   }
 }
@@ -57,7 +69,10 @@ async function main(): Promise<void> {
   if (!BASELINE) throw new Error('BASELINE: the folder of the checkout to compare with (see the comment at the top).');
   const mocks = await startServer('mocks');
   const env = gatewayEnv(mocks.urls, forAll(CACHE_LONG));
-  const gateways: Record<'A' | 'B', Server> = { A: await startServer('ucv', env, [], path.join(BASELINE, 'bench')), B: await startServer('ucv', env) };
+  const gateways: Record<'A' | 'B', Server> = {
+    A: await startServer('ucv', env, [], path.join(BASELINE, 'bench')),
+    B: await startServer('ucv', env),
+  };
   const all = [mocks, gateways.A, gateways.B];
   process.on('exit', () => all.forEach((s) => s.child.kill('SIGKILL')));
   try {
@@ -72,16 +87,23 @@ async function main(): Promise<void> {
         for (const kind of (run % 2 === 1 ? ['graphql', 'soap'] : ['soap', 'graphql']) as Kind[]) {
           const r = (m[kind] = await measure(gateways[g], kind));
           (rows[`${g} ${kind}`] ??= []).push(r);
-          console.log(`run ${run} ${g} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(1)} µs CPU/request${r.non2xx ? `, ${r.non2xx} non-2xx or errors` : ''}`);
+          console.log(
+            `run ${run} ${g} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(1)} µs CPU/request${r.non2xx ? `, ${r.non2xx} non-2xx or errors` : ''}`,
+          );
         }
         ratios[g].push((m.soap?.rps ?? NaN) / (m.graphql?.rps ?? NaN));
       }
     }
     console.log(`\nmedians of ${RUNS} runs (${DURATION} s, ${CONNECTIONS} connections, ${HOT} hot customers):`);
     for (const [name, list] of Object.entries(rows)) {
-      console.log(`${name}: ${median(list.map((r) => r.rps)).toFixed(0)} req/s (${Math.min(...list.map((r) => r.rps)).toFixed(0)}–${Math.max(...list.map((r) => r.rps)).toFixed(0)}), ${median(list.map((r) => r.cpuUs)).toFixed(1)} µs CPU/request`);
+      console.log(
+        `${name}: ${median(list.map((r) => r.rps)).toFixed(0)} req/s (${Math.min(...list.map((r) => r.rps)).toFixed(0)}–${Math.max(...list.map((r) => r.rps)).toFixed(0)}), ${median(list.map((r) => r.cpuUs)).toFixed(1)} µs CPU/request`,
+      );
     }
-    for (const g of ['A', 'B'] as const) console.log(`${g} SOAP/GraphQL req/s: ${(median(ratios[g]) * 100).toFixed(0)}% (runs: ${ratios[g].map((x) => (x * 100).toFixed(0)).join(', ')})`);
+    for (const g of ['A', 'B'] as const)
+      console.log(
+        `${g} SOAP/GraphQL req/s: ${(median(ratios[g]) * 100).toFixed(0)}% (runs: ${ratios[g].map((x) => (x * 100).toFixed(0)).join(', ')})`,
+      );
   } finally {
     await Promise.all(all.map((s) => s.stop()));
   }

@@ -20,19 +20,34 @@ export const soapViewEnvelope = (customerId: string): string =>
 /** The environment of a `ucv` role: the mocks' URLs and a policy per adapter. */
 /** The bench's consumers: an API key and a JWT secret for the front-desk role (identity, rights and masking at work). */
 export const BENCH_API_KEY = 'bench-front-desk-key';
-export const BENCH_JWT = { secret: 'bench-jwt-secret-of-at-least-32-characters', issuer: 'bench', audience: 'ucv-gateway' };
+export const BENCH_JWT = {
+  secret: 'bench-jwt-secret-of-at-least-32-characters',
+  issuer: 'bench',
+  audience: 'ucv-gateway',
+};
 /** The same consumer on SOAP: HTTP Basic. */
 export const BENCH_SOAP_USER = { username: 'bench', password: 'bench-soap-password' };
 export const BENCH_SECURITY = {
   anonymous: { role: 'admin' },
-  consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'), ...BENCH_SOAP_USER }],
+  consumers: [
+    {
+      id: 'bench',
+      role: 'front-desk',
+      apiKeySha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'),
+      ...BENCH_SOAP_USER,
+    },
+  ],
   jwt: BENCH_JWT,
 };
 
-export const gatewayEnv = (mocks: MockUrls, policies: object = {}): Record<string, string> => ({ MOCK_URLS: JSON.stringify(mocks), STACK_POLICIES: JSON.stringify(policies) });
+export const gatewayEnv = (mocks: MockUrls, policies: object = {}): Record<string, string> => ({
+  MOCK_URLS: JSON.stringify(mocks),
+  STACK_POLICIES: JSON.stringify(policies),
+});
 
 /** The same policy for every adapter, as STACK_POLICIES wants it. */
-export const forAll = (policy: object): Record<string, object> => Object.fromEntries(ADAPTERS.map((name) => [name, policy]));
+export const forAll = (policy: object): Record<string, object> =>
+  Object.fromEntries(ADAPTERS.map((name) => [name, policy]));
 export const CACHE_OFF = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } };
 export const CACHE_LONG = { cache: { ttlSeconds: 3600, notFoundTtlSeconds: 3600 } };
 
@@ -57,10 +72,19 @@ const HIVE_DIR = path.join(__dirname, 'hive');
  * (bench/hive/serve.ts, env MOCK_URLS and HIVE_REDIS_URL), with its own dependencies: `npm ci` there the first time.
  * `benchDir` runs the role from another checkout's bench/ folder (default: this one).
  */
-export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive', env: Record<string, string> = {}, nodeArgs: string[] = [], benchDir = __dirname): Promise<Server> {
+export async function startServer(
+  role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive',
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  benchDir = __dirname,
+): Promise<Server> {
   if (role === 'hive' && !fs.existsSync(path.join(HIVE_DIR, 'node_modules'))) {
     // Its own .npmrc lets packages that declare node>=22 install on Node 20; `npm run` would pass ours (engine-strict).
-    execSync('npm ci', { cwd: HIVE_DIR, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, npm_config_engine_strict: 'false' } });
+    execSync('npm ci', {
+      cwd: HIVE_DIR,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, npm_config_engine_strict: 'false' },
+    });
   }
   // benchDir: another checkout's bench/ (an A/B against a commit), its servers.ts and the code it imports.
   const script = role === 'hive' ? ['serve.ts'] : [path.join(benchDir, 'servers.ts'), role];
@@ -97,15 +121,31 @@ export async function startServer(role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hi
 }
 
 /** The mocks and one gateway over them, each in its own process. */
-export async function startStack(policies: object = {}): Promise<{ gateway: string; mocks: MockUrls; stop(): Promise<void> }> {
+export async function startStack(
+  policies: object = {},
+): Promise<{ gateway: string; mocks: MockUrls; stop(): Promise<void> }> {
   const mocks = await startServer('mocks');
   const gateway = await startServer('ucv', gatewayEnv(mocks.urls, policies));
-  return { gateway: gateway.url, mocks: mocks.urls, stop: async () => void (await Promise.all([gateway.stop(), mocks.stop()])) };
+  return {
+    gateway: gateway.url,
+    mocks: mocks.urls,
+    stop: async () => void (await Promise.all([gateway.stop(), mocks.stop()])),
+  };
 }
 
-export async function control(mockUrl: string, route: string, method: string, body?: unknown): Promise<{ requests?: { total: number } }> {
+export async function control(
+  mockUrl: string,
+  route: string,
+  method: string,
+  body?: unknown,
+): Promise<{ requests?: { total: number } }> {
   // A deadline: a benchmark or the chaos suite must not hang on a mock that stopped answering.
-  const res = await fetch(`${mockUrl}/__control${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${mockUrl}/__control${route}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
   return (await res.json()) as { requests?: { total: number } };
 }
 
@@ -116,16 +156,25 @@ export async function mockCounts(mocks: MockUrls): Promise<Record<string, number
   return out;
 }
 
-export const totalCalls = async (mocks: MockUrls): Promise<number> => Object.values(await mockCounts(mocks)).reduce((a, b) => a + b, 0);
+export const totalCalls = async (mocks: MockUrls): Promise<number> =>
+  Object.values(await mockCounts(mocks)).reduce((a, b) => a + b, 0);
 
 /** Faults healthy and counters zero, on every mock. */
 export async function resetMocks(mocks: MockUrls): Promise<void> {
   await Promise.all(Object.values(mocks).map((url) => control(url, '/reset', 'POST')));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are inspected loosely
-export async function graphql(gateway: string, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+export async function graphql(
+  gateway: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are inspected loosely
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gateway}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -160,7 +209,13 @@ export function machine(): Record<string, string | number> {
   } catch {
     /* not a checkout */
   }
-  return { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, commit };
+  return {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    commit,
+  };
 }
 
 /** A Prometheus text exposition as `name{labels}` → value (comments and untyped lines skipped). */
@@ -194,7 +249,12 @@ export function gatewaySeen(before: Map<string, number>, after: Map<string, numb
   for (const source of ADAPTERS) {
     bulkheadRejections[source] = delta(`ucv_bulkhead_rejections_total{source="${source}"}`);
     const count = delta(`ucv_source_call_duration_seconds_count{source="${source}"}`);
-    meanCallMs[source] = count > 0 ? (1000 * delta(`ucv_source_call_duration_seconds_sum{source="${source}"}`)) / count : NaN;
+    meanCallMs[source] =
+      count > 0 ? (1000 * delta(`ucv_source_call_duration_seconds_sum{source="${source}"}`)) / count : NaN;
   }
-  return { bulkheadRejections, meanCallMs, loopLagP99Ms: 1000 * (after.get('ucv_nodejs_eventloop_lag_p99_seconds') ?? NaN) };
+  return {
+    bulkheadRejections,
+    meanCallMs,
+    loopLagP99Ms: 1000 * (after.get('ucv_nodejs_eventloop_lag_p99_seconds') ?? NaN),
+  };
 }

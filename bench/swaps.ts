@@ -27,7 +27,8 @@ const SWAPS = Number(process.env.SWAPS ?? 20);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 
-const sha256 = (text: string): string => require('node:crypto').createHash('sha256').update(text).digest('hex') as string; // eslint-disable-line @typescript-eslint/no-require-imports
+const sha256 = (text: string): string =>
+  require('node:crypto').createHash('sha256').update(text).digest('hex') as string; // eslint-disable-line @typescript-eslint/no-require-imports
 
 function load(url: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({
@@ -37,7 +38,9 @@ function load(url: string, seconds: number): Promise<autocannon.Result> {
     duration: seconds,
     headers: { 'content-type': 'application/json', 'x-api-key': BENCH_API_KEY },
     // A few customers, all cached after the first round: the cached view.
-    requests: Array.from({ length: 8 }, (_, i) => ({ body: JSON.stringify({ query: QUERY, variables: { id: `C0000001${i}` } }) })),
+    requests: Array.from({ length: 8 }, (_, i) => ({
+      body: JSON.stringify({ query: QUERY, variables: { id: `C0000001${i}` } }),
+    })),
   });
 }
 
@@ -52,9 +55,19 @@ async function main(): Promise<void> {
         host: '127.0.0.1',
         logLevel: 'silent',
         rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
-        security: { ...BENCH_SECURITY, consumers: [...BENCH_SECURITY.consumers, { id: 'bench-admin', role: 'admin', apiKeySha256: sha256(ADMIN_KEY) }] },
+        security: {
+          ...BENCH_SECURITY,
+          consumers: [
+            ...BENCH_SECURITY.consumers,
+            { id: 'bench-admin', role: 'admin', apiKeySha256: sha256(ADMIN_KEY) },
+          ],
+        },
         ...(steadyOnly ? {} : { cache: { redisUrl: REDIS_URL, keyPrefix: prefix }, admin: { allowLoopback: allow } }),
-        adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({ name, url: mocks.urls[name], policy: { cache: { ttlSeconds: 3600 } } })),
+        adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({
+          name,
+          url: mocks.urls[name],
+          policy: { cache: { ttlSeconds: 3600 } },
+        })),
       },
       {},
     );
@@ -62,7 +75,9 @@ async function main(): Promise<void> {
   await a.listen();
   await load(a.url, 1); // warm: records cached, the operation compiled
   const steady = await load(a.url, SECONDS);
-  console.log(`steady cached view: ${steady.requests.average.toFixed(0)} req/s (p99 ${steady.latency.p99} ms), non-2xx ${steady.non2xx}, errors ${steady.errors}`);
+  console.log(
+    `steady cached view: ${steady.requests.average.toFixed(0)} req/s (p99 ${steady.latency.p99} ms), non-2xx ${steady.non2xx}, errors ${steady.errors}`,
+  );
   if (steadyOnly) {
     await a.close(100);
     await mocks.close();
@@ -77,16 +92,30 @@ async function main(): Promise<void> {
     description: 'Network events platform',
     type: 'rest',
     baseUrl: networkEvents.url,
-    typeDefs: 'extend type Customer { networkState: NetworkState }\ntype NetworkState { area: String! roaming: String! poweredOn: Boolean! mappedBy: String! }',
-    resources: { state: { path: '/nep/v2/subscribers/{key}/state', mapping: `{ "area": location.area, "roaming": roaming.state, "poweredOn": handset.powered, "mappedBy": "${tag}" }` } },
+    typeDefs:
+      'extend type Customer { networkState: NetworkState }\ntype NetworkState { area: String! roaming: String! poweredOn: Boolean! mappedBy: String! }',
+    resources: {
+      state: {
+        path: '/nep/v2/subscribers/{key}/state',
+        mapping: `{ "area": location.area, "roaming": roaming.state, "poweredOn": handset.powered, "mappedBy": "${tag}" }`,
+      },
+    },
     fields: { networkState: { resource: 'state' } },
   });
   const put = async (tag: string): Promise<void> => {
-    const res = await fetch(`${a.url}/admin/adapters/network`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY }, body: JSON.stringify(definition(tag)) });
+    const res = await fetch(`${a.url}/admin/adapters/network`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY },
+      body: JSON.stringify(definition(tag)),
+    });
     if (res.status !== 200) throw new Error(`PUT answered ${res.status}: ${await res.text()}`);
   };
   const serves = async (url: string, tag: string): Promise<boolean> => {
-    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY }, body: JSON.stringify({ query: '{ customer(id: "C00000010") { networkState { mappedBy } } }' }) });
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY },
+      body: JSON.stringify({ query: '{ customer(id: "C00000010") { networkState { mappedBy } } }' }),
+    });
     const body = (await res.json()) as { data?: { customer?: { networkState?: { mappedBy?: string } } } };
     return body.data?.customer?.networkState?.mappedBy === tag;
   };
@@ -107,8 +136,12 @@ async function main(): Promise<void> {
   }
   const during = await running;
   times.sort((x, y) => x - y);
-  console.log(`while swapping (${times.length} swaps): ${during.requests.average.toFixed(0)} req/s (p99 ${during.latency.p99} ms), non-2xx ${during.non2xx}, errors ${during.errors}`);
-  console.log(`admin call → both instances serve the new mapping: median ${times[Math.floor(times.length / 2)]?.toFixed(0)} ms, max ${times.at(-1)?.toFixed(0)} ms`);
+  console.log(
+    `while swapping (${times.length} swaps): ${during.requests.average.toFixed(0)} req/s (p99 ${during.latency.p99} ms), non-2xx ${during.non2xx}, errors ${during.errors}`,
+  );
+  console.log(
+    `admin call → both instances serve the new mapping: median ${times[Math.floor(times.length / 2)]?.toFixed(0)} ms, max ${times.at(-1)?.toFixed(0)} ms`,
+  );
 
   const record = await (await fetch(`${networkEvents.url}/nep/v2/subscribers/C00000010/state`)).json();
   const mapping = jsonata(definition('x').resources.state.mapping);

@@ -27,9 +27,22 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
 const DRAIN = Number(process.env.DRAIN ?? 1000);
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEY = 'bench-key-0123456789abcdef';
-const RECORD = 'mutation($input: ContactInput!, $key: String) { recordContact(input: $input, idempotencyKey: $key) { status } }';
+const RECORD =
+  'mutation($input: ContactInput!, $key: String) { recordContact(input: $input, idempotencyKey: $key) { status } }';
 const body = (i: number, tag: string) =>
-  JSON.stringify({ query: RECORD, variables: { input: { customerId: `C${String((i % 1000) + 1).padStart(8, '0')}`, channel: 'CALL_CENTER', type: 'CAMPAIGN_OFFER', outcome: 'ACCEPTED', offerCode: 'DATA-10G' }, key: `${tag}-${i}` } });
+  JSON.stringify({
+    query: RECORD,
+    variables: {
+      input: {
+        customerId: `C${String((i % 1000) + 1).padStart(8, '0')}`,
+        channel: 'CALL_CENTER',
+        type: 'CAMPAIGN_OFFER',
+        outcome: 'ACCEPTED',
+        offerCode: 'DATA-10G',
+      },
+      key: `${tag}-${i}`,
+    },
+  });
 
 async function run(engine: string, store: Store, tag: string): Promise<string[]> {
   const mocks = await startMocks();
@@ -38,10 +51,18 @@ async function run(engine: string, store: Store, tag: string): Promise<string[]>
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent',
-      adapters: [{ name: 'crm', url: mocks.urls.crm, policy: { commands: { timeoutMs: 1000, breaker: { resetTimeoutMs: 200 } } } }],
+      adapters: [
+        {
+          name: 'crm',
+          url: mocks.urls.crm,
+          policy: { commands: { timeoutMs: 1000, breaker: { resetTimeoutMs: 200 } } },
+        },
+      ],
       rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       audit: { enabled: false },
-      security: { consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(KEY).digest('hex') }] },
+      security: {
+        consumers: [{ id: 'bench', role: 'front-desk', apiKeySha256: createHash('sha256').update(KEY).digest('hex') }],
+      },
       touchpoints: { outbox: { pollMs: 50, backoffMs: 100, maxBackoffMs: 500, batchSize: 100 } },
     },
     {},
@@ -55,7 +76,13 @@ async function run(engine: string, store: Store, tag: string): Promise<string[]>
       url: `${url}/graphql`,
       connections: CONNECTIONS,
       duration: DURATION,
-      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, setupRequest: (req) => ({ ...req, body: body(i++, `${tag}-live`) }) }],
+      requests: [
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+          setupRequest: (req) => ({ ...req, body: body(i++, `${tag}-live`) }),
+        },
+      ],
     });
     const recorded = mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
     lines.push(
@@ -68,7 +95,11 @@ async function run(engine: string, store: Store, tag: string): Promise<string[]>
       Array.from({ length: 32 }, async () => {
         while (next < DRAIN) {
           const n = next++;
-          await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: body(n % 200, `${tag}-drain-${n}`) });
+          await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+            body: body(n % 200, `${tag}-drain-${n}`),
+          });
         }
       }),
     );
@@ -77,7 +108,9 @@ async function run(engine: string, store: Store, tag: string): Promise<string[]>
     mocks.crm.faults.set({ down: false });
     while ((await backlog(store)).depth > 0) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - started) / 1000;
-    lines.push(`| ${engine} | outbox drain after an outage | ${waiting} waiting, empty after ${seconds.toFixed(2)} s | ${Math.round(waiting / seconds)} deliveries/s | 200 customers, in order per customer |`);
+    lines.push(
+      `| ${engine} | outbox drain after an outage | ${waiting} waiting, empty after ${seconds.toFixed(2)} s | ${Math.round(waiting / seconds)} deliveries/s | 200 customers, in order per customer |`,
+    );
   } finally {
     await gateway.close();
     await mocks.close();
@@ -95,7 +128,10 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
   ];
   try {
-    for (const [engine, url] of [['PGlite', undefined], ['PostgreSQL', PG_URL]] as const) {
+    for (const [engine, url] of [
+      ['PGlite', undefined],
+      ['PostgreSQL', PG_URL],
+    ] as const) {
       const store = await openStore({ url, dataDir: path.join(dataDir, 'pglite'), schema, poolSize: 10 });
       try {
         lines.push(...(await run(engine, store, `${engine}-${Date.now()}`)));
@@ -105,7 +141,10 @@ async function main(): Promise<void> {
     }
   } finally {
     const client = new Client({ connectionString: PG_URL });
-    await client.connect().then(() => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).finally(() => client.end());
+    await client
+      .connect()
+      .then(() => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))
+      .finally(() => client.end());
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(lines.join('\n'));

@@ -33,7 +33,11 @@ const ReadPolicySchema = z
      * Most bytes read of one backend answer's body, counted while it is read: past it the read is aborted and the
      * call fails as `bad_response` (detail `too_large`), nothing parsed. Default 1048576 (1 MiB).
      */
-    maxResponseBytes: z.number().int().min(1).default(1024 * 1024),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(1024 * 1024),
     /** The circuit breaker; its semantics are in gateway/backends/breaker.ts and docs/reliability.md. */
     breaker: z
       .object({
@@ -167,7 +171,14 @@ export const RoleSchema = z
      * Rights per field, keyed by schema coordinate `Type.field` or `Type.*` (every field of the type). The most
      * specific key wins: `Type.field`, then `Type.*`, then `default`. A denied Customer section is never fetched.
      */
-    fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'a schema coordinate Type.field or Type.*'), FieldRightSchema).default({}),
+    fields: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'a schema coordinate Type.field or Type.*'),
+        FieldRightSchema,
+      )
+      .default({}),
     /** Right of a field no key names. Default "allow". */
     default: z.enum(['allow', 'deny']).default('allow'),
     /**
@@ -188,7 +199,13 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
   /** The whole view; the ID-card number masked. */
   'front-desk': { fields: { 'Profile.idCardNumber': { mask: 'idCard' } } },
   /** No full address (city only); ID card masked. */
-  'call-center': { fields: { 'Profile.idCardNumber': { mask: 'idCard' }, 'Profile.address': { mask: 'cityOnly' }, 'Profile.email': { mask: 'email' } } },
+  'call-center': {
+    fields: {
+      'Profile.idCardNumber': { mask: 'idCard' },
+      'Profile.address': { mask: 'cityOnly' },
+      'Profile.email': { mask: 'email' },
+    },
+  },
   /** Name, masked MSISDN, billing summary. */
   'self-service': {
     fields: {
@@ -210,11 +227,25 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
    * rules (the rules engine calls the touchpoint service itself), never through recordContact.
    */
   marketing: {
-    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.billing': 'deny', 'Mutation.recordContact': 'deny' },
+    fields: {
+      'Customer.profile': 'deny',
+      'Customer.contacts': 'deny',
+      'Customer.products': 'deny',
+      'Customer.billing': 'deny',
+      'Mutation.recordContact': 'deny',
+    },
   },
   /** Billing only. */
   'legacy-billing': {
-    fields: { 'Customer.profile': 'deny', 'Customer.contacts': 'deny', 'Customer.products': 'deny', 'Customer.insights': 'deny', 'Customer.score': 'deny', 'Customer.recommendations': 'deny', 'Mutation.recordContact': 'deny' },
+    fields: {
+      'Customer.profile': 'deny',
+      'Customer.contacts': 'deny',
+      'Customer.products': 'deny',
+      'Customer.insights': 'deny',
+      'Customer.score': 'deny',
+      'Customer.recommendations': 'deny',
+      'Mutation.recordContact': 'deny',
+    },
   },
   /** Everything, unmasked: the admin API and operators' tools. */
   admin: {},
@@ -249,7 +280,10 @@ const JwtSchema = z
     /** Expected `aud` claim (one of). */
     audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     /** Accepted algorithms. Default ["HS256", "RS256", "ES256"]. */
-    algorithms: z.array(z.enum(['HS256', 'RS256', 'ES256'])).min(1).default(['HS256', 'RS256', 'ES256']),
+    algorithms: z
+      .array(z.enum(['HS256', 'RS256', 'ES256']))
+      .min(1)
+      .default(['HS256', 'RS256', 'ES256']),
     /** Shared secret for HS256 (UTF-8, at least 32 characters). */
     secret: z.string().min(32).optional(),
     /** Public keys as JWKs (RSA or EC), matched by `kid` when the token names one. */
@@ -272,7 +306,10 @@ const SecuritySchema = z
     /** JWT bearer tokens on /graphql; absent: JWTs are refused. */
     jwt: JwtSchema.optional(),
     /** A request with no credentials gets this role instead of 401. Off by default; never turn it on for personal data. */
-    anonymous: z.object({ role: z.string().min(1) }).strict().optional(),
+    anonymous: z
+      .object({ role: z.string().min(1) })
+      .strict()
+      .optional(),
     wsSecurity: z
       .object({
         /** How far `Created` may be from now, and how long a nonce is remembered, in seconds. Default 300. */
@@ -296,14 +333,27 @@ const SecuritySchema = z
   .superRefine((security, ctx) => {
     const roles = new Set(Object.keys(security.roles));
     security.consumers.forEach((c, i) => {
-      if (!roles.has(c.role)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'role'], message: `one of the roles ${[...roles].join(', ')}` });
-      if ((c.username === undefined) !== (c.password === undefined)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: 'username and password together' });
+      if (!roles.has(c.role))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', i, 'role'],
+          message: `one of the roles ${[...roles].join(', ')}`,
+        });
+      if ((c.username === undefined) !== (c.password === undefined))
+        ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: 'username and password together' });
     });
-    if (security.anonymous && !roles.has(security.anonymous.role)) ctx.addIssue({ code: 'custom', path: ['anonymous', 'role'], message: `one of the roles ${[...roles].join(', ')}` });
+    if (security.anonymous && !roles.has(security.anonymous.role))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anonymous', 'role'],
+        message: `one of the roles ${[...roles].join(', ')}`,
+      });
     const keys = security.consumers.flatMap((c) => (c.apiKeySha256 ? [c.apiKeySha256] : []));
-    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct apiKeySha256 per consumer' });
+    if (new Set(keys).size !== keys.length)
+      ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct apiKeySha256 per consumer' });
     const users = security.consumers.flatMap((c) => (c.username ? [c.username] : []));
-    if (new Set(users).size !== users.length) ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct username per consumer' });
+    if (new Set(users).size !== users.length)
+      ctx.addIssue({ code: 'custom', path: ['consumers'], message: 'a distinct username per consumer' });
   });
 export type SecurityConfig = z.infer<typeof SecuritySchema>;
 
@@ -324,7 +374,11 @@ export const ConfigSchema = z
          * Most bytes kept in process, by the same measure (a record's JSON length): least recently used entries go
          * first; a record larger than this is not kept. Metric ucv_cache_local_bytes. Default 134217728 (128 MiB).
          */
-        maxBytes: z.number().int().min(1).default(128 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(128 * 1024 * 1024),
         /**
          * Deadline of one Redis command, in milliseconds, raced against the reply (it holds when Redis stops
          * answering on an open socket): past it the read is a miss, the gateway calls the backend, and the cache is
@@ -338,7 +392,11 @@ export const ConfigSchema = z
          * about 100 MB of answers (5 KB of JSON a GraphQL view, its SOAP twin kept beside it); at 32 MiB, SOAP reads
          * evicted GraphQL answers and the hit ratio fell to 28% (bench/answer-bytes-ab.ts).
          */
-        answerBytes: z.number().int().min(0).default(128 * 1024 * 1024),
+        answerBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(128 * 1024 * 1024),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */
         keyPrefix: z.string().default('ucv:'),
       })
@@ -354,7 +412,11 @@ export const ConfigSchema = z
      * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
      * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
      */
-    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)], { errorMap: () => ({ message: 'a whole number from 1 to 256, or "auto"' }) }).default(1),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(256)], {
+        errorMap: () => ({ message: 'a whole number from 1 to 256, or "auto"' }),
+      })
+      .default(1),
     shutdown: z
       .object({
         /**
@@ -375,9 +437,17 @@ export const ConfigSchema = z
     limits: z
       .object({
         /** Largest request body as sent (GraphQL, SOAP, events), in bytes. Default 102400. */
-        maxBodyBytes: z.number().int().min(1).default(100 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(100 * 1024),
         /** Largest request body once inflated (Content-Encoding gzip or deflate), in bytes. Default 409600. */
-        maxInflatedBodyBytes: z.number().int().min(1).default(400 * 1024),
+        maxInflatedBodyBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(400 * 1024),
         /** Longest silence while a request body is being sent, in milliseconds; then 408 REQUEST_TIMEOUT. Default 5000. */
         bodyIdleTimeoutMs: z.number().int().min(1).default(5_000),
         /** Longest time to receive a whole request body, in milliseconds; then 408 REQUEST_TIMEOUT. Default 10000. */
@@ -434,11 +504,17 @@ export const ConfigSchema = z
          * PostgreSQL URL of the durable store (audit trail, later outbox and rules). When absent the gateway uses its
          * embedded PGlite in `dataDir`, which needs no service. DATABASE_URL overrides it.
          */
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+          .optional(),
         /** Folder of the embedded store, resolved from the repository root. Default "var/store". One process only. */
         dataDir: z.string().min(1).default('var/store'),
         /** Schema holding the store's tables and migration journal: a lower-case SQL identifier. Default "ucv". */
-        schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('ucv'),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+          .default('ucv'),
         /** Most PostgreSQL connections per instance. Default 10. */
         poolSize: z.number().int().min(2).max(100).default(10),
       })
@@ -492,7 +568,9 @@ export const ConfigSchema = z
          * outside this list is recorded (a section a new adapter adds is recorded without being listed anywhere).
          * Default ["id", "sources"]: the id the caller already had, and the provenance of the answer.
          */
-        notPersonalData: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a GraphQL field name')).default(['id', 'sources']),
+        notPersonalData: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a GraphQL field name'))
+          .default(['id', 'sources']),
         /**
          * Most audit records waiting for their group commit, in records. Past it, reads are refused
          * (AUDIT_UNAVAILABLE, metric ucv_audit_refused_total{reason="queue_full"}). Default 10000.
@@ -531,7 +609,11 @@ export const ConfigSchema = z
          * Most bytes of each document of a registered SOAP adapter's WSDL (the WSDL and every document it imports),
          * read at validate and when node-soap loads it; larger is refused. Default 1048576 (1 MiB).
          */
-        maxWsdlBytes: z.number().int().min(1024).default(1024 * 1024),
+        maxWsdlBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(1024 * 1024),
         /** Versions kept in each definition's history (older ones are dropped). Default 50. */
         historyLimit: z.number().int().min(1).default(50),
       })
@@ -569,9 +651,15 @@ export const ConfigSchema = z
         quietHours: z
           .object({
             /** Start of the quiet hours, "HH:MM" local time. Default "21:00". */
-            start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"').default('21:00'),
+            start: z
+              .string()
+              .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"')
+              .default('21:00'),
             /** End, "HH:MM" local time (may be the next day). Equal to start: no quiet hours. Default "08:00". */
-            end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"').default('08:00'),
+            end: z
+              .string()
+              .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM"')
+              .default('08:00'),
             /** IANA time zone of start and end. Default "Asia/Shanghai". */
             timeZone: z
               .string()
@@ -590,9 +678,15 @@ export const ConfigSchema = z
         amqp: z
           .object({
             /** RabbitMQ URL, e.g. amqp://guest:guest@127.0.0.1:5672. UCV_AMQP_URL overrides. No default: webhook only. */
-            url: z.string().regex(/^amqps?:\/\//, 'an amqp:// URL').optional(),
+            url: z
+              .string()
+              .regex(/^amqps?:\/\//, 'an amqp:// URL')
+              .optional(),
             /** Durable queue of customer events; its dead-letter queue is "<queue>.dlq". Default "ucv.customer-events". */
-            queue: z.string().regex(/^[\w.:-]{1,200}$/, 'a queue name').default('ucv.customer-events'),
+            queue: z
+              .string()
+              .regex(/^[\w.:-]{1,200}$/, 'a queue name')
+              .default('ucv.customer-events'),
             /** Most unacknowledged messages at once, per instance. Default 16. */
             prefetch: z.number().int().min(1).max(1000).default(16),
             /** Wait before requeueing an event that failed once, in milliseconds. Default 1000. */
@@ -623,7 +717,11 @@ export const ConfigSchema = z
   .superRefine((config, ctx) => {
     const { graceMs, delayMs } = config.shutdown;
     if (delayMs >= graceMs && graceMs > 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['shutdown', 'delayMs'], message: `less than shutdown.graceMs (${graceMs})` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['shutdown', 'delayMs'],
+        message: `less than shutdown.graceMs (${graceMs})`,
+      });
     }
     config.adapters.forEach((adapter, i) => {
       const worst = worstCallMs(adapter.policy);
@@ -657,7 +755,10 @@ export class ConfigError extends Error {
 const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 function valueAt(input: unknown, keys: ReadonlyArray<string | number>): unknown {
-  return keys.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), input);
+  return keys.reduce<unknown>(
+    (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+    input,
+  );
 }
 
 function expectation(issue: z.ZodIssue): string {
@@ -687,7 +788,11 @@ function formatIssue(issue: z.ZodIssue, input: unknown): string {
 }
 
 /** Validates a parsed config object and applies the environment overrides; throws ConfigError. */
-export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): Readonly<GatewayConfig> {
+export function parseConfig(
+  input: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'config',
+): Readonly<GatewayConfig> {
   const withEnv = applyEnv(input, env);
   const result = ConfigSchema.safeParse(withEnv);
   if (!result.success) {
@@ -697,7 +802,10 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
   return deepFreeze(result.data);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, extend: (json: unknown) => unknown = (json) => json): Readonly<GatewayConfig> {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  extend: (json: unknown) => unknown = (json) => json,
+): Readonly<GatewayConfig> {
   const file = path.resolve(env.UCV_CONFIG ?? path.join(__dirname, '..', 'config', 'default.json'));
   let text: string;
   try {
@@ -719,7 +827,8 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const out = { ...(input as Record<string, unknown>) };
   if (env.PORT !== undefined) out.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
-  if (env.UCV_WORKERS !== undefined) out.workers = /^\d+$/.test(env.UCV_WORKERS) ? Number(env.UCV_WORKERS) : env.UCV_WORKERS;
+  if (env.UCV_WORKERS !== undefined)
+    out.workers = /^\d+$/.test(env.UCV_WORKERS) ? Number(env.UCV_WORKERS) : env.UCV_WORKERS;
   if (env.REDIS_URL) out.cache = { ...((out.cache as object) ?? {}), redisUrl: env.REDIS_URL };
   const secrets = Object.entries(env).flatMap(([name, value]) => {
     const source = /^UCV_([A-Z][A-Z0-9]*)_EVENTS_SECRET$/.exec(name)?.[1];

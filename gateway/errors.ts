@@ -19,23 +19,51 @@ export const ERROR_CATALOG = {
   REQUEST_TIMEOUT: { status: 408, message: 'The request body did not arrive in time.' },
   UNAUTHENTICATED: { status: 401, message: 'The request carries no valid credentials.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests for this consumer; retry after the time given.' },
-  VERSION_MISMATCH: { status: 500, message: 'The envelope is not SOAP 1.1 (namespace http://schemas.xmlsoap.org/soap/envelope/).' },
-  MUST_UNDERSTAND: { status: 500, message: 'A SOAP header marked mustUnderstand="1" is not one the gateway processes.' },
+  VERSION_MISMATCH: {
+    status: 500,
+    message: 'The envelope is not SOAP 1.1 (namespace http://schemas.xmlsoap.org/soap/envelope/).',
+  },
+  MUST_UNDERSTAND: {
+    status: 500,
+    message: 'A SOAP header marked mustUnderstand="1" is not one the gateway processes.',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has a media type the gateway does not read.' },
   NOT_ACCEPTABLE: { status: 406, message: 'The Accept header names no media type the gateway can answer with.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The HTTP method is not allowed on this path.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
-  CACHE_UNAVAILABLE: { status: 503, message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.' },
-  FORBIDDEN: { status: 403, message: 'The consumer\'s role may not do this.' },
-  QUERY_TOO_COMPLEX: { status: 400, message: 'The operation is over one of the gateway\'s limits.' },
-  EVENT_NOT_HANDLED: { status: 503, message: 'The event could not be handled now (the store, the customer view or the channel gateway failed); nothing was sent. Retry it.' },
-  AUDIT_UNAVAILABLE: { status: 503, message: 'The read could not be recorded in the audit trail, so it was not answered. Retry it.' },
-  IDEMPOTENCY_CONFLICT: { status: 409, message: 'This idempotency key was already used for a request with other content.' },
-  STORE_UNAVAILABLE: { status: 503, message: 'The durable store could not be reached; nothing was recorded. Retry with the same idempotency key.' },
-  DEFINITION_REFUSED: { status: 422, message: 'The definition was refused (see extensions.problems); the running gateway is unchanged.' },
+  CACHE_UNAVAILABLE: {
+    status: 503,
+    message: 'The shared cache could not be reached; the change was not applied everywhere. Retry it.',
+  },
+  FORBIDDEN: { status: 403, message: "The consumer's role may not do this." },
+  QUERY_TOO_COMPLEX: { status: 400, message: "The operation is over one of the gateway's limits." },
+  EVENT_NOT_HANDLED: {
+    status: 503,
+    message:
+      'The event could not be handled now (the store, the customer view or the channel gateway failed); nothing was sent. Retry it.',
+  },
+  AUDIT_UNAVAILABLE: {
+    status: 503,
+    message: 'The read could not be recorded in the audit trail, so it was not answered. Retry it.',
+  },
+  IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    message: 'This idempotency key was already used for a request with other content.',
+  },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'The durable store could not be reached; nothing was recorded. Retry with the same idempotency key.',
+  },
+  DEFINITION_REFUSED: {
+    status: 422,
+    message: 'The definition was refused (see extensions.problems); the running gateway is unchanged.',
+  },
   DEFINITION_NOT_FOUND: { status: 404, message: 'No definition of this kind has this name (or this version).' },
   SUPPRESSION_NOT_FOUND: { status: 404, message: 'The customer is not on the suppression list.' },
-  DEFINITION_CONFLICT: { status: 409, message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.' },
+  DEFINITION_CONFLICT: {
+    status: 409,
+    message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.',
+  },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
 
@@ -73,15 +101,22 @@ export function gatewayError(message: string, extensions: GatewayErrorExtensions
  */
 export function sendError(res: ServerResponse, code: ErrorCode, message: string = ERROR_CATALOG[code].message): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(ERROR_CATALOG[code].status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  res
+    .writeHead(ERROR_CATALOG[code].status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    })
+    .end(body);
 }
 
 /** The catalog's code and message for a request body that body-parser refused; undefined for any other error. */
 export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, string] | undefined {
   const { type, status } = (err ?? {}) as { type?: string; status?: number };
-  if (type === 'entity.too.large') return ['PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`];
+  if (type === 'entity.too.large')
+    return ['PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`];
   if (type === 'entity.parse.failed') return ['BAD_REQUEST', 'The request body is not valid JSON.'];
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return ['UNSUPPORTED_MEDIA_TYPE', ERROR_CATALOG.UNSUPPORTED_MEDIA_TYPE.message];
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return ['UNSUPPORTED_MEDIA_TYPE', ERROR_CATALOG.UNSUPPORTED_MEDIA_TYPE.message];
   if (status === 400) return ['BAD_REQUEST', ERROR_CATALOG.BAD_REQUEST.message];
   return undefined;
 }
@@ -90,10 +125,19 @@ export function bodyError(err: unknown, maxBodyBytes: number): [ErrorCode, strin
  * SOAP 1.1 faultcode for a catalog code (SOAP 1.1 §4.4.1): the envelope's version and unprocessed mandatory headers
  * have faultcodes of their own; the gateway's or a backend's failure is the Server's, the rest the Client's.
  */
-export function soapFaultCode(code: ErrorCode): 'soap:Client' | 'soap:Server' | 'soap:VersionMismatch' | 'soap:MustUnderstand' {
+export function soapFaultCode(
+  code: ErrorCode,
+): 'soap:Client' | 'soap:Server' | 'soap:VersionMismatch' | 'soap:MustUnderstand' {
   if (code === 'VERSION_MISMATCH') return 'soap:VersionMismatch';
   if (code === 'MUST_UNDERSTAND') return 'soap:MustUnderstand';
-  return code === 'INTERNAL_SERVER_ERROR' || code === 'SOURCE_UNAVAILABLE' || code === 'CACHE_UNAVAILABLE' || code === 'AUDIT_UNAVAILABLE' || code === 'STORE_UNAVAILABLE' || code === 'EVENT_NOT_HANDLED' ? 'soap:Server' : 'soap:Client';
+  return code === 'INTERNAL_SERVER_ERROR' ||
+    code === 'SOURCE_UNAVAILABLE' ||
+    code === 'CACHE_UNAVAILABLE' ||
+    code === 'AUDIT_UNAVAILABLE' ||
+    code === 'STORE_UNAVAILABLE' ||
+    code === 'EVENT_NOT_HANDLED'
+    ? 'soap:Server'
+    : 'soap:Client';
 }
 
 /**
@@ -106,13 +150,18 @@ export function refusalOf(result: { data?: unknown; errors?: ReadonlyArray<Graph
 }
 
 /** Status and headers of a request refused as a whole, the same for every refusal a plugin makes. */
-export function refusalHead(refusal: GraphQLError, challenge: string): { status: number; headers: Record<string, string> } {
+export function refusalHead(
+  refusal: GraphQLError,
+  challenge: string,
+): { status: number; headers: Record<string, string> } {
   const code = refusal.extensions.code as ErrorCode;
   const headers: Record<string, string> = {};
   if (code === 'UNAUTHENTICATED') headers['www-authenticate'] = challenge;
   const retryAfter = refusal.extensions.retryAfterSeconds;
-  if (code === 'RATE_LIMITED' && typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  if (code === 'RATE_LIMITED' && typeof retryAfter === 'number')
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
   return { status: ERROR_CATALOG[code].status, headers };
 }
 
-export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code);

@@ -15,4 +15,3 @@ main().catch((err: unknown) => {
   console.error(err instanceof ConfigError ? `ucv-gateway: ${err.message}` : err);
   process.exit(1);
 });
-

@@ -119,8 +119,12 @@ export function createFaultInjector(options: FaultOptions = {}): FaultInjector {
   let byRoute: Record<string, number> = {};
   let lastRequestId: string | null = null;
   let aborted = 0;
-  const malformed = options.malformedBody ?? ((body: string) => body.slice(0, Math.max(1, Math.floor(body.length / 2))));
-  const wrongShape = options.wrongShapeBody ?? { contentType: 'application/json; charset=utf-8', body: '{"unexpected":"x"}' };
+  const malformed =
+    options.malformedBody ?? ((body: string) => body.slice(0, Math.max(1, Math.floor(body.length / 2))));
+  const wrongShape = options.wrongShapeBody ?? {
+    contentType: 'application/json; charset=utf-8',
+    body: '{"unexpected":"x"}',
+  };
 
   const routeOf = (req: Request): string =>
     `${req.method} ${req.path.replace(/\/(C\d{8}|1\d{10}|P\d+-\d+)(?=\/|$)/g, '/:id')}`;

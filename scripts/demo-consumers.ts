@@ -13,7 +13,14 @@ export interface DemoConsumer {
   username: string;
 }
 
-export const DEMO_CONSUMERS: readonly DemoConsumer[] = ['front-desk', 'call-center', 'self-service', 'marketing', 'legacy-billing', 'admin'].map((role) => ({
+export const DEMO_CONSUMERS: readonly DemoConsumer[] = [
+  'front-desk',
+  'call-center',
+  'self-service',
+  'marketing',
+  'legacy-billing',
+  'admin',
+].map((role) => ({
   id: `demo-${role}`,
   role,
   apiKey: `demo-${role}-key`,
@@ -25,7 +32,10 @@ export const DEMO_CONSUMERS: readonly DemoConsumer[] = ['front-desk', 'call-cent
  * loopback addresses (the demo's mocks, e.g. network-events on 127.0.0.1:4105): it is a demo on a developer's machine.
  */
 export function withDemoConsumers(json: unknown): unknown {
-  const config = (json ?? {}) as { security?: { consumers?: unknown[] } & Record<string, unknown>; admin?: Record<string, unknown> };
+  const config = (json ?? {}) as {
+    security?: { consumers?: unknown[] } & Record<string, unknown>;
+    admin?: Record<string, unknown>;
+  };
   const security = config.security ?? {};
   return {
     ...config,
@@ -36,7 +46,13 @@ export function withDemoConsumers(json: unknown): unknown {
       ...security,
       consumers: [
         ...(security.consumers ?? []),
-        ...DEMO_CONSUMERS.map((c) => ({ id: c.id, role: c.role, apiKeySha256: createHash('sha256').update(c.apiKey).digest('hex'), username: c.username, password: c.apiKey })),
+        ...DEMO_CONSUMERS.map((c) => ({
+          id: c.id,
+          role: c.role,
+          apiKeySha256: createHash('sha256').update(c.apiKey).digest('hex'),
+          username: c.username,
+          password: c.apiKey,
+        })),
       ],
     },
   };
@@ -53,7 +69,11 @@ export const HK_ROAMING_RULE: RuleDefinitionInput = {
       { fact: 'view', path: '$.insights.tags', operator: 'contains', value: 'frequent traveller to Hong Kong/Macau' },
     ],
   },
-  then: { offerCode: 'DATA-HKMO', channel: 'PREFERRED', message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY ({{offerCode}}).' },
+  then: {
+    offerCode: 'DATA-HKMO',
+    channel: 'PREFERRED',
+    message: 'Welcome to {{event.data.region}}: 1 GB for 30 CNY ({{offerCode}}).',
+  },
 };
 
 /**
@@ -73,7 +93,11 @@ export function withDemoRules(json: unknown): unknown {
           id: 'low-balance-topup',
           priority: 5,
           when: { all: [{ fact: 'event', path: '$.type', operator: 'equal', value: 'BALANCE_LOW' }] },
-          then: { offerCode: 'TOPUP-50', channel: 'PREFERRED', message: 'Your balance is low: top up 50 CNY and get 5 CNY back.' },
+          then: {
+            offerCode: 'TOPUP-50',
+            channel: 'PREFERRED',
+            message: 'Your balance is low: top up 50 CNY and get 5 CNY back.',
+          },
         },
       ],
     },

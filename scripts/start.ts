@@ -32,14 +32,23 @@ async function main(): Promise<void> {
   // GraphiQL opens as the front-desk demo consumer; change the x-api-key header in its Headers tab to try a role.
   const options = { graphiqlHeaders: { 'x-api-key': frontDesk.apiKey }, demoConsumers: DEMO_CONSUMERS };
   if (cluster.isWorker) return serve(config, {}, options);
-  const port = (name: string): number => Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
+  const port = (name: string): number =>
+    Number(new URL(config.adapters.find((a) => a.name === name)?.url ?? 'http://x:0').port);
   const mocks = await startMocks({
-    ports: { crm: port('crm'), billing: port('billing'), warehouse: port('warehouse'), scoring: port('scoring'), networkEvents: Number(process.env.UCV_NETWORK_EVENTS_PORT ?? 4105) },
+    ports: {
+      crm: port('crm'),
+      billing: port('billing'),
+      warehouse: port('warehouse'),
+      scoring: port('scoring'),
+      networkEvents: Number(process.env.UCV_NETWORK_EVENTS_PORT ?? 4105),
+    },
     // The CRM tells the gateway when a customer's products change, so cached CRM data is evicted at once.
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
   });
-  const channels = await startChannelsMock({ port: Number(new URL(config.marketing.channelsUrl ?? `http://x:${CHANNELS_PORT}`).port) });
+  const channels = await startChannelsMock({
+    port: Number(new URL(config.marketing.channelsUrl ?? `http://x:${CHANNELS_PORT}`).port),
+  });
   let publisher: Publisher | undefined;
   await serve(
     config,
@@ -48,7 +57,10 @@ async function main(): Promise<void> {
         banner(url, mocks, frontDesk.apiKey, config.store.url ? 'PostgreSQL' : 'embedded, var/store/', channels.url);
         // Customer events, signed as the network-events platform signs them, so the rules run on their own.
         if (DEMO_EVENTS_PER_SECOND > 0 && config.events.secrets.network) {
-          void startPublisher({ webhookUrl: `${url}/events/network`, secret: config.events.secrets.network }, { ratePerSecond: DEMO_EVENTS_PER_SECOND, customers: 1000 }).then((p) => (publisher = p));
+          void startPublisher(
+            { webhookUrl: `${url}/events/network`, secret: config.events.secrets.network },
+            { ratePerSecond: DEMO_EVENTS_PER_SECOND, customers: 1000 },
+          ).then((p) => (publisher = p));
         }
       },
       onStopped: async () => {
@@ -60,7 +72,13 @@ async function main(): Promise<void> {
   );
 }
 
-function banner(url: string, mocks: Awaited<ReturnType<typeof startMocks>>, frontDeskKey: string, store: string, channelsUrl: string): void {
+function banner(
+  url: string,
+  mocks: Awaited<ReturnType<typeof startMocks>>,
+  frontDeskKey: string,
+  store: string,
+  channelsUrl: string,
+): void {
   console.log(`
 UCV Gateway is up.
 

@@ -34,19 +34,43 @@ const config = parseConfig({
 describe.each(ENGINES)('on %s', (engine) => {
   let store: Store;
   let gateway: Gateway;
-  const get = (query: string, token?: string) => fetch(`${gateway.url}/admin/audit${query}`, { headers: token ? { 'x-api-key': token } : {} });
+  const get = (query: string, token?: string) =>
+    fetch(`${gateway.url}/admin/audit${query}`, { headers: token ? { 'x-api-key': token } : {} });
 
   beforeAll(async () => {
     store = await stores.open(engine);
     gateway = createGateway(config, { store });
     await gateway.listen();
     // 5 reads of C1 a minute apart, and one of C2.
-    const sink = new AuditSink(store, { maxQueue: 100, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
+    const sink = new AuditSink(store, {
+      maxQueue: 100,
+      maxBatch: 100,
+      commitTimeoutMs: 30_000,
+      metrics: auditMetrics(new Registry()),
+    });
     const base = Date.parse('2026-11-20T10:00:00Z');
     await sink.record(
-      [0, 1, 2, 3, 4].map((i) => ({ at: new Date(base + i * 60_000), requestId: `r${i}`, facade: i % 2 ? 'soap' : 'graphql', consumerId: 'desk-1', role: 'front-desk', customerId: 'C1', fields: ['profile.name'] })),
+      [0, 1, 2, 3, 4].map((i) => ({
+        at: new Date(base + i * 60_000),
+        requestId: `r${i}`,
+        facade: i % 2 ? 'soap' : 'graphql',
+        consumerId: 'desk-1',
+        role: 'front-desk',
+        customerId: 'C1',
+        fields: ['profile.name'],
+      })),
     );
-    await sink.record([{ at: new Date(base), requestId: 'other', facade: 'graphql', consumerId: 'mk-1', role: 'marketing', customerId: 'C2', fields: ['insights.segment'] }]);
+    await sink.record([
+      {
+        at: new Date(base),
+        requestId: 'other',
+        facade: 'graphql',
+        consumerId: 'mk-1',
+        role: 'marketing',
+        customerId: 'C2',
+        fields: ['insights.segment'],
+      },
+    ]);
   }, 60_000);
   afterAll(() => gateway.close());
 
@@ -56,7 +80,14 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(first.headers.get('content-type')).toMatch(/application\/json/);
     const page1 = await json(first);
     expect(page1.records).toEqual([
-      { at: '2026-11-20T10:04:00.000Z', requestId: 'r4', facade: 'graphql', consumer: { id: 'desk-1', role: 'front-desk' }, customerId: 'C1', fields: ['profile.name'] },
+      {
+        at: '2026-11-20T10:04:00.000Z',
+        requestId: 'r4',
+        facade: 'graphql',
+        consumer: { id: 'desk-1', role: 'front-desk' },
+        customerId: 'C1',
+        fields: ['profile.name'],
+      },
       expect.objectContaining({ requestId: 'r3', facade: 'soap' }),
     ]);
     const page2 = await json(await get(`?customerId=C1&limit=2&cursor=${page1.next}`, 'dpo-token'));
@@ -91,7 +122,10 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('refuses a consumer whose role is not admin: 403 FORBIDDEN', async () => {
     const res = await get('?customerId=C1', 'desk-token');
     expect(res.status).toBe(403);
-    expect((await json(res)).errors[0]).toEqual({ message: 'Reading the audit trail needs the role "admin".', extensions: { code: 'FORBIDDEN' } });
+    expect((await json(res)).errors[0]).toEqual({
+      message: 'Reading the audit trail needs the role "admin".',
+      extensions: { code: 'FORBIDDEN' },
+    });
   });
 
   it.each([
@@ -125,7 +159,9 @@ it('without a store the gateway has no /admin/audit route; with no authenticate 
   const unwired = createGateway(config, { store });
   await unwired.listen();
   try {
-    const res = await fetch(`${unwired.url}/admin/audit?customerId=C1`, { headers: { authorization: 'Bearer dpo-token' } });
+    const res = await fetch(`${unwired.url}/admin/audit?customerId=C1`, {
+      headers: { authorization: 'Bearer dpo-token' },
+    });
     expect(res.status).toBe(401);
     // A store that no longer answers makes the gateway degraded (its personal reads would be refused).
     await store.close();

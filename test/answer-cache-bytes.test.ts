@@ -11,14 +11,29 @@ let close: () => Promise<void>;
 beforeAll(async () => ({ h, plain, close } = await startAnswerCachePair()));
 afterAll(() => close());
 
-const hits = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
-const stored = async (g: Harness): Promise<number> => Number(/^ucv_answer_cache_total\{result="stored"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+const hits = async (g: Harness): Promise<number> =>
+  Number(
+    /^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0,
+  );
+const stored = async (g: Harness): Promise<number> =>
+  Number(
+    /^ucv_answer_cache_total\{result="stored"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0,
+  );
 
 /** The raw answer: status, content type and body text, exactly as written. */
-async function raw(g: Harness, role: string, id: string, accept?: string): Promise<{ status: number; type: string | null; text: string }> {
+async function raw(
+  g: Harness,
+  role: string,
+  id: string,
+  accept?: string,
+): Promise<{ status: number; type: string | null; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...asRole(role) };
   if (accept) headers.accept = accept;
-  const res = await fetch(`${g.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: FULL_VIEW, variables: { id } }) });
+  const res = await fetch(`${g.url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: FULL_VIEW, variables: { id } }),
+  });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
 /** The text with the values that differ between any two answers (ages, fetch times, request ids) blanked. */
@@ -49,7 +64,10 @@ it('ages grow from hit to hit: the provenance lists are rendered per request int
   const id = 'C00000034';
   await raw(h, 'front-desk', id);
   await new Promise((r) => setTimeout(r, 50));
-  const crmAge = (text: string): number => (JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }).data.customer.sources.find((s) => s.source === 'crm')?.ageMs ?? -1;
+  const crmAge = (text: string): number =>
+    (
+      JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }
+    ).data.customer.sources.find((s) => s.source === 'crm')?.ageMs ?? -1;
   const before = await hits(h);
   const first = crmAge((await raw(h, 'front-desk', id)).text);
   await new Promise((r) => setTimeout(r, 60));
@@ -62,7 +80,11 @@ it("a role never gets another role's kept bytes", async () => {
   const id = 'C00000035';
   await raw(h, 'front-desk', id);
   await raw(h, 'front-desk', id); // kept and hit for front-desk
-  const callCenter = JSON.parse((await raw(h, 'call-center', id)).text) as { data: { customer: { profile: { address: string } } } };
-  const frontDesk = JSON.parse((await raw(h, 'front-desk', id)).text) as { data: { customer: { profile: { address: string } } } };
+  const callCenter = JSON.parse((await raw(h, 'call-center', id)).text) as {
+    data: { customer: { profile: { address: string } } };
+  };
+  const frontDesk = JSON.parse((await raw(h, 'front-desk', id)).text) as {
+    data: { customer: { profile: { address: string } } };
+  };
   expect(callCenter.data.customer.profile.address).not.toBe(frontDesk.data.customer.profile.address); // city only for call-center
 });

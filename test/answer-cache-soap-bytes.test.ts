@@ -13,15 +13,27 @@ beforeAll(async () => ({ h, plain, close } = await startAnswerCachePair()));
 afterAll(() => close());
 
 const counter = async (g: Harness, result: string): Promise<number> =>
-  Number(new RegExp(`^ucv_answer_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+  Number(
+    new RegExp(`^ucv_answer_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(
+      await (await fetch(`${g.url}/metrics`)).text(),
+    )?.[1] ?? 0,
+  );
 
 const call = (operation: string, id: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:${operation}><v:customerId>${id}</v:customerId></v:${operation}></soap:Body></soap:Envelope>`;
 
-async function post(g: Harness, role: string, operation: string, id: string): Promise<{ status: number; text: string }> {
+async function post(
+  g: Harness,
+  role: string,
+  operation: string,
+  id: string,
+): Promise<{ status: number; text: string }> {
   const res = await fetch(`${g.url}/soap/CustomerView`, {
     method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8', authorization: `Basic ${Buffer.from(`${role}:${role}-password`).toString('base64')}` },
+    headers: {
+      'content-type': 'text/xml; charset=utf-8',
+      authorization: `Basic ${Buffer.from(`${role}:${role}-password`).toString('base64')}`,
+    },
     body: call(operation, id),
   });
   return { status: res.status, text: await res.text() };
@@ -33,7 +45,8 @@ async function keep(role: string, operation: string, id: string): Promise<void> 
   for (let i = 0; i < 100 && (await counter(h, 'stored')) === before; i++) await new Promise((r) => setTimeout(r, 10));
   expect(await counter(h, 'stored')).toBe(before + 1);
 }
-const timeless = (xml: string) => xml.replace(/<(ageMs|fetchedAt|latencyMs)>[^<]*<\/\1>/g, '<$1/>').replace(/[0-9a-f-]{36}/g, '');
+const timeless = (xml: string) =>
+  xml.replace(/<(ageMs|fetchedAt|latencyMs)>[^<]*<\/\1>/g, '<$1/>').replace(/[0-9a-f-]{36}/g, '');
 
 it.each([
   ['call-center', 'GetCustomerView', 'C00000041'],
@@ -60,7 +73,8 @@ it('ages grow from hit to hit: the provenance is rendered per request, around th
   const id = 'C00000045';
   await keep('call-center', 'GetCustomerView', id);
   await post(h, 'call-center', 'GetCustomerView', id);
-  const crmAge = (xml: string): number => Number(/<sourceStatus><source>crm<\/source>(?:(?!<\/sourceStatus>).)*?<ageMs>(\d+)<\/ageMs>/.exec(xml)?.[1] ?? -1);
+  const crmAge = (xml: string): number =>
+    Number(/<sourceStatus><source>crm<\/source>(?:(?!<\/sourceStatus>).)*?<ageMs>(\d+)<\/ageMs>/.exec(xml)?.[1] ?? -1);
   const first = crmAge((await post(h, 'call-center', 'GetCustomerView', id)).text);
   await new Promise((r) => setTimeout(r, 60));
   const second = crmAge((await post(h, 'call-center', 'GetCustomerView', id)).text);
@@ -78,5 +92,7 @@ it("a role never gets another role's kept XML", async () => {
   await post(plain, 'front-desk', 'GetCustomerView', id); // the records cached: CACHED as the hits say
   expect(timeless(frontDesk)).toBe(timeless((await post(plain, 'front-desk', 'GetCustomerView', id)).text));
   expect(timeless(callCenter)).toBe(timeless((await post(plain, 'call-center', 'GetCustomerView', id)).text));
-  expect(/<address>([^<]*)<\/address>/.exec(frontDesk)?.[1]).not.toBe(/<address>([^<]*)<\/address>/.exec(callCenter)?.[1]);
+  expect(/<address>([^<]*)<\/address>/.exec(frontDesk)?.[1]).not.toBe(
+    /<address>([^<]*)<\/address>/.exec(callCenter)?.[1],
+  );
 });

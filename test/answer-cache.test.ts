@@ -12,7 +12,17 @@ import { crmProfile } from '../mocks/dataset/customers';
 import type { Mocks } from '../mocks';
 import { createGateway } from '../gateway/app/server';
 import { tables } from '../gateway/store';
-import { asRole, FULL_VIEW, LONG_TTLS, postGraphQL, ROLE_SECURITY, startAnswerCachePair, startHarness, testConfig, type Harness } from './support/harness';
+import {
+  asRole,
+  FULL_VIEW,
+  LONG_TTLS,
+  postGraphQL,
+  ROLE_SECURITY,
+  startAnswerCachePair,
+  startHarness,
+  testConfig,
+  type Harness,
+} from './support/harness';
 import { testStores } from './support/store';
 
 const SECRET = 'answer-cache-test-secret';
@@ -27,13 +37,16 @@ let h: Harness;
 let plain: Harness;
 let close: () => Promise<void>;
 // Long TTLs (LONG_TTLS): within a test, only what the test does may make a record (and so an answer) out of date.
-beforeAll(async () => ({ mocks, h, plain, close } = await startAnswerCachePair({ events: { secrets: { crm: SECRET } } })));
+beforeAll(
+  async () => ({ mocks, h, plain, close } = await startAnswerCachePair({ events: { secrets: { crm: SECRET } } })),
+);
 afterAll(() => close());
 
 const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number }> => {
   const text = await (await fetch(`${g.url}/metrics`)).text();
   const out = { hit: 0, miss: 0, stored: 0 } as Record<string, number> & { hit: number; miss: number; stored: number };
-  for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm)) out[m[1] as string] = Number(m[2]);
+  for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm))
+    out[m[1] as string] = Number(m[2]);
   return out;
 };
 /** Waits until the answer of the last miss is kept (it is stored once its records' outcomes are in). */
@@ -42,7 +55,9 @@ const stored = async (g: Harness, count: number): Promise<void> => {
 };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const withoutAges = (body: any): any =>
-  JSON.parse(JSON.stringify(body), (key, value) => (key === 'ageMs' || key === 'fetchedAt' || key === 'requestId' ? undefined : value));
+  JSON.parse(JSON.stringify(body), (key, value) =>
+    key === 'ageMs' || key === 'fetchedAt' || key === 'requestId' ? undefined : value,
+  );
 
 it('a hit calls no backend and answers what the gateway without the answer cache answers, ages rendered now', async () => {
   const id = 'C00000011';
@@ -59,12 +74,16 @@ it('a hit calls no backend and answers what the gateway without the answer cache
   await plain.gql(FULL_VIEW, { id }, as('front-desk'));
   const reference = await plain.gql(FULL_VIEW, { id }, as('front-desk'));
   expect(withoutAges(hit.body)).toEqual(withoutAges(reference.body));
-  expect(hit.body.data.customer.profile.idCardNumber).toBe(MASKS.idCard((crmProfile(id) as { idCardNo: string }).idCardNo));
+  expect(hit.body.data.customer.profile.idCardNumber).toBe(
+    MASKS.idCard((crmProfile(id) as { idCardNo: string }).idCardNo),
+  );
   // Provenance says CACHED, and its ages are of now, not of the kept answer, in data and in extensions.
-  const crm = (body: { data: { customer: { sources: Array<{ source: string; status: string; ageMs: number }> } } }) => body.data.customer.sources.find((s) => s.source === 'crm');
+  const crm = (body: { data: { customer: { sources: Array<{ source: string; status: string; ageMs: number }> } } }) =>
+    body.data.customer.sources.find((s) => s.source === 'crm');
   expect(crm(hit.body)).toMatchObject({ status: 'CACHED', latencyMs: null });
   expect(crm(hit.body)?.ageMs).toBeGreaterThanOrEqual(30);
-  const inExtensions = hit.body.extensions.sources[0].sources.find((s: { source: string }) => s.source === 'crm').ageMs as number;
+  const inExtensions = hit.body.extensions.sources[0].sources.find((s: { source: string }) => s.source === 'crm')
+    .ageMs as number;
   expect(inExtensions - (crm(hit.body)?.ageMs ?? 0)).toBeGreaterThanOrEqual(0); // rendered a moment later
   expect(inExtensions - (crm(hit.body)?.ageMs ?? 0)).toBeLessThan(1000);
 });
@@ -74,9 +93,18 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
   const profile = crmProfile(id) as { address: string; idCardNo: string };
   const QUERY = `query($id: ID!) { customer(id: $id) { profile { idCardNumber address } } }`;
   for (let round = 0; round < 3; round++) {
-    const [frontDesk, callCenter] = await Promise.all([h.gql(QUERY, { id }, as('front-desk')), h.gql(QUERY, { id }, as('call-center'))]);
-    expect(frontDesk.body.data.customer.profile).toEqual({ idCardNumber: MASKS.idCard(profile.idCardNo), address: profile.address });
-    expect(callCenter.body.data.customer.profile).toEqual({ idCardNumber: MASKS.idCard(profile.idCardNo), address: MASKS.cityOnly(profile.address) });
+    const [frontDesk, callCenter] = await Promise.all([
+      h.gql(QUERY, { id }, as('front-desk')),
+      h.gql(QUERY, { id }, as('call-center')),
+    ]);
+    expect(frontDesk.body.data.customer.profile).toEqual({
+      idCardNumber: MASKS.idCard(profile.idCardNo),
+      address: profile.address,
+    });
+    expect(callCenter.body.data.customer.profile).toEqual({
+      idCardNumber: MASKS.idCard(profile.idCardNo),
+      address: MASKS.cityOnly(profile.address),
+    });
     await new Promise((r) => setTimeout(r, 20));
   }
   // The later rounds were hits: each role's own.
@@ -110,7 +138,12 @@ it('the audit trail records every answered read, hits included', async () => {
       const QUERY = `query($id: ID!) { customer(id: $id) { profile { name idCardNumber } } }`;
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const res = await postGraphQL(url, QUERY, { id: 'C00000018' }, { ...as('front-desk'), 'x-request-id': `answer-cache-audit-${i}` });
+        const res = await postGraphQL(
+          url,
+          QUERY,
+          { id: 'C00000018' },
+          { ...as('front-desk'), 'x-request-id': `answer-cache-audit-${i}` },
+        );
         expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
         ids.push(`answer-cache-audit-${i}`);
         await new Promise((r) => setTimeout(r, 30));
@@ -138,12 +171,22 @@ it('a CRM change event makes the next answer fresh', async () => {
   await h.gql(QUERY, { id }, as('front-desk'));
   expect(h.counts().crm).toBe(0);
   // The CRM changes the customer's products and says so, signed.
-  const before = (await (await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`)).json()) as { items: Array<{ code: string }> };
+  const before = (await (await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`)).json()) as {
+    items: Array<{ code: string }>;
+  };
   const offer = ['VAS-CLOUD', 'DATA-HKMO', 'VAS-NEWS'].find((c) => !before.items.some((p) => p.code === c)) as string;
-  const order = await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ offerCode: offer }) });
+  const order = await fetch(`${mocks.crm.url}/api/v1/customers/${id}/products`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ offerCode: offer }),
+  });
   expect(order.status).toBe(201);
   const body = JSON.stringify({ type: 'customer.products.changed', customerId: id });
-  const event = await fetch(`${h.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, body) }, body });
+  const event = await fetch(`${h.url}/events/crm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, body) },
+    body,
+  });
   expect(event.status).toBeLessThan(300);
   mocks.resetAll();
   const fresh = await h.gql(QUERY, { id }, as('front-desk'));
@@ -156,7 +199,10 @@ it('SOAP: a hit calls no backend and answers as the gateway without the cache do
   const post = async (g: Harness): Promise<string> => {
     const res = await fetch(`${g.url}/soap/CustomerView`, {
       method: 'POST',
-      headers: { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('call-center:call-center-password').toString('base64')}` },
+      headers: {
+        'content-type': 'text/xml',
+        authorization: `Basic ${Buffer.from('call-center:call-center-password').toString('base64')}`,
+      },
       body: envelope,
     });
     expect(res.status).toBe(200);
@@ -172,7 +218,8 @@ it('SOAP: a hit calls no backend and answers as the gateway without the cache do
   expect((await answerCache(h)).hit).toBe(hits + 1);
   await post(plain);
   const reference = await post(plain);
-  const timeless = (xml: string) => xml.replace(/<(ageMs|fetchedAt)>[^<]*<\/(ageMs|fetchedAt)>/g, '').replace(/[0-9a-f-]{36}/g, '');
+  const timeless = (xml: string) =>
+    xml.replace(/<(ageMs|fetchedAt)>[^<]*<\/(ageMs|fetchedAt)>/g, '').replace(/[0-9a-f-]{36}/g, '');
   expect(timeless(hit)).toBe(timeless(reference));
   expect(hit).toContain(MASKS.cityOnly((crmProfile('C00000014') as { address: string }).address));
 });
@@ -186,7 +233,11 @@ describe('never from the cache', () => {
       policies: {
         ...policies,
         crm: { cache: { ttlSeconds: 1, staleSeconds: 60 }, retry: { attempts: 0 } },
-        scoring: { cache: { ttlSeconds: 300 }, retry: { attempts: 0 }, breaker: { consecutiveFailures: 1, volumeThreshold: 1, resetTimeoutMs: 60_000 } },
+        scoring: {
+          cache: { ttlSeconds: 300 },
+          retry: { attempts: 0 },
+          breaker: { consecutiveFailures: 1, volumeThreshold: 1, resetTimeoutMs: 60_000 },
+        },
       },
     });
   });

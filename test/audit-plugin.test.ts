@@ -23,7 +23,12 @@ const desk = { id: 'desk-7', role: 'front-desk' };
 
 beforeAll(async () => {
   store = await stores.open('pglite');
-  sink = new AuditSink(store, { maxQueue: 1000, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
+  sink = new AuditSink(store, {
+    maxQueue: 1000,
+    maxBatch: 100,
+    commitTimeoutMs: 30_000,
+    metrics: auditMetrics(new Registry()),
+  });
   run = auditedRunner(sink);
 }, 60_000);
 afterAll(async () => {
@@ -31,23 +36,42 @@ afterAll(async () => {
   await stores.cleanup();
 });
 
-const recordsOf = (requestId: string) => store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, requestId));
+const recordsOf = (requestId: string) =>
+  store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, requestId));
 
 it('records who read which personal fields of which customer, committed before the answer is returned', async () => {
-  const result = await run('{ customer(id: "C1") { id profile { name idCardNumber } sources } }', { requestId: 'p-1', consumer: desk });
+  const result = await run('{ customer(id: "C1") { id profile { name idCardNumber } sources } }', {
+    requestId: 'p-1',
+    consumer: desk,
+  });
   expect(result.errors).toBeUndefined();
-  expect(result.data).toEqual({ customer: { id: 'C1', profile: { name: 'Name of C1', idCardNumber: '110***********1234' }, sources: ['crm'] } });
+  expect(result.data).toEqual({
+    customer: { id: 'C1', profile: { name: 'Name of C1', idCardNumber: '110***********1234' }, sources: ['crm'] },
+  });
   // No flush: the answer came back, so its record is already committed.
   const [rec, ...more] = await recordsOf('p-1');
   expect(more).toHaveLength(0);
-  expect(rec).toMatchObject({ requestId: 'p-1', facade: 'graphql', consumerId: 'desk-7', role: 'front-desk', customerId: 'C1', fields: ['profile.idCardNumber', 'profile.name'] });
+  expect(rec).toMatchObject({
+    requestId: 'p-1',
+    facade: 'graphql',
+    consumerId: 'desk-7',
+    role: 'front-desk',
+    customerId: 'C1',
+    fields: ['profile.idCardNumber', 'profile.name'],
+  });
   expect(Date.now() - (rec?.at.getTime() ?? 0)).toBeLessThan(60_000);
 });
 
 it('records the fields after masking: a field denied (null) to the role is not listed', async () => {
-  const result = await run('{ customer(id: "C2") { profile { name idCardNumber } } }', { requestId: 'p-2', consumer: { id: 'cc-1', role: 'call-center' }, facade: 'soap' });
+  const result = await run('{ customer(id: "C2") { profile { name idCardNumber } } }', {
+    requestId: 'p-2',
+    consumer: { id: 'cc-1', role: 'call-center' },
+    facade: 'soap',
+  });
   expect(result.data).toEqual({ customer: { profile: { name: 'Name of C2', idCardNumber: null } } });
-  expect(await recordsOf('p-2')).toEqual([expect.objectContaining({ facade: 'soap', role: 'call-center', customerId: 'C2', fields: ['profile.name'] })]);
+  expect(await recordsOf('p-2')).toEqual([
+    expect.objectContaining({ facade: 'soap', role: 'call-center', customerId: 'C2', fields: ['profile.name'] }),
+  ]);
 });
 
 it('names fields by schema name through aliases, fragments and lists', async () => {
@@ -58,7 +82,10 @@ it('names fields by schema name through aliases, fragments and lists', async () 
 });
 
 it('records one row per customer when an answer covers several', async () => {
-  await run('{ a: customer(id: "C4") { profile { name } } b: customer(id: "C5") { profile { name } } }', { requestId: 'p-4', consumer: desk });
+  await run('{ a: customer(id: "C4") { profile { name } } b: customer(id: "C5") { profile { name } } }', {
+    requestId: 'p-4',
+    consumer: desk,
+  });
   expect((await recordsOf('p-4')).map((r) => r.customerId).sort()).toEqual(['C4', 'C5']);
 });
 
@@ -70,9 +97,17 @@ it('records nothing for an answer with no personal data: ids and provenance only
 });
 
 it('withholds the answer with AUDIT_UNAVAILABLE when its record cannot be committed', async () => {
-  const closed = new AuditSink(store, { maxQueue: 10, maxBatch: 10, commitTimeoutMs: 30_000, metrics: auditMetrics(new Registry()) });
+  const closed = new AuditSink(store, {
+    maxQueue: 10,
+    maxBatch: 10,
+    commitTimeoutMs: 30_000,
+    metrics: auditMetrics(new Registry()),
+  });
   await closed.close();
-  const result = await auditedRunner(closed)('{ customer(id: "C7") { profile { name } } }', { requestId: 'p-8', consumer: desk });
+  const result = await auditedRunner(closed)('{ customer(id: "C7") { profile { name } } }', {
+    requestId: 'p-8',
+    consumer: desk,
+  });
   expect(result.data).toBeUndefined();
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
   expect(JSON.stringify(result)).not.toContain('Name of C7');
@@ -90,7 +125,7 @@ interface ContractContext {
   cost?: number;
 }
 
-it('fits the pipeline\'s one list of Plugin<GatewayContext> (checked by the type-checker)', () => {
+it("fits the pipeline's one list of Plugin<GatewayContext> (checked by the type-checker)", () => {
   const plugins: Array<Plugin<ContractContext>> = [useAudit(sink, { notPersonalData: ['id'] })];
   expect(plugins[0]?.onExecute).toEqual(expect.any(Function));
 });

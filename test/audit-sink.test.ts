@@ -27,7 +27,11 @@ const record = (requestId: string, customerId = 'C00000001'): AuditRecord => ({
 async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   // A histogram's samples (`_count`, `_sum`) are listed under the histogram's own name.
   const metric = (await registry.getMetricsAsJSON()).find((m) => name === m.name || name.startsWith(`${m.name}_`));
-  const values = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;
+  const values = (metric?.values ?? []) as Array<{
+    value: number;
+    labels: Record<string, unknown>;
+    metricName?: string;
+  }>;
   return values
     .filter((v) => (v.metricName ?? name) === name && Object.entries(labels).every(([k, want]) => v.labels[k] === want))
     .reduce((sum, v) => sum + v.value, 0);
@@ -41,21 +45,31 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('commits 300 concurrent reads in a few multi-row batches, each promise resolving after its commit', async () => {
     const registry = new Registry();
-    const sink = new AuditSink(store, { maxQueue: 10_000, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(registry) });
+    const sink = new AuditSink(store, {
+      maxQueue: 10_000,
+      maxBatch: 100,
+      commitTimeoutMs: 30_000,
+      metrics: auditMetrics(registry),
+    });
     const customer = `C-group-${engine}`;
     const committedWhenResolved: boolean[] = [];
     await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         sink.record([record(`req-${i}`, customer)]).then(async () => {
           // Resolved means committed: another connection (or the same PGlite session) already sees the row.
-          const rows = await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, `req-${i}`));
+          const rows = await store.db
+            .select()
+            .from(tables.auditLog)
+            .where(eq(tables.auditLog.requestId, `req-${i}`));
           committedWhenResolved.push(rows.some((r) => r.customerId === customer));
         }),
       ),
     );
     expect(committedWhenResolved).toHaveLength(300);
     expect(committedWhenResolved.every(Boolean)).toBe(true);
-    expect(await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.customerId, customer))).toHaveLength(300);
+    expect(await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.customerId, customer))).toHaveLength(
+      300,
+    );
     expect(await metricValue(registry, 'ucv_audit_records_total')).toBe(300);
     // Grouped: far fewer commits than records, and none larger than maxBatch.
     const batches = await metricValue(registry, 'ucv_audit_batch_records_count');
@@ -66,9 +80,16 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('refuses records past its bounded queue, counting them, and still commits the ones it took', async () => {
     const registry = new Registry();
-    const sink = new AuditSink(store, { maxQueue: 10, maxBatch: 5, commitTimeoutMs: 30_000, metrics: auditMetrics(registry) });
+    const sink = new AuditSink(store, {
+      maxQueue: 10,
+      maxBatch: 5,
+      commitTimeoutMs: 30_000,
+      metrics: auditMetrics(registry),
+    });
     const customer = `C-full-${engine}`;
-    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => sink.record([record(`full-${i}`, customer)])));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => sink.record([record(`full-${i}`, customer)])),
+    );
     const refused = outcomes.filter((o) => o.status === 'rejected');
     // The first 10 fill the queue before the writer's first commit returns; later ones may find room again.
     expect(refused.length).toBeGreaterThan(0);
@@ -82,10 +103,17 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('refuses every record of a batch the store could not commit (store_error), and after close refuses new ones', async () => {
     const registry = new Registry();
     const other = await stores.open(engine);
-    const sink = new AuditSink(other, { maxQueue: 100, maxBatch: 100, commitTimeoutMs: 30_000, metrics: auditMetrics(registry) });
+    const sink = new AuditSink(other, {
+      maxQueue: 100,
+      maxBatch: 100,
+      commitTimeoutMs: 30_000,
+      metrics: auditMetrics(registry),
+    });
     await sink.record([record('before')]);
     await other.close();
-    await expect(sink.record([record('after-1'), record('after-2')])).rejects.toEqual(new AuditUnavailable('store_error'));
+    await expect(sink.record([record('after-1'), record('after-2')])).rejects.toEqual(
+      new AuditUnavailable('store_error'),
+    );
     expect(await metricValue(registry, 'ucv_audit_refused_total', { reason: 'store_error' })).toBe(2);
     await sink.close();
     await expect(sink.record([record('closed')])).rejects.toEqual(new AuditUnavailable('closed'));
@@ -95,7 +123,12 @@ describe.each(ENGINES)('on %s', (engine) => {
 it('on PostgreSQL, a commit stalled by a lock refuses its reads at commitTimeoutMs (timeout), and commits again once it clears', async () => {
   const store = await stores.open('postgres');
   const registry = new Registry();
-  const sink = new AuditSink(store, { maxQueue: 100, maxBatch: 100, commitTimeoutMs: 300, metrics: auditMetrics(registry) });
+  const sink = new AuditSink(store, {
+    maxQueue: 100,
+    maxBatch: 100,
+    commitTimeoutMs: 300,
+    metrics: auditMetrics(registry),
+  });
   const locker = new Client({ connectionString: POSTGRES_URL });
   await locker.connect();
   try {

@@ -46,7 +46,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     const schema = uniqueSchema();
     if (engine === 'postgres') stores.track(schema);
     const dataDir = path.join(stores.dataDir, schema);
-    const { child, port } = await startChild({ AUDIT_STORE_URL: engine === 'postgres' ? POSTGRES_URL : '', AUDIT_STORE_DIR: dataDir, AUDIT_STORE_SCHEMA: schema });
+    const { child, port } = await startChild({
+      AUDIT_STORE_URL: engine === 'postgres' ? POSTGRES_URL : '',
+      AUDIT_STORE_DIR: dataDir,
+      AUDIT_STORE_SCHEMA: schema,
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
 
     const answered: string[] = [];
@@ -57,7 +61,10 @@ describe.each(ENGINES)('on %s', (engine) => {
       while (!stop && sent < 3000) {
         const requestId = `kill-${sent++}`;
         try {
-          const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify({ customerId: `C${sent % 50}`, requestId }) });
+          const res = await fetch(`http://127.0.0.1:${port}/`, {
+            method: 'POST',
+            body: JSON.stringify({ customerId: `C${sent % 50}`, requestId }),
+          });
           const body = (await res.json()) as { data?: { customer?: { profile?: { name?: string } } } };
           if (res.status === 200 && body.data?.customer?.profile?.name) answered.push(requestId);
         } catch {
@@ -78,7 +85,10 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(answered.length).toBeGreaterThanOrEqual(100);
     expect(inFlight).toBeGreaterThan(0);
     const store = await stores.open(engine, schema);
-    const stored = await store.db.select({ requestId: tables.auditLog.requestId }).from(tables.auditLog).where(inArray(tables.auditLog.requestId, answered));
+    const stored = await store.db
+      .select({ requestId: tables.auditLog.requestId })
+      .from(tables.auditLog)
+      .where(inArray(tables.auditLog.requestId, answered));
     const missing = answered.filter((id) => !stored.some((r) => r.requestId === id));
     expect(missing).toEqual([]);
     expect(stored).toHaveLength(answered.length);

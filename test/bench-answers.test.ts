@@ -20,7 +20,11 @@ afterAll(() => h.close());
 beforeEach(() => h.mocks.resetAll());
 
 async function view(id: string, url = h.url): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify({ query: FULL, variables: { id } }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH },
+    body: JSON.stringify({ query: FULL, variables: { id } }),
+  });
   return { status: res.status, body: await res.text() };
 }
 
@@ -58,7 +62,10 @@ it('a backend down is partial with SOURCE_UNAVAILABLE and its source, and counts
 
 it('refusals of a full bulkhead are counted by cause: overloaded, with the source', async () => {
   // One CRM call at a time, each 100 ms: the view's three CRM calls cannot all get a slot.
-  const tight = await startHarness({ policies: { ...NO_CACHE, crm: { ...NO_CACHE.crm, bulkhead: { maxConcurrent: 1 } } } }, { mocks: h.mocks });
+  const tight = await startHarness(
+    { policies: { ...NO_CACHE, crm: { ...NO_CACHE.crm, bulkhead: { maxConcurrent: 1 } } } },
+    { mocks: h.mocks },
+  );
   try {
     h.mocks.crm.faults.set({ latencyMs: 100 });
     const counter = answerCounter(classifyUcv);
@@ -86,7 +93,13 @@ it('a section null without an error is found when the answer is parsed whole (th
 
 it('a SOAP view with a backend down carries a sectionError with the code and source', async () => {
   const soapView = async (): Promise<string> =>
-    (await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH }, body: soapViewEnvelope(SAMPLE_CUSTOMERS.ordinary) })).text();
+    (
+      await fetch(`${h.url}/soap/CustomerView`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH },
+        body: soapViewEnvelope(SAMPLE_CUSTOMERS.ordinary),
+      })
+    ).text();
   expect(classifySoap(await soapView(), false)).toBeNull();
   h.mocks.scoring.faults.set({ down: '503' });
   const causes = classifySoap(await soapView(), false) ?? [];

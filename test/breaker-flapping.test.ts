@@ -28,7 +28,9 @@ it('under 1.5 s flapping, few calls are refused while the backend is up, and the
   const client = async (): Promise<void> => {
     while (performance.now() < runUntil) {
       const startPhase = phase;
-      const { body } = await h.gql(`{ customer(id: "C000${String(80000 + (n++ % 5000))}") { score { creditScore } sources { source breaker } } }`);
+      const { body } = await h.gql(
+        `{ customer(id: "C000${String(80000 + (n++ % 5000))}") { score { creditScore } sources { source breaker } } }`,
+      );
       if (phase !== startPhase) continue; // straddled a toggle: neither up nor down
       const reason: string | null = body.errors?.[0]?.extensions.reason ?? null;
       outcomes.push({ phase: startPhase, reason });

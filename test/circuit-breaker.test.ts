@@ -7,15 +7,31 @@
 import { NO_CACHE, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
-const breaker = { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 600, rollingCountTimeoutMs: 10_000, halfOpenProbes: 2, slowCallDurationMs: 1000 };
+const breaker = {
+  volumeThreshold: 4,
+  errorThresholdPercentage: 50,
+  resetTimeoutMs: 600,
+  rollingCountTimeoutMs: 10_000,
+  halfOpenProbes: 2,
+  slowCallDurationMs: 1000,
+};
 beforeAll(async () => {
   h = await startHarness({
     policies: {
       ...NO_CACHE,
       scoring: { ...NO_CACHE.scoring, breaker, retry: { attempts: 0 } },
       // billing: a deadline far above the slow-call duration, so only slowness (not timeouts) can open it.
-      warehouse: { ...NO_CACHE.warehouse, breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, consecutiveFailures: 3, resetTimeoutMs: 60_000 }, retry: { attempts: 0 } },
-      billing: { ...NO_CACHE.billing, timeoutMs: 5000, breaker: { volumeThreshold: 5, errorThresholdPercentage: 50, slowCallDurationMs: 300, resetTimeoutMs: 60_000 }, retry: { attempts: 0 } },
+      warehouse: {
+        ...NO_CACHE.warehouse,
+        breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, consecutiveFailures: 3, resetTimeoutMs: 60_000 },
+        retry: { attempts: 0 },
+      },
+      billing: {
+        ...NO_CACHE.billing,
+        timeoutMs: 5000,
+        breaker: { volumeThreshold: 5, errorThresholdPercentage: 50, slowCallDurationMs: 300, resetTimeoutMs: 60_000 },
+        retry: { attempts: 0 },
+      },
     },
   });
 });
@@ -24,8 +40,13 @@ beforeEach(() => h.mocks.resetAll());
 
 const SCORE = '{ customer(id: "C00000001") { score { creditScore } sources { source status breaker reason } } }';
 const scoreOf = (id: string) => h.gql(SCORE.replace('C00000001', id));
-const statusOf = (body: { data: { customer: { sources: Array<{ source: string }> } } }, source: string) => body.data.customer.sources.find((s) => s.source === source);
-const readyz = async () => (await fetch(`${h.url}/readyz`)).json() as Promise<{ status: string; sources: Array<{ source: string; breaker: string }> }>;
+const statusOf = (body: { data: { customer: { sources: Array<{ source: string }> } } }, source: string) =>
+  body.data.customer.sources.find((s) => s.source === source);
+const readyz = async () =>
+  (await fetch(`${h.url}/readyz`)).json() as Promise<{
+    status: string;
+    sources: Array<{ source: string; breaker: string }>;
+  }>;
 
 it('opens after the minimum number of calls, fails fast, admits a bounded number of probes, and closes when they succeed', async () => {
   h.mocks.scoring.faults.set({ down: '503' });
@@ -86,7 +107,8 @@ it('slow calls count while still in flight: a backend at +5 s opens the breaker 
   // pass the 300 ms slow-call duration, not after they time out or end.
   const pending: Array<Promise<unknown>> = [];
   for (let wave = 0; wave < 15; wave++) {
-    for (let i = 0; i < 10; i++) pending.push(h.gql(`{ customer(id: "C000${String(30000 + wave * 10 + i)}") { billing { balance } } }`));
+    for (let i = 0; i < 10; i++)
+      pending.push(h.gql(`{ customer(id: "C000${String(30000 + wave * 10 + i)}") { billing { balance } } }`));
     await new Promise((r) => setTimeout(r, 100));
   }
   const reached = h.mocks.billing.faults.requests().total;
@@ -94,7 +116,8 @@ it('slow calls count while still in flight: a backend at +5 s opens the breaker 
   // Opening needs 5 calls past 300 ms: the first waves (about 40-60 calls at this pace on a busy machine); every
   // one of the 150 would have gone out if only ended calls counted.
   expect(reached).toBeLessThan(100);
-  if (process.env.UCV_REPORT) process.stdout.write(`breaker with billing at +5 s: ${reached} of 150 calls reached billing before it opened\n`);
+  if (process.env.UCV_REPORT)
+    process.stdout.write(`breaker with billing at +5 s: ${reached} of 150 calls reached billing before it opened\n`);
   h.mocks.billing.faults.reset();
   await Promise.all(pending);
 }, 30_000);
@@ -109,7 +132,9 @@ it('bad calls in a row open the breaker even when the window is full of successe
 
 it('"customer not found" answers never open the breaker', async () => {
   for (let i = 0; i < 8; i++) await h.gql('{ customer(id: "C99999999") { score { creditScore } } }');
-  const { body } = await h.gql('{ customer(id: "C00000021") { score { creditScore } sources { source status breaker reason } } }');
+  const { body } = await h.gql(
+    '{ customer(id: "C00000021") { score { creditScore } sources { source status breaker reason } } }',
+  );
   expect(statusOf(body, 'scoring')).toMatchObject({ status: 'LIVE', breaker: 'CLOSED' });
 });
 

@@ -12,7 +12,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 it('100 concurrent identical requests for a cold customer reach each backend once per resource', async () => {
-  for (const mock of [h.mocks.crm, h.mocks.billing, h.mocks.warehouse, h.mocks.scoring]) mock.faults.set({ latencyMs: 50 });
+  for (const mock of [h.mocks.crm, h.mocks.billing, h.mocks.warehouse, h.mocks.scoring])
+    mock.faults.set({ latencyMs: 50 });
   const responses = await Promise.all(Array.from({ length: 100 }, () => h.gql(FULL_VIEW, { id: 'C00012345' })));
   expect(responses.every((r) => r.status === 200 && !r.body.errors && r.body.data.customer.profile)).toBe(true);
   // The CRM holds three records per customer (profile, products, contacts): one call each.

@@ -24,13 +24,16 @@ afterAll(async () => {
 
 /** Drops what differs between two runs of the same request: ids, clocks and timings. */
 function normalized(body: unknown): unknown {
-  return JSON.parse(JSON.stringify(body), (key, value) => (['requestId', 'fetchedAt', 'ageMs', 'latencyMs'].includes(key) ? '…' : value));
+  return JSON.parse(JSON.stringify(body), (key, value) =>
+    ['requestId', 'fetchedAt', 'ageMs', 'latencyMs'].includes(key) ? '…' : value,
+  );
 }
 
 /** Sends the request as often to each gateway: the compiling one compiles it on its COMPILE_AFTER_RUNS-th run. */
 async function both(query: string, variables?: Record<string, unknown>) {
   let [a, b] = [await compiled.gql(query, variables), await interpreted.gql(query, variables)];
-  for (let run = 2; run <= COMPILE_AFTER_RUNS; run++) [a, b] = [await compiled.gql(query, variables), await interpreted.gql(query, variables)];
+  for (let run = 2; run <= COMPILE_AFTER_RUNS; run++)
+    [a, b] = [await compiled.gql(query, variables), await interpreted.gql(query, variables)];
   expect(a.status).toBe(b.status);
   expect(JSON.stringify(normalized(a.body))).toBe(JSON.stringify(normalized(b.body)));
   return a;
@@ -38,7 +41,11 @@ async function both(query: string, variables?: Record<string, unknown>) {
 
 /** Operations graphql-jit compiled, from the gateway's /metrics. */
 const compiledCount = async (g: Harness): Promise<number> =>
-  Number(/ucv_graphql_compilations_total\{result="compiled"\} (\d+)/.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0);
+  Number(
+    /ucv_graphql_compilations_total\{result="compiled"\} (\d+)/.exec(
+      await (await fetch(`${g.url}/metrics`)).text(),
+    )?.[1] ?? 0,
+  );
 
 it.each(['C00000001', 'C00000002', 'C00000003', 'C00000004', 'C00000005'])('the full view of %s', async (id) => {
   const { body } = await both(FULL_VIEW, { id });
@@ -76,7 +83,9 @@ it('aliases, fragments, inline fragments, __typename and @skip/@include from var
 
 it('by mobile number, found and not found', async () => {
   await both('{ customerByMsisdn(msisdn: "13913620739") { id profile { name } } }');
-  expect((await both('{ customerByMsisdn(msisdn: "13000000000") { id } }')).body.errors[0].extensions.code).toBe('NOT_FOUND');
+  expect((await both('{ customerByMsisdn(msisdn: "13000000000") { id } }')).body.errors[0].extensions.code).toBe(
+    'NOT_FOUND',
+  );
 });
 
 it('a backend down: its sections are null with SOURCE_UNAVAILABLE, the rest are served', async () => {
@@ -94,5 +103,8 @@ it('@include with a null variable: the request error is reported, by either engi
   const query = 'query ($v: Boolean = true) { customer(id: "C00000001") { id profile @include(if: $v) { name } } }';
   const { status, body } = await both(query, { v: null });
   expect(status).toBe(200);
-  expect(body.errors[0]).toMatchObject({ message: expect.stringContaining('"if"'), extensions: { code: 'BAD_USER_INPUT' } });
+  expect(body.errors[0]).toMatchObject({
+    message: expect.stringContaining('"if"'),
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
 });

@@ -51,19 +51,40 @@ it.each([
   [{ ...valid, port: 'eighty' }, 'port: expected number, got "eighty"'],
   [{ ...valid, port: 70000 }, 'port: expected number ≤ 65535, got 70000'],
   [{ adapters: [{ name: 'crm', url: 'not a url' }] }, 'adapters[0].url: expected a valid url, got "not a url"'],
-  [{ adapters: [{ name: 'crm', url: 'http://x', policy: { timeoutMs: -5 } }] }, 'adapters[0].policy.timeoutMs: expected number ≥ 1, got -5'],
-  [{ adapters: [{ name: 'crm', url: 'http://x', policy: { cache: { ttl: 5 } } }] }, 'adapters[0].policy.cache: unknown key(s) "ttl"'],
+  [
+    { adapters: [{ name: 'crm', url: 'http://x', policy: { timeoutMs: -5 } }] },
+    'adapters[0].policy.timeoutMs: expected number ≥ 1, got -5',
+  ],
+  [
+    { adapters: [{ name: 'crm', url: 'http://x', policy: { cache: { ttl: 5 } } }] },
+    'adapters[0].policy.cache: unknown key(s) "ttl"',
+  ],
   [{ adapters: [] }, 'adapters: expected at least 1 item(s), got []'],
   [{}, 'adapters: expected array, got nothing'],
-  [{ ...valid, logLevel: 'loud' }, 'logLevel: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"'],
-  [{ ...valid, events: { secrets: { crm: 'short' } } }, 'events.secrets.crm: expected a string of at least 16 character(s), got "short"'],
+  [
+    { ...valid, logLevel: 'loud' },
+    'logLevel: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+  ],
+  [
+    { ...valid, events: { secrets: { crm: 'short' } } },
+    'events.secrets.crm: expected a string of at least 16 character(s), got "short"',
+  ],
   [{ ...valid, publicUrl: 'ucv.example.com' }, 'publicUrl: expected a valid url, got "ucv.example.com"'],
-  [{ ...valid, rateLimit: { roles: { marketing: { requestsPerSecond: 0 } } } }, 'rateLimit.roles.marketing.requestsPerSecond: expected number ≥ 1, got 0'],
+  [
+    { ...valid, rateLimit: { roles: { marketing: { requestsPerSecond: 0 } } } },
+    'rateLimit.roles.marketing.requestsPerSecond: expected number ≥ 1, got 0',
+  ],
   [{ ...valid, limits: { bodyIdleTimeoutMs: 0 } }, 'limits.bodyIdleTimeoutMs: expected number ≥ 1, got 0'],
   [{ ...valid, workers: 'many' }, 'workers: expected a whole number from 1 to 256, or "auto", got "many"'],
   [{ ...valid, workers: 0 }, 'workers: expected number ≥ 1, got 0'],
-  [{ ...valid, shutdown: { graceMs: 3000 } }, 'shutdown.graceMs: expected at least 4050 (adapters[0] "crm": 2 attempts of 2000 ms plus backoff), so a drain never cuts a call in flight, got 3000'],
-  [{ ...valid, shutdown: { delayMs: 20000 } }, 'shutdown.delayMs: expected less than shutdown.graceMs (10000), got 20000'],
+  [
+    { ...valid, shutdown: { graceMs: 3000 } },
+    'shutdown.graceMs: expected at least 4050 (adapters[0] "crm": 2 attempts of 2000 ms plus backoff), so a drain never cuts a call in flight, got 3000',
+  ],
+  [
+    { ...valid, shutdown: { delayMs: 20000 } },
+    'shutdown.delayMs: expected less than shutdown.graceMs (10000), got 20000',
+  ],
 ])('rejects %j: %s', (input, expected) => {
   expect(messageOf(input)).toContain(expected);
 });
@@ -74,8 +95,11 @@ it('PORT and UCV_<ADAPTER>_URL override the file', () => {
   expect(config.adapters[0]?.url).toBe('http://crm.internal:8080');
 });
 
-it('UCV_<SOURCE>_EVENTS_SECRET sets or overrides a source\'s event secret', () => {
-  const config = parseConfig({ ...valid, events: { secrets: { crm: 'from-the-file-0123456' } } }, { UCV_CRM_EVENTS_SECRET: 'from-the-environment-0123', UCV_BILLING_EVENTS_SECRET: 'billing-secret-0123456789' });
+it("UCV_<SOURCE>_EVENTS_SECRET sets or overrides a source's event secret", () => {
+  const config = parseConfig(
+    { ...valid, events: { secrets: { crm: 'from-the-file-0123456' } } },
+    { UCV_CRM_EVENTS_SECRET: 'from-the-environment-0123', UCV_BILLING_EVENTS_SECRET: 'billing-secret-0123456789' },
+  );
   expect(config.events.secrets).toEqual({ crm: 'from-the-environment-0123', billing: 'billing-secret-0123456789' });
 });
 
@@ -85,14 +109,26 @@ it('an invalid PORT is reported like a bad file value', () => {
 
 it('the gateway refuses to start on an invalid file, with the message and exit code 1', async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-')), 'bad.json');
-  fs.writeFileSync(file, JSON.stringify({ adapters: [{ name: 'crm', url: 'http://127.0.0.1:1', policy: { timeoutMs: 'soon' } }] }));
-  const run = promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'gateway', 'main.ts')], {
-    env: { ...process.env, UCV_CONFIG: file },
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ adapters: [{ name: 'crm', url: 'http://127.0.0.1:1', policy: { timeoutMs: 'soon' } }] }),
+  );
+  const run = promisify(execFile)(
+    process.execPath,
+    [require.resolve('tsx/cli'), path.join(__dirname, '..', 'gateway', 'main.ts')],
+    {
+      env: { ...process.env, UCV_CONFIG: file },
+    },
+  );
+  await expect(run).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('adapters[0].policy.timeoutMs: expected number, got "soon"'),
   });
-  await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('adapters[0].policy.timeoutMs: expected number, got "soon"') });
 });
 
 it('an adapter that does not exist stops the start, naming it', async () => {
   const { createGateway } = await import('../gateway/app/server');
-  expect(() => createGateway(parseConfig({ adapters: [{ name: 'nosuch', url: 'http://x' }] }, {}))).toThrow(/adapters\[0\]: cannot load adapter module .*nosuch/);
+  expect(() => createGateway(parseConfig({ adapters: [{ name: 'nosuch', url: 'http://x' }] }, {}))).toThrow(
+    /adapters\[0\]: cannot load adapter module .*nosuch/,
+  );
 });

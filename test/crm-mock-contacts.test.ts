@@ -12,14 +12,27 @@ beforeAll(async () => {
 afterAll(() => mocks.close());
 beforeEach(() => mocks.resetAll());
 
-const contact = { channel: 'CALL_CENTER', contactTime: '2026-11-24T07:00:00Z', contactType: 'CAMPAIGN_OFFER', result: 'ACCEPTED', agentId: 'agent-7', offerCode: 'DATA-10G', response: 'ACCEPTED' };
+const contact = {
+  channel: 'CALL_CENTER',
+  contactTime: '2026-11-24T07:00:00Z',
+  contactType: 'CAMPAIGN_OFFER',
+  result: 'ACCEPTED',
+  agentId: 'agent-7',
+  offerCode: 'DATA-10G',
+  response: 'ACCEPTED',
+};
 const post = (id: string, body: unknown, key?: string) =>
   fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
     body: JSON.stringify(body),
   });
-const contactsOf = async (id: string) => ((await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as { items: Array<{ contactId: string }> }).items;
+const contactsOf = async (id: string) =>
+  (
+    (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as {
+      items: Array<{ contactId: string }>;
+    }
+  ).items;
 
 it('stores a posted contact, which the GET of contacts then lists first', async () => {
   const before = await contactsOf('C00000011');

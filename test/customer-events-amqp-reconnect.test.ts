@@ -42,7 +42,9 @@ it('reconnects after the connection is cut and handles the events published mean
   const channel = await direct.createChannel();
   const store = await stores.open('pglite');
   const url = `amqp://${BROKER.username}:${BROKER.password}@127.0.0.1:${proxy.port}`;
-  const h = await startMarketing(store, { marketing: { amqp: { url, queue, reconnectMinMs: 50, reconnectMaxMs: 200 } } });
+  const h = await startMarketing(store, {
+    marketing: { amqp: { url, queue, reconnectMinMs: 50, reconnectMaxMs: 200 } },
+  });
   try {
     await h.gateway.marketing?.amqp?.ready;
     expect(h.gateway.marketing?.amqp?.connected()).toBe(true);
@@ -68,7 +70,9 @@ it('handles once an event redelivered because its ack was lost with the connecti
   const channel = await direct.createChannel();
   const store = await stores.open('pglite');
   const url = `amqp://${BROKER.username}:${BROKER.password}@127.0.0.1:${proxy.port}`;
-  const h = await startMarketing(store, { marketing: { amqp: { url, queue, reconnectMinMs: 50, reconnectMaxMs: 200 } } });
+  const h = await startMarketing(store, {
+    marketing: { amqp: { url, queue, reconnectMinMs: 50, reconnectMaxMs: 200 } },
+  });
   try {
     await h.gateway.marketing?.amqp?.ready;
     // The channel gateway is slow: the event is mid-handling when the connection goes, so its ack cannot be sent
@@ -90,7 +94,9 @@ it('handles once an event redelivered because its ack was lost with the connecti
     // It was redelivered indeed, and recognised: by its id (handled before) or by its offer's claim (the first
     // handling still under way when the second delivery arrived).
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
-    expect(metrics).toMatch(/ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/);
+    expect(metrics).toMatch(
+      /ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/,
+    );
   } finally {
     await h.close();
     await proxy.close();

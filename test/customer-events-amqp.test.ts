@@ -51,12 +51,19 @@ describe.each(ENGINES)('on %s', (engine) => {
   const queue = `ucv-test-events-${randomBytes(5).toString('hex')}`;
   queues.push(queue);
   const publish = (body: unknown): void => {
-    channel.sendToQueue(queue, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
+    channel.sendToQueue(queue, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), {
+      persistent: true,
+      contentType: 'application/json',
+    });
   };
 
   beforeAll(async () => {
     store = await stores.open(engine);
-    h = await startMarketing(store, { marketing: { amqp: { url: AMQP_URL, queue, prefetch: 4, retryDelayMs: 50, reconnectMinMs: 50 } } }, { mocks, channels });
+    h = await startMarketing(
+      store,
+      { marketing: { amqp: { url: AMQP_URL, queue, prefetch: 4, retryDelayMs: 50, reconnectMinMs: 50 } } },
+      { mocks, channels },
+    );
     await h.gateway.marketing?.amqp?.ready;
     await assertEventQueues(channel, queue);
   }, 60_000);
@@ -78,7 +85,9 @@ describe.each(ENGINES)('on %s', (engine) => {
     publish({ version: 1, id: 'poison-1', type: 'ROAMING_ENTERED', customerId: 'C00000046', at: 'now', data: {} });
     publish(roamingEvent('C00000046')); // traveller; SMS hall MEDIUM, others weak → SMS
     await until(async () => (await channel.checkQueue(dlq)).messageCount === 2);
-    const dead = [await channel.get(dlq, { noAck: true }), await channel.get(dlq, { noAck: true })].map((m) => (m ? m.content.toString() : null));
+    const dead = [await channel.get(dlq, { noAck: true }), await channel.get(dlq, { noAck: true })].map((m) =>
+      m ? m.content.toString() : null,
+    );
     expect(dead[0]).toBe('{not json');
     expect(JSON.parse(dead[1] ?? '{}')).toMatchObject({ id: 'poison-1' });
     await until(() => channels.messages().length === 1);
@@ -89,7 +98,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     const event = roamingEvent('C00000048'); // traveller; WAP hall STRONG → PUSH
     publish(event);
     publish(event);
-    await until(async () => (await channel.checkQueue(queue)).messageCount === 0 && (await store.db.query.events.findFirst({ where: (e, { eq }) => eq(e.id, event.id) }))?.handledAt != null);
+    await until(
+      async () =>
+        (await channel.checkQueue(queue)).messageCount === 0 &&
+        (await store.db.query.events.findFirst({ where: (e, { eq }) => eq(e.id, event.id) }))?.handledAt != null,
+    );
     // Give the second delivery time to be handled too, then count.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(channels.messages().filter((m) => m.customerId === 'C00000048')).toHaveLength(1);

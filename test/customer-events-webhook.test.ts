@@ -28,7 +28,12 @@ afterAll(async () => {
 /** Local "HH:MM" in Shanghai, `offsetMinutes` from now (computed here, independently of the gateway's code). */
 function shanghai(offsetMinutes: number): string {
   const at = new Date(Date.now() + offsetMinutes * 60_000);
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Asia/Shanghai',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
 }
 
 describe.each(ENGINES)('on %s', (engine) => {
@@ -36,7 +41,11 @@ describe.each(ENGINES)('on %s', (engine) => {
   let h: MarketingHarness;
   beforeAll(async () => {
     store = await stores.open(engine);
-    h = await startMarketing(store, { marketing: { caps: { perCustomerPerDay: 2, perCustomerPerWeek: 3, perChannelPerDay: 1 } } }, { mocks, channels });
+    h = await startMarketing(
+      store,
+      { marketing: { caps: { perCustomerPerDay: 2, perCustomerPerWeek: 3, perChannelPerDay: 1 } } },
+      { mocks, channels },
+    );
   }, 60_000);
   afterAll(() => h.close());
   beforeEach(() => channels.clear());
@@ -46,9 +55,24 @@ describe.each(ENGINES)('on %s', (engine) => {
     const event = roamingEvent('C00000027', 'Macau');
     const res = await h.send(event);
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ eventId: event.id, duplicate: false, viewLoaded: true, offer: { ruleId: 'hk-roaming-data', offerCode: 'DATA-HKMO', channel: 'EMAIL', status: 'SENT', touchpoint: 'RECORDED' } });
+    expect(res.body).toEqual({
+      eventId: event.id,
+      duplicate: false,
+      viewLoaded: true,
+      offer: {
+        ruleId: 'hk-roaming-data',
+        offerCode: 'DATA-HKMO',
+        channel: 'EMAIL',
+        status: 'SENT',
+        touchpoint: 'RECORDED',
+      },
+    });
     expect(channels.sent()).toEqual({ SMS: 0, PUSH: 0, EMAIL: 1 });
-    expect(channels.messages()[0]).toMatchObject({ customerId: 'C00000027', offerCode: 'DATA-HKMO', message: 'Welcome to Macau: 1 GB for 30 CNY (DATA-HKMO).' });
+    expect(channels.messages()[0]).toMatchObject({
+      customerId: 'C00000027',
+      offerCode: 'DATA-HKMO',
+      message: 'Welcome to Macau: 1 GB for 30 CNY (DATA-HKMO).',
+    });
     expect(h.touchpoints.recorded.find((t) => t.key === `rule:${event.id}:hk-roaming-data`)?.touchpoint).toMatchObject({
       customerId: 'C00000027',
       channel: 'WEB_HALL',
@@ -80,7 +104,9 @@ describe.each(ENGINES)('on %s', (engine) => {
     const event = roamingEvent('C00000033');
     const first = await h.send(event);
     // A sender's redelivery is signed again (a new timestamp): the signature check lets it in, the event id does not.
-    const again = await h.send(event, { 'x-ucv-signature': signEvent(NETWORK_SECRET, JSON.stringify(event), Math.floor(Date.now() / 1000) - 1) });
+    const again = await h.send(event, {
+      'x-ucv-signature': signEvent(NETWORK_SECRET, JSON.stringify(event), Math.floor(Date.now() / 1000) - 1),
+    });
     expect(first.body.offer.status).toBe('SENT');
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ eventId: event.id, duplicate: true, offer: first.body.offer });
@@ -92,21 +118,52 @@ describe.each(ENGINES)('on %s', (engine) => {
     const rule = {
       id: 'directory-enquiry-app',
       priority: 20,
-      when: { all: [{ fact: 'event', path: '$.type', operator: 'equal', value: 'DIRECTORY_ENQUIRY' }, { fact: 'view', path: '$.insights.churnProbability', operator: 'greaterThan', value: 0.5 }] },
-      then: { offerCode: 'APP-114', channel: 'SMS', message: 'Find numbers faster in the app ({{view.insights.segment}}).' },
+      when: {
+        all: [
+          { fact: 'event', path: '$.type', operator: 'equal', value: 'DIRECTORY_ENQUIRY' },
+          { fact: 'view', path: '$.insights.churnProbability', operator: 'greaterThan', value: 0.5 },
+        ],
+      },
+      then: {
+        offerCode: 'APP-114',
+        channel: 'SMS',
+        message: 'Find numbers faster in the app ({{view.insights.segment}}).',
+      },
     };
-    const event = () => ({ version: 1, id: `evt-114-${Date.now()}-${Math.random()}`, type: 'DIRECTORY_ENQUIRY', customerId: 'C00000002', at: new Date().toISOString(), data: { number: '114' } });
+    const event = () => ({
+      version: 1,
+      id: `evt-114-${Date.now()}-${Math.random()}`,
+      type: 'DIRECTORY_ENQUIRY',
+      customerId: 'C00000002',
+      at: new Date().toISOString(),
+      data: { number: '114' },
+    });
     const before = await h.send(event());
     expect(before.body.offer).toBeNull();
     const put = await h.putRule(rule);
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ kind: 'rule', name: 'directory-enquiry-app', definition: rule, version: expect.any(Number), by: 'test', at: expect.any(String) });
+    expect(put.body).toMatchObject({
+      kind: 'rule',
+      name: 'directory-enquiry-app',
+      definition: rule,
+      version: expect.any(Number),
+      by: 'test',
+      at: expect.any(String),
+    });
     const after = await h.send(event()); // C00000002: churn 0.797
-    expect(after.body.offer).toMatchObject({ ruleId: 'directory-enquiry-app', offerCode: 'APP-114', channel: 'SMS', status: 'SENT' });
+    expect(after.body.offer).toMatchObject({
+      ruleId: 'directory-enquiry-app',
+      offerCode: 'APP-114',
+      channel: 'SMS',
+      status: 'SENT',
+    });
     expect(channels.messages().at(-1)?.message).toBe('Find numbers faster in the app (SMALL_BUSINESS).');
     const listed = await json(await fetch(`${h.url}/admin/rules`, { headers: AUTH }));
     expect(listed.items.map((e: { name: string }) => e.name)).toEqual(['directory-enquiry-app']);
-    expect(listed.inForce.map((r: { id: string; origin: string }) => `${r.id}:${r.origin}`).sort()).toEqual(['directory-enquiry-app:registered', 'hk-roaming-data:config']);
+    expect(listed.inForce.map((r: { id: string; origin: string }) => `${r.id}:${r.origin}`).sort()).toEqual([
+      'directory-enquiry-app:registered',
+      'hk-roaming-data:config',
+    ]);
     const deleted = await fetch(`${h.url}/admin/rules/directory-enquiry-app`, { method: 'DELETE', headers: AUTH });
     expect(deleted.status).toBe(200);
     const gone = await h.send(event());
@@ -114,7 +171,12 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   it('holds the frequency caps: per channel per day, per customer per day and per week', async () => {
-    const fixed = (id: string, channel: string) => ({ ...HK_RULE, id, priority: 50, then: { ...HK_RULE.then, channel } });
+    const fixed = (id: string, channel: string) => ({
+      ...HK_RULE,
+      id,
+      priority: 50,
+      then: { ...HK_RULE.then, channel },
+    });
     await h.putRule(fixed('cap-sms', 'SMS'));
     const first = await h.send(roamingEvent('C00000001'));
     const second = await h.send(roamingEvent('C00000001'));
@@ -130,14 +192,26 @@ describe.each(ENGINES)('on %s', (engine) => {
 
     // Three offers in the last week (two and three days ago): the weekly cap (3) refuses a fourth.
     const daysAgo = (n: number) => new Date(Date.now() - n * 24 * 3600_000);
-    await store.db.insert(offersSent).values([2, 3, 4].map((n) => ({ eventId: `old-${n}`, ruleId: 'old', customerId: 'C00000009', channel: 'SMS', offerCode: 'OLD', sentAt: daysAgo(n), status: 'sent' })));
+    await store.db.insert(offersSent).values(
+      [2, 3, 4].map((n) => ({
+        eventId: `old-${n}`,
+        ruleId: 'old',
+        customerId: 'C00000009',
+        channel: 'SMS',
+        offerCode: 'OLD',
+        sentAt: daysAgo(n),
+        status: 'sent',
+      })),
+    );
     const weekly = await h.send(roamingEvent('C00000009'));
     expect(weekly.body.offer).toMatchObject({ status: 'CAPPED', cap: 'perCustomerPerWeek' });
     await fetch(`${h.url}/admin/rules/cap-sms`, { method: 'DELETE', headers: AUTH });
   });
 
   it('sends nothing to a customer on the suppression list', async () => {
-    await store.db.insert(suppression).values({ customerId: 'C00000013', reason: 'opted out by SMS', createdAt: new Date() });
+    await store.db
+      .insert(suppression)
+      .values({ customerId: 'C00000013', reason: 'opted out by SMS', createdAt: new Date() });
     const res = await h.send(roamingEvent('C00000013'));
     expect(res.body.offer).toMatchObject({ ruleId: 'hk-roaming-data', status: 'SUPPRESSED' });
     expect(channels.messages()).toHaveLength(0);
@@ -159,9 +233,20 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   it('refuses an unsigned event (401) and one outside the schema (400 with the paths), without handling them', async () => {
-    const unsigned = await fetch(`${h.url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(roamingEvent('C00000027')) });
+    const unsigned = await fetch(`${h.url}/events/network`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(roamingEvent('C00000027')),
+    });
     expect(unsigned.status).toBe(401);
-    const bad = await h.send({ version: 1, id: 'x', type: 'ROAMING_ENTERED', customerId: 'C00000027', at: 'yesterday', data: {} });
+    const bad = await h.send({
+      version: 1,
+      id: 'x',
+      type: 'ROAMING_ENTERED',
+      customerId: 'C00000027',
+      at: 'yesterday',
+      data: {},
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(bad.body.errors[0].message).toMatch(/at: .*; data\.region: Required/);
@@ -171,15 +256,27 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('refuses a body over 16 KB (413), not JSON (415), or not parsable (400), with the catalog codes', async () => {
     const big = await h.send({ ...roamingEvent('C00000027'), padding: 'x'.repeat(20_000) });
     expect([big.status, big.body.errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
-    const text = await fetch(`${h.url}/events/network`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await fetch(`${h.url}/events/network`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
-    const broken = await fetch(`${h.url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, '{"version":') }, body: '{"version":' });
+    const broken = await fetch(`${h.url}/events/network`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, '{"version":') },
+      body: '{"version":',
+    });
     expect([broken.status, (await json(broken)).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
     expect(channels.messages()).toHaveLength(0);
   });
 
   it('sends nothing inside the quiet hours (Asia/Shanghai)', async () => {
-    const quiet = await startMarketing(store, { marketing: { quietHours: { start: shanghai(-60), end: shanghai(60), timeZone: 'Asia/Shanghai' } } }, { mocks, channels });
+    const quiet = await startMarketing(
+      store,
+      { marketing: { quietHours: { start: shanghai(-60), end: shanghai(60), timeZone: 'Asia/Shanghai' } } },
+      { mocks, channels },
+    );
     try {
       const res = await quiet.send(roamingEvent('C00000041'));
       expect(res.body.offer).toMatchObject({ status: 'QUIET_HOURS' });

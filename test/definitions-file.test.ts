@@ -15,12 +15,18 @@ const tempFile = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), '
 
 function writer(file: string, attempts: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/definitions-writer.ts'), file, String(attempts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test/fixtures/definitions-writer.ts'), file, String(attempts)],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`writer exited ${code}: ${err}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(Number(out.trim())) : reject(new Error(`writer exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -69,13 +75,27 @@ test('writers that find the same stale lock: one takes it over, the others wait;
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(`${file}.lock`, old, old);
     const backends = Array.from({ length: 6 }, () => fileBackend(file));
-    const results = await Promise.allSettled(backends.map((b, i) => b.save({ version: 1, entries: [{ kind: 'adapter', name: `n${i}`, version: 1, definition: {}, by: 'test', at: '' }] }, 0)));
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)).sort()).toEqual([false, false, false, false, false, true]);
+    const results = await Promise.allSettled(
+      backends.map((b, i) =>
+        b.save(
+          { version: 1, entries: [{ kind: 'adapter', name: `n${i}`, version: 1, definition: {}, by: 'test', at: '' }] },
+          0,
+        ),
+      ),
+    );
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)).sort()).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect(fs.existsSync(`${file}.lock`)).toBe(false);
   }
 });
 
-test('admin.historyLimit bounds each definition\'s kept versions, 1 included (only the current one)', async () => {
+test("admin.historyLimit bounds each definition's kept versions, 1 included (only the current one)", async () => {
   const { DefinitionsStore } = await import('../gateway/definitions');
   const pino = (await import('pino')).default;
   for (const limit of [1, 2]) {

@@ -36,7 +36,11 @@ beforeAll(async () => {
   const security = { consumers: AGENTS.map((a) => ({ id: a.id, role: a.role, apiKeySha256: sha256(a.apiKey) })) };
   // With a durable store, so the page can record contacts (recordContact exists only with one).
   const store = await stores.open('pglite');
-  gateway = createGateway(testConfig(mocks, { security }), { logger: pino({ level: 'silent' }), demoConsumers: AGENTS, store });
+  gateway = createGateway(testConfig(mocks, { security }), {
+    logger: pino({ level: 'silent' }),
+    demoConsumers: AGENTS,
+    store,
+  });
   h.url = await gateway.listen();
   browser = await launchChromium();
 }, 60_000);
@@ -62,7 +66,12 @@ async function openDesk(): Promise<{ page: Page; foreign: string[]; cspViolation
 }
 
 /** Signs in as an agent: picked from the demo list, or (keyboard first: the field has the focus) typed. */
-async function signInAndSearch(page: Page, query: string, agent = AGENTS[0]!, how: 'pick' | 'type' = 'type'): Promise<void> {
+async function signInAndSearch(
+  page: Page,
+  query: string,
+  agent = AGENTS[0]!,
+  how: 'pick' | 'type' = 'type',
+): Promise<void> {
   if (how === 'pick') {
     await page.locator('#demo-select').selectOption(agent.apiKey);
     await page.locator('#signin-form button[type="submit"]').click();
@@ -96,13 +105,18 @@ it('an agent finds a customer by mobile number and sees every section as the sys
   expect(await page.locator('[data-section="recommendations"] [data-steer]').count()).toBe(1);
   // Every section carries the provenance badge of its source.
   for (const section of ['profile', 'billing', 'insights', 'score', 'products', 'contacts', 'recommendations']) {
-    expect(await page.locator(`[data-section="${section}"] [data-badge]`).getAttribute('data-badge')).toMatch(/^(LIVE|CACHED)$/);
+    expect(await page.locator(`[data-section="${section}"] [data-badge]`).getAttribute('data-badge')).toMatch(
+      /^(LIVE|CACHED)$/,
+    );
   }
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-full-view.png'), fullPage: true });
 
   // The labels switch to English and back; the data (Chinese) stays readable.
   await page.locator('#lang').click();
-  await page.locator(`body[data-rendered="${profile.msisdn}"] [data-section="billing"] h2`).getByText('Billing').waitFor();
+  await page
+    .locator(`body[data-rendered="${profile.msisdn}"] [data-section="billing"] h2`)
+    .getByText('Billing')
+    .waitFor();
   expect(await text(page, 'profile')).toContain(profile.name);
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-english.png'), fullPage: true });
 
@@ -116,7 +130,11 @@ it('an agent finds a customer by mobile number and sees every section as the sys
 it('with billing down the page shows everything else and says plainly which part is missing', async () => {
   // Billing is turned off the way an operator would: through the mock's control endpoint.
   const control = `${mocks.urls.billing}/__control/faults`;
-  await fetch(control, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: '503' }) });
+  await fetch(control, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ down: '503' }),
+  });
   try {
     const { page } = await openDesk();
     // A customer no one has looked at yet: nothing cached, so billing is plainly unavailable.
@@ -141,7 +159,9 @@ it('a call-center agent sees the ID card number masked and the address as city o
   const shown = await text(page, 'profile');
   expect(shown).toContain(profile.name);
   expect(shown).not.toContain(profile.idCardNo);
-  expect(shown).toContain(`${profile.idCardNo.slice(0, 3)}${'*'.repeat(profile.idCardNo.length - 7)}${profile.idCardNo.slice(-4)}`);
+  expect(shown).toContain(
+    `${profile.idCardNo.slice(0, 3)}${'*'.repeat(profile.idCardNo.length - 7)}${profile.idCardNo.slice(-4)}`,
+  );
   expect(shown).not.toContain(profile.address);
   expect(shown).toContain(profile.address.slice(0, profile.address.indexOf('市') + 1));
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-call-center.png'), fullPage: true });
@@ -152,11 +172,14 @@ it('a call-center agent sees the ID card number masked and the address as city o
   await page.keyboard.press('Enter');
   await page.locator('#q').fill(ID);
   await page.keyboard.press('Enter');
-  await page.locator('#signin:not([hidden]) #signin-error').getByText(/refused|无效/).waitFor({ timeout: 20_000 });
+  await page
+    .locator('#signin:not([hidden]) #signin-error')
+    .getByText(/refused|无效/)
+    .waitFor({ timeout: 20_000 });
   await page.close();
 }, 60_000);
 
-it('the agent records the customer\'s answer to an offer with one click; the trail shows it; a second click records nothing more', async () => {
+it("the agent records the customer's answer to an offer with one click; the trail shows it; a second click records nothing more", async () => {
   const customer = 'C00000021';
   const crmPosts = (): number => mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
   const { page } = await openDesk();
@@ -167,7 +190,9 @@ it('the agent records the customer\'s answer to an offer with one click; the tra
   const offer = page.locator('[data-offer]').first();
   await offer.locator('[data-outcome="accepted"]').click();
   await offer.locator('[data-recorded="RECORDED"]').waitFor({ timeout: 20_000 });
-  await page.waitForFunction(`document.querySelectorAll('[data-trail] tr').length === ${before + 1}`, undefined, { timeout: 20_000 });
+  await page.waitForFunction(`document.querySelectorAll('[data-trail] tr').length === ${before + 1}`, undefined, {
+    timeout: 20_000,
+  });
   expect(await page.locator('[data-trail] tr').nth(1).innerText()).toMatch(/BUSINESS_HALL\s+CAMPAIGN_OFFER\s+ACCEPTED/);
   expect(crmPosts()).toBe(posts + 1);
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-recorded.png'), fullPage: true });

@@ -11,7 +11,8 @@ import { ENGINES, POSTGRES_URL, storeOptions, testStores, uniqueSchema } from '.
 
 /** Each migration of the one set runs once: as many journal rows as entries in the journal file. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const MIGRATION_COUNT = (require('../gateway/store/migrations/meta/_journal.json') as { entries: unknown[] }).entries.length;
+const MIGRATION_COUNT = (require('../gateway/store/migrations/meta/_journal.json') as { entries: unknown[] }).entries
+  .length;
 
 const stores = testStores();
 afterAll(() => stores.cleanup());
@@ -21,7 +22,15 @@ async function rows<T>(store: Store, text: string): Promise<T[]> {
   return ((await store.db.execute(sql.raw(text))) as unknown as { rows: T[] }).rows;
 }
 
-const row = (customerId: string) => ({ at: new Date(), requestId: 'r', facade: 'graphql', consumerId: 'c1', role: 'front-desk', customerId, fields: ['profile.name'] });
+const row = (customerId: string) => ({
+  at: new Date(),
+  requestId: 'r',
+  facade: 'graphql',
+  consumerId: 'c1',
+  role: 'front-desk',
+  customerId,
+  fields: ['profile.name'],
+});
 
 describe.each(ENGINES)('on %s', (engine) => {
   it('migrates once: reopening keeps the rows and runs no migration twice', async () => {
@@ -64,11 +73,20 @@ it('on PostgreSQL, three instances starting together migrate once and all open',
 });
 
 it('refuses to open when PostgreSQL cannot be reached, and says so', async () => {
-  await expect(openStore({ url: 'postgres://postgres@127.0.0.1:1/test', dataDir: stores.dataDir, schema: 'ucv_unreached', poolSize: 2 })).rejects.toThrow(/ECONNREFUSED/);
+  await expect(
+    openStore({
+      url: 'postgres://postgres@127.0.0.1:1/test',
+      dataDir: stores.dataDir,
+      schema: 'ucv_unreached',
+      poolSize: 2,
+    }),
+  ).rejects.toThrow(/ECONNREFUSED/);
 });
 
 it('refuses a schema name that is not a plain identifier', async () => {
-  await expect(openStore({ url: POSTGRES_URL, dataDir: stores.dataDir, schema: 'x; DROP TABLE y', poolSize: 2 })).rejects.toThrow(/lower-case identifier/);
+  await expect(
+    openStore({ url: POSTGRES_URL, dataDir: stores.dataDir, schema: 'x; DROP TABLE y', poolSize: 2 }),
+  ).rejects.toThrow(/lower-case identifier/);
 });
 
 describe('the embedded store folder belongs to one process', () => {

@@ -12,7 +12,13 @@ import { FULL_VIEW, NO_CACHE, sha256, startHarness, type Harness } from './suppo
 
 const ID = 'C00000001';
 const raw = crmProfile(ID) as NonNullable<ReturnType<typeof crmProfile>>;
-const consumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
+const consumer = (role: string) => ({
+  id: role,
+  role,
+  apiKeySha256: sha256(`${role}-key-0123`),
+  username: role,
+  password: `${role}-password`,
+});
 const as = (role: string) => ({ 'x-api-key': `${role}-key-0123` });
 const ROLES = ['front-desk', 'call-center', 'self-service', 'marketing', 'legacy-billing', 'admin', 'strict'];
 
@@ -44,40 +50,81 @@ describe('masking by role', () => {
     expect(MASKS.msisdn('13812345678')).toBe('138****5678');
     expect(MASKS.cityOnly('广东省深圳市南山区科技路1号')).toBe('广东省深圳市');
     expect(MASKS.email('zhang1@163.com')).toBe('z***@163.com');
-    for (const [rule, mask] of Object.entries(MASKS)) expect([rule, mask(mask('广东省深圳市南山区科技路1号'))]).toEqual([rule, mask('广东省深圳市南山区科技路1号')]);
+    for (const [rule, mask] of Object.entries(MASKS))
+      expect([rule, mask(mask('广东省深圳市南山区科技路1号'))]).toEqual([rule, mask('广东省深圳市南山区科技路1号')]);
   });
 
   it('front desk: the whole profile, the ID-card number masked', async () => {
     const { body } = await h.gql(PROFILE, { id: ID }, as('front-desk'));
     expect(body.errors).toBeUndefined();
-    expect(body.data.customer.profile).toEqual({ name: raw.name, msisdn: raw.msisdn, idCardNumber: MASKS.idCard(raw.idCardNo), address: raw.address, email: raw.email });
+    expect(body.data.customer.profile).toEqual({
+      name: raw.name,
+      msisdn: raw.msisdn,
+      idCardNumber: MASKS.idCard(raw.idCardNo),
+      address: raw.address,
+      email: raw.email,
+    });
   });
 
   it('call center: city only, ID card and e-mail masked', async () => {
     const { body } = await h.gql(PROFILE, { id: ID }, as('call-center'));
-    expect(body.data.customer.profile).toEqual({ name: raw.name, msisdn: raw.msisdn, idCardNumber: MASKS.idCard(raw.idCardNo), address: MASKS.cityOnly(raw.address), email: MASKS.email(raw.email) });
+    expect(body.data.customer.profile).toEqual({
+      name: raw.name,
+      msisdn: raw.msisdn,
+      idCardNumber: MASKS.idCard(raw.idCardNo),
+      address: MASKS.cityOnly(raw.address),
+      email: MASKS.email(raw.email),
+    });
     expect(body.data.customer.profile.address).not.toContain('区');
   });
 
   it('self service: name and masked MSISDN; the rest of the profile denied, by name', async () => {
-    const ok = await h.gql(`query($id: ID!) { customer(id: $id) { profile { name msisdn } billing { balance } } }`, { id: ID }, as('self-service'));
+    const ok = await h.gql(
+      `query($id: ID!) { customer(id: $id) { profile { name msisdn } billing { balance } } }`,
+      { id: ID },
+      as('self-service'),
+    );
     expect(ok.body.errors).toBeUndefined();
     expect(ok.body.data.customer.profile).toEqual({ name: raw.name, msisdn: MASKS.msisdn(raw.msisdn) });
-    const denied = await h.gql(`query($id: ID!) { customer(id: $id) { profile { name email } } }`, { id: ID }, as('self-service'));
+    const denied = await h.gql(
+      `query($id: ID!) { customer(id: $id) { profile { name email } } }`,
+      { id: ID },
+      as('self-service'),
+    );
     expect(denied.status).toBe(200);
     expect(denied.body.data.customer.profile).toEqual({ name: raw.name, email: null });
-    expect(denied.body.errors).toEqual([{ message: 'The role self-service may not read Profile.email.', path: ['customer', 'profile', 'email'], extensions: { code: 'FORBIDDEN', field: 'Profile.email' } }]);
+    expect(denied.body.errors).toEqual([
+      {
+        message: 'The role self-service may not read Profile.email.',
+        path: ['customer', 'profile', 'email'],
+        extensions: { code: 'FORBIDDEN', field: 'Profile.email' },
+      },
+    ]);
   });
 
   it('a denied non-null field nulls its nearest nullable parent, as GraphQL does', async () => {
-    const { body } = await h.gql(`query($id: ID!) { customer(id: $id) { id profile { name idCardNumber } } }`, { id: ID }, as('self-service'));
+    const { body } = await h.gql(
+      `query($id: ID!) { customer(id: $id) { id profile { name idCardNumber } } }`,
+      { id: ID },
+      as('self-service'),
+    );
     expect(body.data.customer).toEqual({ id: ID, profile: null });
-    expect(body.errors.map((e: { extensions: { field: string } }) => e.extensions.field)).toEqual(['Profile.idCardNumber']);
+    expect(body.errors.map((e: { extensions: { field: string } }) => e.extensions.field)).toEqual([
+      'Profile.idCardNumber',
+    ]);
   });
 
   it('masks through aliases and fragments', async () => {
-    const { body } = await h.gql(`query($id: ID!) { customer(id: $id) { p: profile { ...P card: idCardNumber } } } fragment P on Profile { idCardNumber ... on Profile { address } }`, { id: ID }, as('call-center'));
-    expect(body.data.customer.p).toEqual({ idCardNumber: MASKS.idCard(raw.idCardNo), address: MASKS.cityOnly(raw.address), card: MASKS.idCard(raw.idCardNo) });
+    const { body } = await h.gql(
+      `query($id: ID!) { customer(id: $id) { p: profile { ...P card: idCardNumber } } } fragment P on Profile { idCardNumber ... on Profile { address } }`,
+      { id: ID },
+      as('call-center'),
+    );
+    expect(body.data.customer.p).toEqual({
+      idCardNumber: MASKS.idCard(raw.idCardNo),
+      address: MASKS.cityOnly(raw.address),
+      card: MASKS.idCard(raw.idCardNo),
+    });
   });
 });
 
@@ -90,8 +137,17 @@ describe('sections a role may not read are never fetched', () => {
     expect(customer.billing).toBeNull();
     expect(customer.insights.segment).toEqual(expect.any(String));
     expect(customer.score.creditScore).toEqual(expect.any(Number));
-    expect(body.errors.map((e: { extensions: { code: string; field: string } }) => [e.extensions.code, e.extensions.field]).sort()).toEqual(
-      [['FORBIDDEN', 'Customer.billing'], ['FORBIDDEN', 'Customer.contacts'], ['FORBIDDEN', 'Customer.products'], ['FORBIDDEN', 'Customer.profile']].sort(),
+    expect(
+      body.errors
+        .map((e: { extensions: { code: string; field: string } }) => [e.extensions.code, e.extensions.field])
+        .sort(),
+    ).toEqual(
+      [
+        ['FORBIDDEN', 'Customer.billing'],
+        ['FORBIDDEN', 'Customer.contacts'],
+        ['FORBIDDEN', 'Customer.products'],
+        ['FORBIDDEN', 'Customer.profile'],
+      ].sort(),
     );
     expect(h.counts()).toMatchObject({ crm: 0, billing: 0 });
     expect(customer.sources.find((s: { source: string }) => s.source === 'billing').status).toBe('SKIPPED');
@@ -107,21 +163,34 @@ describe('sections a role may not read are never fetched', () => {
     const res = await h.gql(FULL_VIEW, { id: ID }, as('strict'));
     expect(res.status).toBe(403);
     expect(res.body.data).toBeUndefined();
-    expect(res.body.errors).toEqual([expect.objectContaining({ message: 'The role strict may not read Customer.billing.', extensions: { code: 'FORBIDDEN', fields: ['Customer.billing'] } })]);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        message: 'The role strict may not read Customer.billing.',
+        extensions: { code: 'FORBIDDEN', fields: ['Customer.billing'] },
+      }),
+    ]);
     expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
   });
 });
 
 it('the cache keeps raw records: a masked answer never reaches another role, nor a raw one a masked role', async () => {
-  const [frontDesk, admin, callCenter] = await Promise.all([as('front-desk'), as('admin'), as('call-center')].map((headers) => cached.gql(PROFILE, { id: 'C00000007' }, headers)));
+  const [frontDesk, admin, callCenter] = await Promise.all(
+    [as('front-desk'), as('admin'), as('call-center')].map((headers) =>
+      cached.gql(PROFILE, { id: 'C00000007' }, headers),
+    ),
+  );
   if (!frontDesk || !admin || !callCenter) throw new Error('three answers expected');
   const card = (crmProfile('C00000007') as NonNullable<ReturnType<typeof crmProfile>>).idCardNo;
   expect(admin.body.data.customer.profile.idCardNumber).toBe(card);
   expect(frontDesk.body.data.customer.profile.idCardNumber).toBe(MASKS.idCard(card));
   expect(callCenter.body.data.customer.profile.idCardNumber).toBe(MASKS.idCard(card));
   for (let i = 0; i < 3; i++) {
-    expect((await cached.gql(PROFILE, { id: 'C00000007' }, as('admin'))).body.data.customer.profile.idCardNumber).toBe(card);
-    expect((await cached.gql(PROFILE, { id: 'C00000007' }, as('call-center'))).body.data.customer.profile.address).toBe(MASKS.cityOnly((crmProfile('C00000007') as { address: string }).address));
+    expect((await cached.gql(PROFILE, { id: 'C00000007' }, as('admin'))).body.data.customer.profile.idCardNumber).toBe(
+      card,
+    );
+    expect((await cached.gql(PROFILE, { id: 'C00000007' }, as('call-center'))).body.data.customer.profile.address).toBe(
+      MASKS.cityOnly((crmProfile('C00000007') as { address: string }).address),
+    );
   }
 });
 
@@ -134,7 +203,11 @@ describe('SOAP gets the same rights and masks', () => {
   };
 
   it.each(['front-desk', 'call-center'])('%s: the profile is masked exactly as on GraphQL', async (role) => {
-    const { body } = await h.gql(`query($id: ID!) { customer(id: $id) { profile { name msisdn idCardNumber address email } } }`, { id: ID }, as(role));
+    const { body } = await h.gql(
+      `query($id: ID!) { customer(id: $id) { profile { name msisdn idCardNumber address email } } }`,
+      { id: ID },
+      as(role),
+    );
     const [result] = await (await client(role)).GetCustomerViewAsync({ customerId: ID, section: ['profile'] });
     const { name, msisdn, idCardNumber, address, email } = result.customer.profile;
     expect({ name, msisdn, idCardNumber, address, email }).toEqual(body.data.customer.profile);
@@ -147,16 +220,29 @@ describe('SOAP gets the same rights and masks', () => {
     h.mocks.resetAll();
     const [view] = await c.GetCustomerViewAsync({ customerId: ID });
     expect(view.customer.profile).toBeUndefined();
-    expect([view.sectionError].flat().map((e: { section: string; code: string }) => `${e.section}:${e.code}`).sort()).toEqual(
-      ['contacts:FORBIDDEN', 'insights:FORBIDDEN', 'products:FORBIDDEN', 'profile:FORBIDDEN', 'recommendations:FORBIDDEN', 'score:FORBIDDEN'],
-    );
+    expect(
+      [view.sectionError]
+        .flat()
+        .map((e: { section: string; code: string }) => `${e.section}:${e.code}`)
+        .sort(),
+    ).toEqual([
+      'contacts:FORBIDDEN',
+      'insights:FORBIDDEN',
+      'products:FORBIDDEN',
+      'profile:FORBIDDEN',
+      'recommendations:FORBIDDEN',
+      'score:FORBIDDEN',
+    ]);
     expect(h.counts()).toEqual({ crm: 0, billing: 1, warehouse: 0, scoring: 0 });
   });
 
   it('a role that refuses gets a FORBIDDEN fault (403), no backend called', async () => {
     const res = await fetch(`${h.url}/soap/CustomerView`, {
       method: 'POST',
-      headers: { 'content-type': 'text/xml', authorization: `Basic ${Buffer.from('strict:strict-password').toString('base64')}` },
+      headers: {
+        'content-type': 'text/xml',
+        authorization: `Basic ${Buffer.from('strict:strict-password').toString('base64')}`,
+      },
       body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetBillingSummary><v:customerId>${ID}</v:customerId></v:GetBillingSummary></soap:Body></soap:Envelope>`,
     });
     expect(res.status).toBe(403);

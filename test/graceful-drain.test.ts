@@ -18,7 +18,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function gatewayWith(delayMs: number): Promise<Harness> {
   // Scoring answers in 200 ms and is not cached: there are always requests in flight when the drain starts.
-  return startHarness({ shutdown: { graceMs: 10_000, delayMs }, policies: { scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 } } } }, { mocks });
+  return startHarness(
+    { shutdown: { graceMs: 10_000, delayMs }, policies: { scoring: { cache: { ttlSeconds: 0, staleSeconds: 0 } } } },
+    { mocks },
+  );
 }
 
 test('keep-alive clients under steady load: no request is reset, those in flight are answered, clients are told to close', async () => {
@@ -79,7 +82,11 @@ test('close() waits for a slow request in flight, and cuts it once the grace per
 
   mocks.scoring.faults.set({ latencyMs: 5000 });
   const h2 = await gatewayWith(0);
-  const stuck = fetch(`${h2.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: BODY }).then(
+  const stuck = fetch(`${h2.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH },
+    body: BODY,
+  }).then(
     (r) => r.status,
     (err: Error) => err,
   );

@@ -37,14 +37,23 @@ it('GraphiQL runs the sample query and shows the full view of C00000001, offline
     'x-frame-options': 'DENY',
   });
   expect(response?.headers()['content-security-policy']).not.toContain("script-src 'self' 'unsafe-inline'");
-  const answer = page.waitForResponse((r) => r.url().startsWith(`${h.url}/graphql`) && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('CustomerView'));
+  const answer = page.waitForResponse(
+    (r) =>
+      r.url().startsWith(`${h.url}/graphql`) &&
+      r.request().method() === 'POST' &&
+      (r.request().postData() ?? '').includes('CustomerView'),
+  );
   await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
   // The response pane shows the answer (it renders only the lines in view)…
   await page.locator('.graphiql-response').getByText('张伟').first().waitFor({ timeout: 20_000 });
   // …and the answer GraphiQL received is the full view, every section from its live source.
-  const body = (await (await answer).json()) as { errors?: unknown; data: { customer: Record<string, unknown> & { sources: Array<{ status: string }> } } };
+  const body = (await (await answer).json()) as {
+    errors?: unknown;
+    data: { customer: Record<string, unknown> & { sources: Array<{ status: string }> } };
+  };
   expect(body.errors).toBeUndefined();
-  for (const section of ['profile', 'products', 'contacts', 'billing', 'insights', 'score', 'recommendations']) expect(body.data.customer[section]).toBeTruthy();
+  for (const section of ['profile', 'products', 'contacts', 'billing', 'insights', 'score', 'recommendations'])
+    expect(body.data.customer[section]).toBeTruthy();
   expect(body.data.customer.sources.map((s) => s.status)).toEqual(['LIVE', 'LIVE', 'LIVE', 'LIVE']);
   expect(foreign).toEqual([]);
   expect(violations).toEqual([]);

@@ -11,7 +11,11 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const post = (body: string, headers: Record<string, string> = {}) =>
-  fetch(`${h.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body });
+  fetch(`${h.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH, ...headers },
+    body,
+  });
 
 async function errorsOf(res: Response) {
   const body = await json(res);
@@ -26,7 +30,9 @@ it('POST JSON answers application/graphql-response+json by default', async () =>
 });
 
 it('answers application/json to a client that asks for it', async () => {
-  const res = await post(JSON.stringify({ query: '{ customer(id: "C00000001") { id } }' }), { accept: 'application/json' });
+  const res = await post(JSON.stringify({ query: '{ customer(id: "C00000001") { id } }' }), {
+    accept: 'application/json',
+  });
   expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
 });
 
@@ -38,7 +44,9 @@ it('GET runs queries, with variables in the URL', async () => {
 });
 
 it('the response carries the request id and the provenance in extensions', async () => {
-  const res = await post(JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }), { 'x-request-id': 'abc-123' });
+  const res = await post(JSON.stringify({ query: '{ customer(id: "C00000001") { billing { balance } } }' }), {
+    'x-request-id': 'abc-123',
+  });
   expect(res.headers.get('x-request-id')).toBe('abc-123');
   const body = await json(res);
   expect(body.extensions.requestId).toBe('abc-123');
@@ -47,7 +55,13 @@ it('the response carries the request id and the provenance in extensions', async
       customerId: 'C00000001',
       sources: [
         expect.objectContaining({ source: 'crm', status: 'SKIPPED' }),
-        expect.objectContaining({ source: 'billing', status: 'LIVE', breaker: 'CLOSED', found: true, latencyMs: expect.any(Number) }),
+        expect.objectContaining({
+          source: 'billing',
+          status: 'LIVE',
+          breaker: 'CLOSED',
+          found: true,
+          latencyMs: expect.any(Number),
+        }),
         expect.objectContaining({ source: 'warehouse', status: 'SKIPPED' }),
         expect.objectContaining({ source: 'scoring', status: 'SKIPPED' }),
       ],
@@ -64,7 +78,9 @@ it('malformed JSON: 400 BAD_REQUEST', async () => {
 it('a JSON body that is not an object: 400 BAD_REQUEST', async () => {
   const res = await post('[1,2]');
   expect(res.status).toBe(400);
-  expect(await errorsOf(res)).toEqual([['BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)']]);
+  expect(await errorsOf(res)).toEqual([
+    ['BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)'],
+  ]);
 });
 
 it('no query: 400 BAD_REQUEST', async () => {
@@ -82,12 +98,18 @@ it('a syntax error: 400 GRAPHQL_PARSE_FAILED', async () => {
 it('a field that does not exist: 400 GRAPHQL_VALIDATION_FAILED, naming it', async () => {
   const res = await post(JSON.stringify({ query: '{ customer(id: "C1") { shoeSize } }' }));
   expect(res.status).toBe(400);
-  expect(await errorsOf(res)).toEqual([['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "shoeSize" on type "Customer".']]);
+  expect(await errorsOf(res)).toEqual([
+    ['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "shoeSize" on type "Customer".'],
+  ]);
 });
 
 it('the public schema has exactly the two documented roots', async () => {
-  const res = await post(JSON.stringify({ query: '{ __schema { queryType { fields { name } } mutationType { name } } }' }));
-  const { data } = (await res.json()) as { data: { __schema: { queryType: { fields: Array<{ name: string }> }; mutationType: unknown } } };
+  const res = await post(
+    JSON.stringify({ query: '{ __schema { queryType { fields { name } } mutationType { name } } }' }),
+  );
+  const { data } = (await res.json()) as {
+    data: { __schema: { queryType: { fields: Array<{ name: string }> }; mutationType: unknown } };
+  };
   expect(data.__schema.queryType.fields.map((f) => f.name).sort()).toEqual(['customer', 'customerByMsisdn']);
   expect(data.__schema.mutationType).toBeNull();
 });
@@ -99,7 +121,9 @@ it('a missing variable: BAD_USER_INPUT', async () => {
 
 it('a malformed customer id or mobile number: BAD_USER_INPUT, and no backend is called', async () => {
   h.mocks.resetAll();
-  const res = await post(JSON.stringify({ query: '{ a: customer(id: "C1; DROP TABLE") { id } b: customerByMsisdn(msisdn: "12") { id } }' }));
+  const res = await post(
+    JSON.stringify({ query: '{ a: customer(id: "C1; DROP TABLE") { id } b: customerByMsisdn(msisdn: "12") { id } }' }),
+  );
   expect(await errorsOf(res)).toEqual([
     ['BAD_USER_INPUT', 'id must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.'],
     ['BAD_USER_INPUT', 'msisdn must be an 11-digit mobile number, e.g. 13800138000.'],
@@ -114,7 +138,11 @@ it('a body over the limit: 413 PAYLOAD_TOO_LARGE', async () => {
 });
 
 it('a body that is not JSON: 415', async () => {
-  const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{ customer(id: "C1") { id } }' });
+  const res = await fetch(`${h.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: '{ customer(id: "C1") { id } }',
+  });
   expect(res.status).toBe(415);
 });
 
@@ -125,7 +153,11 @@ it('an Accept header the gateway cannot answer: 406', async () => {
 });
 
 it('PUT /graphql: 405', async () => {
-  const res = await fetch(`${h.url}/graphql`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${h.url}/graphql`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(res.status).toBe(405);
   expect(res.headers.get('allow')).toBe('GET, POST');
   expect((await errorsOf(res))[0][0]).toBe('METHOD_NOT_ALLOWED');
@@ -158,7 +190,9 @@ it('/healthz answers while the gateway lives', async () => {
 
 describe('requests crafted to hurt the gateway', () => {
   it('a JSON body under a media type express does not parse is refused, never read without limit', async () => {
-    const res = await post(JSON.stringify({ query: `{ __typename } #${'x'.repeat(500_000)}` }), { 'content-type': 'application /json' });
+    const res = await post(JSON.stringify({ query: `{ __typename } #${'x'.repeat(500_000)}` }), {
+      'content-type': 'application /json',
+    });
     expect(res.status).toBe(415);
     expect(await errorsOf(res)).toEqual([['UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.']]);
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
@@ -166,7 +200,11 @@ describe('requests crafted to hurt the gateway', () => {
 
   it('fragments spread many times (2^24 paths) are refused at once by the limits, seen through the fragments', async () => {
     const levels = 24;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Customer { id ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'billing { balance }'} }`).join(' ');
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) =>
+        `fragment F${i} on Customer { id ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'billing { balance }'} }`,
+    ).join(' ');
     const started = performance.now();
     const res = await post(JSON.stringify({ query: `{ customer(id: "C00000001") { ...F0 } } ${fragments}` }));
     expect(res.status).toBe(400);
@@ -176,23 +214,35 @@ describe('requests crafted to hurt the gateway', () => {
 
   it('fragments spread many times within the limits are planned and answered', async () => {
     const levels = 3;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Customer { id ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'billing { balance }'} }`).join(' ');
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) =>
+        `fragment F${i} on Customer { id ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'billing { balance }'} }`,
+    ).join(' ');
     const res = await post(JSON.stringify({ query: `{ customer(id: "C00000001") { ...F0 } } ${fragments}` }));
     if (res.status !== 200) throw new Error(JSON.stringify(await res.json()));
     expect((await json(res)).data.customer.billing.balance).toEqual(expect.any(Number));
   });
 
   it('@include with a variable default is planned with the default', async () => {
-    const res = await post(JSON.stringify({ query: 'query($full: Boolean = true) { customer(id: "C00000001") { billing @include(if: $full) { balance } } }' }));
+    const res = await post(
+      JSON.stringify({
+        query: 'query($full: Boolean = true) { customer(id: "C00000001") { billing @include(if: $full) { balance } } }',
+      }),
+    );
     expect(res.status).toBe(200);
     expect((await json(res)).data.customer.billing.balance).toEqual(expect.any(Number));
   });
 
   it('at most 10 root fields per operation: QUERY_TOO_COMPLEX', async () => {
-    const aliases = Array.from({ length: 11 }, (_, i) => `c${i}: customer(id: "C0000000${i % 9 + 1}") { id }`).join(' ');
+    const aliases = Array.from({ length: 11 }, (_, i) => `c${i}: customer(id: "C0000000${(i % 9) + 1}") { id }`).join(
+      ' ',
+    );
     const res = await post(JSON.stringify({ query: `{ ${aliases} }` }));
     expect(res.status).toBe(400);
-    expect(await errorsOf(res)).toEqual([['QUERY_TOO_COMPLEX', 'An operation may select at most 10 root fields; this one selects 11.']]);
+    expect(await errorsOf(res)).toEqual([
+      ['QUERY_TOO_COMPLEX', 'An operation may select at most 10 root fields; this one selects 11.'],
+    ]);
   });
 
   it('an error code named like an object property is not a catalog code', async () => {
@@ -208,7 +258,9 @@ it('Server-Timing tells the time spent in the gateway and in its slowest backend
   h.mocks.scoring.faults.set({ latencyMs: 60 });
   const res = await post(JSON.stringify({ query: '{ customer(id: "C00000031") { score { creditScore } } }' }));
   h.mocks.resetAll();
-  const timing = Object.fromEntries((res.headers.get('server-timing') ?? '').split(', ').map((m) => [m.split(';')[0], Number(m.split('dur=')[1])]));
+  const timing = Object.fromEntries(
+    (res.headers.get('server-timing') ?? '').split(', ').map((m) => [m.split(';')[0], Number(m.split('dur=')[1])]),
+  );
   expect(timing.backend).toBeGreaterThanOrEqual(60);
   expect(timing.gateway).toBeGreaterThanOrEqual(timing.backend as number);
 });

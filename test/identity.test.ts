@@ -27,12 +27,20 @@ beforeAll(async () => {
   es = await generateKeyPair('ES256');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-jwks-'));
   const jwksFile = path.join(dir, 'jwks.json');
-  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' }] }));
+  fs.writeFileSync(
+    jwksFile,
+    JSON.stringify({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' }] }),
+  );
   h = await startHarness({
     policies: NO_CACHE,
     security: {
       consumers: [{ id: 'legacy', role: 'legacy-billing', username: 'legacy', password: 'legacy-password' }],
-      jwt: { ...JWT, secret: SECRET, jwksFile, keys: [{ ...(await exportJWK(es.publicKey)), kid: 'ec-1', alg: 'ES256' }] },
+      jwt: {
+        ...JWT,
+        secret: SECRET,
+        jwksFile,
+        keys: [{ ...(await exportJWK(es.publicKey)), kid: 'ec-1', alg: 'ES256' }],
+      },
       opsTokenSha256: sha256('ops-token'),
     },
   });
@@ -51,7 +59,9 @@ async function expectUnauthenticated(headers: Record<string, string>, message: R
   expect(res.status).toBe(401);
   expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="ucv-gateway", ApiKey/);
   expect(res.body.data).toBeUndefined();
-  expect(res.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: { code: 'UNAUTHENTICATED' } })]);
+  expect(res.body.errors).toEqual([
+    expect.objectContaining({ message: expect.stringMatching(message), extensions: { code: 'UNAUTHENTICATED' } }),
+  ]);
   expect(total()).toBe(0);
 }
 
@@ -67,10 +77,16 @@ const hs256 = (claims: Record<string, unknown> = {}, secret = SECRET) =>
 
 describe('GraphQL', () => {
   it('no credentials: 401 UNAUTHENTICATED with WWW-Authenticate, no backend called', async () => {
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
-    expect(await res.json()).toEqual({ errors: [{ message: 'Credentials are required.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(await res.json()).toEqual({
+      errors: [{ message: 'Credentials are required.', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
     expect(total()).toBe(0);
   });
 
@@ -83,44 +99,93 @@ describe('GraphQL', () => {
   });
 
   it('a valid HS256 JWT answers, as the role its claim names', async () => {
-    const res = await postGraphQL(h.url, '{ customer(id: "C00000001") { profile { idCardNumber } } }', undefined, { 'x-api-key': '', authorization: `Bearer ${await hs256()}` });
+    const res = await postGraphQL(h.url, '{ customer(id: "C00000001") { profile { idCardNumber } } }', undefined, {
+      'x-api-key': '',
+      authorization: `Bearer ${await hs256()}`,
+    });
     expect(res.status).toBe(200);
     expect(res.body.data.customer.profile.idCardNumber).toMatch(/^\d{3}\*{11}\w{4}$/); // front-desk: masked
   });
 
   it('RS256 from the JWKS file and ES256 from the config keys answer', async () => {
-    for (const [alg, key, kid] of [['RS256', rsa.privateKey, 'rsa-1'], ['ES256', es.privateKey, 'ec-1']] as const) {
-      const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg, kid }).setIssuer(JWT.issuer).setAudience(JWT.audience).setSubject('ops').setExpirationTime('5m').sign(key);
+    for (const [alg, key, kid] of [
+      ['RS256', rsa.privateKey, 'rsa-1'],
+      ['ES256', es.privateKey, 'ec-1'],
+    ] as const) {
+      const token = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg, kid })
+        .setIssuer(JWT.issuer)
+        .setAudience(JWT.audience)
+        .setSubject('ops')
+        .setExpirationTime('5m')
+        .sign(key);
       const res = await postGraphQL(h.url, QUERY, undefined, { authorization: `Bearer ${token}` });
       expect([alg, res.status]).toEqual([alg, 200]);
     }
   });
 
   it('an expired JWT: 401', async () => {
-    const expired = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(JWT.issuer).setAudience(JWT.audience).setSubject('x').setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(new TextEncoder().encode(SECRET));
+    const expired = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(JWT.issuer)
+      .setAudience(JWT.audience)
+      .setSubject('x')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(SECRET));
     await expectUnauthenticated({ authorization: `Bearer ${expired}` }, /expired/);
   });
 
   it('a tampered JWT (payload changed, signature kept): 401', async () => {
     const [header, , signature] = (await hs256()).split('.');
-    const payload = Buffer.from(JSON.stringify({ role: 'admin', sub: 'agent-7', iss: JWT.issuer, aud: JWT.audience, exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        role: 'admin',
+        sub: 'agent-7',
+        iss: JWT.issuer,
+        aud: JWT.audience,
+        exp: Math.floor(Date.now() / 1000) + 300,
+      }),
+    ).toString('base64url');
     await expectUnauthenticated({ authorization: `Bearer ${header}.${payload}.${signature}` }, /signature/);
   });
 
-  it('a JWT signed with another secret: 401', async () => expectUnauthenticated({ authorization: `Bearer ${await hs256({}, 'another-secret-that-is-also-32-chars-long')}` }, /signature/));
+  it('a JWT signed with another secret: 401', async () =>
+    expectUnauthenticated(
+      { authorization: `Bearer ${await hs256({}, 'another-secret-that-is-also-32-chars-long')}` },
+      /signature/,
+    ));
 
   it('a JWT for another audience: 401', async () => {
-    const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(JWT.issuer).setAudience('someone-else').setSubject('x').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(JWT.issuer)
+      .setAudience('someone-else')
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
     await expectUnauthenticated({ authorization: `Bearer ${token}` }, /"aud" claim/);
   });
 
   it('a JWT from another issuer: 401', async () => {
-    const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://evil.example.com').setAudience(JWT.audience).setSubject('x').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://evil.example.com')
+      .setAudience(JWT.audience)
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
     await expectUnauthenticated({ authorization: `Bearer ${token}` }, /"iss" claim/);
   });
 
   it('a JWT not valid yet (nbf in an hour): 401', async () => {
-    const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(JWT.issuer).setAudience(JWT.audience).setSubject('x').setNotBefore('1h').setExpirationTime('2h').sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(JWT.issuer)
+      .setAudience(JWT.audience)
+      .setSubject('x')
+      .setNotBefore('1h')
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(SECRET));
     await expectUnauthenticated({ authorization: `Bearer ${token}` }, /"nbf" claim/);
   });
 
@@ -130,7 +195,9 @@ describe('GraphQL', () => {
   });
 
   it('a valid JWT whose role is unknown: 403 FORBIDDEN', async () => {
-    const res = await postGraphQL(h.url, QUERY, undefined, { authorization: `Bearer ${await hs256({ role: 'root' })}` });
+    const res = await postGraphQL(h.url, QUERY, undefined, {
+      authorization: `Bearer ${await hs256({ role: 'root' })}`,
+    });
     expect(res.status).toBe(403);
     expect(res.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(total()).toBe(0);
@@ -153,7 +220,11 @@ describe('ops endpoints', () => {
 const envelope = (header: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Header>${header}</soap:Header><soap:Body><v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary></soap:Body></soap:Envelope>`;
 const soapPost = (url: string, header: string, headers: Record<string, string> = {}) =>
-  fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...headers }, body: envelope(header) });
+  fetch(`${url}/soap/CustomerView`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8', ...headers },
+    body: envelope(header),
+  });
 
 async function expectSoapUnauthenticated(res: Response, message: RegExp) {
   expect(res.status).toBe(401);
@@ -171,10 +242,15 @@ describe('SOAP', () => {
   });
 
   it('HTTP Basic with the right password answers; a wrong one is a 401 fault', async () => {
-    const ok = await soapPost(h.url, '', { authorization: `Basic ${Buffer.from('legacy:legacy-password').toString('base64')}` });
+    const ok = await soapPost(h.url, '', {
+      authorization: `Basic ${Buffer.from('legacy:legacy-password').toString('base64')}`,
+    });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('<balance>');
-    await expectSoapUnauthenticated(await soapPost(h.url, '', { authorization: `Basic ${Buffer.from('legacy:wrong-password').toString('base64')}` }), /not valid/);
+    await expectSoapUnauthenticated(
+      await soapPost(h.url, '', { authorization: `Basic ${Buffer.from('legacy:wrong-password').toString('base64')}` }),
+      /not valid/,
+    );
   });
 
   it('a UsernameToken with PasswordDigest answers once; the same token again is a replay', async () => {
@@ -189,7 +265,13 @@ describe('SOAP', () => {
 
   it('a UsernameToken with a wrong password, or created outside the window, is refused', async () => {
     await expectSoapUnauthenticated(await soapPost(h.url, usernameToken('legacy', 'not-the-password')), /not valid/);
-    await expectSoapUnauthenticated(await soapPost(h.url, usernameToken('legacy', 'legacy-password', { created: new Date(Date.now() - 3600_000).toISOString() })), /Created/);
+    await expectSoapUnauthenticated(
+      await soapPost(
+        h.url,
+        usernameToken('legacy', 'legacy-password', { created: new Date(Date.now() - 3600_000).toISOString() }),
+      ),
+      /Created/,
+    );
   });
 });
 
@@ -205,7 +287,10 @@ describe('replay shared through Redis', () => {
     const config = () =>
       testConfig(mocks, {
         cache: { redisUrl: redis.url, keyPrefix: `ucv-id-${process.pid}:`, commandTimeoutMs: 200, maxEntries: 100 },
-        security: { consumers: [{ id: 'legacy', role: 'legacy-billing', username: 'legacy', password: 'legacy-password' }], wsSecurity: { redisTimeoutMs: 1000 } },
+        security: {
+          consumers: [{ id: 'legacy', role: 'legacy-billing', username: 'legacy', password: 'legacy-password' }],
+          wsSecurity: { redisTimeoutMs: 1000 },
+        },
       });
     a = createGateway(config(), { logger: pino({ level: 'silent' }) });
     b = createGateway(config(), { logger: pino({ level: 'silent' }) });

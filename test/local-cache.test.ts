@@ -37,7 +37,8 @@ const QUERY = '{ customer(id: "C00000021") { insights { segment } sources { sour
 const warehouseStatus = (body: { data: { customer: { sources: Array<{ source: string; status: string }> } } }) =>
   body.data.customer.sources.find((s) => s.source === 'warehouse')?.status;
 /** GET commands Redis has served so far. */
-const redisGets = async (): Promise<number> => Number(/cmdstat_get:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+const redisGets = async (): Promise<number> =>
+  Number(/cmdstat_get:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
 
 it('a repeated read is served in process, without a Redis command', async () => {
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');

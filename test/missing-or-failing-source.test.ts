@@ -45,7 +45,10 @@ it('a customer not yet in the nightly batch gets every section but insights, and
   expect(c.billing.accountId).toEqual(expect.any(String));
   expect(c.score.creditScore).toEqual(expect.any(Number));
   expect(errorCodes(body)).toEqual([{ path: ['customer', 'insights'], code: 'NOT_FOUND', source: 'warehouse' }]);
-  expect(c.sources.find((s: { source: string }) => s.source === 'warehouse')).toMatchObject({ status: 'LIVE', found: false });
+  expect(c.sources.find((s: { source: string }) => s.source === 'warehouse')).toMatchObject({
+    status: 'LIVE',
+    found: false,
+  });
 });
 
 it('a customer without a billing account gets every section but billing, and an error naming billing', async () => {
@@ -75,7 +78,10 @@ it.each([
   expect(c.insights).not.toBeNull();
   const extensions = { code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason, ...(detail ? { detail } : {}) };
   expect(body.errors.map((e: { extensions: unknown }) => e.extensions)).toEqual([extensions, extensions]);
-  expect(c.sources.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({ status: 'UNAVAILABLE', reason });
+  expect(c.sources.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({
+    status: 'UNAVAILABLE',
+    reason,
+  });
   expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONN|at .*\.ts/);
 });
 
@@ -89,7 +95,12 @@ it.each([
   const { body } = await h.gql('{ customer(id: "C00000002") { profile { name } billing { balance } } }');
   expect(body.data.customer.billing).toBeNull();
   expect(body.data.customer.profile.name).toEqual(expect.any(String));
-  expect(body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'billing', reason: 'bad_response', detail });
+  expect(body.errors[0].extensions).toEqual({
+    code: 'SOURCE_UNAVAILABLE',
+    source: 'billing',
+    reason: 'bad_response',
+    detail,
+  });
 });
 
 it('the CRM down: other sections still answer, the profile is null with SOURCE_UNAVAILABLE', async () => {

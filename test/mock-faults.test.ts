@@ -52,9 +52,15 @@ it('oversizeBytes answers a valid JSON object padded to about that size, streame
 });
 
 it('oversizeBytes pads a SOAP envelope and the SOAP client still reads it', async () => {
-  const client = await soap.createClientAsync(`${mocks.billing.url}/billing/AccountService?wsdl`, { endpoint: `${mocks.billing.url}/billing/AccountService` });
+  const client = await soap.createClientAsync(`${mocks.billing.url}/billing/AccountService?wsdl`, {
+    endpoint: `${mocks.billing.url}/billing/AccountService`,
+  });
   mocks.billing.faults.set({ oversizeBytes: 2_000_000 });
-  const [result, raw] = (await (client as unknown as { GetAccountSummaryAsync: (a: object) => Promise<[{ account: { accountId: string } }, string]> }).GetAccountSummaryAsync({ customerId: 'C00000001' }));
+  const [result, raw] = await (
+    client as unknown as {
+      GetAccountSummaryAsync: (a: object) => Promise<[{ account: { accountId: string } }, string]>;
+    }
+  ).GetAccountSummaryAsync({ customerId: 'C00000001' });
   expect(Buffer.byteLength(raw)).toBeGreaterThanOrEqual(2_000_000);
   expect(result.account.accountId).toEqual(expect.any(String));
 });
@@ -66,7 +72,11 @@ it('wrongShape answers 200 with a well-formed body of the wrong shape', async ()
   expect(await res.json()).toEqual({ unexpected: 'x' });
 
   mocks.billing.faults.set({ wrongShape: true });
-  const soapRes = await fetch(`${mocks.billing.url}/billing/AccountService`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' });
+  const soapRes = await fetch(`${mocks.billing.url}/billing/AccountService`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body: '<x/>',
+  });
   expect(soapRes.status).toBe(200);
   const xml = await soapRes.text();
   expect(xml).toContain('<soap:Envelope');
@@ -74,8 +84,15 @@ it('wrongShape answers 200 with a well-formed body of the wrong shape', async ()
 });
 
 it('the new faults are set through the same control endpoint and validated', async () => {
-  const patch = (body: unknown) => fetch(`${mocks.crm.url}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(((await (await patch({ oversizeBytes: 1000, wrongShape: true })).json()) as { faults: unknown }).faults).toMatchObject({ oversizeBytes: 1000, wrongShape: true });
+  const patch = (body: unknown) =>
+    fetch(`${mocks.crm.url}/__control/faults`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  expect(
+    ((await (await patch({ oversizeBytes: 1000, wrongShape: true })).json()) as { faults: unknown }).faults,
+  ).toMatchObject({ oversizeBytes: 1000, wrongShape: true });
   expect((await patch({ wrongShape: 'yes' })).status).toBe(400);
   expect((await patch({ oversizeBytes: -1 })).status).toBe(400);
 });

@@ -53,7 +53,10 @@ describe('fault injection', () => {
     await fetch(`${mocks.crm.url}/api/v1/customers/C00000001`);
     await fetch(`${mocks.crm.url}/api/v1/customers/C00000002/products`);
     const state = await json(await control(mocks.crm.url));
-    expect(state.requests).toMatchObject({ total: 2, byRoute: { 'GET /api/v1/customers/:id': 1, 'GET /api/v1/customers/:id/products': 1 } });
+    expect(state.requests).toMatchObject({
+      total: 2,
+      byRoute: { 'GET /api/v1/customers/:id': 1, 'GET /api/v1/customers/:id/products': 1 },
+    });
     await control(mocks.crm.url, 'POST');
     expect((await json(await control(mocks.crm.url))).requests.total).toBe(0);
   });

@@ -15,7 +15,7 @@ const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672
 const stores = testStores();
 afterAll(() => stores.cleanup());
 
-it('publishes events of the gateway\'s schema', () => {
+it("publishes events of the gateway's schema", () => {
   for (let i = 0; i < 200; i++) expect(parseCustomerEvent(randomEvent('C00000001'))).toMatchObject({ ok: true });
 });
 
@@ -23,7 +23,10 @@ it('publishes signed events to the webhook at about the rate asked, and the gate
   const store = await stores.open('pglite');
   const h = await startMarketing(store);
   try {
-    const publisher = await startPublisher({ webhookUrl: `${h.url}/events/network`, secret: NETWORK_SECRET }, { ratePerSecond: 40, customers: 20 });
+    const publisher = await startPublisher(
+      { webhookUrl: `${h.url}/events/network`, secret: NETWORK_SECRET },
+      { ratePerSecond: 40, customers: 20 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await publisher.stop();
     expect(publisher.failed()).toBe(0);
@@ -42,7 +45,10 @@ it('publishes to a RabbitMQ queue declared as the intake declares it', async () 
   const connection = await amqp.connect(AMQP_URL);
   const channel = await connection.createChannel();
   try {
-    const publisher = await startPublisher({ amqpUrl: AMQP_URL, queue }, { ratePerSecond: 50, customers: ['C00000001', 'C00000002'] });
+    const publisher = await startPublisher(
+      { amqpUrl: AMQP_URL, queue },
+      { ratePerSecond: 50, customers: ['C00000001', 'C00000002'] },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     await publisher.stop();
     const { messageCount } = await channel.checkQueue(queue);

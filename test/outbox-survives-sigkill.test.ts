@@ -25,7 +25,11 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'contacts-server.ts');
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild that a SIGKILL would not reach.
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) => {
@@ -50,20 +54,29 @@ const kill = async (child: ChildProcess): Promise<void> => {
   await exited;
 };
 
-const RECORD = 'mutation($input: ContactInput!, $key: String) { recordContact(input: $input, idempotencyKey: $key) { status } }';
+const RECORD =
+  'mutation($input: ContactInput!, $key: String) { recordContact(input: $input, idempotencyKey: $key) { status } }';
 const record = async (port: number, customerId: string, type: string, key: string): Promise<string> => {
   const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': 'desk-key-0123456789abcdef' },
-    body: JSON.stringify({ query: RECORD, variables: { input: { customerId, channel: 'CALL_CENTER', type, outcome: 'RESOLVED' }, key } }),
+    body: JSON.stringify({
+      query: RECORD,
+      variables: { input: { customerId, channel: 'CALL_CENTER', type, outcome: 'RESOLVED' }, key },
+    }),
   });
   const body = (await res.json()) as { data?: { recordContact?: { status: string } } };
   return body.data?.recordContact?.status ?? `HTTP ${res.status}`;
 };
 const recordedTypes = async (id: string): Promise<string[]> => {
-  const body = (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as { items: Array<{ contactId: string; contactType: string }> };
+  const body = (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as {
+    items: Array<{ contactId: string; contactType: string }>;
+  };
   // Newest first in the CRM: reversed, the order of arrival.
-  return body.items.filter((c) => c.contactId.includes('-r')).map((c) => c.contactType).reverse();
+  return body.items
+    .filter((c) => c.contactId.includes('-r'))
+    .map((c) => c.contactType)
+    .reverse();
 };
 
 describe.each(ENGINES)('on %s', (engine) => {
@@ -71,7 +84,13 @@ describe.each(ENGINES)('on %s', (engine) => {
     mocks.resetAll();
     const schema = uniqueSchema();
     if (engine === 'postgres') stores.track(schema);
-    const env = { STORE_URL: engine === 'postgres' ? POSTGRES_URL : '', STORE_DIR: path.join(stores.dataDir, schema), STORE_SCHEMA: schema, CRM_URL: mocks.urls.crm, LEASE_MS: '1500' };
+    const env = {
+      STORE_URL: engine === 'postgres' ? POSTGRES_URL : '',
+      STORE_DIR: path.join(stores.dataDir, schema),
+      STORE_SCHEMA: schema,
+      CRM_URL: mocks.urls.crm,
+      LEASE_MS: '1500',
+    };
     const base = engine === 'pglite' ? 400 : 500;
     const customers = Array.from({ length: 5 }, (_, i) => `C00000${base + i}`);
     const types = ['BILL_ENQUIRY', 'TOP_UP', 'COMPLAINT', 'PACKAGE_CHANGE'];
@@ -80,7 +99,8 @@ describe.each(ENGINES)('on %s', (engine) => {
     mocks.crm.faults.set({ down: '503' });
     const first = await startChild(env);
     const statuses: string[] = [];
-    for (const type of types) for (const id of customers) statuses.push(await record(first.port, id, type, `${id}-${type}`));
+    for (const type of types)
+      for (const id of customers) statuses.push(await record(first.port, id, type, `${id}-${type}`));
     expect(statuses.every((s) => s === 'ACCEPTED')).toBe(true);
     await kill(first.child);
 

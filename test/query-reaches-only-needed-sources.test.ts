@@ -33,13 +33,16 @@ it('fragments, aliases and @include count: only the selected sections are fetche
 });
 
 it('the backends see the request id of the gateway request', async () => {
-  await h.gql('{ customer(id: "C00000001") { profile { name } billing { balance } } }', undefined, { 'x-request-id': 'front-desk-42' });
+  await h.gql('{ customer(id: "C00000001") { profile { name } billing { balance } } }', undefined, {
+    'x-request-id': 'front-desk-42',
+  });
   expect(h.mocks.crm.faults.requests().lastRequestId).toBe('front-desk-42');
   expect(h.mocks.billing.faults.requests().lastRequestId).toBe('front-desk-42');
 });
 
 it('with every backend at 300 ms, a four-source view takes one backend latency, not four', async () => {
-  for (const mock of [h.mocks.crm, h.mocks.billing, h.mocks.warehouse, h.mocks.scoring]) mock.faults.set({ latencyMs: 300 });
+  for (const mock of [h.mocks.crm, h.mocks.billing, h.mocks.warehouse, h.mocks.scoring])
+    mock.faults.set({ latencyMs: 300 });
   const started = performance.now();
   const { body } = await h.gql(FULL_VIEW, { id: SAMPLE_CUSTOMERS.ordinary });
   const elapsed = performance.now() - started;

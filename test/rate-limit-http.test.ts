@@ -22,7 +22,11 @@ beforeAll(async () => {
   const config = testConfig(mocks, {
     cache: { redisUrl: REDIS_URL, keyPrefix: uniquePrefix('rate-http') },
     // A self-service kiosk: a few requests per second; the admin test consumer keeps the harness's wide limits.
-    rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 }, roles: { 'self-service': { requestsPerSecond: LIMIT, costPerSecond: 1000 } }, redisTimeoutMs: 200 },
+    rateLimit: {
+      default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 },
+      roles: { 'self-service': { requestsPerSecond: LIMIT, costPerSecond: 1000 } },
+      redisTimeoutMs: 200,
+    },
     security: { consumers: [{ id: 'kiosk', role: 'self-service', apiKeySha256: sha256(KEY), ...USER }] },
   });
   a = createGateway(config, { logger: pino({ level: 'silent' }) });
@@ -59,7 +63,11 @@ it('SOAP: the same consumer over its allowance gets a fault with RATE_LIMITED an
   let fault = '';
   let retryAfter: string | null = null;
   for (let i = 0; i < LIMIT * 2; i++) {
-    const res = await fetch(`${(i % 2 ? b : a).url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', authorization: basic }, body: soapViewEnvelope('C00000001') });
+    const res = await fetch(`${(i % 2 ? b : a).url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', authorization: basic },
+      body: soapViewEnvelope('C00000001'),
+    });
     statuses.push(res.status);
     const text = await res.text();
     if (res.status === 429) [fault, retryAfter] = [text, res.headers.get('retry-after')];

@@ -9,7 +9,12 @@ import { buildSchema, execute, GraphQLError, parse, specifiedRules, subscribe, v
 import pino from 'pino';
 import { createMetrics } from '../gateway/metrics';
 import { useRateLimit } from '../gateway/pipeline/rate-limit';
-import { createRateLimiter, type ConsumerRateLimiter, type RateDecision, type RateLimitSettings } from '../gateway/rate-limit/limiter';
+import {
+  createRateLimiter,
+  type ConsumerRateLimiter,
+  type RateDecision,
+  type RateLimitSettings,
+} from '../gateway/rate-limit/limiter';
 import { freePort, OwnRedis, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
 
 const logger = pino({ level: 'silent' });
@@ -20,7 +25,13 @@ const SETTINGS: RateLimitSettings = {
 };
 const limiters: ConsumerRateLimiter[] = [];
 const limiter = (redisUrl: string | undefined, keyPrefix: string, metrics = createMetrics()): ConsumerRateLimiter => {
-  const made = createRateLimiter({ settings: SETTINGS, redisUrl, keyPrefix, logger, failOpen: metrics.rateLimitFailOpen });
+  const made = createRateLimiter({
+    settings: SETTINGS,
+    redisUrl,
+    keyPrefix,
+    logger,
+    failOpen: metrics.rateLimitFailOpen,
+  });
   limiters.push(made);
   return made;
 };
@@ -61,7 +72,9 @@ describe('with Redis: two gateway instances share each consumer allowance', () =
   });
 
   it('5 requests per second for self-service, counted across both instances', async () => {
-    const decisions = await withinOneSecond((consumer) => Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).check(consumer, 'self-service', 1))));
+    const decisions = await withinOneSecond((consumer) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).check(consumer, 'self-service', 1))),
+    );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
     const refused = decisions.filter((d): d is Extract<RateDecision, { allowed: false }> => !d.allowed);
     expect(refused).toHaveLength(5);
@@ -70,12 +83,18 @@ describe('with Redis: two gateway instances share each consumer allowance', () =
   });
 
   it('backend cost per second: three operations of cost 4 overrun an allowance of 10', async () => {
-    const decisions = await withinOneSecond(async (consumer) => [await a.check(consumer, 'self-service', 4), await b.check(consumer, 'self-service', 4), await a.check(consumer, 'self-service', 4)]);
+    const decisions = await withinOneSecond(async (consumer) => [
+      await a.check(consumer, 'self-service', 4),
+      await b.check(consumer, 'self-service', 4),
+      await a.check(consumer, 'self-service', 4),
+    ]);
     expect(decisions.map((d) => (d.allowed ? 'allowed' : d.limit))).toEqual(['allowed', 'allowed', 'cost']);
   });
 
   it('each consumer has its own allowance; a role without limits of its own gets the default', async () => {
-    const decisions = await withinOneSecond((consumer) => Promise.all(Array.from({ length: 20 }, (_, i) => a.check(`${consumer}-${i % 4}`, 'marketing', 1))));
+    const decisions = await withinOneSecond((consumer) =>
+      Promise.all(Array.from({ length: 20 }, (_, i) => a.check(`${consumer}-${i % 4}`, 'marketing', 1))),
+    );
     expect(decisions.every((d) => d.allowed)).toBe(true);
   });
 });
@@ -83,7 +102,9 @@ describe('with Redis: two gateway instances share each consumer allowance', () =
 describe('without Redis: in memory, per instance', () => {
   it('refuses past the allowance', async () => {
     const l = limiter(undefined, 'memory:');
-    const decisions = await withinOneSecond((consumer) => Promise.all(Array.from({ length: 7 }, () => l.check(consumer, 'self-service', 1))));
+    const decisions = await withinOneSecond((consumer) =>
+      Promise.all(Array.from({ length: 7 }, () => l.check(consumer, 'self-service', 1))),
+    );
     expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false]);
   });
 });
@@ -106,11 +127,15 @@ describe('Redis stalled or down: fails open fast, and counts it', () => {
     redis.signal('SIGSTOP');
     try {
       const started = Date.now();
-      const decisions = await Promise.all(Array.from({ length: 20 }, () => l.check('frozen-consumer', 'self-service', 1)));
+      const decisions = await Promise.all(
+        Array.from({ length: 20 }, () => l.check('frozen-consumer', 'self-service', 1)),
+      );
       const elapsed = Date.now() - started;
       expect(decisions.every((d) => d.allowed && d.failedOpen === 'redis_timeout')).toBe(true);
       expect(elapsed).toBeLessThan(2000); // deadline 100 ms; generous room for a busy machine
-      expect(await metrics.registry.getSingleMetricAsString('ucv_rate_limit_fail_open_total')).toContain('ucv_rate_limit_fail_open_total{reason="redis_timeout"} 20');
+      expect(await metrics.registry.getSingleMetricAsString('ucv_rate_limit_fail_open_total')).toContain(
+        'ucv_rate_limit_fail_open_total{reason="redis_timeout"} 20',
+      );
     } finally {
       redis.signal('SIGCONT');
     }
@@ -124,7 +149,10 @@ describe('Redis stalled or down: fails open fast, and counts it', () => {
     await new Promise((r) => setTimeout(r, 100)); // the client notices the closed connection
     const started = Date.now();
     const decision = await l.check('gone-consumer', 'self-service', 1);
-    expect(decision).toMatchObject({ allowed: true, failedOpen: expect.stringMatching(/redis_unavailable|redis_error/) });
+    expect(decision).toMatchObject({
+      allowed: true,
+      failedOpen: expect.stringMatching(/redis_unavailable|redis_error/),
+    });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
@@ -133,7 +161,9 @@ describe('the envelop plugin', () => {
   const schema = buildSchema('type Query { hello: String }');
   const rootValue = { hello: 'world' };
   const run = async (plugin: ReturnType<typeof useRateLimit>, context: object) => {
-    const getEnveloped = envelop({ plugins: [useEngine({ parse, validate, execute, subscribe, specifiedRules }), useSchema(schema), plugin] });
+    const getEnveloped = envelop({
+      plugins: [useEngine({ parse, validate, execute, subscribe, specifiedRules }), useSchema(schema), plugin],
+    });
     const { parse: p, execute: e, contextFactory } = getEnveloped(context);
     const contextValue = await contextFactory(context);
     return e({ schema, document: p('{ hello }'), rootValue, contextValue });
@@ -146,14 +176,21 @@ describe('the envelop plugin', () => {
     const consumer = { id: `plugin-${Date.now()}`, name: 'Self-service app', role: 'self-service', via: 'api-key' };
     const outcomes = await withinOneSecond(async () => {
       const results: unknown[] = [];
-      for (let i = 0; i < 3; i++) results.push(await run(plugin, { req, consumer: { ...consumer }, cost: 4 }).catch((err: unknown) => err));
+      for (let i = 0; i < 3; i++)
+        results.push(await run(plugin, { req, consumer: { ...consumer }, cost: 4 }).catch((err: unknown) => err));
       return results;
     });
     expect(outcomes[0]).toEqual({ data: { hello: 'world' } });
     expect(outcomes[1]).toEqual({ data: { hello: 'world' } });
     expect(outcomes[2]).toBeInstanceOf(GraphQLError);
-    expect((outcomes[2] as GraphQLError).extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1, limit: 'cost' });
-    expect(await metrics.registry.getSingleMetricAsString('ucv_rate_limited_total')).toContain('ucv_rate_limited_total{role="self-service",limit="cost"} 1');
+    expect((outcomes[2] as GraphQLError).extensions).toEqual({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: 1,
+      limit: 'cost',
+    });
+    expect(await metrics.registry.getSingleMetricAsString('ucv_rate_limited_total')).toContain(
+      'ucv_rate_limited_total{role="self-service",limit="cost"} 1',
+    );
   });
 
   it('a request with no consumer is limited by its remote address under the default limits', async () => {

@@ -44,9 +44,20 @@ afterAll(async () => {
 });
 beforeEach(() => mocks.resetAll());
 
-const contact = { customerId: 'C00000301', channel: 'BUSINESS_HALL', type: 'PACKAGE_CHANGE', outcome: 'COMPLETED', offerCode: 'DATA-10G', response: 'ACCEPTED' };
+const contact = {
+  customerId: 'C00000301',
+  channel: 'BUSINESS_HALL',
+  type: 'PACKAGE_CHANGE',
+  outcome: 'COMPLETED',
+  offerCode: 'DATA-10G',
+  response: 'ACCEPTED',
+};
 const recorded = async (id: string) =>
-  ((await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as { items: Array<{ contactId: string; agentId?: string }> }).items.filter((c) => c.contactId.includes('-r'));
+  (
+    (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${id}/contacts`)).json()) as {
+      items: Array<{ contactId: string; agentId?: string }>;
+    }
+  ).items.filter((c) => c.contactId.includes('-r'));
 const envelope = (body: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body>${body}</soap:Body></soap:Envelope>`;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -66,7 +77,15 @@ it('takes the key from the Idempotency-Key header, as GraphQL does', async () =>
     '<v:RecordContact><v:customerId>C00000302</v:customerId><v:channel>CALL_CENTER</v:channel><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome></v:RecordContact>',
   );
   const post = () =>
-    fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123'), 'idempotency-key': 'soap-header-1' }, body });
+    fetch(`${url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/xml',
+        authorization: basic('desk', 'desk-password-123'),
+        'idempotency-key': 'soap-header-1',
+      },
+      body,
+    });
   const first = await (await post()).text();
   const second = await (await post()).text();
   expect(first).toContain('<idempotencyKey>soap-header-1</idempotencyKey>');
@@ -79,7 +98,9 @@ it('answers a role that may not record with a FORBIDDEN fault, and records nothi
   const res = await fetch(`${url}/soap/CustomerView`, {
     method: 'POST',
     headers: { 'content-type': 'text/xml', authorization: basic('self', 'self-password-123') },
-    body: envelope('<v:RecordContact><v:customerId>C00000303</v:customerId><v:channel>CALL_CENTER</v:channel><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome><v:idempotencyKey>f-1</v:idempotencyKey></v:RecordContact>'),
+    body: envelope(
+      '<v:RecordContact><v:customerId>C00000303</v:customerId><v:channel>CALL_CENTER</v:channel><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome><v:idempotencyKey>f-1</v:idempotencyKey></v:RecordContact>',
+    ),
   });
   const text = await res.text();
   expect(res.status).toBe(403);
@@ -91,7 +112,9 @@ it('answers an unknown channel with a BAD_USER_INPUT fault', async () => {
   const res = await fetch(`${url}/soap/CustomerView`, {
     method: 'POST',
     headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123') },
-    body: envelope('<v:RecordContact><v:customerId>C00000304</v:customerId><v:channel>PIGEON</v:channel><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome></v:RecordContact>'),
+    body: envelope(
+      '<v:RecordContact><v:customerId>C00000304</v:customerId><v:channel>PIGEON</v:channel><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome></v:RecordContact>',
+    ),
   });
   const text = await res.text();
   expect(text).toContain('<tns:code>BAD_USER_INPUT</tns:code>');
@@ -111,13 +134,22 @@ it('describes RecordContact in the WSDL, whose XML Schema validates the request 
     const request =
       '<v:RecordContact xmlns:v="urn:ucv:customer-view:v1"><v:customerId>C00000305</v:customerId><v:channel>IVR</v:channel><v:at>2026-11-24T07:00:00Z</v:at><v:type>TOP_UP</v:type><v:outcome>RESOLVED</v:outcome><v:system>ivr-1</v:system><v:idempotencyKey>xsd-1</v:idempotencyKey></v:RecordContact>';
     fs.writeFileSync(path.join(dir, 'request.xml'), request);
-    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'request.xml')], { stdio: 'pipe' });
-    const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123') }, body: envelope(request) });
-    const answer = (await res.text()).match(/<[\w:]*RecordContactResponse[\s\S]*<\/[\w:]*RecordContactResponse>/)?.[0] ?? '';
+    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'request.xml')], {
+      stdio: 'pipe',
+    });
+    const res = await fetch(`${url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123') },
+      body: envelope(request),
+    });
+    const answer =
+      (await res.text()).match(/<[\w:]*RecordContactResponse[\s\S]*<\/[\w:]*RecordContactResponse>/)?.[0] ?? '';
     expect(answer).toContain('RECORDED');
     fs.writeFileSync(path.join(dir, 'answer.xml'), answer);
     // Throws (exit code ≠ 0) if the schema does not compile or the answer does not validate.
-    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'answer.xml')], { stdio: 'pipe' });
+    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), path.join(dir, 'answer.xml')], {
+      stdio: 'pipe',
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

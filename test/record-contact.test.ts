@@ -28,11 +28,22 @@ const RECORD = `mutation Record($input: ContactInput!, $key: String) {
 }`;
 const CONTACTS = `query($id: ID!) { customer(id: $id) { contacts { id channel at type outcome } } }`;
 
-const contact = (customerId: string, type = 'CAMPAIGN_OFFER') => ({ customerId, channel: 'CALL_CENTER', type, outcome: 'ACCEPTED', offerCode: 'DATA-10G', response: 'ACCEPTED' });
+const contact = (customerId: string, type = 'CAMPAIGN_OFFER') => ({
+  customerId,
+  channel: 'CALL_CENTER',
+  type,
+  outcome: 'ACCEPTED',
+  offerCode: 'DATA-10G',
+  response: 'ACCEPTED',
+});
 
 /** What the CRM mock holds for the customer that was recorded through its POST (newest first). */
-async function recordedInCrm(customerId: string): Promise<Array<{ contactId: string; contactType: string; agentId?: string }>> {
-  const body = (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${customerId}/contacts`)).json()) as { items: Array<{ contactId: string; contactType: string; agentId?: string }> };
+async function recordedInCrm(
+  customerId: string,
+): Promise<Array<{ contactId: string; contactType: string; agentId?: string }>> {
+  const body = (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${customerId}/contacts`)).json()) as {
+    items: Array<{ contactId: string; contactType: string; agentId?: string }>;
+  };
   return body.items.filter((c) => c.contactId.includes('-r'));
 }
 const crmPosts = (): number => mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
@@ -74,7 +85,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     const id = `${prefix}1`;
     const first = await postGraphQL(url, RECORD, { input: contact(id), key: `k-${engine}-1` }, DESK);
     expect(first.status).toBe(200);
-    expect(first.body.data.recordContact).toMatchObject({ status: 'RECORDED', contactId: expect.any(String), idempotencyKey: `k-${engine}-1` });
+    expect(first.body.data.recordContact).toMatchObject({
+      status: 'RECORDED',
+      contactId: expect.any(String),
+      idempotencyKey: `k-${engine}-1`,
+    });
     const again = await postGraphQL(url, RECORD, { input: contact(id), key: `k-${engine}-1` }, DESK);
     expect(again.body.data.recordContact).toEqual(first.body.data.recordContact);
     expect(crmPosts()).toBe(1);
@@ -86,9 +101,19 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('takes the key from the Idempotency-Key header, or derives one; the same key with other content is a conflict', async () => {
     const id = `${prefix}2`;
-    const byHeader = await postGraphQL(url, RECORD, { input: contact(id) }, { ...DESK, 'idempotency-key': `h-${engine}` });
+    const byHeader = await postGraphQL(
+      url,
+      RECORD,
+      { input: contact(id) },
+      { ...DESK, 'idempotency-key': `h-${engine}` },
+    );
     expect(byHeader.body.data.recordContact.idempotencyKey).toBe(`h-${engine}`);
-    const conflict = await postGraphQL(url, RECORD, { input: { ...contact(id), outcome: 'DECLINED' } }, { ...DESK, 'idempotency-key': `h-${engine}` });
+    const conflict = await postGraphQL(
+      url,
+      RECORD,
+      { input: { ...contact(id), outcome: 'DECLINED' } },
+      { ...DESK, 'idempotency-key': `h-${engine}` },
+    );
     expect(conflict.status).toBe(409);
     expect(conflict.body.errors[0].extensions.code).toBe('IDEMPOTENCY_CONFLICT');
     const derived = await postGraphQL(url, RECORD, { input: contact(id, 'COMPLAINT') }, DESK);
@@ -101,7 +126,9 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('answers two identical requests sent at once the same, recording once (the second waits for the first)', async () => {
     const id = `${prefix}8`;
     mocks.crm.faults.set({ latencyMs: 150 });
-    const [one, two] = await Promise.all([0, 1].map(() => postGraphQL(url, RECORD, { input: contact(id, 'BILL_ENQUIRY'), key: `twin-${engine}` }, DESK)));
+    const [one, two] = await Promise.all(
+      [0, 1].map(() => postGraphQL(url, RECORD, { input: contact(id, 'BILL_ENQUIRY'), key: `twin-${engine}` }, DESK)),
+    );
     expect(one?.body.data.recordContact.status).toBe('RECORDED');
     expect(two?.body.data.recordContact).toEqual(one?.body.data.recordContact);
     expect(crmPosts()).toBe(1);
@@ -115,7 +142,9 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(recorded.body.data.recordContact.status).toBe('RECORDED');
     const after = await postGraphQL(url, CONTACTS, { id }, DESK);
     expect(after.body.data.customer.contacts).toHaveLength(count + 1);
-    expect(after.body.data.customer.contacts.map((c: { id: string }) => c.id)).toContain(recorded.body.data.recordContact.contactId);
+    expect(after.body.data.customer.contacts.map((c: { id: string }) => c.id)).toContain(
+      recorded.body.data.recordContact.contactId,
+    );
   });
 
   it('with the CRM down, accepts into the outbox, then delivers exactly once after recovery, in order per customer', async () => {
@@ -123,8 +152,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     mocks.crm.faults.set({ down: '503' });
     const order = ['BILL_ENQUIRY', 'TOP_UP', 'COMPLAINT'];
     const answers = [];
-    for (const [i, type] of order.entries()) answers.push(await postGraphQL(url, RECORD, { input: contact(a, type), key: `down-${engine}-${i}` }, DESK));
-    answers.push(await postGraphQL(url, RECORD, { input: contact(b, 'PACKAGE_CHANGE'), key: `down-${engine}-b` }, DESK));
+    for (const [i, type] of order.entries())
+      answers.push(await postGraphQL(url, RECORD, { input: contact(a, type), key: `down-${engine}-${i}` }, DESK));
+    answers.push(
+      await postGraphQL(url, RECORD, { input: contact(b, 'PACKAGE_CHANGE'), key: `down-${engine}-b` }, DESK),
+    );
     for (const answer of answers) expect(answer.body.data.recordContact.status).toBe('ACCEPTED');
     // A retry while it waits answers the same: ACCEPTED, recorded once.
     const retry = await postGraphQL(url, RECORD, { input: contact(a, 'BILL_ENQUIRY'), key: `down-${engine}-0` }, DESK);
@@ -160,14 +192,27 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   it('refuses an invalid contact and an unknown customer with catalog codes', async () => {
-    const bad = await postGraphQL(url, RECORD, { input: { ...contact(`${prefix}7`), at: 'yesterday' }, key: `bad-${engine}` }, DESK);
+    const bad = await postGraphQL(
+      url,
+      RECORD,
+      { input: { ...contact(`${prefix}7`), at: 'yesterday' }, key: `bad-${engine}` },
+      DESK,
+    );
     expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const unknown = await postGraphQL(url, RECORD, { input: contact('C99999999'), key: `unknown-${engine}` }, DESK);
     expect(unknown.body.errors[0].extensions.code).toBe('NOT_FOUND');
-    const unknownAgain = await postGraphQL(url, RECORD, { input: contact('C99999999'), key: `unknown-${engine}` }, DESK);
+    const unknownAgain = await postGraphQL(
+      url,
+      RECORD,
+      { input: contact('C99999999'), key: `unknown-${engine}` },
+      DESK,
+    );
     expect(unknownAgain.body.errors[0].extensions.code).toBe('NOT_FOUND');
     const badKey = await postGraphQL(url, RECORD, { input: contact(`${prefix}7`), key: 'has a space' }, DESK);
-    expect(badKey.body.errors[0]).toMatchObject({ message: 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(badKey.body.errors[0]).toMatchObject({
+      message: 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     expect(crmPosts()).toBe(1); // only the unknown customer's first request reached the CRM
   });
 });

@@ -10,7 +10,9 @@ let redis: OwnRedis;
 beforeAll(async () => {
   redis = new OwnRedis(await freePort());
   await redis.start();
-  h = await startHarness({ cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: 200, maxEntries: 1000 } });
+  h = await startHarness({
+    cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: 200, maxEntries: 1000 },
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -20,7 +22,11 @@ afterAll(async () => {
 const QUERY = '{ customer(id: "C00000042") { insights { segment } sources { source status } } }';
 const warehouseStatus = (body: { data: { customer: { sources: Array<{ source: string; status: string }> } } }) =>
   body.data.customer.sources.find((s) => s.source === 'warehouse')?.status;
-const readyz = async () => (await fetch(`${h.url}/readyz`)).json() as Promise<{ status: string; cache: { backend: string; reachable: boolean } }>;
+const readyz = async () =>
+  (await fetch(`${h.url}/readyz`)).json() as Promise<{
+    status: string;
+    cache: { backend: string; reachable: boolean };
+  }>;
 
 it('keeps answering while Redis is down, and uses the cache again when it is back', async () => {
   expect(warehouseStatus((await h.gql(QUERY)).body)).toBe('LIVE');

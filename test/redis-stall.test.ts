@@ -16,7 +16,10 @@ const SECRET = 'redis-stall-test-events-secret';
 beforeAll(async () => {
   redis = new OwnRedis(await freePort());
   await redis.start();
-  h = await startHarness({ cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: DEADLINE_MS, maxEntries: 1000 }, events: { secrets: { crm: SECRET }, redisTimeoutMs: DEADLINE_MS } });
+  h = await startHarness({
+    cache: { redisUrl: redis.url, keyPrefix: 'ucv:', commandTimeoutMs: DEADLINE_MS, maxEntries: 1000 },
+    events: { secrets: { crm: SECRET }, redisTimeoutMs: DEADLINE_MS },
+  });
 });
 afterAll(async () => {
   redis.resume();
@@ -24,9 +27,14 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const view = (id: string) => h.gql(`{ customer(id: "${id}") { profile { name } products { code } insights { segment } sources { source status reason } } }`);
-const statusOf = (body: { data: { customer: { sources: Array<{ source: string; status: string }> } } }, source: string) =>
-  body.data.customer.sources.find((s) => s.source === source)?.status;
+const view = (id: string) =>
+  h.gql(
+    `{ customer(id: "${id}") { profile { name } products { code } insights { segment } sources { source status reason } } }`,
+  );
+const statusOf = (
+  body: { data: { customer: { sources: Array<{ source: string; status: string }> } } },
+  source: string,
+) => body.data.customer.sources.find((s) => s.source === source)?.status;
 const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
   const started = performance.now();
   const result = await work();
@@ -35,7 +43,8 @@ const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
 /** Sections a burst could not serve (a customer missing from the warehouse's batch is an answer, not a failure). */
 const unavailable = (results: Array<{ body: { errors?: Array<{ extensions: { code: string } }> } }>) =>
   results.flatMap((r) => r.body.errors ?? []).filter((e) => e.extensions.code !== 'NOT_FOUND');
-const overloaded = (body: { errors?: Array<{ extensions: { reason?: string } }> }) => (body.errors ?? []).filter((e) => e.extensions.reason === 'overloaded').length;
+const overloaded = (body: { errors?: Array<{ extensions: { reason?: string } }> }) =>
+  (body.errors ?? []).filter((e) => e.extensions.reason === 'overloaded').length;
 
 it('a frozen Redis is a miss within the deadline, for views, /readyz and events; after it thaws the cache is used again', async () => {
   await view('C00000042');
@@ -58,19 +67,29 @@ it('a frozen Redis is a miss within the deadline, for views, /readyz and events;
   expect(readyMs).toBeLessThan(DEADLINE_MS + 900);
   const eventBody = JSON.stringify({ type: 'customer.products.changed', customerId: 'C00000042' });
   const [event, eventMs] = await timed(() =>
-    fetch(`${h.url}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, eventBody) }, body: eventBody }),
+    fetch(`${h.url}/events/crm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(SECRET, eventBody) },
+      body: eventBody,
+    }),
   );
   expect(event.status).toBe(503);
-  expect(((await event.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe('CACHE_UNAVAILABLE');
+  expect(((await event.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe(
+    'CACHE_UNAVAILABLE',
+  );
   expect(eventMs).toBeLessThan(DEADLINE_MS + 900);
 
   // A burst of cold views while frozen: all answered complete, none waiting on Redis, none refused.
-  const [burst, burstMs] = await timed(() => Promise.all(Array.from({ length: 60 }, (_, i) => view(`C000${String(50000 + i)}`))));
+  const [burst, burstMs] = await timed(() =>
+    Promise.all(Array.from({ length: 60 }, (_, i) => view(`C000${String(50000 + i)}`))),
+  );
   expect(burst.map((r) => overloaded(r.body)).reduce((a, b) => a + b, 0)).toBe(0);
   expect(unavailable(burst)).toEqual([]);
   expect(burstMs).toBeLessThan(5000);
   if (process.env.UCV_REPORT) {
-    process.stdout.write(`redis frozen (deadline ${DEADLINE_MS} ms): slowest view ${slowest.toFixed(0)} ms, /readyz ${readyMs.toFixed(0)} ms, event ${eventMs.toFixed(0)} ms, 60 cold views ${burstMs.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `redis frozen (deadline ${DEADLINE_MS} ms): slowest view ${slowest.toFixed(0)} ms, /readyz ${readyMs.toFixed(0)} ms, event ${eventMs.toFixed(0)} ms, 60 cold views ${burstMs.toFixed(0)} ms\n`,
+    );
   }
 
   redis.resume();
@@ -81,7 +100,9 @@ it('a frozen Redis is a miss within the deadline, for views, /readyz and events;
     status = statusOf((await view('C00000045')).body, 'warehouse');
   }
   expect(status).toBe('CACHED');
-  expect(((await (await fetch(`${h.url}/readyz`)).json()) as { cache: { reachable: boolean } }).cache.reachable).toBe(true);
+  expect(((await (await fetch(`${h.url}/readyz`)).json()) as { cache: { reachable: boolean } }).cache.reachable).toBe(
+    true,
+  );
   // The released backlog trips nothing: a burst right after the thaw is served whole.
   const after = await Promise.all(Array.from({ length: 60 }, (_, i) => view(`C000${String(51000 + i)}`)));
   expect(after.map((r) => overloaded(r.body)).reduce((a, b) => a + b, 0)).toBe(0);

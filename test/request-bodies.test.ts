@@ -30,7 +30,11 @@ interface Sent {
  * until `total` bytes are written or the answer arrives; `pauseMs` waits between chunks; after the last chunk it
  * waits for the answer without ending the request when `end` is false (a stalled body).
  */
-function send(path: string, headers: Record<string, string>, options: { chunk: Buffer; total: number; pauseMs?: number; end?: boolean }): Promise<Sent> {
+function send(
+  path: string,
+  headers: Record<string, string>,
+  options: { chunk: Buffer; total: number; pauseMs?: number; end?: boolean },
+): Promise<Sent> {
   const url = new URL(path, h.url);
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -56,7 +60,11 @@ function send(path: string, headers: Record<string, string>, options: { chunk: B
         const ok = req.write(options.chunk);
         sent += options.chunk.length;
         if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
-        else if (!ok) await new Promise((r) => { req.once('drain', r); req.once('close', r); });
+        else if (!ok)
+          await new Promise((r) => {
+            req.once('drain', r);
+            req.once('close', r);
+          });
       }
       if (!answered && options.end !== false) req.end();
     })();
@@ -67,7 +75,9 @@ const SOAP = { 'content-type': 'text/xml; charset=utf-8' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 const MB = 1024 * 1024;
 const filler = Buffer.alloc(64 * 1024, 'x');
-const codeOf = (s: Sent): string | undefined => /<tns:code>(\w+)<\/tns:code>/.exec(s.body)?.[1] ?? (JSON.parse(s.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code;
+const codeOf = (s: Sent): string | undefined =>
+  /<tns:code>(\w+)<\/tns:code>/.exec(s.body)?.[1] ??
+  (JSON.parse(s.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code;
 
 describe('a chunked body over the cap is refused while it is still being sent, and the connection closed', () => {
   it.each([
@@ -91,7 +101,11 @@ describe('a body that stalls is cut off within the idle timeout with REQUEST_TIM
     ['GraphQL', '/graphql', JSON_TYPE],
     ['events', '/events/crm', JSON_TYPE],
   ])('%s', async (_facade, path, headers) => {
-    const res = await send(path, { ...headers, 'content-length': '1000' }, { chunk: Buffer.from('<x'), total: 2, end: false });
+    const res = await send(
+      path,
+      { ...headers, 'content-length': '1000' },
+      { chunk: Buffer.from('<x'), total: 2, end: false },
+    );
     expect(res.status).toBe(408);
     expect(codeOf(res)).toBe('REQUEST_TIMEOUT');
     expect(res.body).toContain('sent nothing for 1000 ms');
@@ -111,27 +125,54 @@ describe('compressed bodies', () => {
   it('a gzip bomb to /graphql is refused once inflated past its cap', async () => {
     const bomb = gzipSync(Buffer.from(JSON.stringify({ query: `{ __typename } #${'x'.repeat(5_000_000)}` })));
     expect(bomb.length).toBeLessThan(100 * 1024);
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: bomb });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ errors: [{ message: 'The request body is larger than 409600 bytes once inflated.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    expect(await res.json()).toEqual({
+      errors: [
+        {
+          message: 'The request body is larger than 409600 bytes once inflated.',
+          extensions: { code: 'PAYLOAD_TOO_LARGE' },
+        },
+      ],
+    });
   });
 
   it('a gzip-compressed GraphQL request is read', async () => {
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, ...AUTH, 'content-encoding': 'gzip' }, body: gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }' }))) });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, ...AUTH, 'content-encoding': 'gzip' },
+      body: gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }' }))),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ data: { __typename: 'Query' } });
   });
 
   it('an unknown content encoding: 415', async () => {
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, 'content-encoding': 'br' }, body: '{}' });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, 'content-encoding': 'br' },
+      body: '{}',
+    });
     expect(res.status).toBe(415);
-    expect((await res.json()) as unknown).toMatchObject({ errors: [{ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
+    expect((await res.json()) as unknown).toMatchObject({
+      errors: [{ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }],
+    });
   });
 
   it('a body that is not gzip although it says so: 400', async () => {
-    const res = await fetch(`${h.url}/graphql`, { method: 'POST', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: 'not gzip at all' });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, 'content-encoding': 'gzip' },
+      body: 'not gzip at all',
+    });
     expect(res.status).toBe(400);
-    expect((await res.json()) as unknown).toEqual({ errors: [{ message: 'The request body is not valid gzip data.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect((await res.json()) as unknown).toEqual({
+      errors: [{ message: 'The request body is not valid gzip data.', extensions: { code: 'BAD_REQUEST' } }],
+    });
   });
 });
 

@@ -18,7 +18,8 @@ beforeAll(async () => {
   mocks = await startMocks();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -46,7 +47,11 @@ async function logLineOf(requestId: string): Promise<Record<string, unknown> | u
 }
 
 it('POST /graphql writes one log line with the request id, status and the sources the operation used', async () => {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json', 'x-request-id': 'route-gql-1' }, body: QUERY });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'application/json', 'x-request-id': 'route-gql-1' },
+    body: QUERY,
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('x-request-id')).toBe('route-gql-1');
   expect(await logLineOf('route-gql-1')).toMatchObject({
@@ -57,36 +62,71 @@ it('POST /graphql writes one log line with the request id, status and the source
 });
 
 it('POST /soap/CustomerView writes one log line too, and the request id reaches the backend', async () => {
-  const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { ...SOAP_AUTH, 'content-type': 'text/xml', 'x-request-id': 'route-soap-1' }, body: ENVELOPE });
+  const res = await fetch(`${url}/soap/CustomerView`, {
+    method: 'POST',
+    headers: { ...SOAP_AUTH, 'content-type': 'text/xml', 'x-request-id': 'route-soap-1' },
+    body: ENVELOPE,
+  });
   expect(res.status).toBe(200);
   expect(await res.text()).toContain('<customerId>C00000006</customerId>');
-  expect(await logLineOf('route-soap-1')).toMatchObject({ req: { id: 'route-soap-1', url: '/soap/CustomerView' }, res: { statusCode: 200 } });
+  expect(await logLineOf('route-soap-1')).toMatchObject({
+    req: { id: 'route-soap-1', url: '/soap/CustomerView' },
+    res: { statusCode: 200 },
+  });
   expect(mocks.billing.faults.requests().lastRequestId).toBe('route-soap-1');
 });
 
 it('the same paths spelled another way go through Express and answer the same', async () => {
-  const direct = await json(await fetch(`${url}/graphql`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: QUERY }));
-  const viaExpress = await json(await fetch(`${url}/graphql/`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: QUERY }));
+  const direct = await json(
+    await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: QUERY,
+    }),
+  );
+  const viaExpress = await json(
+    await fetch(`${url}/graphql/`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: QUERY,
+    }),
+  );
   expect(direct.data.customer.id).toBe('C00000001');
   expect(viaExpress.data).toEqual(direct.data);
-  const soap = await fetch(`${url}/soap/CustomerView/`, { method: 'POST', headers: { ...SOAP_AUTH, 'content-type': 'text/xml' }, body: ENVELOPE });
+  const soap = await fetch(`${url}/soap/CustomerView/`, {
+    method: 'POST',
+    headers: { ...SOAP_AUTH, 'content-type': 'text/xml' },
+    body: ENVELOPE,
+  });
   expect(soap.status).toBe(200);
   expect(await soap.text()).toContain('<customerId>C00000006</customerId>');
 });
 
 it('refusals are the same both ways: a body that is not JSON, and one over the limit', async () => {
   for (const path of ['/graphql', '/graphql/']) {
-    const bad = await fetch(`${url}${path}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"query": ' });
+    const bad = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(bad.status).toBe(400);
     expect((await json(bad)).errors[0].extensions.code).toBe('BAD_REQUEST');
-    const big = await fetch(`${url}${path}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(300_000)}` }) });
+    const big = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(300_000)}` }),
+    });
     expect(big.status).toBe(413);
     expect((await json(big)).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   }
 });
 
 it('PUT /soap/CustomerView: 405 METHOD_NOT_ALLOWED naming the methods it takes', async () => {
-  const res = await fetch(`${url}/soap/CustomerView`, { method: 'PUT', headers: { ...SOAP_AUTH, 'content-type': 'text/xml' }, body: ENVELOPE });
+  const res = await fetch(`${url}/soap/CustomerView`, {
+    method: 'PUT',
+    headers: { ...SOAP_AUTH, 'content-type': 'text/xml' },
+    body: ENVELOPE,
+  });
   expect(res.status).toBe(405);
   expect(res.headers.get('allow')).toBe('GET, POST');
   expect(await res.text()).toContain('<tns:code>METHOD_NOT_ALLOWED</tns:code>');

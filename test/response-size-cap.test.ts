@@ -34,7 +34,9 @@ it('50 MB JSON answers are refused quickly, never parsed, with RSS bounded and t
     const results = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         const started = performance.now();
-        const res = await h.gql(`{ customer(id: "C000${String(70000 + wave * 10 + i)}") { profile { name } score { creditScore } } }`);
+        const res = await h.gql(
+          `{ customer(id: "C000${String(70000 + wave * 10 + i)}") { profile { name } score { creditScore } } }`,
+        );
         slowest = Math.max(slowest, performance.now() - started);
         return res;
       }),
@@ -49,14 +51,17 @@ it('50 MB JSON answers are refused quickly, never parsed, with RSS bounded and t
   const grown = process.memoryUsage().rss - rssBefore;
   expect(grown).toBeLessThan(150 * 1024 * 1024); // 40 answers of 50 MB read whole would be 2 GB
   expect(slowest).toBeLessThan(3000); // refused after ~1 MiB, not after 50 MB; room for a busy machine
-  if (process.env.UCV_REPORT) process.stdout.write(`40 answers of 50 MB: RSS grew ${(grown / 1048576).toFixed(1)} MB, slowest view ${slowest.toFixed(0)} ms\n`);
+  if (process.env.UCV_REPORT)
+    process.stdout.write(
+      `40 answers of 50 MB: RSS grew ${(grown / 1048576).toFixed(1)} MB, slowest view ${slowest.toFixed(0)} ms\n`,
+    );
   // Alive and healthy once the backend is.
   mocks.scoring.faults.reset();
   const { body } = await h.gql('{ customer(id: "C00000001") { score { creditScore } } }');
   expect(body.data.customer.score.creditScore).toEqual(expect.any(Number));
 }, 60_000);
 
-it('a SOAP answer over the cap is refused the same way (node-soap\'s transport counts while reading)', async () => {
+it("a SOAP answer over the cap is refused the same way (node-soap's transport counts while reading)", async () => {
   mocks.billing.faults.set({ oversizeBytes: 5 * 1024 * 1024 });
   const { body } = await h.gql('{ customer(id: "C00000009") { profile { name } billing { balance } } }');
   expect(body.data.customer.billing).toBeNull();
@@ -73,7 +78,10 @@ it('an answer under the cap, padded but valid, is served', async () => {
 });
 
 it('the in-memory cache is bounded in bytes, and says how many it holds', async () => {
-  for (let i = 0; i < 40; i++) await h.gql(`{ customer(id: "C000${String(71000 + i)}") { profile { name } products { code } contacts { at } insights { segment } } }`);
+  for (let i = 0; i < 40; i++)
+    await h.gql(
+      `{ customer(id: "C000${String(71000 + i)}") { profile { name } products { code } contacts { at } insights { segment } } }`,
+    );
   const text = await (await fetch(`${h.url}/metrics`)).text();
   const held = Number(/^ucv_cache_local_bytes (\d+)/m.exec(text)?.[1]);
   expect(held).toBeGreaterThan(10_000); // it does hold records...

@@ -24,18 +24,29 @@ afterAll(async () => {
 /** Every rule needs the view: each event asks for it. */
 const VIEW_RULE = {
   id: 'any-known-customer',
-  when: { all: [{ fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' }, { fact: 'view', path: '$.id', operator: 'notEqual', value: null }] },
+  when: {
+    all: [
+      { fact: 'event', path: '$.type', operator: 'equal', value: 'ROAMING_ENTERED' },
+      { fact: 'view', path: '$.id', operator: 'notEqual', value: null },
+    ],
+  },
   then: { offerCode: 'ROAM-WELCOME', channel: 'SMS', message: 'Welcome to {{event.data.region}}.' },
 };
 /** A TTL longer than the burst takes, for every source. */
-const LONG_TTL = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 120 } }]));
+const LONG_TTL = Object.fromEntries(
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 120 } }]),
+);
 
 describe.each(ENGINES)('on %s', (engine) => {
   let store: Store;
   let h: MarketingHarness;
   beforeAll(async () => {
     store = await stores.open(engine);
-    h = await startMarketing(store, { policies: LONG_TTL, marketing: { rules: [VIEW_RULE], viewLoadsPerSecond: 200 } }, { mocks, channels });
+    h = await startMarketing(
+      store,
+      { policies: LONG_TTL, marketing: { rules: [VIEW_RULE], viewLoadsPerSecond: 200 } },
+      { mocks, channels },
+    );
   }, 60_000);
   afterAll(() => h.close());
 

@@ -37,11 +37,16 @@ const definition = (tag = 'v1', extra: Record<string, unknown> = {}) => ({
   description: 'Network events platform: location area, roaming, handset on/off',
   type: 'rest',
   baseUrl: mocks.networkEvents.url,
-  typeDefs: 'extend type Customer { networkState: NetworkState }\ntype NetworkState { area: String! roaming: String! poweredOn: Boolean! lastChangeAt: String! mappedBy: String! }',
+  typeDefs:
+    'extend type Customer { networkState: NetworkState }\ntype NetworkState { area: String! roaming: String! poweredOn: Boolean! lastChangeAt: String! mappedBy: String! }',
   resources: {
     state: {
       path: '/nep/v2/subscribers/{key}/state',
-      shape: { type: 'object', required: ['location', 'roaming', 'handset', 'lastChangeAt'], properties: { location: { type: 'object', required: ['area'], properties: { area: { type: 'string' } } } } },
+      shape: {
+        type: 'object',
+        required: ['location', 'roaming', 'handset', 'lastChangeAt'],
+        properties: { location: { type: 'object', required: ['area'], properties: { area: { type: 'string' } } } },
+      },
       mapping: `{ "area": location.area, "roaming": roaming.state, "poweredOn": handset.powered, "lastChangeAt": lastChangeAt, "mappedBy": "${tag}" }`,
     },
   },
@@ -49,8 +54,18 @@ const definition = (tag = 'v1', extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function admin(gateway: Gateway, method: string, route: string, body?: unknown, headers: Record<string, string> = AUTH) {
-  const res = await fetch(`${gateway.url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function admin(
+  gateway: Gateway,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = AUTH,
+) {
+  const res = await fetch(`${gateway.url}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -70,7 +85,10 @@ afterAll(async () => {
 
 describe('two instances sharing Redis', () => {
   const prefix = `test-runtime-${randomUUID()}:`;
-  const shared: ConfigOverrides = { cache: { redisUrl: REDIS_URL, keyPrefix: prefix }, admin: { allowLoopback: true, probeTimeoutMs: 2000 } };
+  const shared: ConfigOverrides = {
+    cache: { redisUrl: REDIS_URL, keyPrefix: prefix },
+    admin: { allowLoopback: true, probeTimeoutMs: 2000 },
+  };
   let a: Gateway;
   let b: Gateway;
 
@@ -85,7 +103,7 @@ describe('two instances sharing Redis', () => {
     const desk = await admin(a, 'PUT', '/admin/adapters/network', definition(), { 'x-api-key': FRONT_DESK_KEY });
     expect(desk.status).toBe(403);
     expect(desk.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    expect(a.runtime.adapters.map((x) => x.adapter.name)).not.toContain('network');    // A kind no one registered is no route (and /admin/audit, another router's, is not this one's).
+    expect(a.runtime.adapters.map((x) => x.adapter.name)).not.toContain('network'); // A kind no one registered is no route (and /admin/audit, another router's, is not this one's).
     const none = await admin(a, 'GET', '/admin/nothings');
     expect([none.status, none.body.errors[0].extensions.code]).toEqual([404, 'ROUTE_NOT_FOUND']);
   });
@@ -108,7 +126,10 @@ describe('two instances sharing Redis', () => {
     // on one that has not, a validation error; never a section of one runtime failing inside another.
     const probing = async (): Promise<void> => {
       while (!stop) {
-        const res = await postGraphQL(a.url, `{ customer(id: "${ID}") { id networkState { area mappedBy } sources { source status } } }`);
+        const res = await postGraphQL(
+          a.url,
+          `{ customer(id: "${ID}") { id networkState { area mappedBy } sources { source status } } }`,
+        );
         if (res.status === 400 && res.body.errors[0].extensions.code === 'GRAPHQL_VALIDATION_FAILED') continue;
         const view = res.body.data?.customer;
         if (res.status !== 200 || res.body.errors || !view?.networkState) failures.push(res.body);
@@ -123,14 +144,26 @@ describe('two instances sharing Redis', () => {
     const put = await admin(a, 'PUT', '/admin/adapters/network', definition('v1'));
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ kind: 'adapter', name: 'network', by: 'test' });
-    const view = await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { area roaming poweredOn lastChangeAt mappedBy } } }`);
+    const view = await postGraphQL(
+      a.url,
+      `{ customer(id: "${ID}") { networkState { area roaming poweredOn lastChangeAt mappedBy } } }`,
+    );
     const truth = networkState(ID);
-    expect(view.body.data.customer.networkState).toEqual({ area: truth?.location.area, roaming: truth?.roaming.state, poweredOn: truth?.handset.powered, lastChangeAt: truth?.lastChangeAt, mappedBy: 'v1' });
+    expect(view.body.data.customer.networkState).toEqual({
+      area: truth?.location.area,
+      roaming: truth?.roaming.state,
+      poweredOn: truth?.handset.powered,
+      lastChangeAt: truth?.lastChangeAt,
+      mappedBy: 'v1',
+    });
 
     const replaced = await admin(a, 'PUT', '/admin/adapters/network', definition('v2'));
     expect(replaced.status).toBe(200);
     // A changed mapping is never served from the records the old one made.
-    expect((await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer.networkState.mappedBy).toBe('v2');
+    expect(
+      (await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer
+        .networkState.mappedBy,
+    ).toBe('v2');
 
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await admin(a, 'DELETE', '/admin/adapters/network')).status).toBe(200);
@@ -167,7 +200,11 @@ describe('two instances sharing Redis', () => {
     const post = async (body: string): Promise<string> => {
       const res = await fetch(`${a.url}/soap/CustomerView`, {
         method: 'POST',
-        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"', ...SOAP_AUTH },
+        headers: {
+          'content-type': 'text/xml; charset=utf-8',
+          soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"',
+          ...SOAP_AUTH,
+        },
         body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${ID}</v:customerId>${body}</v:GetCustomerView></soap:Body></soap:Envelope>`,
       });
       const text = await res.text();
@@ -189,15 +226,24 @@ describe('two instances sharing Redis', () => {
     const history = await admin(a, 'GET', '/admin/adapters/network/history');
     const v1 = history.body.items[0].version as number;
     expect((await admin(a, 'POST', '/admin/adapters/network/rollback', { version: v1 })).status).toBe(200);
-    expect((await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer.networkState.mappedBy).toBe('v1');
+    expect(
+      (await postGraphQL(a.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer
+        .networkState.mappedBy,
+    ).toBe('v1');
   });
 
   it('checks the allow-list again at each connection: a name that resolves to a refused address fails there (DNS rebinding)', async () => {
     // a allows loopback and registers a URL by name; b, which does not, runs it but never connects to it.
-    const put = await admin(a, 'PUT', '/admin/adapters/network', definition('dns', { baseUrl: mocks.networkEvents.url.replace('127.0.0.1', 'localhost') }));
+    const put = await admin(
+      a,
+      'PUT',
+      '/admin/adapters/network',
+      definition('dns', { baseUrl: mocks.networkEvents.url.replace('127.0.0.1', 'localhost') }),
+    );
     expect(put.status).toBe(200);
     const started = Date.now();
-    while (b.runtime.definitionsVersion !== put.body.version && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (b.runtime.definitionsVersion !== put.body.version && Date.now() - started < 5000)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const query = `{ customer(id: "${ID}") { profile { name } networkState { mappedBy } } }`;
     expect((await postGraphQL(a.url, query)).body.data.customer.networkState.mappedBy).toBe('dns');
     // Another customer than a's: the shared cache would serve a's record without b connecting at all.
@@ -210,12 +256,20 @@ describe('two instances sharing Redis', () => {
   it('a broken registered adapter affects only its own section', async () => {
     mocks.networkEvents.faults.set({ wrongShape: true });
     try {
-      const res = await postGraphQL(a.url, `{ customer(id: "C00000002") { profile { name } billing { balance } networkState { area } } }`);
+      const res = await postGraphQL(
+        a.url,
+        `{ customer(id: "C00000002") { profile { name } billing { balance } networkState { area } } }`,
+      );
       expect(res.body.data.customer.profile.name).toBeTruthy();
       expect(res.body.data.customer.billing).not.toBeNull();
       expect(res.body.data.customer.networkState).toBeNull();
       expect(res.body.errors).toHaveLength(1);
-      expect(res.body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'network', reason: 'bad_response', detail: 'wrong_shape' });
+      expect(res.body.errors[0].extensions).toMatchObject({
+        code: 'SOURCE_UNAVAILABLE',
+        source: 'network',
+        reason: 'bad_response',
+        detail: 'wrong_shape',
+      });
     } finally {
       mocks.networkEvents.faults.reset();
     }
@@ -223,18 +277,55 @@ describe('two instances sharing Redis', () => {
 
   describe('refusals: 422 with the problems, and the running runtime stays', () => {
     const refusals: Array<[string, () => Record<string, unknown>, RegExp]> = [
-      ['an invalid definition', () => ({ ...definition(), resources: { state: { path: '/no-key' } } }), /resources\.state\.path/],
-      ['a field bound to no resource', () => definition('v1', { fields: { networkState: { resource: 'nope' } } }), /fields\.networkState\.resource/],
-      ['a broken JSONata mapping', () => ({ ...definition(), resources: { state: { path: '/s/{key}', mapping: '{ "a": ' } } }), /resources\.state\.mapping/],
-      ['a Customer field that clashes', () => definition('v1', { typeDefs: 'extend type Customer { billing: String }', fields: { billing: { resource: 'state' } } }), /Customer\.billing is already defined/],
-      ['a type name that clashes', () => definition('v1', { typeDefs: 'extend type Customer { networkState: Billing }\ntype Billing { x: String }' }), /type Billing is already defined/],
-      ['an unknown type', () => definition('v1', { typeDefs: 'extend type Customer { networkState: Nowhere }' }), /Nowhere/],
+      [
+        'an invalid definition',
+        () => ({ ...definition(), resources: { state: { path: '/no-key' } } }),
+        /resources\.state\.path/,
+      ],
+      [
+        'a field bound to no resource',
+        () => definition('v1', { fields: { networkState: { resource: 'nope' } } }),
+        /fields\.networkState\.resource/,
+      ],
+      [
+        'a broken JSONata mapping',
+        () => ({ ...definition(), resources: { state: { path: '/s/{key}', mapping: '{ "a": ' } } }),
+        /resources\.state\.mapping/,
+      ],
+      [
+        'a Customer field that clashes',
+        () =>
+          definition('v1', {
+            typeDefs: 'extend type Customer { billing: String }',
+            fields: { billing: { resource: 'state' } },
+          }),
+        /Customer\.billing is already defined/,
+      ],
+      [
+        'a type name that clashes',
+        () =>
+          definition('v1', { typeDefs: 'extend type Customer { networkState: Billing }\ntype Billing { x: String }' }),
+        /type Billing is already defined/,
+      ],
+      [
+        'an unknown type',
+        () => definition('v1', { typeDefs: 'extend type Customer { networkState: Nowhere }' }),
+        /Nowhere/,
+      ],
       ['a name of a configured adapter', () => ({ ...definition(), name: 'crm' }), /name in the URL/],
       ['an unreachable endpoint', () => definition('v1', { baseUrl: 'http://127.0.0.1:1' }), /unreachable/],
       ['a file: URL', () => definition('v1', { baseUrl: 'file:///etc/passwd' }), /scheme file:/],
       ['the metadata address', () => definition('v1', { baseUrl: 'http://169.254.169.254/latest' }), /link-local/],
-      ['the metadata address as IPv4-mapped IPv6', () => definition('v1', { baseUrl: 'http://[::ffff:169.254.169.254]/' }), /link-local/],
-      ['a policy whose calls outlast the drain', () => definition('v1', { policy: { timeoutMs: 9000, retry: { attempts: 2 } } }), /shutdown\.graceMs/],
+      [
+        'the metadata address as IPv4-mapped IPv6',
+        () => definition('v1', { baseUrl: 'http://[::ffff:169.254.169.254]/' }),
+        /link-local/,
+      ],
+      [
+        'a policy whose calls outlast the drain',
+        () => definition('v1', { policy: { timeoutMs: 9000, retry: { attempts: 2 } } }),
+        /shutdown\.graceMs/,
+      ],
       ['a unique-local IPv6 address', () => definition('v1', { baseUrl: 'http://[fd00::1]/' }), /link-local|unique/],
     ];
     it.each(refusals)('%s', async (_what, make, problem) => {
@@ -258,7 +349,12 @@ describe('two instances sharing Redis', () => {
 
     it('the validate route is a dry run: the schema diff, nothing changes', async () => {
       const generation = a.runtime.generation;
-      const res = await admin(a, 'POST', '/admin/adapters/other/validate', { ...definition(), name: 'other', typeDefs: 'extend type Customer { otherState: String }', fields: { otherState: { resource: 'state' } } });
+      const res = await admin(a, 'POST', '/admin/adapters/other/validate', {
+        ...definition(),
+        name: 'other',
+        typeDefs: 'extend type Customer { otherState: String }',
+        fields: { otherState: { resource: 'state' } },
+      });
       expect(res.body).toMatchObject({ valid: true, result: { addedFields: ['otherState'], removedFields: [] } });
       const clash = await admin(a, 'POST', '/admin/adapters/other/validate', { ...definition(), name: 'other' });
       expect(clash.body.valid).toBe(false);
@@ -275,13 +371,21 @@ it('a restart comes back with the registered adapters (file store, no Redis)', a
   expect((await admin(first, 'PUT', '/admin/adapters/network', definition('kept'))).status).toBe(200);
   await first.close(100);
   const second = await start(overrides);
-  expect((await postGraphQL(second.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer.networkState.mappedBy).toBe('kept');
+  expect(
+    (await postGraphQL(second.url, `{ customer(id: "${ID}") { networkState { mappedBy } } }`)).body.data.customer
+      .networkState.mappedBy,
+  ).toBe('kept');
   expect(JSON.parse(fs.readFileSync(file, 'utf8')).version).toBe(1);
 });
 
 it('the WSDL and the SOAP service work for any set of adapters (no billing: no GetBillingSummary, no tns:Billing)', async () => {
-  const config = testConfig(mocks, { admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) } });
-  const gateway = createGateway({ ...config, adapters: config.adapters.filter((x) => x.name !== 'billing') }, { logger: pino({ level: 'silent' }) });
+  const config = testConfig(mocks, {
+    admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) },
+  });
+  const gateway = createGateway(
+    { ...config, adapters: config.adapters.filter((x) => x.name !== 'billing') },
+    { logger: pino({ level: 'silent' }) },
+  );
   await gateway.listen();
   gateways.push(gateway);
   const wsdl = await (await fetch(`${gateway.url}/soap/CustomerView?wsdl`)).text();
@@ -289,7 +393,11 @@ it('the WSDL and the SOAP service work for any set of adapters (no billing: no G
   expect(wsdl).toContain('GetCustomerView');
   const res = await fetch(`${gateway.url}/soap/CustomerView`, {
     method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"', ...SOAP_AUTH },
+    headers: {
+      'content-type': 'text/xml; charset=utf-8',
+      soapaction: '"urn:ucv:customer-view:v1#GetCustomerView"',
+      ...SOAP_AUTH,
+    },
     body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetCustomerView><v:customerId>${ID}</v:customerId></v:GetCustomerView></soap:Body></soap:Envelope>`,
   });
   expect(res.status).toBe(200);
@@ -319,18 +427,30 @@ it('the allow-list matches addresses, not spellings', () => {
 
 it('refuses a registered adapter named like a configured one', async () => {
   const gateway = gateways[0] as Gateway;
-  const res = await admin(gateway, 'PUT', '/admin/adapters/crm', { ...definition(), name: 'crm', typeDefs: 'extend type Customer { crmExtra: String }', fields: { crmExtra: { resource: 'state' } } });
+  const res = await admin(gateway, 'PUT', '/admin/adapters/crm', {
+    ...definition(),
+    name: 'crm',
+    typeDefs: 'extend type Customer { crmExtra: String }',
+    fields: { crmExtra: { resource: 'state' } },
+  });
   expect(res.status).toBe(422);
   expect(JSON.stringify(res.body.errors[0].extensions.problems)).toMatch(/configured adapter's name/);
 });
 
 it('the documented example registers as it is (its base URL aside) and answers', async () => {
-  const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8')) as Record<string, unknown>;
-  const gateway = await start({ admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) } });
+  const example = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  const gateway = await start({
+    admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) },
+  });
   const res = await admin(gateway, 'PUT', '/admin/adapters/network', { ...example, baseUrl: mocks.networkEvents.url });
   expect(res.status).toBe(200);
   const truth = networkState(ID);
-  const view = await postGraphQL(gateway.url, `{ customer(id: "${ID}") { networkState { area locationAreaCode roaming roamingCountry poweredOn lastChangeAt } } }`);
+  const view = await postGraphQL(
+    gateway.url,
+    `{ customer(id: "${ID}") { networkState { area locationAreaCode roaming roamingCountry poweredOn lastChangeAt } } }`,
+  );
   expect(view.body.data.customer.networkState).toEqual({
     area: truth?.location.area,
     locationAreaCode: truth?.location.lac,

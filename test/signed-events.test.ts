@@ -33,15 +33,39 @@ afterAll(async () => {
 
 let n = 0;
 /** A distinct valid event each time (a different product), so signatures never collide across tests. */
-const eventBody = (customerId = 'C00000001'): string => JSON.stringify({ type: 'customer.products.changed', customerId, productId: `P-test-${++n}`, change: 'ORDERED', occurredAt: new Date().toISOString() });
+const eventBody = (customerId = 'C00000001'): string =>
+  JSON.stringify({
+    type: 'customer.products.changed',
+    customerId,
+    productId: `P-test-${++n}`,
+    change: 'ORDERED',
+    occurredAt: new Date().toISOString(),
+  });
 
 async function post(g: Gateway, body: string, signature?: string, source = 'crm') {
-  const res = await fetch(`${g.url}/events/${source}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-ucv-signature': signature } : {}) }, body });
-  const json = (await res.json()) as { errors?: Array<{ message: string; extensions: { code: string } }>; evicted?: number };
-  return { status: res.status, challenge: res.headers.get('www-authenticate'), code: json.errors?.[0]?.extensions.code, message: json.errors?.[0]?.message, json };
+  const res = await fetch(`${g.url}/events/${source}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'x-ucv-signature': signature } : {}) },
+    body,
+  });
+  const json = (await res.json()) as {
+    errors?: Array<{ message: string; extensions: { code: string } }>;
+    evicted?: number;
+  };
+  return {
+    status: res.status,
+    challenge: res.headers.get('www-authenticate'),
+    code: json.errors?.[0]?.extensions.code,
+    message: json.errors?.[0]?.message,
+    json,
+  };
 }
 
-const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED', challenge: 'HMAC-SHA256 realm="ucv-events", header="x-ucv-signature"' };
+const UNAUTHENTICATED = {
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  challenge: 'HMAC-SHA256 realm="ucv-events", header="x-ucv-signature"',
+};
 
 it('a signed event is applied', async () => {
   const body = eventBody();
@@ -52,18 +76,45 @@ it('an unsigned event is refused, and evicts nothing: the cached record is still
   const query = '{ customer(id: "C00000009") { products { code } sources { source status } } }';
   await postGraphQL(a.url, query);
   const res = await post(a, eventBody('C00000009'));
-  expect(res).toMatchObject({ ...UNAUTHENTICATED, message: 'Events must be signed: send x-ucv-signature: t=<unix seconds>,v1=<hex HMAC-SHA256>.' });
+  expect(res).toMatchObject({
+    ...UNAUTHENTICATED,
+    message: 'Events must be signed: send x-ucv-signature: t=<unix seconds>,v1=<hex HMAC-SHA256>.',
+  });
   const after = await postGraphQL(a.url, query);
   expect(after.body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('CACHED');
 });
 
 it.each([
-  ['signed with another secret (forged)', (body: string) => signEvent('not-the-secret-at-all-000', body), 'The event signature does not match.'],
-  ['signed for another body (tampered)', (body: string) => signEvent(SECRET, body.replace('C00000001', 'C00000002')), 'The event signature does not match.'],
-  ['signed with another source\'s secret', (body: string) => signEvent('another-source-secret-0123', body), 'The event signature does not match.'],
-  ['signed 10 minutes ago (outside the 5-minute window)', (body: string) => signEvent(SECRET, body, Math.floor(Date.now() / 1000) - 600), "The event's timestamp is more than 300 s from the gateway's clock."],
-  ['signed 10 minutes ahead', (body: string) => signEvent(SECRET, body, Math.floor(Date.now() / 1000) + 600), "The event's timestamp is more than 300 s from the gateway's clock."],
-  ['with a malformed signature header', () => 't=abc,v1=zz', 'x-ucv-signature must be t=<unix seconds>,v1=<64 hex digits>.'],
+  [
+    'signed with another secret (forged)',
+    (body: string) => signEvent('not-the-secret-at-all-000', body),
+    'The event signature does not match.',
+  ],
+  [
+    'signed for another body (tampered)',
+    (body: string) => signEvent(SECRET, body.replace('C00000001', 'C00000002')),
+    'The event signature does not match.',
+  ],
+  [
+    "signed with another source's secret",
+    (body: string) => signEvent('another-source-secret-0123', body),
+    'The event signature does not match.',
+  ],
+  [
+    'signed 10 minutes ago (outside the 5-minute window)',
+    (body: string) => signEvent(SECRET, body, Math.floor(Date.now() / 1000) - 600),
+    "The event's timestamp is more than 300 s from the gateway's clock.",
+  ],
+  [
+    'signed 10 minutes ahead',
+    (body: string) => signEvent(SECRET, body, Math.floor(Date.now() / 1000) + 600),
+    "The event's timestamp is more than 300 s from the gateway's clock.",
+  ],
+  [
+    'with a malformed signature header',
+    () => 't=abc,v1=zz',
+    'x-ucv-signature must be t=<unix seconds>,v1=<64 hex digits>.',
+  ],
 ])('an event %s is refused', async (_what, sign, message) => {
   const body = eventBody();
   expect(await post(a, body, sign(body))).toMatchObject({ ...UNAUTHENTICATED, message });
@@ -71,28 +122,42 @@ it.each([
 
 it('an event for a source with no secret is refused like a bad signature', async () => {
   const body = eventBody();
-  expect(await post(a, body, signEvent(SECRET, body), 'scoring')).toMatchObject({ ...UNAUTHENTICATED, message: 'The event signature does not match.' });
+  expect(await post(a, body, signEvent(SECRET, body), 'scoring')).toMatchObject({
+    ...UNAUTHENTICATED,
+    message: 'The event signature does not match.',
+  });
 });
 
 it('a replayed event is refused, by the same instance and by another instance sharing the Redis', async () => {
   const body = eventBody();
   const signature = signEvent(SECRET, body);
   expect((await post(a, body, signature)).status).toBe(202);
-  expect(await post(a, body, signature)).toMatchObject({ ...UNAUTHENTICATED, message: 'This event signature was already used.' });
-  expect(await post(b, body, signature)).toMatchObject({ ...UNAUTHENTICATED, message: 'This event signature was already used.' });
+  expect(await post(a, body, signature)).toMatchObject({
+    ...UNAUTHENTICATED,
+    message: 'This event signature was already used.',
+  });
+  expect(await post(b, body, signature)).toMatchObject({
+    ...UNAUTHENTICATED,
+    message: 'This event signature was already used.',
+  });
   // The sender's retry is signed afresh: accepted.
   await new Promise((r) => setTimeout(r, 1100));
   expect((await post(b, body, signEvent(SECRET, body))).status).toBe(202);
 });
 
 it('without Redis, a replay is refused from memory', async () => {
-  const solo = createGateway(testConfig(mocks, { events: { secrets: { crm: SECRET } } }), { logger: pino({ level: 'silent' }) });
+  const solo = createGateway(testConfig(mocks, { events: { secrets: { crm: SECRET } } }), {
+    logger: pino({ level: 'silent' }),
+  });
   await solo.listen();
   try {
     const body = eventBody();
     const signature = signEvent(SECRET, body);
     expect((await post(solo, body, signature)).status).toBe(202);
-    expect(await post(solo, body, signature)).toMatchObject({ ...UNAUTHENTICATED, message: 'This event signature was already used.' });
+    expect(await post(solo, body, signature)).toMatchObject({
+      ...UNAUTHENTICATED,
+      message: 'This event signature was already used.',
+    });
   } finally {
     await solo.close();
   }

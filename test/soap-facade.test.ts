@@ -29,18 +29,25 @@ const ENVELOPE = (body: string) =>
 
 /** Compares a GraphQL value with the value node-soap's client parsed from the SOAP answer. */
 function sameData(graphql: unknown, fromSoap: unknown, at = '$'): string[] {
-  if (graphql === null || (Array.isArray(graphql) && graphql.length === 0)) return fromSoap === undefined || fromSoap === null ? [] : [`${at}: expected absent, got ${JSON.stringify(fromSoap)}`];
+  if (graphql === null || (Array.isArray(graphql) && graphql.length === 0))
+    return fromSoap === undefined || fromSoap === null
+      ? []
+      : [`${at}: expected absent, got ${JSON.stringify(fromSoap)}`];
   if (Array.isArray(graphql)) {
     const list = Array.isArray(fromSoap) ? fromSoap : [fromSoap];
     if (list.length !== graphql.length) return [`${at}: expected ${graphql.length} items, got ${list.length}`];
     return graphql.flatMap((item, i) => sameData(item, list[i], `${at}[${i}]`));
   }
   if (typeof graphql === 'object') {
-    return Object.entries(graphql as object).flatMap(([k, v]) => sameData(v, (fromSoap as Record<string, unknown> | undefined)?.[k], `${at}.${k}`));
+    return Object.entries(graphql as object).flatMap(([k, v]) =>
+      sameData(v, (fromSoap as Record<string, unknown> | undefined)?.[k], `${at}.${k}`),
+    );
   }
   if (fromSoap instanceof Date) {
     const expected = String(graphql);
-    const ok = /^\d{4}-\d{2}-\d{2}$/.test(expected) ? fromSoap.toISOString().slice(0, 10) === expected : fromSoap.getTime() === Date.parse(expected);
+    const ok = /^\d{4}-\d{2}-\d{2}$/.test(expected)
+      ? fromSoap.toISOString().slice(0, 10) === expected
+      : fromSoap.getTime() === Date.parse(expected);
     return ok ? [] : [`${at}: expected ${expected}, got ${fromSoap.toISOString()}`];
   }
   return graphql === fromSoap ? [] : [`${at}: expected ${JSON.stringify(graphql)}, got ${JSON.stringify(fromSoap)}`];
@@ -53,7 +60,9 @@ describe.each(Object.entries(SAMPLE_CUSTOMERS))('GetCustomerView for the %s samp
     const [result] = await client.GetCustomerViewAsync({ customerId: id });
     expect(sameData(expected, result.customer)).toEqual([]);
     const sections = (body.errors ?? []).map((e: { path: string[] }) => e.path[1]);
-    expect(result.sectionError ? [result.sectionError].flat().map((e: { section: string }) => e.section) : []).toEqual(sections);
+    expect(result.sectionError ? [result.sectionError].flat().map((e: { section: string }) => e.section) : []).toEqual(
+      sections,
+    );
   });
 });
 
@@ -67,7 +76,9 @@ it('GetCustomerView by MSISDN with a list of sections returns only those section
   expect(h.counts()).toMatchObject({ warehouse: 0 });
   expect(h.counts().billing).toBeGreaterThanOrEqual(1);
   expect(h.counts().scoring).toBeGreaterThanOrEqual(1);
-  const statuses = Object.fromEntries(result.sourceStatus.map((s: { source: string; status: string }) => [s.source, s.status]));
+  const statuses = Object.fromEntries(
+    result.sourceStatus.map((s: { source: string; status: string }) => [s.source, s.status]),
+  );
   expect(statuses.warehouse).toBe('SKIPPED');
 });
 
@@ -76,13 +87,20 @@ it('GetBillingSummary returns the billing section with its provenance', async ()
   expect(result.customerId).toBe('C00000002');
   expect(result.billing.accountId).toEqual(expect.any(String));
   expect(typeof result.billing.balance).toBe('number');
-  expect(result.sourceStatus.find((s: { source: string }) => s.source === 'billing')).toMatchObject({ status: expect.stringMatching(/LIVE|CACHED/) });
+  expect(result.sourceStatus.find((s: { source: string }) => s.source === 'billing')).toMatchObject({
+    status: expect.stringMatching(/LIVE|CACHED/),
+  });
 });
 
 it('GetSourceStatus returns the per-source status without the data', async () => {
   const [result] = await client.GetSourceStatusAsync({ customerId: 'C00000003' });
   expect(result.customer).toBeUndefined();
-  expect(result.sourceStatus.map((s: { source: string }) => s.source)).toEqual(['crm', 'billing', 'warehouse', 'scoring']);
+  expect(result.sourceStatus.map((s: { source: string }) => s.source)).toEqual([
+    'crm',
+    'billing',
+    'warehouse',
+    'scoring',
+  ]);
   expect(result.sourceStatus.find((s: { source: string }) => s.source === 'warehouse')).toMatchObject({ found: false });
 });
 
@@ -91,35 +109,64 @@ it('an unavailable source is not a fault: the other sections, a sectionError and
   const [result] = await client.GetCustomerViewAsync({ customerId: 'C00000077', section: ['profile', 'score'] });
   expect(result.customer.profile.name).toEqual(expect.any(String));
   expect(result.customer.score).toBeUndefined();
-  expect(result.sectionError).toEqual([{ section: 'score', code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason: 'error', message: expect.any(String) }]);
-  expect(result.sourceStatus.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({ status: 'UNAVAILABLE' });
+  expect(result.sectionError).toEqual([
+    { section: 'score', code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason: 'error', message: expect.any(String) },
+  ]);
+  expect(result.sourceStatus.find((s: { source: string }) => s.source === 'scoring')).toMatchObject({
+    status: 'UNAVAILABLE',
+  });
 });
 
 describe('faults carry the gateway error codes', () => {
   const faultOf = async (call: Promise<unknown>) => {
-    const err = await call.then(() => null, (e: unknown) => e);
+    const err = await call.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).not.toBeNull();
-    const fault = (err as { root: { Envelope: { Body: { Fault: { faultcode: string; faultstring: string; detail: { GatewayFault: { code: string } } } } } } }).root.Envelope.Body.Fault;
+    const fault = (
+      err as {
+        root: {
+          Envelope: {
+            Body: { Fault: { faultcode: string; faultstring: string; detail: { GatewayFault: { code: string } } } };
+          };
+        };
+      }
+    ).root.Envelope.Body.Fault;
     return { faultcode: fault.faultcode, code: fault.detail.GatewayFault.code, message: fault.faultstring };
   };
 
   it('unknown customer: NOT_FOUND', async () => {
-    expect(await faultOf(client.GetCustomerViewAsync({ customerId: 'C99999999' }))).toEqual({ faultcode: 'soap:Client', code: 'NOT_FOUND', message: 'No customer has id C99999999.' });
+    expect(await faultOf(client.GetCustomerViewAsync({ customerId: 'C99999999' }))).toEqual({
+      faultcode: 'soap:Client',
+      code: 'NOT_FOUND',
+      message: 'No customer has id C99999999.',
+    });
   });
   it('both customerId and msisdn: BAD_USER_INPUT', async () => {
-    expect(await faultOf(client.GetCustomerViewAsync({ customerId: 'C00000001', msisdn: '13800138000' }))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Give exactly one of customerId and msisdn.' });
+    expect(
+      await faultOf(client.GetCustomerViewAsync({ customerId: 'C00000001', msisdn: '13800138000' })),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Give exactly one of customerId and msisdn.' });
   });
   it('an unknown section: BAD_USER_INPUT naming it', async () => {
-    expect(await faultOf(client.GetCustomerViewAsync({ customerId: 'C00000001', section: ['shoeSize'] }))).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('shoeSize') });
+    expect(
+      await faultOf(client.GetCustomerViewAsync({ customerId: 'C00000001', section: ['shoeSize'] })),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('shoeSize') });
   });
   it('a malformed id: BAD_USER_INPUT', async () => {
-    expect(await faultOf(client.GetBillingSummaryAsync({ customerId: 'C1 OR 1=1' }))).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await faultOf(client.GetBillingSummaryAsync({ customerId: 'C1 OR 1=1' }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+    });
   });
 });
 
 describe('hardened XML', () => {
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH, ...headers }, body });
+    fetch(`${h.url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH, ...headers },
+      body,
+    });
   const expectFault = async (res: Response, status: number, code: string, message?: string) => {
     expect(res.status).toBe(status);
     const text = await res.text();
@@ -137,27 +184,60 @@ describe('hardened XML', () => {
     await expectFault(await post(bomb), 500, 'BAD_REQUEST', 'DOCTYPE');
   });
   it('refuses an undeclared entity reference', async () => {
-    await expectFault(await post(ENVELOPE('<v:GetBillingSummary><v:customerId>&foo;</v:customerId></v:GetBillingSummary>')), 500, 'BAD_REQUEST', 'not well-formed');
+    await expectFault(
+      await post(ENVELOPE('<v:GetBillingSummary><v:customerId>&foo;</v:customerId></v:GetBillingSummary>')),
+      500,
+      'BAD_REQUEST',
+      'not well-formed',
+    );
   });
   it('refuses processing instructions', async () => {
-    await expectFault(await post(ENVELOPE('<?evil run?><v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>')), 500, 'BAD_REQUEST', 'Processing instructions are not accepted.');
+    await expectFault(
+      await post(
+        ENVELOPE('<?evil run?><v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'),
+      ),
+      500,
+      'BAD_REQUEST',
+      'Processing instructions are not accepted.',
+    );
   });
   it('refuses deep nesting', async () => {
     const deep = `${'<v:x>'.repeat(40)}${'</v:x>'.repeat(40)}`;
-    await expectFault(await post(ENVELOPE(`<v:GetBillingSummary>${deep}</v:GetBillingSummary>`)), 500, 'BAD_REQUEST', 'deeper than 32 levels');
+    await expectFault(
+      await post(ENVELOPE(`<v:GetBillingSummary>${deep}</v:GetBillingSummary>`)),
+      500,
+      'BAD_REQUEST',
+      'deeper than 32 levels',
+    );
   });
   it.each(['__proto__', 'constructor', 'prototype'])('refuses an element named %s', async (name) => {
-    await expectFault(await post(ENVELOPE(`<v:GetBillingSummary><v:${name}><v:polluted>yes</v:polluted></v:${name}><v:customerId>C00000001</v:customerId></v:GetBillingSummary>`)), 500, 'BAD_REQUEST', `"${name}"`);
+    await expectFault(
+      await post(
+        ENVELOPE(
+          `<v:GetBillingSummary><v:${name}><v:polluted>yes</v:polluted></v:${name}><v:customerId>C00000001</v:customerId></v:GetBillingSummary>`,
+        ),
+      ),
+      500,
+      'BAD_REQUEST',
+      `"${name}"`,
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
   it('refuses malformed XML', async () => {
     await expectFault(await post('<soap:Envelope><soap:Body><v:Get'), 500, 'BAD_REQUEST', 'not well-formed');
   });
   it('refuses an unknown operation', async () => {
-    await expectFault(await post(ENVELOPE('<v:DeleteCustomer><v:customerId>C00000001</v:customerId></v:DeleteCustomer>')), 500, 'BAD_REQUEST', 'Unknown operation "DeleteCustomer"');
+    await expectFault(
+      await post(ENVELOPE('<v:DeleteCustomer><v:customerId>C00000001</v:customerId></v:DeleteCustomer>')),
+      500,
+      'BAD_REQUEST',
+      'Unknown operation "DeleteCustomer"',
+    );
   });
   it('refuses a body over the limit, as sent and once inflated', async () => {
-    const big = ENVELOPE(`<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(200_000)} -->`);
+    const big = ENVELOPE(
+      `<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(200_000)} -->`,
+    );
     await expectFault(await post(big), 413, 'PAYLOAD_TOO_LARGE');
     const { gzipSync } = await import('node:zlib');
     const bomb = gzipSync(Buffer.from(ENVELOPE(`<!-- ${'x'.repeat(5_000_000)} -->`)));
@@ -166,21 +246,44 @@ describe('hardened XML', () => {
   });
   it('accepts a gzip-compressed request', async () => {
     const { gzipSync } = await import('node:zlib');
-    const res = await post(gzipSync(Buffer.from(ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'))), { 'content-encoding': 'gzip' });
+    const res = await post(
+      gzipSync(
+        Buffer.from(ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>')),
+      ),
+      { 'content-encoding': 'gzip' },
+    );
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<customerId>C00000001</customerId>');
   });
   it('refuses a body that is not XML: 415', async () => {
-    await expectFault(await post('{"customerId":"C00000001"}', { 'content-type': 'application/json' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectFault(
+      await post('{"customerId":"C00000001"}', { 'content-type': 'application/json' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
   it('GET without ?wsdl: 405', async () => {
     await expectFault(await fetch(`${h.url}/soap/CustomerView`), 405, 'METHOD_NOT_ALLOWED');
   });
   it('a SOAPAction that names another operation: BAD_REQUEST naming the expected one; the right one, quoted, or none is served', async () => {
     const envelope = ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>');
-    await expectFault(await post(envelope, { soapaction: '"urn:nowhere#Explode"' }), 500, 'BAD_REQUEST', 'send "urn:ucv:customer-view:v1#GetBillingSummary"');
-    await expectFault(await post(envelope, { soapaction: 'urn:ucv:customer-view:v1#GetCustomerView' }), 500, 'BAD_REQUEST');
-    for (const soapaction of ['"urn:ucv:customer-view:v1#GetBillingSummary"', 'urn:ucv:customer-view:v1#GetBillingSummary', '""', '']) {
+    await expectFault(
+      await post(envelope, { soapaction: '"urn:nowhere#Explode"' }),
+      500,
+      'BAD_REQUEST',
+      'send "urn:ucv:customer-view:v1#GetBillingSummary"',
+    );
+    await expectFault(
+      await post(envelope, { soapaction: 'urn:ucv:customer-view:v1#GetCustomerView' }),
+      500,
+      'BAD_REQUEST',
+    );
+    for (const soapaction of [
+      '"urn:ucv:customer-view:v1#GetBillingSummary"',
+      'urn:ucv:customer-view:v1#GetBillingSummary',
+      '""',
+      '',
+    ]) {
       const res = await post(envelope, { soapaction });
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<customerId>C00000001</customerId>');
@@ -213,30 +316,68 @@ describe('the WSDL', () => {
     expect(wsdl).toMatch(/name="asOf" type="xsd:dateTime"/);
   });
 
-  it.each(Object.values(SAMPLE_CUSTOMERS))('its schema is valid XML Schema, and the answer for %s validates against it', async (id) => {
-    const res = await fetch(`${h.url}/soap/CustomerView`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/xml', ...SOAP_AUTH },
-      body: ENVELOPE(`<v:GetCustomerView><v:customerId>${id}</v:customerId></v:GetCustomerView>`),
-    });
-    const answer = (await res.text()).match(/<GetCustomerViewResponse[\s\S]*<\/GetCustomerViewResponse>/)?.[0] as string;
-    const file = path.join(dir, `${id}.xml`);
-    fs.writeFileSync(file, answer);
-    // Throws (exit code ≠ 0) if the schema does not compile or the answer does not validate.
-    execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), file], { stdio: 'pipe' });
-  });
+  it.each(Object.values(SAMPLE_CUSTOMERS))(
+    'its schema is valid XML Schema, and the answer for %s validates against it',
+    async (id) => {
+      const res = await fetch(`${h.url}/soap/CustomerView`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml', ...SOAP_AUTH },
+        body: ENVELOPE(`<v:GetCustomerView><v:customerId>${id}</v:customerId></v:GetCustomerView>`),
+      });
+      const answer = (await res.text()).match(
+        /<GetCustomerViewResponse[\s\S]*<\/GetCustomerViewResponse>/,
+      )?.[0] as string;
+      const file = path.join(dir, `${id}.xml`);
+      fs.writeFileSync(file, answer);
+      // Throws (exit code ≠ 0) if the schema does not compile or the answer does not validate.
+      execFileSync('xmllint', ['--noout', '--schema', path.join(dir, 'schema.xsd'), file], { stdio: 'pipe' });
+    },
+  );
 });
 
 describe('envelopes node-soap must never see', () => {
-  const post = (body: string) => fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', ...SOAP_AUTH }, body });
+  const post = (body: string) =>
+    fetch(`${h.url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', ...SOAP_AUTH },
+      body,
+    });
   it.each([
-    ['no Body', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/></soap:Envelope>', 'one Body with one operation'],
+    [
+      'no Body',
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/></soap:Envelope>',
+      'one Body with one operation',
+    ],
     ['an empty Body', ENVELOPE(''), 'one Body with one operation'],
-    ['two operations', ENVELOPE('<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><v:GetSourceStatus><v:customerId>C00000001</v:customerId></v:GetSourceStatus>'), 'more than one operation'],
-    ['text in the Body', ENVELOPE('hello<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'), 'text outside its elements'],
-    ['an element named toString', ENVELOPE('<v:GetBillingSummary><v:toString>x</v:toString><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'), '"toString"'],
-    ['an element named hasOwnProperty', ENVELOPE('<v:GetBillingSummary><v:hasOwnProperty>x</v:hasOwnProperty></v:GetBillingSummary>'), '"hasOwnProperty"'],
-    ['a stranger in the Envelope', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Trailer/></soap:Envelope>', 'holds a Header and a Body'],
+    [
+      'two operations',
+      ENVELOPE(
+        '<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><v:GetSourceStatus><v:customerId>C00000001</v:customerId></v:GetSourceStatus>',
+      ),
+      'more than one operation',
+    ],
+    [
+      'text in the Body',
+      ENVELOPE('hello<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary>'),
+      'text outside its elements',
+    ],
+    [
+      'an element named toString',
+      ENVELOPE(
+        '<v:GetBillingSummary><v:toString>x</v:toString><v:customerId>C00000001</v:customerId></v:GetBillingSummary>',
+      ),
+      '"toString"',
+    ],
+    [
+      'an element named hasOwnProperty',
+      ENVELOPE('<v:GetBillingSummary><v:hasOwnProperty>x</v:hasOwnProperty></v:GetBillingSummary>'),
+      '"hasOwnProperty"',
+    ],
+    [
+      'a stranger in the Envelope',
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Trailer/></soap:Envelope>',
+      'holds a Header and a Body',
+    ],
   ])('%s: a BAD_REQUEST fault, no internal message', async (_what, body, message) => {
     const res = await post(body);
     expect(res.status).toBe(500);
@@ -247,16 +388,37 @@ describe('envelopes node-soap must never see', () => {
   });
 
   it('a chunked body over the limit is refused as sent', async () => {
-    const big = ENVELOPE(`<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(150_000)} -->`);
-    const stream = new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-    const res = await fetch(`${h.url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml', ...SOAP_AUTH }, body: stream, duplex: 'half' } as RequestInit);
+    const big = ENVELOPE(
+      `<v:GetBillingSummary><v:customerId>C00000001</v:customerId></v:GetBillingSummary><!-- ${'x'.repeat(150_000)} -->`,
+    );
+    const stream = new ReadableStream({
+      start: (c) => {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const res = await fetch(`${h.url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', ...SOAP_AUTH },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
   });
 });
 
 describe('rendering an answer as XML elements', () => {
   it('escapes markup, repeats list items, omits absent values and keeps key order', () => {
-    expect(renderElements({ name: 'Tom & Jerry <Ltd>', amount: 12.5, paid: false, bills: [{ month: '2026-10' }, { month: '2026-11' }], note: null, email: undefined })).toBe(
+    expect(
+      renderElements({
+        name: 'Tom & Jerry <Ltd>',
+        amount: 12.5,
+        paid: false,
+        bills: [{ month: '2026-10' }, { month: '2026-11' }],
+        note: null,
+        email: undefined,
+      }),
+    ).toBe(
       '<name>Tom &amp; Jerry &lt;Ltd&gt;</name><amount>12.5</amount><paid>false</paid><bills><month>2026-10</month></bills><bills><month>2026-11</month></bills>',
     );
   });

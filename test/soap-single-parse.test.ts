@@ -39,17 +39,46 @@ const RULES: EnvelopeRules = {
     ['GetBillingSummary', args({ customerId: 'once' })],
   ]),
 };
-const envelope = (body: string, header = '') => `<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="${SOAP11}">${header}<soap:Body>${body}</soap:Body></soap:Envelope>`;
+const envelope = (body: string, header = '') =>
+  `<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="${SOAP11}">${header}<soap:Body>${body}</soap:Body></soap:Envelope>`;
 
 describe('the guard reads a plain envelope as node-soap does', () => {
   it.each([
-    ['one argument', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C00000001</v:customerId></v:GetBillingSummary>`)],
-    ['a default namespace and whitespace', envelope(`\n  <GetCustomerView xmlns="${NS}">\n    <customerId>  C00000002 </customerId>\n  </GetCustomerView>\n`)],
-    ['one section', envelope(`<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:section>billing</v:section></v:GetCustomerView>`)],
-    ['repeated sections', envelope(`<v:GetCustomerView xmlns:v="${NS}"><v:msisdn>+41791234567</v:msisdn><v:section>billing</v:section><v:section>crm</v:section></v:GetCustomerView>`)],
-    ['entities and character references', envelope(`<v:GetSourceStatus xmlns:v="${NS}"><v:customerId>A&amp;B&lt;&#67;&gt;</v:customerId></v:GetSourceStatus>`)],
+    [
+      'one argument',
+      envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C00000001</v:customerId></v:GetBillingSummary>`),
+    ],
+    [
+      'a default namespace and whitespace',
+      envelope(
+        `\n  <GetCustomerView xmlns="${NS}">\n    <customerId>  C00000002 </customerId>\n  </GetCustomerView>\n`,
+      ),
+    ],
+    [
+      'one section',
+      envelope(
+        `<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:section>billing</v:section></v:GetCustomerView>`,
+      ),
+    ],
+    [
+      'repeated sections',
+      envelope(
+        `<v:GetCustomerView xmlns:v="${NS}"><v:msisdn>+41791234567</v:msisdn><v:section>billing</v:section><v:section>crm</v:section></v:GetCustomerView>`,
+      ),
+    ],
+    [
+      'entities and character references',
+      envelope(
+        `<v:GetSourceStatus xmlns:v="${NS}"><v:customerId>A&amp;B&lt;&#67;&gt;</v:customerId></v:GetSourceStatus>`,
+      ),
+    ],
     ['no argument', envelope(`<v:GetCustomerView xmlns:v="${NS}"/>`)],
-    ['both keys', envelope(`<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:msisdn>0791234567</v:msisdn></v:GetCustomerView>`)],
+    [
+      'both keys',
+      envelope(
+        `<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:msisdn>0791234567</v:msisdn></v:GetCustomerView>`,
+      ),
+    ],
   ])('%s', (_name, xml) => {
     const { reading } = inspectEnvelope(xml, RULES);
     expect(reading).toBeDefined();
@@ -59,17 +88,58 @@ describe('the guard reads a plain envelope as node-soap does', () => {
 
 describe('anything but a plain envelope is left to node-soap', () => {
   it.each([
-    ['a Header', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:GetBillingSummary>`, '<soap:Header/>')],
-    ['an attribute on an argument', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId a="1">C1</v:customerId></v:GetBillingSummary>`)],
-    ['an attribute on the Body', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:GetBillingSummary>`).replace('<soap:Body>', '<soap:Body id="b">')],
-    ['CDATA', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId><![CDATA[C1]]></v:customerId></v:GetBillingSummary>`)],
-    ['a comment', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C<!-- x -->1</v:customerId></v:GetBillingSummary>`)],
-    ['an argument given twice', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:customerId>C2</v:customerId></v:GetBillingSummary>`)],
+    [
+      'a Header',
+      envelope(
+        `<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:GetBillingSummary>`,
+        '<soap:Header/>',
+      ),
+    ],
+    [
+      'an attribute on an argument',
+      envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId a="1">C1</v:customerId></v:GetBillingSummary>`),
+    ],
+    [
+      'an attribute on the Body',
+      envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:GetBillingSummary>`).replace(
+        '<soap:Body>',
+        '<soap:Body id="b">',
+      ),
+    ],
+    [
+      'CDATA',
+      envelope(
+        `<v:GetBillingSummary xmlns:v="${NS}"><v:customerId><![CDATA[C1]]></v:customerId></v:GetBillingSummary>`,
+      ),
+    ],
+    [
+      'a comment',
+      envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C<!-- x -->1</v:customerId></v:GetBillingSummary>`),
+    ],
+    [
+      'an argument given twice',
+      envelope(
+        `<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:customerId>C2</v:customerId></v:GetBillingSummary>`,
+      ),
+    ],
     ['an empty argument', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId/></v:GetBillingSummary>`)],
-    ['an unknown argument', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:other>x</v:other></v:GetBillingSummary>`)],
-    ['a nested argument', envelope(`<v:GetBillingSummary xmlns:v="${NS}"><v:customerId><v:id>C1</v:id></v:customerId></v:GetBillingSummary>`)],
+    [
+      'an unknown argument',
+      envelope(
+        `<v:GetBillingSummary xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:other>x</v:other></v:GetBillingSummary>`,
+      ),
+    ],
+    [
+      'a nested argument',
+      envelope(
+        `<v:GetBillingSummary xmlns:v="${NS}"><v:customerId><v:id>C1</v:id></v:customerId></v:GetBillingSummary>`,
+      ),
+    ],
     ['text in the operation', envelope(`<v:GetBillingSummary xmlns:v="${NS}">C1</v:GetBillingSummary>`)],
-    ['an operation not read here', envelope(`<v:RecordContact xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:RecordContact>`)],
+    [
+      'an operation not read here',
+      envelope(`<v:RecordContact xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:RecordContact>`),
+    ],
   ])('%s', (_name, xml) => {
     expect(inspectEnvelope(xml, RULES).reading).toBeUndefined();
   });
@@ -81,7 +151,11 @@ describe('over HTTP', () => {
   async function post(xml: string): Promise<{ status: number; text: string; parsers: number }> {
     const spy = jest.spyOn(sax, 'parser');
     try {
-      const res = await fetch(`${url}/soap/CustomerView`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH }, body: xml });
+      const res = await fetch(`${url}/soap/CustomerView`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH },
+        body: xml,
+      });
       return { status: res.status, text: await res.text(), parsers: spy.mock.calls.length };
     } finally {
       spy.mockRestore();
@@ -107,7 +181,7 @@ describe('over HTTP', () => {
     expect(blank(withHeader.text)).toBe(blank(plain.text));
   });
 
-  it('a fault from a plain envelope is the same as from node-soap\'s reading', async () => {
+  it("a fault from a plain envelope is the same as from node-soap's reading", async () => {
     const both = `<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1</v:customerId><v:msisdn>0791234567</v:msisdn></v:GetCustomerView>`;
     const plain = await post(envelope(both));
     const withHeader = await post(envelope(both, '<soap:Header/>'));

@@ -22,7 +22,12 @@ let requests: { method?: string; url?: string; requestId?: string; port?: number
 beforeAll(async () => {
   billing = await startBillingMock();
   front = http.createServer((req, res) => {
-    requests.push({ method: req.method, url: req.url, requestId: req.headers['x-request-id'] as string | undefined, port: req.socket.remotePort });
+    requests.push({
+      method: req.method,
+      url: req.url,
+      requestId: req.headers['x-request-id'] as string | undefined,
+      port: req.socket.remotePort,
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -32,22 +37,31 @@ beforeAll(async () => {
       }
       if (mode === 'endless' && req.method === 'POST') {
         res.writeHead(200, { 'content-type': 'text/xml' }); // chunked, no content-length: only counting can stop it
-        const more = (): void => void (res.write('<a>'.padEnd(64 * 1024, ' ')) ? setImmediate(more) : res.once('drain', more));
+        const more = (): void =>
+          void (res.write('<a>'.padEnd(64 * 1024, ' ')) ? setImmediate(more) : res.once('drain', more));
         res.on('close', () => res.removeAllListeners('drain'));
         more();
         return;
       }
       if (mode === 'garbage' && req.method === 'POST') {
-        res.writeHead(200, { 'content-type': 'text/xml' }).end('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Get');
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Get');
         return;
       }
       const relay = async (): Promise<void> => {
         if (mode === 'slow') await new Promise((r) => setTimeout(r, 2_000));
         const headers: Record<string, string> = {};
-        for (const name of ['content-type', 'soapaction']) if (req.headers[name]) headers[name] = String(req.headers[name]);
-        const answer = await fetch(`${billing.url}${req.url}`, { method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+        for (const name of ['content-type', 'soapaction'])
+          if (req.headers[name]) headers[name] = String(req.headers[name]);
+        const answer = await fetch(`${billing.url}${req.url}`, {
+          method: req.method,
+          headers,
+          body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+        });
         const body = Buffer.from(await answer.arrayBuffer());
-        if (!res.destroyed) res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' }).end(body);
+        if (!res.destroyed)
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' }).end(body);
       };
       relay().catch(() => res.destroy());
     });
@@ -67,8 +81,13 @@ beforeEach(() => {
   requests = [];
 });
 
-const ctx = (requestId = 'req-1', signal: AbortSignal = AbortSignal.timeout(5_000), maxResponseBytes = 1024 * 1024) => ({ signal, requestId, maxResponseBytes });
-const billingCalls = async (): Promise<number> => ((await (await fetch(`${billing.url}/__control`)).json()) as { requests: { total: number } }).requests.total;
+const ctx = (
+  requestId = 'req-1',
+  signal: AbortSignal = AbortSignal.timeout(5_000),
+  maxResponseBytes = 1024 * 1024,
+) => ({ signal, requestId, maxResponseBytes });
+const billingCalls = async (): Promise<number> =>
+  ((await (await fetch(`${billing.url}/__control`)).json()) as { requests: { total: number } }).requests.total;
 const clients: SoapClient[] = [];
 const client = (maxResponseBytes = 1024 * 1024): SoapClient => {
   const made = soapClient({ endpoint: `${frontUrl}${BILLING_PATH}`, maxResponseBytes, timeoutMs: 2_000 });
@@ -80,9 +99,12 @@ afterEach(async () => void (await Promise.all(clients.splice(0).map((c) => c.clo
 it('fetches the WSDL on the first call, not when made, then calls over one kept-alive connection with the request id', async () => {
   const billingClient = client();
   expect(requests).toEqual([]);
-  const first = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('rid-1'))) as { account: { accountId: string } };
+  const first = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('rid-1'))) as {
+    account: { accountId: string };
+  };
   expect(first.account.accountId).toEqual(expect.any(String));
-  for (const i of [2, 3, 5, 6]) await billingClient.call('GetAccountSummary', { customerId: `C0000000${i}` }, ctx(`rid-${i}`));
+  for (const i of [2, 3, 5, 6])
+    await billingClient.call('GetAccountSummary', { customerId: `C0000000${i}` }, ctx(`rid-${i}`));
   expect(requests.map((r) => r.method)).toEqual(['GET', 'POST', 'POST', 'POST', 'POST', 'POST']);
   expect(requests[0]?.url).toBe(`${BILLING_PATH}?wsdl`);
   expect(requests.slice(1).map((r) => r.requestId)).toEqual(['rid-1', 'rid-2', 'rid-3', 'rid-5', 'rid-6']);
@@ -93,16 +115,23 @@ it('fetches the WSDL on the first call, not when made, then calls over one kept-
 });
 
 it('a SOAP Fault rejects with SoapFaultError carrying the detail the adapter reads', async () => {
-  const err = await client().call('GetAccountSummary', { customerId: 'C99999998' }, ctx()).catch((e: unknown) => e);
+  const err = await client()
+    .call('GetAccountSummary', { customerId: 'C99999998' }, ctx())
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SoapFaultError);
-  expect((err as SoapFaultError).fault).toMatchObject({ faultstring: 'Account not found', detail: { BillingFault: { code: 'ACCOUNT_NOT_FOUND' } } });
+  expect((err as SoapFaultError).fault).toMatchObject({
+    faultstring: 'Account not found',
+    detail: { BillingFault: { code: 'ACCOUNT_NOT_FOUND' } },
+  });
 });
 
 it('an answer past the byte cap is refused while it is read (ResponseTooLargeError), even without a content-length', async () => {
   const billingClient = client(256 * 1024);
   await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx());
   mode = 'endless';
-  const err = await billingClient.call('GetAccountSummary', { customerId: 'C00000002' }, ctx('big', AbortSignal.timeout(5_000), 256 * 1024)).catch((e: unknown) => e);
+  const err = await billingClient
+    .call('GetAccountSummary', { customerId: 'C00000002' }, ctx('big', AbortSignal.timeout(5_000), 256 * 1024))
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ResponseTooLargeError);
   expect((err as ResponseTooLargeError).detail).toBe('too_large');
 });
@@ -111,7 +140,9 @@ it('an envelope node-soap cannot read is a BadResponseError unreadable', async (
   const billingClient = client();
   await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx());
   mode = 'garbage';
-  const err = await billingClient.call('GetAccountSummary', { customerId: 'C00000002' }, ctx()).catch((e: unknown) => e);
+  const err = await billingClient
+    .call('GetAccountSummary', { customerId: 'C00000002' }, ctx())
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BadResponseError);
   expect((err as BadResponseError).detail).toBe('unreadable');
 });
@@ -121,7 +152,9 @@ it("the call's signal aborts it: a slow answer does not hold the caller", async 
   await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx());
   mode = 'slow';
   const started = performance.now();
-  const err = await billingClient.call('GetAccountSummary', { customerId: 'C00000002' }, ctx('slow', AbortSignal.timeout(200))).catch((e: unknown) => e);
+  const err = await billingClient
+    .call('GetAccountSummary', { customerId: 'C00000002' }, ctx('slow', AbortSignal.timeout(200)))
+    .catch((e: unknown) => e);
   expect((err as Error).name).toMatch(/Abort|Timeout/); // the signal's reason (a DOMException of another realm under jest)
   expect(performance.now() - started).toBeLessThan(1_500);
 });
@@ -131,7 +164,9 @@ it('a redirect is not followed', async () => {
   await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx());
   mode = 'redirect';
   const callsBefore = await billingCalls();
-  const err = await billingClient.call('GetAccountSummary', { customerId: 'C00000002' }, ctx()).catch((e: unknown) => e);
+  const err = await billingClient
+    .call('GetAccountSummary', { customerId: 'C00000002' }, ctx())
+    .catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'EHTTPSTATUS', status: 302 });
   expect(await billingCalls()).toBe(callsBefore);
 });
@@ -140,12 +175,16 @@ it('a WSDL fetch that failed is tried again on the next call', async () => {
   const billingClient = client();
   mode = 'slow'; // the WSDL answers in 2 s: past its own 2 s deadline; the call's signal gives up at 300 ms
   const started = performance.now();
-  const err = await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w1', AbortSignal.timeout(300))).catch((e: unknown) => e);
+  const err = await billingClient
+    .call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w1', AbortSignal.timeout(300)))
+    .catch((e: unknown) => e);
   expect((err as Error).name).toMatch(/Abort|Timeout/);
   expect(performance.now() - started).toBeLessThan(1_500); // the call does not wait for the WSDL past its own deadline
   mode = 'relay';
   await new Promise((r) => setTimeout(r, 2_300)); // the WSDL fetch has failed by now
-  const ok = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w2'))) as { account: { accountId: string } };
+  const ok = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w2'))) as {
+    account: { accountId: string };
+  };
   expect(ok.account.accountId).toEqual(expect.any(String));
   expect(requests.filter((r) => r.method === 'GET')).toHaveLength(2);
 });

@@ -14,8 +14,17 @@ jest.setTimeout(60_000);
 const ROOT = path.join(__dirname, '..');
 
 test('SIGTERM to npm start: the view in flight keeps its slow section, then the process exits 0', async () => {
-  const [gatewayPort, crm, billing, warehouse, scoring] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const adapters = Object.entries({ crm, billing, warehouse, scoring }).map(([name, port]) => ({ name, url: `http://127.0.0.1:${port}` }));
+  const [gatewayPort, crm, billing, warehouse, scoring] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const adapters = Object.entries({ crm, billing, warehouse, scoring }).map(([name, port]) => ({
+    name,
+    url: `http://127.0.0.1:${port}`,
+  }));
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-start-')), 'config.json');
   fs.writeFileSync(file, JSON.stringify({ port: gatewayPort, host: '127.0.0.1', logLevel: 'silent', adapters }));
   const { PORT: _port, ...env } = process.env; // the config file's port, not an inherited one
@@ -36,13 +45,24 @@ test('SIGTERM to npm start: the view in flight keeps its slow section, then the 
       void exited.then((code) => reject(new Error(`npm start exited with ${code}`)));
     });
     const url = `http://127.0.0.1:${gatewayPort}`;
-    await fetch(`http://127.0.0.1:${scoring}/__control/faults`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 800 }) });
+    await fetch(`http://127.0.0.1:${scoring}/__control/faults`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 800 }),
+    });
     const view = fetch(`${url}/graphql`, {
       method: 'POST',
       // As the demo's front-desk consumer, whose key npm start prints.
-      headers: { 'content-type': 'application/json', 'x-api-key': DEMO_CONSUMERS.find((c) => c.role === 'front-desk')!.apiKey },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': DEMO_CONSUMERS.find((c) => c.role === 'front-desk')!.apiKey,
+      },
       body: JSON.stringify({ query: '{ customer(id: "C00000021") { profile { name } score { creditScore } } }' }),
-    }).then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: (await res.json()) as { data: { customer: { score: unknown } }; errors?: unknown } }));
+    }).then(async (res) => ({
+      status: res.status,
+      connection: res.headers.get('connection'),
+      body: (await res.json()) as { data: { customer: { score: unknown } }; errors?: unknown },
+    }));
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
     const answer = await view;

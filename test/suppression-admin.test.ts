@@ -30,26 +30,47 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
     const anonymous = await fetch(`${h.url}/admin/suppressions`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toBeTruthy();
-    const desk = await h.admin('PUT', '/admin/suppressions/C00000013', { reason: 'x' }, { 'x-api-key': 'desk-key-0123456789' });
+    const desk = await h.admin(
+      'PUT',
+      '/admin/suppressions/C00000013',
+      { reason: 'x' },
+      { 'x-api-key': 'desk-key-0123456789' },
+    );
     expect([desk.status, desk.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
     expect((await h.admin('GET', '/admin/suppressions/C00000013')).status).toBe(404);
   });
 
   it('answers bad input with a 400 naming it, and an unknown customer with 404 SUPPRESSION_NOT_FOUND', async () => {
-    const code = (r: { status: number; body: { errors: Array<{ extensions: { code: string }; message: string }> } }) => [r.status, r.body.errors[0]?.extensions.code];
+    const code = (r: {
+      status: number;
+      body: { errors: Array<{ extensions: { code: string }; message: string }> };
+    }) => [r.status, r.body.errors[0]?.extensions.code];
     expect(code(await h.admin('PUT', '/admin/suppressions/C00000013', {}))).toEqual([400, 'BAD_REQUEST']);
-    expect(code(await h.admin('PUT', '/admin/suppressions/C00000013', { reason: '   ' }))).toEqual([400, 'BAD_REQUEST']);
-    expect(code(await h.admin('PUT', '/admin/suppressions/C00000013', { reason: 'x'.repeat(501) }))).toEqual([400, 'BAD_REQUEST']);
+    expect(code(await h.admin('PUT', '/admin/suppressions/C00000013', { reason: '   ' }))).toEqual([
+      400,
+      'BAD_REQUEST',
+    ]);
+    expect(code(await h.admin('PUT', '/admin/suppressions/C00000013', { reason: 'x'.repeat(501) }))).toEqual([
+      400,
+      'BAD_REQUEST',
+    ]);
     const badId = await h.admin('PUT', `/admin/suppressions/${encodeURIComponent('C1;DROP TABLE')}`, { reason: 'x' });
     expect(code(badId)).toEqual([400, 'BAD_REQUEST']);
     expect(badId.body.errors[0].message).toMatch(/customerId must be/);
     expect(code(await h.admin('GET', '/admin/suppressions?limit=0'))).toEqual([400, 'BAD_REQUEST']);
     expect(code(await h.admin('GET', '/admin/suppressions?page=2'))).toEqual([400, 'BAD_REQUEST']);
-    expect(code(await h.admin('POST', '/admin/suppressions/C00000013', { reason: 'x' }))).toEqual([405, 'METHOD_NOT_ALLOWED']);
+    expect(code(await h.admin('POST', '/admin/suppressions/C00000013', { reason: 'x' }))).toEqual([
+      405,
+      'METHOD_NOT_ALLOWED',
+    ]);
     const missing = await h.admin('DELETE', '/admin/suppressions/C09999999');
     expect(code(missing)).toEqual([404, 'SUPPRESSION_NOT_FOUND']);
     expect(missing.body.errors[0].message).toBe('Customer C09999999 is not on the suppression list.');
-    const text = await fetch(`${h.url}/admin/suppressions/C00000013`, { method: 'PUT', headers: { 'content-type': 'text/plain', 'x-api-key': 'test-key-0123456789abcdef' }, body: 'opted out' });
+    const text = await fetch(`${h.url}/admin/suppressions/C00000013`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'x-api-key': 'test-key-0123456789abcdef' },
+      body: 'opted out',
+    });
     expect(text.status).toBe(415);
     // Nothing of that was stored.
     expect((await h.admin('GET', '/admin/suppressions')).body).toEqual({ items: [], next: null });
@@ -66,7 +87,12 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
   it('records the reason, who and when; a put again replaces them; the list is paged by customer id', async () => {
     const put = await h.admin('PUT', '/admin/suppressions/C00000021', { reason: 'complaint to the regulator' });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ customerId: 'C00000021', reason: 'complaint to the regulator', by: 'test', at: expect.any(String) });
+    expect(put.body).toEqual({
+      customerId: 'C00000021',
+      reason: 'complaint to the regulator',
+      by: 'test',
+      at: expect.any(String),
+    });
     expect(Math.abs(Date.parse(put.body.at) - Date.now())).toBeLessThan(60_000);
     expect((await h.admin('GET', '/admin/suppressions/C00000021')).body).toEqual(put.body);
     const again = await h.admin('PUT', '/admin/suppressions/C00000021', { reason: 'opted out by SMS' });
@@ -78,10 +104,15 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
     expect(first.body.items.map((e: { customerId: string }) => e.customerId)).toEqual(['C00000020', 'C00000021']);
     expect(first.body.next).toBe('C00000021');
     const second = await h.admin('GET', `/admin/suppressions?limit=2&after=${first.body.next}`);
-    expect(second.body).toEqual({ items: [{ customerId: 'C00000022', reason: 'r2', by: 'test', at: expect.any(String) }], next: null });
+    expect(second.body).toEqual({
+      items: [{ customerId: 'C00000022', reason: 'r2', by: 'test', at: expect.any(String) }],
+      next: null,
+    });
 
     // A row written before migration 0003 (no author) reads as by: null.
-    await store.db.execute(sql`INSERT INTO suppression (customer_id, reason, created_at) VALUES ('C00000029', 'legacy', now())`);
+    await store.db.execute(
+      sql`INSERT INTO suppression (customer_id, reason, created_at) VALUES ('C00000029', 'legacy', now())`,
+    );
     expect((await h.admin('GET', '/admin/suppressions/C00000029')).body).toMatchObject({ reason: 'legacy', by: null });
 
     for (const id of ['C00000020', 'C00000021', 'C00000022', 'C00000029']) {
@@ -91,9 +122,11 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
     expect((await h.admin('GET', '/admin/suppressions')).body).toEqual({ items: [], next: null });
   });
 
-  it('a suppressed customer\'s event records the offer as SUPPRESSED and calls no channel; removal restores offers', async () => {
+  it("a suppressed customer's event records the offer as SUPPRESSED and calls no channel; removal restores offers", async () => {
     // C00000027 is a frequent traveller to Hong Kong/Macau: the configured roaming rule matches its events.
-    expect((await h.admin('PUT', '/admin/suppressions/C00000027', { reason: 'opted out at the front desk' })).status).toBe(200);
+    expect(
+      (await h.admin('PUT', '/admin/suppressions/C00000027', { reason: 'opted out at the front desk' })).status,
+    ).toBe(200);
     const calls = h.channels.faults.requests().total;
     const sent = h.channels.messages().length;
     const event = roamingEvent('C00000027');
@@ -112,6 +145,8 @@ describe.each(ENGINES)('/admin/suppressions on %s', (engine) => {
     const restored = await h.send(roamingEvent('C00000027'));
     expect(restored.body.offer).toMatchObject({ ruleId: 'hk-roaming-data', status: 'SENT' });
     expect(h.channels.faults.requests().total).toBe(calls + 1);
-    expect(h.channels.messages().at(-1)).toMatchObject({ message: 'Welcome to Hong Kong: 1 GB for 30 CNY (DATA-HKMO).' });
+    expect(h.channels.messages().at(-1)).toMatchObject({
+      message: 'Welcome to Hong Kong: 1 GB for 30 CNY (DATA-HKMO).',
+    });
   });
 });

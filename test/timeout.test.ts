@@ -6,7 +6,12 @@ import { startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ policies: { warehouse: { timeoutMs: 300, cache: { staleSeconds: 0 } }, billing: { timeoutMs: 300, cache: { ttlSeconds: 0, staleSeconds: 0 } } } });
+  h = await startHarness({
+    policies: {
+      warehouse: { timeoutMs: 300, cache: { staleSeconds: 0 } },
+      billing: { timeoutMs: 300, cache: { ttlSeconds: 0, staleSeconds: 0 } },
+    },
+  });
 });
 afterAll(() => h.close());
 
@@ -21,7 +26,8 @@ it('a backend at 5 s latency: the answer comes at the timeout with that section 
   expect(body.data.customer.insights).toBeNull();
   expect(body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'warehouse', reason: 'timeout' });
   // The gateway hung up: the warehouse saw its caller go away.
-  for (let i = 0; i < 100 && h.mocks.warehouse.faults.requests().aborted === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && h.mocks.warehouse.faults.requests().aborted === 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
   expect(h.mocks.warehouse.faults.requests().aborted).toBe(1);
 });
 

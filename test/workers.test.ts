@@ -41,16 +41,42 @@ afterAll(async () => {
   await mocks.close();
 });
 
-async function startPrimary(policy: object, extra: { redisUrl?: string; env?: Record<string, string>; adapters?: object[]; port?: number; admin?: object } = {}): Promise<Primary> {
+async function startPrimary(
+  policy: object,
+  extra: { redisUrl?: string; env?: Record<string, string>; adapters?: object[]; port?: number; admin?: object } = {},
+): Promise<Primary> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-workers-')), 'config.json');
   const cache = extra.redisUrl ? { redisUrl: extra.redisUrl, keyPrefix: uniquePrefix('workers') } : {};
-  const adapters = [...Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy })), ...(extra.adapters ?? [])];
+  const adapters = [
+    ...Object.entries(mocks.urls).map(([name, url]) => ({ name, url, policy })),
+    ...(extra.adapters ?? []),
+  ];
   // Workers share one durable store (the embedded one is one process's): PostgreSQL, in a schema of this test's own.
   const store = { url: POSTGRES_URL, schema: uniqueSchema() };
-  fs.writeFileSync(file, JSON.stringify({ port: extra.port ?? 0, host: '127.0.0.1', logLevel: 'silent', cache, adapters, store, security: testSecurity(), ...(extra.admin ? { admin: extra.admin } : {}) }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      port: extra.port ?? 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      cache,
+      adapters,
+      store,
+      security: testSecurity(),
+      ...(extra.admin ? { admin: extra.admin } : {}),
+    }),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'gateway/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', UCV_CONFIG: file, UCV_WORKERS: '2', REDIS_URL: '', DATABASE_URL: '', ...extra.env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      UCV_CONFIG: file,
+      UCV_WORKERS: '2',
+      REDIS_URL: '',
+      DATABASE_URL: '',
+      ...extra.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -147,7 +173,11 @@ test('with Redis the workers share one cache: a record fetched by one worker is 
   const crmBefore = mocks.crm.faults.requests().total;
   // Sequential requests alternate between the two workers (the primary deals connections round-robin).
   for (let i = 0; i < 6; i++) {
-    const res = await fetch(`${p.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close', ...AUTH }, body: JSON.stringify({ query: '{ customer(id: "C00000011") { profile { name } } }' }) });
+    const res = await fetch(`${p.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close', ...AUTH },
+      body: JSON.stringify({ query: '{ customer(id: "C00000011") { profile { name } } }' }),
+    });
     expect(res.status).toBe(200);
   }
   // One view is one CRM call for the profile; without a shared cache the second worker would make its own.
@@ -162,7 +192,12 @@ test('a crash loop backs off: at once the first time, then doubling, at most 30 
 
 test('workers that keep dying are replaced after a growing wait, and SIGTERM still stops everything', async () => {
   // Each request for `crash` kills the worker serving it (test/fixtures/crashing-adapter.ts).
-  const crasher = { name: 'crasher', module: 'test/fixtures/crashing-adapter', url: mocks.urls.crm, policy: { retry: { attempts: 0 } } };
+  const crasher = {
+    name: 'crasher',
+    module: 'test/fixtures/crashing-adapter',
+    url: mocks.urls.crm,
+    policy: { retry: { attempts: 0 } },
+  };
   // A fixed port: when every worker is dead at once the primary closes the shared listener, and a worker started
   // after that listens again on the configured port (port 0 would pick a new one).
   const p = await startPrimary(NO_CACHE, { adapters: [crasher], port: await freePort() });
@@ -170,11 +205,19 @@ test('workers that keep dying are replaced after a growing wait, and SIGTERM sti
   // A new connection each time (agent: false), so no request goes to a socket of a worker that just died.
   const crash = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = http.request(`${p.url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...AUTH } }, (res) => res.resume().on('end', resolve));
+      const req = http.request(
+        `${p.url}/graphql`,
+        { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...AUTH } },
+        (res) => res.resume().on('end', resolve),
+      );
       req.on('error', () => resolve());
       req.end(body);
     });
-  for (const [n, delay] of [[1, 0], [2, 250], [3, 500]] as const) {
+  for (const [n, delay] of [
+    [1, 0],
+    [2, 250],
+    [3, 500],
+  ] as const) {
     const death = new RegExp(`replacing it in ${delay} ms \\(${n} death\\(s\\) in the last minute\\)`);
     // While no worker is up the port refuses the request: ask again until one serves it (and dies).
     for (let attempt = 0; attempt < 20 && !death.test(p.stderr()); attempt++) {
@@ -192,11 +235,22 @@ test('workers that keep dying are replaced after a growing wait, and SIGTERM sti
 
 describe('definitions across workers without Redis (the file, shared)', () => {
   const admin = (url: string, method: string, route: string, body?: unknown) =>
-    fetch(`${url}${route}`, { method, headers: { 'content-type': 'application/json', connection: 'close', ...AUTH }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
-  const example = (): Record<string, unknown> => ({ ...(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'network-events.json'), 'utf8')) as object), baseUrl: mocks.networkEvents.url });
+    fetch(`${url}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', connection: 'close', ...AUTH },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const example = (): Record<string, unknown> => ({
+    ...(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'network-events.json'), 'utf8')) as object),
+    baseUrl: mocks.networkEvents.url,
+  });
   /** One view on a new connection: the primary deals connections round-robin, so consecutive ones alternate workers. */
   const areaOnNewConnection = async (url: string, id: string): Promise<unknown> => {
-    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close', ...AUTH }, body: JSON.stringify({ query: `{ customer(id: "${id}") { networkState { area } } }` }) });
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close', ...AUTH },
+      body: JSON.stringify({ query: `{ customer(id: "${id}") { networkState { area } } }` }),
+    });
     const body = (await res.json()) as { data?: { customer?: { networkState?: { area?: string } } } };
     return body.data?.customer?.networkState?.area;
   };
@@ -212,7 +266,8 @@ describe('definitions across workers without Redis (the file, shared)', () => {
     const started = Date.now();
     // Served by both: six views in a row on new connections (three per worker) all have the section.
     let inARow = 0;
-    while (inARow < 6 && Date.now() - started < 5000) inARow = (await areaOnNewConnection(p.url, 'C00000001')) ? inARow + 1 : 0;
+    while (inARow < 6 && Date.now() - started < 5000)
+      inARow = (await areaOnNewConnection(p.url, 'C00000001')) ? inARow + 1 : 0;
     const took = Date.now() - started;
     expect(inARow).toBe(6);
     // One second is the target (the file is polled every 250 ms); the busy test machine gets some room.
@@ -237,7 +292,9 @@ describe('definitions across workers without Redis (the file, shared)', () => {
     const versions = results.filter((r) => r.status === 200).map((r) => r.body.version as number);
     expect(new Set(versions).size).toBe(versions.length);
     const listed = await admin(p.url, 'GET', '/admin/adapters');
-    expect((listed.body.items as Array<{ name: string }>).map((e) => e.name).sort()).toEqual(['network', ...stored].sort());
+    expect((listed.body.items as Array<{ name: string }>).map((e) => e.name).sort()).toEqual(
+      ['network', ...stored].sort(),
+    );
 
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);

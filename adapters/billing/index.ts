@@ -13,7 +13,13 @@ const SERVICE_PATH = '/billing/AccountService';
 // The account as node-soap reads it from the envelope (xsd:decimal → number, xsd:date(Time) → Date), checked after
 // every fetch; extra elements pass. A missing account (wrong Body) fails here as wrong_shape.
 const SoapBill = z
-  .object({ billingMonth: z.string(), amount: z.number(), dueDate: z.date(), paidDate: z.date().nullish(), status: z.string() })
+  .object({
+    billingMonth: z.string(),
+    amount: z.number(),
+    dueDate: z.date(),
+    paidDate: z.date().nullish(),
+    status: z.string(),
+  })
   .passthrough();
 const AccountSummary = z
   .object({
@@ -22,9 +28,18 @@ const AccountSummary = z
     balance: z.number(),
     creditLimit: z.number(),
     currentCharges: z.object({ billingMonth: z.string(), amount: z.number(), asOf: z.date() }).passthrough(),
-    bills: z.object({ bill: z.union([z.array(SoapBill), SoapBill]).nullish() }).passthrough().nullish(),
+    bills: z
+      .object({ bill: z.union([z.array(SoapBill), SoapBill]).nullish() })
+      .passthrough()
+      .nullish(),
     paymentBehaviour: z
-      .object({ paymentMethod: z.string(), onTimeRatio: z.number(), averageDaysLate: z.number(), lastPaymentDate: z.date().nullish(), lastPaymentAmount: z.number().nullish() })
+      .object({
+        paymentMethod: z.string(),
+        onTimeRatio: z.number(),
+        averageDaysLate: z.number(),
+        lastPaymentDate: z.date().nullish(),
+        lastPaymentAmount: z.number().nullish(),
+      })
       .passthrough(),
   })
   .passthrough();
@@ -51,7 +66,8 @@ export default defineAdapter<SoapClient>({
       async fetch(billing: SoapClient, customerId, ctx) {
         let result;
         try {
-          result = (await billing.call('GetAccountSummary', { customerId }, ctx)) as { account?: unknown } | null | undefined;
+          result = (await billing.call('GetAccountSummary', { customerId }, ctx)) as
+            { account?: unknown } | null | undefined;
         } catch (err) {
           if (billingFaultCode(err) === 'ACCOUNT_NOT_FOUND') return null;
           throw err;
@@ -69,8 +85,18 @@ export default defineAdapter<SoapClient>({
           currency: a.currency,
           balance: a.balance,
           creditLimit: a.creditLimit,
-          currentCharges: { month: a.currentCharges.billingMonth, amount: a.currentCharges.amount, asOf: a.currentCharges.asOf.toISOString() },
-          bills: bills.map((b) => ({ month: b.billingMonth, amount: b.amount, dueDate: day(b.dueDate), paidDate: day(b.paidDate), status: b.status })),
+          currentCharges: {
+            month: a.currentCharges.billingMonth,
+            amount: a.currentCharges.amount,
+            asOf: a.currentCharges.asOf.toISOString(),
+          },
+          bills: bills.map((b) => ({
+            month: b.billingMonth,
+            amount: b.amount,
+            dueDate: day(b.dueDate),
+            paidDate: day(b.paidDate),
+            status: b.status,
+          })),
           paymentBehaviour: {
             method: pb.paymentMethod,
             onTimeRatio: pb.onTimeRatio,

@@ -3,7 +3,16 @@
  * whether a customer exists and resolves mobile numbers.
  */
 import { z } from 'zod';
-import { command, defineAdapter, field, getJson, jsonHttpClient, postJson, resource, type JsonClient } from '../../gateway/backends/adapter';
+import {
+  command,
+  defineAdapter,
+  field,
+  getJson,
+  jsonHttpClient,
+  postJson,
+  resource,
+  type JsonClient,
+} from '../../gateway/backends/adapter';
 import { schemaFile } from '../../schemas';
 
 // The CRM's answers as the gateway needs them (checked after every fetch; extra fields pass).
@@ -35,9 +44,28 @@ const Product = z
     status: z.string(),
   })
   .passthrough();
-const CHANNELS = ['BUSINESS_HALL', 'FLAGSHIP_STORE', 'SELF_SERVICE_HALL', 'CALL_CENTER', 'IVR', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL', 'ACCOUNT_MANAGER', 'FRANCHISE_STORE', 'AGENT_POINT'] as const;
+const CHANNELS = [
+  'BUSINESS_HALL',
+  'FLAGSHIP_STORE',
+  'SELF_SERVICE_HALL',
+  'CALL_CENTER',
+  'IVR',
+  'SMS_HALL',
+  'WEB_HALL',
+  'WAP_HALL',
+  'SELF_SERVICE_TERMINAL',
+  'ACCOUNT_MANAGER',
+  'FRANCHISE_STORE',
+  'AGENT_POINT',
+] as const;
 const Contact = z
-  .object({ contactId: z.string(), channel: z.enum(CHANNELS), contactTime: z.string(), contactType: z.string(), result: z.string() })
+  .object({
+    contactId: z.string(),
+    channel: z.enum(CHANNELS),
+    contactTime: z.string(),
+    contactType: z.string(),
+    result: z.string(),
+  })
   .passthrough();
 /** A contact to record, as the gateway's touchpoint service hands it over (gateway/touchpoints). */
 const NewContact = z
@@ -98,10 +126,18 @@ export default defineAdapter<JsonClient>({
     contacts: resource({
       fetch: (client: JsonClient, id, ctx) => getJson(client, path(id, '/contacts'), ctx),
       schema: items(Contact),
-      toRecord: (body) => body.items.map((c) => ({ id: c.contactId, channel: c.channel, at: c.contactTime, type: c.contactType, outcome: c.result })),
+      toRecord: (body) =>
+        body.items.map((c) => ({
+          id: c.contactId,
+          channel: c.channel,
+          at: c.contactTime,
+          type: c.contactType,
+          outcome: c.result,
+        })),
     }),
     msisdn: resource({
-      fetch: (client: JsonClient, msisdn, ctx) => getJson(client, `/api/v1/customers?msisdn=${encodeURIComponent(msisdn)}`, ctx),
+      fetch: (client: JsonClient, msisdn, ctx) =>
+        getJson(client, `/api/v1/customers?msisdn=${encodeURIComponent(msisdn)}`, ctx),
       schema: ProfileItems,
       // An empty list is "no such number": null, cached briefly like any "not found".
       toRecord: (body) => body.items[0]?.customerId ?? null,

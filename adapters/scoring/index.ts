@@ -3,7 +3,14 @@
  * One evaluation feeds two sections.
  */
 import { z } from 'zod';
-import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends/adapter';
+import {
+  defineAdapter,
+  field,
+  getJson,
+  jsonHttpClient,
+  resource,
+  type JsonClient,
+} from '../../gateway/backends/adapter';
 import { schemaFile } from '../../schemas';
 
 // The evaluation as the mock (and the real system) answers it; checked after every fetch, extra fields pass.
@@ -15,7 +22,11 @@ const Evaluation = z
     creditGrade: z.string(),
     valueTier: z.string(),
     positioning: z.string(),
-    offers: z.array(z.object({ offerCode: z.string(), offerName: z.string(), reason: z.string(), propensity: z.number() }).passthrough()),
+    offers: z.array(
+      z
+        .object({ offerCode: z.string(), offerName: z.string(), reason: z.string(), propensity: z.number() })
+        .passthrough(),
+    ),
   })
   .passthrough();
 type Evaluation = z.infer<typeof Evaluation>;

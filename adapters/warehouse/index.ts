@@ -3,7 +3,14 @@
  * Changes once a night, so its cache TTL is hours.
  */
 import { z } from 'zod';
-import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends/adapter';
+import {
+  defineAdapter,
+  field,
+  getJson,
+  jsonHttpClient,
+  resource,
+  type JsonClient,
+} from '../../gateway/backends/adapter';
 import { schemaFile } from '../../schemas';
 
 // The nightly batch's record in the EDW's own snake_case; checked after every fetch, extra fields pass.
@@ -12,7 +19,9 @@ const EdwRecord = z
     customer_id: z.string(),
     batch_date: z.string(),
     arpu_3m: z.array(z.object({ month: z.string(), arpu: z.number() }).passthrough()),
-    usage_mix: z.object({ data_pct: z.number(), voice_pct: z.number(), local_pct: z.number(), long_distance_pct: z.number() }).passthrough(),
+    usage_mix: z
+      .object({ data_pct: z.number(), voice_pct: z.number(), local_pct: z.number(), long_distance_pct: z.number() })
+      .passthrough(),
     roaming_destinations: z.array(z.string()),
     tags: z.array(z.string()),
     segment: z.string(),
@@ -32,7 +41,8 @@ export default defineAdapter<JsonClient>({
   close: (client) => client.destroy(),
   resources: {
     insights: resource({
-      fetch: (client: JsonClient, id, ctx) => getJson(client, `/edw/v1/customer-insights/${encodeURIComponent(id)}`, ctx),
+      fetch: (client: JsonClient, id, ctx) =>
+        getJson(client, `/edw/v1/customer-insights/${encodeURIComponent(id)}`, ctx),
       schema: EdwRecord,
       toRecord: (r) => ({
         batchDate: r.batch_date,

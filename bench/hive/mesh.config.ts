@@ -15,7 +15,10 @@ import { SOAPLoader, type XSComplexType } from '@omnigraph/soap';
 import { getNullableType, type GraphQLSchema } from 'graphql';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 
-const urls = JSON.parse(process.env.MOCK_URLS ?? '{}') as Record<'crm' | 'billing' | 'warehouse' | 'scoring', string | undefined>;
+const urls = JSON.parse(process.env.MOCK_URLS ?? '{}') as Record<
+  'crm' | 'billing' | 'warehouse' | 'scoring',
+  string | undefined
+>;
 const url = (name: keyof typeof urls): string => {
   const value = urls[name];
   if (!value) throw new Error(`MOCK_URLS has no ${name} URL`);
@@ -35,19 +38,26 @@ const BILLING_PATH = '/billing/AccountService';
 class BillingSOAPLoader extends SOAPLoader {
   private readonly optionalFields = new Set<string>();
 
-  override getAliasMapFromAttributes(attributes: Parameters<SOAPLoader['getAliasMapFromAttributes']>[0]): Map<string, string> {
+  override getAliasMapFromAttributes(
+    attributes: Parameters<SOAPLoader['getAliasMapFromAttributes']>[0],
+  ): Map<string, string> {
     const aliasMap = new Map<string, string>();
-    for (const [name, value] of Object.entries(attributes)) if (name !== 'targetNamespace') aliasMap.set(name, value as string);
+    for (const [name, value] of Object.entries(attributes))
+      if (name !== 'targetNamespace') aliasMap.set(name, value as string);
     return aliasMap;
   }
 
-  override getOutputTypeForComplexType(complexType: XSComplexType, namespace: string): ReturnType<SOAPLoader['getOutputTypeForComplexType']> {
+  override getOutputTypeForComplexType(
+    complexType: XSComplexType,
+    namespace: string,
+  ): ReturnType<SOAPLoader['getOutputTypeForComplexType']> {
     const composer = super.getOutputTypeForComplexType(complexType, namespace);
     for (const group of [...(complexType.sequence ?? []), ...(complexType.choice ?? [])]) {
       for (const element of group.element ?? []) {
         const minOccurs = group.attributes?.minOccurs ?? element.attributes.minOccurs;
         const nillable = element.attributes.nillable;
-        if (nillable === 'true' || (minOccurs === '0' && nillable !== 'false')) this.optionalFields.add(`${composer.getTypeName()}.${element.attributes.name}`);
+        if (nillable === 'true' || (minOccurs === '0' && nillable !== 'false'))
+          this.optionalFields.add(`${composer.getTypeName()}.${element.attributes.name}`);
       }
     }
     return composer;
@@ -68,7 +78,10 @@ class BillingSOAPLoader extends SOAPLoader {
  * the later handler's `endpoint` option does, and marks the schema with the `soap` transport as the later
  * SOAPLoader.buildSchema() does, so that Hive Gateway executes it with the "soap" transport (soap-transport.ts).
  */
-function loadBillingSubgraph(name: string, options: { source: string; endpoint: string }): MeshComposeCLISourceHandlerDef {
+function loadBillingSubgraph(
+  name: string,
+  options: { source: string; endpoint: string },
+): MeshComposeCLISourceHandlerDef {
   return ({ fetch }) => ({
     name,
     schema$: (async () => {
@@ -91,7 +104,12 @@ const openapi = (name: 'crm' | 'warehouse' | 'scoring') =>
 export const composeConfig = defineConfig({
   subgraphs: [
     { sourceHandler: openapi('crm') },
-    { sourceHandler: loadBillingSubgraph('billing', { source: `${url('billing')}${BILLING_PATH}?wsdl`, endpoint: `${url('billing')}${BILLING_PATH}` }) },
+    {
+      sourceHandler: loadBillingSubgraph('billing', {
+        source: `${url('billing')}${BILLING_PATH}?wsdl`,
+        endpoint: `${url('billing')}${BILLING_PATH}`,
+      }),
+    },
     { sourceHandler: openapi('warehouse') },
     { sourceHandler: openapi('scoring') },
   ],
@@ -99,19 +117,57 @@ export const composeConfig = defineConfig({
     extend type Query {
       "One customer by customer id (e.g. C00000001): the CRM profile, with every other system's section."
       customer(id: ID!): Customer
-        @resolveTo(sourceName: "crm", sourceTypeName: "Query", sourceFieldName: "getCustomer", sourceArgs: { id: "{args.id}" })
+        @resolveTo(
+          sourceName: "crm"
+          sourceTypeName: "Query"
+          sourceFieldName: "getCustomer"
+          sourceArgs: { id: "{args.id}" }
+        )
     }
     extend type Customer {
       products: [Product]
-        @resolveTo(sourceName: "crm", sourceTypeName: "Query", sourceFieldName: "getCustomerProducts", requiredSelectionSet: "{ customerId }", sourceArgs: { id: "{root.customerId}" }, result: "items")
+        @resolveTo(
+          sourceName: "crm"
+          sourceTypeName: "Query"
+          sourceFieldName: "getCustomerProducts"
+          requiredSelectionSet: "{ customerId }"
+          sourceArgs: { id: "{root.customerId}" }
+          result: "items"
+        )
       contacts: [Contact]
-        @resolveTo(sourceName: "crm", sourceTypeName: "Query", sourceFieldName: "getCustomerContacts", requiredSelectionSet: "{ customerId }", sourceArgs: { id: "{root.customerId}" }, result: "items")
+        @resolveTo(
+          sourceName: "crm"
+          sourceTypeName: "Query"
+          sourceFieldName: "getCustomerContacts"
+          requiredSelectionSet: "{ customerId }"
+          sourceArgs: { id: "{root.customerId}" }
+          result: "items"
+        )
       billing: BillingService_AccountSummary
-        @resolveTo(sourceName: "billing", sourceTypeName: "Query", sourceFieldName: "BillingService_BillingService_BillingPort_GetAccountSummary", requiredSelectionSet: "{ customerId }", sourceArgs: { GetAccountSummaryRequest: { customerId: "{root.customerId}" } }, result: "account")
+        @resolveTo(
+          sourceName: "billing"
+          sourceTypeName: "Query"
+          sourceFieldName: "BillingService_BillingService_BillingPort_GetAccountSummary"
+          requiredSelectionSet: "{ customerId }"
+          sourceArgs: { GetAccountSummaryRequest: { customerId: "{root.customerId}" } }
+          result: "account"
+        )
       insights: CustomerInsights
-        @resolveTo(sourceName: "warehouse", sourceTypeName: "Query", sourceFieldName: "getCustomerInsights", requiredSelectionSet: "{ customerId }", sourceArgs: { id: "{root.customerId}" })
+        @resolveTo(
+          sourceName: "warehouse"
+          sourceTypeName: "Query"
+          sourceFieldName: "getCustomerInsights"
+          requiredSelectionSet: "{ customerId }"
+          sourceArgs: { id: "{root.customerId}" }
+        )
       score: Evaluation
-        @resolveTo(sourceName: "scoring", sourceTypeName: "Query", sourceFieldName: "getEvaluation", requiredSelectionSet: "{ customerId }", sourceArgs: { id: "{root.customerId}" })
+        @resolveTo(
+          sourceName: "scoring"
+          sourceTypeName: "Query"
+          sourceFieldName: "getEvaluation"
+          requiredSelectionSet: "{ customerId }"
+          sourceArgs: { id: "{root.customerId}" }
+        )
     }
   `,
 });

@@ -12,7 +12,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGatewayRuntime, getCacheInstanceFromConfig, LegacyLogger, Logger, MemPubSub } from '@graphql-hive/gateway';
+import {
+  createGatewayRuntime,
+  getCacheInstanceFromConfig,
+  LegacyLogger,
+  Logger,
+  MemPubSub,
+} from '@graphql-hive/gateway';
 import { getComposedResultFromConfig } from '@graphql-mesh/compose-cli';
 import { composeConfig } from './mesh.config.ts';
 import { soapTransport } from './soap-transport.ts';
@@ -24,14 +30,19 @@ async function main(): Promise<void> {
   const redisUrl = process.env.HIVE_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const responseCache = process.env.HIVE_RESPONSE_CACHE !== 'off';
   // Composition failures are reported on stderr; everything else is silent.
-  const { supergraphSdl } = await getComposedResultFromConfig(composeConfig, LegacyLogger.from(new Logger({ level: 'error' })));
+  const { supergraphSdl } = await getComposedResultFromConfig(
+    composeConfig,
+    LegacyLogger.from(new Logger({ level: 'error' })),
+  );
   const log = new Logger({ level: false });
   const pubsub = new MemPubSub();
-  const cache = !responseCache ? undefined : await getCacheInstanceFromConfig(
-    // A key prefix of this process's own, so that runs sharing a Redis never see each other's entries.
-    { cache: { type: 'redis', url: redisUrl, keyPrefix: `ucv-bench-hive:${process.pid}:${Date.now()}:` } },
-    { log, pubsub, cwd: import.meta.dirname },
-  );
+  const cache = !responseCache
+    ? undefined
+    : await getCacheInstanceFromConfig(
+        // A key prefix of this process's own, so that runs sharing a Redis never see each other's entries.
+        { cache: { type: 'redis', url: redisUrl, keyPrefix: `ucv-bench-hive:${process.pid}:${Date.now()}:` } },
+        { log, pubsub, cwd: import.meta.dirname },
+      );
   const gateway = createGatewayRuntime({
     supergraph: supergraphSdl,
     logging: log,
@@ -43,14 +54,19 @@ async function main(): Promise<void> {
     // matches its loader (soap-transport.ts).
     transports: (kind) => (kind === 'soap' ? soapTransport : import(`@graphql-mesh/transport-${kind}`)),
     // The whole answer cached for everyone (no session), as the UCV cache is shared by every client.
-    responseCaching: !responseCache ? undefined : {
-      session: () => null,
-      ttl: RESPONSE_TTL_MS,
-      // By default an answer with any error is never cached (and logged), so a customer one system does not know
-      // (not yet in the warehouse batch: a 404) would reach every backend on every request. The UCV gateway caches
-      // not-found answers too: so does this, for answers whose only errors are the backends' 404s.
-      shouldCacheResult: ({ result }) => (result.errors ?? []).every((error) => (error.extensions?.response as { status?: number } | undefined)?.status === 404),
-    },
+    responseCaching: !responseCache
+      ? undefined
+      : {
+          session: () => null,
+          ttl: RESPONSE_TTL_MS,
+          // By default an answer with any error is never cached (and logged), so a customer one system does not know
+          // (not yet in the warehouse batch: a 404) would reach every backend on every request. The UCV gateway caches
+          // not-found answers too: so does this, for answers whose only errors are the backends' 404s.
+          shouldCacheResult: ({ result }) =>
+            (result.errors ?? []).every(
+              (error) => (error.extensions?.response as { status?: number } | undefined)?.status === 404,
+            ),
+        },
   });
   await gateway.getSchema();
   const server = http.createServer(gateway);

@@ -10,5 +10,7 @@ import { createExecutorFromSchemaAST } from '@omnigraph/soap';
 export const soapTransport: Transport = {
   // 0.96.0 wants a fetch that always returns a promise; the gateway's may not.
   getSubgraphExecutor: ({ subgraph, fetch: gatewayFetch }) =>
-    createExecutorFromSchemaAST(subgraph, async (...args) => (gatewayFetch ? gatewayFetch(...args) : fetch(args[0], args[1]))),
+    createExecutorFromSchemaAST(subgraph, async (...args) =>
+      gatewayFetch ? gatewayFetch(...args) : fetch(args[0], args[1]),
+    ),
 };

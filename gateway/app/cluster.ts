@@ -52,19 +52,29 @@ export function cacheWarning(config: Pick<GatewayConfig, 'workers' | 'cache'>): 
 /** What `serve` passes to createGateway besides the store, which each gateway process opens for itself. */
 export type ServeOptions = Omit<GatewayOptions, 'store' | 'logger'>;
 
-export async function serve(config: Readonly<GatewayConfig>, hooks: ServeHooks = {}, options: ServeOptions = {}): Promise<void> {
+export async function serve(
+  config: Readonly<GatewayConfig>,
+  hooks: ServeHooks = {},
+  options: ServeOptions = {},
+): Promise<void> {
   const log = hooks.log ?? ((line: string) => console.warn(line));
   const n = workerCount(config);
   // The embedded store is one process's folder (PGlite): workers would each need their own, and the audit trail
   // would be split between them. Several workers share PostgreSQL instead.
-  if (n > 1 && !config.store.url) throw new ConfigError(`workers: ${n} workers need a shared durable store: set DATABASE_URL (the embedded store in ${config.store.dataDir} is one process's)`);
+  if (n > 1 && !config.store.url)
+    throw new ConfigError(
+      `workers: ${n} workers need a shared durable store: set DATABASE_URL (the embedded store in ${config.store.dataDir} is one process's)`,
+    );
   if (cluster.isWorker) return runWorker(config, options);
   if (n <= 1) return runAlone(config, hooks, options);
   return runPrimary(config, n, hooks, log);
 }
 
 /** Opens this process's store and its gateway; `stop` drains the gateway, then closes the store. */
-async function startGateway(config: Readonly<GatewayConfig>, options: ServeOptions): Promise<{ gateway: Gateway; store: Store }> {
+async function startGateway(
+  config: Readonly<GatewayConfig>,
+  options: ServeOptions,
+): Promise<{ gateway: Gateway; store: Store }> {
   const store = await openConfiguredStore(config);
   return { gateway: createGateway(config, { ...options, store }), store };
 }
@@ -105,7 +115,12 @@ async function stopAndExit(gateway: Gateway, store: Store, then?: () => Promise<
   }
 }
 
-function runPrimary(config: Readonly<GatewayConfig>, n: number, hooks: ServeHooks, log: (line: string) => void): Promise<void> {
+function runPrimary(
+  config: Readonly<GatewayConfig>,
+  n: number,
+  hooks: ServeHooks,
+  log: (line: string) => void,
+): Promise<void> {
   const warning = cacheWarning(config);
   if (warning) log(`ucv-gateway: ${warning}`);
   const deaths: number[] = [];
@@ -137,7 +152,9 @@ function runPrimary(config: Readonly<GatewayConfig>, n: number, hooks: ServeHook
       deaths.push(now);
       while (deaths.length > 0 && (deaths[0] as number) < now - DEATH_WINDOW_MS) deaths.shift();
       const delay = respawnDelayMs(deaths.length);
-      log(`ucv-gateway: worker ${worker.process.pid} died (${how}); replacing it in ${delay} ms (${deaths.length} death(s) in the last minute)`);
+      log(
+        `ucv-gateway: worker ${worker.process.pid} died (${how}); replacing it in ${delay} ms (${deaths.length} death(s) in the last minute)`,
+      );
       setTimeout(() => {
         if (!stopping) cluster.fork();
       }, delay);

@@ -36,7 +36,13 @@ import { bodyError, sendError } from '../errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from '../inbound/pages/graphiql';
 import { deskRouter, type DemoConsumer } from '../inbound/pages/desk';
 import { isProduction, type Pipeline } from '../pipeline';
-import { createAuthenticator, hasOpsToken, memoryNonceStore, redisNonceStore, type Authenticator } from '../pipeline/identity';
+import {
+  createAuthenticator,
+  hasOpsToken,
+  memoryNonceStore,
+  redisNonceStore,
+  type Authenticator,
+} from '../pipeline/identity';
 import { operationLogs } from '../pipeline/observe';
 import type { Cache } from '../backends/cache/cache';
 import { memoryCache } from '../backends/cache/memory-cache';
@@ -58,7 +64,13 @@ import { auditRoute } from '../audit/admin-route';
 import { AuditSink } from '../audit/sink';
 import { openStore, storeReachable, type Store } from '../store';
 import { schemaFile } from '../../schemas';
-import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type OutboxWorker, type TouchpointDeps } from '../touchpoints';
+import {
+  recordTouchpoint,
+  startOutboxWorker,
+  touchpointResolvers,
+  type OutboxWorker,
+  type TouchpointDeps,
+} from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
@@ -152,9 +164,11 @@ export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
     if (!adapter || typeof adapter.connect !== 'function' || typeof adapter.resources !== 'object') {
       throw new ConfigError(`${where}: ${modulePath} must default-export defineAdapter({...})`);
     }
-    if (adapter.name !== entry.name) throw new ConfigError(`${where}.name: expected "${adapter.name}" (the adapter's own name), got "${entry.name}"`);
+    if (adapter.name !== entry.name)
+      throw new ConfigError(`${where}.name: expected "${adapter.name}" (the adapter's own name), got "${entry.name}"`);
     for (const [fieldName, binding] of Object.entries(adapter.fields)) {
-      if (!adapter.resources[binding.resource]) throw new ConfigError(`adapter ${adapter.name}: field ${fieldName} reads unknown resource ${binding.resource}`);
+      if (!adapter.resources[binding.resource])
+        throw new ConfigError(`adapter ${adapter.name}: field ${fieldName} reads unknown resource ${binding.resource}`);
     }
     return adapter;
   });
@@ -169,17 +183,27 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const logger = options.logger ?? pino({ level: config.logLevel });
   const adapters = loadAdapters(config);
   const duplicates = adapters.filter((a) => a.directory).map((a) => a.name);
-  if (duplicates.length > 1) throw new ConfigError(`adapters: at most one may be the customer directory, got ${duplicates.join(', ')}`);
+  if (duplicates.length > 1)
+    throw new ConfigError(`adapters: at most one may be the customer directory, got ${duplicates.join(', ')}`);
   const metrics = createMetrics();
   const { redisUrl } = config.cache;
   const cache = redisUrl
-    ? redisCache({ url: redisUrl, commandTimeoutMs: config.cache.commandTimeoutMs, keyPrefix: config.cache.keyPrefix, logger, localEntries: config.cache.maxEntries, localBytes: config.cache.maxBytes })
+    ? redisCache({
+        url: redisUrl,
+        commandTimeoutMs: config.cache.commandTimeoutMs,
+        keyPrefix: config.cache.keyPrefix,
+        logger,
+        localEntries: config.cache.maxEntries,
+        localBytes: config.cache.maxBytes,
+      })
     : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
   metrics.watchCacheBytes(() => cache.bytes());
   const store = options.store;
   // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them.
   // The sources and the invalidator are those of the runtime in force when a contact is recorded or delivered.
-  const recorder = adapters.find((a) => a.name === config.touchpoints.source && a.commands?.[config.touchpoints.command]);
+  const recorder = adapters.find(
+    (a) => a.name === config.touchpoints.source && a.commands?.[config.touchpoints.command],
+  );
   const touchpointDeps: TouchpointDeps | undefined =
     store && recorder
       ? {
@@ -198,13 +222,26 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       : undefined;
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const { security } = config;
-  const nonces = redisUrl ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger) : memoryNonceStore();
+  const nonces = redisUrl
+    ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger)
+    : memoryNonceStore();
   // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
   const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces }));
   const authenticator = internal.authenticator;
-  const rateLimiter = createRateLimiter({ settings: config.rateLimit, redisUrl, keyPrefix: `${config.cache.keyPrefix}rl:`, logger, failOpen: metrics.rateLimitFailOpen });
+  const rateLimiter = createRateLimiter({
+    settings: config.rateLimit,
+    redisUrl,
+    keyPrefix: `${config.cache.keyPrefix}rl:`,
+    logger,
+    failOpen: metrics.rateLimitFailOpen,
+  });
   const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
-  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, maxInflatedBytes: maxInflatedBodyBytes, idleTimeoutMs: bodyIdleTimeoutMs, timeoutMs: bodyTimeoutMs };
+  const bodyLimits: BodyLimits = {
+    maxBytes: maxBodyBytes,
+    maxInflatedBytes: maxInflatedBodyBytes,
+    idleTimeoutMs: bodyIdleTimeoutMs,
+    timeoutMs: bodyTimeoutMs,
+  };
   const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
 
   // Everything schema-bound is the runtime's (gateway/runtime/): built here from the configured adapters, rebuilt
@@ -220,18 +257,37 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
     bodyLimits,
     publicUrl,
-    schemaExtension: touchpointDeps ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] } : undefined,
+    schemaExtension: touchpointDeps
+      ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] }
+      : undefined,
   };
-  const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({ adapter, entry: config.adapters[i] as GatewayConfig['adapters'][number], fingerprint: `config:${JSON.stringify(config.adapters[i])}`, origin: 'config' }));
+  const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({
+    adapter,
+    entry: config.adapters[i] as GatewayConfig['adapters'][number],
+    fingerprint: `config:${JSON.stringify(config.adapters[i])}`,
+    origin: 'config',
+  }));
   const holder = new RuntimeHolder(buildRuntime(shared, configured, 0));
-  const invalidator = createInvalidator(() => holder.current.sources, cache, metrics, logger, redisUrl, config.cache.commandTimeoutMs);
+  const invalidator = createInvalidator(
+    () => holder.current.sources,
+    cache,
+    metrics,
+    logger,
+    redisUrl,
+    config.cache.commandTimeoutMs,
+  );
   const definitions = new DefinitionsStore(
-    redisUrl ? redisBackend(redisUrl, config.cache.keyPrefix, logger) : fileBackend(path.resolve(ROOT, config.admin.definitionsFile)),
+    redisUrl
+      ? redisBackend(redisUrl, config.cache.keyPrefix, logger)
+      : fileBackend(path.resolve(ROOT, config.admin.definitionsFile)),
     logger,
     config.admin.historyLimit,
   );
-  definitions.register(adapterKind({ holder, shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }));
-  const worker: OutboxWorker | undefined = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
+  definitions.register(
+    adapterKind({ holder, shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }),
+  );
+  const worker: OutboxWorker | undefined =
+    touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
   const graphiql = security.graphiql ?? !isProduction();
   const marketingRole = config.marketing.role;
@@ -240,16 +296,23 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox), unless
   // a caller gives another recorder.
   const recordTouchpointHere: RecordTouchpoint | undefined =
-    options.recordTouchpoint ?? (touchpointDeps ? (touchpoint, key) => recordTouchpoint(touchpointDeps, touchpoint, key) : undefined);
+    options.recordTouchpoint ??
+    (touchpointDeps ? (touchpoint, key) => recordTouchpoint(touchpointDeps, touchpoint, key) : undefined);
   const marketingOn = Boolean(store && recordTouchpointHere && config.marketing.channelsUrl);
-  if (marketingOn && !Object.hasOwn(security.roles, marketingRole)) throw new ConfigError(`marketing.role: expected a role of security.roles, got "${marketingRole}"`);
+  if (marketingOn && !Object.hasOwn(security.roles, marketingRole))
+    throw new ConfigError(`marketing.role: expected a role of security.roles, got "${marketingRole}"`);
   const marketing =
     store && recordTouchpointHere && marketingOn
       ? createMarketing({
           config,
           store,
           // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
-          pipeline: { get plugins() { return holder.current.pipeline.plugins; }, prepare: (context, request) => holder.current.pipeline.prepare(context, request) },
+          pipeline: {
+            get plugins() {
+              return holder.current.pipeline.plugins;
+            },
+            prepare: (context, request) => holder.current.pipeline.prepare(context, request),
+          },
           get sources() {
             return holder.current.sources;
           },
@@ -284,11 +347,20 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       const level = err || (res.statusCode >= 500 && !clientFaults.has(req)) ? 'error' : 'info';
       return logger.isLevelEnabled(level) ? level : 'silent';
     },
-    serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
+    serializers: {
+      req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res) => ({ statusCode: res.statusCode }),
+    },
   });
 
-  const replay = redisUrl ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger) : memoryReplayStore();
-  const verifier = eventVerifier({ secrets: config.events.secrets, toleranceSeconds: config.events.toleranceSeconds, replay });
+  const replay = redisUrl
+    ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger)
+    : memoryReplayStore();
+  const verifier = eventVerifier({
+    secrets: config.events.secrets,
+    toleranceSeconds: config.events.toleranceSeconds,
+    replay,
+  });
   const intake = eventIntake({ verifier, invalidator, bodyLimits });
 
   const app = express();
@@ -327,10 +399,32 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
   }
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
-  app.use(definitionsAdminRouter({ store: definitions, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
-  if (store) app.use(suppressionRouter({ store, authenticate: authenticator.authenticate, role: config.admin.role, logger, bodyLimits }));
+  app.use(
+    definitionsAdminRouter({
+      store: definitions,
+      authenticate: authenticator.authenticate,
+      role: config.admin.role,
+      logger,
+      bodyLimits,
+    }),
+  );
+  if (store)
+    app.use(
+      suppressionRouter({
+        store,
+        authenticate: authenticator.authenticate,
+        role: config.admin.role,
+        logger,
+        bodyLimits,
+      }),
+    );
   if (store) {
-    const route = auditRoute({ store, authenticate: authenticator.authenticate, adminRole: config.audit.adminRole, logger });
+    const route = auditRoute({
+      store,
+      authenticate: authenticator.authenticate,
+      adminRole: config.audit.adminRole,
+      logger,
+    });
     app.get('/admin/audit', (req, res) => route(req, res));
   }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
@@ -342,7 +436,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const graphql = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).graphql(req, res);
   const soapPost = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).soapPost(req, res);
   app.get('/graphql', (req, res, next) => {
-    if (graphiql && req.query.query === undefined && req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+    if (
+      graphiql &&
+      req.query.query === undefined &&
+      req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html'
+    ) {
       return sendHtml(res, page, pageHeaders);
     }
     next();
@@ -351,7 +449,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   // Express matches paths without case and with a trailing slash: so does this test, before the runtime's router.
   const soapPath = SOAP_PATH.toLowerCase();
-  app.use((req, res, next) => (req.path.replace(/\/+$/, '').toLowerCase() === soapPath ? holder.enter(res).soapRouter(req, res, next) : next()));
+  app.use((req, res, next) =>
+    req.path.replace(/\/+$/, '').toLowerCase() === soapPath ? holder.enter(res).soapRouter(req, res, next) : next(),
+  );
 
   app.use((_req: Request, res: Response) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -424,7 +524,16 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       // Answers already sent had their records committed; this waits for those of requests that finished above.
       // Deliveries in progress finish first: their backend calls need the sources.
       await worker?.close();
-      await Promise.all([...holder.openSources().map((s) => s.close()), definitions.close(), invalidator.close(), cache.close(), replay.close(), audit?.close(), authenticator.close(), rateLimiter.close()]);
+      await Promise.all([
+        ...holder.openSources().map((s) => s.close()),
+        definitions.close(),
+        invalidator.close(),
+        cache.close(),
+        replay.close(),
+        audit?.close(),
+        authenticator.close(),
+        rateLimiter.close(),
+      ]);
       return stats;
     },
   };

@@ -39,14 +39,21 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 
 export function auditRoute({ store, authenticate, adminRole, logger }: AuditRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if ((await adminCaller({ authenticate, role: adminRole, logger }, req, res, 'Reading the audit trail')) === null) return;
+    if ((await adminCaller({ authenticate, role: adminRole, logger }, req, res, 'Reading the audit trail')) === null)
+      return;
 
     const parsed = parseQuery(new URL(req.url ?? '/', 'http://gateway').searchParams);
     if (typeof parsed === 'string') return sendError(res, 'BAD_REQUEST', parsed);
     try {
       const page = await queryAudit(store, parsed);
       const body = JSON.stringify(page);
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          'cache-control': 'no-store',
+        })
+        .end(body);
     } catch (err) {
       logger.error({ err }, 'audit trail query failed');
       sendError(res, 'INTERNAL_SERVER_ERROR');
@@ -61,7 +68,8 @@ function parseQuery(params: URLSearchParams): Parameters<typeof queryAudit>[1] |
     if (params.getAll(key).length > 1) return `Parameter "${key}" is given more than once.`;
   }
   const customerId = params.get('customerId');
-  if (customerId === null || !CUSTOMER_ID.test(customerId)) return 'customerId is required: 1 to 64 letters, digits, "_" or "-".';
+  if (customerId === null || !CUSTOMER_ID.test(customerId))
+    return 'customerId is required: 1 to 64 letters, digits, "_" or "-".';
   const from = instant(params.get('from'));
   const to = instant(params.get('to'));
   if (from === null) return 'from must be an ISO 8601 date or date-time with a time zone, e.g. 2026-11-24T00:00:00Z.';
@@ -70,7 +78,8 @@ function parseQuery(params: URLSearchParams): Parameters<typeof queryAudit>[1] |
   const limit = limitText === null ? DEFAULT_LIMIT : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIMIT)) return `limit must be a whole number from 1 to ${MAX_LIMIT}.`;
   const cursor = params.get('cursor') ?? undefined;
-  if (cursor !== undefined && !decodeCursor(cursor)) return 'cursor is not one this gateway gave (use the "next" of a previous page).';
+  if (cursor !== undefined && !decodeCursor(cursor))
+    return 'cursor is not one this gateway gave (use the "next" of a previous page).';
   return { customerId, from, to, limit, cursor };
 }
 

@@ -9,7 +9,12 @@
  */
 import { Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 
-export function personalPaths(document: DocumentNode, operationName: string | null | undefined, data: unknown, notPersonal: ReadonlySet<string>): string[] {
+export function personalPaths(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  data: unknown,
+  notPersonal: ReadonlySet<string>,
+): string[] {
   const operation = getOperationAST(document, operationName);
   if (!operation || !isObject(data)) return [];
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -17,7 +22,12 @@ export function personalPaths(document: DocumentNode, operationName: string | nu
   const found = new Set<string>();
 
   /** Walks a selection over a value; `path` is the field path below the root field, '' at a root value. */
-  const walk = (selectionSet: SelectionSetNode, value: Record<string, unknown>, path: string, seen: ReadonlySet<string>): void => {
+  const walk = (
+    selectionSet: SelectionSetNode,
+    value: Record<string, unknown>,
+    path: string,
+    seen: ReadonlySet<string>,
+  ): void => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         walk(selection.selectionSet, value, path, seen);
@@ -57,7 +67,8 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Fragm
   const fields: Array<Extract<SelectionSetNode['selections'][number], { kind: Kind.FIELD }>> = [];
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) fields.push(selection);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...rootFields(selection.selectionSet, fragments, seen));
+    else if (selection.kind === Kind.INLINE_FRAGMENT)
+      fields.push(...rootFields(selection.selectionSet, fragments, seen));
     else if (!seen.has(selection.name.value)) {
       seen.add(selection.name.value);
       const fragment = fragments.get(selection.name.value);
@@ -67,7 +78,8 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Fragm
   return fields;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function flatten(value: unknown): unknown[] {
   return Array.isArray(value) ? value.flatMap(flatten) : [value];

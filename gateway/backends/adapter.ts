@@ -112,7 +112,9 @@ export interface Command<Client, Payload = unknown, Result = unknown> {
 }
 
 /** Type-checks one command: its payload type flows from `schema` into `send`. */
-export function command<Client, Payload, Result>(definition: Command<Client, Payload, Result>): Command<Client, Payload, Result> {
+export function command<Client, Payload, Result>(
+  definition: Command<Client, Payload, Result>,
+): Command<Client, Payload, Result> {
   return definition;
 }
 
@@ -169,7 +171,9 @@ export interface AdapterDefinition<Client = unknown> {
 }
 
 /** Type-checks one resource: its answer type flows from `schema` and `fetch` into `toRecord`. */
-export function resource<Client, Raw, Record = Raw>(definition: Resource<Client, Record, Raw>): Resource<Client, Record, Raw> {
+export function resource<Client, Raw, Record = Raw>(
+  definition: Resource<Client, Record, Raw>,
+): Resource<Client, Record, Raw> {
   return definition;
 }
 
@@ -201,15 +205,27 @@ export function jsonHttpClient(baseURL: string): JsonClient {
  * The body is counted while it is read and the request aborted once it passes `ctx.maxResponseBytes`
  * (ResponseTooLargeError): a runaway backend costs at most that much memory per call, and nothing is parsed.
  */
-export async function getJson<T extends object>(client: JsonClient, path: string, ctx: FetchContext): Promise<T | null> {
-  const response = await client.request({ path, method: 'GET', headers: { accept: 'application/json', 'x-request-id': ctx.requestId }, signal: ctx.signal });
+export async function getJson<T extends object>(
+  client: JsonClient,
+  path: string,
+  ctx: FetchContext,
+): Promise<T | null> {
+  const response = await client.request({
+    path,
+    method: 'GET',
+    headers: { accept: 'application/json', 'x-request-id': ctx.requestId },
+    signal: ctx.signal,
+  });
   if (response.statusCode === 404) {
     await response.body.dump();
     return null;
   }
   if (response.statusCode < 200 || response.statusCode >= 300) {
     await response.body.dump();
-    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), { code: 'EHTTPSTATUS', status: response.statusCode });
+    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), {
+      code: 'EHTTPSTATUS',
+      status: response.statusCode,
+    });
   }
   const cap = ctx.maxResponseBytes;
   const tooLarge = (): ResponseTooLargeError => {
@@ -230,7 +246,8 @@ export async function getJson<T extends object>(client: JsonClient, path: string
   } catch {
     throw new BadResponseError(`unparsable JSON from ${path}`, 'unreadable');
   }
-  if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
+  if (typeof data !== 'object' || data === null)
+    throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
   return data as T;
 }
 
@@ -239,11 +256,30 @@ export async function getJson<T extends object>(client: JsonClient, path: string
  * CommandRejectedError `not_found`, another 4xx with `invalid`; 5xx rejects with its status (a failure, to be
  * delivered again); the answer is read within `ctx.maxResponseBytes`.
  */
-export async function postJson<T extends object>(client: JsonClient, path: string, body: unknown, ctx: CommandContext): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'x-request-id': ctx.requestId };
+export async function postJson<T extends object>(
+  client: JsonClient,
+  path: string,
+  body: unknown,
+  ctx: CommandContext,
+): Promise<T> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/json',
+    'x-request-id': ctx.requestId,
+  };
   if (ctx.idempotencyKey) headers['idempotency-key'] = ctx.idempotencyKey;
-  const response = await client.request({ path, method: 'POST', headers, body: JSON.stringify(body), signal: ctx.signal });
-  const text = await readCapped(response.body as AsyncIterable<Buffer> & { destroy(): void }, ctx.maxResponseBytes, path);
+  const response = await client.request({
+    path,
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    signal: ctx.signal,
+  });
+  const text = await readCapped(
+    response.body as AsyncIterable<Buffer> & { destroy(): void },
+    ctx.maxResponseBytes,
+    path,
+  );
   if (response.statusCode >= 400 && response.statusCode < 500) {
     let message = `${path} answered HTTP ${response.statusCode}`;
     try {
@@ -255,12 +291,16 @@ export async function postJson<T extends object>(client: JsonClient, path: strin
     throw new CommandRejectedError(message, response.statusCode === 404 ? 'not_found' : 'invalid');
   }
   if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), { code: 'EHTTPSTATUS', status: response.statusCode });
+    throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}`), {
+      code: 'EHTTPSTATUS',
+      status: response.statusCode,
+    });
   }
   if (text.trim() === '') return {} as T;
   try {
     const data = JSON.parse(text) as unknown;
-    if (typeof data !== 'object' || data === null) throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
+    if (typeof data !== 'object' || data === null)
+      throw new BadResponseError(`expected a JSON object from ${path}`, 'wrong_shape');
     return data as T;
   } catch (err) {
     if (err instanceof BadResponseError) throw err;
@@ -269,7 +309,11 @@ export async function postJson<T extends object>(client: JsonClient, path: strin
 }
 
 /** Reads a body as UTF-8 text, aborting the read (and closing its connection) once it passes `cap` bytes. */
-export async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, what: string): Promise<string> {
+export async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  cap: number,
+  what: string,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -81,7 +81,8 @@ export class Breaker {
 
   /** The current state; an open breaker whose reset timeout passed reads (and becomes) half-open. */
   current(): BreakerState {
-    if (this.state === 'OPEN' && this.now() - this.openedAt >= this.options.resetTimeoutMs) this.transition('HALF_OPEN');
+    if (this.state === 'OPEN' && this.now() - this.openedAt >= this.options.resetTimeoutMs)
+      this.transition('HALF_OPEN');
     return this.state;
   }
 
@@ -135,7 +136,8 @@ export class Breaker {
         bad += this.bad[j]!;
       }
     }
-    if (calls >= this.options.volumeThreshold && bad * 100 >= this.options.errorThresholdPercentage * calls) this.open();
+    if (calls >= this.options.volumeThreshold && bad * 100 >= this.options.errorThresholdPercentage * calls)
+      this.open();
   }
 
   private open(): void {

@@ -44,7 +44,8 @@ export class Bulkhead {
       this.active++;
       return Promise.resolve();
     }
-    if (this.queued >= this.queue) return Promise.reject(new BulkheadFullError('too many calls in flight and waiting for this backend'));
+    if (this.queued >= this.queue)
+      return Promise.reject(new BulkheadFullError('too many calls in flight and waiting for this backend'));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         done: false,

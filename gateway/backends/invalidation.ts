@@ -34,7 +34,14 @@ export interface Invalidator {
  * @param deadlineMs deadline of each Redis command (the cache's `commandTimeoutMs`): a publish or subscribe that a
  * stalled Redis never answers fails within it (the event is answered CACHE_UNAVAILABLE, to be retried).
  */
-export function createInvalidator(sources: readonly Source[] | (() => readonly Source[]), cache: Cache, metrics: Metrics, logger: Logger, redisUrl?: string, deadlineMs = 50): Invalidator {
+export function createInvalidator(
+  sources: readonly Source[] | (() => readonly Source[]),
+  cache: Cache,
+  metrics: Metrics,
+  logger: Logger,
+  redisUrl?: string,
+  deadlineMs = 50,
+): Invalidator {
   const origin = randomUUID();
   const channel = 'ucv:invalidate';
   // The sources of the current runtime (they change when an adapter is registered), looked up per event.
@@ -57,24 +64,34 @@ export function createInvalidator(sources: readonly Source[] | (() => readonly S
       .connect()
       .then(() =>
         // The client subscribes again by itself after a reconnection; this deadline only bounds the first answer.
-        withDeadline(subscriber.subscribe(channel, (raw) => {
-          try {
-            const message = JSON.parse(raw) as Message;
-            if (message.origin === origin) return;
-            void cache.delete(forget(message, 'peer'));
-          } catch (err) {
-            logger.warn({ err }, 'ignored an unreadable invalidation message');
-          }
-        }), Math.max(deadlineMs, 1000)),
+        withDeadline(
+          subscriber.subscribe(channel, (raw) => {
+            try {
+              const message = JSON.parse(raw) as Message;
+              if (message.origin === origin) return;
+              void cache.delete(forget(message, 'peer'));
+            } catch (err) {
+              logger.warn({ err }, 'ignored an unreadable invalidation message');
+            }
+          }),
+          Math.max(deadlineMs, 1000),
+        ),
       )
       .catch((err: Error) => logger.warn({ err: err.message }, 'cannot subscribe to invalidations'));
   }
 
-  const evict = async (sourceName: string, targets: ReadonlyArray<{ resource: string; key: string }>): Promise<boolean> => {
+  const evict = async (
+    sourceName: string,
+    targets: ReadonlyArray<{ resource: string; key: string }>,
+  ): Promise<boolean> => {
     const message: Message = { origin, targets: targets.map((t) => ({ source: sourceName, ...t })) };
     const deleted = await cache.delete(forget(message, 'local'));
     let published = !publisher;
-    if (publisher?.isReady) published = await withDeadline(publisher.publish(channel, JSON.stringify(message)), deadlineMs).then(() => true, () => false);
+    if (publisher?.isReady)
+      published = await withDeadline(publisher.publish(channel, JSON.stringify(message)), deadlineMs).then(
+        () => true,
+        () => false,
+      );
     return deleted && published;
   };
 

@@ -95,7 +95,11 @@ export function soapClient(options: SoapClientOptions): SoapClient {
         httpClient: transport,
         // Read by our transport for the WSDL and every import (node-soap passes them as the request's options): one
         // deadline for the whole reading, and for an untrusted backend the count of the documents it pulls in.
-        wsdl_options: { signal: AbortSignal.timeout(options.timeoutMs), maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes, ...(guard ? { overrideImportLocation: countedImports(guard, wsdlUrl) } : {}) },
+        wsdl_options: {
+          signal: AbortSignal.timeout(options.timeoutMs),
+          maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes,
+          ...(guard ? { overrideImportLocation: countedImports(guard, wsdlUrl) } : {}),
+        },
         // node-soap otherwise keeps every WSDL per URL for the life of the process: a client made again (an adapter
         // swapped, a service redeployed behind the same URL) reads the WSDL the service has now.
         disableCache: true,
@@ -111,7 +115,8 @@ export function soapClient(options: SoapClientOptions): SoapClient {
     async call(operation, args, ctx) {
       const method = (await untilAborted(get(), ctx.signal))[`${operation}Async`] as AsyncMethod | undefined;
       // The service now serves a WSDL without the operation (a registered adapter's was checked when it was put).
-      if (typeof method !== 'function') throw new BadResponseError(`the WSDL ${wsdlUrl} has no operation ${operation}`, 'wrong_shape');
+      if (typeof method !== 'function')
+        throw new BadResponseError(`the WSDL ${wsdlUrl} has no operation ${operation}`, 'wrong_shape');
       try {
         const [result] = await method(args, { signal: ctx.signal }, { 'x-request-id': ctx.requestId });
         return result;
@@ -133,7 +138,8 @@ function countedImports(guard: SoapGuard, wsdlUrl: string): (location: string) =
   return (location) => {
     const checked = guard.importLocation(location);
     seen.add(checked);
-    if (seen.size > guard.maxDocuments) throw new Error(`the WSDL ${wsdlUrl} pulls in more than ${guard.maxDocuments} documents`);
+    if (seen.size > guard.maxDocuments)
+      throw new Error(`the WSDL ${wsdlUrl} pulls in more than ${guard.maxDocuments} documents`);
     return checked;
   };
 }
@@ -142,7 +148,8 @@ function countedImports(guard: SoapGuard, wsdlUrl: string): (location: string) =
 export function plainJson(value: unknown): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (Array.isArray(value)) return value.map(plainJson);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainJson(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainJson(v)]));
   return value;
 }
 
@@ -162,11 +169,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 function callFailure(operation: string, err: unknown): unknown {
   if (err instanceof BadResponseError) return err;
-  const e = err as { response?: { status?: number }; root?: { Envelope?: { Body?: { Fault?: SoapFaultError['fault'] } } } } | null;
+  const e = err as {
+    response?: { status?: number };
+    root?: { Envelope?: { Body?: { Fault?: SoapFaultError['fault'] } } };
+  } | null;
   const fault = e?.root?.Envelope?.Body?.Fault;
   if (fault) return new SoapFaultError(operation, fault);
   const status = e?.response?.status;
-  if (status !== undefined && status >= 200 && status < 300 && !e?.root) return new BadResponseError(`${operation} answered an unreadable envelope`, 'unreadable');
+  if (status !== undefined && status >= 200 && status < 300 && !e?.root)
+    return new BadResponseError(`${operation} answered an unreadable envelope`, 'unreadable');
   return err;
 }
 
@@ -205,7 +216,13 @@ class UndiciHttpClient extends soap.HttpClient {
     this.pools.clear();
   }
 
-  override request(rurl: string, data: unknown, callback: (err: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: Record<string, unknown>, exoptions?: ExOptions): never {
+  override request(
+    rurl: string,
+    data: unknown,
+    callback: (err: unknown, res?: unknown, body?: unknown) => unknown,
+    exheaders?: Record<string, unknown>,
+    exoptions?: ExOptions,
+  ): never {
     const done = this.send(rurl, typeof data === 'string' ? data : null, exheaders, exoptions).then(
       (res) => callback(null, res, res.data),
       (err: unknown) => callback(err),
@@ -218,17 +235,31 @@ class UndiciHttpClient extends soap.HttpClient {
     const { origin, pathname, search } = new URL(rurl);
     // A configured backend's WSDL that imports from elsewhere is refused rather than fetched from an unchecked host;
     // an untrusted one's URLs each pass the allow-list.
-    const refused = this.guard ? this.guard.checkUrl(rurl) : this.origins?.has(origin) ? null : `${origin} is not the service's origin`;
+    const refused = this.guard
+      ? this.guard.checkUrl(rurl)
+      : this.origins?.has(origin)
+        ? null
+        : `${origin} is not the service's origin`;
     if (refused) throw Object.assign(new Error(`SOAP transport refused ${rurl}: ${refused}`), { code: 'EADDRREFUSED' });
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, ...(this.guard ? { connect: { lookup: this.guard.lookup } as never } : {}) });
+      pool = new Pool(origin, {
+        connections: 256,
+        keepAliveTimeout: 30_000,
+        pipelining: 1,
+        ...(this.guard ? { connect: { lookup: this.guard.lookup } as never } : {}),
+      });
       this.pools.set(origin, pool);
     }
     return { pool, path: `${pathname}${search}` };
   }
 
-  private async send(rurl: string, body: string | null, exheaders: Record<string, unknown> | undefined, exoptions: ExOptions | undefined): Promise<{ status: number; headers: object; data: string }> {
+  private async send(
+    rurl: string,
+    body: string | null,
+    exheaders: Record<string, unknown> | undefined,
+    exoptions: ExOptions | undefined,
+  ): Promise<{ status: number; headers: object; data: string }> {
     const { pool, path } = this.poolFor(rurl);
     const maxBytes = exoptions?.maxBytes ?? this.maxBytes;
     const signal = exoptions?.signal ?? (exoptions?.timeout ? AbortSignal.timeout(exoptions.timeout) : undefined);
@@ -241,7 +272,10 @@ class UndiciHttpClient extends soap.HttpClient {
     });
     if (response.statusCode >= 300 && response.statusCode < 400) {
       await response.body.dump();
-      throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}; redirects are not followed`), { code: 'EHTTPSTATUS', status: response.statusCode });
+      throw Object.assign(new Error(`${path} answered HTTP ${response.statusCode}; redirects are not followed`), {
+        code: 'EHTTPSTATUS',
+        status: response.statusCode,
+      });
     }
     if (Number(response.headers['content-length']) > maxBytes) {
       response.body.destroy(); // closes the connection: the body is never read

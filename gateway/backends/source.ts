@@ -21,7 +21,14 @@
  * cached (briefly) and never counts as a breaker failure. An answer of the wrong shape is a failure: never cached.
  */
 import type { Logger } from 'pino';
-import { BadResponseError, CommandRejectedError, type AdapterDefinition, type BadResponseDetail, type CommandContext, type FetchContext } from './adapter';
+import {
+  BadResponseError,
+  CommandRejectedError,
+  type AdapterDefinition,
+  type BadResponseDetail,
+  type CommandContext,
+  type FetchContext,
+} from './adapter';
 import { Breaker, type BreakerState } from './breaker';
 import { Bulkhead } from './bulkhead';
 import type { Cache, CacheEntry } from './cache/cache';
@@ -105,18 +112,27 @@ export class Source {
     this.adapter = adapter;
     this.policy = entry.policy;
     this.sections = Object.freeze(Object.keys(adapter.fields));
-    this.client = adapter.connect({ url: entry.url, timeoutMs: entry.policy.timeoutMs, maxResponseBytes: entry.policy.maxResponseBytes });
+    this.client = adapter.connect({
+      url: entry.url,
+      timeoutMs: entry.policy.timeoutMs,
+      maxResponseBytes: entry.policy.maxResponseBytes,
+    });
     this.retries = new RetryBudget(entry.policy.retry.budgetRatio);
     const { bulkhead } = entry.policy;
     this.bulkhead = new Bulkhead(bulkhead.maxConcurrent, bulkhead.queue, bulkhead.queueTimeoutMs);
-    const gauge = (state: BreakerState): void => void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[state]);
+    const gauge = (state: BreakerState): void =>
+      void deps.metrics.breakerState.set({ source: this.name }, BREAKER_GAUGE[state]);
     this.breaker = new Breaker(entry.policy.breaker, (state) => {
       gauge(state);
       deps.logger.warn({ source: this.name, breaker: state }, 'circuit breaker state changed');
     });
     gauge('CLOSED');
     const commands = entry.policy.commands;
-    this.commandBulkhead = new Bulkhead(commands.bulkhead.maxConcurrent, commands.bulkhead.queue, commands.bulkhead.queueTimeoutMs);
+    this.commandBulkhead = new Bulkhead(
+      commands.bulkhead.maxConcurrent,
+      commands.bulkhead.queue,
+      commands.bulkhead.queueTimeoutMs,
+    );
     this.commandBreaker = new Breaker(commands.breaker, (state) => {
       deps.metrics.breakerState.set({ source: `${this.name}:commands` }, BREAKER_GAUGE[state]);
       deps.logger.warn({ source: this.name, commands: true, breaker: state }, 'command circuit breaker state changed');
@@ -133,7 +149,12 @@ export class Source {
    * (a retry only with `idempotencyKey`, never after a timeout or a refusal) → deadline → the adapter's `send`.
    * Evicting what it changed is the caller's (it knows the invalidation path shared by every instance).
    */
-  async command(name: string, key: string, payload: unknown, options: { requestId: string; idempotencyKey?: string }): Promise<CommandOutcome> {
+  async command(
+    name: string,
+    key: string,
+    payload: unknown,
+    options: { requestId: string; idempotencyKey?: string },
+  ): Promise<CommandOutcome> {
     const definition = this.adapter.commands?.[name];
     if (!definition) throw new Error(`adapter ${this.name} has no command ${name}`);
     const { metrics } = this.deps;
@@ -144,7 +165,13 @@ export class Source {
       if (!parsed.success) {
         count('rejected');
         const issue = parsed.error.issues[0];
-        return { ok: false, rejected: true, detail: 'invalid', message: `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`, latencyMs: null };
+        return {
+          ok: false,
+          rejected: true,
+          detail: 'invalid',
+          message: `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+          latencyMs: null,
+        };
       }
       checked = parsed.data;
     }
@@ -166,7 +193,13 @@ export class Source {
       }
       for (let attempt = 0; ; attempt++) {
         try {
-          const value = await this.sendOnce(definition.send.bind(definition), key, checked, { requestId: options.requestId, idempotencyKey: options.idempotencyKey }, policy.timeoutMs);
+          const value = await this.sendOnce(
+            definition.send.bind(definition),
+            key,
+            checked,
+            { requestId: options.requestId, idempotencyKey: options.idempotencyKey },
+            policy.timeoutMs,
+          );
           permit.success();
           count('success');
           return { ok: true, value, latencyMs: performance.now() - started };
@@ -175,7 +208,13 @@ export class Source {
             // The backend answered: it works, it just said no.
             permit.success();
             count('rejected');
-            return { ok: false, rejected: true, detail: err.detail, message: err.message, latencyMs: performance.now() - started };
+            return {
+              ok: false,
+              rejected: true,
+              detail: err.detail,
+              message: err.message,
+              latencyMs: performance.now() - started,
+            };
           }
           const reason = classify(err);
           // Without a key a second attempt could record twice; after a timeout the first may still land.
@@ -203,11 +242,18 @@ export class Source {
   ): Promise<unknown> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError()), timeoutMs);
-    const ctx: CommandContext = { signal: controller.signal, requestId: options.requestId, maxResponseBytes: this.policy.maxResponseBytes, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) };
+    const ctx: CommandContext = {
+      signal: controller.signal,
+      requestId: options.requestId,
+      maxResponseBytes: this.policy.maxResponseBytes,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    };
     try {
       return await Promise.race([
         send(this.client, key, payload, ctx),
-        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+        ),
       ]);
     } finally {
       clearTimeout(timer);
@@ -323,7 +369,11 @@ export class Source {
       metrics.calls.inc({ source, result: reachedBackend ? 'failure' : 'rejected' });
       metrics.errors.inc({ source, reason });
       if (reason === 'overloaded') metrics.bulkheadRejections.inc({ source });
-      if (detail) this.deps.logger.warn({ source, resource, detail, err: (err as Error).message, requestId }, 'backend answer refused');
+      if (detail)
+        this.deps.logger.warn(
+          { source, resource, detail, err: (err as Error).message, requestId },
+          'backend answer refused',
+        );
       if (cached && Date.now() - cached.fetchedAt < this.keptFor(cached)) {
         metrics.cache.inc({ source, result: 'stale' });
         return { ok: true, value: cached.value, status: 'STALE', fetchedAt: cached.fetchedAt, latencyMs, reason };
@@ -386,7 +436,9 @@ export class Source {
       raw = await Promise.race([
         definition.fetch(this.client, key, ctx),
         // An adapter that ignores its signal still cannot hold the request past the deadline.
-        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+        ),
       ]);
     } finally {
       clearTimeout(timer);
@@ -397,7 +449,10 @@ export class Source {
       const result = definition.schema.safeParse(raw);
       if (!result.success) {
         const issue = result.error.issues[0];
-        throw new BadResponseError(`${resource} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`, 'wrong_shape');
+        throw new BadResponseError(
+          `${resource} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+          'wrong_shape',
+        );
       }
       checked = result.data;
     }

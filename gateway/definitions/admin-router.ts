@@ -19,7 +19,13 @@ import type { Logger } from 'pino';
 import { ERROR_CATALOG, sendError } from '../errors';
 import { adminCaller, adminJson } from '../inbound/http/admin';
 import type { BodyLimits } from '../inbound/http/body';
-import { DefinitionConflict, DefinitionNotFound, DefinitionRefused, type DefinitionsStore, type Problem } from './index';
+import {
+  DefinitionConflict,
+  DefinitionNotFound,
+  DefinitionRefused,
+  type DefinitionsStore,
+  type Problem,
+} from './index';
 
 export interface AdminRouterOptions {
   store: DefinitionsStore;
@@ -30,8 +36,14 @@ export interface AdminRouterOptions {
 }
 
 const refused = (res: ServerResponse, problems: Problem[]): void => {
-  const body = JSON.stringify({ errors: [{ message: ERROR_CATALOG.DEFINITION_REFUSED.message, extensions: { code: 'DEFINITION_REFUSED', problems } }] });
-  res.writeHead(422, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  const body = JSON.stringify({
+    errors: [
+      { message: ERROR_CATALOG.DEFINITION_REFUSED.message, extensions: { code: 'DEFINITION_REFUSED', problems } },
+    ],
+  });
+  res
+    .writeHead(422, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+    .end(body);
 };
 
 export function definitionsAdminRouter(options: AdminRouterOptions): express.Router {
@@ -39,9 +51,11 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
   const router = express.Router();
 
   /** Admin callers only; the caller's id is who made the change. */
-  const caller = (req: Request, res: Response): Promise<string | null> => adminCaller(options, req, res, 'Changing definitions');
+  const caller = (req: Request, res: Response): Promise<string | null> =>
+    adminCaller(options, req, res, 'Changing definitions');
 
-  const body = (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> => adminJson(req, res, options.bodyLimits);
+  const body = (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> =>
+    adminJson(req, res, options.bodyLimits);
 
   const fail = (res: Response, err: unknown): void => {
     if (err instanceof DefinitionRefused) return refused(res, err.problems);
@@ -74,52 +88,81 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
 
   const name = (req: Request): string => String(req.params.name);
 
-  const missing = (kind: string, req: Request): DefinitionNotFound => new DefinitionNotFound(store.kind(kind)?.notFound?.(name(req)) ?? `no ${kind} named ${name(req)}`);
+  const missing = (kind: string, req: Request): DefinitionNotFound =>
+    new DefinitionNotFound(store.kind(kind)?.notFound?.(name(req)) ?? `no ${kind} named ${name(req)}`);
 
-  router.get('/admin/:kinds', route(async (_req, res, kind) => {
-    const inForce = store.kind(kind)?.inForce?.();
-    res.json({ version: store.version, items: [...(await store.current(kind)).values()], ...(inForce === undefined ? {} : { inForce }) });
-  }));
-  router.get('/admin/:kinds/:name', route(async (req, res, kind) => {
-    const entry = (await store.current(kind)).get(name(req));
-    if (!entry) throw missing(kind, req);
-    res.json(entry);
-  }));
-  router.get('/admin/:kinds/:name/history', route(async (req, res, kind) => {
-    const versions = await store.history(kind, name(req));
-    if (versions.length === 0) throw missing(kind, req);
-    res.json({ items: versions });
-  }));
-  router.post('/admin/:kinds/:name/validate', route(async (req, res, kind) => {
-    const given = await body(req, res);
-    if (!given.ok) return;
-    const handler = store.kind(kind);
-    const { definition, input } = (given.value ?? {}) as { definition?: unknown; input?: unknown };
-    // The definition alone, or { definition, input } for kinds whose dry run takes an input (rules).
-    const def = definition === undefined ? given.value : definition;
-    const problems = await handler?.validate(def, name(req)) ?? [];
-    if (problems.length > 0 || !handler?.dryRun) return void res.json({ valid: problems.length === 0, problems });
-    try {
-      res.json({ valid: true, problems: [], result: await handler.dryRun(def, input, name(req)) });
-    } catch (err) {
-      if (err instanceof DefinitionRefused) return void res.json({ valid: false, problems: err.problems });
-      throw err;
-    }
-  }));
-  router.put('/admin/:kinds/:name', route(async (req, res, kind, who) => {
-    const given = await body(req, res);
-    if (!given.ok) return;
-    res.json(await store.change(kind, name(req), given.value, who));
-  }));
-  router.delete('/admin/:kinds/:name', route(async (req, res, kind, who) => {
-    res.json(await store.change(kind, name(req), null, who));
-  }));
-  router.post('/admin/:kinds/:name/rollback', route(async (req, res, kind, who) => {
-    const given = await body(req, res);
-    if (!given.ok) return;
-    const version = (given.value as { version?: unknown } | null)?.version;
-    if (!Number.isInteger(version)) return refused(res, [{ path: 'version', message: 'the version to roll back to', expected: 'an integer', given: String(version) }]);
-    res.json(await store.rollback(kind, name(req), version as number, who));
-  }));
+  router.get(
+    '/admin/:kinds',
+    route(async (_req, res, kind) => {
+      const inForce = store.kind(kind)?.inForce?.();
+      res.json({
+        version: store.version,
+        items: [...(await store.current(kind)).values()],
+        ...(inForce === undefined ? {} : { inForce }),
+      });
+    }),
+  );
+  router.get(
+    '/admin/:kinds/:name',
+    route(async (req, res, kind) => {
+      const entry = (await store.current(kind)).get(name(req));
+      if (!entry) throw missing(kind, req);
+      res.json(entry);
+    }),
+  );
+  router.get(
+    '/admin/:kinds/:name/history',
+    route(async (req, res, kind) => {
+      const versions = await store.history(kind, name(req));
+      if (versions.length === 0) throw missing(kind, req);
+      res.json({ items: versions });
+    }),
+  );
+  router.post(
+    '/admin/:kinds/:name/validate',
+    route(async (req, res, kind) => {
+      const given = await body(req, res);
+      if (!given.ok) return;
+      const handler = store.kind(kind);
+      const { definition, input } = (given.value ?? {}) as { definition?: unknown; input?: unknown };
+      // The definition alone, or { definition, input } for kinds whose dry run takes an input (rules).
+      const def = definition === undefined ? given.value : definition;
+      const problems = (await handler?.validate(def, name(req))) ?? [];
+      if (problems.length > 0 || !handler?.dryRun) return void res.json({ valid: problems.length === 0, problems });
+      try {
+        res.json({ valid: true, problems: [], result: await handler.dryRun(def, input, name(req)) });
+      } catch (err) {
+        if (err instanceof DefinitionRefused) return void res.json({ valid: false, problems: err.problems });
+        throw err;
+      }
+    }),
+  );
+  router.put(
+    '/admin/:kinds/:name',
+    route(async (req, res, kind, who) => {
+      const given = await body(req, res);
+      if (!given.ok) return;
+      res.json(await store.change(kind, name(req), given.value, who));
+    }),
+  );
+  router.delete(
+    '/admin/:kinds/:name',
+    route(async (req, res, kind, who) => {
+      res.json(await store.change(kind, name(req), null, who));
+    }),
+  );
+  router.post(
+    '/admin/:kinds/:name/rollback',
+    route(async (req, res, kind, who) => {
+      const given = await body(req, res);
+      if (!given.ok) return;
+      const version = (given.value as { version?: unknown } | null)?.version;
+      if (!Number.isInteger(version))
+        return refused(res, [
+          { path: 'version', message: 'the version to roll back to', expected: 'an integer', given: String(version) },
+        ]);
+      res.json(await store.rollback(kind, name(req), version as number, who));
+    }),
+  );
   return router;
 }

@@ -50,7 +50,10 @@ async function takeOver(lock: string, seen: Stats): Promise<boolean> {
     () => false,
   );
   if (!won) {
-    const age = await fs.stat(marker).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await fs.stat(marker).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > STALE_LOCK_MS) await fs.rm(marker, { force: true });
     return false;
   }
@@ -59,7 +62,10 @@ async function takeOver(lock: string, seen: Stats): Promise<boolean> {
   const prefix = `${path.basename(lock)}.stale-`;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix) || path.join(dir, name) === marker) continue;
-    const old = await fs.stat(path.join(dir, name)).then((s) => Date.now() - s.mtimeMs > 60_000, () => false);
+    const old = await fs.stat(path.join(dir, name)).then(
+      (s) => Date.now() - s.mtimeMs > 60_000,
+      () => false,
+    );
     if (old) await fs.rm(path.join(dir, name), { force: true });
   }
   return true;
@@ -81,7 +87,8 @@ async function withFileLock<T>(file: string, task: () => Promise<T>): Promise<T>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const seen = await fs.stat(lock).catch(() => null);
       if (seen && Date.now() - seen.mtimeMs > STALE_LOCK_MS && (await takeOver(lock, seen))) continue;
-      if (Date.now() > deadline) throw new Error(`the definitions file is locked (${lock}) for longer than ${LOCK_WAIT_MS} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the definitions file is locked (${lock}) for longer than ${LOCK_WAIT_MS} ms`);
       else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
     }
   }
@@ -110,7 +117,8 @@ export function fileBackend(file: string, pollMs = 250): DefinitionsBackend {
   const listeners: Array<() => void> = [];
   let watching = false;
   const changed = (now: Stats, before: Stats): void => {
-    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) listeners.forEach((l) => l());
+    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size)
+      listeners.forEach((l) => l());
   };
   return {
     kind: 'file',
@@ -148,7 +156,12 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
-export function redisBackend(url: string, keyPrefix: string, logger: Logger, commandTimeoutMs = 2000): DefinitionsBackend {
+export function redisBackend(
+  url: string,
+  keyPrefix: string,
+  logger: Logger,
+  commandTimeoutMs = 2000,
+): DefinitionsBackend {
   const key = `${keyPrefix}definitions`;
   const channel = `${keyPrefix}definitions:changed`;
   const client = connectRedis(url, logger, commandTimeoutMs);
@@ -186,7 +199,10 @@ export function redisBackend(url: string, keyPrefix: string, logger: Logger, com
     },
     save: async (state, expected) => {
       await ready();
-      const done = await client.eval(COMPARE_AND_SET, { keys: [key], arguments: [String(expected), JSON.stringify(state), channel, String(state.version)] });
+      const done = await client.eval(COMPARE_AND_SET, {
+        keys: [key],
+        arguments: [String(expected), JSON.stringify(state), channel, String(state.version)],
+      });
       return Number(done) === 1;
     },
     onChange: (listener) => void listeners.push(listener),

@@ -84,9 +84,17 @@ export class DefinitionsStore {
   async start(): Promise<void> {
     await this.serial(() => this.sync(true)).catch((err: unknown) =>
       // Redis down at start: the configured adapters serve meanwhile; the reconnection's notice applies the stored set.
-      this.logger.error({ err }, 'could not read the stored definitions; running the configured adapters until they can be read'),
+      this.logger.error(
+        { err },
+        'could not read the stored definitions; running the configured adapters until they can be read',
+      ),
     );
-    this.backend.onChange(() => void this.serial(() => this.sync(false)).catch((err: unknown) => this.logger.error({ err }, 'could not apply the stored definitions')));
+    this.backend.onChange(
+      () =>
+        void this.serial(() => this.sync(false)).catch((err: unknown) =>
+          this.logger.error({ err }, 'could not apply the stored definitions'),
+        ),
+    );
   }
 
   /** The current definitions of a kind, by name (latest version of each, deleted ones left out). */
@@ -109,7 +117,8 @@ export class DefinitionsStore {
       }
       const state = await this.backend.load();
       const running = currentOf(state, kind);
-      if (definition === null && !running.has(name)) throw new DefinitionNotFound(handler.notFound?.(name) ?? `no ${kind} named ${name}`);
+      if (definition === null && !running.has(name))
+        throw new DefinitionNotFound(handler.notFound?.(name) ?? `no ${kind} named ${name}`);
       const version = state.version + 1;
       const entry: DefinitionVersion = { kind, name, version, definition, by, at: new Date().toISOString() };
       const next = new Map([...running].map(([n, e]) => [n, e.definition]));
@@ -130,7 +139,10 @@ export class DefinitionsStore {
           await handler.apply(new Map([...running].map(([n, e]) => [n, e.definition])), state.version);
           this.appliedVersion = state.version;
         } catch (restore) {
-          this.logger.error({ err: restore, kind, version: state.version }, 'could not run the stored definitions again after a failed save');
+          this.logger.error(
+            { err: restore, kind, version: state.version },
+            'could not run the stored definitions again after a failed save',
+          );
         }
         throw err;
       }

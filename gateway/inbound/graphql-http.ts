@@ -19,10 +19,21 @@ import { RequestContext } from '../view/request-context';
 import type { Source } from '../backends/source';
 
 const withCode = (error: GraphQLError, code: string): GraphQLError =>
-  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+  new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code },
+  });
 
 /** graphql-http refuses some requests with a status and no body: the catalog's code for each. */
-const REFUSALS: Partial<Record<number, ErrorCode>> = { 400: 'BAD_REQUEST', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+const REFUSALS: Partial<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
 
 /** The challenge of a 401 on /graphql: an API key header or a bearer token. */
 export const GRAPHQL_CHALLENGE = 'Bearer realm="ucv-gateway", ApiKey realm="ucv-gateway", header="x-api-key"';
@@ -32,12 +43,19 @@ export const GRAPHQL_CHALLENGE = 'Bearer realm="ucv-gateway", ApiKey realm="ucv-
  * (graphql-http/lib/handler.js, createHandler), repeated for the answers the facade writes itself; undefined where
  * graphql-http would refuse (it has refused before any operation runs).
  */
-function acceptedMediaType(accept: string | undefined): 'application/graphql-response+json' | 'application/json' | undefined {
+function acceptedMediaType(
+  accept: string | undefined,
+): 'application/graphql-response+json' | 'application/json' | undefined {
   for (const entry of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
     const [mediaType, ...params] = entry.split(';');
     const charset = params.find((param) => param.includes('charset=')) || 'charset=utf-8';
-    if (mediaType === 'application/graphql-response+json' && charset === 'charset=utf-8') return 'application/graphql-response+json';
-    if ((mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*') && (charset === 'charset=utf-8' || charset === 'charset=utf8')) return 'application/json';
+    if (mediaType === 'application/graphql-response+json' && charset === 'charset=utf-8')
+      return 'application/graphql-response+json';
+    if (
+      (mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*') &&
+      (charset === 'charset=utf-8' || charset === 'charset=utf8')
+    )
+      return 'application/json';
   }
   return undefined;
 }
@@ -50,7 +68,13 @@ const executions = new WeakMap<object, (args: ExecutionArgs) => Promise<Executio
  * (Express 5's routing alone cost more than the whole cached view; see the commit), and Express mounts the same
  * listener for the other methods. It reads the JSON body itself, with the body limit.
  */
-export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[], logger: Logger, pipeline: Pipeline, bodyLimits: BodyLimits) {
+export function graphqlHandler(
+  schema: GraphQLSchema,
+  sources: readonly Source[],
+  logger: Logger,
+  pipeline: Pipeline,
+  bodyLimits: BodyLimits,
+) {
   /** Requests refused as a whole, so the response gets the refusal's status and headers. */
   const refusals = new WeakMap<IncomingMessage, GraphQLError>();
 
@@ -70,8 +94,18 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
     schema,
     onSubscribe: async (req, params) => {
       const requestId = String(req.raw.id);
-      const context: GatewayContext = { facade: 'graphql', requestId, ucv: new RequestContext(requestId, sources), req: req.raw, res: req.context.res };
-      const prepared = await pipeline.prepare(context, { query: params.query, operationName: params.operationName, variables: params.variables });
+      const context: GatewayContext = {
+        facade: 'graphql',
+        requestId,
+        ucv: new RequestContext(requestId, sources),
+        req: req.raw,
+        res: req.context.res,
+      };
+      const prepared = await pipeline.prepare(context, {
+        query: params.query,
+        operationName: params.operationName,
+        variables: params.variables,
+      });
       if (!prepared.ok) {
         if (prepared.refusal) refusals.set(req.raw, prepared.refusal);
         return [...prepared.errors];
@@ -109,7 +143,14 @@ export function graphqlHandler(schema: GraphQLSchema, sources: readonly Source[]
       // Batched operations are not supported: say so instead of "Missing query".
       return sendError(res, 'BAD_REQUEST', 'JSON body must be an object (batched operations are not supported)');
     }
-    void handler({ url: req.url ?? '/', method: req.method ?? 'GET', headers: req.headers, body: (req.body as Record<string, unknown> | undefined) ?? null, raw: req, context: { res } }).then(
+    void handler({
+      url: req.url ?? '/',
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: (req.body as Record<string, unknown> | undefined) ?? null,
+      raw: req,
+      context: { res },
+    }).then(
       ([body, init]) => {
         const refusal = refusals.get(req);
         if (refusal) {

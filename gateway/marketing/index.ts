@@ -51,7 +51,10 @@ export interface MarketingDeps {
 export function configuredRules(config: Readonly<GatewayConfig>): RuleDefinition[] {
   return config.marketing.rules.map((input, i) => {
     const checked = validate(input);
-    if (!checked.ok) throw new ConfigError(`marketing.rules[${i}]: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    if (!checked.ok)
+      throw new ConfigError(
+        `marketing.rules[${i}]: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      );
     return checked.rule;
   });
 }
@@ -59,7 +62,8 @@ export function configuredRules(config: Readonly<GatewayConfig>): RuleDefinition
 export function createMarketing(deps: MarketingDeps): Marketing {
   const { config, logger, registry } = deps;
   const settings = config.marketing;
-  if (!settings.channelsUrl) throw new ConfigError('marketing.channelsUrl: expected the channel gateway URL (or UCV_CHANNELS_URL)');
+  if (!settings.channelsUrl)
+    throw new ConfigError('marketing.channelsUrl: expected the channel gateway URL (or UCV_CHANNELS_URL)');
   const rules = ruleSetHolder(configuredRules(config));
   const views = createViewLoader({
     pipeline: deps.pipeline,
@@ -110,13 +114,23 @@ const CUSTOMER_ID = /^[\w-]{1,64}$/;
 
 /** The dry run's input, or its problems at their paths (`input.customerId`), like a refused definition's. */
 export function dryRunInput(input: unknown): { ok: true; input: RuleDryRunInput } | { ok: false; problems: Problem[] } {
-  const customerId = input !== null && typeof input === 'object' ? (input as { customerId?: unknown }).customerId : undefined;
+  const customerId =
+    input !== null && typeof input === 'object' ? (input as { customerId?: unknown }).customerId : undefined;
   if (typeof customerId === 'string' && CUSTOMER_ID.test(customerId)) return { ok: true, input: { customerId } };
   const message =
     customerId === undefined
       ? 'required: the sample customer the rule is tried on, e.g. { "input": { "customerId": "C00000027" } }'
       : '1 to 64 letters, digits, "-" or "_", e.g. C00000027';
-  return { ok: false, problems: [{ path: 'input.customerId', message, ...(customerId === undefined ? {} : { given: String(customerId).slice(0, 80) }) }] };
+  return {
+    ok: false,
+    problems: [
+      {
+        path: 'input.customerId',
+        message,
+        ...(customerId === undefined ? {} : { given: String(customerId).slice(0, 80) }),
+      },
+    ],
+  };
 }
 
 /**
@@ -132,7 +146,10 @@ export function dryRunInput(input: unknown): { ok: true; input: RuleDryRunInput 
  * A configured rule is not a registered definition: it cannot be deleted through the API (404 says so); put a rule
  * of its id with `"enabled": false` to switch it off.
  */
-export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>, configured: readonly RuleDefinition[]): DefinitionKind {
+export function ruleKind(
+  marketing: Pick<Marketing, 'rules' | 'views'>,
+  configured: readonly RuleDefinition[],
+): DefinitionKind {
   const configuredIds = new Set(configured.map((r) => r.id));
   /** The ids of the registered rules in force (the last set applied). */
   let registeredIds = new Set<string>();
@@ -172,6 +189,12 @@ export function ruleKind(marketing: Pick<Marketing, 'rules' | 'views'>, configur
       configuredIds.has(name)
         ? `rule ${name} is configured (marketing.rules), not registered: only registered rules can be read or deleted here; put a rule "${name}" with "enabled": false to switch it off`
         : `no registered rule named ${name}`,
-    inForce: () => marketing.rules.current.rules.map((r) => ({ id: r.id, enabled: r.enabled, priority: r.priority, origin: registeredIds.has(r.id) ? 'registered' : 'config' })),
+    inForce: () =>
+      marketing.rules.current.rules.map((r) => ({
+        id: r.id,
+        enabled: r.enabled,
+        priority: r.priority,
+        origin: registeredIds.has(r.id) ? 'registered' : 'config',
+      })),
   };
 }

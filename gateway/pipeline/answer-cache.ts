@@ -92,7 +92,8 @@ export function keptJsonOf(result: ExecutionResult): string | undefined {
   if (!kept || result.data !== kept.data || result.errors !== kept.errors) return undefined;
   for (const key in result) if (key !== 'data' && key !== 'errors' && key !== 'extensions') return undefined;
   let json = `{"data":${kept.fragments[0] as string}`;
-  for (let i = 1; i < kept.fragments.length; i++) json += JSON.stringify(kept.lists[kept.order[i - 1] as number]) + (kept.fragments[i] as string);
+  for (let i = 1; i < kept.fragments.length; i++)
+    json += JSON.stringify(kept.lists[kept.order[i - 1] as number]) + (kept.fragments[i] as string);
   if (kept.errors) json += `,"errors":${JSON.stringify(kept.errors)}`;
   if (result.extensions !== undefined) json += `,"extensions":${JSON.stringify(result.extensions)}`;
   return `${json}}`;
@@ -134,7 +135,10 @@ const MAX_VARIABLES_LENGTH = 2048;
 
 export function useAnswerCache(options: AnswerCacheOptions) {
   const { schema, counter } = options;
-  const entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length) });
+  const entries = new LRUCache<string, Entry>({
+    maxSize: Math.max(1, options.maxBytes),
+    sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length),
+  });
   /** Per operation on a miss: its key, and whether its execution had no errors (only such answers are kept). */
   const misses = new WeakMap<GatewayContext, { key: string; clean: boolean }>();
   // A short id per document object: the facades keep one document per query text (GraphQL) or per envelope shape (SOAP).
@@ -168,7 +172,11 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   };
 
   /** The answer's data with a value put in place of each provenance list: only the objects on the way are copied. */
-  const withLists = (data: Record<string, unknown>, slots: readonly ProvenanceSlot[], list: (slot: ProvenanceSlot, index: number) => unknown): Record<string, unknown> => {
+  const withLists = (
+    data: Record<string, unknown>,
+    slots: readonly ProvenanceSlot[],
+    list: (slot: ProvenanceSlot, index: number) => unknown,
+  ): Record<string, unknown> => {
     const copies = new Set<object>();
     const own = <T extends object>(value: T): T => {
       if (copies.has(value)) return value;
@@ -193,7 +201,14 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
     const { ucv } = context;
     for (const d of entry.dependencies) {
-      if (d.customerId !== undefined) ucv.record(d.customerId, d.source.name, { ok: true, value: d.found ? true : null, status: 'CACHED', fetchedAt: d.fetchedAt, latencyMs: null });
+      if (d.customerId !== undefined)
+        ucv.record(d.customerId, d.source.name, {
+          ok: true,
+          value: d.found ? true : null,
+          status: 'CACHED',
+          fetchedAt: d.fetchedAt,
+          latencyMs: null,
+        });
     }
     const kept = entry.result.data as Record<string, unknown>;
     const now = Date.now();
@@ -202,10 +217,16 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       entry.slots.length === 0
         ? kept
         : withLists(kept, entry.slots, (slot) => {
-            const first = (slot.path.reduce<unknown>((at, step) => (at as Record<string | number, unknown>)[step], kept) as Array<Record<string, unknown>>)[0] ?? {};
+            const first =
+              (
+                slot.path.reduce<unknown>((at, step) => (at as Record<string | number, unknown>)[step], kept) as Array<
+                  Record<string, unknown>
+                >
+              )[0] ?? {};
             const list = ucv.sourcesOf(slot.customerId, now).map((status) => {
               const item: Record<string, unknown> = {};
-              for (const [key, field] of slot.fields) item[key] = field === undefined ? first[key] : (status as unknown as Record<string, unknown>)[field];
+              for (const [key, field] of slot.fields)
+                item[key] = field === undefined ? first[key] : (status as unknown as Record<string, unknown>)[field];
               return item;
             });
             lists.push(list);
@@ -216,7 +237,10 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   };
 
   /** The data's JSON cut at each provenance list: fragments, and which list fills each gap (JSON's order, not the slots'). */
-  const fragmentsOf = (data: Record<string, unknown>, slots: readonly ProvenanceSlot[]): { fragments: string[]; order: number[] } => {
+  const fragmentsOf = (
+    data: Record<string, unknown>,
+    slots: readonly ProvenanceSlot[],
+  ): { fragments: string[]; order: number[] } => {
     const parts = JSON.stringify(withLists(data, slots, (_slot, index) => `${GAP}${index}`)).split(GAPS);
     const fragments: string[] = [];
     const order: number[] = [];
@@ -225,12 +249,17 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   };
 
   /** Where the answer shows provenance, and whose; undefined when a list's customer cannot be told (not kept). */
-  const slotsOf = (args: ExecutionArgs, data: Record<string, unknown>, customers: ReadonlySet<string>): ProvenanceSlot[] | undefined => {
+  const slotsOf = (
+    args: ExecutionArgs,
+    data: Record<string, unknown>,
+    customers: ReadonlySet<string>,
+  ): ProvenanceSlot[] | undefined => {
     const ids = new Map<object, string>();
     const lists: Array<{ holder: object; path: ReadonlyArray<string | number> }> = [];
     const fieldsOf = new Map<object, Map<string, string>>();
     walkAnswer(schema, args.document, args.operationName, data, ({ holder, key, type, field, path }) => {
-      if (type.name === 'Customer' && field.name === 'id' && typeof holder[key] === 'string') ids.set(holder, holder[key]);
+      if (type.name === 'Customer' && field.name === 'id' && typeof holder[key] === 'string')
+        ids.set(holder, holder[key]);
       if (type.name === 'Customer' && field.name === 'sources') lists.push({ holder, path });
       if (type.name === 'SourceStatus') {
         let fields = fieldsOf.get(holder);
@@ -252,7 +281,12 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     return slots;
   };
 
-  const store = async (key: string, result: ExecutionResult, args: ExecutionArgs, context: GatewayContext): Promise<void> => {
+  const store = async (
+    key: string,
+    result: ExecutionResult,
+    args: ExecutionArgs,
+    context: GatewayContext,
+  ): Promise<void> => {
     const { ucv } = context;
     const loaded = [...ucv.loaded];
     const outcomes = await Promise.all(loaded.map((l) => l.outcome));
@@ -262,7 +296,15 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       const l = loaded[i] as (typeof loaded)[number];
       // Only answers built wholly from good records: a STALE or missing section must be asked again next time.
       if (!outcome.ok || outcome.status === 'STALE') return;
-      dependencies.push({ source: l.source, resource: l.resource, key: l.key, customerId: l.customerId, generation: l.generation, fetchedAt: outcome.fetchedAt, found: outcome.value !== null });
+      dependencies.push({
+        source: l.source,
+        resource: l.resource,
+        key: l.key,
+        customerId: l.customerId,
+        generation: l.generation,
+        fetchedAt: outcome.fetchedAt,
+        found: outcome.value !== null,
+      });
       if (l.customerId !== undefined) customers.add(l.customerId);
     }
     // Checked now, before the answer is walked and written: a record may have changed while the answer was being
@@ -275,7 +317,14 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     const { fragments, order } = fragmentsOf(data, slots);
     const size = fragments.reduce((sum, f) => sum + f.length, 0);
     markKept(data);
-    entries.set(key, { result: { data, ...(result.errors ? { errors: result.errors } : {}) }, fragments, order, size, dependencies, slots });
+    entries.set(key, {
+      result: { data, ...(result.errors ? { errors: result.errors } : {}) },
+      fragments,
+      order,
+      size,
+      dependencies,
+      slots,
+    });
     counter?.inc({ result: 'stored' });
   };
 

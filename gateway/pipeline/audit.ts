@@ -35,7 +35,10 @@ export interface AuditPluginOptions {
 const ANONYMOUS = { id: 'anonymous', role: 'anonymous' } as const;
 
 /** Generic over the context so it slots into a `Plugin<GatewayContext>[]` (envelop's Plugin type is invariant). */
-export function useAudit<C extends AuditContext = AuditContext>(sink: AuditRecorder, { notPersonalData }: AuditPluginOptions): Plugin<C> {
+export function useAudit<C extends AuditContext = AuditContext>(
+  sink: AuditRecorder,
+  { notPersonalData }: AuditPluginOptions,
+): Plugin<C> {
   const notPersonal = new Set(notPersonalData);
   return {
     onExecute: () => ({
@@ -77,5 +80,11 @@ function isSingle(result: unknown): result is ExecutionResult {
 }
 
 function refusal(): ExecutionResult {
-  return { errors: [gatewayError('The read could not be recorded in the audit trail, so it was not answered. Retry it.', { code: 'AUDIT_UNAVAILABLE' })] };
+  return {
+    errors: [
+      gatewayError('The read could not be recorded in the audit trail, so it was not answered. Retry it.', {
+        code: 'AUDIT_UNAVAILABLE',
+      }),
+    ],
+  };
 }

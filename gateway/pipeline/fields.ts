@@ -50,7 +50,11 @@ export function selectedCoordinates(schema: GraphQLSchema, document: DocumentNod
  * resolver runs for it (so a denied section is never fetched, and the plan built from this document does not
  * contain it), the answer keeps its shape, and the rights plugin then puts null there.
  */
-export function withoutDenied(schema: GraphQLSchema, document: DocumentNode, isDenied: (type: string, field: string) => boolean): DocumentNode {
+export function withoutDenied(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  isDenied: (type: string, field: string) => boolean,
+): DocumentNode {
   const typeInfo = new TypeInfo(schema);
   return visit(
     document,
@@ -105,7 +109,12 @@ export function walkAnswer(
   const seen = new WeakMap<object, Set<SelectionSetNode>>();
 
   /** Returns true when `object` itself must become null (a non-null field in it was nulled). */
-  const walk = (object: Record<string, unknown>, selectionSet: SelectionSetNode, type: GraphQLObjectType, path: ReadonlyArray<string | number>): boolean => {
+  const walk = (
+    object: Record<string, unknown>,
+    selectionSet: SelectionSetNode,
+    type: GraphQLObjectType,
+    path: ReadonlyArray<string | number>,
+  ): boolean => {
     let walked = seen.get(object);
     if (!walked) seen.set(object, (walked = new Set()));
     if (walked.has(selectionSet)) return false;
@@ -120,7 +129,8 @@ export function walkAnswer(
         let decision = decide({ holder: object, key, type, field, path: fieldPath });
         if (decision === 'descend' && selection.selectionSet) {
           const named = getNamedType(field.type);
-          if (isObjectType(named) && valueNeedsNull(object[key], selection.selectionSet, named, fieldPath)) decision = 'null';
+          if (isObjectType(named) && valueNeedsNull(object[key], selection.selectionSet, named, fieldPath))
+            decision = 'null';
         }
         if (decision === 'null') {
           if (isNonNullType(field.type)) return true;
@@ -139,7 +149,12 @@ export function walkAnswer(
   };
 
   /** Walks a field's value (an object, or a list of them); true when the field itself must become null. */
-  const valueNeedsNull = (value: unknown, selectionSet: SelectionSetNode, type: GraphQLObjectType, path: ReadonlyArray<string | number>): boolean => {
+  const valueNeedsNull = (
+    value: unknown,
+    selectionSet: SelectionSetNode,
+    type: GraphQLObjectType,
+    path: ReadonlyArray<string | number>,
+  ): boolean => {
     if (value === null || typeof value !== 'object') return false;
     if (!Array.isArray(value)) return walk(value as Record<string, unknown>, selectionSet, type, path);
     // An item that must be null: list items here are non-null, so the list itself becomes null.
@@ -150,4 +165,5 @@ export function walkAnswer(
 }
 
 /** Whether a field's type is a list (masks apply to each string of it). */
-export const isList = (field: GraphQLField<unknown, unknown>): boolean => isListType(isNonNullType(field.type) ? field.type.ofType : field.type);
+export const isList = (field: GraphQLField<unknown, unknown>): boolean =>
+  isListType(isNonNullType(field.type) ? field.type.ofType : field.type);

@@ -53,7 +53,13 @@ export function memoryNonceStore(max = 100_000): NonceStore {
  * request, so past the deadline the nonce is checked in this instance's memory (which every nonce also enters):
  * during an outage a replay to another instance inside the window is not caught. Logged once per outage.
  */
-export function redisNonceStore(url: string, keyPrefix: string, timeoutMs: number, logger: Logger, client: RedisClient = connectRedis(url, logger)): NonceStore {
+export function redisNonceStore(
+  url: string,
+  keyPrefix: string,
+  timeoutMs: number,
+  logger: Logger,
+  client: RedisClient = connectRedis(url, logger),
+): NonceStore {
   const local = memoryNonceStore();
   return {
     firstUse: async (key, ttlMs) => {
@@ -63,7 +69,10 @@ export function redisNonceStore(url: string, keyPrefix: string, timeoutMs: numbe
       try {
         // Commands are refused while disconnected (no offline queue): a client still connecting gets the deadline.
         if (!client.isReady && (await Promise.race([once(client, 'ready'), deadline])) === 'timeout') return locally;
-        const reply = await Promise.race([client.set(`${keyPrefix}wsse:${key}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }), deadline]);
+        const reply = await Promise.race([
+          client.set(`${keyPrefix}wsse:${key}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+          deadline,
+        ]);
         if (reply === 'timeout') return locally;
         return locally && reply === 'OK';
       } catch {
@@ -89,7 +98,11 @@ export interface AuthenticatorOptions {
 
 export interface Authenticator {
   /** The consumer of a GraphQL or SOAP request, or a rejection with an UNAUTHENTICATED (or FORBIDDEN) GraphQLError. */
-  identify(req: IncomingMessage, facade: GatewayContext['facade'], soapHeader?: Record<string, unknown>): Promise<Consumer>;
+  identify(
+    req: IncomingMessage,
+    facade: GatewayContext['facade'],
+    soapHeader?: Record<string, unknown>,
+  ): Promise<Consumer>;
   /** For routes outside GraphQL (the admin API): an API key, a JWT or HTTP Basic. */
   authenticate(req: IncomingMessage): Promise<Consumer>;
   close(): Promise<void>;
@@ -102,13 +115,22 @@ function child(node: unknown, name: string): unknown {
   return undefined;
 }
 const text = (node: unknown): string | undefined =>
-  typeof node === 'string' ? node : node && typeof node === 'object' && typeof (node as { $value?: unknown }).$value === 'string' ? (node as { $value: string }).$value : undefined;
+  typeof node === 'string'
+    ? node
+    : node && typeof node === 'object' && typeof (node as { $value?: unknown }).$value === 'string'
+      ? (node as { $value: string }).$value
+      : undefined;
 
 export function createAuthenticator(security: Readonly<SecurityConfig>, options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now;
   const nonces = options.nonces ?? memoryNonceStore();
   const windowMs = security.wsSecurity.windowSeconds * 1000;
-  const consumer = (c: SecurityConfig['consumers'][number], via: Consumer['via']): Consumer => ({ id: c.id, name: c.name ?? c.id, role: c.role, via });
+  const consumer = (c: SecurityConfig['consumers'][number], via: Consumer['via']): Consumer => ({
+    id: c.id,
+    name: c.name ?? c.id,
+    role: c.role,
+    via,
+  });
   const byKeyHash = new Map(security.consumers.flatMap((c) => (c.apiKeySha256 ? [[c.apiKeySha256, c] as const] : [])));
   const byUser = new Map(security.consumers.flatMap((c) => (c.username ? [[c.username, c] as const] : [])));
   const jwtKey = jwtKeyResolver(security.jwt);
@@ -154,7 +176,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     }
     const name = typeof payload.name === 'string' ? payload.name : (payload.sub as string);
     const consumer: Consumer = { id: payload.sub as string, name, role, via: 'jwt' };
-    verified.set(token, { consumer, expMs: (payload.exp as number) * 1000, nbfMs: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0 });
+    verified.set(token, {
+      consumer,
+      expMs: (payload.exp as number) * 1000,
+      nbfMs: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0,
+    });
     return consumer;
   };
 
@@ -175,19 +201,31 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     const type = (passwordNode as { attributes?: { Type?: unknown } } | undefined)?.attributes?.Type;
     const nonce = text(child(token, 'Nonce'));
     const created = text(child(token, 'Created'));
-    if (!username || !password || !nonce || !created) throw unauthenticated('The UsernameToken needs Username, Password (PasswordDigest), Nonce and Created.');
-    if (typeof type === 'string' && !type.endsWith('#PasswordDigest')) throw unauthenticated('Only PasswordDigest UsernameTokens are accepted.');
+    if (!username || !password || !nonce || !created)
+      throw unauthenticated('The UsernameToken needs Username, Password (PasswordDigest), Nonce and Created.');
+    if (typeof type === 'string' && !type.endsWith('#PasswordDigest'))
+      throw unauthenticated('Only PasswordDigest UsernameTokens are accepted.');
     const createdAt = Date.parse(created);
     if (!Number.isFinite(createdAt) || Math.abs(now() - createdAt) > windowMs) {
-      throw unauthenticated(`The UsernameToken's Created is not within ${security.wsSecurity.windowSeconds} s of the gateway's clock.`);
+      throw unauthenticated(
+        `The UsernameToken's Created is not within ${security.wsSecurity.windowSeconds} s of the gateway's clock.`,
+      );
     }
     const found = byUser.get(username);
     const expected = createHash('sha1')
-      .update(Buffer.concat([Buffer.from(nonce, 'base64'), Buffer.from(created, 'utf8'), Buffer.from(found?.password ?? '\u0000unknown user', 'utf8')]))
+      .update(
+        Buffer.concat([
+          Buffer.from(nonce, 'base64'),
+          Buffer.from(created, 'utf8'),
+          Buffer.from(found?.password ?? '\u0000unknown user', 'utf8'),
+        ]),
+      )
       .digest('base64');
     if (!sameSecret(password, expected) || !found) throw unauthenticated('The user name or password is not valid.');
     // Only a token with a valid digest may take a nonce, so no one can burn another consumer's nonces.
-    if (!(await nonces.firstUse(createHash('sha256').update(`${username}\u0000${nonce}`).digest('hex'), windowMs * 2))) {
+    if (
+      !(await nonces.firstUse(createHash('sha256').update(`${username}\u0000${nonce}`).digest('hex'), windowMs * 2))
+    ) {
       throw unauthenticated('This UsernameToken was already used (replay).');
     }
     return consumer(found, 'ws-security');
@@ -198,7 +236,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     return { id: 'anonymous', name: 'anonymous', role: security.anonymous.role, via: 'anonymous' };
   };
 
-  const fromAuthorization = async (authorization: string, allowBearer: boolean, allowBasic: boolean): Promise<Consumer> => {
+  const fromAuthorization = async (
+    authorization: string,
+    allowBearer: boolean,
+    allowBasic: boolean,
+  ): Promise<Consumer> => {
     const space = authorization.indexOf(' ');
     const scheme = authorization.slice(0, space < 0 ? undefined : space).toLowerCase();
     const value = space < 0 ? '' : authorization.slice(space + 1).trim();
@@ -237,9 +279,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
 /** What was wrong with a JWT, in words a client can act on (jose's own messages name internals). */
 function jwtProblem(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'The token has expired.';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `The token's "${err.claim}" claim is not valid for this gateway.`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return `The token's "${err.claim}" claim is not valid for this gateway.`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this gateway does not accept.';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'The token is signed with an algorithm this gateway does not accept.';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'No key of this gateway matches the token.';
   return 'The token is not a valid JWT.';
 }
@@ -253,7 +297,9 @@ function jwtKeyResolver(jwt: SecurityConfig['jwt']): JWTVerifyGetKey | undefined
       fileKeys = (JSON.parse(fs.readFileSync(jwt.jwksFile, 'utf8')) as { keys: Array<Record<string, unknown>> }).keys;
       if (!Array.isArray(fileKeys)) throw new Error('no "keys" array');
     } catch (err) {
-      throw new ConfigError(`security.jwt.jwksFile: cannot read a JWKS from ${jwt.jwksFile}: ${(err as Error).message}`);
+      throw new ConfigError(
+        `security.jwt.jwksFile: cannot read a JWKS from ${jwt.jwksFile}: ${(err as Error).message}`,
+      );
     }
   }
   const publicKeys = [...jwt.keys, ...fileKeys];

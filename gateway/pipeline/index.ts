@@ -14,7 +14,18 @@
  * valid credentials is refused before its query is even parsed.
  */
 import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
-import { GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  subscribe,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
@@ -66,7 +77,13 @@ export type Prepared =
 const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
 
 const withCode = (error: GraphQLError, code: string): GraphQLError =>
-  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+  new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code },
+  });
 
 /** True when NODE_ENV says production: introspection, suggestions and GraphiQL default to off. */
 export const isProduction = (): boolean => process.env.NODE_ENV === 'production';
@@ -81,7 +98,10 @@ export function createPipeline(deps: PipelineDeps) {
   const planner = createPlanner(schema);
 
   // Bounded by the size of the query texts (a parsed document is a small multiple of its text).
-  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (_value, query) => Math.max(1, query.length) });
+  const documents = new LRUCache<string, DocumentNode | GraphQLError>({
+    maxSize: 4 * 1024 * 1024,
+    sizeCalculation: (_value, query) => Math.max(1, query.length),
+  });
   const cachedParse = (query: string): DocumentNode => {
     let document = documents.get(query);
     if (!document) {
@@ -92,7 +112,9 @@ export function createPipeline(deps: PipelineDeps) {
         document =
           err instanceof GraphQLError
             ? tooMany
-              ? new GraphQLError(`The document has more than ${limits.maxTokens} tokens.`, { extensions: { code: 'QUERY_TOO_COMPLEX' } })
+              ? new GraphQLError(`The document has more than ${limits.maxTokens} tokens.`, {
+                  extensions: { code: 'QUERY_TOO_COMPLEX' },
+                })
               : withCode(err, 'GRAPHQL_PARSE_FAILED')
             : new GraphQLError('Query could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
       }
@@ -105,10 +127,16 @@ export function createPipeline(deps: PipelineDeps) {
   // specified rules are added here, on a miss, rather than given to useEngine: envelop would add its 25 rules to a
   // new list on every request, for a validation that is cached.
   const validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
-  const cachedValidate = (s: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[] = []): readonly GraphQLError[] => {
+  const cachedValidate = (
+    s: GraphQLSchema,
+    document: DocumentNode,
+    rules: readonly ValidationRule[] = [],
+  ): readonly GraphQLError[] => {
     let errors = validations.get(document);
     if (!errors) {
-      errors = validate(s, document, [...specifiedRules, ...rules]).map((e) => (isErrorCode(e.extensions?.code) ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+      errors = validate(s, document, [...specifiedRules, ...rules]).map((e) =>
+        isErrorCode(e.extensions?.code) ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED'),
+      );
       validations.set(document, errors);
     }
     return errors;
@@ -117,7 +145,14 @@ export function createPipeline(deps: PipelineDeps) {
   const roles = security.roles;
   // ── The one ordered list of plugins. ──────────────────────────────────────────────────────────────────────────
   const plugins: Array<Plugin<GatewayContext>> = [
-    engine(useEngine({ parse: cachedParse as typeof parse, validate: cachedValidate as typeof validate, execute: deps.run as never, subscribe })),
+    engine(
+      useEngine({
+        parse: cachedParse as typeof parse,
+        validate: cachedValidate as typeof validate,
+        execute: deps.run as never,
+        subscribe,
+      }),
+    ),
     engine(useSchema(schema)),
     useIdentity(deps.authenticator), // who calls: before the query is parsed
     useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
@@ -136,7 +171,8 @@ export function createPipeline(deps: PipelineDeps) {
     metrics.operations.inc({ facade: context.facade, role: context.consumer?.role ?? 'none', outcome: 'refused' });
     return { ok: false, errors: [refusal], refusal };
   };
-  const asRefusal = (err: unknown): GraphQLError | undefined => (err instanceof GraphQLError && isErrorCode(err.extensions?.code) ? err : undefined);
+  const asRefusal = (err: unknown): GraphQLError | undefined =>
+    err instanceof GraphQLError && isErrorCode(err.extensions?.code) ? err : undefined;
 
   return {
     plugins,
@@ -158,7 +194,9 @@ export function createPipeline(deps: PipelineDeps) {
         } catch (err) {
           const error = asRefusal(err);
           if (!error) throw err;
-          return error.extensions.code === 'QUERY_TOO_COMPLEX' ? refused(context, error) : { ok: false, errors: [error] };
+          return error.extensions.code === 'QUERY_TOO_COMPLEX'
+            ? refused(context, error)
+            : { ok: false, errors: [error] };
         }
       }
       const errors: readonly GraphQLError[] = env.validate(env.schema, document);
@@ -166,7 +204,13 @@ export function createPipeline(deps: PipelineDeps) {
         const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
         return limit ? refused(context, limit) : { ok: false, errors };
       }
-      const args: ExecutionArgs = { schema: env.schema, document, operationName: request.operationName, variableValues: request.variables, contextValue: context };
+      const args: ExecutionArgs = {
+        schema: env.schema,
+        document,
+        operationName: request.operationName,
+        variableValues: request.variables,
+        contextValue: context,
+      };
       return {
         ok: true,
         args,
@@ -174,7 +218,12 @@ export function createPipeline(deps: PipelineDeps) {
           try {
             const result = (await env.execute(executionArgs)) as ExecutionResult;
             const refusal = refusalOf(result);
-            if (refusal) metrics.operations.inc({ facade: context.facade, role: context.consumer?.role ?? 'none', outcome: 'refused' });
+            if (refusal)
+              metrics.operations.inc({
+                facade: context.facade,
+                role: context.consumer?.role ?? 'none',
+                outcome: 'refused',
+              });
             return result;
           } catch (err) {
             // A plugin may refuse by throwing a catalog error.

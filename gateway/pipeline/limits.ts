@@ -15,8 +15,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type {
-  GraphQLError} from 'graphql';
+import type { GraphQLError } from 'graphql';
 import {
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -36,16 +35,27 @@ import type { GatewayContext } from './context';
 const tooComplex = (message: string): GraphQLError => gatewayError(message, { code: 'QUERY_TOO_COMPLEX' });
 
 /** Armor reports through the validation context, with our code, instead of throwing out of `validate`. */
-const armor = { propagateOnRejection: false, exposeLimits: true, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(err.message.replace(/^Syntax Error: /, '')))] };
+const armor = {
+  propagateOnRejection: false,
+  exposeLimits: true,
+  onReject: [
+    (ctx: ValidationContext | null, err: GraphQLError) =>
+      ctx?.reportError(tooComplex(err.message.replace(/^Syntax Error: /, ''))),
+  ],
+};
 
 /** The distinct root fields (response key → field name) of an operation, through inline and named fragments. */
-export function rootFieldsOf(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): Map<string, string> {
+export function rootFieldsOf(
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+): Map<string, string> {
   const fields = new Map<string, string>();
   const walked = new Set<string>();
   const walk = (selectionSet: SelectionSetNode): void => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (!selection.name.value.startsWith('__')) fields.set(selection.alias?.value ?? selection.name.value, selection.name.value);
+        if (!selection.name.value.startsWith('__'))
+          fields.set(selection.alias?.value ?? selection.name.value, selection.name.value);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
       else if (!walked.has(selection.name.value)) {
         // Spreading one fragment twice selects the same response keys: it counts once.
@@ -60,14 +70,19 @@ export function rootFieldsOf(operation: OperationDefinitionNode, fragments: Read
 }
 
 const fragmentsOf = (document: DocumentNode): Map<string, FragmentDefinitionNode> =>
-  new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
 
 const maxRootFieldsRule =
   (max: number): ValidationRule =>
   (context) => ({
     OperationDefinition(node) {
       const count = rootFieldsOf(node, fragmentsOf(context.getDocument())).size;
-      if (count > max) context.reportError(tooComplex(`An operation may select at most ${max} root fields; this one selects ${count}.`));
+      if (count > max)
+        context.reportError(
+          tooComplex(`An operation may select at most ${max} root fields; this one selects ${count}.`),
+        );
     },
   });
 
@@ -105,12 +120,19 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
       });
   /** Customer field → the resource it reads. */
   const resourceOf = new Map<string, string>();
-  for (const source of sources) for (const [field, binding] of Object.entries(source.adapter.fields)) resourceOf.set(field, `${source.name}\u0000${binding.resource}`);
+  for (const source of sources)
+    for (const [field, binding] of Object.entries(source.adapter.fields))
+      resourceOf.set(field, `${source.name}\u0000${binding.resource}`);
 
   /** The backend calls of an operation: each customer root loads every resource its sections read; a root by MSISDN first asks the directory. */
-  const costOf = (document: DocumentNode, operationName: string | null | undefined, fields: ReadonlySet<string>): number => {
+  const costOf = (
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    fields: ReadonlySet<string>,
+  ): number => {
     const operation = document.definitions.find(
-      (d: DocumentNode['definitions'][number]): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+      (d: DocumentNode['definitions'][number]): d is OperationDefinitionNode =>
+        d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
     );
     if (!operation) return 0;
     const resources = new Set<string>();
@@ -148,7 +170,11 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
       }
       extendContext({ cost });
       if (cost > limits.maxBackendCalls) {
-        setResultAndStopExecution({ errors: [tooComplex(`This operation would make ${cost} backend calls; the limit is ${limits.maxBackendCalls}.`)] });
+        setResultAndStopExecution({
+          errors: [
+            tooComplex(`This operation would make ${cost} backend calls; the limit is ${limits.maxBackendCalls}.`),
+          ],
+        });
       }
     },
   };

@@ -68,7 +68,12 @@ interface MaskNode {
   children?: Map<string, MaskNode>;
 }
 
-function maskTree(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, role: Role): MaskNode | null {
+function maskTree(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  role: Role,
+): MaskNode | null {
   const { operation, fragments } = operationOf(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return null;
@@ -93,7 +98,8 @@ function maskTree(schema: GraphQLSchema, document: DocumentNode, operationName: 
         if (typeof right === 'object') {
           child.mask = right.mask;
           used = true;
-        } else if (right === 'allow' && selection.selectionSet && isObjectType(named)) used = add(child, selection.selectionSet, named);
+        } else if (right === 'allow' && selection.selectionSet && isObjectType(named))
+          used = add(child, selection.selectionSet, named);
         if (used || node.children.has(key)) {
           node.children.set(key, child);
           any = true;
@@ -128,7 +134,12 @@ function applyMasks(node: MaskNode, value: unknown): void {
 export function useMask({ schema, roles }: MaskDeps): Plugin<GatewayContext> {
   /** Per original document, per role and operation: where its masked fields are, or null (most select none). */
   const trees = new WeakMap<DocumentNode, Map<string, MaskNode | null>>();
-  const treeFor = (document: DocumentNode, operationName: string | null | undefined, roleName: string, role: Role): MaskNode | null => {
+  const treeFor = (
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    roleName: string,
+    role: Role,
+  ): MaskNode | null => {
     const key = `${roleName}\u0000${operationName ?? ''}`;
     let byRole = trees.get(document);
     let tree = byRole?.get(key);
@@ -151,7 +162,8 @@ export function useMask({ schema, roles }: MaskDeps): Plugin<GatewayContext> {
       if (!tree) return;
       return {
         // A kept answer (answer-cache.ts) was masked for this role before it was kept.
-        onExecuteDone: ({ result }) => void (context.answeredFromCache || applyMasks(tree, (result as ExecutionResult).data)),
+        onExecuteDone: ({ result }) =>
+          void (context.answeredFromCache || applyMasks(tree, (result as ExecutionResult).data)),
       };
     },
   };

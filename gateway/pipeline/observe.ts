@@ -38,19 +38,29 @@ export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayCon
         const { ucv, consumer, res, facade } = context;
         await ucv.allSettled();
         const provenance = ucv.provenance();
-        const errorCodes = [...new Set((answer.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+        const errorCodes = [
+          ...new Set((answer.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'))),
+        ];
         if (res) {
           operationLogs.set(res, {
             operationName: args.operationName ?? undefined,
             consumer: consumer?.id,
             role: consumer?.role,
             customers: provenance.map((p) => p.customerId),
-            sources: Object.fromEntries(provenance.flatMap((p) => p.sources.filter((s) => s.status !== 'SKIPPED').map((s) => [s.source, s.status]))),
+            sources: Object.fromEntries(
+              provenance.flatMap((p) =>
+                p.sources.filter((s) => s.status !== 'SKIPPED').map((s) => [s.source, s.status]),
+              ),
+            ),
             ...(errorCodes.length > 0 ? { errorCodes } : {}),
           });
           if (!res.headersSent) res.setHeader('server-timing', ucv.serverTiming());
         }
-        counted(facade, consumer?.role ?? 'none', answer.data ? (errorCodes.length > 0 ? 'partial' : 'complete') : 'refused').inc();
+        counted(
+          facade,
+          consumer?.role ?? 'none',
+          answer.data ? (errorCodes.length > 0 ? 'partial' : 'complete') : 'refused',
+        ).inc();
         setResult({ ...answer, extensions: { ...answer.extensions, requestId: ucv.requestId, sources: provenance } });
       },
     }),

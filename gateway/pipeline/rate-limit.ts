@@ -20,7 +20,10 @@ export interface RateLimitContext {
   cost?: number;
 }
 
-export function useRateLimit<C extends RateLimitContext = RateLimitContext>(limiter: ConsumerRateLimiter, rateLimited?: Counter<'role' | 'limit'>): Plugin<C> {
+export function useRateLimit<C extends RateLimitContext = RateLimitContext>(
+  limiter: ConsumerRateLimiter,
+  rateLimited?: Counter<'role' | 'limit'>,
+): Plugin<C> {
   return {
     async onExecute({ args }) {
       const { consumer, cost, req } = args.contextValue;
@@ -29,9 +32,12 @@ export function useRateLimit<C extends RateLimitContext = RateLimitContext>(limi
       if (decision.allowed) return;
       rateLimited?.inc({ role: consumer?.role ?? 'none', limit: decision.limit });
       const what = decision.limit === 'requests' ? 'requests' : 'backend cost';
-      throw new GraphQLError(`Too many ${what} per second for this consumer; retry after ${decision.retryAfterSeconds} s.`, {
-        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: decision.retryAfterSeconds, limit: decision.limit },
-      });
+      throw new GraphQLError(
+        `Too many ${what} per second for this consumer; retry after ${decision.retryAfterSeconds} s.`,
+        {
+          extensions: { code: 'RATE_LIMITED', retryAfterSeconds: decision.retryAfterSeconds, limit: decision.limit },
+        },
+      );
     },
   };
 }

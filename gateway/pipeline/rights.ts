@@ -37,13 +37,23 @@ export interface RightsDeps {
  * default roles name, and registered adapters will add and remove sections at run time). Checked when the
  * pipeline is built.
  */
-export function checkRoles(schema: GraphQLSchema, roles: Readonly<Record<string, Role>>, warn: (message: string) => void): void {
+export function checkRoles(
+  schema: GraphQLSchema,
+  roles: Readonly<Record<string, Role>>,
+  warn: (message: string) => void,
+): void {
   for (const [name, role] of Object.entries(roles)) {
     for (const coordinate of Object.keys(role.fields)) {
       const [typeName, field] = coordinate.split('.') as [string, string];
       const type = schema.getType(typeName);
-      if (!type || !isObjectType(type)) warn(`security.roles.${name}.fields: "${coordinate}" names no object type of this gateway's schema; it applies to nothing`);
-      else if (field !== '*' && !type.getFields()[field]) warn(`security.roles.${name}.fields: "${coordinate}": ${typeName} has no field ${field} in this gateway's schema; it applies to nothing`);
+      if (!type || !isObjectType(type))
+        warn(
+          `security.roles.${name}.fields: "${coordinate}" names no object type of this gateway's schema; it applies to nothing`,
+        );
+      else if (field !== '*' && !type.getFields()[field])
+        warn(
+          `security.roles.${name}.fields: "${coordinate}": ${typeName} has no field ${field} in this gateway's schema; it applies to nothing`,
+        );
     }
   }
 }
@@ -73,14 +83,21 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       const role = roleName === undefined ? undefined : roles[roleName];
       if (!role || !roleName) {
         // Identity runs first and always sets a consumer with a configured role: this is a wiring bug.
-        setResultAndStopExecution({ errors: [gatewayError('The request has no consumer.', { code: 'UNAUTHENTICATED' })] });
+        setResultAndStopExecution({
+          errors: [gatewayError('The request has no consumer.', { code: 'UNAUTHENTICATED' })],
+        });
         return;
       }
       const original = args.document;
       const plan = planFor(original, roleName, role);
       if (plan.denied.length > 0 && role.onDenied === 'refuse') {
         setResultAndStopExecution({
-          errors: [gatewayError(`The role ${roleName} may not read ${plan.denied.join(', ')}.`, { code: 'FORBIDDEN', fields: plan.denied })],
+          errors: [
+            gatewayError(`The role ${roleName} may not read ${plan.denied.join(', ')}.`, {
+              code: 'FORBIDDEN',
+              fields: plan.denied,
+            }),
+          ],
         });
         return;
       }
@@ -92,7 +109,9 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       const selected = planner(plan.document, args.operationName, args.variableValues);
       // A directive that cannot be evaluated is a request error (graphql-jit would drop the field silently).
       if (selected.error !== undefined) {
-        setResultAndStopExecution({ errors: [new GraphQLError(selected.error, { extensions: { code: 'BAD_USER_INPUT' } })] });
+        setResultAndStopExecution({
+          errors: [new GraphQLError(selected.error, { extensions: { code: 'BAD_USER_INPUT' } })],
+        });
         return;
       }
       context.ucv.customerFields = selected.fields;
@@ -119,7 +138,11 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
             const message = `The role ${roleName} may not read ${coordinate}.`;
             return path ? new GraphQLError(message, { path, extensions }) : gatewayError(message, extensions);
           });
-          setResult({ ...answer, data: rootNull ? null : answer.data, errors: [...(answer.errors ?? []), ...forbidden] });
+          setResult({
+            ...answer,
+            data: rootNull ? null : answer.data,
+            errors: [...(answer.errors ?? []), ...forbidden],
+          });
         },
       };
     },

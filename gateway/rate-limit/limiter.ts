@@ -27,7 +27,9 @@ export interface RateLimitSettings {
   redisTimeoutMs: number;
 }
 
-export type RateDecision = { allowed: true; failedOpen?: 'redis_unavailable' | 'redis_timeout' | 'redis_error' } | { allowed: false; limit: 'requests' | 'cost'; retryAfterSeconds: number };
+export type RateDecision =
+  | { allowed: true; failedOpen?: 'redis_unavailable' | 'redis_timeout' | 'redis_error' }
+  | { allowed: false; limit: 'requests' | 'cost'; retryAfterSeconds: number };
 
 export interface ConsumerRateLimiter {
   /**
@@ -49,7 +51,8 @@ export interface RateLimiterOptions {
   failOpen: Counter<'reason'>;
 }
 
-type Outcome = { kind: 'ok' } | { kind: 'exceeded'; msBeforeNext: number } | { kind: 'redis_timeout' } | { kind: 'redis_error' };
+type Outcome =
+  { kind: 'ok' } | { kind: 'exceeded'; msBeforeNext: number } | { kind: 'redis_timeout' } | { kind: 'redis_error' };
 
 interface RoleLimiters {
   requests: RateLimiterAbstract;
@@ -65,7 +68,13 @@ export function createRateLimiter(options: RateLimiterOptions): ConsumerRateLimi
   // node-redis v4+ must be named (its client is no longer a "Commander"), else the limiter speaks ioredis to it.
   const make = (name: string, points: number): RateLimiterAbstract =>
     client
-      ? new RateLimiterRedis({ storeClient: client, useRedisPackage: true, keyPrefix: `${options.keyPrefix}${name}`, points, duration: 1 })
+      ? new RateLimiterRedis({
+          storeClient: client,
+          useRedisPackage: true,
+          keyPrefix: `${options.keyPrefix}${name}`,
+          points,
+          duration: 1,
+        })
       : new RateLimiterMemory({ keyPrefix: name, points, duration: 1 });
   const byRole = new Map<string, RoleLimiters>();
   const limitersOf = (role: string | undefined): RoleLimiters => {
@@ -73,7 +82,11 @@ export function createRateLimiter(options: RateLimiterOptions): ConsumerRateLimi
     let limiters = byRole.get(name);
     if (!limiters) {
       const rate = name ? (settings.roles[name] as Rate) : settings.default;
-      limiters = { requests: make(`req:${name}`, rate.requestsPerSecond), cost: make(`cost:${name}`, rate.costPerSecond), rate };
+      limiters = {
+        requests: make(`req:${name}`, rate.requestsPerSecond),
+        cost: make(`cost:${name}`, rate.costPerSecond),
+        rate,
+      };
       byRole.set(name, limiters);
     }
     return limiters;
@@ -82,12 +95,16 @@ export function createRateLimiter(options: RateLimiterOptions): ConsumerRateLimi
   /** One consume within the deadline: allowed, exceeded (and for how long), or why the store gave no verdict. */
   const consume = async (limiter: RateLimiterAbstract, key: string, points: number): Promise<Outcome> => {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'redis_timeout' }), settings.redisTimeoutMs)));
+    const deadline = new Promise<Outcome>(
+      (resolve) => (timer = setTimeout(() => resolve({ kind: 'redis_timeout' }), settings.redisTimeoutMs)),
+    );
     try {
       return await Promise.race([limiter.consume(key, points).then((): Outcome => ({ kind: 'ok' })), deadline]);
     } catch (err) {
       // rate-limiter-flexible rejects with a RateLimiterRes when the points are spent, with an Error when the store failed.
-      return err instanceof RateLimiterRes ? { kind: 'exceeded', msBeforeNext: err.msBeforeNext } : { kind: 'redis_error' };
+      return err instanceof RateLimiterRes
+        ? { kind: 'exceeded', msBeforeNext: err.msBeforeNext }
+        : { kind: 'redis_error' };
     } finally {
       clearTimeout(timer);
     }
@@ -96,7 +113,8 @@ export function createRateLimiter(options: RateLimiterOptions): ConsumerRateLimi
   /** The decision an outcome forces, or undefined to go on to the next limit. */
   const decide = (outcome: Outcome, limit: 'requests' | 'cost'): RateDecision | undefined => {
     if (outcome.kind === 'ok') return undefined;
-    if (outcome.kind === 'exceeded') return { allowed: false, limit, retryAfterSeconds: Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)) };
+    if (outcome.kind === 'exceeded')
+      return { allowed: false, limit, retryAfterSeconds: Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)) };
     options.failOpen.inc({ reason: outcome.kind });
     return { allowed: true, failedOpen: outcome.kind };
   };

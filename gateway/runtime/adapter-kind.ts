@@ -17,7 +17,14 @@ import { DefinitionRefused, type DefinitionKind, type Problem } from '../definit
 import { checkAddress } from './allow-list';
 import { checkDeclarative, compileDeclarative } from './declarative';
 import { inspectWsdl } from './declarative-soap';
-import { buildRuntime, discardRuntime, type Runtime, type RuntimeAdapter, type RuntimeHolder, type RuntimeShared } from './index';
+import {
+  buildRuntime,
+  discardRuntime,
+  type Runtime,
+  type RuntimeAdapter,
+  type RuntimeHolder,
+  type RuntimeShared,
+} from './index';
 
 export interface AdapterKindDeps {
   holder: RuntimeHolder;
@@ -31,7 +38,9 @@ export interface AdapterKindDeps {
 
 const CORE_TYPES = new Set(
   ['scalars.graphql', 'customer.graphql', 'sources.graphql'].flatMap((file) =>
-    parse(schemaFile(file)).definitions.flatMap((d) => ('name' in d && d.name && !String(d.kind).endsWith('_EXTENSION') ? [d.name.value] : [])),
+    parse(schemaFile(file)).definitions.flatMap((d) =>
+      'name' in d && d.name && !String(d.kind).endsWith('_EXTENSION') ? [d.name.value] : [],
+    ),
   ),
 );
 
@@ -44,13 +53,25 @@ function typeClashes(adapters: readonly RuntimeAdapter[]): Problem[] {
     try {
       document = parse(adapter.typeDefs);
     } catch (err) {
-      problems.push({ path: 'typeDefs', message: `adapter ${adapter.name}: not valid SDL: ${(err as Error).message}`, expected: 'GraphQL SDL', given: adapter.typeDefs.slice(0, 80) });
+      problems.push({
+        path: 'typeDefs',
+        message: `adapter ${adapter.name}: not valid SDL: ${(err as Error).message}`,
+        expected: 'GraphQL SDL',
+        given: adapter.typeDefs.slice(0, 80),
+      });
       continue;
     }
     for (const d of document.definitions) {
-      if (!('name' in d) || !d.name || d.kind === Kind.OBJECT_TYPE_EXTENSION || String(d.kind).endsWith('_EXTENSION')) continue;
+      if (!('name' in d) || !d.name || d.kind === Kind.OBJECT_TYPE_EXTENSION || String(d.kind).endsWith('_EXTENSION'))
+        continue;
       const previous = owner.get(d.name.value);
-      if (previous) problems.push({ path: 'typeDefs', message: `adapter ${adapter.name}: type ${d.name.value} is already defined by ${previous}`, expected: 'a type name of its own', given: d.name.value });
+      if (previous)
+        problems.push({
+          path: 'typeDefs',
+          message: `adapter ${adapter.name}: type ${d.name.value} is already defined by ${previous}`,
+          expected: 'a type name of its own',
+          given: d.name.value,
+        });
       else owner.set(d.name.value, `adapter ${adapter.name}`);
     }
   }
@@ -75,7 +96,11 @@ export function schemaDiff(before: GraphQLSchema, after: GraphQLSchema) {
 /** Probes the base URL: any HTTP answer means reachable. The body is never read. */
 async function probe(url: string, timeoutMs: number): Promise<string | null> {
   try {
-    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), maxRedirections: 0 } as Parameters<typeof request>[1]);
+    const response = await request(url, {
+      method: 'GET',
+      signal: AbortSignal.timeout(timeoutMs),
+      maxRedirections: 0,
+    } as Parameters<typeof request>[1]);
     response.body.on('error', () => undefined); // destroying an unread body emits an abort: expected here
     response.body.destroy();
     return null;
@@ -91,15 +116,27 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
   const candidate = (definitions: ReadonlyMap<string, unknown>, version: number): Runtime => {
     const registered: RuntimeAdapter[] = [];
     for (const [name, definition] of definitions) {
-      const { adapter, entry } = compileDeclarative(definition, { allowLoopback: admin.allowLoopback, maxWsdlBytes: admin.maxWsdlBytes });
-      if (adapter.name !== name) throw new DefinitionRefused([{ path: 'name', message: 'must be the name in the URL', expected: name, given: adapter.name }]);
+      const { adapter, entry } = compileDeclarative(definition, {
+        allowLoopback: admin.allowLoopback,
+        maxWsdlBytes: admin.maxWsdlBytes,
+      });
+      if (adapter.name !== name)
+        throw new DefinitionRefused([
+          { path: 'name', message: 'must be the name in the URL', expected: name, given: adapter.name },
+        ]);
       registered.push({ adapter, entry, fingerprint: JSON.stringify(definition), origin: 'registered' });
     }
     const all = [...configured, ...registered];
     const clashes = typeClashes(all);
     const configuredNames = new Set(configured.map((a) => a.adapter.name));
     for (const r of registered) {
-      if (configuredNames.has(r.adapter.name)) clashes.push({ path: 'name', message: `${r.adapter.name} is a configured adapter's name`, expected: 'a name of its own', given: r.adapter.name });
+      if (configuredNames.has(r.adapter.name))
+        clashes.push({
+          path: 'name',
+          message: `${r.adapter.name} is a configured adapter's name`,
+          expected: 'a name of its own',
+          given: r.adapter.name,
+        });
     }
     if (clashes.length > 0) throw new DefinitionRefused(clashes);
     try {
@@ -110,7 +147,11 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
   };
 
   const withChange = async (name: string, definition: unknown): Promise<Map<string, unknown>> => {
-    const running = new Map(holder.current.adapters.filter((a) => a.origin === 'registered').map((a) => [a.adapter.name, JSON.parse(a.fingerprint) as unknown]));
+    const running = new Map(
+      holder.current.adapters
+        .filter((a) => a.origin === 'registered')
+        .map((a) => [a.adapter.name, JSON.parse(a.fingerprint) as unknown]),
+    );
     if (definition === null) running.delete(name);
     else running.set(name, definition);
     return running;
@@ -121,19 +162,50 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
     async validate(definition, name) {
       const checked = checkDeclarative(definition);
       if (!checked.ok) return checked.problems;
-      if (checked.definition.name !== name) return [{ path: 'name', message: 'must be the name in the URL', expected: name, given: checked.definition.name }];
+      if (checked.definition.name !== name)
+        return [
+          { path: 'name', message: 'must be the name in the URL', expected: name, given: checked.definition.name },
+        ];
       // Like a configured adapter (config.ts): a drain must not cut this source's calls in flight.
       const { entry } = compileDeclarative(definition);
       const worst = worstCallMs(entry.policy);
-      if (worst > graceMs) return [{ path: 'policy', message: `a call can take ${worst} ms through its retries, longer than shutdown.graceMs`, expected: `at most ${graceMs} ms (timeoutMs × (retry.attempts + 1) plus backoff)`, given: `${worst} ms` }];
+      if (worst > graceMs)
+        return [
+          {
+            path: 'policy',
+            message: `a call can take ${worst} ms through its retries, longer than shutdown.graceMs`,
+            expected: `at most ${graceMs} ms (timeoutMs × (retry.attempts + 1) plus backoff)`,
+            given: `${worst} ms`,
+          },
+        ];
       if (checked.definition.type === 'soap') {
-        return inspectWsdl(checked.definition, { allowLoopback: admin.allowLoopback, maxWsdlBytes: admin.maxWsdlBytes, timeoutMs: admin.probeTimeoutMs });
+        return inspectWsdl(checked.definition, {
+          allowLoopback: admin.allowLoopback,
+          maxWsdlBytes: admin.maxWsdlBytes,
+          timeoutMs: admin.probeTimeoutMs,
+        });
       }
       const url = new URL(checked.definition.baseUrl);
       const refused = await checkAddress(url, { allowLoopback: admin.allowLoopback });
-      if (refused) return [{ path: 'baseUrl', message: refused, expected: 'an http(s) URL of an allowed, public or private-network address', given: checked.definition.baseUrl }];
+      if (refused)
+        return [
+          {
+            path: 'baseUrl',
+            message: refused,
+            expected: 'an http(s) URL of an allowed, public or private-network address',
+            given: checked.definition.baseUrl,
+          },
+        ];
       const unreachable = await probe(url.href, admin.probeTimeoutMs);
-      if (unreachable) return [{ path: 'baseUrl', message: `unreachable: ${unreachable}`, expected: 'a reachable endpoint', given: checked.definition.baseUrl }];
+      if (unreachable)
+        return [
+          {
+            path: 'baseUrl',
+            message: `unreachable: ${unreachable}`,
+            expected: 'a reachable endpoint',
+            given: checked.definition.baseUrl,
+          },
+        ];
       return [];
     },
     async dryRun(definition, _input, name) {
@@ -150,7 +222,9 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
         await runtime.ready;
       } catch (err) {
         discardRuntime(runtime, holder.current);
-        throw new DefinitionRefused([{ path: 'typeDefs', message: `the SOAP view cannot be generated: ${(err as Error).message}` }]);
+        throw new DefinitionRefused([
+          { path: 'typeDefs', message: `the SOAP view cannot be generated: ${(err as Error).message}` },
+        ]);
       }
       holder.swap(runtime);
     },

@@ -26,10 +26,16 @@ const family = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv
 /** An IPv6 address as its eight 16-bit groups (a trailing dotted quad is two of them), or null. */
 function ipv6Groups(address: string): number[] | null {
   const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
-  const text = quad ? address.slice(0, quad.index) + [((+quad[1]! << 8) | +quad[2]!).toString(16), ((+quad[3]! << 8) | +quad[4]!).toString(16)].join(':') : address;
+  const text = quad
+    ? address.slice(0, quad.index) +
+      [((+quad[1]! << 8) | +quad[2]!).toString(16), ((+quad[3]! << 8) | +quad[4]!).toString(16)].join(':')
+    : address;
   const [head = '', tail] = text.split('::');
   const part = (t: string): number[] => (t ? t.split(':').map((g) => parseInt(g, 16)) : []);
-  const groups = tail === undefined ? part(head) : [...part(head), ...Array<number>(8 - part(head).length - part(tail).length).fill(0), ...part(tail)];
+  const groups =
+    tail === undefined
+      ? part(head)
+      : [...part(head), ...Array<number>(8 - part(head).length - part(tail).length).fill(0), ...part(tail)];
   return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : null;
 }
 
@@ -54,7 +60,8 @@ export function addressRefusal(address: string, options: { allowLoopback: boolea
   // An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4) is checked as that IPv4 address.
   const plain = reachedAddress(address);
   if (blocked.check(plain, family(plain))) return `${address} is a link-local, metadata or unspecified address`;
-  if (!options.allowLoopback && loopback.check(plain, family(plain))) return `${address} is a loopback address (admin.allowLoopback is off)`;
+  if (!options.allowLoopback && loopback.check(plain, family(plain)))
+    return `${address} is a loopback address (admin.allowLoopback is off)`;
   return null;
 }
 
@@ -65,7 +72,8 @@ const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
  * literal skips the DNS lookup, so guardedLookup never sees it). Null when nothing is refused so far.
  */
 export function urlRefusal(url: URL, options: { allowLoopback: boolean }): string | null {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed (http: or https: only)`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `scheme ${url.protocol} is not allowed (http: or https: only)`;
   if (url.username || url.password) return 'credentials in the URL are not allowed';
   const host = hostOf(url);
   const refused = isIP(host) ? addressRefusal(host, options) : null;
@@ -96,11 +104,16 @@ export async function checkAddress(url: URL, options: { allowLoopback: boolean }
  * For undici's `connect.lookup` and node's http.Agent `lookup` alike.
  */
 export function guardedLookup(allowLoopback: boolean): LookupFunction {
-  return ((hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+  return ((
+    hostname: string,
+    options: object,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const refused = addresses.map((a) => addressRefusal(a.address, { allowLoopback })).find((r) => r !== null);
-      if (refused) return callback(Object.assign(new Error(`refused address: ${refused}`), { code: 'EADDRREFUSED' }), []);
+      if (refused)
+        return callback(Object.assign(new Error(`refused address: ${refused}`), { code: 'EADDRREFUSED' }), []);
       if ((options as { all?: boolean }).all) return callback(null, addresses);
       const first = addresses[0] as LookupAddress;
       callback(null, first.address, first.family);

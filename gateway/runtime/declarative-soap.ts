@@ -28,10 +28,17 @@ export interface SoapGuardOptions {
   maxWsdlBytes: number;
 }
 
-const valueAt = (value: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, step) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[step] : undefined), value);
+const valueAt = (value: unknown, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (v, step) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[step] : undefined),
+      value,
+    );
 
 /** `a.b` and a key → `{ a: { b: key } }`: the operation's input. */
-const inputFor = (path: string, key: string): Record<string, unknown> => path.split('.').reduceRight<unknown>((inner, step) => ({ [step]: inner }), key) as Record<string, unknown>;
+const inputFor = (path: string, key: string): Record<string, unknown> =>
+  path.split('.').reduceRight<unknown>((inner, step) => ({ [step]: inner }), key) as Record<string, unknown>;
 
 /** Refuses an import location node-soap would read from disk, or one the allow-list refuses (a literal address). */
 function importGuard(allowLoopback: boolean) {
@@ -65,10 +72,27 @@ function soapGuard(allowLoopback: boolean): SoapGuard {
 }
 
 /** The shared SOAP client (gateway/backends/soap-client.ts) of an untrusted backend: guarded, its WSDL capped by admin.maxWsdlBytes. */
-const guardedClient = (definition: SoapDefinition, guard: SoapGuardOptions, timeoutMs: number, maxResponseBytes: number): SoapClient =>
-  soapClient({ wsdlUrl: definition.wsdlUrl, ...(definition.endpoint ? { endpoint: definition.endpoint } : {}), maxResponseBytes, maxWsdlBytes: guard.maxWsdlBytes, timeoutMs, guard: soapGuard(guard.allowLoopback) });
+const guardedClient = (
+  definition: SoapDefinition,
+  guard: SoapGuardOptions,
+  timeoutMs: number,
+  maxResponseBytes: number,
+): SoapClient =>
+  soapClient({
+    wsdlUrl: definition.wsdlUrl,
+    ...(definition.endpoint ? { endpoint: definition.endpoint } : {}),
+    maxResponseBytes,
+    maxWsdlBytes: guard.maxWsdlBytes,
+    timeoutMs,
+    guard: soapGuard(guard.allowLoopback),
+  });
 
-export function soapAdapter(definition: SoapDefinition, options: SoapGuardOptions & { read: (name: string, resource: SoapDefinition['resources'][string]) => (raw: unknown) => Promise<unknown> }): AdapterDefinition<SoapClient> {
+export function soapAdapter(
+  definition: SoapDefinition,
+  options: SoapGuardOptions & {
+    read: (name: string, resource: SoapDefinition['resources'][string]) => (raw: unknown) => Promise<unknown>;
+  },
+): AdapterDefinition<SoapClient> {
   const resources: AdapterDefinition<SoapClient>['resources'] = {};
   for (const [name, resource] of Object.entries(definition.resources)) {
     const read = options.read(name, resource);
@@ -79,7 +103,8 @@ export function soapAdapter(definition: SoapDefinition, options: SoapGuardOption
         try {
           result = await client.call(operation, inputFor(keyPath, key), ctx);
         } catch (err) {
-          if (notFound && err instanceof SoapFaultError && String(valueAt(err.fault, notFound.path)) === notFound.value) return null;
+          if (notFound && err instanceof SoapFaultError && String(valueAt(err.fault, notFound.path)) === notFound.value)
+            return null;
           throw err;
         }
         // No output element at all is an answer of the wrong shape (the shape says so), not "not found" (a Fault).
@@ -94,23 +119,39 @@ export function soapAdapter(definition: SoapDefinition, options: SoapGuardOption
     connect: ({ timeoutMs, maxResponseBytes }) => guardedClient(definition, options, timeoutMs, maxResponseBytes),
     close: (client) => client.close(),
     resources,
-    fields: Object.fromEntries(Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }])),
+    fields: Object.fromEntries(
+      Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }]),
+    ),
   };
 }
 
 const IMPORT = /<(?:[\w.-]+:)?(?:import|include)\b[^>]*?\b(?:schemaLocation|location)\s*=\s*(["'])(.*?)\1/gis;
-const unescapeXml = (s: string): string => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string);
+const unescapeXml = (s: string): string =>
+  s.replace(
+    /&(lt|gt|quot|apos|amp);/g,
+    (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string,
+  );
 
 /** Every import/include location a document names (over-inclusive: one inside a comment counts too). */
-export const importLocations = (xml: string): string[] => [...xml.matchAll(IMPORT)].map((m) => unescapeXml(m[2] as string).trim());
+export const importLocations = (xml: string): string[] =>
+  [...xml.matchAll(IMPORT)].map((m) => unescapeXml(m[2] as string).trim());
 
 /** Reads one document: 200, at most maxBytes, within the signal's deadline. The text, or why not. */
-async function readDocument(url: string, dispatcher: Agent, maxBytes: number, signal: AbortSignal): Promise<{ text: string } | { refused: string }> {
+async function readDocument(
+  url: string,
+  dispatcher: Agent,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<{ text: string } | { refused: string }> {
   let response;
   try {
-    response = await request(url, { method: 'GET', dispatcher, signal, maxRedirections: 0 } as Parameters<typeof request>[1]);
+    response = await request(url, { method: 'GET', dispatcher, signal, maxRedirections: 0 } as Parameters<
+      typeof request
+    >[1]);
   } catch (err) {
-    return { refused: signal.aborted ? 'no answer within admin.probeTimeoutMs' : `unreachable: ${(err as Error).message}` };
+    return {
+      refused: signal.aborted ? 'no answer within admin.probeTimeoutMs' : `unreachable: ${(err as Error).message}`,
+    };
   }
   const { body, statusCode, headers } = response;
   body.on('error', () => undefined); // destroying an unread body emits an abort: expected here
@@ -128,7 +169,9 @@ async function readDocument(url: string, dispatcher: Agent, maxBytes: number, si
     return { text: await readCapped(body, maxBytes, url) };
   } catch (err) {
     if (err instanceof ResponseTooLargeError) return tooLarge;
-    return { refused: signal.aborted ? 'no answer within admin.probeTimeoutMs' : `unreadable: ${(err as Error).message}` };
+    return {
+      refused: signal.aborted ? 'no answer within admin.probeTimeoutMs' : `unreadable: ${(err as Error).message}`,
+    };
   }
 }
 
@@ -150,12 +193,26 @@ const ELEMENT_META = new Set(['targetNSAlias', 'targetNamespace']);
  * Checks a SOAP definition against its backend: the WSDL and every document it imports (allow-list, byte cap,
  * deadline), then each resource's operation and key element in the WSDL as node-soap reads it. Problems name the path.
  */
-export async function inspectWsdl(definition: SoapDefinition, options: SoapGuardOptions & { timeoutMs: number }): Promise<Problem[]> {
+export async function inspectWsdl(
+  definition: SoapDefinition,
+  options: SoapGuardOptions & { timeoutMs: number },
+): Promise<Problem[]> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const started = Date.now();
-  for (const [path, href] of [['wsdlUrl', definition.wsdlUrl], ...(definition.endpoint ? [['endpoint', definition.endpoint]] : [])] as Array<[string, string]>) {
+  for (const [path, href] of [
+    ['wsdlUrl', definition.wsdlUrl],
+    ...(definition.endpoint ? [['endpoint', definition.endpoint]] : []),
+  ] as Array<[string, string]>) {
     const refused = await checkAddress(new URL(href), options);
-    if (refused) return [{ path, message: refused, expected: 'an http(s) URL of an allowed, public or private-network address', given: href }];
+    if (refused)
+      return [
+        {
+          path,
+          message: refused,
+          expected: 'an http(s) URL of an allowed, public or private-network address',
+          given: href,
+        },
+      ];
   }
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(options.allowLoopback) } as never });
   try {
@@ -172,10 +229,26 @@ export async function inspectWsdl(definition: SoapDefinition, options: SoapGuard
           parsed = undefined;
         }
         const refused = parsed ? await checkAddress(parsed, options) : 'not a URL';
-        if (refused) return [{ path: 'wsdlUrl', message: `${where}: ${refused}`, expected: 'imports and includes at allowed http(s) addresses', given: url }];
+        if (refused)
+          return [
+            {
+              path: 'wsdlUrl',
+              message: `${where}: ${refused}`,
+              expected: 'imports and includes at allowed http(s) addresses',
+              given: url,
+            },
+          ];
       }
       const document = await readDocument(url, dispatcher, options.maxWsdlBytes, deadline);
-      if ('refused' in document) return [{ path: 'wsdlUrl', message: `${where}: ${document.refused}`, expected: `a WSDL at most ${options.maxWsdlBytes} bytes, answered within ${options.timeoutMs} ms`, given: url }];
+      if ('refused' in document)
+        return [
+          {
+            path: 'wsdlUrl',
+            message: `${where}: ${document.refused}`,
+            expected: `a WSDL at most ${options.maxWsdlBytes} bytes, answered within ${options.timeoutMs} ms`,
+            given: url,
+          },
+        ];
       for (const location of importLocations(document.text)) {
         let resolved: string;
         try {
@@ -185,7 +258,15 @@ export async function inspectWsdl(definition: SoapDefinition, options: SoapGuard
         }
         if (seen.has(resolved)) continue;
         seen.add(resolved);
-        if (seen.size > MAX_DOCUMENTS) return [{ path: 'wsdlUrl', message: `the WSDL pulls in more than ${MAX_DOCUMENTS} documents`, expected: `at most ${MAX_DOCUMENTS}`, given: definition.wsdlUrl }];
+        if (seen.size > MAX_DOCUMENTS)
+          return [
+            {
+              path: 'wsdlUrl',
+              message: `the WSDL pulls in more than ${MAX_DOCUMENTS} documents`,
+              expected: `at most ${MAX_DOCUMENTS}`,
+              given: definition.wsdlUrl,
+            },
+          ];
         queue.push({ url: resolved, via: [url, ...via] });
       }
     }
@@ -195,26 +276,50 @@ export async function inspectWsdl(definition: SoapDefinition, options: SoapGuard
 
   // The operations and their inputs, as node-soap (the client the calls will use) reads the checked WSDL.
   let described: Awaited<ReturnType<SoapClient['describe']>>;
-  const client = guardedClient(definition, options, Math.max(1, options.timeoutMs - (Date.now() - started)), options.maxWsdlBytes);
+  const client = guardedClient(
+    definition,
+    options,
+    Math.max(1, options.timeoutMs - (Date.now() - started)),
+    options.maxWsdlBytes,
+  );
   try {
     described = await client.describe();
   } catch (err) {
-    return [{ path: 'wsdlUrl', message: `node-soap cannot read the WSDL: ${(err as Error).message.split('\n')[0] ?? ''}`, expected: 'a WSDL 1.1 document', given: definition.wsdlUrl }];
+    return [
+      {
+        path: 'wsdlUrl',
+        message: `node-soap cannot read the WSDL: ${(err as Error).message.split('\n')[0] ?? ''}`,
+        expected: 'a WSDL 1.1 document',
+        given: definition.wsdlUrl,
+      },
+    ];
   } finally {
     void client.close();
   }
   const operations = new Map<string, unknown>();
-  for (const ports of Object.values(described)) for (const port of Object.values(ports)) for (const [op, d] of Object.entries(port)) if (!operations.has(op)) operations.set(op, d.input);
+  for (const ports of Object.values(described))
+    for (const port of Object.values(ports))
+      for (const [op, d] of Object.entries(port)) if (!operations.has(op)) operations.set(op, d.input);
   const problems: Problem[] = [];
   for (const [name, resource] of Object.entries(definition.resources)) {
     if (!operations.has(resource.operation)) {
-      problems.push({ path: `resources.${name}.operation`, message: 'the WSDL has no such operation', expected: `one of ${[...operations.keys()].join(', ') || '(none)'}`, given: resource.operation });
+      problems.push({
+        path: `resources.${name}.operation`,
+        message: 'the WSDL has no such operation',
+        expected: `one of ${[...operations.keys()].join(', ') || '(none)'}`,
+        given: resource.operation,
+      });
       continue;
     }
     const input = operations.get(resource.operation);
     if (!hasElement(input, resource.key)) {
       const elements = input && typeof input === 'object' ? Object.keys(input).filter((k) => !ELEMENT_META.has(k)) : [];
-      problems.push({ path: `resources.${name}.key`, message: `the input of ${resource.operation} has no such element`, expected: `one of ${elements.join(', ') || '(none)'}`, given: resource.key });
+      problems.push({
+        path: `resources.${name}.key`,
+        message: `the input of ${resource.operation} has no such element`,
+        expected: `one of ${elements.join(', ') || '(none)'}`,
+        given: resource.key,
+      });
     }
   }
   return problems;

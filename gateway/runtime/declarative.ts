@@ -12,7 +12,13 @@
 import jsonata from 'jsonata';
 import { Pool } from 'undici';
 import { z, type ZodTypeAny } from 'zod';
-import { BadResponseError, getJson, type AdapterDefinition, type FetchContext, type JsonClient } from '../backends/adapter';
+import {
+  BadResponseError,
+  getJson,
+  type AdapterDefinition,
+  type FetchContext,
+  type JsonClient,
+} from '../backends/adapter';
 import { guardedLookup } from './allow-list';
 import { DEFAULT_MAX_WSDL_BYTES, soapAdapter } from './declarative-soap';
 import { PolicySchema, type AdapterEntry } from '../config';
@@ -59,7 +65,10 @@ const common = {
   name: z.string().regex(NAME, 'lower-case letters and digits, starting with a letter, at most 32'),
   description: z.string().min(1).max(500),
   /** SDL: `extend type Customer { … }` and the section types. */
-  typeDefs: z.string().min(1).max(64 * 1024),
+  typeDefs: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
   /** Customer field → the resource it reads (its record is the field's value). */
   fields: z.record(z.string().regex(FIELD, 'a GraphQL field name'), z.object({ resource: z.string() }).strict()),
   /** Resilience and cache policy, same keys and defaults as a configured adapter's. */
@@ -71,7 +80,11 @@ const answer = {
   /** The backend's answer, checked before the mapping. */
   shape: ShapeSchema.optional(),
   /** JSONata: answer → record (default: the answer as it is). */
-  mapping: z.string().min(1).max(16 * 1024).optional(),
+  mapping: z
+    .string()
+    .min(1)
+    .max(16 * 1024)
+    .optional(),
 };
 
 const atLeastOne = (r: object) => Object.keys(r).length > 0;
@@ -124,7 +137,10 @@ const SoapAdapterSchema = z
              * The SOAP Fault that means "no record for this customer" (the section is null, not failed): a dot path
              * into the Fault (`faultcode`, `detail.BillingFault.code`) and the value it has then. Any other Fault fails the call.
              */
-            notFound: z.object({ path: z.string().regex(DOT_PATH, 'a dot path into the Fault'), value: z.string() }).strict().optional(),
+            notFound: z
+              .object({ path: z.string().regex(DOT_PATH, 'a dot path into the Fault'), value: z.string() })
+              .strict()
+              .optional(),
             ...answer,
           })
           .strict(),
@@ -138,13 +154,21 @@ export const DeclarativeAdapterSchema = z.discriminatedUnion('type', [RestAdapte
 export type DeclarativeAdapter = z.input<typeof DeclarativeAdapterSchema>;
 export type SoapDefinition = z.output<typeof SoapAdapterSchema>;
 
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`);
+const describe = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object'
+        : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`;
 
 /** zod issues as problems that name the path, what was expected and what was given. */
 export function problemsOf(error: z.ZodError, input: unknown, prefix = ''): Problem[] {
   return error.issues.map((issue) => {
     let given: unknown = input;
-    for (const step of issue.path) given = given && typeof given === 'object' ? (given as Record<string | number, unknown>)[step] : undefined;
+    for (const step of issue.path)
+      given = given && typeof given === 'object' ? (given as Record<string | number, unknown>)[step] : undefined;
     const expected = 'expected' in issue ? String(issue.expected) : undefined;
     return {
       path: [prefix, ...issue.path].filter((p) => p !== '').join('.') || '(root)',
@@ -176,7 +200,12 @@ export function shapeToZod(shape: Shape): ZodTypeAny {
       break;
     case 'object': {
       const required = new Set(shape.required ?? []);
-      const fields = Object.fromEntries(Object.entries(shape.properties ?? {}).map(([k, v]) => [k, required.has(k) ? shapeToZod(v) : shapeToZod(v).optional()]));
+      const fields = Object.fromEntries(
+        Object.entries(shape.properties ?? {}).map(([k, v]) => [
+          k,
+          required.has(k) ? shapeToZod(v) : shapeToZod(v).optional(),
+        ]),
+      );
       schema = z.object(fields).passthrough();
       break;
     }
@@ -185,14 +214,21 @@ export function shapeToZod(shape: Shape): ZodTypeAny {
 }
 
 /** Checks a definition's own consistency (not the network, not the schema as a whole): problems, or the parsed definition. */
-export function checkDeclarative(input: unknown): { ok: true; definition: z.output<typeof DeclarativeAdapterSchema> } | { ok: false; problems: Problem[] } {
+export function checkDeclarative(
+  input: unknown,
+): { ok: true; definition: z.output<typeof DeclarativeAdapterSchema> } | { ok: false; problems: Problem[] } {
   const parsed = DeclarativeAdapterSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error, input) };
   const definition = parsed.data;
   const problems: Problem[] = [];
   for (const [field, binding] of Object.entries(definition.fields)) {
     if (!definition.resources[binding.resource]) {
-      problems.push({ path: `fields.${field}.resource`, message: 'names no resource of this definition', expected: `one of ${Object.keys(definition.resources).join(', ')}`, given: binding.resource });
+      problems.push({
+        path: `fields.${field}.resource`,
+        message: 'names no resource of this definition',
+        expected: `one of ${Object.keys(definition.resources).join(', ')}`,
+        given: binding.resource,
+      });
     }
   }
   for (const [name, resource] of Object.entries(definition.resources)) {
@@ -201,7 +237,12 @@ export function checkDeclarative(input: unknown): { ok: true; definition: z.outp
       jsonata(resource.mapping);
     } catch (err) {
       const { message, position } = err as { message: string; position?: number };
-      problems.push({ path: `resources.${name}.mapping`, message: `not a valid JSONata expression: ${message}${position !== undefined ? ` (at character ${position})` : ''}`, expected: 'a JSONata expression', given: resource.mapping.slice(0, 80) });
+      problems.push({
+        path: `resources.${name}.mapping`,
+        message: `not a valid JSONata expression: ${message}${position !== undefined ? ` (at character ${position})` : ''}`,
+        expected: 'a JSONata expression',
+        given: resource.mapping.slice(0, 80),
+      });
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition };
@@ -222,7 +263,10 @@ function answerReader(name: string, resource: { shape?: Shape; mapping?: string 
       const result = shape.safeParse(raw);
       if (!result.success) {
         const issue = result.error.issues[0];
-        throw new BadResponseError(`${name} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`, 'wrong_shape');
+        throw new BadResponseError(
+          `${name} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+          'wrong_shape',
+        );
       }
     }
     if (!mapping) return raw;
@@ -236,7 +280,10 @@ function answerReader(name: string, resource: { shape?: Shape; mapping?: string 
   };
 }
 
-function restAdapter(definition: Extract<Checked, { type: 'rest' }>, allowLoopback: boolean): AdapterDefinition<JsonClient> {
+function restAdapter(
+  definition: Extract<Checked, { type: 'rest' }>,
+  allowLoopback: boolean,
+): AdapterDefinition<JsonClient> {
   const resources: AdapterDefinition<JsonClient>['resources'] = {};
   for (const [name, resource] of Object.entries(definition.resources)) {
     const read = answerReader(name, resource);
@@ -253,22 +300,40 @@ function restAdapter(definition: Extract<Checked, { type: 'rest' }>, allowLoopba
     description: definition.description,
     typeDefs: definition.typeDefs,
     // As jsonHttpClient, with the allow-list checked on every connection (a literal IP skips lookup: checked at put).
-    connect: ({ url }) => new Pool(url, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1, connect: { lookup: guardedLookup(allowLoopback) } as never }),
+    connect: ({ url }) =>
+      new Pool(url, {
+        connections: 256,
+        keepAliveTimeout: 30_000,
+        pipelining: 1,
+        connect: { lookup: guardedLookup(allowLoopback) } as never,
+      }),
     close: (client) => client.destroy(),
     resources,
-    fields: Object.fromEntries(Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }])),
+    fields: Object.fromEntries(
+      Object.entries(definition.fields).map(([field, binding]) => [field, { resource: binding.resource }]),
+    ),
   };
 }
 
 /** A checked definition as the gateway's adapter and its config entry (policy with every default filled in). */
-export function compileDeclarative(input: unknown, options: { allowLoopback: boolean; maxWsdlBytes?: number } = { allowLoopback: false }): { adapter: AdapterDefinition; entry: AdapterEntry } {
+export function compileDeclarative(
+  input: unknown,
+  options: { allowLoopback: boolean; maxWsdlBytes?: number } = { allowLoopback: false },
+): { adapter: AdapterDefinition; entry: AdapterEntry } {
   const checked = checkDeclarative(input);
   if (!checked.ok) throw Object.assign(new Error('invalid declarative adapter'), { problems: checked.problems });
   const definition = checked.definition;
   const adapter =
     definition.type === 'rest'
       ? (restAdapter(definition, options.allowLoopback) as AdapterDefinition)
-      : (soapAdapter(definition, { allowLoopback: options.allowLoopback, maxWsdlBytes: options.maxWsdlBytes ?? DEFAULT_MAX_WSDL_BYTES, read: answerReader }) as AdapterDefinition);
+      : (soapAdapter(definition, {
+          allowLoopback: options.allowLoopback,
+          maxWsdlBytes: options.maxWsdlBytes ?? DEFAULT_MAX_WSDL_BYTES,
+          read: answerReader,
+        }) as AdapterDefinition);
   const url = definition.type === 'rest' ? definition.baseUrl : definition.wsdlUrl;
-  return { adapter, entry: { name: definition.name, url, policy: PolicySchema.parse(definition.policy ?? {}) } as AdapterEntry };
+  return {
+    adapter,
+    entry: { name: definition.name, url, policy: PolicySchema.parse(definition.policy ?? {}) } as AdapterEntry,
+  };
 }

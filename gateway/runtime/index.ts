@@ -89,37 +89,87 @@ let generations = 0;
  * Builds a runtime. Throws (ConfigError or GraphQL's errors) when the adapters do not make one schema: a field
  * defined twice, an unbound field, an unknown type. Nothing of `previous` is touched then: the caller keeps it.
  */
-export function buildRuntime(shared: RuntimeShared, adapters: readonly RuntimeAdapter[], definitionsVersion: number, previous?: Runtime): Runtime {
+export function buildRuntime(
+  shared: RuntimeShared,
+  adapters: readonly RuntimeAdapter[],
+  definitionsVersion: number,
+  previous?: Runtime,
+): Runtime {
   const names = new Set<string>();
   for (const { adapter } of adapters) {
-    if (names.has(adapter.name)) throw Object.assign(new Error(`adapter ${adapter.name} is defined twice`), { path: 'name' });
+    if (names.has(adapter.name))
+      throw Object.assign(new Error(`adapter ${adapter.name} is defined twice`), { path: 'name' });
     names.add(adapter.name);
   }
   const carried = new Map<string, Source>();
-  previous?.adapters.forEach((a, i) => carried.set(`${a.adapter.name}\u0000${a.fingerprint}`, previous.sources[i] as Source));
+  previous?.adapters.forEach((a, i) =>
+    carried.set(`${a.adapter.name}\u0000${a.fingerprint}`, previous.sources[i] as Source),
+  );
   const fresh: Source[] = [];
   const sources = adapters.map(({ adapter, entry, fingerprint, origin }) => {
     const kept = carried.get(`${adapter.name}\u0000${fingerprint}`);
     if (kept) return kept;
     // A registered definition's records are cached under its fingerprint: a changed mapping starts with fresh records.
-    const cacheScope = origin === 'registered' ? `@${createHash('sha256').update(fingerprint).digest('hex').slice(0, 12)}` : undefined;
-    const source = new Source(adapter, entry, { cache: shared.cache, metrics: shared.metrics, logger: shared.logger, cacheScope });
+    const cacheScope =
+      origin === 'registered' ? `@${createHash('sha256').update(fingerprint).digest('hex').slice(0, 12)}` : undefined;
+    const source = new Source(adapter, entry, {
+      cache: shared.cache,
+      metrics: shared.metrics,
+      logger: shared.logger,
+      cacheScope,
+    });
     fresh.push(source);
     return source;
   });
   try {
     const schema = buildSchema(sources, shared.schemaExtension);
     const { config, metrics } = shared;
-    const run = createExecutor({ compile: config.compileQueries, onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }) });
+    const run = createExecutor({
+      compile: config.compileQueries,
+      onCompile: (compiled) => metrics.compilations.inc({ result: compiled ? 'compiled' : 'interpreted' }),
+    });
     // The rendered-answer cache is schema-bound like the rest: each runtime has its own, dropped with it on a swap.
-    const answerCache = config.cache.answerBytes > 0 ? useAnswerCache({ schema, maxBytes: config.cache.answerBytes, counter: metrics.answerCache }) : undefined;
-    const pipeline = createPipeline({ config, schema, sources, metrics, run, authenticator: shared.authenticator, logger: shared.logger, rateLimit: shared.rateLimit, audit: shared.audit, answerCache });
+    const answerCache =
+      config.cache.answerBytes > 0
+        ? useAnswerCache({ schema, maxBytes: config.cache.answerBytes, counter: metrics.answerCache })
+        : undefined;
+    const pipeline = createPipeline({
+      config,
+      schema,
+      sources,
+      metrics,
+      run,
+      authenticator: shared.authenticator,
+      logger: shared.logger,
+      rateLimit: shared.rateLimit,
+      audit: shared.audit,
+      answerCache,
+    });
     const graphql = graphqlHandler(schema, sources, shared.logger, pipeline, shared.bodyLimits);
     // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.
     const defaultSections = adapters.filter((a) => a.origin === 'config').flatMap((a) => Object.keys(a.adapter.fields));
     const soapRouter = express.Router();
-    const soap = mountSoapFacade(soapRouter as unknown as express.Express, { schema, sources, logger: shared.logger, pipeline, bodyLimits: shared.bodyLimits, publicUrl: shared.publicUrl, defaultSections });
-    return { generation: ++generations, definitionsVersion, adapters, sources, schema, pipeline, graphql, soapPost: soap.post, soapRouter, ready: soap.ready };
+    const soap = mountSoapFacade(soapRouter as unknown as express.Express, {
+      schema,
+      sources,
+      logger: shared.logger,
+      pipeline,
+      bodyLimits: shared.bodyLimits,
+      publicUrl: shared.publicUrl,
+      defaultSections,
+    });
+    return {
+      generation: ++generations,
+      definitionsVersion,
+      adapters,
+      sources,
+      schema,
+      pipeline,
+      graphql,
+      soapPost: soap.post,
+      soapRouter,
+      ready: soap.ready,
+    };
   } catch (err) {
     discard(fresh);
     throw err;

@@ -50,14 +50,20 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Opens the store and brings its tables up to date. Rejects when the database cannot be reached or migrated. */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (!IDENTIFIER.test(options.schema)) throw new Error(`store schema must be a lower-case identifier, got ${JSON.stringify(options.schema)}`);
+  if (!IDENTIFIER.test(options.schema))
+    throw new Error(`store schema must be a lower-case identifier, got ${JSON.stringify(options.schema)}`);
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
 
 async function openPostgres(url: string, { schema, poolSize }: StoreOptions): Promise<Store> {
   // Every connection resolves unqualified names in the store's schema, so the SQL never names it.
   // A server that does not answer a connection attempt is reported within 5 s rather than waited for forever.
-  const pool = new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}`, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: 5000,
+  });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
@@ -111,7 +117,10 @@ const lockedHere = new Set<string>();
 function lockFolder(dataDir: string): () => void {
   const folder = path.resolve(dataDir);
   const file = path.join(folder, LOCK_FILE);
-  const busy = (): Error => new Error(`the embedded store ${folder} is already open in another gateway process or this one; use DATABASE_URL (PostgreSQL) for several instances`);
+  const busy = (): Error =>
+    new Error(
+      `the embedded store ${folder} is already open in another gateway process or this one; use DATABASE_URL (PostgreSQL) for several instances`,
+    );
   if (lockedHere.has(folder)) throw busy();
   let holder = Number.NaN;
   try {

@@ -51,7 +51,10 @@ export const touchpoints = pgTable(
     acceptedAt: tz('accepted_at').notNull().defaultNow(),
     recordedAt: tz('recorded_at'),
   },
-  (t) => [unique('touchpoints_scope_key').on(t.scope, t.idempotencyKey), index('touchpoints_customer_at').on(t.customerId, t.at)],
+  (t) => [
+    unique('touchpoints_scope_key').on(t.scope, t.idempotencyKey),
+    index('touchpoints_customer_at').on(t.customerId, t.at),
+  ],
 );
 
 /** Commands waiting for (or done with) delivery to their backend, in order per customer (migration 0001_touchpoints). */
@@ -75,7 +78,6 @@ export const outbox = pgTable(
   },
   (t) => [index('outbox_pending').on(t.customerId, t.id)],
 );
-
 
 /** Every customer event received (webhook or RabbitMQ), by its id: a redelivered event is recognised and not handled twice. */
 export const events = pgTable('events', {
@@ -105,7 +107,10 @@ export const offersSent = pgTable(
     /** `sending` (claimed, channel call under way) or `sent`. */
     status: text('status').notNull(),
   },
-  (t) => [unique('offers_sent_event_rule').on(t.eventId, t.ruleId), index('offers_sent_customer_at').on(t.customerId, t.sentAt)],
+  (t) => [
+    unique('offers_sent_event_rule').on(t.eventId, t.ruleId),
+    index('offers_sent_customer_at').on(t.customerId, t.sentAt),
+  ],
 );
 
 /** Customers who receive no rule-triggered offer. */

@@ -72,14 +72,31 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 const hash = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /** The content that must be equal for a retry: everything the caller gave (a defaulted `at` is not given). */
-const contentOf = (t: Touchpoint) => [t.customerId, t.channel, t.at ?? null, t.type, t.outcome, t.agentId ?? null, t.system ?? null, t.offerCode ?? null, t.response ?? null, t.origin, t.ruleId ?? null];
+const contentOf = (t: Touchpoint) => [
+  t.customerId,
+  t.channel,
+  t.at ?? null,
+  t.type,
+  t.outcome,
+  t.agentId ?? null,
+  t.system ?? null,
+  t.offerCode ?? null,
+  t.response ?? null,
+  t.origin,
+  t.ruleId ?? null,
+];
 
 /**
  * The key of a request that gave none: the consumer, the customer, the content and the window (by default the
  * minute) it arrived in. A retry within the same window records nothing twice; the same contact sent again in a
  * later window is taken as a new one. Clients that retry over longer spans send a key of their own.
  */
-export function deriveIdempotencyKey(consumerId: string, touchpoint: Touchpoint, windowSeconds: number, now = Date.now()): string {
+export function deriveIdempotencyKey(
+  consumerId: string,
+  touchpoint: Touchpoint,
+  windowSeconds: number,
+  now = Date.now(),
+): string {
   return `derived-${hash([consumerId, ...contentOf(touchpoint), Math.floor(now / (windowSeconds * 1000))]).slice(0, 40)}`;
 }
 
@@ -92,14 +109,24 @@ const refusal = (code: ErrorCode, message: string): GraphQLError => gatewayError
  * contact, or the CRM refused it), NOT_FOUND (the CRM does not know the customer), IDEMPOTENCY_CONFLICT (the key
  * was used for other content), STORE_UNAVAILABLE (nothing was recorded: retry).
  */
-export async function recordTouchpoint(deps: TouchpointDeps, touchpoint: Touchpoint, idempotencyKey: string): Promise<TouchpointAnswer> {
+export async function recordTouchpoint(
+  deps: TouchpointDeps,
+  touchpoint: Touchpoint,
+  idempotencyKey: string,
+): Promise<TouchpointAnswer> {
   const { store, metrics, logger } = deps;
   const { source: sourceName, command: commandName } = deps.touchpoints;
   const source = deps.sources.find((s) => s.name === sourceName);
   const definition = source?.adapter.commands?.[commandName];
-  if (!source || !definition) throw refusal('SOURCE_UNAVAILABLE', `No source records contacts (touchpoints.source "${sourceName}" has no command ${commandName}).`);
-  if (!CUSTOMER_ID.test(touchpoint.customerId)) throw refusal('BAD_USER_INPUT', 'customerId must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.');
-  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw refusal('BAD_USER_INPUT', 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.');
+  if (!source || !definition)
+    throw refusal(
+      'SOURCE_UNAVAILABLE',
+      `No source records contacts (touchpoints.source "${sourceName}" has no command ${commandName}).`,
+    );
+  if (!CUSTOMER_ID.test(touchpoint.customerId))
+    throw refusal('BAD_USER_INPUT', 'customerId must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.');
+  if (!IDEMPOTENCY_KEY.test(idempotencyKey))
+    throw refusal('BAD_USER_INPUT', 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.');
   const at = touchpoint.at ?? new Date().toISOString();
   const payload = {
     channel: touchpoint.channel,
@@ -111,12 +138,16 @@ export async function recordTouchpoint(deps: TouchpointDeps, touchpoint: Touchpo
     offerCode: touchpoint.offerCode ?? null,
     response: touchpoint.response ?? null,
   };
-  if (!payload.agentId && !payload.system) throw refusal('BAD_USER_INPUT', 'Give the agent (agentId) or the system that had the contact.');
+  if (!payload.agentId && !payload.system)
+    throw refusal('BAD_USER_INPUT', 'Give the agent (agentId) or the system that had the contact.');
   if (definition.schema) {
     const checked = definition.schema.safeParse(payload);
     if (!checked.success) {
       const issue = checked.error.issues[0];
-      throw refusal('BAD_USER_INPUT', `Invalid contact: ${issue?.path.join('.') || 'contact'}: ${issue?.message ?? 'invalid'}.`);
+      throw refusal(
+        'BAD_USER_INPUT',
+        `Invalid contact: ${issue?.path.join('.') || 'contact'}: ${issue?.message ?? 'invalid'}.`,
+      );
     }
   }
   const scope = touchpoint.scope ?? (touchpoint.origin === 'rule' ? 'rules' : 'agents');
@@ -145,36 +176,62 @@ export async function recordTouchpoint(deps: TouchpointDeps, touchpoint: Touchpo
           RETURNING id`),
       );
       const outboxId = Number(outbox?.id);
-      const earlier = rowsOf(await tx.execute(sql`SELECT 1 FROM outbox WHERE customer_id = ${touchpoint.customerId} AND state = 'pending' AND id < ${outboxId} LIMIT 1`));
+      const earlier = rowsOf(
+        await tx.execute(
+          sql`SELECT 1 FROM outbox WHERE customer_id = ${touchpoint.customerId} AND state = 'pending' AND id < ${outboxId} LIMIT 1`,
+        ),
+      );
       // An earlier contact of this customer still waits: this one goes after it, through the worker, in order.
       if (earlier.length > 0) await tx.execute(sql`UPDATE outbox SET locked_until = NULL WHERE id = ${outboxId}`);
       return { outboxId, inline: earlier.length === 0 };
     });
   } catch (err) {
     logger.error({ err }, 'touchpoint could not be stored');
-    throw refusal('STORE_UNAVAILABLE', 'The contact could not be stored; nothing was recorded. Retry with the same idempotency key.');
+    throw refusal(
+      'STORE_UNAVAILABLE',
+      'The contact could not be stored; nothing was recorded. Retry with the same idempotency key.',
+    );
   }
   if (!created) return replay(deps, scope, idempotencyKey, requestHash, touchpoint.origin);
 
   let answer: StoredAnswer = { status: 'ACCEPTED', idempotencyKey, acceptedAt: acceptedAt.toISOString() };
   if (created.inline) {
     try {
-      const delivery = await deliver(deps, { id: created.outboxId, touchpointId: id, source: source.name, command: commandName, customerId: touchpoint.customerId, idempotencyKey: id, payload, attempts: 0 });
-      if (delivery.result === 'delivered') answer = { ...answer, status: 'RECORDED', ...(delivery.contactId ? { contactId: delivery.contactId } : {}) };
+      const delivery = await deliver(deps, {
+        id: created.outboxId,
+        touchpointId: id,
+        source: source.name,
+        command: commandName,
+        customerId: touchpoint.customerId,
+        idempotencyKey: id,
+        payload,
+        attempts: 0,
+      });
+      if (delivery.result === 'delivered')
+        answer = { ...answer, status: 'RECORDED', ...(delivery.contactId ? { contactId: delivery.contactId } : {}) };
       if (delivery.result === 'rejected') {
-        answer = delivery.detail === 'not_found'
-          ? { error: { code: 'NOT_FOUND', message: `No customer has id ${touchpoint.customerId}.` } }
-          : { error: { code: 'BAD_USER_INPUT', message: `The contact was refused: ${delivery.message}` } };
+        answer =
+          delivery.detail === 'not_found'
+            ? { error: { code: 'NOT_FOUND', message: `No customer has id ${touchpoint.customerId}.` } }
+            : { error: { code: 'BAD_USER_INPUT', message: `The contact was refused: ${delivery.message}` } };
       }
     } catch (err) {
       // The outcome could not be written: the row stays leased, and after its lease the worker delivers it again
       // with the same key (the CRM records it once). It is accepted.
-      logger.warn({ err, touchpointId: id }, 'the delivery of a touchpoint could not be recorded; the outbox delivers it again');
+      logger.warn(
+        { err, touchpointId: id },
+        'the delivery of a touchpoint could not be recorded; the outbox delivers it again',
+      );
     }
   } else deps.worker?.wake();
-  await store.db.execute(sql`UPDATE touchpoints SET answer = ${JSON.stringify(answer)}::jsonb WHERE id = ${id} AND answer IS NULL`).catch((err: unknown) => {
-    logger.warn({ err, touchpointId: id }, 'the first answer of a touchpoint could not be kept; a retry answers from its status');
-  });
+  await store.db
+    .execute(sql`UPDATE touchpoints SET answer = ${JSON.stringify(answer)}::jsonb WHERE id = ${id} AND answer IS NULL`)
+    .catch((err: unknown) => {
+      logger.warn(
+        { err, touchpointId: id },
+        'the first answer of a touchpoint could not be kept; a retry answers from its status',
+      );
+    });
   if ('error' in answer) {
     metrics.touchpoints.inc({ origin: touchpoint.origin, status: 'REJECTED' });
     throw refusal(answer.error.code, answer.error.message);
@@ -186,20 +243,35 @@ export async function recordTouchpoint(deps: TouchpointDeps, touchpoint: Touchpo
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A retry of a key already used: the first answer; while the first request is still at it, wait for it briefly. */
-async function replay(deps: TouchpointDeps, scope: string, key: string, requestHash: string, origin: string): Promise<TouchpointAnswer> {
+async function replay(
+  deps: TouchpointDeps,
+  scope: string,
+  key: string,
+  requestHash: string,
+  origin: string,
+): Promise<TouchpointAnswer> {
   const read = async () => {
     const [row] = rowsOf<Record<string, unknown>>(
-      await deps.store.db.execute(sql`SELECT id, request_hash, status, contact_id, answer, accepted_at FROM touchpoints WHERE scope = ${scope} AND idempotency_key = ${key}`),
+      await deps.store.db.execute(
+        sql`SELECT id, request_hash, status, contact_id, answer, accepted_at FROM touchpoints WHERE scope = ${scope} AND idempotency_key = ${key}`,
+      ),
     );
     return row;
   };
   // The first request answers within a command's worst call; past that, the row's status is the answer.
-  const { timeoutMs, retry } = deps.sources.find((s) => s.name === deps.touchpoints.source)?.policy.commands ?? { timeoutMs: 3000, retry: { attempts: 1, backoffMs: 100 } };
+  const { timeoutMs, retry } = deps.sources.find((s) => s.name === deps.touchpoints.source)?.policy.commands ?? {
+    timeoutMs: 3000,
+    retry: { attempts: 1, backoffMs: 100 },
+  };
   const deadline = Date.now() + (retry.attempts + 1) * timeoutMs + retry.attempts * retry.backoffMs * 2 + 500;
   let row: Record<string, unknown> | undefined;
   try {
     row = await read();
-    if (row && row.request_hash !== requestHash) throw refusal('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used for a contact with other content; nothing was recorded.');
+    if (row && row.request_hash !== requestHash)
+      throw refusal(
+        'IDEMPOTENCY_CONFLICT',
+        'This idempotency key was already used for a contact with other content; nothing was recorded.',
+      );
     while (row && (row.answer === null || row.answer === undefined) && Date.now() < deadline) {
       await sleep(25);
       row = await read();
@@ -209,7 +281,8 @@ async function replay(deps: TouchpointDeps, scope: string, key: string, requestH
     deps.logger.error({ err }, 'touchpoint could not be read');
     throw refusal('STORE_UNAVAILABLE', 'The contact could not be looked up; retry with the same idempotency key.');
   }
-  if (!row) throw refusal('STORE_UNAVAILABLE', 'The contact could not be looked up; retry with the same idempotency key.');
+  if (!row)
+    throw refusal('STORE_UNAVAILABLE', 'The contact could not be looked up; retry with the same idempotency key.');
   deps.metrics.touchpoints.inc({ origin, status: 'REPLAYED' });
   const stored = (typeof row.answer === 'string' ? JSON.parse(row.answer) : row.answer) as StoredAnswer | null;
   if (stored && 'error' in stored) throw refusal(stored.error.code, stored.error.message);
@@ -234,7 +307,11 @@ type ContactInput = Omit<Touchpoint, 'origin' | 'ruleId' | 'scope'>;
 export function touchpointResolvers(deps: TouchpointDeps) {
   return {
     Mutation: {
-      recordContact: async (_root: unknown, args: { input: ContactInput; idempotencyKey?: string | null }, context: GatewayContext) => {
+      recordContact: async (
+        _root: unknown,
+        args: { input: ContactInput; idempotencyKey?: string | null },
+        context: GatewayContext,
+      ) => {
         const consumer = context.consumer;
         if (!consumer) throw refusal('UNAUTHENTICATED', 'The request has no consumer.');
         const { input } = args;

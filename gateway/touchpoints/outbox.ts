@@ -40,7 +40,10 @@ export interface DeliveryDeps {
   settings: OutboxSettings;
 }
 
-export type Delivery = { result: 'delivered'; contactId: string | null } | { result: 'rejected'; detail: 'not_found' | 'invalid'; message: string } | { result: 'failed'; reason: string };
+export type Delivery =
+  | { result: 'delivered'; contactId: string | null }
+  | { result: 'rejected'; detail: 'not_found' | 'invalid'; message: string }
+  | { result: 'failed'; reason: string };
 
 /** The rows of a raw query, on either engine (node-postgres and PGlite both answer `{ rows }`). */
 export function rowsOf<T>(result: unknown): T[] {
@@ -71,7 +74,9 @@ export async function claim(store: Store, limit: number, leaseMs: number): Promi
       FOR UPDATE SKIP LOCKED
     )
     RETURNING id, touchpoint_id, source, command, customer_id, idempotency_key, payload, attempts`);
-  return rowsOf<Record<string, unknown>>(result).map(toRow).sort((a, b) => a.id - b.id);
+  return rowsOf<Record<string, unknown>>(result)
+    .map(toRow)
+    .sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -83,32 +88,49 @@ export async function deliver(deps: DeliveryDeps, row: OutboxRow): Promise<Deliv
   const { store, metrics, settings } = deps;
   const source = deps.sources.find((s) => s.name === row.source);
   const outcome = source
-    ? await source.command(row.command, row.customerId, row.payload, { requestId: `outbox-${row.id}`, idempotencyKey: row.idempotencyKey })
+    ? await source.command(row.command, row.customerId, row.payload, {
+        requestId: `outbox-${row.id}`,
+        idempotencyKey: row.idempotencyKey,
+      })
     : ({ ok: false, rejected: false, reason: 'error', latencyMs: null } as const);
   if (outcome.ok) {
     const value = outcome.value as { contactId?: unknown } | null;
     const contactId = typeof value?.contactId === 'string' ? value.contactId : null;
     await store.db.transaction(async (tx) => {
-      await tx.execute(sql`UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ${row.id}`);
-      await tx.execute(sql`UPDATE touchpoints SET status = 'RECORDED', contact_id = ${contactId}, recorded_at = now() WHERE id = ${row.touchpointId}`);
+      await tx.execute(
+        sql`UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ${row.id}`,
+      );
+      await tx.execute(
+        sql`UPDATE touchpoints SET status = 'RECORDED', contact_id = ${contactId}, recorded_at = now() WHERE id = ${row.touchpointId}`,
+      );
     });
     metrics.outboxDeliveries.inc({ source: row.source, result: 'delivered' });
     const resources = source?.adapter.commands?.[row.command]?.invalidates ?? [];
     if (source && resources.length > 0) {
-      const told = await deps.invalidator.evict(source.name, resources.map((resource) => ({ resource, key: row.customerId })));
-      if (!told) deps.logger.warn({ source: source.name, customerId: row.customerId }, 'a recorded change could not be announced to every instance; their cache entries expire by TTL');
+      const told = await deps.invalidator.evict(
+        source.name,
+        resources.map((resource) => ({ resource, key: row.customerId })),
+      );
+      if (!told)
+        deps.logger.warn(
+          { source: source.name, customerId: row.customerId },
+          'a recorded change could not be announced to every instance; their cache entries expire by TTL',
+        );
     }
     return { result: 'delivered', contactId };
   }
   if (outcome.rejected) {
     await store.db.transaction(async (tx) => {
-      await tx.execute(sql`UPDATE outbox SET state = 'rejected', locked_until = NULL, attempts = attempts + 1, last_error = ${outcome.message} WHERE id = ${row.id}`);
+      await tx.execute(
+        sql`UPDATE outbox SET state = 'rejected', locked_until = NULL, attempts = attempts + 1, last_error = ${outcome.message} WHERE id = ${row.id}`,
+      );
       await tx.execute(sql`UPDATE touchpoints SET status = 'REJECTED' WHERE id = ${row.touchpointId}`);
     });
     metrics.outboxDeliveries.inc({ source: row.source, result: 'rejected' });
     return { result: 'rejected', detail: outcome.detail, message: outcome.message };
   }
-  const waitMs = Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** Math.min(row.attempts, 20)) * (0.5 + Math.random() / 2);
+  const waitMs =
+    Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** Math.min(row.attempts, 20)) * (0.5 + Math.random() / 2);
   await store.db.execute(sql`
     UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, last_error = ${outcome.reason},
       next_attempt_at = now() + make_interval(secs => ${waitMs / 1000})
@@ -120,7 +142,9 @@ export async function deliver(deps: DeliveryDeps, row: OutboxRow): Promise<Deliv
 /** Items waiting, and the age of the oldest, in seconds. */
 export async function backlog(store: Store): Promise<{ depth: number; oldestAgeSeconds: number }> {
   const [row] = rowsOf<{ depth: unknown; age: unknown }>(
-    await store.db.execute(sql`SELECT count(*)::int AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE state = 'pending'`),
+    await store.db.execute(
+      sql`SELECT count(*)::int AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE state = 'pending'`,
+    ),
   );
   return { depth: Number(row?.depth ?? 0), oldestAgeSeconds: Number(row?.age ?? 0) };
 }
@@ -148,7 +172,13 @@ export function startOutboxWorker(deps: DeliveryDeps): OutboxWorker {
     try {
       const rows = await claim(deps.store, settings.batchSize, settings.leaseMs);
       worked = rows.length > 0;
-      await Promise.all(rows.map((row) => deliver(deps, row).catch((err: unknown) => logger.warn({ err, outboxId: row.id }, 'outbox delivery could not be recorded; retried after its lease'))));
+      await Promise.all(
+        rows.map((row) =>
+          deliver(deps, row).catch((err: unknown) =>
+            logger.warn({ err, outboxId: row.id }, 'outbox delivery could not be recorded; retried after its lease'),
+          ),
+        ),
+      );
       const { depth, oldestAgeSeconds } = await backlog(deps.store);
       metrics.outboxDepth.set(depth);
       metrics.outboxOldestAge.set(oldestAgeSeconds);

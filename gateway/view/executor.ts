@@ -44,10 +44,12 @@ interface Compiled {
   variables: readonly VariableDefinitionNode[];
 }
 
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown }).then === 'function';
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown }).then === 'function';
 
 /** graphql-js's layout: `errors` before `data` (graphql-jit writes them the other way round). */
-const asGraphqlJs = (result: ExecutionResult): ExecutionResult => (result.errors ? { errors: result.errors, data: result.data } : result);
+const asGraphqlJs = (result: ExecutionResult): ExecutionResult =>
+  result.errors ? { errors: result.errors, data: result.data } : result;
 
 export type Executor = (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
 
@@ -83,8 +85,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
         const named = type && getNamedType(type);
         return named !== undefined && isScalarType(named) && isSpecifiedScalarType(named);
       });
-      if (operation && builtIn && expandedSize(args.document, args.operationName, MAX_COMPILED_FIELDS) <= MAX_COMPILED_FIELDS) {
-        const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, { disablingCapturingStackErrors: true });
+      if (
+        operation &&
+        builtIn &&
+        expandedSize(args.document, args.operationName, MAX_COMPILED_FIELDS) <= MAX_COMPILED_FIELDS
+      ) {
+        const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, {
+          disablingCapturingStackErrors: true,
+        });
         if (isCompiledQuery(result)) entry = { query: result, variables };
       }
       byOperation.set(key, entry);
@@ -98,7 +106,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (!entry) return execute(args);
     const coerced = getVariableValues(args.schema, entry.variables, args.variableValues ?? {});
     if (coerced.errors) return execute(args);
-    const result = entry.query.query(args.rootValue, args.contextValue, coerced.coerced) as ExecutionResult | Promise<ExecutionResult>;
+    const result = entry.query.query(args.rootValue, args.contextValue, coerced.coerced) as
+      ExecutionResult | Promise<ExecutionResult>;
     return isPromise(result) ? result.then(asGraphqlJs) : asGraphqlJs(result);
   };
 }

@@ -32,12 +32,16 @@ export interface Plan {
 }
 
 /** The operation a request runs (the named one, else the first) and the document's fragments by name. */
-export function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+export function operationOf(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
   for (const def of document.definitions) {
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName))
+      operation ??= def;
   }
   return { operation, fragments };
 }
@@ -61,9 +65,13 @@ export function selectedFieldsOf(
   let error: string | undefined;
   const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean => {
     if (!node.directives?.length) return true;
-    if (node.directives.some((d) => d.arguments?.some((a) => a.value.kind === Kind.VARIABLE))) dependsOnVariables = true;
+    if (node.directives.some((d) => d.arguments?.some((a) => a.value.kind === Kind.VARIABLE)))
+      dependsOnVariables = true;
     try {
-      return getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
+      return (
+        getDirectiveValues(GraphQLSkipDirective, node, vars)?.if !== true &&
+        getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false
+      );
     } catch (err) {
       error ??= err instanceof Error ? err.message : 'A directive argument has an invalid value.';
       return true;
@@ -131,7 +139,11 @@ export function expandedSize(document: DocumentNode, operationName: string | nul
 /** Plans by document and operation, computed once for every plan that does not depend on variables. */
 export function createPlanner(schema: GraphQLSchema, typeName = 'Customer') {
   const plans = new WeakMap<DocumentNode, Map<string, Plan>>();
-  return (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): Plan => {
+  return (
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Record<string, unknown> | null | undefined,
+  ): Plan => {
     const key = operationName ?? '';
     let byOperation = plans.get(document);
     let plan = byOperation?.get(key);

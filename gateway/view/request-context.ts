@@ -98,15 +98,29 @@ export class RequestContext {
     let bySource = this.tallies.get(customerId);
     if (!bySource) this.tallies.set(customerId, (bySource = new Map()));
     const next: Tally = outcome.ok
-      ? { status: outcome.status, fetchedAt: outcome.fetchedAt, latencyMs: outcome.latencyMs, found: outcome.value !== null, reason: outcome.reason ?? null }
+      ? {
+          status: outcome.status,
+          fetchedAt: outcome.fetchedAt,
+          latencyMs: outcome.latencyMs,
+          found: outcome.value !== null,
+          reason: outcome.reason ?? null,
+        }
       : { status: 'UNAVAILABLE', fetchedAt: null, latencyMs: outcome.latencyMs, found: null, reason: outcome.reason };
     const prev = bySource.get(source);
     if (!prev) return void bySource.set(source, next);
     // Several resources of one source: report the worst status, the oldest data, the slowest call.
     bySource.set(source, {
       status: SEVERITY[next.status] > SEVERITY[prev.status] ? next.status : prev.status,
-      fetchedAt: prev.fetchedAt === null ? next.fetchedAt : next.fetchedAt === null ? prev.fetchedAt : Math.min(prev.fetchedAt, next.fetchedAt),
-      latencyMs: Math.max(prev.latencyMs ?? -1, next.latencyMs ?? -1) < 0 ? null : Math.max(prev.latencyMs ?? 0, next.latencyMs ?? 0),
+      fetchedAt:
+        prev.fetchedAt === null
+          ? next.fetchedAt
+          : next.fetchedAt === null
+            ? prev.fetchedAt
+            : Math.min(prev.fetchedAt, next.fetchedAt),
+      latencyMs:
+        Math.max(prev.latencyMs ?? -1, next.latencyMs ?? -1) < 0
+          ? null
+          : Math.max(prev.latencyMs ?? 0, next.latencyMs ?? 0),
       found: prev.found === false || next.found === false ? false : (prev.found ?? next.found),
       reason: prev.reason ?? next.reason,
     });
@@ -137,7 +151,8 @@ export class RequestContext {
    */
   serverTiming(): string {
     let slowest = 0;
-    for (const bySource of this.tallies.values()) for (const t of bySource.values()) slowest = Math.max(slowest, t.latencyMs ?? 0);
+    for (const bySource of this.tallies.values())
+      for (const t of bySource.values()) slowest = Math.max(slowest, t.latencyMs ?? 0);
     return `gateway;dur=${(performance.now() - this.startedAt).toFixed(2)}, backend;dur=${slowest.toFixed(2)}`;
   }
 

@@ -36,24 +36,33 @@ export function normalizeMsisdn(input: string): string | null {
 }
 
 function sectionError(source: Source, outcome: { ok: false; reason: string; detail?: string }) {
-  return gatewayError(`The ${source.name} system is unavailable (${outcome.reason.replace('_', ' ')}); its sections are null.`, {
-    code: 'SOURCE_UNAVAILABLE',
-    source: source.name,
-    reason: outcome.reason as never,
-    // What was wrong with a bad_response (too_large, wrong_shape, unreadable); absent otherwise.
-    ...(outcome.detail ? { detail: outcome.detail } : {}),
-  });
+  return gatewayError(
+    `The ${source.name} system is unavailable (${outcome.reason.replace('_', ' ')}); its sections are null.`,
+    {
+      code: 'SOURCE_UNAVAILABLE',
+      source: source.name,
+      reason: outcome.reason as never,
+      // What was wrong with a bad_response (too_large, wrong_shape, unreadable); absent otherwise.
+      ...(outcome.detail ? { detail: outcome.detail } : {}),
+    },
+  );
 }
 
 /** The resolvers of one adapter's Customer fields: each loads its bound resource for the customer. */
-function sectionResolvers(source: Source): Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> {
-  const resolvers: Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> = {};
+function sectionResolvers(
+  source: Source,
+): Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> {
+  const resolvers: Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> =
+    {};
   for (const [fieldName, binding] of Object.entries(source.adapter.fields)) {
     resolvers[fieldName] = async (customer, _args, { ucv }) => {
       const outcome = await ucv.load(source, binding.resource, customer.id, customer.id);
       if (!outcome.ok) throw sectionError(source, outcome);
       if (outcome.value === null) {
-        throw gatewayError(`The ${source.name} system does not know customer ${customer.id}.`, { code: 'NOT_FOUND', source: source.name });
+        throw gatewayError(`The ${source.name} system does not know customer ${customer.id}.`, {
+          code: 'NOT_FOUND',
+          source: source.name,
+        });
       }
       return binding.select ? binding.select(outcome.value as never) : outcome.value;
     };
@@ -65,7 +74,9 @@ function rootResolvers(sources: readonly Source[]) {
   const directory = sources.find((s) => s.adapter.directory);
   /** Customer field → the (source, resource) it reads, computed once. */
   const readers = new Map<string, [Source, string]>();
-  for (const source of sources) for (const [fieldName, binding] of Object.entries(source.adapter.fields)) readers.set(fieldName, [source, binding.resource]);
+  for (const source of sources)
+    for (const [fieldName, binding] of Object.entries(source.adapter.fields))
+      readers.set(fieldName, [source, binding.resource]);
 
   /** Which resources of which sources the selected Customer fields need, each once. */
   const neededResources = (fields: ReadonlySet<string>): Array<[Source, string]> => {
@@ -96,7 +107,10 @@ function rootResolvers(sources: readonly Source[]) {
   return {
     customer: (_: unknown, { id }: { id: string }, { ucv }: GraphQLContext) => {
       if (!CUSTOMER_ID.test(id)) {
-        throw gatewayError('id must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.', { code: 'BAD_USER_INPUT', argument: 'id' });
+        throw gatewayError('id must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.', {
+          code: 'BAD_USER_INPUT',
+          argument: 'id',
+        });
       }
       return resolveCustomer(id, ucv);
     },
@@ -110,7 +124,10 @@ function rootResolvers(sources: readonly Source[]) {
       const outcome = await ucv.load(directory, lookup.msisdnResource, normalized);
       if (!outcome.ok) throw sectionError(directory, outcome);
       if (typeof outcome.value !== 'string') {
-        throw gatewayError(`No customer has mobile number ${normalized}.`, { code: 'NOT_FOUND', source: directory.name });
+        throw gatewayError(`No customer has mobile number ${normalized}.`, {
+          code: 'NOT_FOUND',
+          source: directory.name,
+        });
       }
       ucv.record(outcome.value, directory.name, outcome);
       return resolveCustomer(outcome.value, ucv);
@@ -124,16 +141,27 @@ function rootResolvers(sources: readonly Source[]) {
  * and so is a Customer field an adapter adds without binding it to a resource.
  */
 function checkCustomerFields(sources: readonly Source[]): void {
-  const owner = new Map<string, string>([['id', 'the core'], ['sources', 'the core']]);
+  const owner = new Map<string, string>([
+    ['id', 'the core'],
+    ['sources', 'the core'],
+  ]);
   for (const source of sources) {
     for (const definition of parse(source.adapter.typeDefs).definitions) {
-      if ((definition.kind !== Kind.OBJECT_TYPE_EXTENSION && definition.kind !== Kind.OBJECT_TYPE_DEFINITION) || definition.name.value !== 'Customer') continue;
+      if (
+        (definition.kind !== Kind.OBJECT_TYPE_EXTENSION && definition.kind !== Kind.OBJECT_TYPE_DEFINITION) ||
+        definition.name.value !== 'Customer'
+      )
+        continue;
       for (const field of definition.fields ?? []) {
         const name = field.name.value;
         const previous = owner.get(name);
-        if (previous) throw new ConfigError(`adapter ${source.name}: Customer.${name} is already defined by ${previous}`);
+        if (previous)
+          throw new ConfigError(`adapter ${source.name}: Customer.${name} is already defined by ${previous}`);
         owner.set(name, `adapter ${source.name}`);
-        if (!Object.hasOwn(source.adapter.fields, name)) throw new ConfigError(`adapter ${source.name}: Customer.${name} is not bound to a resource (add it to fields)`);
+        if (!Object.hasOwn(source.adapter.fields, name))
+          throw new ConfigError(
+            `adapter ${source.name}: Customer.${name} is not bound to a resource (add it to fields)`,
+          );
       }
     }
   }
@@ -145,10 +173,19 @@ export interface SchemaExtension {
   resolvers: IResolvers[];
 }
 
-export function buildSchema(sources: readonly Source[], extension: SchemaExtension = { typeDefs: [], resolvers: [] }): GraphQLSchema {
+export function buildSchema(
+  sources: readonly Source[],
+  extension: SchemaExtension = { typeDefs: [], resolvers: [] },
+): GraphQLSchema {
   checkCustomerFields(sources);
   return makeExecutableSchema({
-    typeDefs: [schemaFile('scalars.graphql'), schemaFile('customer.graphql'), schemaFile('sources.graphql'), ...sources.map((s) => s.adapter.typeDefs), ...extension.typeDefs],
+    typeDefs: [
+      schemaFile('scalars.graphql'),
+      schemaFile('customer.graphql'),
+      schemaFile('sources.graphql'),
+      ...sources.map((s) => s.adapter.typeDefs),
+      ...extension.typeDefs,
+    ],
     resolvers: [
       ...extension.resolvers,
       { Query: rootResolvers(sources) },

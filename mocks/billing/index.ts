@@ -26,7 +26,12 @@ export function startBillingMock(options: MockOptions = {}): Promise<MockServer>
               Fault: {
                 faultcode: 'soap:Client',
                 faultstring: 'Account not found',
-                detail: { BillingFault: { code: 'ACCOUNT_NOT_FOUND', message: `no billing account for customer ${args.customerId ?? ''}` } },
+                detail: {
+                  BillingFault: {
+                    code: 'ACCOUNT_NOT_FOUND',
+                    message: `no billing account for customer ${args.customerId ?? ''}`,
+                  },
+                },
               },
             };
           }

@@ -44,8 +44,17 @@ export async function startChannelsMock(options: MockOptions = {}): Promise<Chan
       app.post(`/channels/v1/${route}`, express.json({ limit: '16kb' }), (req, res) => {
         const body = (req.body ?? {}) as Record<string, unknown>;
         const { customerId, message, offerCode, idempotencyKey } = body;
-        if (typeof customerId !== 'string' || typeof message !== 'string' || typeof offerCode !== 'string' || typeof idempotencyKey !== 'string') {
-          return void res.status(400).json({ status: 400, title: 'Bad Request', detail: 'customerId, message, offerCode and idempotencyKey are required strings' });
+        if (
+          typeof customerId !== 'string' ||
+          typeof message !== 'string' ||
+          typeof offerCode !== 'string' ||
+          typeof idempotencyKey !== 'string'
+        ) {
+          return void res.status(400).json({
+            status: 400,
+            title: 'Bad Request',
+            detail: 'customerId, message, offerCode and idempotencyKey are required strings',
+          });
         }
         const first = byKey.get(idempotencyKey);
         if (first) return void res.status(202).json({ messageId: first, duplicate: true });

@@ -19,7 +19,15 @@
 import { createHmac } from 'node:crypto';
 import express from 'express';
 import { customerIdByMsisdn } from '../dataset/identity';
-import { CATALOGUE, CHANNELS, crmContacts, crmProducts, crmProfile, type CrmContact, type CrmProduct } from '../dataset/customers';
+import {
+  CATALOGUE,
+  CHANNELS,
+  crmContacts,
+  crmProducts,
+  crmProfile,
+  type CrmContact,
+  type CrmProduct,
+} from '../dataset/customers';
 import { sendJson, serializedRecords, startMock, type MockOptions, type MockServer } from '../server';
 
 export interface CrmChangeEvent {
@@ -76,7 +84,9 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
     const body = JSON.stringify(event);
     for (const url of webhooks) {
       // Signed per delivery, so a retry carries a fresh timestamp and signature.
-      const signed: Record<string, string> = options.webhookSecret ? { 'x-ucv-signature': signature(options.webhookSecret, body) } : {};
+      const signed: Record<string, string> = options.webhookSecret
+        ? { 'x-ucv-signature': signature(options.webhookSecret, body) }
+        : {};
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body }).catch(
         (err: unknown) => console.warn(`crm mock: webhook ${url} failed: ${(err as Error).message}`),
       );
@@ -104,7 +114,9 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
     app.get('/api/v1/customers/:id/contacts', (req, res) => {
       const extra = recorded.get(req.params.id);
       if (extra) {
-        const items = [...extra, ...(crmContacts(req.params.id) ?? [])].sort((a, b) => Date.parse(b.contactTime) - Date.parse(a.contactTime));
+        const items = [...extra, ...(crmContacts(req.params.id) ?? [])].sort(
+          (a, b) => Date.parse(b.contactTime) - Date.parse(a.contactTime),
+        );
         return void res.json({ customerId: req.params.id, items });
       }
       const contacts = contactsJson(req.params.id);
@@ -126,9 +138,12 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       if (!crmProfile(id)) return answer(404, notFound(id));
       const b = (req.body ?? {}) as Record<string, unknown>;
       const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
-      if (!CHANNELS.includes(b.channel as (typeof CHANNELS)[number])) return answer(400, { code: 'INVALID_CHANNEL', message: `channel must be one of ${CHANNELS.join(', ')}` });
-      if (!text(b.contactTime) || Number.isNaN(Date.parse(b.contactTime))) return answer(400, { code: 'INVALID_TIME', message: 'contactTime must be an ISO 8601 date-time' });
-      if (!text(b.contactType) || !text(b.result)) return answer(400, { code: 'INVALID_CONTACT', message: 'contactType and result are required strings' });
+      if (!CHANNELS.includes(b.channel as (typeof CHANNELS)[number]))
+        return answer(400, { code: 'INVALID_CHANNEL', message: `channel must be one of ${CHANNELS.join(', ')}` });
+      if (!text(b.contactTime) || Number.isNaN(Date.parse(b.contactTime)))
+        return answer(400, { code: 'INVALID_TIME', message: 'contactTime must be an ISO 8601 date-time' });
+      if (!text(b.contactType) || !text(b.result))
+        return answer(400, { code: 'INVALID_CONTACT', message: 'contactType and result are required strings' });
       const optional = (name: string): Record<string, string> => (text(b[name]) ? { [name]: b[name] as string } : {});
       const contact: CrmContact = {
         contactId: `T${Number(id.slice(1))}-r${++contactSequence}`,
@@ -150,7 +165,10 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       if (!profile) return void res.status(404).json(notFound(id));
       const offer = CATALOGUE.find((p) => p.offerCode === req.body?.offerCode);
       if (!offer) {
-        return void res.status(400).json({ code: 'UNKNOWN_OFFER', message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}` });
+        return void res.status(400).json({
+          code: 'UNKNOWN_OFFER',
+          message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}`,
+        });
       }
       const product: CrmProduct = {
         ...offer,
@@ -159,21 +177,36 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
         status: 'ACTIVE',
       };
       ordered.set(id, [...(ordered.get(id) ?? []), product]);
-      publish({ type: 'customer.products.changed', customerId: id, productId: product.productId, change: 'ORDERED', occurredAt: new Date().toISOString() });
+      publish({
+        type: 'customer.products.changed',
+        customerId: id,
+        productId: product.productId,
+        change: 'ORDERED',
+        occurredAt: new Date().toISOString(),
+      });
       res.status(201).json(product);
     });
     app.delete('/api/v1/customers/:id/products/:productId', (req, res) => {
       const { id, productId } = req.params;
       if (!productsOf(id)?.some((p) => p.productId === productId)) {
-        return void res.status(404).json({ code: 'PRODUCT_NOT_FOUND', message: `customer ${id} holds no product ${productId}` });
+        return void res
+          .status(404)
+          .json({ code: 'PRODUCT_NOT_FOUND', message: `customer ${id} holds no product ${productId}` });
       }
       cancelled.add(productId);
-      publish({ type: 'customer.products.changed', customerId: id, productId, change: 'CANCELLED', occurredAt: new Date().toISOString() });
+      publish({
+        type: 'customer.products.changed',
+        customerId: id,
+        productId,
+        change: 'CANCELLED',
+        occurredAt: new Date().toISOString(),
+      });
       res.status(204).end();
     });
     app.post('/api/v1/webhooks', (req, res) => {
       const url = req.body?.url;
-      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return void res.status(400).json({ code: 'INVALID_URL', message: 'url must be an http(s) URL' });
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+        return void res.status(400).json({ code: 'INVALID_URL', message: 'url must be an http(s) URL' });
       webhooks.add(url);
       res.status(201).json({ url });
     });

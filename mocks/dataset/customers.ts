@@ -58,9 +58,77 @@ function joinDate(n: number, kind: Kind, r: Rng): string {
 // CRM
 // ---------------------------------------------------------------------------------------------------------
 
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高'];
-const GIVEN = ['伟', '芳', '娜', '秀英', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀兰', '霞', '平', '刚', '桂英', '建华', '晓东'];
-const PINYIN = ['wang', 'li', 'zhang', 'liu', 'chen', 'yang', 'huang', 'zhao', 'wu', 'zhou', 'xu', 'sun', 'ma', 'zhu', 'hu', 'guo', 'he', 'lin', 'luo', 'gao'];
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '林',
+  '罗',
+  '高',
+];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '秀英',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀兰',
+  '霞',
+  '平',
+  '刚',
+  '桂英',
+  '建华',
+  '晓东',
+];
+const PINYIN = [
+  'wang',
+  'li',
+  'zhang',
+  'liu',
+  'chen',
+  'yang',
+  'huang',
+  'zhao',
+  'wu',
+  'zhou',
+  'xu',
+  'sun',
+  'ma',
+  'zhu',
+  'hu',
+  'guo',
+  'he',
+  'lin',
+  'luo',
+  'gao',
+];
 const REGIONS = [
   { province: '广东省', city: '广州市', districts: ['天河区', '越秀区', '海珠区', '白云区'], code: '440100' },
   { province: '广东省', city: '深圳市', districts: ['南山区', '福田区', '罗湖区', '宝安区'], code: '440300' },
@@ -69,7 +137,18 @@ const REGIONS = [
   { province: '四川省', city: '成都市', districts: ['武侯区', '锦江区', '青羊区', '成华区'], code: '510100' },
   { province: '湖北省', city: '武汉市', districts: ['江汉区', '武昌区', '洪山区', '江岸区'], code: '420100' },
 ] as const;
-const STREETS = ['中山路', '人民路', '解放路', '建设路', '和平路', '文化路', '新华路', '天河路', '滨江大道', '科技园路'];
+const STREETS = [
+  '中山路',
+  '人民路',
+  '解放路',
+  '建设路',
+  '和平路',
+  '文化路',
+  '新华路',
+  '天河路',
+  '滨江大道',
+  '科技园路',
+];
 
 export interface CrmProfile {
   customerId: string;
@@ -116,7 +195,10 @@ export function crmProfile(id: string): CrmProfile | null {
     status: kind === 'suspended' ? 'SUSPENDED' : 'ACTIVE',
     customerType: kind === 'keyAccount' ? 'KEY_ACCOUNT' : 'INDIVIDUAL',
     createdDate: joinDate(n, kind, r),
-    lifestyle: r.sample(['商务出行', '网购达人', '视频爱好者', '游戏玩家', '家庭用户', '户外运动', '汽车爱好者'], r.int(1, 3)),
+    lifestyle: r.sample(
+      ['商务出行', '网购达人', '视频爱好者', '游戏玩家', '家庭用户', '户外运动', '汽车爱好者'],
+      r.int(1, 3),
+    ),
   };
 }
 
@@ -155,7 +237,10 @@ export function crmProducts(id: string): CrmProduct[] | null {
   const count = keyAccount ? r.int(10, CATALOGUE.length) : r.int(2, 5);
   // Everyone has a voice plan; the rest is a stable sample of the catalogue.
   const voice = CATALOGUE[r.int(0, 1)] as (typeof CATALOGUE)[number];
-  const others = r.sample(CATALOGUE.filter((p) => p.category !== 'LOCAL_VOICE'), count - 1);
+  const others = r.sample(
+    CATALOGUE.filter((p) => p.category !== 'LOCAL_VOICE'),
+    count - 1,
+  );
   return [voice, ...others].map((offer, i) => ({
     ...offer,
     productId: `P${n}-${i + 1}`,
@@ -179,8 +264,18 @@ export interface CrmContact {
 
 /** The guideline's channel list. */
 export const CHANNELS = [
-  'BUSINESS_HALL', 'FLAGSHIP_STORE', 'SELF_SERVICE_HALL', 'CALL_CENTER', 'IVR', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL',
-  'SELF_SERVICE_TERMINAL', 'ACCOUNT_MANAGER', 'FRANCHISE_STORE', 'AGENT_POINT',
+  'BUSINESS_HALL',
+  'FLAGSHIP_STORE',
+  'SELF_SERVICE_HALL',
+  'CALL_CENTER',
+  'IVR',
+  'SMS_HALL',
+  'WEB_HALL',
+  'WAP_HALL',
+  'SELF_SERVICE_TERMINAL',
+  'ACCOUNT_MANAGER',
+  'FRANCHISE_STORE',
+  'AGENT_POINT',
 ] as const;
 const CONTACT_TYPES = [
   ['BILL_ENQUIRY', ['RESOLVED']],
@@ -225,7 +320,13 @@ export interface BillingAccount {
   balance: string;
   creditLimit: string;
   currentCharges: { billingMonth: string; amount: string; asOf: string };
-  bills: Array<{ billingMonth: string; amount: string; dueDate: string; paidDate?: string; status: 'PAID' | 'UNPAID' | 'OVERDUE' }>;
+  bills: Array<{
+    billingMonth: string;
+    amount: string;
+    dueDate: string;
+    paidDate?: string;
+    status: 'PAID' | 'UNPAID' | 'OVERDUE';
+  }>;
   paymentBehaviour: {
     paymentMethod: 'AUTO_DEBIT' | 'ONLINE' | 'CASH' | 'BANK_TRANSFER';
     onTimeRatio: string;
@@ -255,7 +356,13 @@ export function billingAccount(id: string): BillingAccount | null {
     bills.push(
       late
         ? { billingMonth: month, amount: billAmount, dueDate: due, status: i === 1 ? 'UNPAID' : 'OVERDUE' }
-        : { billingMonth: month, amount: billAmount, dueDate: due, paidDate: addDays(due, -r.int(0, 15)), status: 'PAID' },
+        : {
+            billingMonth: month,
+            amount: billAmount,
+            dueDate: due,
+            paidDate: addDays(due, -r.int(0, 15)),
+            status: 'PAID',
+          },
     );
   }
   const lastPaid = bills.find((b) => b.paidDate);
@@ -281,7 +388,16 @@ export function billingAccount(id: string): BillingAccount | null {
 // Data warehouse (nightly batch, snake_case as the EDW exports it)
 // ---------------------------------------------------------------------------------------------------------
 
-const TAGS = ['fashion-forward early adopter', 'senior white-collar', 'car lover', 'frequent traveller to Hong Kong/Macau', 'heavy video user', 'price sensitive', 'family plan head', 'night owl gamer'];
+const TAGS = [
+  'fashion-forward early adopter',
+  'senior white-collar',
+  'car lover',
+  'frequent traveller to Hong Kong/Macau',
+  'heavy video user',
+  'price sensitive',
+  'family plan head',
+  'night owl gamer',
+];
 const SEGMENTS = ['HIGH_VALUE_BUSINESS', 'YOUTH_DATA', 'FAMILY', 'MASS_MARKET', 'SENIOR', 'SMALL_BUSINESS'];
 const ROAMING = ['Hong Kong', 'Macau', 'Taiwan', 'Japan', 'Korea', 'Thailand', 'Singapore', 'USA'];
 const E_CHANNELS = ['PHONE_HALL', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL'];
@@ -311,16 +427,27 @@ export function warehouseRecord(id: string): WarehouseRecord | null {
   const dataPct = r.int(20, 85);
   const localPct = r.int(55, 95);
   const traveller = n === 1 || r.chance(0.2);
-  const tags = r.sample(TAGS.filter((t) => !t.startsWith('frequent')), r.int(1, 3));
+  const tags = r.sample(
+    TAGS.filter((t) => !t.startsWith('frequent')),
+    r.int(1, 3),
+  );
   return {
     customer_id: id,
     batch_date: BATCH_DATE,
-    arpu_3m: [3, 2, 1].map((back) => ({ month: addMonths(BATCH_DATE, -back), arpu: Math.round(base * (0.85 + r.next() * 0.3) * 100) / 100 })),
+    arpu_3m: [3, 2, 1].map((back) => ({
+      month: addMonths(BATCH_DATE, -back),
+      arpu: Math.round(base * (0.85 + r.next() * 0.3) * 100) / 100,
+    })),
     usage_mix: { data_pct: dataPct, voice_pct: 100 - dataPct, local_pct: localPct, long_distance_pct: 100 - localPct },
-    roaming_destinations: traveller ? ['Hong Kong', 'Macau', ...r.sample(ROAMING.slice(2), r.int(0, 2))] : r.sample(ROAMING, r.int(0, 1)),
+    roaming_destinations: traveller
+      ? ['Hong Kong', 'Macau', ...r.sample(ROAMING.slice(2), r.int(0, 2))]
+      : r.sample(ROAMING, r.int(0, 1)),
     tags: traveller ? ['frequent traveller to Hong Kong/Macau', ...tags] : tags,
     segment: kind === 'keyAccount' ? 'HIGH_VALUE_BUSINESS' : r.pick(SEGMENTS),
-    churn_probability: kind === 'suspended' ? Math.round((0.6 + r.next() * 0.35) * 1000) / 1000 : Math.round(r.next() * 0.4 * 1000) / 1000,
+    churn_probability:
+      kind === 'suspended'
+        ? Math.round((0.6 + r.next() * 0.35) * 1000) / 1000
+        : Math.round(r.next() * 0.4 * 1000) / 1000,
     lifetime_value: Math.round(base * r.int(24, 96) * 100) / 100,
     loyalty_years: r.int(0, 15),
     campaign_responses_12m: r.int(0, 6),
@@ -342,7 +469,14 @@ export interface ScoringEvaluation {
   offers: Array<{ offerCode: string; offerName: string; reason: string; propensity: number }>;
 }
 
-const POSITIONINGS = ['small business owner', 'senior white-collar', 'university student', 'young professional', 'retiree', 'frequent business traveller'];
+const POSITIONINGS = [
+  'small business owner',
+  'senior white-collar',
+  'university student',
+  'young professional',
+  'retiree',
+  'frequent business traveller',
+];
 
 export function scoringEvaluation(id: string): ScoringEvaluation | null {
   const n = customerNumber(id);
@@ -351,20 +485,41 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
   const r = rng(`score:${n}`);
   const score = kind === 'suspended' ? r.int(380, 520) : kind === 'new' ? 600 : r.int(560, 900);
   const grade = score >= 820 ? 'AAA' : score >= 740 ? 'AA' : score >= 650 ? 'A' : score >= 550 ? 'B' : 'C';
-  const tier = kind === 'keyAccount' ? 'DIAMOND' : r.pick(['PLATINUM', 'GOLD', 'SILVER', 'STANDARD', 'STANDARD'] as const);
+  const tier =
+    kind === 'keyAccount' ? 'DIAMOND' : r.pick(['PLATINUM', 'GOLD', 'SILVER', 'STANDARD', 'STANDARD'] as const);
   const warehouse = warehouseRecord(id);
   const offers: ScoringEvaluation['offers'] = [];
   if (warehouse?.tags.includes('frequent traveller to Hong Kong/Macau')) {
-    offers.push({ offerCode: 'DATA-HKMO', offerName: '港澳漫游流量包', reason: 'Roamed to Hong Kong/Macau in 2 of the last 3 months', propensity: 0.82 });
+    offers.push({
+      offerCode: 'DATA-HKMO',
+      offerName: '港澳漫游流量包',
+      reason: 'Roamed to Hong Kong/Macau in 2 of the last 3 months',
+      propensity: 0.82,
+    });
   }
   if (warehouse && warehouse.usage_mix.data_pct > 60) {
-    offers.push({ offerCode: 'DATA-30G', offerName: '5G流量包30GB', reason: `Data is ${warehouse.usage_mix.data_pct}% of usage; the current data pack runs out most months`, propensity: Math.round(r.next() * 50 + 40) / 100 });
+    offers.push({
+      offerCode: 'DATA-30G',
+      offerName: '5G流量包30GB',
+      reason: `Data is ${warehouse.usage_mix.data_pct}% of usage; the current data pack runs out most months`,
+      propensity: Math.round(r.next() * 50 + 40) / 100,
+    });
   }
   if (kind === 'keyAccount') {
-    offers.push({ offerCode: 'VAS-CLOUD', offerName: '和彩云存储50GB', reason: 'Key account with many lines: shared cloud storage for the team', propensity: 0.64 });
+    offers.push({
+      offerCode: 'VAS-CLOUD',
+      offerName: '和彩云存储50GB',
+      reason: 'Key account with many lines: shared cloud storage for the team',
+      propensity: 0.64,
+    });
   }
   if (kind !== 'suspended' && offers.length === 0) {
-    offers.push({ offerCode: 'VAS-VIDEO', offerName: '视频会员', reason: 'Similar customers in the same segment took it', propensity: Math.round(r.next() * 30 + 20) / 100 });
+    offers.push({
+      offerCode: 'VAS-VIDEO',
+      offerName: '视频会员',
+      reason: 'Similar customers in the same segment took it',
+      propensity: Math.round(r.next() * 30 + 20) / 100,
+    });
   }
   return {
     customerId: id,

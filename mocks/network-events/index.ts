@@ -14,7 +14,14 @@ import { rng } from '../dataset/random';
 import { AS_OF } from '../dataset/customers';
 import { sendJson, serializedRecords, startMock, type MockOptions, type MockServer } from '../server';
 
-const AREAS = ['Beijing-Chaoyang', 'Beijing-Haidian', 'Shanghai-Pudong', 'Guangzhou-Tianhe', 'Shenzhen-Nanshan', 'Chengdu-Wuhou'] as const;
+const AREAS = [
+  'Beijing-Chaoyang',
+  'Beijing-Haidian',
+  'Shanghai-Pudong',
+  'Guangzhou-Tianhe',
+  'Shenzhen-Nanshan',
+  'Chengdu-Wuhou',
+] as const;
 const COUNTRIES = ['HK', 'JP', 'SG', 'TH', 'FR'] as const;
 
 export interface NetworkState {
@@ -47,7 +54,8 @@ export function startNetworkEventsMock(options: MockOptions = {}): Promise<MockS
   return startMock('network-events', options, (app) => {
     app.get('/nep/v2/subscribers/:id/state', (req, res) => {
       const record = stateJson(req.params.id);
-      if (!record) return void res.status(404).json({ error: 'UNKNOWN_SUBSCRIBER', message: `no subscriber ${req.params.id}` });
+      if (!record)
+        return void res.status(404).json({ error: 'UNKNOWN_SUBSCRIBER', message: `no subscriber ${req.params.id}` });
       sendJson(res, record);
     });
   });

@@ -43,8 +43,22 @@ let sequence = 0;
 /** One random event of the schema, for the customer. */
 export function randomEvent(customerId: string, random: () => number = Math.random): Record<string, unknown> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-  const base = { version: 1, id: `net-${Date.now()}-${process.pid}-${++sequence}`, customerId, at: new Date().toISOString() };
-  switch (pick(['ROAMING_ENTERED', 'ROAMING_ENTERED', 'HANDSET_ON', 'DIRECTORY_ENQUIRY', 'BALANCE_LOW', 'PRODUCT_ORDERED'] as const)) {
+  const base = {
+    version: 1,
+    id: `net-${Date.now()}-${process.pid}-${++sequence}`,
+    customerId,
+    at: new Date().toISOString(),
+  };
+  switch (
+    pick([
+      'ROAMING_ENTERED',
+      'ROAMING_ENTERED',
+      'HANDSET_ON',
+      'DIRECTORY_ENQUIRY',
+      'BALANCE_LOW',
+      'PRODUCT_ORDERED',
+    ] as const)
+  ) {
     case 'ROAMING_ENTERED':
       return { ...base, type: 'ROAMING_ENTERED', data: { region: pick(REGIONS) } };
     case 'HANDSET_ON':
@@ -59,7 +73,9 @@ export function randomEvent(customerId: string, random: () => number = Math.rand
 }
 
 const customerIds = (customers: PublisherOptions['customers']): readonly string[] =>
-  typeof customers === 'number' ? Array.from({ length: Math.max(1, customers) }, (_, i) => `C${String(i + 1).padStart(8, '0')}`) : customers;
+  typeof customers === 'number'
+    ? Array.from({ length: Math.max(1, customers) }, (_, i) => `C${String(i + 1).padStart(8, '0')}`)
+    : customers;
 
 export async function startPublisher(target: PublisherTarget, options: PublisherOptions): Promise<Publisher> {
   const ids = customerIds(options.customers);
@@ -74,7 +90,10 @@ export async function startPublisher(target: PublisherTarget, options: Publisher
     model = await amqp.connect(target.amqpUrl);
     channel = await model.createChannel();
     await channel.assertQueue(`${target.queue}.dlq`, { durable: true });
-    await channel.assertQueue(target.queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${target.queue}.dlq` } });
+    await channel.assertQueue(target.queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${target.queue}.dlq` },
+    });
   }
 
   const publishOne = (): void => {
@@ -88,7 +107,12 @@ export async function startPublisher(target: PublisherTarget, options: Publisher
     const t = Math.floor(Date.now() / 1000);
     const signature = `t=${t},v1=${createHmac('sha256', target.secret).update(`${t}.`).update(body).digest('hex')}`;
     inFlight++;
-    fetch(target.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signature }, body, signal: AbortSignal.timeout(10_000) })
+    fetch(target.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ucv-signature': signature },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    })
       .then(async (res) => {
         await res.arrayBuffer();
         if (res.ok) published++;

@@ -11,7 +11,10 @@ export function startScoringMock(options: MockOptions = {}): Promise<MockServer>
   return startMock('scoring', options, (app) => {
     app.get('/scoring/v2/evaluations/:id', (req, res) => {
       const evaluation = evaluationJson(req.params.id);
-      if (!evaluation) return void res.status(404).json({ status: 404, title: 'Not Found', detail: `no evaluation for ${req.params.id}` });
+      if (!evaluation)
+        return void res
+          .status(404)
+          .json({ status: 404, title: 'Not Found', detail: `no evaluation for ${req.params.id}` });
       sendJson(res, evaluation);
     });
   });

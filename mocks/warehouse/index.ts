@@ -16,13 +16,18 @@ export function startWarehouseMock(options: MockOptions = {}): Promise<MockServe
     app.use(express.json());
     app.get('/edw/v1/customer-insights/:id', (req, res) => {
       const record = recordJson(req.params.id);
-      if (!record) return void res.status(404).json({ error_code: 'NOT_IN_BATCH', message: `customer ${req.params.id} is not in the current batch` });
+      if (!record)
+        return void res
+          .status(404)
+          .json({ error_code: 'NOT_IN_BATCH', message: `customer ${req.params.id} is not in the current batch` });
       sendJson(res, record);
     });
     app.post('/edw/v1/customer-insights\\:batchGet', (req, res) => {
       const ids: unknown = req.body?.customer_ids;
       if (!Array.isArray(ids) || ids.length > MAX_BATCH || !ids.every((id) => typeof id === 'string')) {
-        return void res.status(400).json({ error_code: 'BAD_BATCH', message: `customer_ids must be an array of at most ${MAX_BATCH} strings` });
+        return void res
+          .status(400)
+          .json({ error_code: 'BAD_BATCH', message: `customer_ids must be an array of at most ${MAX_BATCH} strings` });
       }
       const records = [];
       const missing = [];

@@ -45,7 +45,12 @@ const schema = makeExecutableSchema<TestContext>({
       customer: (_: unknown, { id }: { id: string }, ctx: TestContext) => {
         if (id.startsWith('X')) return null;
         ctx.found.add(id);
-        return { id, profile: { name: `Name of ${id}`, idCardNumber: '110101199003071234' }, contacts: [{ channel: 'SMS', at: '2026-11-01' }], sources: ['crm'] };
+        return {
+          id,
+          profile: { name: `Name of ${id}`, idCardNumber: '110101199003071234' },
+          contacts: [{ channel: 'SMS', at: '2026-11-01' }],
+          sources: ['crm'],
+        };
       },
     },
   },
@@ -57,7 +62,11 @@ const useTestMask = (): Plugin<TestContext> => ({
     onExecuteDone: ({ args, result, setResult }) => {
       const denied = args.contextValue.consumer?.role === 'call-center';
       const masked = JSON.parse(JSON.stringify(result), (key, value) =>
-        key === 'idCardNumber' && typeof value === 'string' ? (denied ? null : `${value.slice(0, 3)}***********${value.slice(-4)}`) : value,
+        key === 'idCardNumber' && typeof value === 'string'
+          ? denied
+            ? null
+            : `${value.slice(0, 3)}***********${value.slice(-4)}`
+          : value,
       ) as ExecutionResult;
       setResult(masked);
     },
@@ -73,8 +82,13 @@ export interface RunOptions {
 
 /** Runs one operation through engine → mask → audit; resolves with the answer as it would leave the gateway. */
 export function auditedRunner(sink: AuditRecorder, notPersonalData: readonly string[] = ['id', 'sources']) {
-  const getEnveloped = envelop({ plugins: [useEngine(graphql), useSchema(schema), useTestMask(), useAudit(sink, { notPersonalData })] });
-  return async (query: string, { requestId, consumer, variables, facade = 'graphql' }: RunOptions): Promise<ExecutionResult> => {
+  const getEnveloped = envelop({
+    plugins: [useEngine(graphql), useSchema(schema), useTestMask(), useAudit(sink, { notPersonalData })],
+  });
+  return async (
+    query: string,
+    { requestId, consumer, variables, facade = 'graphql' }: RunOptions,
+  ): Promise<ExecutionResult> => {
     const found = new Set<string>();
     const context: TestContext = {
       facade,
@@ -88,6 +102,11 @@ export function auditedRunner(sink: AuditRecorder, notPersonalData: readonly str
     const errors = run.validate(run.schema, document);
     if (errors.length > 0) return { errors };
     const contextValue = await run.contextFactory();
-    return (await run.execute({ schema: run.schema, document, contextValue, variableValues: variables })) as ExecutionResult;
+    return (await run.execute({
+      schema: run.schema,
+      document,
+      contextValue,
+      variableValues: variables,
+    })) as ExecutionResult;
   };
 }

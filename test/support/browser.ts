@@ -6,5 +6,12 @@ export const launchChromium = (): Promise<Browser> =>
     executablePath: '/usr/bin/chromium',
     headless: true,
     // Without the background-networking flags Chromium keeps trying hosts this offline machine cannot reach.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });

@@ -44,11 +44,19 @@ export const SOAP_AUTH: Readonly<Record<string, string>> = {
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A consumer of `role` whose API key is `<role>-key-0123` (see `asRole`) and SOAP user `<role>` / `<role>-password`. */
-export const roleConsumer = (role: string) => ({ id: role, role, apiKeySha256: sha256(`${role}-key-0123`), username: role, password: `${role}-password` });
+export const roleConsumer = (role: string) => ({
+  id: role,
+  role,
+  apiKeySha256: sha256(`${role}-key-0123`),
+  username: role,
+  password: `${role}-password`,
+});
 /** The headers of a request as roleConsumer(role). */
 export const asRole = (role: string): Record<string, string> => ({ 'x-api-key': `${role}-key-0123` });
 /** Record TTLs of 5 minutes on every mock source: within a test, only what it does makes a record out of date. */
-export const LONG_TTLS = Object.fromEntries(['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]));
+export const LONG_TTLS = Object.fromEntries(
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 300 } }]),
+);
 
 /** A consumer for each of front-desk, call-center and marketing (roleConsumer). */
 export const ROLE_SECURITY = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
@@ -57,7 +65,9 @@ export const ROLE_SECURITY = { consumers: ['front-desk', 'call-center', 'marketi
  * The answer-cache tests' pair over one set of mocks: `h` with the rendered-answer cache (the default) and `plain`
  * without it (the reference answers), both with a consumer per role (roleConsumer) and LONG_TTLS.
  */
-export async function startAnswerCachePair(overrides: ConfigOverrides = {}): Promise<{ mocks: Mocks; h: Harness; plain: Harness; close(): Promise<void> }> {
+export async function startAnswerCachePair(
+  overrides: ConfigOverrides = {},
+): Promise<{ mocks: Mocks; h: Harness; plain: Harness; close(): Promise<void> }> {
   const mocks = await startMocks();
   const base = { security: ROLE_SECURITY, policies: LONG_TTLS, ...overrides };
   const h = await startHarness(base, { mocks });
@@ -70,10 +80,15 @@ export async function startAnswerCachePair(overrides: ConfigOverrides = {}): Pro
 }
 
 /** The test consumers, and more of them given by a test. */
-export function testSecurity(extra: Partial<GatewayConfigInput['security'] & object> = {}): GatewayConfigInput['security'] {
+export function testSecurity(
+  extra: Partial<GatewayConfigInput['security'] & object> = {},
+): GatewayConfigInput['security'] {
   return {
     ...extra,
-    consumers: [{ id: 'test', role: 'admin', apiKeySha256: sha256(TEST_API_KEY), ...TEST_SOAP_USER }, ...(extra.consumers ?? [])],
+    consumers: [
+      { id: 'test', role: 'admin', apiKeySha256: sha256(TEST_API_KEY), ...TEST_SOAP_USER },
+      ...(extra.consumers ?? []),
+    ],
   };
 }
 
@@ -88,14 +103,23 @@ export function testConfig(mocks: Mocks, overrides: ConfigOverrides = {}, env: N
       rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       ...rest,
       security: testSecurity(security ?? {}),
-      adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({ name, url: mocks.urls[name], policy: policies[name] ?? {} })),
+      adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({
+        name,
+        url: mocks.urls[name],
+        policy: policies[name] ?? {},
+      })),
     },
     env,
   );
 }
 
 /** POSTs a GraphQL request as the test consumer, unless `headers` give other credentials. */
-export async function postGraphQL(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GqlResponse> {
+export async function postGraphQL(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...AUTH, ...headers },
@@ -107,7 +131,10 @@ export async function postGraphQL(url: string, query: string, variables?: Record
 export async function startHarness(overrides: ConfigOverrides = {}, options: { mocks?: Mocks } = {}): Promise<Harness> {
   const mocks = options.mocks ?? (await startMocks());
   // GraphiQL starts signed in as the test consumer, as the `npm start` demo does with its front-desk consumer.
-  const gateway = createGateway(testConfig(mocks, overrides), { logger: pino({ level: 'silent' }), graphiqlHeaders: { ...AUTH } });
+  const gateway = createGateway(testConfig(mocks, overrides), {
+    logger: pino({ level: 'silent' }),
+    graphiqlHeaders: { ...AUTH },
+  });
   const url = await gateway.listen();
   return {
     mocks,
@@ -156,5 +183,8 @@ export const json = (res: Response): Promise<any> => res.json();
 
 /** Policies that turn the cache off for every source: each request reaches the backends. */
 export const NO_CACHE = Object.fromEntries(
-  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [name, { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } }]),
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [
+    name,
+    { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } },
+  ]),
 );

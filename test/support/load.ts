@@ -31,7 +31,15 @@ export interface Load {
 export function startLoad(url: string, options: { clients: number; body: string; path?: string }): Load {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients });
   const target = new URL(options.path ?? '/graphql', url);
-  const outcome: LoadOutcome = { statuses: {}, connectionClose: 0, refused: 0, reset: 0, resetCodes: [], startedBeforeMark: 0, answeredOfThoseStartedBeforeMark: 0 };
+  const outcome: LoadOutcome = {
+    statuses: {},
+    connectionClose: 0,
+    refused: 0,
+    reset: 0,
+    resetCodes: [],
+    startedBeforeMark: 0,
+    answeredOfThoseStartedBeforeMark: 0,
+  };
   let marked = false;
   let stopped = false;
 
@@ -39,16 +47,25 @@ export function startLoad(url: string, options: { clients: number; body: string;
     new Promise((resolve) => {
       const beforeMark = !marked;
       if (beforeMark) outcome.startedBeforeMark++;
-      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body), ...AUTH }, timeout: 30_000 }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          outcome.statuses[res.statusCode ?? 0] = (outcome.statuses[res.statusCode ?? 0] ?? 0) + 1;
-          if (res.headers.connection === 'close') outcome.connectionClose++;
-          if (beforeMark) outcome.answeredOfThoseStartedBeforeMark++;
-          resolve('answered');
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => fail(err));
-      });
+      const req = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body), ...AUTH },
+          timeout: 30_000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            outcome.statuses[res.statusCode ?? 0] = (outcome.statuses[res.statusCode ?? 0] ?? 0) + 1;
+            if (res.headers.connection === 'close') outcome.connectionClose++;
+            if (beforeMark) outcome.answeredOfThoseStartedBeforeMark++;
+            resolve('answered');
+          });
+          res.on('error', (err: NodeJS.ErrnoException) => fail(err));
+        },
+      );
       const fail = (err: NodeJS.ErrnoException): void => {
         if (err.code === 'ECONNREFUSED') {
           outcome.refused++;

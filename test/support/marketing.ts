@@ -61,17 +61,29 @@ export interface MarketingHarness {
   /** Puts a rule through the admin API (`PUT /admin/rules/<id>`, the definitions store's kind `rule`). */
   putRule(rule: { id: string } & Record<string, unknown>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Calls an admin route as the test's admin consumer (or with the headers given); status and JSON body. */
-  admin(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  admin(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
 }
 
-export async function startMarketing(store: Store, overrides: ConfigOverrides = {}, shared: { mocks?: Mocks; channels?: ChannelsMock } = {}): Promise<MarketingHarness> {
+export async function startMarketing(
+  store: Store,
+  overrides: ConfigOverrides = {},
+  shared: { mocks?: Mocks; channels?: ChannelsMock } = {},
+): Promise<MarketingHarness> {
   const mocks = shared.mocks ?? (await startMocks());
   const channels = shared.channels ?? (await startChannelsMock());
   const touchpoints = touchpointRecorder();
   // Registered definitions go to a file of this harness (unless the test names one, e.g. to restart on it): never to
   // the repository's var/definitions.json, which other test files' gateways would read.
-  const ownFile = overrides.admin?.definitionsFile === undefined ? path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) : undefined;
+  const ownFile =
+    overrides.admin?.definitionsFile === undefined
+      ? path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`)
+      : undefined;
   const config = testConfig(mocks, {
     ...overrides,
     admin: { ...overrides.admin, ...(ownFile ? { definitionsFile: ownFile } : {}) },
@@ -81,7 +93,11 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
   const gateway = createGateway(config, { logger: pino({ level: 'silent' }), store, recordTouchpoint: touchpoints.fn });
   const url = await gateway.listen();
   const admin: MarketingHarness['admin'] = async (method, route, body, headers = AUTH) => {
-    const res = await fetch(`${url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   return {
@@ -92,7 +108,11 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
     touchpoints,
     async send(event, headers = {}) {
       const body = JSON.stringify(event);
-      const res = await fetch(`${url}/events/network`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, body), ...headers }, body });
+      const res = await fetch(`${url}/events/network`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, body), ...headers },
+        body,
+      });
       return { status: res.status, body: await res.json() };
     },
     counts: () => ({
@@ -114,6 +134,10 @@ export async function startMarketing(store: Store, overrides: ConfigOverrides = 
 
 let counter = 0;
 /** A roaming event with a fresh id. */
-export function roamingEvent(customerId: string, region = 'Hong Kong', id = `evt-${process.pid}-${Date.now()}-${++counter}`): CustomerEvent {
+export function roamingEvent(
+  customerId: string,
+  region = 'Hong Kong',
+  id = `evt-${process.pid}-${Date.now()}-${++counter}`,
+): CustomerEvent {
   return { version: 1, id, type: 'ROAMING_ENTERED', customerId, at: new Date().toISOString(), data: { region } };
 }

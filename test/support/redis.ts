@@ -19,7 +19,9 @@ export async function requireRedis(url = REDIS_URL): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new Error(`These tests need a Redis server at ${url} (scripts/test-env.sh, the first step of npm test, starts one): ${(err as Error).message}`);
+    throw new Error(
+      `These tests need a Redis server at ${url} (scripts/test-env.sh, the first step of npm test, starts one): ${(err as Error).message}`,
+    );
   } finally {
     if (client.isOpen) client.destroy();
   }
@@ -44,7 +46,11 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) {
       try {
         await requireRedis(this.url);

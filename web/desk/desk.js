@@ -26,47 +26,177 @@ const BY_MSISDN = `query DeskByMsisdn($msisdn: String!) { customer: customerByMs
 /** @type {Record<'zh'|'en', Record<string, string>>} */
 const LABELS = {
   zh: {
-    title: '客户360', search: '查询', searchPlaceholder: '手机号或客户编号，回车查询', signIn: '登录', signOut: '退出',
-    credential: 'API 密钥或 JWT', demoConsumer: '演示账号（开发环境）', badCredential: '凭证无效或已过期',
-    profile: '基本信息', products: '已订产品', billing: '账务', insights: '客户洞察', score: '信用与定位',
-    recommendations: '推荐营销', contacts: '接触记录', steer: '服务渠道引导',
-    name: '姓名', msisdn: '手机号', idCardNumber: '证件号', address: '地址', email: '邮箱', region: '地区', status: '状态',
-    type: '类型', customerSince: '入网日期', lifestyle: '生活方式', balance: '余额', creditLimit: '信用额度',
-    currentCharges: '本月实时话费', bills: '近6期账单', paymentBehaviour: '缴费行为', onTimeRatio: '按时缴费率',
-    averageDaysLate: '平均逾期天数', arpu: '近3月ARPU', usageMix: '使用构成', tags: '标签', segment: '细分群体',
-    churnProbability: '流失概率', lifetimeValue: '生命周期价值', channelPreferences: '渠道偏好', batchDate: '数仓批次日期',
-    creditScore: '信用分', creditGrade: '信用等级', valueTier: '价值层级', positioning: '客户定位', orderedOn: '订购日期',
-    monthlyFee: '月费', reason: '推荐理由', propensity: '响应倾向', accepted: '接受', declined: '拒绝', callback: '回访',
-    channel: '渠道', at: '时间', outcome: '结果', data: '数据', voice: '语音', local: '本地', longDistance: '长途',
-    LIVE: '实时', CACHED: '缓存', STALE: '过期', UNAVAILABLE: '不可用', SKIPPED: '未请求', FORBIDDEN: '无权限',
-    age: '数据时长', since: '起', missing: '暂无法获取', notPermitted: '当前角色无权查看', notFound: '未找到该客户',
-    loading: '查询中…', answeredIn: '用时', steerHint: '低接触业务（余额、话费、账单、充值等）建议引导至：',
-    noPreference: '无电子渠道偏好数据', none: '无', recordUnavailable: '接触记录功能尚未开通',
-    RECORDED: '已记录', ACCEPTED: '已受理（CRM 恢复后写入）', recordFailed: '记录失败', recordForbidden: '当前角色无权记录接触',
-    timeout: '超时', error: '故障', circuit_open: '熔断中', overloaded: '繁忙', bad_response: '响应异常',
+    title: '客户360',
+    search: '查询',
+    searchPlaceholder: '手机号或客户编号，回车查询',
+    signIn: '登录',
+    signOut: '退出',
+    credential: 'API 密钥或 JWT',
+    demoConsumer: '演示账号（开发环境）',
+    badCredential: '凭证无效或已过期',
+    profile: '基本信息',
+    products: '已订产品',
+    billing: '账务',
+    insights: '客户洞察',
+    score: '信用与定位',
+    recommendations: '推荐营销',
+    contacts: '接触记录',
+    steer: '服务渠道引导',
+    name: '姓名',
+    msisdn: '手机号',
+    idCardNumber: '证件号',
+    address: '地址',
+    email: '邮箱',
+    region: '地区',
+    status: '状态',
+    type: '类型',
+    customerSince: '入网日期',
+    lifestyle: '生活方式',
+    balance: '余额',
+    creditLimit: '信用额度',
+    currentCharges: '本月实时话费',
+    bills: '近6期账单',
+    paymentBehaviour: '缴费行为',
+    onTimeRatio: '按时缴费率',
+    averageDaysLate: '平均逾期天数',
+    arpu: '近3月ARPU',
+    usageMix: '使用构成',
+    tags: '标签',
+    segment: '细分群体',
+    churnProbability: '流失概率',
+    lifetimeValue: '生命周期价值',
+    channelPreferences: '渠道偏好',
+    batchDate: '数仓批次日期',
+    creditScore: '信用分',
+    creditGrade: '信用等级',
+    valueTier: '价值层级',
+    positioning: '客户定位',
+    orderedOn: '订购日期',
+    monthlyFee: '月费',
+    reason: '推荐理由',
+    propensity: '响应倾向',
+    accepted: '接受',
+    declined: '拒绝',
+    callback: '回访',
+    channel: '渠道',
+    at: '时间',
+    outcome: '结果',
+    data: '数据',
+    voice: '语音',
+    local: '本地',
+    longDistance: '长途',
+    LIVE: '实时',
+    CACHED: '缓存',
+    STALE: '过期',
+    UNAVAILABLE: '不可用',
+    SKIPPED: '未请求',
+    FORBIDDEN: '无权限',
+    age: '数据时长',
+    since: '起',
+    missing: '暂无法获取',
+    notPermitted: '当前角色无权查看',
+    notFound: '未找到该客户',
+    loading: '查询中…',
+    answeredIn: '用时',
+    steerHint: '低接触业务（余额、话费、账单、充值等）建议引导至：',
+    noPreference: '无电子渠道偏好数据',
+    none: '无',
+    recordUnavailable: '接触记录功能尚未开通',
+    RECORDED: '已记录',
+    ACCEPTED: '已受理（CRM 恢复后写入）',
+    recordFailed: '记录失败',
+    recordForbidden: '当前角色无权记录接触',
+    timeout: '超时',
+    error: '故障',
+    circuit_open: '熔断中',
+    overloaded: '繁忙',
+    bad_response: '响应异常',
   },
   en: {
-    title: 'Customer 360', search: 'Search', searchPlaceholder: 'Mobile number or customer id, then Enter', signIn: 'Sign in',
-    signOut: 'Sign out', credential: 'API key or JWT', demoConsumer: 'Demo consumer (development)',
-    badCredential: 'Credential refused or expired', profile: 'Profile', products: 'Products held', billing: 'Billing',
-    insights: 'Insights', score: 'Credit and positioning', recommendations: 'Recommended offers', contacts: 'Contact trail',
-    steer: 'Channel to steer to', name: 'Name', msisdn: 'Mobile', idCardNumber: 'ID card', address: 'Address', email: 'Email',
-    region: 'Region', status: 'Status', type: 'Type', customerSince: 'Customer since', lifestyle: 'Lifestyle',
-    balance: 'Balance', creditLimit: 'Credit limit', currentCharges: 'Charges this month', bills: 'Last 6 bills',
-    paymentBehaviour: 'Payment behaviour', onTimeRatio: 'Paid on time', averageDaysLate: 'Average days late',
-    arpu: 'ARPU, last 3 months', usageMix: 'Usage mix', tags: 'Tags', segment: 'Segment', churnProbability: 'Churn risk',
-    lifetimeValue: 'Lifetime value', channelPreferences: 'Channel preferences', batchDate: 'Warehouse batch',
-    creditScore: 'Credit score', creditGrade: 'Grade', valueTier: 'Value tier', positioning: 'Positioning',
-    orderedOn: 'Ordered on', monthlyFee: 'Monthly fee', reason: 'Why', propensity: 'Propensity', accepted: 'Accepted',
-    declined: 'Declined', callback: 'Call back', channel: 'Channel', at: 'When', outcome: 'Outcome', data: 'data',
-    voice: 'voice', local: 'local', longDistance: 'long distance', LIVE: 'live', CACHED: 'cached', STALE: 'stale',
-    UNAVAILABLE: 'unavailable', SKIPPED: 'not asked', FORBIDDEN: 'not permitted', age: 'age', since: 'since',
-    missing: 'cannot be shown now', notPermitted: 'Your role may not see this section', notFound: 'No such customer',
-    loading: 'Searching…', answeredIn: 'answered in', steerHint: 'Low-touch services (balance, charges, bills, top-up…) go to:',
-    noPreference: 'No electronic channel preference on record', none: 'none',
-    recordUnavailable: 'Recording contacts is not available yet', timeout: 'timeout', error: 'failure',
-    circuit_open: 'circuit open', overloaded: 'overloaded', bad_response: 'bad response',
-    RECORDED: 'recorded', ACCEPTED: 'accepted (written when the CRM is back)', recordFailed: 'not recorded',
+    title: 'Customer 360',
+    search: 'Search',
+    searchPlaceholder: 'Mobile number or customer id, then Enter',
+    signIn: 'Sign in',
+    signOut: 'Sign out',
+    credential: 'API key or JWT',
+    demoConsumer: 'Demo consumer (development)',
+    badCredential: 'Credential refused or expired',
+    profile: 'Profile',
+    products: 'Products held',
+    billing: 'Billing',
+    insights: 'Insights',
+    score: 'Credit and positioning',
+    recommendations: 'Recommended offers',
+    contacts: 'Contact trail',
+    steer: 'Channel to steer to',
+    name: 'Name',
+    msisdn: 'Mobile',
+    idCardNumber: 'ID card',
+    address: 'Address',
+    email: 'Email',
+    region: 'Region',
+    status: 'Status',
+    type: 'Type',
+    customerSince: 'Customer since',
+    lifestyle: 'Lifestyle',
+    balance: 'Balance',
+    creditLimit: 'Credit limit',
+    currentCharges: 'Charges this month',
+    bills: 'Last 6 bills',
+    paymentBehaviour: 'Payment behaviour',
+    onTimeRatio: 'Paid on time',
+    averageDaysLate: 'Average days late',
+    arpu: 'ARPU, last 3 months',
+    usageMix: 'Usage mix',
+    tags: 'Tags',
+    segment: 'Segment',
+    churnProbability: 'Churn risk',
+    lifetimeValue: 'Lifetime value',
+    channelPreferences: 'Channel preferences',
+    batchDate: 'Warehouse batch',
+    creditScore: 'Credit score',
+    creditGrade: 'Grade',
+    valueTier: 'Value tier',
+    positioning: 'Positioning',
+    orderedOn: 'Ordered on',
+    monthlyFee: 'Monthly fee',
+    reason: 'Why',
+    propensity: 'Propensity',
+    accepted: 'Accepted',
+    declined: 'Declined',
+    callback: 'Call back',
+    channel: 'Channel',
+    at: 'When',
+    outcome: 'Outcome',
+    data: 'data',
+    voice: 'voice',
+    local: 'local',
+    longDistance: 'long distance',
+    LIVE: 'live',
+    CACHED: 'cached',
+    STALE: 'stale',
+    UNAVAILABLE: 'unavailable',
+    SKIPPED: 'not asked',
+    FORBIDDEN: 'not permitted',
+    age: 'age',
+    since: 'since',
+    missing: 'cannot be shown now',
+    notPermitted: 'Your role may not see this section',
+    notFound: 'No such customer',
+    loading: 'Searching…',
+    answeredIn: 'answered in',
+    steerHint: 'Low-touch services (balance, charges, bills, top-up…) go to:',
+    noPreference: 'No electronic channel preference on record',
+    none: 'none',
+    recordUnavailable: 'Recording contacts is not available yet',
+    timeout: 'timeout',
+    error: 'failure',
+    circuit_open: 'circuit open',
+    overloaded: 'overloaded',
+    bad_response: 'bad response',
+    RECORDED: 'recorded',
+    ACCEPTED: 'accepted (written when the CRM is back)',
+    recordFailed: 'not recorded',
     recordForbidden: 'your role may not record contacts',
   },
 };
@@ -109,10 +239,16 @@ function authHeaders() {
 async function graphql(query, variables) {
   const res = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...authHeaders() },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...authHeaders(),
+    },
     body: JSON.stringify({ query, variables }),
   });
-  const body = await res.json().catch(() => ({ errors: [{ message: `HTTP ${res.status}`, extensions: { code: 'BAD_RESPONSE' } }] }));
+  const body = await res
+    .json()
+    .catch(() => ({ errors: [{ message: `HTTP ${res.status}`, extensions: { code: 'BAD_RESPONSE' } }] }));
   return { status: res.status, body };
 }
 
@@ -131,16 +267,31 @@ function ago(/** @type {number|null} */ ms) {
 const latest = (items, n) => [...items].sort((a, b) => a.month.localeCompare(b.month)).slice(-n);
 
 /** @param {Array<[string, unknown]>} rows */
-const dl = (rows) => h('dl', {}, ...rows.flatMap(([k, v]) => (v === null || v === undefined ? [] : [h('dt', {}, t(k)), h('dd', {}, /** @type {any} */ (v))])));
+const dl = (rows) =>
+  h(
+    'dl',
+    {},
+    ...rows.flatMap(([k, v]) =>
+      v === null || v === undefined ? [] : [h('dt', {}, t(k)), h('dd', {}, /** @type {any} */ (v))],
+    ),
+  );
 
 /** A small bar chart of the last bills, unpaid ones marked. @param {Array<{month: string, amount: string, status?: string}>} items */
 function barChart(items) {
-  const W = 260, H = 90, max = Math.max(1, ...items.map((i) => Number(i.amount)));
+  const W = 260,
+    H = 90,
+    max = Math.max(1, ...items.map((i) => Number(i.amount)));
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-chart': 'bills' });
   const bw = W / Math.max(1, items.length);
   items.forEach((item, i) => {
     const bh = (Number(item.amount) / max) * (H - 28);
-    const rect = svg('rect', { class: `bar ${item.status ?? ''}`, x: i * bw + 4, y: H - 16 - bh, width: bw - 8, height: bh });
+    const rect = svg('rect', {
+      class: `bar ${item.status ?? ''}`,
+      x: i * bw + 4,
+      y: H - 16 - bh,
+      width: bw - 8,
+      height: bh,
+    });
     const title = svg('title', {});
     title.textContent = `${item.month} ${money(item.amount)} ${item.status ?? ''}`;
     rect.append(title);
@@ -155,8 +306,12 @@ function barChart(items) {
 
 /** A line of the ARPU trend. @param {Array<{month: string, amount: string}>} items */
 function lineChart(items) {
-  const W = 260, H = 80, values = items.map((i) => Number(i.amount));
-  const max = Math.max(...values), min = Math.min(...values), span = Math.max(1, max - min);
+  const W = 260,
+    H = 80,
+    values = items.map((i) => Number(i.amount));
+  const max = Math.max(...values),
+    min = Math.min(...values),
+    span = Math.max(1, max - min);
   const x = (/** @type {number} */ i) => 30 + (i * (W - 80)) / Math.max(1, items.length - 1);
   const y = (/** @type {number} */ v) => 10 + (1 - (v - min) / span) * (H - 34);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-chart': 'arpu' });
@@ -175,9 +330,14 @@ function lineChart(items) {
  */
 function badge(status) {
   if (!status) return null;
-  const age = status.ageMs !== null && status.ageMs !== undefined && status.status !== 'LIVE' ? ` ${ago(status.ageMs)}` : '';
+  const age =
+    status.ageMs !== null && status.ageMs !== undefined && status.status !== 'LIVE' ? ` ${ago(status.ageMs)}` : '';
   const why = status.reason ? ` · ${t(status.reason)}` : '';
-  return h('span', { class: `badge ${status.status}`, 'data-badge': status.status, title: status.fetchedAt ?? '' }, `${status.source} · ${t(status.status)}${age}${why}`);
+  return h(
+    'span',
+    { class: `badge ${status.status}`, 'data-badge': status.status, title: status.fetchedAt ?? '' },
+    `${status.source} · ${t(status.status)}${age}${why}`,
+  );
 }
 
 /**
@@ -192,14 +352,28 @@ function card(section, customer, statusBySection, errorBySection, body, wide = f
   const value = customer[section];
   const forbidden = error?.extensions?.code === 'FORBIDDEN';
   const missing = value === null || value === undefined;
-  const el = h('section', { class: `card${wide ? ' wide' : ''}${missing && !forbidden ? ' missing' : ''}`, 'data-section': section },
-    h('h2', {}, t(section), forbidden ? h('span', { class: 'badge FORBIDDEN', 'data-badge': 'FORBIDDEN' }, t('FORBIDDEN')) : badge(status)));
+  const el = h(
+    'section',
+    { class: `card${wide ? ' wide' : ''}${missing && !forbidden ? ' missing' : ''}`, 'data-section': section },
+    h(
+      'h2',
+      {},
+      t(section),
+      forbidden ? h('span', { class: 'badge FORBIDDEN', 'data-badge': 'FORBIDDEN' }, t('FORBIDDEN')) : badge(status),
+    ),
+  );
   if (forbidden) el.append(h('p', { class: 'note' }, t('notPermitted')));
   else if (missing) {
     const reason = error?.extensions?.reason ?? status?.reason;
     // Since when: the age of the last copy when one exists, else the moment this answer came back without it.
     const since = ` (${t('since')} ${new Date(status?.fetchedAt ?? Date.now()).toLocaleString()})`;
-    el.append(h('p', { class: 'error', 'data-missing': section }, `${status?.source ?? ''} ${t('missing')}${reason ? `: ${t(reason)}` : ''}${since}`));
+    el.append(
+      h(
+        'p',
+        { class: 'error', 'data-missing': section },
+        `${status?.source ?? ''} ${t('missing')}${reason ? `: ${t(reason)}` : ''}${since}`,
+      ),
+    );
   } else el.append(...body());
   return el;
 }
@@ -213,38 +387,100 @@ function render(customer, errors, ms) {
   const c = customer;
   const view = $('view');
   view.replaceChildren(
-    card('profile', c, statusBySection, errorBySection, () => [dl([
-      ['name', c.profile.name], ['msisdn', c.profile.msisdn], ['idCardNumber', c.profile.idCardNumber], ['address', c.profile.address],
-      ['email', c.profile.email], ['region', c.profile.region?.name], ['status', c.profile.status], ['type', c.profile.type],
-      ['customerSince', c.profile.customerSince], ['lifestyle', c.profile.lifestyle?.join('、')],
-    ])]),
-    card('billing', c, statusBySection, errorBySection, () => [
-      dl([['balance', money(c.billing.balance)], ['creditLimit', money(c.billing.creditLimit)],
-        ['currentCharges', `${money(c.billing.currentCharges.amount)} (${c.billing.currentCharges.month})`],
-        ['paymentBehaviour', c.billing.paymentBehaviour.method], ['onTimeRatio', pct(c.billing.paymentBehaviour.onTimeRatio)],
-        ['averageDaysLate', c.billing.paymentBehaviour.averageDaysLate]]),
-      h('p', { class: 'note' }, t('bills')), barChart(latest(c.billing.bills, 6)),
+    card('profile', c, statusBySection, errorBySection, () => [
+      dl([
+        ['name', c.profile.name],
+        ['msisdn', c.profile.msisdn],
+        ['idCardNumber', c.profile.idCardNumber],
+        ['address', c.profile.address],
+        ['email', c.profile.email],
+        ['region', c.profile.region?.name],
+        ['status', c.profile.status],
+        ['type', c.profile.type],
+        ['customerSince', c.profile.customerSince],
+        ['lifestyle', c.profile.lifestyle?.join('、')],
+      ]),
     ]),
-    card('score', c, statusBySection, errorBySection, () => [dl([
-      ['creditScore', c.score.creditScore], ['creditGrade', c.score.creditGrade], ['valueTier', c.score.valueTier], ['positioning', c.score.positioning],
-    ])]),
-    card('products', c, statusBySection, errorBySection, () => [h('table', {},
-      h('tr', {}, h('th', {}, t('name')), h('th', {}, t('type')), h('th', {}, t('orderedOn')), h('th', {}, t('monthlyFee'))),
-      ...c.products.map((/** @type {any} */ p) => h('tr', {}, h('td', {}, p.name), h('td', {}, p.category), h('td', {}, p.orderedOn), h('td', {}, money(p.monthlyFee)))))]),
+    card('billing', c, statusBySection, errorBySection, () => [
+      dl([
+        ['balance', money(c.billing.balance)],
+        ['creditLimit', money(c.billing.creditLimit)],
+        ['currentCharges', `${money(c.billing.currentCharges.amount)} (${c.billing.currentCharges.month})`],
+        ['paymentBehaviour', c.billing.paymentBehaviour.method],
+        ['onTimeRatio', pct(c.billing.paymentBehaviour.onTimeRatio)],
+        ['averageDaysLate', c.billing.paymentBehaviour.averageDaysLate],
+      ]),
+      h('p', { class: 'note' }, t('bills')),
+      barChart(latest(c.billing.bills, 6)),
+    ]),
+    card('score', c, statusBySection, errorBySection, () => [
+      dl([
+        ['creditScore', c.score.creditScore],
+        ['creditGrade', c.score.creditGrade],
+        ['valueTier', c.score.valueTier],
+        ['positioning', c.score.positioning],
+      ]),
+    ]),
+    card('products', c, statusBySection, errorBySection, () => [
+      h(
+        'table',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, t('name')),
+          h('th', {}, t('type')),
+          h('th', {}, t('orderedOn')),
+          h('th', {}, t('monthlyFee')),
+        ),
+        ...c.products.map((/** @type {any} */ p) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, p.name),
+            h('td', {}, p.category),
+            h('td', {}, p.orderedOn),
+            h('td', {}, money(p.monthlyFee)),
+          ),
+        ),
+      ),
+    ]),
     card('insights', c, statusBySection, errorBySection, () => [
-      dl([['batchDate', c.insights.batchDate], ['segment', c.insights.segment], ['churnProbability', pct(c.insights.churnProbability)],
+      dl([
+        ['batchDate', c.insights.batchDate],
+        ['segment', c.insights.segment],
+        ['churnProbability', pct(c.insights.churnProbability)],
         ['lifetimeValue', money(c.insights.lifetimeValue)],
-        ['usageMix', `${t('data')} ${c.insights.usageMix.dataPercent}% · ${t('voice')} ${c.insights.usageMix.voicePercent}% · ${t('local')} ${c.insights.usageMix.localPercent}% · ${t('longDistance')} ${c.insights.usageMix.longDistancePercent}%`],
-        ['channelPreferences', c.insights.channelPreferences.map((/** @type {any} */ p) => `${p.channel}:${p.level}`).join(' ')]]),
+        [
+          'usageMix',
+          `${t('data')} ${c.insights.usageMix.dataPercent}% · ${t('voice')} ${c.insights.usageMix.voicePercent}% · ${t('local')} ${c.insights.usageMix.localPercent}% · ${t('longDistance')} ${c.insights.usageMix.longDistancePercent}%`,
+        ],
+        [
+          'channelPreferences',
+          c.insights.channelPreferences.map((/** @type {any} */ p) => `${p.channel}:${p.level}`).join(' '),
+        ],
+      ]),
       h('div', { class: 'tags' }, ...c.insights.tags.map((/** @type {string} */ tag) => h('span', {}, tag))),
-      h('p', { class: 'note' }, t('arpu')), lineChart(latest(c.insights.arpu, 3)),
+      h('p', { class: 'note' }, t('arpu')),
+      lineChart(latest(c.insights.arpu, 3)),
     ]),
     card('recommendations', c, statusBySection, errorBySection, () => [
-      ...c.recommendations.map((/** @type {any} */ r) => h('div', { class: 'offer', 'data-offer': r.offerCode },
-        h('strong', {}, r.offerName), ' ', h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
-        h('div', {}, `${t('reason')}: ${r.reason}`),
-        h('div', { class: 'actions' }, ...['accepted', 'declined', 'callback'].map((o) => outcomeButton(c.id, r.offerCode, o)),
-          h('span', { class: 'note', 'data-recorded': '' })))),
+      ...c.recommendations.map((/** @type {any} */ r) =>
+        h(
+          'div',
+          { class: 'offer', 'data-offer': r.offerCode },
+          h('strong', {}, r.offerName),
+          ' ',
+          h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
+          h('div', {}, `${t('reason')}: ${r.reason}`),
+          h(
+            'div',
+            { class: 'actions' },
+            ...['accepted', 'declined', 'callback'].map((o) => outcomeButton(c.id, r.offerCode, o)),
+            h('span', { class: 'note', 'data-recorded': '' }),
+          ),
+        ),
+      ),
       steerTo(c),
     ]),
     trailCard(c, statusBySection, errorBySection),
@@ -253,7 +489,8 @@ function render(customer, errors, ms) {
 }
 
 /** The channel an agent records a contact on: the call center for a call-center agent, else the business hall. */
-const agentChannel = () => (/call-center/.test(sessionStorage.getItem('desk.who') ?? '') ? 'CALL_CENTER' : 'BUSINESS_HALL');
+const agentChannel = () =>
+  /call-center/.test(sessionStorage.getItem('desk.who') ?? '') ? 'CALL_CENTER' : 'BUSINESS_HALL';
 
 /**
  * One click records the customer's answer to an offer. The button keeps one idempotency key, made when it is drawn:
@@ -266,11 +503,26 @@ function outcomeButton(customerId, offerCode, outcome) {
   const button = h('button', { type: 'button', class: 'ghost', 'data-outcome': outcome }, t(outcome));
   button.addEventListener('click', async () => {
     const note = /** @type {HTMLElement} */ (button.parentElement?.querySelector('[data-recorded]'));
-    const input = { customerId, channel: agentChannel(), type: 'CAMPAIGN_OFFER', outcome: outcome.toUpperCase(), offerCode, response: outcome.toUpperCase() };
-    const { body } = await graphql(RECORD, { input, key }).catch(() => ({ body: { errors: [{ extensions: { code: 'NETWORK' } }] } }));
+    const input = {
+      customerId,
+      channel: agentChannel(),
+      type: 'CAMPAIGN_OFFER',
+      outcome: outcome.toUpperCase(),
+      offerCode,
+      response: outcome.toUpperCase(),
+    };
+    const { body } = await graphql(RECORD, { input, key }).catch(() => ({
+      body: { errors: [{ extensions: { code: 'NETWORK' } }] },
+    }));
     const result = body.data?.recordContact;
     const code = body.errors?.[0]?.extensions?.code;
-    note.textContent = result ? `${t(outcome)} · ${t(result.status)}` : code === 'FORBIDDEN' ? t('recordForbidden') : code === 'GRAPHQL_VALIDATION_FAILED' ? t('recordUnavailable') : t('recordFailed');
+    note.textContent = result
+      ? `${t(outcome)} · ${t(result.status)}`
+      : code === 'FORBIDDEN'
+        ? t('recordForbidden')
+        : code === 'GRAPHQL_VALIDATION_FAILED'
+          ? t('recordUnavailable')
+          : t('recordFailed');
     note.dataset.recorded = result?.status ?? code ?? 'ERROR';
     // The contact shows in the trail: the gateway evicted the customer's contacts when it recorded it.
     if (result?.status === 'RECORDED') await refreshTrail(customerId);
@@ -287,14 +539,37 @@ async function refreshTrail(customerId) {
   for (const s of customer.sources ?? []) for (const section of s.sections ?? []) statusBySection.set(section, s);
   const errorBySection = new Map();
   for (const e of body.errors ?? []) if (Array.isArray(e.path) && e.path.length >= 2) errorBySection.set(e.path[1], e);
-  document.querySelector('[data-section="contacts"]')?.replaceWith(trailCard(customer, statusBySection, errorBySection));
+  document
+    .querySelector('[data-section="contacts"]')
+    ?.replaceWith(trailCard(customer, statusBySection, errorBySection));
 }
 
 /** @param {any} c @param {Map<string, any>} statusBySection @param {Map<string, any>} errorBySection */
 function trailCard(c, statusBySection, errorBySection) {
-  return card('contacts', c, statusBySection, errorBySection, () => [h('table', { 'data-trail': '' },
-    h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
-    ...c.contacts.map((/** @type {any} */ x) => h('tr', {}, h('td', {}, x.at.replace('T', ' ').slice(0, 16)), h('td', {}, x.channel), h('td', {}, x.type), h('td', {}, x.outcome))))], true);
+  return card(
+    'contacts',
+    c,
+    statusBySection,
+    errorBySection,
+    () => [
+      h(
+        'table',
+        { 'data-trail': '' },
+        h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
+        ...c.contacts.map((/** @type {any} */ x) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, x.at.replace('T', ' ').slice(0, 16)),
+            h('td', {}, x.channel),
+            h('td', {}, x.type),
+            h('td', {}, x.outcome),
+          ),
+        ),
+      ),
+    ],
+    true,
+  );
 }
 
 /** The electronic channel the customer prefers most: where low-touch services go (the domain notes). @param {any} c */
@@ -302,8 +577,14 @@ function steerTo(c) {
   const prefs = (c.insights?.channelPreferences ?? []).filter((/** @type {any} */ p) => ELECTRONIC.includes(p.channel));
   prefs.sort((/** @type {any} */ a, /** @type {any} */ b) => LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level));
   const best = prefs[0];
-  return h('div', { class: 'offer', 'data-steer': best?.channel ?? '' }, h('div', { class: 'note' }, t('steer')),
-    best ? h('div', {}, t('steerHint'), ' ', h('span', { class: 'steer' }, `${best.channel} (${best.level})`)) : h('div', { class: 'note' }, t('noPreference')));
+  return h(
+    'div',
+    { class: 'offer', 'data-steer': best?.channel ?? '' },
+    h('div', { class: 'note' }, t('steer')),
+    best
+      ? h('div', {}, t('steerHint'), ' ', h('span', { class: 'steer' }, `${best.channel} (${best.level})`))
+      : h('div', { class: 'note' }, t('noPreference')),
+  );
 }
 
 // ---- search ------------------------------------------------------------------------------------------------
@@ -314,17 +595,19 @@ function remember(/** @type {string} */ key) {
   showRecent();
 }
 function showRecent() {
-  $('recent').replaceChildren(...recent().map((k) => {
-    const b = h('button', { type: 'button' }, k);
-    b.addEventListener('click', () => void search(k));
-    return b;
-  }));
+  $('recent').replaceChildren(
+    ...recent().map((k) => {
+      const b = h('button', { type: 'button' }, k);
+      b.addEventListener('click', () => void search(k));
+      return b;
+    }),
+  );
 }
 
 async function search(/** @type {string} */ input) {
   const key = input.trim().replace(/[\s-]/g, '');
   if (!key) return;
-  ($('q')).blur();
+  $('q').blur();
   $('status').textContent = t('loading');
   const started = performance.now();
   const byMsisdn = /^(\+?86)?1\d{10}$/.test(key);
@@ -336,7 +619,8 @@ async function search(/** @type {string} */ input) {
   if (!customer) {
     $('view').replaceChildren();
     const e = errors[0];
-    $('status').textContent = e?.extensions?.code === 'NOT_FOUND' ? `${t('notFound')}: ${key}` : (e?.message ?? `HTTP ${status}`);
+    $('status').textContent =
+      e?.extensions?.code === 'NOT_FOUND' ? `${t('notFound')}: ${key}` : (e?.message ?? `HTTP ${status}`);
     return;
   }
   remember(key);
@@ -357,15 +641,17 @@ function show() {
   $('desk').hidden = !signedIn;
   $('search').hidden = !signedIn;
   $('signout').hidden = !signedIn;
-  $('who').textContent = signedIn ? sessionStorage.getItem('desk.who') ?? '' : '';
+  $('who').textContent = signedIn ? (sessionStorage.getItem('desk.who') ?? '') : '';
   (signedIn ? $('q') : $('credential')).focus();
 }
 
 function applyLabels() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.title = `UCV · ${t('title')}`;
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n ?? '');
-  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) /** @type {HTMLInputElement} */ (el).placeholder = t(/** @type {HTMLElement} */ (el).dataset.i18nPlaceholder ?? '');
+  for (const el of document.querySelectorAll('[data-i18n]'))
+    el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n ?? '');
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]'))
+    /** @type {HTMLInputElement} */ (el).placeholder = t(/** @type {HTMLElement} */ (el).dataset.i18nPlaceholder ?? '');
   $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
 }
 
@@ -375,8 +661,13 @@ async function loadDemoConsumers() {
   if (!res?.ok) return;
   const consumers = /** @type {Array<{ name: string, role: string, key: string }>} */ (await res.json());
   const select = /** @type {HTMLSelectElement} */ ($('demo-select'));
-  select.replaceChildren(h('option', { value: '' }, '—'), ...consumers.map((c) => h('option', { value: c.key, 'data-role': c.role }, `${c.name} (${c.role})`)));
-  select.addEventListener('change', () => { /** @type {HTMLInputElement} */ ($('credential')).value = select.value; });
+  select.replaceChildren(
+    h('option', { value: '' }, '—'),
+    ...consumers.map((c) => h('option', { value: c.key, 'data-role': c.role }, `${c.name} (${c.role})`)),
+  );
+  select.addEventListener('change', () => {
+    /** @type {HTMLInputElement} */ ($('credential')).value = select.value;
+  });
   $('demo').hidden = false;
 }
 
@@ -385,7 +676,7 @@ $('signin-form').addEventListener('submit', (event) => {
   const value = /** @type {HTMLInputElement} */ ($('credential')).value.trim();
   const select = /** @type {HTMLSelectElement} */ ($('demo-select'));
   sessionStorage.setItem('desk.credential', value);
-  sessionStorage.setItem('desk.who', select.value === value ? select.selectedOptions[0]?.textContent ?? '' : '');
+  sessionStorage.setItem('desk.who', select.value === value ? (select.selectedOptions[0]?.textContent ?? '') : '');
   $('signin-error').textContent = '';
   show();
 });

@@ -17,7 +17,12 @@ export interface MemoryCacheOptions {
 export const entrySize = (entry: CacheEntry): number => (JSON.stringify(entry.value)?.length ?? 4) + 32;
 
 export function memoryCache(options: MemoryCacheOptions): Cache {
-  const lru = new LRUCache<string, CacheEntry>({ max: options.maxEntries, maxSize: options.maxBytes, sizeCalculation: entrySize, ttlAutopurge: false });
+  const lru = new LRUCache<string, CacheEntry>({
+    max: options.maxEntries,
+    maxSize: options.maxBytes,
+    sizeCalculation: entrySize,
+    ttlAutopurge: false,
+  });
   return {
     kind: 'memory',
     get: async (key) => lru.get(key),

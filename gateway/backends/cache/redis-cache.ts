@@ -72,7 +72,10 @@ export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 100
     // AbortSignal.timeout per command whose timer fires (and builds a DOMException) even after the reply, 4% of a
     // cached view's CPU on Redis; and it stops counting once the command is written anyway (see withDeadline).
     commandsQueueMaxLength: COMMANDS_QUEUE_MAX,
-    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    },
   });
   let down = false;
   client.on('error', (err: Error) => {
@@ -96,7 +99,11 @@ export function redisCache(options: RedisOptions): Cache {
   // Sized by the reply's length: the JSON Redis holds, measured for free.
   const local =
     options.localEntries > 0
-      ? new LRUCache<string, CacheEntry>({ max: options.localEntries, maxSize: options.localBytes, sizeCalculation: (_entry, key) => sizes.get(key) ?? 64 })
+      ? new LRUCache<string, CacheEntry>({
+          max: options.localEntries,
+          maxSize: options.localBytes,
+          sizeCalculation: (_entry, key) => sizes.get(key) ?? 64,
+        })
       : undefined;
   /** Size of the entry being stored, handed to sizeCalculation (lru-cache asks for it during set). */
   const sizes = new Map<string, number>();
@@ -128,7 +135,10 @@ export function redisCache(options: RedisOptions): Cache {
     if (stalled) return;
     stalled = true;
     forgetLocal();
-    options.logger.warn({ deadlineMs: options.commandTimeoutMs }, 'redis missed a command deadline; serving without it until it answers again');
+    options.logger.warn(
+      { deadlineMs: options.commandTimeoutMs },
+      'redis missed a command deadline; serving without it until it answers again',
+    );
     void (async () => {
       // One PING at a time, without a deadline: it answers once Redis has worked through what was sent before.
       // Refused at once while disconnected (no offline queue): then wait a little and try again.
@@ -185,7 +195,10 @@ export function redisCache(options: RedisOptions): Cache {
       }, undefined),
     set: (key, entry, ttlMs) =>
       quietly(async () => {
-        if (ttlMs > 0) await send(client.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }));
+        if (ttlMs > 0)
+          await send(
+            client.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }),
+          );
       }, undefined),
     delete: (keys) =>
       quietly(async () => {

@@ -16,10 +16,21 @@ const MAX_EVENT_BYTES = 16 * 1024;
  * as sent verified before anything is parsed. The event and the release of its signature (for a sender's retry),
  * or null once the refusal is sent (401 with the events' challenge, 400, 413, 415, replay …).
  */
-export async function readSignedEvent(req: IncomingMessage, res: ServerResponse, source: string, verifier: EventVerifier, bodyLimits: BodyLimits): Promise<{ event: unknown; release: () => Promise<void> } | null> {
+export async function readSignedEvent(
+  req: IncomingMessage,
+  res: ServerResponse,
+  source: string,
+  verifier: EventVerifier,
+  bodyLimits: BodyLimits,
+): Promise<{ event: unknown; release: () => Promise<void> } | null> {
   try {
     let raw: Buffer = Buffer.alloc(0);
-    const event = await readJson(req, res, { ...bodyLimits, maxBytes: Math.min(bodyLimits.maxBytes, MAX_EVENT_BYTES) }, (body) => void (raw = body));
+    const event = await readJson(
+      req,
+      res,
+      { ...bodyLimits, maxBytes: Math.min(bodyLimits.maxBytes, MAX_EVENT_BYTES) },
+      (body) => void (raw = body),
+    );
     return { event, release: await verifier.verify(source, req.headers, raw) };
   } catch (err) {
     if (err instanceof BodyError || err instanceof EventRefusal) {
@@ -37,13 +48,16 @@ export function eventIntake(deps: { verifier: EventVerifier; invalidator: Invali
     if (!signed) return;
     const { event, release } = signed;
     const result = await deps.invalidator.handle(sourceName, event);
-    if (result === null) return sendError(res, 'BAD_REQUEST', `No source named "${sourceName}" understands this event.`);
+    if (result === null)
+      return sendError(res, 'BAD_REQUEST', `No source named "${sourceName}" understands this event.`);
     if (!result.applied) {
       // Not applied everywhere: say so, so the sender retries (with the same signature if it must), rather than let
       // instances serve the old record.
       await release();
       return sendError(res, 'CACHE_UNAVAILABLE');
     }
-    res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ evicted: result.evicted }));
+    res
+      .writeHead(202, { 'content-type': 'application/json; charset=utf-8' })
+      .end(JSON.stringify({ evicted: result.evicted }));
   };
 }

@@ -24,7 +24,8 @@ export const SIGNATURE_HEADER = 'x-ucv-signature';
 /** What a 401 on /events says about the expected credentials (RFC 9110 §11.6.1). */
 export const EVENTS_CHALLENGE = `HMAC-SHA256 realm="ucv-events", header="${SIGNATURE_HEADER}"`;
 
-const hmac = (secret: string, timestamp: number, body: Buffer | string): Buffer => createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+const hmac = (secret: string, timestamp: number, body: Buffer | string): Buffer =>
+  createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
 
 /** The header value a sender puts in `x-ucv-signature` for `body`, signed now (or at `timestamp`, unix seconds). */
 export function signEvent(secret: string, body: Buffer | string, timestamp = Math.floor(Date.now() / 1000)): string {
@@ -62,7 +63,14 @@ export function memoryReplayStore(maxEntries = 100_000): ReplayStore {
   };
 }
 
-function readyWithin(client: { isReady: boolean; once(event: 'ready', listener: () => void): unknown; off(event: 'ready', listener: () => void): unknown }, ms: number): Promise<boolean> {
+function readyWithin(
+  client: {
+    isReady: boolean;
+    once(event: 'ready', listener: () => void): unknown;
+    off(event: 'ready', listener: () => void): unknown;
+  },
+  ms: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const ready = (): void => {
       clearTimeout(timer);
@@ -82,14 +90,23 @@ function readyWithin(client: { isReady: boolean; once(event: 'ready', listener: 
  */
 export function redisReplayStore(url: string, keyPrefix: string, timeoutMs: number, logger: Logger): ReplayStore {
   const client = connectRedis(url, logger);
-  const unavailable = (): EventRefusal => new EventRefusal('CACHE_UNAVAILABLE', 'The replay check could not reach the shared cache; retry the event.');
+  const unavailable = (): EventRefusal =>
+    new EventRefusal('CACHE_UNAVAILABLE', 'The replay check could not reach the shared cache; retry the event.');
   return {
     claim: async (key, ttlMs) => {
       // Just after start (or a reconnect) the client may still be connecting: give it the same deadline.
       if (!client.isReady && !(await readyWithin(client, timeoutMs))) throw unavailable();
       try {
         // Our own deadline, as for every Redis command (cache/redis-cache.ts: withDeadline, the queue bounded per connection).
-        return (await withDeadline(client.set(keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } }), timeoutMs)) === 'OK';
+        return (
+          (await withDeadline(
+            client.set(keyPrefix + key, '1', {
+              condition: 'NX',
+              expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+            }),
+            timeoutMs,
+          )) === 'OK'
+        );
       } catch {
         throw unavailable();
       }
@@ -122,7 +139,8 @@ export function eventVerifier(options: VerifierOptions): EventVerifier {
     async verify(source, headers, body) {
       const secret = Object.hasOwn(options.secrets, source) ? options.secrets[source] : undefined;
       const header = headers[SIGNATURE_HEADER];
-      if (typeof header !== 'string' || header === '') throw refused(`Events must be signed: send ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>.`);
+      if (typeof header !== 'string' || header === '')
+        throw refused(`Events must be signed: send ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>.`);
       let timestamp = NaN;
       const signatures: Buffer[] = [];
       for (const part of header.split(',')) {
@@ -130,14 +148,17 @@ export function eventVerifier(options: VerifierOptions): EventVerifier {
         if (key === 't' && /^\d{1,12}$/.test(value)) timestamp = Number(value);
         else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) signatures.push(Buffer.from(value, 'hex'));
       }
-      if (!Number.isFinite(timestamp) || signatures.length === 0) throw refused(`${SIGNATURE_HEADER} must be t=<unix seconds>,v1=<64 hex digits>.`);
-      if (Math.abs(now() / 1000 - timestamp) > options.toleranceSeconds) throw refused(`The event's timestamp is more than ${options.toleranceSeconds} s from the gateway's clock.`);
+      if (!Number.isFinite(timestamp) || signatures.length === 0)
+        throw refused(`${SIGNATURE_HEADER} must be t=<unix seconds>,v1=<64 hex digits>.`);
+      if (Math.abs(now() / 1000 - timestamp) > options.toleranceSeconds)
+        throw refused(`The event's timestamp is more than ${options.toleranceSeconds} s from the gateway's clock.`);
       // A source with no secret: the same answer as a wrong signature, so a prober learns nothing.
       const expected = hmac(secret ?? '', timestamp, body);
       const match = signatures.find((s) => timingSafeEqual(s, expected));
       if (secret === undefined || !match) throw refused('The event signature does not match.');
       const key = `${source}:${match.toString('hex')}`;
-      if (!(await options.replay.claim(key, options.toleranceSeconds * 2000))) throw refused('This event signature was already used.');
+      if (!(await options.replay.claim(key, options.toleranceSeconds * 2000)))
+        throw refused('This event signature was already used.');
       return () => options.replay.release(key);
     },
   };

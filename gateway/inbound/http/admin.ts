@@ -16,7 +16,12 @@ export interface AdminGuard {
 }
 
 /** The admin caller's id, or null once the refusal is sent. `what` ends the 403's message: "Changing definitions". */
-export async function adminCaller(guard: AdminGuard, req: IncomingMessage, res: ServerResponse, what: string): Promise<string | null> {
+export async function adminCaller(
+  guard: AdminGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+  what: string,
+): Promise<string | null> {
   try {
     const who = await guard.authenticate(req);
     if (who.role !== guard.role) {
@@ -41,7 +46,11 @@ export async function adminCaller(guard: AdminGuard, req: IncomingMessage, res: 
 }
 
 /** An admin route's JSON body; a refusal (not JSON, too large, too slow, malformed) is sent here with its code. */
-export async function adminJson(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<{ ok: true; value: unknown } | { ok: false }> {
+export async function adminJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: BodyLimits,
+): Promise<{ ok: true; value: unknown } | { ok: false }> {
   try {
     const value = await readJson(req, res, limits);
     if (value === undefined) {

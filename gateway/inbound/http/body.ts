@@ -47,11 +47,16 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
     };
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > limits.maxBytes) return refuse(tooLarge(limits.maxBytes));
-    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const encoding = String(req.headers['content-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
     let inflater: zlib.Gunzip | zlib.Inflate | undefined;
     if (encoding === 'gzip' || encoding === 'x-gzip') inflater = zlib.createGunzip();
     else if (encoding === 'deflate') inflater = zlib.createInflate();
-    else if (encoding !== 'identity') return refuse(new BodyError('UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).'));
+    else if (encoding !== 'identity')
+      return refuse(
+        new BodyError('UNSUPPORTED_MEDIA_TYPE', 'The content encoding is not supported (gzip, deflate or none).'),
+      );
 
     const chunks: Buffer[] = [];
     let received = 0;
@@ -81,8 +86,14 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       chunks.push(chunk);
     };
     const timedOut = (message: string) => () => settle(new BodyError('REQUEST_TIMEOUT', message));
-    const idle = setTimeout(timedOut(`The request body sent nothing for ${limits.idleTimeoutMs} ms.`), limits.idleTimeoutMs);
-    const total = setTimeout(timedOut(`The request body did not arrive within ${limits.timeoutMs} ms.`), limits.timeoutMs);
+    const idle = setTimeout(
+      timedOut(`The request body sent nothing for ${limits.idleTimeoutMs} ms.`),
+      limits.idleTimeoutMs,
+    );
+    const total = setTimeout(
+      timedOut(`The request body did not arrive within ${limits.timeoutMs} ms.`),
+      limits.timeoutMs,
+    );
 
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
@@ -94,19 +105,24 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
     const onEnd = (): void => (inflater ? void inflater.end() : settle());
     const onAborted = (): void => settle(new BodyError('BAD_REQUEST', 'The request body was not sent to its end.'));
     if (inflater) {
-      const inflatedCap = (): string => `The request body is larger than ${limits.maxInflatedBytes} bytes once inflated.`;
+      const inflatedCap = (): string =>
+        `The request body is larger than ${limits.maxInflatedBytes} bytes once inflated.`;
       inflater.on('data', (chunk: Buffer) => keep(chunk, limits.maxInflatedBytes, inflatedCap));
       inflater.on('end', () => settle());
-      inflater.on('error', () => settle(new BodyError('BAD_REQUEST', `The request body is not valid ${encoding} data.`)));
+      inflater.on('error', () =>
+        settle(new BodyError('BAD_REQUEST', `The request body is not valid ${encoding} data.`)),
+      );
     }
     req.on('data', onData).on('end', onEnd).on('error', onAborted).on('aborted', onAborted);
   });
 }
 
-const tooLarge = (maxBytes: number): BodyError => new BodyError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+const tooLarge = (maxBytes: number): BodyError =>
+  new BodyError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
 
 /** The media type of a request, lower-cased, without parameters; '' when none. */
-export const mediaTypeOf = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+export const mediaTypeOf = (req: IncomingMessage): string =>
+  (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 const JSON_TYPES = new Set(['application/json', 'application/graphql-response+json']);
 
@@ -115,7 +131,12 @@ const JSON_TYPES = new Set(['application/json', 'application/graphql-response+js
  * not parse. An empty body reads as `{}`, as body-parser did, so the GraphQL layer says what is missing. `onRaw`
  * receives the bytes before they are parsed (a signature covers them as sent).
  */
-export async function readJson(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, onRaw?: (body: Buffer) => void): Promise<unknown> {
+export async function readJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: BodyLimits,
+  onRaw?: (body: Buffer) => void,
+): Promise<unknown> {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
   if (!JSON_TYPES.has(mediaTypeOf(req)) || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     res.setHeader('connection', 'close'); // the body is left unread

@@ -10,7 +10,8 @@ import type { ServerResponse } from 'node:http';
 const hashOf = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /** Inline <script> bodies of a page (without attributes), for their hashes. */
-const inlineScripts = (html: string): string[] => [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] as string);
+const inlineScripts = (html: string): string[] =>
+  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] as string);
 
 /**
  * The headers for `html`. Styles may be inline: GraphiQL's editor sets style attributes as it lays text out, and a
@@ -40,5 +41,11 @@ export function htmlSecurityHeaders(html: string): Record<string, string> {
 
 /** Sends an HTML page with its security headers (computed once per page by the caller). */
 export function sendHtml(res: ServerResponse, html: string, headers: Record<string, string>): void {
-  res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) }).end(html);
+  res
+    .writeHead(200, {
+      ...headers,
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+    })
+    .end(html);
 }

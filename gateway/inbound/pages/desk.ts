@@ -35,7 +35,9 @@ export function deskRouter(demoConsumers: readonly DemoConsumer[] = []): Router 
     const list = demoConsumers.map((c) => ({ name: c.id, role: c.role, key: c.apiKey }));
     router.get('/demo-consumers', (_req, res) => void res.json(list));
   }
-  router.get('/', (_req, res) => res.sendFile(path.join(DESK_DIR, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
+  router.get('/', (_req, res) =>
+    res.sendFile(path.join(DESK_DIR, 'index.html'), { headers: { 'cache-control': 'no-cache' } }),
+  );
   router.use(express.static(DESK_DIR, { index: false, maxAge: '1h', fallthrough: true }));
   return router;
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import express, { type Router } from 'express';
 
 /** A file inside an installed package, found through its package.json (React does not export its UMD files). */
-const packageFile = (pkg: string, file: string): string => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+const packageFile = (pkg: string, file: string): string =>
+  path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
 
 const ASSETS: Record<string, string> = {
   'react.js': packageFile('react', 'umd/react.production.min.js'),
@@ -20,7 +21,9 @@ export const GRAPHIQL_ASSETS_PATH = '/graphiql';
 export function graphiqlAssets(): Router {
   const router = express.Router();
   for (const [name, file] of Object.entries(ASSETS)) {
-    router.get(`/${name}`, (_req, res) => res.sendFile(file, { maxAge: '1d', headers: { 'x-content-type-options': 'nosniff' } }));
+    router.get(`/${name}`, (_req, res) =>
+      res.sendFile(file, { maxAge: '1d', headers: { 'x-content-type-options': 'nosniff' } }),
+    );
   }
   return router;
 }

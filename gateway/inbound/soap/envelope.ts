@@ -124,7 +124,8 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
     path.push(node.local);
     const depth = path.length;
     if (plain) {
-      for (const attribute of Object.values(node.attributes)) if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
+      for (const attribute of Object.values(node.attributes))
+        if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
       if (depth === 2 && node.local !== 'Body') plain = false;
       else if (depth === 3) argumentsOf = rules.plain?.get(node.local);
       else if (depth === 4) {
@@ -144,16 +145,26 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
         refuse(`This service speaks SOAP 1.1 (${SOAP11_NAMESPACE}), not ${version}.`, 'VERSION_MISMATCH');
       }
     } else if (depth === 2) {
-      if (node.uri !== SOAP11_NAMESPACE || (node.local !== 'Header' && node.local !== 'Body')) refuse(`A SOAP envelope holds a Header and a Body, not "${node.name}".`);
+      if (node.uri !== SOAP11_NAMESPACE || (node.local !== 'Header' && node.local !== 'Body'))
+        refuse(`A SOAP envelope holds a Header and a Body, not "${node.name}".`);
       if (node.local === 'Body') bodies++;
     } else if (depth === 3 && path[1] === 'Header') {
-      const flag = Object.values(node.attributes).find((a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand');
+      const flag = Object.values(node.attributes).find(
+        (a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand',
+      );
       if (flag && mustUnderstand(flag.value) && !UNDERSTOOD_HEADERS.has(qname(node.uri, node.local))) {
-        refuse(`The header ${qname(node.uri, node.local)} is marked mustUnderstand="1" and the gateway does not process it.`, 'MUST_UNDERSTAND');
+        refuse(
+          `The header ${qname(node.uri, node.local)} is marked mustUnderstand="1" and the gateway does not process it.`,
+          'MUST_UNDERSTAND',
+        );
       }
     } else if (depth === 3 && path[1] === 'Body') {
-      if (!rules.operations.has(node.local)) refuse(`Unknown operation "${node.local}"; the service has ${[...rules.operations].join(', ')}.`);
-      if (node.uri !== TARGET_NAMESPACE) refuse(`The operation ${node.local} must be in the service's namespace ${TARGET_NAMESPACE}, not ${node.uri === '' ? 'in no namespace' : node.uri}.`);
+      if (!rules.operations.has(node.local))
+        refuse(`Unknown operation "${node.local}"; the service has ${[...rules.operations].join(', ')}.`);
+      if (node.uri !== TARGET_NAMESPACE)
+        refuse(
+          `The operation ${node.local} must be in the service's namespace ${TARGET_NAMESPACE}, not ${node.uri === '' ? 'in no namespace' : node.uri}.`,
+        );
       if (++operationsInBody > 1) refuse('The Body holds more than one operation.');
       operation = node.local;
     }

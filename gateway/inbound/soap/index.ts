@@ -8,7 +8,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { type GraphQLError, isObjectType, getNamedType, parse, type DocumentNode, type ExecutionResult, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
+import {
+  type GraphQLError,
+  isObjectType,
+  getNamedType,
+  parse,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
 import { isErrorCode, refusalHead, refusalOf, soapFaultCode, type ErrorCode } from '../../errors';
@@ -54,7 +63,12 @@ export interface SoapFacade {
 }
 
 interface SoapFault {
-  Fault: { faultcode: string; faultstring: string; detail: { 'tns:GatewayFault': { 'tns:code': ErrorCode; 'tns:message': string } }; statusCode: number };
+  Fault: {
+    faultcode: string;
+    faultstring: string;
+    detail: { 'tns:GatewayFault': { 'tns:code': ErrorCode; 'tns:message': string } };
+    statusCode: number;
+  };
 }
 
 /** The challenge of a 401 on SOAP: HTTP Basic (a WS-Security UsernameToken works too; it has no HTTP scheme). */
@@ -87,7 +101,8 @@ function selectionOf(type: GraphQLNamedType): string {
 const MARKUP = /[&<>]/;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /** Most values hold no markup character: they are tested once and kept as they are. */
-const escapeText = (text: string): string => (MARKUP.test(text) ? text.replace(/[&<>]/g, (c) => ENTITIES[c] as string) : text);
+const escapeText = (text: string): string =>
+  MARKUP.test(text) ? text.replace(/[&<>]/g, (c) => ENTITIES[c] as string) : text;
 
 /**
  * Renders an answer as the elements of its response: objects in key order (which is the WSDL's xsd:sequence
@@ -118,7 +133,8 @@ function renderElement(out: string, name: string, v: unknown): string {
  */
 function readOnce(wsdl: soap.WSDL, take: () => Record<string, unknown> | undefined): void {
   const parse = wsdl.xmlToObject.bind(wsdl);
-  wsdl.xmlToObject = (xml: unknown, callback?: unknown) => (callback === undefined ? (take() ?? parse(xml)) : parse(xml, callback as never));
+  wsdl.xmlToObject = (xml: unknown, callback?: unknown) =>
+    callback === undefined ? (take() ?? parse(xml)) : parse(xml, callback as never);
 }
 
 /** The XML of each object of a kept answer (answer-cache.ts `isKept`): a hit renders only what is new. */
@@ -141,7 +157,8 @@ function contentOf(fields: Record<string, unknown>): string {
   return out;
 }
 
-const asList = (value: unknown): unknown[] => (value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value]);
+const asList = (value: unknown): unknown[] =>
+  value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value];
 
 /**
  * Mounts the facade on the app (the WSDL, and POST for requests that come through Express) and returns its POST
@@ -166,7 +183,9 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
         return isObjectType(named) ? `${s} { ${selectionOf(named)} }` : s;
       });
       const [arg, type] = root === 'customer' ? ['id', 'ID!'] : ['msisdn', 'String!'];
-      const document = parse(`query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`);
+      const document = parse(
+        `query($key: ${type}) { view: ${root}(${arg}: $key) { id ${selections.join(' ')} sources { ${sourcesSelection} } } }`,
+      );
       entry = { document };
       documents.set(key, entry);
     }
@@ -176,7 +195,11 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   const sectionsFrom = (given: unknown): string[] => {
     const asked = asList(given).map(String);
     const unknown = asked.filter((s) => !allSections.includes(s));
-    if (unknown.length > 0) throw fault('BAD_USER_INPUT', `Unknown section(s) ${unknown.join(', ')}; sections are ${allSections.join(', ')}.`);
+    if (unknown.length > 0)
+      throw fault(
+        'BAD_USER_INPUT',
+        `Unknown section(s) ${unknown.join(', ')}; sections are ${allSections.join(', ')}.`,
+      );
     return allSections.filter(asked.length === 0 ? (s) => defaultSections.has(s) : (s) => asked.includes(s));
   };
 
@@ -189,11 +212,24 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   };
 
   /** Runs the view through the pipeline, as /graphql does, and splits the answer into data, section errors and provenance. */
-  async function view(req: SoapRequest | undefined, headers: Record<string, unknown> | undefined, root: 'customer' | 'customerByMsisdn', key: string, sections: readonly string[]) {
+  async function view(
+    req: SoapRequest | undefined,
+    headers: Record<string, unknown> | undefined,
+    root: 'customer' | 'customerByMsisdn',
+    key: string,
+    sections: readonly string[],
+  ) {
     const { document } = documentFor(root, sections);
     const requestId = String(req?.id ?? 'soap');
     if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
-    const context: GatewayContext = { facade: 'soap', requestId, ucv: new RequestContext(requestId, sources), req, res: responses.get(req), soapHeader: headers };
+    const context: GatewayContext = {
+      facade: 'soap',
+      requestId,
+      ucv: new RequestContext(requestId, sources),
+      req,
+      res: responses.get(req),
+      soapHeader: headers,
+    };
     let result: ExecutionResult;
     try {
       const prepared = await options.pipeline.prepare(context, { document, variables: { key } });
@@ -211,20 +247,30 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     const refusal = refusalOf(result);
     if (refusal) throw refusalFault(refusal, req);
     const errors = result.errors ?? [];
-    const codeOf = (e: GraphQLError): ErrorCode => (isErrorCode(e.extensions.code) ? e.extensions.code : 'INTERNAL_SERVER_ERROR');
+    const codeOf = (e: GraphQLError): ErrorCode =>
+      isErrorCode(e.extensions.code) ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
     const rootError = errors.find((e) => (e.path?.length ?? 0) <= 1);
     const customer = (result.data?.view ?? null) as Record<string, unknown> | null;
     if (!customer) {
       const code = rootError ? codeOf(rootError) : 'INTERNAL_SERVER_ERROR';
       if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: rootError }, 'SOAP view failed');
-      throw fault(code, code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : (rootError?.message ?? 'Unexpected error.'));
+      throw fault(
+        code,
+        code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : (rootError?.message ?? 'Unexpected error.'),
+      );
     }
     const sectionErrors = new Map<string, object>();
     for (const e of errors) {
       const section = String(e.path?.[1] ?? '');
       if (!section || sectionErrors.has(section)) continue;
       const code = codeOf(e);
-      sectionErrors.set(section, { section, code, source: e.extensions.source, reason: e.extensions.reason, message: code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : e.message });
+      sectionErrors.set(section, {
+        section,
+        code,
+        source: e.extensions.source,
+        reason: e.extensions.reason,
+        message: code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : e.message,
+      });
     }
     const { sources: provenance, ...data } = customer;
     return { customer: data, sourceStatus: provenance, sectionError: [...sectionErrors.values()] };
@@ -235,13 +281,28 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   );
 
   /** RecordContact: the recordContact mutation through the same pipeline (identity, rights, audit…). */
-  async function record(req: SoapRequest | undefined, headers: Record<string, unknown> | undefined, input: Record<string, unknown>, key: string | undefined): Promise<object> {
+  async function record(
+    req: SoapRequest | undefined,
+    headers: Record<string, unknown> | undefined,
+    input: Record<string, unknown>,
+    key: string | undefined,
+  ): Promise<object> {
     if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
     const requestId = String(req.id ?? 'soap');
-    const context: GatewayContext = { facade: 'soap', requestId, ucv: new RequestContext(requestId, sources), req, res: responses.get(req), soapHeader: headers };
+    const context: GatewayContext = {
+      facade: 'soap',
+      requestId,
+      ucv: new RequestContext(requestId, sources),
+      req,
+      res: responses.get(req),
+      soapHeader: headers,
+    };
     let result: ExecutionResult;
     try {
-      const prepared = await options.pipeline.prepare(context, { document: recordDocument, variables: { input, key: key ?? null } });
+      const prepared = await options.pipeline.prepare(context, {
+        document: recordDocument,
+        variables: { input, key: key ?? null },
+      });
       if (!prepared.ok) {
         const error = prepared.refusal ?? prepared.errors[0];
         if (error && isErrorCode(error.extensions.code)) throw refusalFault(error, req);
@@ -256,7 +317,13 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     const refusal = refusalOf(result);
     if (refusal) throw refusalFault(refusal, req);
     const answer = (result.data?.result ?? null) as Record<string, unknown> | null;
-    if (answer) return { status: answer.status, ...(answer.contactId ? { contactId: answer.contactId } : {}), idempotencyKey: answer.idempotencyKey, acceptedAt: answer.acceptedAt };
+    if (answer)
+      return {
+        status: answer.status,
+        ...(answer.contactId ? { contactId: answer.contactId } : {}),
+        idempotencyKey: answer.idempotencyKey,
+        acceptedAt: answer.acceptedAt,
+      };
     const error = result.errors?.[0];
     const code = error?.extensions.code;
     if (error && isErrorCode(code)) throw fault(code, error.message);
@@ -273,8 +340,19 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
 
   /** Turns anything thrown into a SOAP fault: no stack trace, no message of an unexpected error leaves. */
   const guarded =
-    <A>(operation: (args: A, req: SoapRequest | undefined, headers: Record<string, unknown> | undefined) => Promise<object>) =>
-    async (args: A, _callback: unknown, headers: Record<string, unknown> | undefined, req?: SoapRequest): Promise<object> => {
+    <A>(
+      operation: (
+        args: A,
+        req: SoapRequest | undefined,
+        headers: Record<string, unknown> | undefined,
+      ) => Promise<object>,
+    ) =>
+    async (
+      args: A,
+      _callback: unknown,
+      headers: Record<string, unknown> | undefined,
+      req?: SoapRequest,
+    ): Promise<object> => {
       try {
         return { $xml: renderElements((await operation(args ?? ({} as A), req, headers)) as Record<string, unknown>) };
       } catch (err) {
@@ -287,41 +365,63 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       }
     };
 
-  const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
   const recordContact = guarded(async (args: Record<string, unknown>, req, headers) => {
     const input: Record<string, unknown> = { customerId: requireId(args.customerId) };
     for (const name of ['channel', 'at', 'type', 'outcome', 'agentId', 'system', 'offerCode', 'response']) {
       const value = text(args[name]);
       if (value !== undefined) input[name] = value;
     }
-    for (const name of ['channel', 'type', 'outcome']) if (input[name] === undefined) throw fault('BAD_USER_INPUT', `${name} is required.`);
+    for (const name of ['channel', 'type', 'outcome'])
+      if (input[name] === undefined) throw fault('BAD_USER_INPUT', `${name} is required.`);
     const header = req?.headers['idempotency-key'];
     return record(req, headers, input, text(args.idempotencyKey) ?? (typeof header === 'string' ? header : undefined));
   });
 
   const operations = {
     ...(hasRecordContact(schema) ? { RecordContact: recordContact } : {}),
-    GetCustomerView: guarded(async (args: { customerId?: string; msisdn?: string; section?: unknown }, req, headers) => {
-      const sections = sectionsFrom(args.section);
-      const byId = typeof args.customerId === 'string' && args.customerId !== '';
-      const byMsisdn = typeof args.msisdn === 'string' && args.msisdn !== '';
-      if (byId === byMsisdn) throw fault('BAD_USER_INPUT', 'Give exactly one of customerId and msisdn.');
-      if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', MSISDN_MESSAGE);
-      return view(req, headers, byId ? 'customer' : 'customerByMsisdn', byId ? requireId(args.customerId) : (args.msisdn as string), sections);
-    }),
+    GetCustomerView: guarded(
+      async (args: { customerId?: string; msisdn?: string; section?: unknown }, req, headers) => {
+        const sections = sectionsFrom(args.section);
+        const byId = typeof args.customerId === 'string' && args.customerId !== '';
+        const byMsisdn = typeof args.msisdn === 'string' && args.msisdn !== '';
+        if (byId === byMsisdn) throw fault('BAD_USER_INPUT', 'Give exactly one of customerId and msisdn.');
+        if (byMsisdn && !normalizeMsisdn(args.msisdn as string)) throw fault('BAD_USER_INPUT', MSISDN_MESSAGE);
+        return view(
+          req,
+          headers,
+          byId ? 'customer' : 'customerByMsisdn',
+          byId ? requireId(args.customerId) : (args.msisdn as string),
+          sections,
+        );
+      },
+    ),
     // GetBillingSummary and its like (wsdl.ts SECTION_OPERATIONS): one section, when the schema has it.
     ...Object.fromEntries(
       sectionOperations(schema).map(({ name, section }) => [
         name,
         guarded(async (args: { customerId?: string }, req, headers) => {
-          const { customer, sourceStatus, sectionError } = await view(req, headers, 'customer', requireId(args.customerId), [section]);
+          const { customer, sourceStatus, sectionError } = await view(
+            req,
+            headers,
+            'customer',
+            requireId(args.customerId),
+            [section],
+          );
           const { id, [section]: value } = customer as { id: string } & Record<string, unknown>;
           return { customerId: id, ...(value ? { [section]: value } : {}), sourceStatus, sectionError };
         }),
       ]),
     ),
     GetSourceStatus: guarded(async (args: { customerId?: string; section?: unknown }, req, headers) => {
-      const { customer, sourceStatus } = await view(req, headers, 'customer', requireId(args.customerId), sectionsFrom(args.section));
+      const { customer, sourceStatus } = await view(
+        req,
+        headers,
+        'customer',
+        requireId(args.customerId),
+        sectionsFrom(args.section),
+      );
       return { customerId: (customer as { id: string }).id, sourceStatus };
     }),
   };
@@ -329,15 +429,24 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   // node-soap serves through an Express-shaped host: it calls `route(path).all(listener)` once it has parsed the
   // WSDL. This host keeps the listener, which works on plain node objects once the guard has read the body.
   let soapListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const host = { route: () => ({ all: (listener: typeof soapListener) => void (soapListener = listener) }), use: () => undefined };
+  const host = {
+    route: () => ({ all: (listener: typeof soapListener) => void (soapListener = listener) }),
+    use: () => undefined,
+  };
   // The view operations' arguments, as the WSDL declares them (wsdl.ts): read in the guard's pass when plain.
-  const argumentsOf = (entries: Record<string, 'once' | 'repeated'>): PlainArguments => new Map(Object.entries(entries));
+  const argumentsOf = (entries: Record<string, 'once' | 'repeated'>): PlainArguments =>
+    new Map(Object.entries(entries));
   const plain = new Map<string, PlainArguments>([
     ['GetCustomerView', argumentsOf({ customerId: 'once', msisdn: 'once', section: 'repeated' })],
     ['GetSourceStatus', argumentsOf({ customerId: 'once', section: 'repeated' })],
     ...sectionOperations(schema).map(({ name }) => [name, argumentsOf({ customerId: 'once' })] as const),
   ]);
-  const guard = xmlGuard({ body: options.bodyLimits, maxDepth: 32, operations: new Set(Object.keys(operations)), plain });
+  const guard = xmlGuard({
+    body: options.bodyLimits,
+    maxDepth: 32,
+    operations: new Set(Object.keys(operations)),
+    plain,
+  });
   // The plain reading of the request node-soap is about to read: its server reads the envelope (wsdl.xmlToObject)
   // synchronously inside its listener, so the slot is filled just before the call and emptied by the read or after.
   let reading: Record<string, unknown> | undefined;

@@ -35,7 +35,8 @@ const SCALARS: Record<string, string> = {
 };
 
 /** Escapes text for XML content or a double-quoted attribute. */
-const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Customer fields the SOAP view carries as sections (everything but the key and the provenance). */
 export function sectionsOf(schema: GraphQLSchema): string[] {
@@ -57,7 +58,9 @@ function element(field: GraphQLField<unknown, unknown>): string {
   const required = isNonNullType(type);
   if (isNonNullType(type)) type = type.ofType;
   const list = isListType(type);
-  const doc = field.description ? `<xsd:annotation><xsd:documentation>${escapeXml(field.description)}</xsd:documentation></xsd:annotation>` : '';
+  const doc = field.description
+    ? `<xsd:annotation><xsd:documentation>${escapeXml(field.description)}</xsd:documentation></xsd:annotation>`
+    : '';
   const occurs = list ? ' minOccurs="0" maxOccurs="unbounded"' : required ? '' : ' minOccurs="0"';
   const open = `<xsd:element name="${field.name}" type="${xsdType(getNamedType(field.type))}"${occurs}`;
   return doc ? `${open}>${doc}</xsd:element>` : `${open}/>`;
@@ -71,13 +74,20 @@ function typeDefinitions(roots: GraphQLObjectType[], omit: (type: string, field:
     if (seen.has(type.name) || isScalarType(type)) return;
     seen.add(type.name);
     if (isEnumType(type)) {
-      const values = type.getValues().map((v) => `<xsd:enumeration value="${v.name}"/>`).join('');
-      out.push(`<xsd:simpleType name="${type.name}"><xsd:restriction base="xsd:string">${values}</xsd:restriction></xsd:simpleType>`);
+      const values = type
+        .getValues()
+        .map((v) => `<xsd:enumeration value="${v.name}"/>`)
+        .join('');
+      out.push(
+        `<xsd:simpleType name="${type.name}"><xsd:restriction base="xsd:string">${values}</xsd:restriction></xsd:simpleType>`,
+      );
       return;
     }
     if (!isObjectType(type)) throw new Error(`cannot map GraphQL type ${type.name} to XML Schema`);
     const fields = Object.values(type.getFields()).filter((f) => !omit(type.name, f.name));
-    out.push(`<xsd:complexType name="${type.name}"><xsd:sequence>${fields.map(element).join('')}</xsd:sequence></xsd:complexType>`);
+    out.push(
+      `<xsd:complexType name="${type.name}"><xsd:sequence>${fields.map(element).join('')}</xsd:sequence></xsd:complexType>`,
+    );
     fields.forEach((f) => visit(getNamedType(f.type)));
   };
   roots.forEach(visit);
@@ -99,7 +109,9 @@ export const SECTION_OPERATIONS: ReadonlyArray<{ name: string; section: string; 
 ];
 
 /** The section operations the schema can serve, with the XML Schema type of their section. */
-export function sectionOperations(schema: GraphQLSchema): Array<{ name: string; section: string; doc: string; type: string }> {
+export function sectionOperations(
+  schema: GraphQLSchema,
+): Array<{ name: string; section: string; doc: string; type: string }> {
   const fields = (schema.getType('Customer') as GraphQLObjectType).getFields();
   return SECTION_OPERATIONS.flatMap((o) => {
     const field = fields[o.section];
@@ -115,11 +127,22 @@ export function buildWsdl(schema: GraphQLSchema, location: string): string {
   const records = hasRecordContact(schema);
   const summaries = sectionOperations(schema);
   const operations = [
-    { name: 'GetCustomerView', doc: 'The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (when none is named: the sections of the configured adapters; a registered adapter\'s section only when named).' },
+    {
+      name: 'GetCustomerView',
+      doc: "The unified view of one customer, by customerId or msisdn (exactly one), with the sections asked for (when none is named: the sections of the configured adapters; a registered adapter's section only when named).",
+    },
     ...summaries,
-    { name: 'GetSourceStatus', doc: 'Where each section of a customer view would come from now: the per-source status, without the data.' },
+    {
+      name: 'GetSourceStatus',
+      doc: 'Where each section of a customer view would come from now: the per-source status, without the data.',
+    },
     ...(records
-      ? [{ name: 'RecordContact', doc: 'Records one contact with a customer in the CRM, once per idempotency key (the idempotencyKey element, else the Idempotency-Key HTTP header, else derived): RECORDED, or ACCEPTED into the outbox when the CRM cannot take it now. The same as the GraphQL mutation recordContact.' }]
+      ? [
+          {
+            name: 'RecordContact',
+            doc: 'Records one contact with a customer in the CRM, once per idempotency key (the idempotencyKey element, else the Idempotency-Key HTTP header, else derived): RECORDED, or ACCEPTED into the outbox when the CRM cannot take it now. The same as the GraphQL mutation recordContact.',
+          },
+        ]
       : []),
   ];
   // The elements of RecordContact follow ContactInput (schemas/touchpoints.graphql), in its order.
@@ -199,8 +222,12 @@ ${summaries
       ${xsdElements}
     </xsd:schema>
   </wsdl:types>
-${operations.map((o) => `  <wsdl:message name="${o.name}Input"><wsdl:part name="parameters" element="tns:${o.name}"/></wsdl:message>
-  <wsdl:message name="${o.name}Output"><wsdl:part name="parameters" element="tns:${o.name}Response"/></wsdl:message>`).join('\n')}
+${operations
+  .map(
+    (o) => `  <wsdl:message name="${o.name}Input"><wsdl:part name="parameters" element="tns:${o.name}"/></wsdl:message>
+  <wsdl:message name="${o.name}Output"><wsdl:part name="parameters" element="tns:${o.name}Response"/></wsdl:message>`,
+  )
+  .join('\n')}
   <wsdl:message name="GatewayFaultMessage"><wsdl:part name="fault" element="tns:GatewayFault"/></wsdl:message>
   <wsdl:portType name="CustomerViewPortType">
 ${operations.map((o) => `    <wsdl:operation name="${o.name}"><wsdl:documentation>${escapeXml(o.doc)}</wsdl:documentation><wsdl:input message="tns:${o.name}Input"/><wsdl:output message="tns:${o.name}Output"/><wsdl:fault name="GatewayFault" message="tns:GatewayFaultMessage"/></wsdl:operation>`).join('\n')}

@@ -47,7 +47,9 @@ export function faultEnvelope(code: ErrorCode, message: string): string {
 export function sendFault(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
   noteFault(res.req, code);
   const body = faultEnvelope(code, message);
-  res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  res
+    .writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+    .end(body);
 }
 
 /**
@@ -55,8 +57,14 @@ export function sendFault(res: ServerResponse, status: number, code: ErrorCode, 
  * the envelope as read (its plain reading, when it has one) when it may go on to node-soap, and answers the fault
  * itself otherwise.
  */
-export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: (envelope: Envelope) => void) => void {
-  const inspect = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: (envelope: Envelope) => void): void => {
+export function xmlGuard(
+  options: XmlGuardOptions,
+): (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: (envelope: Envelope) => void) => void {
+  const inspect = (
+    req: IncomingMessage & { body?: unknown },
+    res: ServerResponse,
+    next: (envelope: Envelope) => void,
+  ): void => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     let envelope: Envelope;
     try {
@@ -68,10 +76,17 @@ export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { bo
     // node-soap picks the operation by SOAPAction when one is given, and fails on one it does not know: a
     // SOAPAction must name the Body's operation, or be absent or empty.
     const { operation } = envelope;
-    const action = String(req.headers.soapaction ?? '').trim().replace(/^"(.*)"$/, '$1');
+    const action = String(req.headers.soapaction ?? '')
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     const expected = `${TARGET_NAMESPACE}#${operation}`;
     if (action !== '' && action !== expected) {
-      return sendFault(res, 500, 'BAD_REQUEST', `The SOAPAction "${action}" does not name the Body's operation ${operation}: send "${expected}", or none.`);
+      return sendFault(
+        res,
+        500,
+        'BAD_REQUEST',
+        `The SOAPAction "${action}" does not name the Body's operation ${operation}: send "${expected}", or none.`,
+      );
     }
     next(envelope);
   };
@@ -86,7 +101,14 @@ export function xmlGuard(options: XmlGuardOptions): (req: IncomingMessage & { bo
       (body) => inspect(Object.assign(req, { body }), res, next),
       (err: unknown) => {
         if (!(err instanceof BodyError)) return sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
-        const status = err.code === 'PAYLOAD_TOO_LARGE' ? 413 : err.code === 'REQUEST_TIMEOUT' ? 408 : err.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
+        const status =
+          err.code === 'PAYLOAD_TOO_LARGE'
+            ? 413
+            : err.code === 'REQUEST_TIMEOUT'
+              ? 408
+              : err.code === 'UNSUPPORTED_MEDIA_TYPE'
+                ? 415
+                : 400;
         sendFault(res, status, err.code, err.message);
       },
     );

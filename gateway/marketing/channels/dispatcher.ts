@@ -35,7 +35,10 @@ export interface Touchpoint {
 }
 
 /** `recordTouchpoint(deps, …)` with its deps bound: records once per idempotency key. */
-export type RecordTouchpoint = (touchpoint: Touchpoint, idempotencyKey: string) => Promise<{ status: 'RECORDED' | 'ACCEPTED'; contactId?: string }>;
+export type RecordTouchpoint = (
+  touchpoint: Touchpoint,
+  idempotencyKey: string,
+) => Promise<{ status: 'RECORDED' | 'ACCEPTED'; contactId?: string }>;
 
 export interface FrequencyCaps {
   /** Most offers to one customer in 24 h, all channels. */
@@ -98,8 +101,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const db = store.db;
   const now = options.now ?? (() => new Date());
   const registers = options.registry ? [options.registry] : [];
-  const offers = new Counter({ name: 'ucv_rule_offers_total', help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, CAPPED, FAILED).', labelNames: ['channel', 'status'] as const, registers });
-  const channelLatency = new Histogram({ name: 'ucv_channel_call_duration_seconds', help: 'Duration of calls to the channel gateway, by channel.', labelNames: ['channel'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers });
+  const offers = new Counter({
+    name: 'ucv_rule_offers_total',
+    help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, CAPPED, FAILED).',
+    labelNames: ['channel', 'status'] as const,
+    registers,
+  });
+  const channelLatency = new Histogram({
+    name: 'ucv_channel_call_duration_seconds',
+    help: 'Duration of calls to the channel gateway, by channel.',
+    labelNames: ['channel'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
   const outcome = (offer: Offer, status: OfferStatus, extra: Partial<OfferOutcome> = {}): OfferOutcome => {
     offers.inc({ channel: offer.channel, status });
     return { ruleId: offer.ruleId, offerCode: offer.offerCode, channel: offer.channel, status, ...extra };
@@ -108,16 +122,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const touchpoint = async (offer: Offer, at: Date): Promise<'RECORDED' | 'ACCEPTED'> =>
     (
       await options.recordTouchpoint(
-        { customerId: offer.customerId, channel: HALL[offer.channel], at: at.toISOString(), type: 'CAMPAIGN_OFFER', outcome: 'SENT', system: 'ucv-rules', offerCode: offer.offerCode, origin: 'rule', ruleId: offer.ruleId },
+        {
+          customerId: offer.customerId,
+          channel: HALL[offer.channel],
+          at: at.toISOString(),
+          type: 'CAMPAIGN_OFFER',
+          outcome: 'SENT',
+          system: 'ucv-rules',
+          offerCode: offer.offerCode,
+          origin: 'rule',
+          ruleId: offer.ruleId,
+        },
         key(offer),
       )
     ).status;
 
   /** The claim: null when the offer may go (a row now holds its place), else why not. */
-  const claim = (offer: Offer, at: Date): Promise<{ status: 'ALREADY_SENT'; sentAt: Date } | { status: 'CAPPED'; cap: keyof FrequencyCaps } | null> =>
+  const claim = (
+    offer: Offer,
+    at: Date,
+  ): Promise<{ status: 'ALREADY_SENT'; sentAt: Date } | { status: 'CAPPED'; cap: keyof FrequencyCaps } | null> =>
     db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`ucv-offer:${offer.customerId}`}))`);
-      const [existing] = await tx.select({ sentAt: offersSent.sentAt, status: offersSent.status }).from(offersSent).where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
+      const [existing] = await tx
+        .select({ sentAt: offersSent.sentAt, status: offersSent.status })
+        .from(offersSent)
+        .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
       if (existing) return { status: 'ALREADY_SENT' as const, sentAt: existing.sentAt };
       const dayAgo = new Date(at.getTime() - 24 * 3600_000);
       const weekAgo = new Date(at.getTime() - 7 * 24 * 3600_000);
@@ -125,7 +155,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         .select({
           day: sql<number>`count(*) FILTER (WHERE ${offersSent.sentAt} > ${dayAgo.toISOString()})`.mapWith(Number),
           week: sql<number>`count(*)`.mapWith(Number),
-          channelDay: sql<number>`count(*) FILTER (WHERE ${offersSent.sentAt} > ${dayAgo.toISOString()} AND ${offersSent.channel} = ${offer.channel})`.mapWith(Number),
+          channelDay:
+            sql<number>`count(*) FILTER (WHERE ${offersSent.sentAt} > ${dayAgo.toISOString()} AND ${offersSent.channel} = ${offer.channel})`.mapWith(
+              Number,
+            ),
         })
         .from(offersSent)
         .where(and(eq(offersSent.customerId, offer.customerId), sql`${offersSent.sentAt} > ${weekAgo.toISOString()}`));
@@ -133,23 +166,37 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (c.day >= caps.perCustomerPerDay) return { status: 'CAPPED' as const, cap: 'perCustomerPerDay' as const };
       if (c.week >= caps.perCustomerPerWeek) return { status: 'CAPPED' as const, cap: 'perCustomerPerWeek' as const };
       if (c.channelDay >= caps.perChannelPerDay) return { status: 'CAPPED' as const, cap: 'perChannelPerDay' as const };
-      await tx.insert(offersSent).values({ eventId: offer.eventId, ruleId: offer.ruleId, customerId: offer.customerId, channel: offer.channel, offerCode: offer.offerCode, sentAt: at, status: 'sending' });
+      await tx.insert(offersSent).values({
+        eventId: offer.eventId,
+        ruleId: offer.ruleId,
+        customerId: offer.customerId,
+        channel: offer.channel,
+        offerCode: offer.offerCode,
+        sentAt: at,
+        status: 'sending',
+      });
       return null;
     });
 
   return {
     async send(offer) {
       const at = now();
-      const [suppressed] = await db.select({ id: suppression.customerId }).from(suppression).where(eq(suppression.customerId, offer.customerId));
+      const [suppressed] = await db
+        .select({ id: suppression.customerId })
+        .from(suppression)
+        .where(eq(suppression.customerId, offer.customerId));
       if (suppressed) return outcome(offer, 'SUPPRESSED');
       const refused = await claim(offer, at);
       // Handled before (a redelivery after the offer went out): the touchpoint is recorded again under the same
       // idempotency key, which records it once whether or not the first attempt got that far.
-      if (refused?.status === 'ALREADY_SENT') return outcome(offer, 'ALREADY_SENT', { touchpoint: await touchpoint(offer, refused.sentAt) });
+      if (refused?.status === 'ALREADY_SENT')
+        return outcome(offer, 'ALREADY_SENT', { touchpoint: await touchpoint(offer, refused.sentAt) });
       if (refused) return outcome(offer, 'CAPPED', { cap: refused.cap });
       if (inQuietHours(at, options.quietHours)) {
         // Checked after the claim's "already sent" so a redelivery is answered the same; the claim is given back.
-        await db.delete(offersSent).where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
+        await db
+          .delete(offersSent)
+          .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
         return outcome(offer, 'QUIET_HOURS');
       }
       const started = performance.now();
@@ -157,19 +204,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const res = await fetch(`${options.channelsUrl}/channels/v1/${PATH[offer.channel]}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ customerId: offer.customerId, message: offer.message, offerCode: offer.offerCode, idempotencyKey: key(offer) }),
+          body: JSON.stringify({
+            customerId: offer.customerId,
+            message: offer.message,
+            offerCode: offer.offerCode,
+            idempotencyKey: key(offer),
+          }),
           signal: AbortSignal.timeout(options.timeoutMs),
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.status >= 300) throw new ChannelFailure(`the channel gateway answered ${res.status}`);
       } catch (err) {
         offers.inc({ channel: offer.channel, status: 'FAILED' });
-        await db.delete(offersSent).where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId))).catch(() => undefined);
-        throw err instanceof ChannelFailure ? err : new ChannelFailure(`the channel gateway could not be reached: ${(err as Error).name}`);
+        await db
+          .delete(offersSent)
+          .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)))
+          .catch(() => undefined);
+        throw err instanceof ChannelFailure
+          ? err
+          : new ChannelFailure(`the channel gateway could not be reached: ${(err as Error).name}`);
       } finally {
         channelLatency.observe({ channel: offer.channel }, (performance.now() - started) / 1000);
       }
-      await db.update(offersSent).set({ status: 'sent' }).where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
+      await db
+        .update(offersSent)
+        .set({ status: 'sent' })
+        .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
       return outcome(offer, 'SENT', { touchpoint: await touchpoint(offer, at) });
     },
   };

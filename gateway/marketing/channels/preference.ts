@@ -7,7 +7,11 @@
  */
 import type { OfferChannel } from '../rules/definition';
 
-export const HALL_TO_CHANNEL: Readonly<Record<string, OfferChannel>> = { SMS_HALL: 'SMS', WAP_HALL: 'PUSH', WEB_HALL: 'EMAIL' };
+export const HALL_TO_CHANNEL: Readonly<Record<string, OfferChannel>> = {
+  SMS_HALL: 'SMS',
+  WAP_HALL: 'PUSH',
+  WEB_HALL: 'EMAIL',
+};
 const LEVELS = ['STRONGEST', 'STRONG', 'MEDIUM', 'WEAK'];
 const ORDER: readonly OfferChannel[] = ['SMS', 'PUSH', 'EMAIL'];
 
@@ -15,7 +19,10 @@ const ORDER: readonly OfferChannel[] = ['SMS', 'PUSH', 'EMAIL'];
  * The channel for an offer: the rule's fixed channel, or the customer's strongest electronic one. With no
  * preferences (no view, a customer not in the warehouse's batch): SMS, which every subscriber can receive.
  */
-export function preferredChannel(channel: OfferChannel | 'PREFERRED', preferences: ReadonlyArray<{ channel: string; level: string }> | null | undefined): OfferChannel {
+export function preferredChannel(
+  channel: OfferChannel | 'PREFERRED',
+  preferences: ReadonlyArray<{ channel: string; level: string }> | null | undefined,
+): OfferChannel {
   if (channel !== 'PREFERRED') return channel;
   let best: { channel: OfferChannel; rank: number } | undefined;
   for (const p of preferences ?? []) {

@@ -43,7 +43,12 @@ export function suppressionRouter(options: SuppressionRouteOptions): express.Rou
         await handler(req, res, who);
       } catch (err) {
         logger.error({ err }, 'suppression list call failed');
-        if (!res.headersSent) sendError(res, 'STORE_UNAVAILABLE', 'The durable store could not be reached; the suppression list is unchanged. Retry.');
+        if (!res.headersSent)
+          sendError(
+            res,
+            'STORE_UNAVAILABLE',
+            'The durable store could not be reached; the suppression list is unchanged. Retry.',
+          );
       }
     };
 
@@ -54,47 +59,69 @@ export function suppressionRouter(options: SuppressionRouteOptions): express.Rou
     sendError(res, 'BAD_REQUEST', `customerId must be ${CUSTOMER_ID_HINT}.`);
     return null;
   };
-  const notListed = (res: Response, id: string): void => sendError(res, 'SUPPRESSION_NOT_FOUND', `Customer ${id} is not on the suppression list.`);
+  const notListed = (res: Response, id: string): void =>
+    sendError(res, 'SUPPRESSION_NOT_FOUND', `Customer ${id} is not on the suppression list.`);
 
-  router.get('/admin/suppressions', route(async (req, res) => {
-    const query = new URL(req.originalUrl, 'http://gateway').searchParams;
-    const unknown = [...query.keys()].filter((k) => k !== 'limit' && k !== 'after');
-    if (unknown.length > 0) return sendError(res, 'BAD_REQUEST', `Unknown query parameter ${unknown[0]}: expected limit and after.`);
-    const limitText = query.get('limit');
-    const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) return sendError(res, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_PAGE}.`);
-    const after = query.get('after') ?? undefined;
-    if (after !== undefined && !CUSTOMER_ID.test(after)) return sendError(res, 'BAD_REQUEST', `after must be a customer id (${CUSTOMER_ID_HINT}).`);
-    res.json(await listSuppressions(store, limit, after));
-  }));
-  router.get('/admin/suppressions/:customerId', route(async (req, res) => {
-    const id = customerId(req, res);
-    if (id === null) return;
-    const found = await suppressionOf(store, id);
-    if (found) res.json(found);
-    else notListed(res, id);
-  }));
-  router.put('/admin/suppressions/:customerId', route(async (req, res, who) => {
-    const id = customerId(req, res);
-    if (id === null) return;
-    const given = await adminJson(req, res, limits);
-    if (!given.ok) return;
-    const reason = (given.value as { reason?: unknown } | null)?.reason;
-    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON) {
-      return sendError(res, 'BAD_REQUEST', `The body must be { "reason": "…" }: why the customer gets no offer, 1 to ${MAX_REASON} characters.`);
-    }
-    const entry = await suppress(store, id, reason.trim(), who);
-    logger.info({ customerId: id, by: who }, 'customer put on the suppression list');
-    res.json(entry);
-  }));
-  router.delete('/admin/suppressions/:customerId', route(async (req, res, who) => {
-    const id = customerId(req, res);
-    if (id === null) return;
-    const removed = await unsuppress(store, id);
-    if (!removed) return notListed(res, id);
-    logger.info({ customerId: id, by: who }, 'customer taken off the suppression list');
-    res.json(removed);
-  }));
-  router.all(['/admin/suppressions', '/admin/suppressions/:customerId'], (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  router.get(
+    '/admin/suppressions',
+    route(async (req, res) => {
+      const query = new URL(req.originalUrl, 'http://gateway').searchParams;
+      const unknown = [...query.keys()].filter((k) => k !== 'limit' && k !== 'after');
+      if (unknown.length > 0)
+        return sendError(res, 'BAD_REQUEST', `Unknown query parameter ${unknown[0]}: expected limit and after.`);
+      const limitText = query.get('limit');
+      const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+        return sendError(res, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_PAGE}.`);
+      const after = query.get('after') ?? undefined;
+      if (after !== undefined && !CUSTOMER_ID.test(after))
+        return sendError(res, 'BAD_REQUEST', `after must be a customer id (${CUSTOMER_ID_HINT}).`);
+      res.json(await listSuppressions(store, limit, after));
+    }),
+  );
+  router.get(
+    '/admin/suppressions/:customerId',
+    route(async (req, res) => {
+      const id = customerId(req, res);
+      if (id === null) return;
+      const found = await suppressionOf(store, id);
+      if (found) res.json(found);
+      else notListed(res, id);
+    }),
+  );
+  router.put(
+    '/admin/suppressions/:customerId',
+    route(async (req, res, who) => {
+      const id = customerId(req, res);
+      if (id === null) return;
+      const given = await adminJson(req, res, limits);
+      if (!given.ok) return;
+      const reason = (given.value as { reason?: unknown } | null)?.reason;
+      if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON) {
+        return sendError(
+          res,
+          'BAD_REQUEST',
+          `The body must be { "reason": "…" }: why the customer gets no offer, 1 to ${MAX_REASON} characters.`,
+        );
+      }
+      const entry = await suppress(store, id, reason.trim(), who);
+      logger.info({ customerId: id, by: who }, 'customer put on the suppression list');
+      res.json(entry);
+    }),
+  );
+  router.delete(
+    '/admin/suppressions/:customerId',
+    route(async (req, res, who) => {
+      const id = customerId(req, res);
+      if (id === null) return;
+      const removed = await unsuppress(store, id);
+      if (!removed) return notListed(res, id);
+      logger.info({ customerId: id, by: who }, 'customer taken off the suppression list');
+      res.json(removed);
+    }),
+  );
+  router.all(['/admin/suppressions', '/admin/suppressions/:customerId'], (_req, res) =>
+    sendError(res, 'METHOD_NOT_ALLOWED'),
+  );
   return router;
 }

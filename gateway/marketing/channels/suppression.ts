@@ -16,7 +16,12 @@ export interface Suppression {
   at: string;
 }
 
-const entry = (row: typeof suppression.$inferSelect): Suppression => ({ customerId: row.customerId, reason: row.reason, by: row.createdBy, at: row.createdAt.toISOString() });
+const entry = (row: typeof suppression.$inferSelect): Suppression => ({
+  customerId: row.customerId,
+  reason: row.reason,
+  by: row.createdBy,
+  at: row.createdAt.toISOString(),
+});
 
 /** Puts the customer on the list, or replaces its reason, who and when. */
 export async function suppress(store: Store, customerId: string, reason: string, by: string): Promise<Suppression> {
@@ -24,7 +29,10 @@ export async function suppress(store: Store, customerId: string, reason: string,
   const [row] = await store.db
     .insert(suppression)
     .values(values)
-    .onConflictDoUpdate({ target: suppression.customerId, set: { reason: values.reason, createdBy: values.createdBy, createdAt: values.createdAt } })
+    .onConflictDoUpdate({
+      target: suppression.customerId,
+      set: { reason: values.reason, createdBy: values.createdBy, createdAt: values.createdAt },
+    })
     .returning();
   return entry(row as typeof suppression.$inferSelect);
 }
@@ -41,7 +49,11 @@ export async function suppressionOf(store: Store, customerId: string): Promise<S
 }
 
 /** One page, by customer id: those after `after`, at most `limit`; `next` is the id to ask after, or null at the end. */
-export async function listSuppressions(store: Store, limit: number, after?: string): Promise<{ items: Suppression[]; next: string | null }> {
+export async function listSuppressions(
+  store: Store,
+  limit: number,
+  after?: string,
+): Promise<{ items: Suppression[]; next: string | null }> {
   const rows = await store.db
     .select()
     .from(suppression)

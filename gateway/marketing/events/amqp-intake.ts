@@ -55,13 +55,21 @@ export const deadLetterQueue = (queue: string): string => `${queue}.dlq`;
 /** Declares the queue and its DLQ, as the intake does (publishers call it too, so either may start first). */
 export async function assertEventQueues(channel: Channel, queue: string): Promise<void> {
   await channel.assertQueue(deadLetterQueue(queue), { durable: true });
-  await channel.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetterQueue(queue) } });
+  await channel.assertQueue(queue, {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetterQueue(queue) },
+  });
 }
 
 export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
   const { logger } = options;
   const registers = options.registry ? [options.registry] : [];
-  const messages = new Counter({ name: 'ucv_amqp_messages_total', help: 'RabbitMQ messages by result (ack, dead_letter: poison or failed twice, requeue: failed once).', labelNames: ['result'] as const, registers });
+  const messages = new Counter({
+    name: 'ucv_amqp_messages_total',
+    help: 'RabbitMQ messages by result (ack, dead_letter: poison or failed twice, requeue: failed once).',
+    labelNames: ['result'] as const,
+    registers,
+  });
   let model: ChannelModel | undefined;
   let channel: Channel | undefined;
   let consumerTag: string | undefined;

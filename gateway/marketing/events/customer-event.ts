@@ -21,24 +21,65 @@ const base = {
 
 export const CustomerEventSchema = z.discriminatedUnion('type', [
   /** The handset registered in a region (province, or Hong Kong, Macau, abroad) other than the last one. */
-  z.object({ ...base, type: z.literal('ROAMING_ENTERED'), data: z.object({ region: z.string().min(1).max(64), previousRegion: z.string().max(64).optional() }).strict() }).strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('ROAMING_ENTERED'),
+      data: z.object({ region: z.string().min(1).max(64), previousRegion: z.string().max(64).optional() }).strict(),
+    })
+    .strict(),
   /** The handset was switched on; `missedCalls` were missed while it was off. */
-  z.object({ ...base, type: z.literal('HANDSET_ON'), data: z.object({ missedCalls: z.number().int().min(0).max(10_000) }).strict() }).strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('HANDSET_ON'),
+      data: z.object({ missedCalls: z.number().int().min(0).max(10_000) }).strict(),
+    })
+    .strict(),
   /** The customer called directory enquiries (e.g. 114). */
-  z.object({ ...base, type: z.literal('DIRECTORY_ENQUIRY'), data: z.object({ number: z.string().max(32).optional() }).strict() }).strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('DIRECTORY_ENQUIRY'),
+      data: z.object({ number: z.string().max(32).optional() }).strict(),
+    })
+    .strict(),
   /** The prepaid balance fell under the threshold, in CNY. */
-  z.object({ ...base, type: z.literal('BALANCE_LOW'), data: z.object({ balance: z.number().finite(), threshold: z.number().finite() }).strict() }).strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('BALANCE_LOW'),
+      data: z.object({ balance: z.number().finite(), threshold: z.number().finite() }).strict(),
+    })
+    .strict(),
   /** A product was ordered. */
-  z.object({ ...base, type: z.literal('PRODUCT_ORDERED'), data: z.object({ productCode: z.string().min(1).max(64) }).strict() }).strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('PRODUCT_ORDERED'),
+      data: z.object({ productCode: z.string().min(1).max(64) }).strict(),
+    })
+    .strict(),
 ]);
 
 export type CustomerEvent = z.infer<typeof CustomerEventSchema>;
 export type CustomerEventType = CustomerEvent['type'];
-export const EVENT_TYPES: readonly CustomerEventType[] = ['ROAMING_ENTERED', 'HANDSET_ON', 'DIRECTORY_ENQUIRY', 'BALANCE_LOW', 'PRODUCT_ORDERED'];
+export const EVENT_TYPES: readonly CustomerEventType[] = [
+  'ROAMING_ENTERED',
+  'HANDSET_ON',
+  'DIRECTORY_ENQUIRY',
+  'BALANCE_LOW',
+  'PRODUCT_ORDERED',
+];
 
 /** The event, or what is wrong with it (each problem with its path), never a throw. */
-export function parseCustomerEvent(input: unknown): { ok: true; event: CustomerEvent } | { ok: false; problems: string[] } {
+export function parseCustomerEvent(
+  input: unknown,
+): { ok: true; event: CustomerEvent } | { ok: false; problems: string[] } {
   const parsed = CustomerEventSchema.safeParse(input);
   if (parsed.success) return { ok: true, event: parsed.data };
-  return { ok: false, problems: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`) };
+  return {
+    ok: false,
+    problems: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`),
+  };
 }

@@ -20,13 +20,23 @@ import type { EventVerifier } from '../../inbound/events/signature';
 /** The source name whose secret signs customer events. */
 export const CUSTOMER_EVENTS_SOURCE = 'network';
 
-export function customerEventIntake(deps: { verifier: EventVerifier; handler: EventHandler; bodyLimits: BodyLimits; logger: Logger }) {
+export function customerEventIntake(deps: {
+  verifier: EventVerifier;
+  handler: EventHandler;
+  bodyLimits: BodyLimits;
+  logger: Logger;
+}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const signed = await readSignedEvent(req, res, CUSTOMER_EVENTS_SOURCE, deps.verifier, deps.bodyLimits);
     if (!signed) return;
     const { event: body, release } = signed;
     const parsed = parseCustomerEvent(body);
-    if (!parsed.ok) return sendError(res, 'BAD_REQUEST', `The event does not match the customer event schema: ${parsed.problems.join('; ')}`);
+    if (!parsed.ok)
+      return sendError(
+        res,
+        'BAD_REQUEST',
+        `The event does not match the customer event schema: ${parsed.problems.join('; ')}`,
+      );
     try {
       const result = await deps.handler.handle(parsed.event, 'webhook');
       res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(result));

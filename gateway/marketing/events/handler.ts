@@ -32,11 +32,28 @@ export interface EventHandler {
   handle(event: CustomerEvent, via: 'webhook' | 'amqp'): Promise<HandledEvent>;
 }
 
-export function createEventHandler(deps: { store: Store; rules: RuleSetHolder; views: ViewLoader; dispatcher: Dispatcher; logger: Logger; registry?: Registry }): EventHandler {
+export function createEventHandler(deps: {
+  store: Store;
+  rules: RuleSetHolder;
+  views: ViewLoader;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  registry?: Registry;
+}): EventHandler {
   const db = deps.store.db;
   const registers = deps.registry ? [deps.registry] : [];
-  const handled = new Counter({ name: 'ucv_customer_events_total', help: 'Customer events handled, by way in (webhook, amqp) and result (offer, no_offer, duplicate).', labelNames: ['via', 'result'] as const, registers });
-  const duration = new Histogram({ name: 'ucv_customer_event_duration_seconds', help: 'Time to handle a customer event: rules, view, channel call and touchpoint.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
+  const handled = new Counter({
+    name: 'ucv_customer_events_total',
+    help: 'Customer events handled, by way in (webhook, amqp) and result (offer, no_offer, duplicate).',
+    labelNames: ['via', 'result'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'ucv_customer_event_duration_seconds',
+    help: 'Time to handle a customer event: rules, view, channel call and touchpoint.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
   return {
     async handle(event, via) {
       const started = performance.now();
@@ -46,20 +63,33 @@ export function createEventHandler(deps: { store: Store; rules: RuleSetHolder; v
         .onConflictDoNothing()
         .returning({ id: events.id });
       if (inserted.length === 0) {
-        const [row] = await db.select({ handledAt: events.handledAt, outcomes: events.outcomes }).from(events).where(eq(events.id, event.id));
+        const [row] = await db
+          .select({ handledAt: events.handledAt, outcomes: events.outcomes })
+          .from(events)
+          .where(eq(events.id, event.id));
         if (row?.handledAt) {
           handled.inc({ via, result: 'duplicate' });
           const previous = row.outcomes as { offer: OfferOutcome | null; viewLoaded: boolean } | null;
           return { eventId: event.id, duplicate: true, offer: previous?.offer ?? null, viewLoaded: false };
         }
       }
-      const { match, view, viewLoaded } = await deps.rules.current.evaluate(event, () => deps.views.load(event.customerId));
+      const { match, view, viewLoaded } = await deps.rules.current.evaluate(event, () =>
+        deps.views.load(event.customerId),
+      );
       let offer: OfferOutcome | null = null;
       if (match) {
         // PREFERRED needs the channel preferences: the view is loaded now if the conditions did not need it.
-        const v = match.rule.then.channel === 'PREFERRED' && !viewLoaded ? await deps.views.load(event.customerId) : view;
+        const v =
+          match.rule.then.channel === 'PREFERRED' && !viewLoaded ? await deps.views.load(event.customerId) : view;
         const channel = preferredChannel(match.rule.then.channel, v?.insights?.channelPreferences);
-        offer = await deps.dispatcher.send({ eventId: event.id, ruleId: match.rule.id, customerId: event.customerId, channel, offerCode: match.rule.then.offerCode, message: match.message });
+        offer = await deps.dispatcher.send({
+          eventId: event.id,
+          ruleId: match.rule.id,
+          customerId: event.customerId,
+          channel,
+          offerCode: match.rule.then.offerCode,
+          message: match.message,
+        });
       }
       await db
         .update(events)

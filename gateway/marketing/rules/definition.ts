@@ -25,7 +25,18 @@ import { EVENT_TYPES, type CustomerEvent } from '../events/customer-event';
 import type { CustomerView } from './view';
 
 /** The operators a condition may use: json-rules-engine's built-in ones. */
-export const OPERATORS = ['equal', 'notEqual', 'in', 'notIn', 'contains', 'doesNotContain', 'lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive'] as const;
+export const OPERATORS = [
+  'equal',
+  'notEqual',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+] as const;
 
 /** Where an offer goes: a fixed channel, or the customer's strongest electronic one. */
 export const OFFER_CHANNELS = ['SMS', 'PUSH', 'EMAIL'] as const;
@@ -52,7 +63,12 @@ const Leaf = z
 
 type Condition = z.infer<typeof Leaf> | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([Leaf, z.object({ all: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict(), z.object({ any: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict(), z.object({ not: ConditionSchema }).strict()]),
+  z.union([
+    Leaf,
+    z.object({ all: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict(),
+    z.object({ any: z.array(ConditionSchema).min(1).max(MAX_LEAVES) }).strict(),
+    z.object({ not: ConditionSchema }).strict(),
+  ]),
 );
 
 export const RuleDefinitionSchema = z
@@ -66,7 +82,10 @@ export const RuleDefinitionSchema = z
     priority: z.number().int().min(1).max(100).default(1),
     /** `{ all: [...] }` or `{ any: [...] }` (one of them): one object, so a missing or misspelt one gets a plain message. */
     when: z
-      .object({ all: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional(), any: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional() })
+      .object({
+        all: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional(),
+        any: z.array(ConditionSchema).min(1).max(MAX_LEAVES).optional(),
+      })
       .strict()
       .refine((w) => (w.all === undefined) !== (w.any === undefined), 'either "all" or "any", not both'),
     then: z
@@ -93,20 +112,31 @@ export interface Problem {
 function depthAndLeaves(condition: Condition, depth = 1): { depth: number; leaves: number } {
   if ('fact' in condition) return { depth, leaves: 1 };
   const children = 'not' in condition ? [condition.not] : 'all' in condition ? condition.all : condition.any;
-  return children.map((c) => depthAndLeaves(c, depth + 1)).reduce((a, b) => ({ depth: Math.max(a.depth, b.depth), leaves: a.leaves + b.leaves }), { depth, leaves: 0 });
+  return children
+    .map((c) => depthAndLeaves(c, depth + 1))
+    .reduce((a, b) => ({ depth: Math.max(a.depth, b.depth), leaves: a.leaves + b.leaves }), { depth, leaves: 0 });
 }
 
 /** The definition, normalised (defaults filled), or every problem with its path. Never throws. */
 export function validate(input: unknown): { ok: true; rule: RuleDefinition } | { ok: false; problems: Problem[] } {
   const parsed = RuleDefinitionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.') || '(rule)', message: i.message })) };
+  if (!parsed.success)
+    return {
+      ok: false,
+      problems: parsed.error.issues
+        .slice(0, 20)
+        .map((i) => ({ path: i.path.join('.') || '(rule)', message: i.message })),
+    };
   const rule = parsed.data;
   const problems: Problem[] = [];
   const shape = depthAndLeaves(rule.when as Condition);
-  if (shape.depth > MAX_DEPTH) problems.push({ path: 'when', message: `conditions nest ${shape.depth} deep; at most ${MAX_DEPTH}` });
-  if (shape.leaves > MAX_LEAVES) problems.push({ path: 'when', message: `${shape.leaves} conditions; at most ${MAX_LEAVES}` });
+  if (shape.depth > MAX_DEPTH)
+    problems.push({ path: 'when', message: `conditions nest ${shape.depth} deep; at most ${MAX_DEPTH}` });
+  if (shape.leaves > MAX_LEAVES)
+    problems.push({ path: 'when', message: `${shape.leaves} conditions; at most ${MAX_LEAVES}` });
   for (const [, placeholder] of rule.then.message.matchAll(PLACEHOLDER)) {
-    if (!PLACEHOLDER_PATH.test(placeholder ?? '')) problems.push({ path: 'then.message', message: `{{${placeholder}}} is not event.…, view.… or offerCode` });
+    if (!PLACEHOLDER_PATH.test(placeholder ?? ''))
+      problems.push({ path: 'then.message', message: `{{${placeholder}}} is not event.…, view.… or offerCode` });
   }
   try {
     // json-rules-engine's own checks (e.g. a condition it cannot read): a definition it refuses is refused here.
@@ -132,7 +162,10 @@ export type ViewLoad = () => Promise<CustomerView | null>;
  */
 export interface RuleSet {
   readonly rules: readonly RuleDefinition[];
-  evaluate(event: CustomerEvent, loadView: ViewLoad): Promise<{ match: RuleMatch | null; viewLoaded: boolean; view: CustomerView | null }>;
+  evaluate(
+    event: CustomerEvent,
+    loadView: ViewLoad,
+  ): Promise<{ match: RuleMatch | null; viewLoaded: boolean; view: CustomerView | null }>;
 }
 
 /** Compiles validated definitions (each passed `validate`); throws on one that did not. */
@@ -141,7 +174,9 @@ export function compile(definitions: readonly RuleDefinition[]): RuleSet {
   const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
   // Event conditions first (higher fact priority): an `all` stops at the first false group, so the view is loaded
   // only for events that pass their event conditions.
-  engine.addFact('event', async (_params, almanac) => ((await almanac.factValue('input')) as Input).event, { priority: 10 });
+  engine.addFact('event', async (_params, almanac) => ((await almanac.factValue('input')) as Input).event, {
+    priority: 10,
+  });
   engine.addFact(
     'view',
     async (_params, almanac) => {
@@ -152,7 +187,14 @@ export function compile(definitions: readonly RuleDefinition[]): RuleSet {
   );
   for (const rule of rules) {
     if (!rule.enabled) continue;
-    engine.addRule(new Rule({ name: rule.id, priority: rule.priority, conditions: rule.when as TopLevelCondition, event: { type: 'offer', params: { ruleId: rule.id } } }));
+    engine.addRule(
+      new Rule({
+        name: rule.id,
+        priority: rule.priority,
+        conditions: rule.when as TopLevelCondition,
+        event: { type: 'offer', params: { ruleId: rule.id } },
+      }),
+    );
   }
   const byId = new Map(rules.map((r) => [r.id, r]));
   return {
@@ -161,11 +203,19 @@ export function compile(definitions: readonly RuleDefinition[]): RuleSet {
       let loaded: Promise<CustomerView | null> | undefined;
       const view = (): Promise<CustomerView | null> => (loaded ??= loadView());
       const { events } = await engine.run({ input: { event, view } satisfies Input });
-      const matched = events.map((e) => byId.get(String(e.params?.ruleId))).filter((r): r is RuleDefinition => r !== undefined);
+      const matched = events
+        .map((e) => byId.get(String(e.params?.ruleId)))
+        .filter((r): r is RuleDefinition => r !== undefined);
       matched.sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
       const rule = matched[0];
       const v = loaded ? await loaded : null;
-      return { match: rule ? { rule, message: render(rule.then.message, { event, view: v, offerCode: rule.then.offerCode }) } : null, viewLoaded: loaded !== undefined, view: v };
+      return {
+        match: rule
+          ? { rule, message: render(rule.then.message, { event, view: v, offerCode: rule.then.offerCode }) }
+          : null,
+        viewLoaded: loaded !== undefined,
+        view: v,
+      };
     },
   };
 }
@@ -179,7 +229,8 @@ interface Input {
 export function render(template: string, facts: Record<string, unknown>): string {
   return template.replace(PLACEHOLDER, (_all, path: string) => {
     let value: unknown = facts;
-    for (const step of path.split(/\.|\[|\]/).filter(Boolean)) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined;
+    for (const step of path.split(/\.|\[|\]/).filter(Boolean))
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined;
     return value === null || value === undefined || typeof value === 'object' ? '' : String(value);
   });
 }
@@ -199,7 +250,11 @@ export function sampleEvents(customerId: string, at = new Date()): CustomerEvent
 
 export interface DryRunResult {
   /** One entry per event tried: whether the rule matched, and the offer it would send (never sent). */
-  results: Array<{ event: CustomerEvent; matched: boolean; offer?: { offerCode: string; channel: OfferChannel | null; message: string } }>;
+  results: Array<{
+    event: CustomerEvent;
+    matched: boolean;
+    offer?: { offerCode: string; channel: OfferChannel | null; message: string };
+  }>;
   /** Whether the customer's view could be loaded (null view: conditions over it are false). */
   viewLoaded: boolean;
 }
@@ -211,7 +266,11 @@ export interface DryRunResult {
 export async function dryRun(
   definition: RuleDefinition,
   sampleCustomerId: string,
-  deps: { loadView: (customerId: string) => Promise<CustomerView | null>; channelFor: (rule: RuleDefinition, view: CustomerView | null) => OfferChannel | null; events?: CustomerEvent[] },
+  deps: {
+    loadView: (customerId: string) => Promise<CustomerView | null>;
+    channelFor: (rule: RuleDefinition, view: CustomerView | null) => OfferChannel | null;
+    events?: CustomerEvent[];
+  },
 ): Promise<DryRunResult> {
   const set = compile([{ ...definition, enabled: true }]);
   let viewLoaded = false;
@@ -227,7 +286,11 @@ export async function dryRun(
       continue;
     }
     const v = view ?? (await deps.loadView(sampleCustomerId));
-    results.push({ event, matched: true, offer: { offerCode: match.rule.then.offerCode, channel: deps.channelFor(match.rule, v), message: match.message } });
+    results.push({
+      event,
+      matched: true,
+      offer: { offerCode: match.rule.then.offerCode, channel: deps.channelFor(match.rule, v), message: match.message },
+    });
   }
   return { results, viewLoaded };
 }

@@ -52,7 +52,10 @@ export interface CustomerView {
  * who runs the operation without a credential that could leak. A request from the network can never be one of
  * these objects (a WeakMap keyed by the object itself).
  */
-export function withInternalConsumers(authenticator: Authenticator): { authenticator: Authenticator; requestAs(consumer: Consumer): IncomingMessage } {
+export function withInternalConsumers(authenticator: Authenticator): {
+  authenticator: Authenticator;
+  requestAs(consumer: Consumer): IncomingMessage;
+} {
   const internal = new WeakMap<object, Consumer>();
   return {
     authenticator: {
@@ -92,12 +95,24 @@ export interface ViewLoader {
 }
 
 export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
-  const bucket = new RateLimiterQueue(new RateLimiterMemory({ points: options.loadsPerSecond, duration: 1 }), { maxQueueSize: options.maxWaiting });
+  const bucket = new RateLimiterQueue(new RateLimiterMemory({ points: options.loadsPerSecond, duration: 1 }), {
+    maxQueueSize: options.maxWaiting,
+  });
   const inFlight = new Map<string, Promise<CustomerView | null>>();
   const counts = { operations: 0, joined: 0, refused: 0 };
   const registers = options.registry ? [options.registry] : [];
-  const loads = new Counter({ name: 'ucv_rule_view_loads_total', help: 'Customer views loaded for rules, by result (operation: run through the pipeline; joined: a load in flight served it; refused: the token bucket was full).', labelNames: ['result'] as const, registers });
-  const waited = new Histogram({ name: 'ucv_rule_view_load_wait_seconds', help: 'Time a rule view load waited for its token (the loads-per-second cap).', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
+  const loads = new Counter({
+    name: 'ucv_rule_view_loads_total',
+    help: 'Customer views loaded for rules, by result (operation: run through the pipeline; joined: a load in flight served it; refused: the token bucket was full).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const waited = new Histogram({
+    name: 'ucv_rule_view_load_wait_seconds',
+    help: 'Time a rule view load waited for its token (the loads-per-second cap).',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
 
   const run = async (customerId: string): Promise<CustomerView | null> => {
     const started = performance.now();
@@ -106,15 +121,23 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     } catch {
       counts.refused++;
       loads.inc({ result: 'refused' });
-      throw new ViewLoadRefused(`more than ${options.maxWaiting} view loads are waiting for the ${options.loadsPerSecond}/s cap`);
+      throw new ViewLoadRefused(
+        `more than ${options.maxWaiting} view loads are waiting for the ${options.loadsPerSecond}/s cap`,
+      );
     }
     waited.observe((performance.now() - started) / 1000);
     counts.operations++;
     loads.inc({ result: 'operation' });
     const requestId = `rules-${randomUUID()}`;
-    const context = { facade: 'graphql' as const, requestId, ucv: new RequestContext(requestId, options.sources), req: options.request };
+    const context = {
+      facade: 'graphql' as const,
+      requestId,
+      ucv: new RequestContext(requestId, options.sources),
+      req: options.request,
+    };
     const prepared = await options.pipeline.prepare(context, { query: RULE_VIEW_QUERY, variables: { id: customerId } });
-    if (!prepared.ok) throw new Error(`the rule view operation was refused: ${(prepared.refusal ?? prepared.errors[0])?.message}`);
+    if (!prepared.ok)
+      throw new Error(`the rule view operation was refused: ${(prepared.refusal ?? prepared.errors[0])?.message}`);
     const result = await prepared.execute(prepared.args);
     const customer = (result.data as { customer?: CustomerView | null } | null | undefined)?.customer ?? null;
     // Unavailable sections are null: conditions over them are false (a rule never fires on data it could not read).
