@@ -33,16 +33,14 @@ async function main() {
   const g = createGateway(config, { logger: pino({ level: 'silent' }) });
   const req = (headers: Record<string, string>) => ({ headers, id: 'x' }) as never;
   const once = async (headers: Record<string, string>, i: number) => {
-    const ctx = {
-      facade: 'graphql' as const,
+    const outcome = await g.pipeline.run({
+      facade: 'graphql',
       requestId: 'x',
-      ucv: new RequestContext('x', g.sources),
-      req: req(headers),
-    };
-    const p = await g.pipeline.prepare(ctx, { query: QUERY, variables: { id: `C000000${String((i % 80) + 10)}` } });
-    if (!p.ok) throw new Error(JSON.stringify(p.errors));
-    const r = await p.execute(p.args);
-    if (!r.data) throw new Error(JSON.stringify(r.errors));
+      caller: { req: req(headers) },
+      query: QUERY,
+      variables: { id: `C000000${String((i % 80) + 10)}` },
+    });
+    if (outcome.kind !== 'result' || !outcome.result.data) throw new Error(JSON.stringify(outcome));
   };
   const rows: Record<string, Record<string, string>> = { anonymous: {}, 'api-key': { 'x-api-key': BENCH_API_KEY } };
   for (const [name, headers] of Object.entries(rows)) {

@@ -43,7 +43,6 @@ import {
   redisNonceStore,
   type Authenticator,
 } from '../pipeline/identity';
-import { operationLogs } from '../pipeline/observe';
 import type { Cache } from '../backends/cache/cache';
 import { memoryCache } from '../backends/cache/memory-cache';
 import { redisCache } from '../backends/cache/redis-cache';
@@ -51,7 +50,7 @@ import { createDrain, type DrainStats } from './drain';
 import { createInvalidator } from '../backends/invalidation';
 import { createMetrics } from '../metrics';
 import { SOAP_PATH } from '../inbound/soap';
-import { clientFaults } from '../inbound/soap/xml-guard';
+import { notedOf } from '../inbound/http/notes';
 import type { BodyLimits } from '../inbound/http/body';
 import { htmlSecurityHeaders, sendHtml } from '../inbound/http/headers';
 import { eventIntake } from '../inbound/events/change-intake';
@@ -74,7 +73,6 @@ import {
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
-import { withInternalConsumers } from '../marketing/rules/view';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
 import { DefinitionsStore } from '../definitions';
@@ -225,9 +223,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const nonces = redisUrl
     ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger)
     : memoryNonceStore();
-  // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
-  const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces }));
-  const authenticator = internal.authenticator;
+  const authenticator = createAuthenticator(security, { logger, nonces });
   const rateLimiter = createRateLimiter({
     settings: config.rateLimit,
     redisUrl,
@@ -307,16 +303,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
           config,
           store,
           // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
-          pipeline: {
-            get plugins() {
-              return holder.current.pipeline.plugins;
-            },
-            prepare: (context, request) => holder.current.pipeline.prepare(context, request),
-          },
-          get sources() {
-            return holder.current.sources;
-          },
-          request: internal.requestAs({ id: 'ucv-rules', name: 'business rules', role: marketingRole, via: 'api-key' }),
+          pipeline: { run: (call) => holder.current.pipeline.run(call) },
+          consumer: { id: 'ucv-rules', name: 'business rules', role: marketingRole, via: 'internal' },
           recordTouchpoint: recordTouchpointHere,
           registry: metrics.registry,
           logger,
@@ -337,14 +325,14 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     // Undefined until the pipeline has set it: pino-http makes a child logger (serializing its bindings) for
     // every truthy value, at the request's start and again at its end.
     customProps: (_req, res) => {
-      const graphql = operationLogs.get(res);
+      const graphql = notedOf(res)?.operation;
       return (graphql ? { graphql } : undefined) as object; // pino-http's types say object; its code skips a falsy one
     },
     // SOAP 1.1 sends every fault with HTTP 500: one that is the client's doing is not a server error. A level the
     // logger does not write is 'silent', which pino-http takes as "skip the line": otherwise it builds the line's
     // child logger and bindings, serialized, to write nothing (measured in docs/performance.md).
     customLogLevel: (req, res, err) => {
-      const level = err || (res.statusCode >= 500 && !clientFaults.has(req)) ? 'error' : 'info';
+      const level = err || (res.statusCode >= 500 && !notedOf(res)?.clientFault) ? 'error' : 'info';
       return logger.isLevelEnabled(level) ? level : 'silent';
     },
     serializers: {

@@ -21,7 +21,7 @@ export interface AuditRecord {
   /** When the gateway answered. */
   at: Date;
   requestId: string;
-  facade: 'graphql' | 'soap';
+  facade: 'graphql' | 'soap' | 'internal';
   consumerId: string;
   role: string;
   customerId: string;

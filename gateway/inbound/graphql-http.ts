@@ -1,31 +1,19 @@
 /**
  * GraphQL over HTTP at /graphql, following the GraphQL-over-HTTP specification through graphql-http (its reference
  * implementation): POST with JSON, GET for queries, `application/graphql-response+json` and `application/json`,
- * and the spec's status codes. Translation only: each request becomes one operation with a GatewayContext and runs
- * through the pipeline (gateway/pipeline/), which does identity, limits, rights, masking and observation.
- * What stays here is HTTP: a refusal gets its catalog status (401 with `WWW-Authenticate`, 403, 429 with
- * `Retry-After`, 400), and unexpected errors are masked.
+ * and the spec's status codes. Translation only: each request becomes one call of the seam (pipeline/operation.ts),
+ * which runs identity, limits, rights, masking, audit and observation and masks unexpected errors; what stays here
+ * is HTTP: the body reader, and each Outcome written with its status (401 with `WWW-Authenticate`, 403, 405 with
+ * `Allow`, 429 with `Retry-After`, 400).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHandler, type HandlerOptions } from 'graphql-http';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { isErrorCode, refusalHead, refusalOf, sendError, type ErrorCode } from '../errors';
+import { isErrorCode, sendError, type ErrorCode } from '../errors';
+import { refusalHeaders, type Pipeline } from '../pipeline';
 import { BodyError, readJson, type BodyLimits } from './http/body';
-import type { GatewayContext } from '../pipeline/context';
-import type { Pipeline } from '../pipeline';
-import { keptJsonOf } from '../pipeline/answer-cache';
-import { RequestContext } from '../view/request-context';
-import type { Source } from '../backends/source';
-
-const withCode = (error: GraphQLError, code: string): GraphQLError =>
-  new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions: { ...error.extensions, code },
-  });
+import { notesOf } from './http/notes';
 
 /** graphql-http refuses some requests with a status and no body: the catalog's code for each. */
 const REFUSALS: Partial<Record<number, ErrorCode>> = {
@@ -60,75 +48,53 @@ function acceptedMediaType(
   return undefined;
 }
 
-/** The context and execution of each request, for graphql-http's execute callback. */
-const executions = new WeakMap<object, (args: ExecutionArgs) => Promise<ExecutionResult>>();
+/** graphql-http's answer: a body and its status and headers. */
+type Reply = [string, { status: number; statusText: string; headers: Record<string, string> }];
 
 /**
  * The /graphql endpoint as a plain node request listener: the server routes `POST /graphql` to it before Express
  * (Express 5's routing alone cost more than the whole cached view; see the commit), and Express mounts the same
  * listener for the other methods. It reads the JSON body itself, with the body limit.
+ *
+ * graphql-http reads the request as the spec says (GET or POST, the parameters, Accept) and writes the answer with
+ * the spec's status codes; in between, the operation runs through the seam as a whole, and its Outcome is
+ * translated here: a result (or the kept JSON of a hit) as it is, request errors as graphql-http answers them, a
+ * refusal with its catalog status and headers.
  */
-export function graphqlHandler(
-  schema: GraphQLSchema,
-  sources: readonly Source[],
-  logger: Logger,
-  pipeline: Pipeline,
-  bodyLimits: BodyLimits,
-) {
-  /** Requests refused as a whole, so the response gets the refusal's status and headers. */
-  const refusals = new WeakMap<IncomingMessage, GraphQLError>();
-
-  const formatError = (error: Error): GraphQLError => {
-    if (!(error instanceof GraphQLError)) {
-      // graphql-http's own request errors: missing query, unparsable URL, bad variables…
-      return new GraphQLError(error.message, { extensions: { code: 'BAD_REQUEST' } });
-    }
-    if (isErrorCode(error.extensions?.code)) return error;
-    // No path: a request error, raised before any field ran (a variable missing or of the wrong type).
-    if (!error.path) return withCode(error, 'BAD_USER_INPUT');
-    logger.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error in a resolver');
-    return new GraphQLError('Unexpected error.', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-  };
+export function graphqlHandler(logger: Logger, pipeline: Pipeline, bodyLimits: BodyLimits) {
+  /** graphql-http's own request errors (missing query, unparsable URL, bad variables…); the seam coded the rest. */
+  const formatError = (error: Error): GraphQLError =>
+    error instanceof GraphQLError && isErrorCode(error.extensions?.code)
+      ? error
+      : new GraphQLError(error.message, { extensions: { code: 'BAD_REQUEST' } });
 
   const options: HandlerOptions<IncomingMessage & { id?: unknown }, { res: ServerResponse }> = {
-    schema,
     onSubscribe: async (req, params) => {
-      const requestId = String(req.raw.id);
-      const context: GatewayContext = {
+      const res = req.context.res;
+      const outcome = await pipeline.run({
         facade: 'graphql',
-        requestId,
-        ucv: new RequestContext(requestId, sources),
-        req: req.raw,
-        res: req.context.res,
-      };
-      const prepared = await pipeline.prepare(context, {
+        requestId: String(req.raw.id),
+        caller: { req: req.raw, res },
         query: params.query,
         operationName: params.operationName,
         variables: params.variables,
+        mutations: req.method !== 'GET',
+        notes: notesOf(res),
       });
-      if (!prepared.ok) {
-        if (prepared.refusal) refusals.set(req.raw, prepared.refusal);
-        return [...prepared.errors];
+      if (outcome.kind === 'invalid') return [...outcome.errors];
+      // onSubscribe runs only once graphql-http accepted the Accept header, so a media type is found.
+      const type = `${acceptedMediaType(req.raw.headers.accept) ?? 'application/json'}; charset=utf-8`;
+      if (outcome.kind === 'refused') {
+        const body = JSON.stringify(outcome.result ?? { errors: [outcome.error] });
+        const headers = { 'content-type': type, ...refusalHeaders(outcome, GRAPHQL_CHALLENGE) };
+        return [body, { status: outcome.status, statusText: STATUS_CODES[outcome.status] ?? '', headers }] as Reply;
       }
-      executions.set(context, prepared.execute);
-      return prepared.args as never;
-    },
-    execute: async (args: ExecutionArgs) => {
-      const execute = executions.get(args.contextValue as object);
-      if (!execute) throw new Error('an operation reached execution without the pipeline');
-      const result = await execute(args);
-      const refusal = refusalOf(result);
-      if (refusal) refusals.set((args.contextValue as GatewayContext).req, refusal);
-      return result;
-    },
-    // A rendered-answer cache hit whose answer is still the kept one: its JSON from the kept fragments, not
-    // serialized again (answer-cache.ts, KeptJson). Same body and headers as graphql-http's own response.
-    onOperation: (req, _args, result) => {
-      const json = keptJsonOf(result as ExecutionResult);
-      if (json === undefined) return;
-      const type = acceptedMediaType(req.raw.headers.accept);
-      if (!type) return;
-      return [json, { status: 200, statusText: 'OK', headers: { 'content-type': `${type}; charset=utf-8` } }];
+      // A rendered-answer cache hit whose answer is still the kept one: its JSON from the kept fragments, not
+      // serialized again (answer-cache.ts, KeptJson). Same body and headers as graphql-http's own response.
+      if (outcome.json !== undefined)
+        return [outcome.json, { status: 200, statusText: 'OK', headers: { 'content-type': type } }] as Reply;
+      // graphql-http writes what has a `data` member as a result (variables refused at execution have none).
+      return 'data' in outcome.result ? outcome.result : { data: undefined, ...outcome.result };
     },
     formatError,
   };
@@ -152,11 +118,6 @@ export function graphqlHandler(
       context: { res },
     }).then(
       ([body, init]) => {
-        const refusal = refusals.get(req);
-        if (refusal) {
-          const head = refusalHead(refusal, GRAPHQL_CHALLENGE);
-          return void res.writeHead(head.status, { ...init.headers, ...head.headers }).end(body);
-        }
         if (body === null && init.status >= 400) {
           // An empty refusal (method, media type, Accept): the catalog's code, with graphql-http's headers.
           for (const [name, value] of Object.entries(init.headers ?? {})) res.setHeader(name, value);

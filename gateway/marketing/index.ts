@@ -9,20 +9,18 @@
  *
  * The server wires the routes; this file builds the parts and owns their lifecycle.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createDispatcher, type RecordTouchpoint } from './channels/dispatcher';
 import { ConfigError, type GatewayConfig } from '../config';
 import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
 import { createEventHandler, type EventHandler } from './events/handler';
-import type { Pipeline } from '../pipeline';
+import type { Consumer, Pipeline } from '../pipeline';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
 import { dryRun, validate, type DryRunResult, type RuleDefinition } from './rules/definition';
 import { preferredChannel } from './channels/preference';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
 import { createViewLoader, type ViewLoader } from './rules/view';
-import type { Source } from '../backends/source';
 import type { Store } from '../store';
 
 export interface Marketing {
@@ -38,10 +36,10 @@ export interface Marketing {
 export interface MarketingDeps {
   config: Readonly<GatewayConfig>;
   store: Store;
-  pipeline: Pipeline;
-  sources: readonly Source[];
-  /** A request object whose consumer (the marketing role) the pipeline's identity plugin recognises. */
-  request: IncomingMessage;
+  /** The seam of the runtime in force when a view is loaded (a swap changes the schema, sources and plugins). */
+  pipeline: Pick<Pipeline, 'run'>;
+  /** The in-process consumer (the marketing role) the rules' view loads run as. */
+  consumer: Consumer;
   recordTouchpoint: RecordTouchpoint;
   registry: Registry;
   logger: Logger;
@@ -67,11 +65,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   const rules = ruleSetHolder(configuredRules(config));
   const views = createViewLoader({
     pipeline: deps.pipeline,
-    // Read at each load: a runtime swap (gateway/runtime/) changes the sources.
-    get sources() {
-      return deps.sources;
-    },
-    request: deps.request,
+    consumer: deps.consumer,
     loadsPerSecond: settings.viewLoadsPerSecond,
     maxWaiting: settings.maxWaitingViewLoads,
     registry,

@@ -37,7 +37,6 @@ import type { Counter } from 'prom-client';
 import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
 import { walkAnswer } from './fields';
-import { originalDocuments } from './mask';
 
 export interface AnswerCacheOptions {
   schema: GraphQLSchema;
@@ -79,17 +78,13 @@ export interface KeptJson {
   readonly lists: readonly unknown[];
 }
 
-/** The KeptJson of a hit's answer (an enumerable symbol: kept by `{ ...result }`, never serialized). */
-export const KEPT_JSON = Symbol('ucv.keptJson');
-
 /**
  * The answer's JSON as graphql-http would write it (`{"data":…,"errors":…,"extensions":…}`), from the kept
- * fragments; undefined when the answer is not the hit's any more (a plugin replaced its data or errors, or added a
- * member), so that the caller serializes it the usual way.
+ * fragments of a hit (`context.keptJson`); undefined when the answer is not the hit's any more (a plugin replaced
+ * its data or errors, or added a member), so that the caller serializes it the usual way.
  */
-export function keptJsonOf(result: ExecutionResult): string | undefined {
-  const kept = (result as { [KEPT_JSON]?: KeptJson })[KEPT_JSON];
-  if (!kept || result.data !== kept.data || result.errors !== kept.errors) return undefined;
+export function keptJsonOf(kept: KeptJson, result: ExecutionResult): string | undefined {
+  if (result.data !== kept.data || result.errors !== kept.errors) return undefined;
   for (const key in result) if (key !== 'data' && key !== 'errors' && key !== 'extensions') return undefined;
   let json = `{"data":${kept.fragments[0] as string}`;
   for (let i = 1; i < kept.fragments.length; i++)
@@ -139,8 +134,6 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     maxSize: Math.max(1, options.maxBytes),
     sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length),
   });
-  /** Per operation on a miss: its key, and whether its execution had no errors (only such answers are kept). */
-  const misses = new WeakMap<GatewayContext, { key: string; clean: boolean }>();
   // A short id per document object: the facades keep one document per query text (GraphQL) or per envelope shape (SOAP).
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
@@ -150,10 +143,10 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     return id;
   };
 
-  const keyOf = (args: ExecutionArgs, role: string): string | undefined => {
+  const keyOf = (args: ExecutionArgs, context: GatewayContext, role: string): string | undefined => {
     const variables = args.variableValues ? JSON.stringify(args.variableValues) : '';
     if (variables.length > MAX_VARIABLES_LENGTH) return undefined;
-    const document = originalDocuments.get(args) ?? args.document;
+    const document = context.clientDocument ?? args.document;
     return `${role}\u0000${documentId(document)}\u0000${args.operationName ?? ''}\u0000${variables}`;
   };
 
@@ -198,7 +191,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   };
 
   /** The kept answer with the provenance of this request, and its JSON to be (KeptJson). */
-  const render = (entry: Entry, context: GatewayContext): ExecutionResult => {
+  const render = (entry: Entry, context: GatewayContext): { result: ExecutionResult; json: KeptJson } => {
     const { ucv } = context;
     for (const d of entry.dependencies) {
       if (d.customerId !== undefined)
@@ -233,7 +226,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
             return list;
           });
     const json: KeptJson = { data, errors: entry.result.errors, fragments: entry.fragments, order: entry.order, lists };
-    return { ...entry.result, data, [KEPT_JSON]: json } as ExecutionResult;
+    return { result: { ...entry.result, data }, json };
   };
 
   /** The data's JSON cut at each provenance list: fragments, and which list fills each gap (JSON's order, not the slots'). */
@@ -333,22 +326,22 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       if (options.maxBytes <= 0) return;
       const role = context.consumer?.role;
       if (role === undefined) return;
-      const key = keyOf(args, role);
+      const key = keyOf(args, context, role);
       if (key === undefined) return;
       const entry = entries.get(key);
       if (entry) {
         if (valid(entry.dependencies, context.ucv.sources, Date.now())) {
           counter?.inc({ result: 'hit' });
-          extendContext({ answeredFromCache: true });
-          const answer = render(entry, context);
-          setExecuteFn(() => answer);
+          const { result, json } = render(entry, context);
+          extendContext({ answeredFromCache: true, keptJson: json });
+          setExecuteFn(() => result);
           return;
         }
         entries.delete(key);
       }
       counter?.inc({ result: 'miss' });
       const miss = { key, clean: false };
-      misses.set(context, miss);
+      extendContext({ answerCacheMiss: miss });
       setExecuteFn(async (executionArgs: ExecutionArgs) => {
         const result = (await executeFn(executionArgs)) as ExecutionResult;
         miss.clean = result.data !== null && result.data !== undefined && !result.errors?.length;
@@ -359,7 +352,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
 
   const keep: Plugin<GatewayContext> = {
     onExecute: ({ context }) => {
-      const miss = misses.get(context);
+      const miss = context.answerCacheMiss;
       if (!miss) return;
       return {
         onExecuteDone: ({ args, result }) => {

@@ -17,7 +17,7 @@ import { personalPaths } from '../audit/personal-data';
 
 /** The fields of the pipeline's GatewayContext this plugin reads (structurally compatible with it). */
 export interface AuditContext {
-  facade: 'graphql' | 'soap';
+  facade: 'graphql' | 'soap' | 'internal';
   requestId: string;
   ucv: { provenance(): Array<{ customerId: string; sources: ReadonlyArray<{ found: boolean | null }> }> };
   consumer?: { id: string; role: string };

@@ -315,10 +315,16 @@ function jwtKeyResolver(jwt: SecurityConfig['jwt']): JWTVerifyGetKey | undefined
   };
 }
 
-/** The identity plugin: the consumer joins the context before the operation is parsed. */
+/**
+ * The identity plugin: the consumer joins the context before the operation is parsed. An in-process consumer
+ * (rules, campaigns) comes with the context from the seam (operation.ts), which only code in this process can
+ * build; every network request is identified by its credentials here.
+ */
 export function useIdentity(authenticator: Authenticator): Plugin<GatewayContext> {
   return {
     onContextBuilding: async ({ context, extendContext }) => {
+      if (context.facade === 'internal' && context.consumer) return;
+      if (!context.req) throw unauthenticated('The request carries no credentials.');
       extendContext({ consumer: await authenticator.identify(context.req, context.facade, context.soapHeader) });
     },
   };

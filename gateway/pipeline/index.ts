@@ -15,6 +15,7 @@
  */
 import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
 import {
+  getOperationAST,
   GraphQLError,
   parse,
   specifiedRules,
@@ -29,12 +30,15 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
-import { isErrorCode, refusalOf } from '../errors';
+import { ERROR_CATALOG, isErrorCode } from '../errors';
 import type { Executor } from '../view/executor';
 import type { Metrics } from '../metrics';
 import { createPlanner } from '../view/plan';
 import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
+import { RequestContext } from '../view/request-context';
+import { keptJsonOf } from './answer-cache';
+import { codedErrors, outcomeOf, refusalOutcome, withCode, type OperationCall, type Outcome } from './operation';
 import { useIdentity, type Authenticator } from './identity';
 import { useLimits } from './limits';
 import { useMask } from './mask';
@@ -42,7 +46,8 @@ import type { AnswerCache } from './answer-cache';
 import { useObserve } from './observe';
 import { useRights } from './rights';
 
-export type { Consumer, GatewayContext } from './context';
+export type { Consumer, Facade, GatewayContext, OperationLog, RequestNotes } from './context';
+export { refusalHeaders, type Caller, type OperationCall, type Outcome, type Refusal } from './operation';
 
 export interface PipelineDeps {
   config: Readonly<GatewayConfig>;
@@ -75,15 +80,6 @@ export type Prepared =
 
 /** Queries longer than this are parsed every time rather than cached, so the cache's memory stays bounded. */
 const MAX_CACHED_QUERY_LENGTH = 8 * 1024;
-
-const withCode = (error: GraphQLError, code: string): GraphQLError =>
-  new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions: { ...error.extensions, code },
-  });
 
 /** True when NODE_ENV says production: introspection, suggestions and GraphiQL default to off. */
 export const isProduction = (): boolean => process.env.NODE_ENV === 'production';
@@ -167,77 +163,112 @@ export function createPipeline(deps: PipelineDeps) {
   ];
   const getEnveloped = envelop({ plugins });
 
-  const refused = (context: GatewayContext, refusal: GraphQLError): Prepared => {
+  const countRefused = (context: GatewayContext): void =>
     metrics.operations.inc({ facade: context.facade, role: context.consumer?.role ?? 'none', outcome: 'refused' });
+  const refused = (context: GatewayContext, refusal: GraphQLError): Prepared => {
+    countRefused(context);
     return { ok: false, errors: [refusal], refusal };
   };
   const asRefusal = (err: unknown): GraphQLError | undefined =>
     err instanceof GraphQLError && isErrorCode(err.extensions?.code) ? err : undefined;
 
-  return {
-    plugins,
-    /** Identity, parse and validation: the execution arguments, or why the request stops here. */
-    async prepare(context: GatewayContext, request: OperationRequest): Promise<Prepared> {
-      const env = getEnveloped(context);
+  /** Identity, parse and validation: the execution arguments, or why the request stops here. */
+  const prepare = async (context: GatewayContext, request: OperationRequest): Promise<Prepared> => {
+    const env = getEnveloped(context);
+    try {
+      await env.contextFactory();
+    } catch (err) {
+      const refusal = asRefusal(err);
+      if (refusal) return refused(context, refusal);
+      throw err;
+    }
+    let document: DocumentNode;
+    if (request.document) document = request.document;
+    else {
       try {
-        await env.contextFactory();
+        document = env.parse(request.query ?? '');
       } catch (err) {
-        const refusal = asRefusal(err);
-        if (refusal) return refused(context, refusal);
-        throw err;
+        const error = asRefusal(err);
+        if (!error) throw err;
+        return error.extensions.code === 'QUERY_TOO_COMPLEX' ? refused(context, error) : { ok: false, errors: [error] };
       }
-      let document: DocumentNode;
-      if (request.document) document = request.document;
-      else {
-        try {
-          document = env.parse(request.query ?? '');
-        } catch (err) {
-          const error = asRefusal(err);
-          if (!error) throw err;
-          return error.extensions.code === 'QUERY_TOO_COMPLEX'
-            ? refused(context, error)
-            : { ok: false, errors: [error] };
-        }
-      }
-      const errors: readonly GraphQLError[] = env.validate(env.schema, document);
-      if (errors.length > 0) {
-        const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
-        return limit ? refused(context, limit) : { ok: false, errors };
-      }
-      const args: ExecutionArgs = {
-        schema: env.schema,
-        document,
-        operationName: request.operationName,
-        variableValues: request.variables,
-        contextValue: context,
-      };
-      return {
-        ok: true,
-        args,
-        execute: async (executionArgs) => {
-          try {
-            const result = (await env.execute(executionArgs)) as ExecutionResult;
-            const refusal = refusalOf(result);
-            if (refusal)
-              metrics.operations.inc({
-                facade: context.facade,
-                role: context.consumer?.role ?? 'none',
-                outcome: 'refused',
-              });
-            return result;
-          } catch (err) {
-            // A plugin may refuse by throwing a catalog error.
-            const refusal = asRefusal(err);
-            if (refusal) {
-              refused(context, refusal);
-              return { errors: [refusal] };
-            }
-            throw err;
-          }
-        },
-      };
-    },
+    }
+    const errors: readonly GraphQLError[] = env.validate(env.schema, document);
+    if (errors.length > 0) {
+      const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
+      return limit ? refused(context, limit) : { ok: false, errors };
+    }
+    const args: ExecutionArgs = {
+      schema: env.schema,
+      document,
+      operationName: request.operationName,
+      variableValues: request.variables,
+      contextValue: context,
+    };
+    return { ok: true, args, execute: (executionArgs) => env.execute(executionArgs) as Promise<ExecutionResult> };
   };
+
+  const log = deps.logger ?? { error: () => undefined };
+
+  /** The seam (operation.ts): one operation of one caller through the whole pipeline, to one typed Outcome. */
+  const run = async (call: OperationCall): Promise<Outcome> => {
+    const { caller, requestId } = call;
+    const context: GatewayContext =
+      'consumer' in caller
+        ? { facade: call.facade, requestId, ucv: new RequestContext(requestId, sources), consumer: caller.consumer }
+        : {
+            facade: call.facade,
+            requestId,
+            ucv: new RequestContext(requestId, sources),
+            req: caller.req,
+            res: caller.res,
+            soapHeader: caller.soapHeader,
+          };
+    if (call.notes) context.notes = call.notes;
+    try {
+      const prepared = await prepare(context, call);
+      if (!prepared.ok)
+        return prepared.refusal ? refusalOutcome(prepared.refusal) : { kind: 'invalid', errors: prepared.errors };
+      const operation = getOperationAST(prepared.args.document, call.operationName);
+      if (!operation) {
+        const message = call.operationName
+          ? `The document has no operation named "${call.operationName}".`
+          : 'The document has several operations: name the one to run with operationName.';
+        return { kind: 'invalid', errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })] };
+      }
+      if (operation.operation === 'mutation' && call.mutations === false) {
+        countRefused(context);
+        return refusalOutcome(
+          new GraphQLError('A mutation must be sent with POST.', { extensions: { code: 'METHOD_NOT_ALLOWED' } }),
+        );
+      }
+      let executed: ExecutionResult;
+      try {
+        executed = await prepared.execute(prepared.args);
+      } catch (err) {
+        // A plugin may refuse by throwing a catalog error.
+        const refusal = asRefusal(err);
+        if (!refusal) throw err;
+        countRefused(context);
+        return refusalOutcome(refusal);
+      }
+      const errors = codedErrors(executed.errors, log, requestId);
+      const result = errors === executed.errors ? executed : { ...executed, errors };
+      const outcome = outcomeOf(result, context.keptJson ? keptJsonOf(context.keptJson, result) : undefined);
+      if (outcome.kind === 'refused') countRefused(context);
+      return outcome;
+    } catch (err) {
+      // Logged here, once, with the request's id; no message, stack or host of it leaves the gateway.
+      log.error({ err, requestId }, 'operation failed');
+      return refusalOutcome(
+        new GraphQLError(ERROR_CATALOG.INTERNAL_SERVER_ERROR.message, {
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        }),
+      );
+    }
+  };
+
+  return { plugins, run };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -157,7 +157,7 @@ export function useMask({ schema, roles }: MaskDeps): Plugin<GatewayContext> {
       const role = roleName === undefined ? undefined : roles[roleName];
       if (!role || !roleName) return;
       // The rights plugin may have replaced the document: the fields to mask are those of the one sent.
-      const document = originalDocuments.get(args) ?? args.document;
+      const document = context.clientDocument ?? args.document;
       const tree = treeFor(document, args.operationName, roleName, role);
       if (!tree) return;
       return {
@@ -168,6 +168,3 @@ export function useMask({ schema, roles }: MaskDeps): Plugin<GatewayContext> {
     },
   };
 }
-
-/** The document a client sent, for execution arguments whose document the rights plugin replaced. */
-export const originalDocuments = new WeakMap<object, DocumentNode>();

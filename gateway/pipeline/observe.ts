@@ -1,26 +1,12 @@
 /**
  * What the gateway tells about each operation, for both facades: the provenance of every customer it touched in
  * `extensions` (requestId, sources), `Server-Timing` on the HTTP response, the operation on the request's log line
- * (pino-http reads `operationLogs`), and the operations metric by facade, role and outcome.
+ * (`context.notes`, which the request log reads), and the operations metric by facade, role and outcome.
  */
-import type { ServerResponse } from 'node:http';
 import type { Plugin } from '@envelop/core';
 import type { ExecutionResult } from 'graphql';
 import type { Metrics } from '../metrics';
 import type { GatewayContext } from './context';
-
-/** What the request log line reports about the GraphQL operation (never a credential or a value of the answer). */
-export interface OperationLog {
-  operationName?: string;
-  consumer?: string;
-  role?: string;
-  customers?: string[];
-  sources?: Record<string, string>;
-  errorCodes?: string[];
-}
-
-/** The operation each response answered, for its request log line. */
-export const operationLogs = new WeakMap<ServerResponse, OperationLog>();
 
 export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayContext> {
   // prom-client hashes a labels object on every inc(): keep each labelled counter once.
@@ -35,14 +21,14 @@ export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayCon
     onExecute: ({ args, context }) => ({
       onExecuteDone: async ({ result, setResult }) => {
         const answer = result as ExecutionResult;
-        const { ucv, consumer, res, facade } = context;
+        const { ucv, consumer, res, facade, notes } = context;
         await ucv.allSettled();
         const provenance = ucv.provenance();
         const errorCodes = [
           ...new Set((answer.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'))),
         ];
-        if (res) {
-          operationLogs.set(res, {
+        if (notes)
+          notes.operation = {
             operationName: args.operationName ?? undefined,
             consumer: consumer?.id,
             role: consumer?.role,
@@ -53,9 +39,8 @@ export function useObserve({ metrics }: { metrics: Metrics }): Plugin<GatewayCon
               ),
             ),
             ...(errorCodes.length > 0 ? { errorCodes } : {}),
-          });
-          if (!res.headersSent) res.setHeader('server-timing', ucv.serverTiming());
-        }
+          };
+        if (res && !res.headersSent) res.setHeader('server-timing', ucv.serverTiming());
         counted(
           facade,
           consumer?.role ?? 'none',

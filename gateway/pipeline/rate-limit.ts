@@ -14,7 +14,8 @@ import type { ConsumerRateLimiter } from '../rate-limit/limiter';
 
 /** The fields of the pipeline's GatewayContext (pipeline/context.ts) this plugin reads. */
 export interface RateLimitContext {
-  req: IncomingMessage;
+  /** Absent for an in-process consumer, which always has a consumer. */
+  req?: IncomingMessage;
   consumer?: { id: string; role: string };
   /** Estimated backend calls of the operation, set by the limits plugin; 1 when absent. */
   cost?: number;
@@ -27,7 +28,7 @@ export function useRateLimit<C extends RateLimitContext = RateLimitContext>(
   return {
     async onExecute({ args }) {
       const { consumer, cost, req } = args.contextValue;
-      const key = consumer ? `consumer:${consumer.id}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
+      const key = consumer ? `consumer:${consumer.id}` : `address:${req?.socket.remoteAddress ?? 'unknown'}`;
       const decision = await limiter.check(key, consumer?.role, cost ?? 1);
       if (decision.allowed) return;
       rateLimited?.inc({ role: consumer?.role ?? 'none', limit: decision.limit });

@@ -14,7 +14,6 @@ import { gatewayError } from '../errors';
 import type { Planner } from '../view/plan';
 import type { GatewayContext } from './context';
 import { rightOf, selectedCoordinates, walkAnswer, withoutDenied } from './fields';
-import { originalDocuments } from './mask';
 
 interface RolePlan {
   document: DocumentNode;
@@ -101,11 +100,8 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
         });
         return;
       }
-      extendContext({ denied: plan.denied });
-      if (plan.document !== original) {
-        originalDocuments.set(args, original);
-        (args as { document: DocumentNode }).document = plan.document;
-      }
+      extendContext({ denied: plan.denied, ...(plan.document === original ? {} : { clientDocument: original }) });
+      if (plan.document !== original) (args as { document: DocumentNode }).document = plan.document;
       const selected = planner(plan.document, args.operationName, args.variableValues);
       // A directive that cannot be evaluated is a request error (graphql-jit would drop the field silently).
       if (selected.error !== undefined) {

@@ -145,13 +145,12 @@ export function buildRuntime(
       audit: shared.audit,
       answerCache,
     });
-    const graphql = graphqlHandler(schema, sources, shared.logger, pipeline, shared.bodyLimits);
+    const graphql = graphqlHandler(shared.logger, pipeline, shared.bodyLimits);
     // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.
     const defaultSections = adapters.filter((a) => a.origin === 'config').flatMap((a) => Object.keys(a.adapter.fields));
     const soapRouter = express.Router();
     const soap = mountSoapFacade(soapRouter as unknown as express.Express, {
       schema,
-      sources,
       logger: shared.logger,
       pipeline,
       bodyLimits: shared.bodyLimits,

@@ -321,7 +321,7 @@ export function touchpointResolvers(deps: TouchpointDeps) {
           origin: 'agent',
           scope: consumer.id,
         };
-        const header = context.req.headers['idempotency-key'];
+        const header = context.req?.headers['idempotency-key'];
         const given = args.idempotencyKey ?? (typeof header === 'string' ? header : undefined);
         const key = given ?? deriveIdempotencyKey(consumer.id, touchpoint, deps.touchpoints.derivedKeyWindowSeconds);
         const { touchpointId: _id, ...answer } = await recordTouchpoint(deps, touchpoint, key);

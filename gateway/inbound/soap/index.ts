@@ -9,7 +9,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import {
-  type GraphQLError,
   isObjectType,
   getNamedType,
   parse,
@@ -20,23 +19,21 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import * as soap from 'soap';
-import { isErrorCode, refusalHead, refusalOf, soapFaultCode, type ErrorCode } from '../../errors';
-import type { Pipeline } from '../../pipeline';
+import { ERROR_CATALOG, soapFaultCode, type ErrorCode } from '../../errors';
+import { refusalHeaders, type Pipeline, type Refusal } from '../../pipeline';
 import { isKept } from '../../pipeline/answer-cache';
-import type { GatewayContext } from '../../pipeline/context';
 import { MSISDN_MESSAGE, normalizeMsisdn } from '../../view/schema';
-import { RequestContext } from '../../view/request-context';
-import type { Source } from '../../backends/source';
 import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionOperations, sectionsOf } from './wsdl';
 import type { BodyLimits } from '../http/body';
 import type { PlainArguments } from './envelope';
+import { notesOf } from '../http/notes';
 import { noteFault, sendFault, xmlGuard } from './xml-guard';
+import { escapeText } from './xml';
 
 export const SOAP_PATH = '/soap/CustomerView';
 
 export interface SoapFacadeOptions {
   schema: GraphQLSchema;
-  sources: readonly Source[];
   /** The one request pipeline, as for /graphql: identity, limits, rights, masking, observation. */
   pipeline: Pipeline;
   logger: Logger;
@@ -52,8 +49,11 @@ export interface SoapFacadeOptions {
   defaultSections?: readonly string[];
 }
 
-/** A request as the operations see it: pino-http gave it its id. */
-type SoapRequest = IncomingMessage & { id?: unknown };
+/**
+ * A request as the operations see it: pino-http gave it its id, and `post` its response (node-soap hands an
+ * operation the request only), for the headers of a refusal, Server-Timing and the request's notes.
+ */
+type SoapRequest = IncomingMessage & { id?: unknown; soapResponse?: ServerResponse };
 
 export interface SoapFacade {
   /** Resolves when node-soap has parsed the WSDL and serves requests. */
@@ -85,9 +85,6 @@ const fault = (code: ErrorCode, message: string, statusCode = 500): SoapFault =>
   },
 });
 
-/** The response of each SOAP request, for the headers of a refusal and Server-Timing. */
-const responses = new WeakMap<IncomingMessage, ServerResponse>();
-
 /** The full selection set of a type, in schema order (the order of the WSDL's xsd:sequence). */
 function selectionOf(type: GraphQLNamedType): string {
   if (!isObjectType(type)) return '';
@@ -97,12 +94,6 @@ function selectionOf(type: GraphQLNamedType): string {
   });
   return fields.join(' ');
 }
-
-const MARKUP = /[&<>]/;
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/** Most values hold no markup character: they are tested once and kept as they are. */
-const escapeText = (text: string): string =>
-  MARKUP.test(text) ? text.replace(/[&<>]/g, (c) => ENTITIES[c] as string) : text;
 
 /**
  * Renders an answer as the elements of its response: objects in key order (which is the WSDL's xsd:sequence
@@ -165,7 +156,7 @@ const asList = (value: unknown): unknown[] =>
  * listener, which the server also calls directly, without Express's router.
  */
 export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapFacade {
-  const { schema, sources, logger } = options;
+  const { schema, logger } = options;
   const customerType = schema.getType('Customer') as GraphQLNamedType;
   const allSections = sectionsOf(schema);
   const defaultSections = new Set(options.defaultSections ?? allSections);
@@ -203,15 +194,43 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     return allSections.filter(asked.length === 0 ? (s) => defaultSections.has(s) : (s) => asked.includes(s));
   };
 
-  /** A refusal of the pipeline as a fault: its code, and its HTTP status and headers (401 with a challenge, 429…). */
-  const refusalFault = (refusal: GraphQLError, req: SoapRequest | undefined): SoapFault => {
-    const head = refusalHead(refusal, SOAP_CHALLENGE);
-    const res = req && responses.get(req);
-    if (res) for (const [name, value] of Object.entries(head.headers)) res.setHeader(name, value);
-    return fault(refusal.extensions.code as ErrorCode, refusal.message, head.status);
+  /** A refusal as a fault: its code, and its HTTP status and headers (401 with a challenge, 429…). */
+  const refusalFault = (refusal: Refusal, res: ServerResponse | undefined): SoapFault => {
+    if (res)
+      for (const [name, value] of Object.entries(refusalHeaders(refusal, SOAP_CHALLENGE))) res.setHeader(name, value);
+    return fault(refusal.code, refusal.error.message, refusal.status);
   };
 
-  /** Runs the view through the pipeline, as /graphql does, and splits the answer into data, section errors and provenance. */
+  /**
+   * One operation through the seam (pipeline/operation.ts), as /graphql runs its own: the executed result, or the
+   * fault its refusal or request error makes. Unexpected errors arrive masked and already logged.
+   */
+  async function operate(
+    req: SoapRequest | undefined,
+    headers: Record<string, unknown> | undefined,
+    document: DocumentNode,
+    variables: Record<string, unknown>,
+  ): Promise<ExecutionResult> {
+    if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    const res = req.soapResponse;
+    const outcome = await options.pipeline.run({
+      facade: 'soap',
+      requestId: String(req.id ?? 'soap'),
+      caller: { req, res, soapHeader: headers },
+      document,
+      variables,
+      ...(res ? { notes: notesOf(res) } : {}),
+    });
+    if (outcome.kind === 'refused') throw refusalFault(outcome, res);
+    if (outcome.kind === 'invalid') {
+      const error = outcome.errors[0];
+      const code = (error?.extensions.code ?? 'BAD_REQUEST') as ErrorCode;
+      throw fault(code, error?.message ?? ERROR_CATALOG[code].message, Math.max(ERROR_CATALOG[code].status, 400));
+    }
+    return outcome.result;
+  }
+
+  /** The view as a GraphQL operation, split into data, section errors and provenance. */
   async function view(
     req: SoapRequest | undefined,
     headers: Record<string, unknown> | undefined,
@@ -220,56 +239,24 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     sections: readonly string[],
   ) {
     const { document } = documentFor(root, sections);
-    const requestId = String(req?.id ?? 'soap');
-    if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
-    const context: GatewayContext = {
-      facade: 'soap',
-      requestId,
-      ucv: new RequestContext(requestId, sources),
-      req,
-      res: responses.get(req),
-      soapHeader: headers,
-    };
-    let result: ExecutionResult;
-    try {
-      const prepared = await options.pipeline.prepare(context, { document, variables: { key } });
-      if (!prepared.ok) {
-        const error = prepared.refusal ?? prepared.errors[0];
-        if (error && isErrorCode(error.extensions.code)) throw refusalFault(error, req);
-        throw new Error(error?.message ?? 'the pipeline refused a SOAP view without an error');
-      }
-      result = await prepared.execute(prepared.args);
-    } catch (err) {
-      if ((err as SoapFault).Fault) throw err;
-      logger.error({ err }, 'SOAP view failed');
-      throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
-    }
-    const refusal = refusalOf(result);
-    if (refusal) throw refusalFault(refusal, req);
+    const result = await operate(req, headers, document, { key });
     const errors = result.errors ?? [];
-    const codeOf = (e: GraphQLError): ErrorCode =>
-      isErrorCode(e.extensions.code) ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
-    const rootError = errors.find((e) => (e.path?.length ?? 0) <= 1);
+    const codeOf = (e: (typeof errors)[number]): ErrorCode => e.extensions.code as ErrorCode;
     const customer = (result.data?.view ?? null) as Record<string, unknown> | null;
     if (!customer) {
-      const code = rootError ? codeOf(rootError) : 'INTERNAL_SERVER_ERROR';
-      if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: rootError }, 'SOAP view failed');
-      throw fault(
-        code,
-        code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : (rootError?.message ?? 'Unexpected error.'),
-      );
+      const rootError = errors.find((e) => (e.path?.length ?? 0) <= 1) ?? errors[0];
+      throw fault(rootError ? codeOf(rootError) : 'INTERNAL_SERVER_ERROR', rootError?.message ?? 'Unexpected error.');
     }
     const sectionErrors = new Map<string, object>();
     for (const e of errors) {
       const section = String(e.path?.[1] ?? '');
       if (!section || sectionErrors.has(section)) continue;
-      const code = codeOf(e);
       sectionErrors.set(section, {
         section,
-        code,
+        code: codeOf(e),
         source: e.extensions.source,
         reason: e.extensions.reason,
-        message: code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : e.message,
+        message: e.message,
       });
     }
     const { sources: provenance, ...data } = customer;
@@ -287,35 +274,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     input: Record<string, unknown>,
     key: string | undefined,
   ): Promise<object> {
-    if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
-    const requestId = String(req.id ?? 'soap');
-    const context: GatewayContext = {
-      facade: 'soap',
-      requestId,
-      ucv: new RequestContext(requestId, sources),
-      req,
-      res: responses.get(req),
-      soapHeader: headers,
-    };
-    let result: ExecutionResult;
-    try {
-      const prepared = await options.pipeline.prepare(context, {
-        document: recordDocument,
-        variables: { input, key: key ?? null },
-      });
-      if (!prepared.ok) {
-        const error = prepared.refusal ?? prepared.errors[0];
-        if (error && isErrorCode(error.extensions.code)) throw refusalFault(error, req);
-        throw new Error(error?.message ?? 'the pipeline refused RecordContact without an error');
-      }
-      result = await prepared.execute(prepared.args);
-    } catch (err) {
-      if ((err as SoapFault).Fault) throw err;
-      logger.error({ err }, 'SOAP RecordContact failed');
-      throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
-    }
-    const refusal = refusalOf(result);
-    if (refusal) throw refusalFault(refusal, req);
+    const result = await operate(req, headers, recordDocument, { input, key: key ?? null });
     const answer = (result.data?.result ?? null) as Record<string, unknown> | null;
     if (answer)
       return {
@@ -325,12 +284,10 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
         acceptedAt: answer.acceptedAt,
       };
     const error = result.errors?.[0];
-    const code = error?.extensions.code;
-    if (error && isErrorCode(code)) throw fault(code, error.message);
-    // A value the schema refuses (an unknown channel) is a request error of GraphQL's own, with no path and no code.
-    if (error && !error.path) throw fault('BAD_USER_INPUT', error.message);
-    logger.error({ err: error }, 'SOAP RecordContact failed');
-    throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
+    throw fault(
+      (error?.extensions.code ?? 'INTERNAL_SERVER_ERROR') as ErrorCode,
+      error?.message ?? 'Unexpected error.',
+    );
   }
 
   const requireId = (value: unknown): string => {
@@ -357,7 +314,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
         return { $xml: renderElements((await operation(args ?? ({} as A), req, headers)) as Record<string, unknown>) };
       } catch (err) {
         if ((err as SoapFault).Fault) {
-          noteFault(req, (err as SoapFault).Fault.detail['tns:GatewayFault']['tns:code']);
+          noteFault(req?.soapResponse, (err as SoapFault).Fault.detail['tns:GatewayFault']['tns:code']);
           throw err;
         }
         logger.error({ err }, 'SOAP operation failed');
@@ -450,8 +407,8 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   // The plain reading of the request node-soap is about to read: its server reads the envelope (wsdl.xmlToObject)
   // synchronously inside its listener, so the slot is filled just before the call and emptied by the read or after.
   let reading: Record<string, unknown> | undefined;
-  const post = (req: IncomingMessage, res: ServerResponse): void => {
-    responses.set(req, res);
+  const post = (req: SoapRequest, res: ServerResponse): void => {
+    req.soapResponse = res;
     guard(req, res, (envelope) => {
       if (!soapListener) return sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'The SOAP service is starting.');
       reading = envelope.reading;

@@ -6,10 +6,12 @@
  * trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { soapFaultCode, type ErrorCode } from '../../errors';
+import { ERROR_CATALOG, soapFaultCode, type ErrorCode } from '../../errors';
 import { BodyError, mediaTypeOf, readBody, type BodyLimits } from '../http/body';
 import { EnvelopeRefusal, inspectEnvelope, type Envelope, type PlainArguments } from './envelope';
+import { notesOf } from '../http/notes';
 import { TARGET_NAMESPACE } from './wsdl';
+import { escapeText } from './xml';
 
 export interface XmlGuardOptions {
   body: BodyLimits;
@@ -21,31 +23,27 @@ export interface XmlGuardOptions {
 }
 
 /**
- * Requests answered with a fault that is the client's doing (faultcode other than soap:Server). SOAP 1.1 sends
- * every fault with HTTP 500; the request log reads this set so a client's mistake is not logged as a server error.
+ * Notes a fault of the client's doing (faultcode other than soap:Server) on the response's notes: SOAP 1.1 sends
+ * every fault with HTTP 500, and the request log reads the note so a client's mistake is not logged as a server
+ * error.
  */
-export const clientFaults = new WeakSet<IncomingMessage>();
-
-/** Marks a request as answered with a fault of the client's doing, when the fault's code says so. */
-export function noteFault(req: IncomingMessage | undefined, code: ErrorCode): void {
-  if (req && soapFaultCode(code) !== 'soap:Server') clientFaults.add(req);
+export function noteFault(res: ServerResponse | undefined, code: ErrorCode): void {
+  if (res && soapFaultCode(code) !== 'soap:Server') notesOf(res).clientFault = true;
 }
-
-const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A SOAP 1.1 fault envelope carrying the gateway's error code. */
 export function faultEnvelope(code: ErrorCode, message: string): string {
   const faultcode = soapFaultCode(code);
   return (
     '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>' +
-    `<faultcode>${faultcode}</faultcode><faultstring>${escapeXml(message)}</faultstring>` +
-    `<detail><tns:GatewayFault xmlns:tns="${TARGET_NAMESPACE}"><tns:code>${code}</tns:code><tns:message>${escapeXml(message)}</tns:message></tns:GatewayFault></detail>` +
+    `<faultcode>${faultcode}</faultcode><faultstring>${escapeText(message)}</faultstring>` +
+    `<detail><tns:GatewayFault xmlns:tns="${TARGET_NAMESPACE}"><tns:code>${code}</tns:code><tns:message>${escapeText(message)}</tns:message></tns:GatewayFault></detail>` +
     '</soap:Fault></soap:Body></soap:Envelope>'
   );
 }
 
 export function sendFault(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  noteFault(res.req, code);
+  noteFault(res, code);
   const body = faultEnvelope(code, message);
   res
     .writeHead(status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) })
@@ -101,15 +99,8 @@ export function xmlGuard(
       (body) => inspect(Object.assign(req, { body }), res, next),
       (err: unknown) => {
         if (!(err instanceof BodyError)) return sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
-        const status =
-          err.code === 'PAYLOAD_TOO_LARGE'
-            ? 413
-            : err.code === 'REQUEST_TIMEOUT'
-              ? 408
-              : err.code === 'UNSUPPORTED_MEDIA_TYPE'
-                ? 415
-                : 400;
-        sendFault(res, status, err.code, err.message);
+        // The catalog's status for the body's refusal (413, 408, 415, 400), not SOAP's usual 500.
+        sendFault(res, ERROR_CATALOG[err.code].status, err.code, err.message);
       },
     );
   };

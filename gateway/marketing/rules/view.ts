@@ -10,14 +10,10 @@
  * - both are measured: `ucv_rule_view_loads_total{result}`, `ucv_rule_view_load_wait_seconds`.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type { Pipeline } from '../../pipeline';
 import type { Consumer } from '../../pipeline/context';
-import type { Authenticator } from '../../pipeline/identity';
-import { RequestContext } from '../../view/request-context';
-import type { Source } from '../../backends/source';
 
 /** What the marketing role may read that rules use. Fields the role may not read are never asked for. */
 export const RULE_VIEW_QUERY = `query RuleView($id: ID!) {
@@ -47,37 +43,11 @@ export interface CustomerView {
   recommendations: Array<{ offerCode: string; offerName: string; propensity: number }> | null;
 }
 
-/**
- * In-process consumers: a request object made here carries its consumer, so the pipeline's identity plugin knows
- * who runs the operation without a credential that could leak. A request from the network can never be one of
- * these objects (a WeakMap keyed by the object itself).
- */
-export function withInternalConsumers(authenticator: Authenticator): {
-  authenticator: Authenticator;
-  requestAs(consumer: Consumer): IncomingMessage;
-} {
-  const internal = new WeakMap<object, Consumer>();
-  return {
-    authenticator: {
-      ...authenticator,
-      identify: (req, facade, soapHeader) => {
-        const consumer = internal.get(req);
-        return consumer ? Promise.resolve(consumer) : authenticator.identify(req, facade, soapHeader);
-      },
-    },
-    requestAs(consumer) {
-      const req = { headers: {}, method: 'POST', url: '/internal/rules' } as unknown as IncomingMessage;
-      internal.set(req, consumer);
-      return req;
-    },
-  };
-}
-
 export interface ViewLoaderOptions {
-  pipeline: Pipeline;
-  sources: readonly Source[];
-  /** The request object whose consumer (role `marketing`) runs the operation: `withInternalConsumers().requestAs`. */
-  request: IncomingMessage;
+  /** The runtime's pipeline in force when a view is loaded: its seam runs the operation. */
+  pipeline: Pick<Pipeline, 'run'>;
+  /** The in-process consumer (role `marketing`) that runs the operation. */
+  consumer: Consumer;
   /** Most view operations per second, per instance. */
   loadsPerSecond: number;
   /** Most loads waiting for a token; past it a load fails (ViewLoadRefused) at once. */
@@ -128,17 +98,18 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     waited.observe((performance.now() - started) / 1000);
     counts.operations++;
     loads.inc({ result: 'operation' });
-    const requestId = `rules-${randomUUID()}`;
-    const context = {
-      facade: 'graphql' as const,
-      requestId,
-      ucv: new RequestContext(requestId, options.sources),
-      req: options.request,
-    };
-    const prepared = await options.pipeline.prepare(context, { query: RULE_VIEW_QUERY, variables: { id: customerId } });
-    if (!prepared.ok)
-      throw new Error(`the rule view operation was refused: ${(prepared.refusal ?? prepared.errors[0])?.message}`);
-    const result = await prepared.execute(prepared.args);
+    const outcome = await options.pipeline.run({
+      facade: 'internal',
+      requestId: `rules-${randomUUID()}`,
+      caller: { consumer: options.consumer },
+      query: RULE_VIEW_QUERY,
+      variables: { id: customerId },
+    });
+    if (outcome.kind !== 'result') {
+      const error = outcome.kind === 'refused' ? outcome.error : outcome.errors[0];
+      throw new Error(`the rule view operation was refused: ${error?.message}`);
+    }
+    const result = outcome.result;
     const customer = (result.data as { customer?: CustomerView | null } | null | undefined)?.customer ?? null;
     // Unavailable sections are null: conditions over them are false (a rule never fires on data it could not read).
     return customer;
