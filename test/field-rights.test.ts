@@ -213,6 +213,35 @@ describe('SOAP gets the same rights and masks', () => {
     expect({ name, msisdn, idCardNumber, address, email }).toEqual(body.data.customer.profile);
   });
 
+  it('self-service: GetCustomerView answers what the role may read of each section, as GraphQL does', async () => {
+    const { body } = await h.gql(
+      `query($id: ID!) { customer(id: $id) { profile { name msisdn } billing { balance creditLimit } } }`,
+      { id: ID },
+      as('self-service'),
+    );
+    expect(body.errors).toBeUndefined();
+    const [view] = await (await client('self-service')).GetCustomerViewAsync({ customerId: ID });
+    const { profile, billing } = view.customer;
+    expect({ name: profile.name, msisdn: profile.msisdn }).toEqual(body.data.customer.profile);
+    expect(Object.keys(profile).sort()).toEqual(['msisdn', 'name']);
+    expect(Number(billing.balance)).toBe(body.data.customer.billing.balance);
+    expect(Number(billing.creditLimit)).toBe(body.data.customer.billing.creditLimit);
+    expect(billing.bills).toBeUndefined();
+    expect(billing.paymentBehaviour).toBeUndefined();
+    expect(
+      [view.sectionError]
+        .flat()
+        .map((e: { section: string; code: string }) => `${e.section}:${e.code}`)
+        .sort(),
+    ).toEqual([
+      'contacts:FORBIDDEN',
+      'insights:FORBIDDEN',
+      'products:FORBIDDEN',
+      'recommendations:FORBIDDEN',
+      'score:FORBIDDEN',
+    ]);
+  });
+
   it('legacy billing: GetBillingSummary answers; the denied sections are FORBIDDEN and never fetched', async () => {
     const c = await client('legacy-billing');
     const [billing] = await c.GetBillingSummaryAsync({ customerId: ID });

@@ -63,7 +63,12 @@ export interface GatewayContext {
   consumer?: Consumer;
   /** Set by the limits plugin: the backend calls the operation's plan would make. */
   cost?: number;
-  /** Set by the rights plugin: schema coordinates (`Type.field`) the consumer's role may not read. */
+  /**
+   * Given by the seam: the facade chose the fields (SOAP returns every field of a section), not the client, so the
+   * rights plugin leaves out a denied field inside a section silently instead of answering it FORBIDDEN.
+   */
+  implicitFields?: boolean;
+  /** Set by the rights plugin: schema coordinates (`Type.field`) the operation asks for that the role may not read. */
   denied?: readonly string[];
   /**
    * Set by the rights plugin when it trimmed the document: the one the client sent. The mask plugin and the answer

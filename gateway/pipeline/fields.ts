@@ -86,10 +86,11 @@ export interface Visit {
 }
 
 /**
- * What a visitor decides for a field: go on into its value, leave it as it is, or null it (the walk applies
- * GraphQL's null propagation: a non-null field's null goes up to the nearest nullable field).
+ * What a visitor decides for a field: go on into its value, leave it as it is, null it (the walk applies
+ * GraphQL's null propagation: a non-null field's null goes up to the nearest nullable field), or omit its key (a
+ * field the caller never chose to ask for).
  */
-export type Decision = 'descend' | 'keep' | 'null';
+export type Decision = 'descend' | 'keep' | 'null' | 'omit';
 
 /**
  * Walks an answer along the operation's selections, through inline fragments and named fragments, calling `decide`
@@ -135,7 +136,7 @@ export function walkAnswer(
         if (decision === 'null') {
           if (isNonNullType(field.type)) return true;
           object[key] = null;
-        }
+        } else if (decision === 'omit') delete object[key]; // as if never asked: nothing to make null
       } else {
         const next = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
         if (!next) continue;

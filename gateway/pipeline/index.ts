@@ -225,6 +225,7 @@ export function createPipeline(deps: PipelineDeps) {
             soapHeader: caller.soapHeader,
           };
     if (call.notes) context.notes = call.notes;
+    if (call.implicitFields) context.implicitFields = true;
     try {
       const prepared = await prepare(context, call);
       if (!prepared.ok)

@@ -38,6 +38,8 @@ export interface OperationCall {
   variables?: Record<string, unknown> | null;
   /** False where a mutation must not run (GraphQL over GET): refused with METHOD_NOT_ALLOWED. Default true. */
   mutations?: boolean;
+  /** The facade chose the fields, not the client (SOAP): a denied field inside a section is left out silently. */
+  implicitFields?: boolean;
   /** Where the operation's summary goes for the request's log line (the HTTP facades pass the response's notes). */
   notes?: RequestNotes;
 }

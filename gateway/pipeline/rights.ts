@@ -5,6 +5,9 @@
  * - After execution the field is null (GraphQL's null propagation for non-null fields) with a FORBIDDEN error that
  *   names it (`extensions.field`), or, for a role with `onDenied: "refuse"`, the whole request is refused (403)
  *   before any backend call.
+ * - A selection the facade made rather than the client (SOAP asks for every field of the sections it returns:
+ *   `context.implicitFields`) asks for what the role may read: a denied field inside a section is left out without
+ *   an error, as if never asked; only a denied section is reported (FORBIDDEN) or refused.
  * Trimmed documents are cached per document and role, so graphql-jit compiles each once.
  */
 import type { Plugin } from '@envelop/core';
@@ -89,18 +92,19 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       }
       const original = args.document;
       const plan = planFor(original, roleName, role);
-      if (plan.denied.length > 0 && role.onDenied === 'refuse') {
+      const denied = context.implicitFields ? plan.denied.filter((c) => c.startsWith('Customer.')) : plan.denied;
+      if (denied.length > 0 && role.onDenied === 'refuse') {
         setResultAndStopExecution({
           errors: [
-            gatewayError(`The role ${roleName} may not read ${plan.denied.join(', ')}.`, {
+            gatewayError(`The role ${roleName} may not read ${denied.join(', ')}.`, {
               code: 'FORBIDDEN',
-              fields: plan.denied,
+              fields: denied,
             }),
           ],
         });
         return;
       }
-      extendContext({ denied: plan.denied, ...(plan.document === original ? {} : { clientDocument: original }) });
+      extendContext({ denied, ...(plan.document === original ? {} : { clientDocument: original }) });
       if (plan.document !== original) (args as { document: DocumentNode }).document = plan.document;
       const selected = planner(plan.document, args.operationName, args.variableValues);
       // A directive that cannot be evaluated is a request error (graphql-jit would drop the field silently).
@@ -112,6 +116,7 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       }
       context.ucv.customerFields = selected.fields;
       if (plan.denied.length === 0) return;
+      const reported = new Set(denied);
       return {
         onExecuteDone: ({ result, setResult }) => {
           if (context.answeredFromCache) return; // a kept answer: trimmed and marked for this role already
@@ -123,12 +128,13 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
             rootNull = walkAnswer(schema, original, args.operationName, data, ({ type, field, path }) => {
               const coordinate = `${type.name}.${field.name}`;
               if (rightOf(role, type.name, field.name) !== 'deny') return 'descend';
+              if (!reported.has(coordinate)) return 'omit';
               if (!firstPath.has(coordinate)) firstPath.set(coordinate, path);
               return 'null';
             });
           }
           // One error per denied field, at the path where it first occurs, so a client sees where its null comes from.
-          const forbidden = plan.denied.map((coordinate) => {
+          const forbidden = denied.map((coordinate) => {
             const path = firstPath.get(coordinate);
             const extensions = { code: 'FORBIDDEN' as const, field: coordinate };
             const message = `The role ${roleName} may not read ${coordinate}.`;

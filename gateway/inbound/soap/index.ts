@@ -210,6 +210,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     headers: Record<string, unknown> | undefined,
     document: DocumentNode,
     variables: Record<string, unknown>,
+    implicitFields = false,
   ): Promise<ExecutionResult> {
     if (!req) throw fault('INTERNAL_SERVER_ERROR', 'Unexpected error.');
     const res = req.soapResponse;
@@ -219,6 +220,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
       caller: { req, res, soapHeader: headers },
       document,
       variables,
+      implicitFields,
       ...(res ? { notes: notesOf(res) } : {}),
     });
     if (outcome.kind === 'refused') throw refusalFault(outcome, res);
@@ -239,7 +241,8 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     sections: readonly string[],
   ) {
     const { document } = documentFor(root, sections);
-    const result = await operate(req, headers, document, { key });
+    // Every field of each section: what the caller's role may read of it (the rights plugin leaves out the rest).
+    const result = await operate(req, headers, document, { key }, true);
     const errors = result.errors ?? [];
     const codeOf = (e: (typeof errors)[number]): ErrorCode => e.extensions.code as ErrorCode;
     const customer = (result.data?.view ?? null) as Record<string, unknown> | null;
