@@ -121,6 +121,37 @@ it('answers an unknown channel with a BAD_USER_INPUT fault', async () => {
   expect(text).not.toMatch(/at .*\.ts/);
 });
 
+describe('the time of the contact (at)', () => {
+  const record = (customerId: string, at: string) =>
+    fetch(`${url}/soap/CustomerView`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', authorization: basic('desk', 'desk-password-123') },
+      body: envelope(
+        `<v:RecordContact><v:customerId>${customerId}</v:customerId><v:channel>CALL_CENTER</v:channel><v:at>${at}</v:at><v:type>COMPLAINT</v:type><v:outcome>RESOLVED</v:outcome></v:RecordContact>`,
+      ),
+    });
+  const contactsOf = async (customerId: string) =>
+    (
+      (await (await fetch(`${mocks.urls.crm}/api/v1/customers/${customerId}/contacts`)).json()) as {
+        items: Array<{ contactId: string; contactTime?: string }>;
+      }
+    ).items.filter((c) => c.contactId.includes('-r'));
+
+  it('is recorded as given, as on GraphQL', async () => {
+    const res = await record('C00000305', '2026-11-30T09:15:00+08:00');
+    expect(await res.text()).toContain('<status>RECORDED</status>');
+    const [stored] = await contactsOf('C00000305');
+    expect(new Date(String(stored?.contactTime)).toISOString()).toBe('2026-11-30T01:15:00.000Z');
+  });
+
+  it('that is not a date is a BAD_USER_INPUT fault, and nothing is recorded', async () => {
+    const res = await record('C00000306', 'not-a-date');
+    const text = await res.text();
+    expect(text).toContain('<tns:code>BAD_USER_INPUT</tns:code>');
+    expect(await contactsOf('C00000306')).toHaveLength(0);
+  });
+});
+
 it('describes RecordContact in the WSDL, whose XML Schema validates the request and the answer', async () => {
   const wsdl = await (await fetch(`${url}/soap/CustomerView?wsdl`)).text();
   expect(wsdl).toContain('<wsdl:operation name="RecordContact">');

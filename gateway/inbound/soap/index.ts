@@ -26,6 +26,7 @@ import { MSISDN_MESSAGE, normalizeMsisdn } from '../../view/schema';
 import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionOperations, sectionsOf } from './wsdl';
 import type { BodyLimits } from '../http/body';
 import type { PlainArguments } from './envelope';
+import { personalAnswer } from '../http/headers';
 import { notesOf } from '../http/notes';
 import { noteFault, sendFault, xmlGuard } from './xml-guard';
 import { escapeText } from './xml';
@@ -329,10 +330,18 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
     typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
   const recordContact = guarded(async (args: Record<string, unknown>, req, headers) => {
     const input: Record<string, unknown> = { customerId: requireId(args.customerId) };
-    for (const name of ['channel', 'at', 'type', 'outcome', 'agentId', 'system', 'offerCode', 'response']) {
+    for (const name of ['channel', 'type', 'outcome', 'agentId', 'system', 'offerCode', 'response']) {
       const value = text(args[name]);
       if (value !== undefined) input[name] = value;
     }
+    // node-soap reads an xsd:dateTime into a Date, an Invalid Date when it is none: the same instant goes on to the
+    // DateTime scalar, and a value that is no date is refused here, as the scalar refuses it on GraphQL.
+    const at = args.at;
+    if (at instanceof Date) {
+      if (Number.isNaN(at.getTime()))
+        throw fault('BAD_USER_INPUT', 'at must be an xsd:dateTime with its offset, e.g. 2026-11-30T09:15:00+08:00.');
+      input.at = at.toISOString();
+    } else if (text(at) !== undefined) input.at = text(at);
     for (const name of ['channel', 'type', 'outcome'])
       if (input[name] === undefined) throw fault('BAD_USER_INPUT', `${name} is required.`);
     const header = req?.headers['idempotency-key'];
@@ -412,6 +421,7 @@ export function mountSoapFacade(app: Express, options: SoapFacadeOptions): SoapF
   let reading: Record<string, unknown> | undefined;
   const post = (req: SoapRequest, res: ServerResponse): void => {
     req.soapResponse = res;
+    personalAnswer(res, 'Authorization');
     guard(req, res, (envelope) => {
       if (!soapListener) return sendFault(res, 500, 'INTERNAL_SERVER_ERROR', 'The SOAP service is starting.');
       reading = envelope.reading;
