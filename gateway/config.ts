@@ -464,6 +464,12 @@ export const ConfigSchema = z
         maxCost: z.number().int().min(1).default(5000),
         /** Most distinct root fields, counted through inline and named fragments. Default 10. */
         maxRootFields: z.number().int().min(1).default(10),
+        /**
+         * Deepest nesting of objects and lists in an operation's variables; deeper is BAD_USER_INPUT before anything
+         * runs (graphql-js coerces input recursively: 5,000 levels ran it out of stack). Default 32, far more than
+         * any input type of the schema nests.
+         */
+        maxVariablesDepth: z.number().int().min(1).default(32),
         /** Most backend calls the operation's plan would make (root fields × resources they read). Default 80. */
         maxBackendCalls: z.number().int().min(1).default(80),
       })

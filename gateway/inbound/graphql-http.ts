@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { isErrorCode, sendError, type ErrorCode } from '../errors';
 import { refusalHeaders, type Pipeline } from '../pipeline';
 import { BodyError, readJson, type BodyLimits } from './http/body';
+import { personalAnswer } from './http/headers';
 import { notesOf } from './http/notes';
 
 /** graphql-http refuses some requests with a status and no body: the catalog's code for each. */
@@ -133,6 +134,7 @@ export function graphqlHandler(logger: Logger, pipeline: Pipeline, bodyLimits: B
   };
 
   return (req: IncomingMessage & { body?: unknown }, res: ServerResponse): void => {
+    personalAnswer(res, 'Accept, Authorization, X-Api-Key');
     // Since the spec's 2025 watershed, a client that names no media type gets application/graphql-response+json.
     const accept = req.headers.accept;
     if (!accept || accept.trim() === '*/*') req.headers.accept = 'application/graphql-response+json';

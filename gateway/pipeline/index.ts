@@ -38,13 +38,22 @@ import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
 import { RequestContext } from '../view/request-context';
 import { keptJsonOf } from './answer-cache';
-import { codedErrors, outcomeOf, refusalOutcome, withCode, type OperationCall, type Outcome } from './operation';
+import {
+  codedErrors,
+  nestsDeeperThan,
+  outcomeOf,
+  refusalOutcome,
+  withCode,
+  type OperationCall,
+  type Outcome,
+} from './operation';
 import { useIdentity, type Authenticator } from './identity';
 import { useLimits } from './limits';
 import { useMask } from './mask';
 import type { AnswerCache } from './answer-cache';
 import { useObserve } from './observe';
 import { useRights } from './rights';
+import { useNoSuggestions } from './suggestions';
 
 export type { Consumer, Facade, GatewayContext, OperationLog, RequestNotes } from './context';
 export { refusalHeaders, type Caller, type OperationCall, type Outcome, type Refusal } from './operation';
@@ -152,6 +161,7 @@ export function createPipeline(deps: PipelineDeps) {
     engine(useSchema(schema)),
     useIdentity(deps.authenticator), // who calls: before the query is parsed
     useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
+    ...(introspection ? [] : [useNoSuggestions()]), // no "Did you mean" where introspection is closed (production)
     useRights({ schema, roles, planner, warn: (message) => deps.logger?.warn(message) }), // denied fields out of the document; the plan of what remains
     ...(deps.rateLimit ? [deps.rateLimit] : []), // ── rate limit per consumer (gateway/pipeline/rate-limit.ts)
     ...(deps.answerCache ? [deps.answerCache.lookup] : []), // a kept answer of this role, valid while its records are (answer-cache.ts)
@@ -230,6 +240,10 @@ export function createPipeline(deps: PipelineDeps) {
       const prepared = await prepare(context, call);
       if (!prepared.ok)
         return prepared.refusal ? refusalOutcome(prepared.refusal) : { kind: 'invalid', errors: prepared.errors };
+      if (nestsDeeperThan(call.variables, limits.maxVariablesDepth)) {
+        const message = `The variables nest deeper than ${limits.maxVariablesDepth} levels.`;
+        return { kind: 'invalid', errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })] };
+      }
       const operation = getOperationAST(prepared.args.document, call.operationName);
       if (!operation) {
         const message = call.operationName

@@ -10,7 +10,6 @@
  * Introspection and "Did you mean" suggestions are off in production. A refusal is QUERY_TOO_COMPLEX (400).
  */
 import type { Plugin } from '@envelop/core';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -107,17 +106,6 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
     maxRootFieldsRule(limits.maxRootFields),
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
-  // Only Armor's "Did you mean" masking is used as its plugin (tokens are counted by graphql-js's parser, index.ts).
-  const armorPlugin = introspection
-    ? undefined
-    : EnvelopArmorPlugin({
-        maxDepth: { enabled: false },
-        maxAliases: { enabled: false },
-        maxDirectives: { enabled: false },
-        costLimit: { enabled: false },
-        maxTokens: { enabled: false },
-        blockFieldSuggestion: { enabled: true, mask: '' },
-      });
   /** Customer field → the resource it reads. */
   const resourceOf = new Map<string, string>();
   for (const source of sources)
@@ -150,9 +138,6 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
   const costs = new WeakMap<DocumentNode, WeakMap<object, number>>();
 
   return {
-    onPluginInit: ({ addPlugin }) => {
-      if (armorPlugin) addPlugin(armorPlugin as Plugin<GatewayContext>);
-    },
     onValidate: ({ addValidationRule }) => {
       for (const rule of rules) addValidationRule(rule);
     },

@@ -136,6 +136,21 @@ export function codedErrors(
   });
 }
 
+/**
+ * Whether a JSON value nests objects and lists deeper than `max`, measured without recursion (the value may be
+ * deep enough to overflow the stack of any recursive walk).
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [next, depth] = stack.pop() as [unknown, number];
+    if (typeof next !== 'object' || next === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(next) ? next : Object.values(next)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The Outcome of an executed result: a refusal when a plugin refused it as a whole, else the result. */
 export function outcomeOf(result: ExecutionResult, json: string | undefined): Outcome {
   const refusal = refusalOf(result);

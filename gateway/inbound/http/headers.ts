@@ -49,3 +49,14 @@ export function sendHtml(res: ServerResponse, html: string, headers: Record<stri
     })
     .end(html);
 }
+
+/**
+ * Marks an answer that may carry personal data: no cache in front of the gateway (a CDN, a corporate proxy, the
+ * browser) may keep it, since a GET's URL alone would otherwise key an unmasked answer for the next caller; `vary`
+ * names the request headers that change the answer (the credentials, the media type), for a cache that ignores
+ * no-store. Set before the answer is made, so refusals and errors carry it too.
+ */
+export function personalAnswer(res: ServerResponse, vary: string): void {
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('vary', vary);
+}
