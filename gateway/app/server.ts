@@ -1,24 +1,27 @@
 /**
- * The gateway, composed in one place: this file shows the whole request path.
+ * The gateway, composed in one place (`createGateway`, small named steps): this file shows the whole request path.
  *
  *   request → request id + one log line (pino-http) → route
  *     POST /graphql   → straight to the GraphQL listener, without Express's router (the hot path)
  *     /graphql        → GraphiQL for browsers (not in production), else body limit / JSON → graphql-http
- *                     → the pipeline (pipeline/index.ts): identity → limits → rights → [rate limit] → execute → mask
- *                       → [audit] → log · metrics · Server-Timing
+ *                     → the seam (pipeline/operation.ts) → the pipeline (pipeline/index.ts): identity → limits →
+ *                       [no suggestions] → rights → [rate limit] → [answer cache] → execute → mask → [keep the
+ *                       answer] → [audit] → log · metrics · Server-Timing · provenance
  *                     → resolvers → RequestContext.load (once per request)
- *                     → Source.load: coalescing → cache → breaker → bulkhead → retries → deadline → adapter → backend
+ *                     → Source.load: coalescing → cache → bulkhead → breaker → retries → deadline → adapter → backend
  *                                    (stale-if-error when the backend fails)
- *     POST /soap/CustomerView → XML guard → node-soap → one GraphQL operation → the same pipeline (soap/index.ts)
+ *     POST /soap/CustomerView → XML guard → node-soap → one operation through the same seam (inbound/soap/)
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
- *     POST /events/network → signed → a customer event → rules → at most one offer on a channel (marketing.ts)
- *     /events/:source → signed (events/signature.ts) → a backend's change event evicts what it makes stale, in every
- *                       instance (invalidation.ts)
+ *     POST /events/network → signed → a customer event → rules (their view through the same seam, as an in-process
+ *                       consumer) → at most one offer on a channel (marketing/)
+ *     /events/:source → signed (inbound/events/) → a backend's change event evicts what it makes stale, in every
+ *                       instance (backends/invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
  *     /admin/<kind>s  → authenticate (admin role) → versioned definitions: adapters, business rules (definitions/)
- *     /admin/suppressions → authenticate (admin role) → the suppression list of rule-triggered offers (channels/)
- *     /healthz        → liveness;  /readyz → breakers, cache and store, 503 while draining;  /metrics → Prometheus (both: ops token if set)
+ *     /admin/suppressions → authenticate (admin role) → the suppression list of rule-triggered offers
+ *     /healthz        → liveness;  /readyz → breakers, cache and store, 503 while draining;
+ *     /metrics        → Prometheus (both: the ops token if one is set)
  *   → errors: one catalog (errors.ts), masked when unexpected
  *   close() drains (drain.ts): readyz 503, `Connection: close` on every answer, requests in flight finish
  */
@@ -36,26 +39,17 @@ import { bodyError, sendError } from '../errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from '../inbound/pages/graphiql';
 import { deskRouter, type DemoConsumer } from '../inbound/pages/desk';
 import { isProduction, type Pipeline } from '../pipeline';
-import {
-  createAuthenticator,
-  hasOpsToken,
-  memoryNonceStore,
-  redisNonceStore,
-  type Authenticator,
-} from '../pipeline/identity';
+import { createAuthenticator, hasOpsToken, type Authenticator } from '../pipeline/identity';
 import type { Cache } from '../backends/cache/cache';
-import { memoryCache } from '../backends/cache/memory-cache';
-import { redisCache } from '../backends/cache/redis-cache';
 import { createDrain, type DrainStats } from './drain';
-import { createInvalidator } from '../backends/invalidation';
-import { createMetrics } from '../metrics';
+import { createInvalidator, type Invalidator } from '../backends/invalidation';
+import { createMetrics, type Metrics } from '../metrics';
 import { SOAP_PATH } from '../inbound/soap';
 import { notedOf } from '../inbound/http/notes';
 import type { BodyLimits } from '../inbound/http/body';
 import { htmlSecurityHeaders, sendHtml } from '../inbound/http/headers';
 import { eventIntake } from '../inbound/events/change-intake';
-import { eventVerifier, memoryReplayStore, redisReplayStore } from '../inbound/events/signature';
-import { createRateLimiter } from '../rate-limit/limiter';
+import { eventVerifier, type EventVerifier } from '../inbound/events/signature';
 import { useRateLimit } from '../pipeline/rate-limit';
 import { useAudit } from '../pipeline/audit';
 import type { Source } from '../backends/source';
@@ -63,20 +57,14 @@ import { auditRoute } from '../audit/admin-route';
 import { AuditSink } from '../audit/sink';
 import { openStore, storeReachable, type Store } from '../store';
 import { schemaFile } from '../../schemas';
-import {
-  recordTouchpoint,
-  startOutboxWorker,
-  touchpointResolvers,
-  type OutboxWorker,
-  type TouchpointDeps,
-} from '../touchpoints';
+import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type TouchpointDeps } from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
 import { DefinitionsStore } from '../definitions';
-import { fileBackend, redisBackend } from '../definitions/backends';
+import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 
@@ -177,80 +165,223 @@ export function openConfiguredStore(config: Readonly<GatewayConfig>): Promise<St
   return openStore({ ...config.store, dataDir: path.resolve(ROOT, config.store.dataDir) });
 }
 
+/**
+ * The gateway, composed top to bottom in small named steps; each step gets what the earlier ones made:
+ *
+ *   adapters (config) → shared state (Redis or memory, chosen once) → security (identity, rate limit, audit)
+ *   → runtime (schema, sources, pipeline; swapped when a definition changes) → change events (invalidation)
+ *   → definitions (adapters, rules) → touchpoints → marketing → routes (Express) → HTTP server (hot routes, drain)
+ */
 export function createGateway(config: Readonly<GatewayConfig>, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const adapters = loadAdapters(config);
-  const duplicates = adapters.filter((a) => a.directory).map((a) => a.name);
-  if (duplicates.length > 1)
-    throw new ConfigError(`adapters: at most one may be the customer directory, got ${duplicates.join(', ')}`);
-  const metrics = createMetrics();
-  const { redisUrl } = config.cache;
-  const cache = redisUrl
-    ? redisCache({
-        url: redisUrl,
-        commandTimeoutMs: config.cache.commandTimeoutMs,
-        keyPrefix: config.cache.keyPrefix,
-        logger,
-        localEntries: config.cache.maxEntries,
-        localBytes: config.cache.maxBytes,
-      })
-    : memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes });
-  metrics.watchCacheBytes(() => cache.bytes());
   const store = options.store;
-  // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them.
-  // The sources and the invalidator are those of the runtime in force when a contact is recorded or delivered.
-  const recorder = adapters.find(
-    (a) => a.name === config.touchpoints.source && a.commands?.[config.touchpoints.command],
-  );
-  const touchpointDeps: TouchpointDeps | undefined =
-    store && recorder
-      ? {
-          store,
-          get sources() {
-            return holder.current.sources;
-          },
-          get invalidator() {
-            return invalidator;
-          },
-          metrics,
-          logger,
-          settings: config.touchpoints.outbox,
-          touchpoints: config.touchpoints,
-        }
-      : undefined;
-  const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
-  const { security } = config;
-  const nonces = redisUrl
-    ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger)
-    : memoryNonceStore();
-  const authenticator = createAuthenticator(security, { logger, nonces });
-  const rateLimiter = createRateLimiter({
-    settings: config.rateLimit,
-    redisUrl,
-    keyPrefix: `${config.cache.keyPrefix}rl:`,
+  const adapters = loadConfiguredAdapters(config);
+  const metrics = createMetrics();
+  const shared = openSharedState(config, logger, metrics, ROOT);
+  const guard = openSecurity(config, shared, store, metrics, logger);
+  const bodyLimits = bodyLimitsOf(config);
+  let listeningUrl = '';
+  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? listeningUrl;
+
+  // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them;
+  // a contact is recorded and delivered through the runtime in force at that moment (`live`).
+  const live: { holder?: RuntimeHolder; invalidator?: Invalidator } = {};
+  const touchpointDeps = touchpointsOf(config, adapters, store, metrics, logger, live);
+  const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, bodyLimits, publicUrl, touchpointDeps);
+  const { holder, configured } = runtime;
+  const invalidator = createInvalidator(
+    () => holder.current.sources,
+    shared.cache,
+    metrics,
     logger,
-    failOpen: metrics.rateLimitFailOpen,
+    shared.redisUrl,
+    config.cache.commandTimeoutMs,
+  );
+  Object.assign(live, { holder, invalidator });
+
+  const definitions = new DefinitionsStore(shared.definitions, logger, config.admin.historyLimit);
+  definitions.register(
+    adapterKind({ holder, shared: runtime.shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }),
+  );
+  const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
+  if (touchpointDeps) touchpointDeps.worker = worker;
+  const marketing = openMarketing(config, options, store, touchpointDeps, holder, metrics, logger);
+  // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
+  if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
+
+  const verifier = eventVerifier({
+    secrets: config.events.secrets,
+    toleranceSeconds: config.events.toleranceSeconds,
+    replay: shared.replay,
   });
+  let draining = (): boolean => false;
+  const app = mountRoutes({
+    config,
+    options,
+    store,
+    metrics,
+    logger,
+    bodyLimits,
+    holder,
+    shared,
+    definitions,
+    authenticate: guard.authenticator.authenticate,
+    verifier,
+    invalidator,
+    marketing: marketing?.marketing ?? null,
+    draining: () => draining(),
+  });
+  const { server, drain } = httpServer(app, holder, requestLog(logger));
+  draining = () => drain.draining;
+
+  const gateway: Gateway = {
+    app,
+    get sources() {
+      return holder.current.sources;
+    },
+    get runtime() {
+      return holder.current;
+    },
+    definitions,
+    cache: shared.cache,
+    audit: guard.audit,
+    authenticate: guard.authenticator.authenticate,
+    get pipeline() {
+      return holder.current.pipeline;
+    },
+    marketing: marketing?.marketing ?? null,
+    url: '',
+    listen: async () => {
+      await holder.current.ready;
+      // A restart comes back with the registered definitions before it takes its first request.
+      await definitions.start();
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          gateway.url = listeningUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+          marketing?.marketing.start();
+          resolve(gateway.url);
+        });
+      });
+    },
+    get draining() {
+      return drain.draining;
+    },
+    close: async (graceMs = config.shutdown.graceMs) => {
+      const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
+      logger.info({ drain: stats }, 'drained');
+      // Events from RabbitMQ in flight finish and are acked before the sources they use close.
+      await marketing?.marketing.close();
+      // Answers already sent had their records committed; this waits for those of requests that finished above.
+      // Deliveries in progress finish first: their backend calls need the sources.
+      await worker?.close();
+      await Promise.all([
+        ...holder.openSources().map((s) => s.close()),
+        definitions.close(),
+        invalidator.close(),
+        shared.close(),
+        guard.audit?.close(),
+        guard.authenticator.close(),
+      ]);
+      return stats;
+    },
+  };
+  return gateway;
+}
+
+/** The configured adapters, loaded and checked: at most one is the customer directory. */
+function loadConfiguredAdapters(config: Readonly<GatewayConfig>): AdapterDefinition[] {
+  const adapters = loadAdapters(config);
+  const directories = adapters.filter((a) => a.directory).map((a) => a.name);
+  if (directories.length > 1)
+    throw new ConfigError(`adapters: at most one may be the customer directory, got ${directories.join(', ')}`);
+  return adapters;
+}
+
+function bodyLimitsOf(config: Readonly<GatewayConfig>): BodyLimits {
   const { maxBodyBytes, maxInflatedBodyBytes, bodyIdleTimeoutMs, bodyTimeoutMs } = config.limits;
-  const bodyLimits: BodyLimits = {
+  return {
     maxBytes: maxBodyBytes,
     maxInflatedBytes: maxInflatedBodyBytes,
     idleTimeoutMs: bodyIdleTimeoutMs,
     timeoutMs: bodyTimeoutMs,
   };
-  const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? gateway.url;
+}
 
-  // Everything schema-bound is the runtime's (gateway/runtime/): built here from the configured adapters, rebuilt
-  // and swapped in whenever a registered definition changes. What follows it (identity, rate limits, audit, cache)
-  // is shared by every runtime.
-  const shared: RuntimeShared = {
-    config,
-    cache,
+/** Who calls (identity), how much (rate limit) and what was read (the audit trail, with a store). */
+function openSecurity(
+  config: Readonly<GatewayConfig>,
+  shared: SharedState,
+  store: Store | undefined,
+  metrics: Metrics,
+  logger: Logger,
+) {
+  const authenticator = createAuthenticator(config.security, { logger, nonces: shared.nonces });
+  const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
+  return {
+    authenticator,
+    audit,
+    rateLimit: useRateLimit<GatewayContext>(shared.rateLimiter, metrics.rateLimited),
+    auditPlugin: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
+  };
+}
+
+/** Recording contacts: the store and the configured adapter command that writes them, or nothing. */
+function touchpointsOf(
+  config: Readonly<GatewayConfig>,
+  adapters: readonly AdapterDefinition[],
+  store: Store | undefined,
+  metrics: Metrics,
+  logger: Logger,
+  live: { holder?: RuntimeHolder; invalidator?: Invalidator },
+): TouchpointDeps | undefined {
+  const recorder = adapters.find(
+    (a) => a.name === config.touchpoints.source && a.commands?.[config.touchpoints.command],
+  );
+  if (!store || !recorder) return undefined;
+  const notYet = (): never => {
+    throw new Error('a contact was recorded before the gateway was composed');
+  };
+  return {
+    store,
+    get sources() {
+      return live.holder?.current.sources ?? notYet();
+    },
+    get invalidator() {
+      return live.invalidator ?? notYet();
+    },
     metrics,
     logger,
-    authenticator,
-    rateLimit: useRateLimit<GatewayContext>(rateLimiter, metrics.rateLimited),
-    audit: audit ? useAudit<GatewayContext>(audit, { notPersonalData: config.audit.notPersonalData }) : undefined,
+    settings: config.touchpoints.outbox,
+    touchpoints: config.touchpoints,
+  };
+}
+
+/**
+ * Everything schema-bound is the runtime's (gateway/runtime/): built here from the configured adapters, rebuilt
+ * and swapped in whenever a registered definition changes. What it shares (identity, rate limits, audit, cache)
+ * is built once.
+ */
+function openRuntime(
+  config: Readonly<GatewayConfig>,
+  adapters: readonly AdapterDefinition[],
+  state: SharedState,
+  guard: ReturnType<typeof openSecurity>,
+  metrics: Metrics,
+  logger: Logger,
+  bodyLimits: BodyLimits,
+  publicUrl: () => string,
+  touchpointDeps: TouchpointDeps | undefined,
+) {
+  const shared: RuntimeShared = {
+    config,
+    cache: state.cache,
+    metrics,
+    logger,
+    authenticator: guard.authenticator,
+    rateLimit: guard.rateLimit,
+    audit: guard.auditPlugin,
     bodyLimits,
     publicUrl,
     schemaExtension: touchpointDeps
@@ -263,58 +394,48 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     fingerprint: `config:${JSON.stringify(config.adapters[i])}`,
     origin: 'config',
   }));
-  const holder = new RuntimeHolder(buildRuntime(shared, configured, 0));
-  const invalidator = createInvalidator(
-    () => holder.current.sources,
-    cache,
-    metrics,
-    logger,
-    redisUrl,
-    config.cache.commandTimeoutMs,
-  );
-  const definitions = new DefinitionsStore(
-    redisUrl
-      ? redisBackend(redisUrl, config.cache.keyPrefix, logger)
-      : fileBackend(path.resolve(ROOT, config.admin.definitionsFile)),
-    logger,
-    config.admin.historyLimit,
-  );
-  definitions.register(
-    adapterKind({ holder, shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }),
-  );
-  const worker: OutboxWorker | undefined =
-    touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
-  if (touchpointDeps) touchpointDeps.worker = worker;
-  const graphiql = security.graphiql ?? !isProduction();
-  const marketingRole = config.marketing.role;
-  // The configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
-  const rulesConfigured = configuredRules(config);
-  // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox), unless
-  // a caller gives another recorder.
-  const recordTouchpointHere: RecordTouchpoint | undefined =
+  return { shared, configured, holder: new RuntimeHolder(buildRuntime(shared, configured, 0)) };
+}
+
+/**
+ * Event-triggered marketing, when the gateway has a store, a touchpoint recorder and `marketing.channelsUrl`. The
+ * configured rules are checked at start even while marketing is off, so a bad one never waits to be found.
+ */
+function openMarketing(
+  config: Readonly<GatewayConfig>,
+  options: GatewayOptions,
+  store: Store | undefined,
+  touchpointDeps: TouchpointDeps | undefined,
+  holder: RuntimeHolder,
+  metrics: Metrics,
+  logger: Logger,
+): { marketing: Marketing; configuredRules: ReturnType<typeof configuredRules> } | null {
+  const rules = configuredRules(config);
+  // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox),
+  // unless a caller gives another recorder.
+  const record: RecordTouchpoint | undefined =
     options.recordTouchpoint ??
     (touchpointDeps ? (touchpoint, key) => recordTouchpoint(touchpointDeps, touchpoint, key) : undefined);
-  const marketingOn = Boolean(store && recordTouchpointHere && config.marketing.channelsUrl);
-  if (marketingOn && !Object.hasOwn(security.roles, marketingRole))
-    throw new ConfigError(`marketing.role: expected a role of security.roles, got "${marketingRole}"`);
-  const marketing =
-    store && recordTouchpointHere && marketingOn
-      ? createMarketing({
-          config,
-          store,
-          // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
-          pipeline: { run: (call) => holder.current.pipeline.run(call) },
-          consumer: { id: 'ucv-rules', name: 'business rules', role: marketingRole, via: 'internal' },
-          recordTouchpoint: recordTouchpointHere,
-          registry: metrics.registry,
-          logger,
-        })
-      : null;
-  // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
-  if (marketing) definitions.register(ruleKind(marketing, rulesConfigured));
+  if (!store || !record || !config.marketing.channelsUrl) return null;
+  const role = config.marketing.role;
+  if (!Object.hasOwn(config.security.roles, role))
+    throw new ConfigError(`marketing.role: expected a role of security.roles, got "${role}"`);
+  const marketing = createMarketing({
+    config,
+    store,
+    // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
+    pipeline: { run: (call) => holder.current.pipeline.run(call) },
+    consumer: { id: 'ucv-rules', name: 'business rules', role, via: 'internal' },
+    recordTouchpoint: record,
+    registry: metrics.registry,
+    logger,
+  });
+  return { marketing, configuredRules: rules };
+}
 
-  // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
-  const logRequest = pinoHttp({
+/** One log line per request, with its id (given by the caller or made here, sent back and on to every backend). */
+function requestLog(logger: Logger) {
+  return pinoHttp({
     logger,
     genReqId: (req, res) => {
       const given = req.headers['x-request-id'];
@@ -322,7 +443,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       res.setHeader('x-request-id', id);
       return id;
     },
-    // Undefined until the pipeline has set it: pino-http makes a child logger (serializing its bindings) for
+    // Undefined until the pipeline has noted it: pino-http makes a child logger (serializing its bindings) for
     // every truthy value, at the request's start and again at its end.
     customProps: (_req, res) => {
       const graphql = notedOf(res)?.operation;
@@ -331,7 +452,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     // SOAP 1.1 sends every fault with HTTP 500: one that is the client's doing is not a server error. A level the
     // logger does not write is 'silent', which pino-http takes as "skip the line": otherwise it builds the line's
     // child logger and bindings, serialized, to write nothing (measured in docs/performance.md).
-    customLogLevel: (req, res, err) => {
+    customLogLevel: (_req, res, err) => {
       const level = err || (res.statusCode >= 500 && !notedOf(res)?.clientFault) ? 'error' : 'info';
       return logger.isLevelEnabled(level) ? level : 'silent';
     },
@@ -340,17 +461,30 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       res: (res) => ({ statusCode: res.statusCode }),
     },
   });
+}
 
-  const replay = redisUrl
-    ? redisReplayStore(redisUrl, `${config.cache.keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger)
-    : memoryReplayStore();
-  const verifier = eventVerifier({
-    secrets: config.events.secrets,
-    toleranceSeconds: config.events.toleranceSeconds,
-    replay,
-  });
-  const intake = eventIntake({ verifier, invalidator, bodyLimits });
+interface RouteDeps {
+  config: Readonly<GatewayConfig>;
+  options: GatewayOptions;
+  store: Store | undefined;
+  metrics: Metrics;
+  logger: Logger;
+  bodyLimits: BodyLimits;
+  holder: RuntimeHolder;
+  shared: SharedState;
+  definitions: DefinitionsStore;
+  authenticate: Authenticator['authenticate'];
+  verifier: EventVerifier;
+  invalidator: Invalidator;
+  marketing: Marketing | null;
+  /** True once the drain has begun. */
+  draining(): boolean;
+}
 
+/** Every route but the two hot ones' fast path (httpServer): operations, events, the admin API, pages. */
+function mountRoutes(deps: RouteDeps): express.Express {
+  const { config, store, metrics, logger, bodyLimits, holder, shared, definitions, authenticate } = deps;
+  const { security } = config;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -363,16 +497,19 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   };
   app.get('/readyz', opsGuard, async (_req, res) => {
     // Not ready once draining, whatever else holds: a load balancer must stop sending here.
-    if (drain.draining) return void res.status(503).json({ status: 'draining' });
+    if (deps.draining()) return void res.status(503).json({ status: 'draining' });
     // Ready even when a breaker is open or Redis is down: the gateway still answers, degraded, and says so.
-    const [reachable, storeUp] = await Promise.all([cache.reachable(), store ? storeReachable(store) : undefined]);
+    const [reachable, storeUp] = await Promise.all([
+      shared.cache.reachable(),
+      store ? storeReachable(store) : undefined,
+    ]);
     const runtime = holder.current;
     const breakers = runtime.sources.map((s) => ({ source: s.name, breaker: s.breakerState() }));
     // A store that does not answer means personal reads are refused (AUDIT_UNAVAILABLE): degraded, and said.
     const degraded = !reachable || storeUp === false || breakers.some((b) => b.breaker !== 'CLOSED');
     res.json({
       status: degraded ? 'degraded' : 'ok',
-      cache: { backend: cache.kind, reachable },
+      cache: { backend: shared.cache.kind, reachable },
       ...(store ? { store: { backend: store.kind, reachable: storeUp } } : {}),
       sources: breakers,
       // Which definitions this instance runs: every instance sharing Redis converges on the same version.
@@ -382,47 +519,30 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   app.get('/metrics', opsGuard, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  if (marketing) {
-    const customerEvents = customerEventIntake({ verifier, handler: marketing.handler, bodyLimits, logger });
-    app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
-  }
-  app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
-  app.use(
-    definitionsAdminRouter({
-      store: definitions,
-      authenticate: authenticator.authenticate,
-      role: config.admin.role,
-      logger,
+  if (deps.marketing) {
+    const customerEvents = customerEventIntake({
+      verifier: deps.verifier,
+      handler: deps.marketing.handler,
       bodyLimits,
-    }),
-  );
-  if (store)
-    app.use(
-      suppressionRouter({
-        store,
-        authenticate: authenticator.authenticate,
-        role: config.admin.role,
-        logger,
-        bodyLimits,
-      }),
-    );
-  if (store) {
-    const route = auditRoute({
-      store,
-      authenticate: authenticator.authenticate,
-      adminRole: config.audit.adminRole,
       logger,
     });
+    app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
+  }
+  const intake = eventIntake({ verifier: deps.verifier, invalidator: deps.invalidator, bodyLimits });
+  app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
+  const admin = { authenticate, role: config.admin.role, logger, bodyLimits };
+  app.use(definitionsAdminRouter({ store: definitions, ...admin }));
+  if (store) {
+    app.use(suppressionRouter({ store, ...admin }));
+    const route = auditRoute({ store, authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));
   }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
-  app.use('/desk', deskRouter(options.demoConsumers));
+  app.use('/desk', deskRouter(deps.options.demoConsumers));
 
-  const page = graphiqlPage(SAMPLE_QUERY, options.graphiqlHeaders);
+  const graphiql = security.graphiql ?? !isProduction();
+  const page = graphiqlPage(SAMPLE_QUERY, deps.options.graphiqlHeaders);
   const pageHeaders = htmlSecurityHeaders(page);
-  // Each request reads the current runtime once and finishes on it, whatever is swapped in meanwhile.
-  const graphql = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).graphql(req, res);
-  const soapPost = (req: http.IncomingMessage, res: http.ServerResponse): void => holder.enter(res).soapPost(req, res);
   app.get('/graphql', (req, res, next) => {
     if (
       graphiql &&
@@ -433,8 +553,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     }
     next();
   });
-  app.use('/graphql', (req, res) => graphql(req, res));
-
+  // Each request reads the current runtime once and finishes on it, whatever is swapped in meanwhile.
+  app.use('/graphql', (req, res) => holder.enter(res).graphql(req, res));
   // Express matches paths without case and with a trailing slash: so does this test, before the runtime's router.
   const soapPath = SOAP_PATH.toLowerCase();
   app.use((req, res, next) =>
@@ -448,13 +568,20 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     req.log.error({ err }, 'unhandled error');
     if (!res.headersSent) sendError(res, 'INTERNAL_SERVER_ERROR');
   });
+  return app;
+}
 
-  // The hot routes, POST /graphql and POST /soap/CustomerView, skip Express's router: measured on a precomputed
-  // answer, Express 5's routing held a server to a third of what the same handler does without it. Every other
-  // request, and these paths in any other spelling, go through Express, which mounts the same listeners.
-  const hotRoutes = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>([
-    ['/graphql', graphql],
-    [SOAP_PATH, soapPost],
+/**
+ * The HTTP server: each request is tracked by the drain and logged, then routed. The hot routes, POST /graphql and
+ * POST /soap/CustomerView, skip Express's router: measured on a precomputed answer, Express 5's routing held a
+ * server to a third of what the same handler does without it. Every other request, and these paths in any other
+ * spelling, go through Express, which mounts the same listeners.
+ */
+function httpServer(app: express.Express, holder: RuntimeHolder, logRequest: ReturnType<typeof requestLog>) {
+  type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  const hotRoutes = new Map<string, Listener>([
+    ['/graphql', (req, res) => holder.enter(res).graphql(req, res)],
+    [SOAP_PATH, (req, res) => holder.enter(res).soapPost(req, res)],
   ]);
   const server = http.createServer((req, res) => {
     drain.track(req, res);
@@ -469,61 +596,5 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   const drain = createDrain(server);
-
-  const gateway: Gateway = {
-    app,
-    get sources() {
-      return holder.current.sources;
-    },
-    get runtime() {
-      return holder.current;
-    },
-    definitions,
-    cache,
-    audit,
-    authenticate: authenticator.authenticate,
-    get pipeline() {
-      return holder.current.pipeline;
-    },
-    marketing,
-    url: '',
-    listen: async () => {
-      await holder.current.ready;
-      // A restart comes back with the registered definitions before it takes its first request.
-      await definitions.start();
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          const { port } = server.address() as AddressInfo;
-          gateway.url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-          marketing?.start();
-          resolve(gateway.url);
-        });
-      });
-    },
-    get draining() {
-      return drain.draining;
-    },
-    close: async (graceMs = config.shutdown.graceMs) => {
-      const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
-      logger.info({ drain: stats }, 'drained');
-      // Events from RabbitMQ in flight finish and are acked before the sources they use close.
-      await marketing?.close();
-      // Answers already sent had their records committed; this waits for those of requests that finished above.
-      // Deliveries in progress finish first: their backend calls need the sources.
-      await worker?.close();
-      await Promise.all([
-        ...holder.openSources().map((s) => s.close()),
-        definitions.close(),
-        invalidator.close(),
-        cache.close(),
-        replay.close(),
-        audit?.close(),
-        authenticator.close(),
-        rateLimiter.close(),
-      ]);
-      return stats;
-    },
-  };
-  return gateway;
+  return { server, drain };
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Cache } from './cache/cache';
-import { connectRedis, withDeadline } from './cache/redis-cache';
+import { connectRedis, withDeadline } from './redis';
 import type { Metrics } from '../metrics';
 import type { Source } from './source';
 

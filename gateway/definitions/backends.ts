@@ -12,7 +12,7 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { connectRedis } from '../backends/cache/redis-cache';
+import { connectRedis } from '../backends/redis';
 import type { DefinitionVersion } from './index';
 
 export interface StoredState {

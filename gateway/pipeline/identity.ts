@@ -19,7 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ConfigError, type SecurityConfig } from '../config';
 import { gatewayError } from '../errors';
-import { connectRedis, type RedisClient } from '../backends/cache/redis-cache';
+import { connectRedis, type RedisClient } from '../backends/redis';
 import type { Consumer, GatewayContext } from './context';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

@@ -10,7 +10,7 @@
 import type { Counter } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from 'pino';
-import { connectRedis } from '../backends/cache/redis-cache';
+import { connectRedis } from '../backends/redis';
 
 export interface Rate {
   /** Requests per second; a burst of one second's worth is allowed. */

@@ -22,9 +22,9 @@
  * parsed local copies 0.49-0.58 ms, as the in-memory cache (0.45-0.58 ms).
  */
 import { LRUCache } from 'lru-cache';
-import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import type { Cache, CacheEntry } from './cache';
+import { connectRedis, RedisDeadlineError, withDeadline } from '../redis';
 
 export interface RedisOptions {
   url: string;
@@ -37,61 +37,6 @@ export interface RedisOptions {
   /** Bytes kept in this process, by the length of the records' JSON as Redis holds it. */
   localBytes: number;
 }
-
-export class RedisDeadlineError extends Error {
-  readonly code = 'EREDISDEADLINE';
-}
-
-/**
- * Resolves or rejects as `work` does, or rejects with RedisDeadlineError after `ms`, whichever comes first. The
- * losing promise's outcome is swallowed, so an abandoned command never becomes an unhandled rejection.
- */
-export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisDeadlineError(`redis did not answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
-/** Most commands one connection holds unanswered; past it a command is refused at once (a miss, or fail-open). */
-export const COMMANDS_QUEUE_MAX = 50_000;
-
-/**
- * A client that never queues while offline and reconnects forever with backoff capped at 2 s; with `tracking`, Redis
- * tracks the keys it reads and the client emits `invalidate` (a key, or null for all) when one changes.
- */
-export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 1000, tracking = false) {
-  const client = createClient({
-    url,
-    RESP: 3,
-    ...(tracking ? { emitInvalidate: true } : {}),
-    disableOfflineQueue: true,
-    // Commands not yet answered are bounded here, not by a per-command `timeout`: node-redis makes that an
-    // AbortSignal.timeout per command whose timer fires (and builds a DOMException) even after the reply, 4% of a
-    // cached view's CPU on Redis; and it stops counting once the command is written anyway (see withDeadline).
-    commandsQueueMaxLength: COMMANDS_QUEUE_MAX,
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-    },
-  });
-  let down = false;
-  client.on('error', (err: Error) => {
-    // Logged once per outage; the client keeps reconnecting.
-    if (!down) logger.warn({ err: err.message }, 'redis unavailable; serving without it until it is back');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info('redis is back');
-    down = false;
-  });
-  client.connect().catch(() => undefined); // the first failure is reported by the error handler
-  return client;
-}
-
-export type RedisClient = ReturnType<typeof connectRedis>;
 
 export function redisCache(options: RedisOptions): Cache {
   const client = connectRedis(options.url, options.logger, 1000, options.localEntries > 0);

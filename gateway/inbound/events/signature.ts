@@ -16,7 +16,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { connectRedis, withDeadline } from '../../backends/cache/redis-cache';
+import { connectRedis, withDeadline } from '../../backends/redis';
 import type { ErrorCode } from '../../errors';
 
 export const SIGNATURE_HEADER = 'x-ucv-signature';
