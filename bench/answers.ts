@@ -1,7 +1,7 @@
 /**
  * What a benchmark's answers contained, not only how fast they came: a GraphQL answer is HTTP 200 even when
  * sections are missing, so requests per second alone cannot tell a complete view from a partial one, and a
- * faster-looking row may be one that did less work (issue 14).
+ * faster-looking row may be one that did less work.
  *
  * Every answer is one of:
  * - **complete**: HTTP 2xx, no `errors` (SOAP: no `sectionError`, no Fault), every selected section present;

@@ -9,7 +9,7 @@
  * Every event is for a different customer (CUSTOMERS ≥ EVENTS: each offer passes the 1-a-day cap) and matches a rule
  * that needs the view, so each one costs a view load, a channel call and the store's writes. Figures: events handled
  * per second; p50/p99 from sending the event to the channel gateway receiving the offer; view operations and backend
- * calls per event. The touchpoint recorder is the tests' stand-in (in memory); with engineer "contacts"'
+ * calls per event. The touchpoint recorder is the tests' stand-in (in memory); with the gateway's own
  * recordTouchpoint wired, its insert adds to each event. Results: bench/results/events.{json,md}.
  */
 import fs from 'node:fs';

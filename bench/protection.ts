@@ -1,5 +1,5 @@
 /**
- * Figures for the protection layer (issue 3), each the median of RUNS runs:
+ * Figures for the protection layer, each the median of RUNS runs:
  *   1. backend calls per 1,000 full-view requests over a hot set of customers, with the default policies and with
  *      the cache off (coalescing only); an unprotected gateway would make 6,000 (CRM 3 + billing + warehouse + scoring);
  *   2. latency of a request whose only source has its breaker open (fail fast), p50 and p99;

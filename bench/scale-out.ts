@@ -450,7 +450,7 @@ ${phases
   )
   .join('\n')}
 
-Targets (issue 14): no failed request on SIGTERM; on SIGKILL only those in flight on the killed instance.
+Targets: no failed request on SIGTERM; on SIGKILL only those in flight on the killed instance.
 `;
   fs.writeFileSync(path.join(out, `${REPORT_NAME}.md`), md);
   console.log(md);

@@ -1,5 +1,5 @@
 /**
- * Runtime swaps under load (issue 11): `npx tsx bench/swaps.ts` (Redis at REDIS_URL, default 127.0.0.1:6379).
+ * Runtime swaps under load: `npx tsx bench/swaps.ts` (Redis at REDIS_URL, default 127.0.0.1:6379).
  *
  * Two gateway instances share Redis; the network-events mock is registered through the admin API of the first.
  *   1. steady: the cached full view on instance A, autocannon (CONNECTIONS, SECONDS), no swap

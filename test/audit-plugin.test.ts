@@ -115,7 +115,7 @@ it('withholds the answer with AUDIT_UNAVAILABLE when its record cannot be commit
   expect((await auditedRunner(closed)('{ ping }', { requestId: 'p-9' })).data).toEqual({ ping: 'pong' });
 });
 
-/** The pipeline's context as issue 10's contract defines it (gateway/pipeline/context.ts on the pipeline branch). */
+/** The fields of the pipeline's context (gateway/pipeline/context.ts) the audit plugin reads. */
 interface ContractContext {
   facade: 'graphql' | 'soap';
   requestId: string;

@@ -1,5 +1,5 @@
 /**
- * Shutdown drains (issue 9 item 4): on close() (what SIGTERM runs) /readyz answers 503, answers on kept-alive
+ * Shutdown drains: on close() (what SIGTERM runs) /readyz answers 503, answers on kept-alive
  * connections say `Connection: close`, requests in flight finish, and no request is reset without an answer.
  */
 import { startMocks, type Mocks } from '../mocks';

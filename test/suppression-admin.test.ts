@@ -1,5 +1,5 @@
 /**
- * The suppression list's API (issue 12 §5), on both store engines: only an admin may read or change it; bad input is
+ * The suppression list's API, on both store engines: only an admin may read or change it; bad input is
  * a clear 400, an unknown customer a 404 SUPPRESSION_NOT_FOUND; a put records the reason, who and when; the list is
  * paged. A suppressed customer's event records the offer as SUPPRESSED and calls no channel; removal restores offers.
  */

@@ -1,5 +1,5 @@
 /**
- * Every core (issue 14 item 4): `npm run gateway` with UCV_WORKERS=2 runs two gateway processes behind one port, in
+ * Every core: `npm run gateway` with UCV_WORKERS=2 runs two gateway processes behind one port, in
  * real processes over real HTTP. Both serve; a worker that dies is replaced; SIGTERM to the primary drains both with
  * no request reset; without Redis the start says each worker caches alone, with Redis they share one cache.
  */

@@ -4,8 +4,7 @@
  * gateway's SOAP transport (`gateway/backends/soap-client.ts`: undici, the byte cap, faults and unreadable envelopes).
  */
 import { z } from 'zod';
-import { defineAdapter, field, resource } from '../../gateway/backends/adapter';
-import { type SoapClient, soapClient, SoapFaultError } from '../../gateway/backends/soap-client';
+import { defineAdapter, field, resource, type SoapClient, soapClient, SoapFaultError } from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 
 const SERVICE_PATH = '/billing/AccountService';

@@ -12,7 +12,7 @@ import {
   postJson,
   resource,
   type JsonClient,
-} from '../../gateway/backends/adapter';
+} from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 
 // The CRM's answers as the gateway needs them (checked after every fetch; extra fields pass).

@@ -3,14 +3,7 @@
  * One evaluation feeds two sections.
  */
 import { z } from 'zod';
-import {
-  defineAdapter,
-  field,
-  getJson,
-  jsonHttpClient,
-  resource,
-  type JsonClient,
-} from '../../gateway/backends/adapter';
+import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 
 // The evaluation as the mock (and the real system) answers it; checked after every fetch, extra fields pass.

@@ -3,14 +3,7 @@
  * Changes once a night, so its cache TTL is hours.
  */
 import { z } from 'zod';
-import {
-  defineAdapter,
-  field,
-  getJson,
-  jsonHttpClient,
-  resource,
-  type JsonClient,
-} from '../../gateway/backends/adapter';
+import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 
 // The nightly batch's record in the EDW's own snake_case; checked after every fetch, extra fields pass.

@@ -109,7 +109,7 @@ export interface GatewayOptions {
   /** The demo's consumers, offered by the front-desk page's sign-in picker (`npm start` only: their keys are public). */
   demoConsumers?: readonly DemoConsumer[];
   /**
-   * Records a rule-triggered offer as a touchpoint (engineer "contacts"' `recordTouchpoint` with its deps bound).
+   * Records a rule-triggered offer as a touchpoint (touchpoints/ `recordTouchpoint` with its deps bound).
    * Without it (or without a store or `marketing.channelsUrl`) event-triggered marketing is off: no /events/network.
    */
   recordTouchpoint?: RecordTouchpoint;

@@ -189,7 +189,7 @@ export function field<Record>(resource: string, select?: (record: Record) => unk
 
 /**
  * A client for a JSON backend: an undici connection pool with keep-alive. Measured against axios with a keep-alive
- * agent on the live fan-out benchmark, it costs a fraction of the CPU per call (see the commit that introduced it),
+ * agent on the live fan-out benchmark, it costs a fraction of the CPU per call,
  * and every backend call of a live view goes through it.
  */
 export type JsonClient = Pool;

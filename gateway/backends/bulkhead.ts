@@ -6,7 +6,7 @@
  *
  * Why a queue rather than an immediate refusal: a burst of cold views against a healthy backend (start-up, a GC
  * pause, a latency blip) briefly needs more room than the steady state; refusing it outright made healthy backends
- * look unavailable (issue 9: 13.9% of views partial at 300 views/s). Waiting a little turns that burst into latency.
+ * look unavailable (measured: 13.9% of views partial at 300 views/s). Waiting a little turns that burst into latency.
  * The queue stays bounded in length and in time, so a stuck backend still costs a bounded number of waiting calls
  * and a bounded wait each; its breaker (slow calls count) soon refuses the rest.
  */

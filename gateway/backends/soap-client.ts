@@ -2,7 +2,7 @@
  * The SOAP transport of every SOAP adapter: a `soap` (node-soap) client generated from the service's own WSDL, its
  * HTTP over an undici connection pool with keep-alive instead of node-soap's default axios.
  *
- * Measured with `npx tsx bench/soap-transport.ts` against the billing mock (see the commit that introduced it): the
+ * Measured with `npx tsx bench/soap-transport.ts` against the billing mock: the
  * same client over axios with a keep-alive agent cost more CPU per call than over undici; node-soap's envelope
  * building and its sax parsing are unchanged (they read and write exactly as before).
  *

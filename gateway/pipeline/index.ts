@@ -66,11 +66,11 @@ export interface PipelineDeps {
   run: Executor;
   authenticator: Authenticator;
   logger?: Logger;
-  /** The rate limit (gateway/pipeline/rate-limit.ts, engineer "guard"): refuses with RATE_LIMITED. */
+  /** The rate limit (gateway/pipeline/rate-limit.ts): refuses with RATE_LIMITED. */
   rateLimit?: Plugin<GatewayContext>;
   /** The rendered-answer cache (gateway/pipeline/answer-cache.ts): in place of execution on a hit; kept after masking. */
   answerCache?: Pick<AnswerCache, 'lookup' | 'keep'>;
-  /** The audit trail (gateway/pipeline/audit.ts, engineer "audit-store"): sees the masked answer. */
+  /** The audit trail (gateway/pipeline/audit.ts): sees the masked answer. */
   audit?: Plugin<GatewayContext>;
 }
 

@@ -7,7 +7,7 @@
  *                                         handset: { powered }, lastChangeAt }   (404 when the customer is unknown)
  *
  * Same fault injection and counters as the others (`/__control`). The state is a pure function of the customer id,
- * so tests and benchmarks can assert on it. (An event publisher lives beside it in publisher.ts, another engineer's.)
+ * so tests and benchmarks can assert on it. (The demo events' publisher lives beside it in publisher.ts.)
  */
 import { customerNumber } from '../dataset/identity';
 import { rng } from '../dataset/random';

@@ -1,7 +1,7 @@
 /**
  * A gateway with event-triggered marketing on, for one test file: the four mocks and the channel gateway mock as
- * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for engineer
- * "contacts"' `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
+ * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for
+ * touchpoints/ `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

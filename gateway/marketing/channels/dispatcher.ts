@@ -19,7 +19,7 @@ import { offersSent, suppression } from '../../store/schema';
 import type { OfferChannel } from '../rules/definition';
 import { inQuietHours, type QuietHours } from './quiet-hours';
 
-/** A touchpoint in the shared format (engineer "contacts"' `gateway/touchpoints/`). */
+/** A touchpoint in the shared format (`gateway/touchpoints/`). */
 export interface Touchpoint {
   customerId: string;
   channel: string;

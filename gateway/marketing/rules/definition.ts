@@ -16,7 +16,7 @@
  * `marketing` role reads it, rules/view.ts). Event conditions are evaluated first (fact priority): the view is loaded
  * only for an event that passes them, so most events cost no view load at all.
  *
- * These are the functions engineer "runtime"'s definitions store registers as kind `rule`: `validate`, `dryRun`,
+ * These are the functions the definitions store registers as kind `rule`: `validate`, `dryRun`,
  * and `compile` (its `apply` swaps the compiled RuleSet: rules/rule-set.ts `RuleSetHolder.swap`).
  */
 import { Engine, Rule, type TopLevelCondition } from 'json-rules-engine';

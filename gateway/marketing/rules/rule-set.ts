@@ -1,7 +1,7 @@
 /**
  * The rules in force in this instance: a compiled RuleSet swapped whole, so an event is evaluated against one
  * consistent set (the one current when it started), and a change applies to the next event without a restart.
- * The definitions store (engineer "runtime") calls `swap` on every instance when a rule is put or deleted.
+ * The definitions store calls `swap` on every instance when a rule is put or deleted.
  */
 import { compile, type RuleDefinition, type RuleSet } from './definition';
 
