@@ -4,6 +4,7 @@
  * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
  */
 import { asRole, FULL_VIEW, startAnswerCachePair, type Harness } from './support/harness';
+import { waitFor } from './support/wait';
 
 let h: Harness;
 let plain: Harness;
@@ -47,7 +48,7 @@ it.each([
   const id = role === 'marketing' ? 'C00000031' : accept ? 'C00000032' : 'C00000033';
   const keptBefore = await stored(h);
   await raw(h, role, id, accept);
-  for (let i = 0; i < 100 && (await stored(h)) === keptBefore; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' });
   const before = await hits(h);
   const hit = await raw(h, role, id, accept);
   expect(await hits(h)).toBe(before + 1);
@@ -62,15 +63,16 @@ it.each([
 
 it('ages grow from hit to hit: the provenance lists are rendered per request into the kept bytes', async () => {
   const id = 'C00000034';
+  const keptBefore = await stored(h);
   await raw(h, 'front-desk', id);
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' }); // was a fixed 50 ms
   const crmAge = (text: string): number =>
     (
       JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }
     ).data.customer.sources.find((s) => s.source === 'crm')?.ageMs ?? -1;
   const before = await hits(h);
   const first = crmAge((await raw(h, 'front-desk', id)).text);
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, 60)); // time that must pass: a load only makes it longer
   const second = crmAge((await raw(h, 'front-desk', id)).text);
   expect(await hits(h)).toBe(before + 2);
   expect(second - first).toBeGreaterThanOrEqual(50);

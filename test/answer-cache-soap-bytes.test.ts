@@ -5,6 +5,7 @@
  * rendered per request (ages grow); a role never gets another's XML.
  */
 import { startAnswerCachePair, type Harness } from './support/harness';
+import { waitFor } from './support/wait';
 
 let h: Harness;
 let plain: Harness;
@@ -42,7 +43,7 @@ async function post(
 async function keep(role: string, operation: string, id: string): Promise<void> {
   const before = await counter(h, 'stored');
   await post(h, role, operation, id);
-  for (let i = 0; i < 100 && (await counter(h, 'stored')) === before; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(async () => (await counter(h, 'stored')) > before, { what: 'the answer kept' });
   expect(await counter(h, 'stored')).toBe(before + 1);
 }
 const timeless = (xml: string) =>
@@ -76,7 +77,7 @@ it('ages grow from hit to hit: the provenance is rendered per request, around th
   const crmAge = (xml: string): number =>
     Number(/<sourceStatus><source>crm<\/source>(?:(?!<\/sourceStatus>).)*?<ageMs>(\d+)<\/ageMs>/.exec(xml)?.[1] ?? -1);
   const first = crmAge((await post(h, 'call-center', 'GetCustomerView', id)).text);
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, 60)); // time that must pass: a load only makes it longer
   const second = crmAge((await post(h, 'call-center', 'GetCustomerView', id)).text);
   expect(first).toBeGreaterThanOrEqual(0);
   expect(second - first).toBeGreaterThanOrEqual(50);

@@ -23,6 +23,7 @@ import {
   testConfig,
   type Harness,
 } from './support/harness';
+import { waitFor } from './support/wait';
 import { testStores } from './support/store';
 
 const SECRET = 'answer-cache-test-secret';
@@ -50,9 +51,8 @@ const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; sto
   return out;
 };
 /** Waits until the answer of the last miss is kept (it is stored once its records' outcomes are in). */
-const stored = async (g: Harness, count: number): Promise<void> => {
-  for (let i = 0; i < 100 && (await answerCache(g)).stored < count; i++) await new Promise((r) => setTimeout(r, 10));
-};
+const stored = async (g: Harness, count: number): Promise<void> =>
+  void (await waitFor(async () => (await answerCache(g)).stored >= count, { what: `${count} answers kept` }));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const withoutAges = (body: any): any =>
   JSON.parse(JSON.stringify(body), (key, value) =>
@@ -66,7 +66,7 @@ it('a hit calls no backend and answers what the gateway without the answer cache
   expect(first.body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('LIVE');
   await stored(h, 1);
   mocks.resetAll();
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, 30)); // time that must pass, for the age below: a load only makes it longer
   const hit = await h.gql(FULL_VIEW, { id }, as('front-desk'));
   expect(h.counts()).toEqual({ crm: 0, billing: 0, warehouse: 0, scoring: 0 });
   expect((await answerCache(h)).hit).toBe(1);
@@ -92,6 +92,7 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
   const id = 'C00000012';
   const profile = crmProfile(id) as { address: string; idCardNo: string };
   const QUERY = `query($id: ID!) { customer(id: $id) { profile { idCardNumber address } } }`;
+  const keptBefore = (await answerCache(h)).stored;
   for (let round = 0; round < 3; round++) {
     const [frontDesk, callCenter] = await Promise.all([
       h.gql(QUERY, { id }, as('front-desk')),
@@ -105,7 +106,8 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
       idCardNumber: MASKS.idCard(profile.idCardNo),
       address: MASKS.cityOnly(profile.address),
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // Each role's first answer kept before the next round (was a fixed 20 ms between rounds).
+    if (round === 0) await stored(h, keptBefore + 2);
   }
   // The later rounds were hits: each role's own.
   expect((await answerCache(h)).hit).toBeGreaterThanOrEqual(2);
@@ -113,9 +115,10 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
 
 it('a role with denied fields gets from a hit the same nulls and FORBIDDEN errors, once each', async () => {
   const id = 'C00000019';
+  const keptBefore = (await answerCache(h)).stored; // counted before: the answer may be kept before we look
   const first = await h.gql(FULL_VIEW, { id }, as('marketing'));
   expect(first.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('FORBIDDEN');
-  await stored(h, (await answerCache(h)).stored + 1);
+  await stored(h, keptBefore + 1);
   const hits = (await answerCache(h)).hit;
   mocks.resetAll();
   const hit = await h.gql(FULL_VIEW, { id }, as('marketing'));
@@ -146,7 +149,15 @@ it('the audit trail records every answered read, hits included', async () => {
         );
         expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
         ids.push(`answer-cache-audit-${i}`);
-        await new Promise((r) => setTimeout(r, 30));
+        // The first answer kept before the next request (was a fixed 30 ms after each).
+        if (i === 0)
+          await waitFor(
+            async () =>
+              /^ucv_answer_cache_total\{result="stored"\} 1/m.test(await (await fetch(`${url}/metrics`)).text()),
+            {
+              what: 'the first answer kept',
+            },
+          );
       }
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/ucv_answer_cache_total\{result="hit"\} [12]/);
@@ -165,8 +176,9 @@ it('the audit trail records every answered read, hits included', async () => {
 it('a CRM change event makes the next answer fresh', async () => {
   const id = 'C00000013';
   const QUERY = `query($id: ID!) { customer(id: $id) { products { code } } }`;
+  const keptBefore = (await answerCache(h)).stored;
   await h.gql(QUERY, { id }, as('front-desk'));
-  await stored(h, (await answerCache(h)).stored + 1);
+  await stored(h, keptBefore + 1);
   mocks.resetAll();
   await h.gql(QUERY, { id }, as('front-desk'));
   expect(h.counts().crm).toBe(0);
@@ -249,7 +261,7 @@ describe('never from the cache', () => {
     await f.gql(QUERY, { id }, as('front-desk'));
     await stored(f, 1);
     f.mocks.crm.faults.set({ down: '503' });
-    await new Promise((r) => setTimeout(r, 1100)); // CRM's record is no longer fresh
+    await new Promise((r) => setTimeout(r, 1100)); // CRM's record is no longer fresh: its 1 s TTL must pass
     for (let i = 0; i < 2; i++) {
       f.mocks.resetAll();
       f.mocks.crm.faults.set({ down: '503' });
@@ -264,8 +276,9 @@ describe('never from the cache', () => {
   it('an open breaker is never answered from it', async () => {
     const id = 'C00000016';
     const QUERY = `query($id: ID!) { customer(id: $id) { score { creditScore } sources { source breaker } } }`;
+    const keptBefore = (await answerCache(f)).stored;
     await f.gql(QUERY, { id }, as('front-desk'));
-    await stored(f, (await answerCache(f)).stored + 1);
+    await stored(f, keptBefore + 1);
     await f.gql(QUERY, { id }, as('front-desk'));
     const hits = (await answerCache(f)).hit;
     expect(hits).toBeGreaterThan(0);

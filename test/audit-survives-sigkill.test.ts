@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inArray } from 'drizzle-orm';
 import { tables } from '../gateway/store';
-import { ENGINES, POSTGRES_URL, testStores, uniqueSchema } from './support/store';
+import { ENGINES, POSTGRES_URL, testStores, uniqueSchema, seedPglite } from './support/store';
 
 const stores = testStores();
 afterAll(() => stores.cleanup());
@@ -46,6 +46,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     const schema = uniqueSchema();
     if (engine === 'postgres') stores.track(schema);
     const dataDir = path.join(stores.dataDir, schema);
+    if (engine === 'pglite') await seedPglite(dataDir);
     const { child, port } = await startChild({
       AUDIT_STORE_URL: engine === 'postgres' ? POSTGRES_URL : '',
       AUDIT_STORE_DIR: dataDir,

@@ -10,6 +10,7 @@ import amqp from 'amqplib';
 import { deadLetterQueue } from '../gateway/marketing/events/amqp-intake';
 import { roamingEvent, startMarketing } from './support/marketing';
 import { testStores } from './support/store';
+import { waitFor } from './support/wait';
 
 const BROKER = new URL(process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
 const stores = testStores();
@@ -86,17 +87,18 @@ it('handles once an event redelivered because its ack was lost with the connecti
     h.channels.faults.reset();
     // Redelivered and handled again as a duplicate: acked, the queue empties, one message only.
     await until(() => h.gateway.marketing?.amqp?.connected() === true);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const { messageCount } = await channel.checkQueue(queue);
-    expect(messageCount).toBe(0);
+    // It was redelivered indeed, and recognised: by its id (handled before) or by its offer's claim (the first
+    // handling still under way when the second delivery arrived). Waited for, then checked (was a fixed 1.5 s).
+    const recognised =
+      /ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/;
+    await waitFor(async () => recognised.test(await (await fetch(`${h.url}/metrics`)).text()), {
+      what: 'the redelivery recognised',
+    });
+    await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 0, { what: 'the queue empty' });
+    // The channel gateway answers after its 600 ms: its message may land after the touchpoint.
+    await waitFor(() => h.channels.messages().some((m) => m.customerId === 'C00000065'), { what: 'the message' });
     expect(h.channels.messages().filter((m) => m.customerId === 'C00000065')).toHaveLength(1);
     expect(h.touchpoints.recorded).toHaveLength(1);
-    // It was redelivered indeed, and recognised: by its id (handled before) or by its offer's claim (the first
-    // handling still under way when the second delivery arrived).
-    const metrics = await (await fetch(`${h.url}/metrics`)).text();
-    expect(metrics).toMatch(
-      /ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/,
-    );
   } finally {
     await h.close();
     await proxy.close();

@@ -46,6 +46,11 @@ async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Prom
 }
 
 describe.each(ENGINES)('on %s', (engine) => {
+  /** Messages the intake acknowledged so far (its /metrics). */
+  const acked = async (): Promise<number> =>
+    Number(
+      /^ucv_amqp_messages_total\{result="ack"\} (\d+)/m.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0,
+    );
   let store: Store;
   let h: MarketingHarness;
   const queue = `ucv-test-events-${randomBytes(5).toString('hex')}`;
@@ -96,6 +101,7 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('handles a redelivered event once: the same id twice on the queue sends one offer', async () => {
     const event = roamingEvent('C00000048'); // traveller; WAP hall STRONG → PUSH
+    const ackedBefore = await acked();
     publish(event);
     publish(event);
     await until(
@@ -103,8 +109,8 @@ describe.each(ENGINES)('on %s', (engine) => {
         (await channel.checkQueue(queue)).messageCount === 0 &&
         (await store.db.query.events.findFirst({ where: (e, { eq }) => eq(e.id, event.id) }))?.handledAt != null,
     );
-    // Give the second delivery time to be handled too, then count.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both deliveries handled and acknowledged (was a fixed 300 ms for the second), then count.
+    await until(async () => (await acked()) >= ackedBefore + 2);
     expect(channels.messages().filter((m) => m.customerId === 'C00000048')).toHaveLength(1);
     expect(channels.messages()[0]?.channel).toBe('PUSH');
   });

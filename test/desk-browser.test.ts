@@ -198,9 +198,13 @@ it("the agent records the customer's answer to an offer with one click; the trai
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-recorded.png'), fullPage: true });
 
   // The same click again (an impatient agent, or a retry): the same idempotency key, recorded once.
+  // Waits for the gateway's answer to this second recordContact (was a fixed 500 ms), then counts.
+  const answered = page.waitForResponse(
+    (res) => res.request().method() === 'POST' && (res.request().postData() ?? '').includes('recordContact'),
+  );
   await offer.locator('[data-outcome="accepted"]').click();
+  await answered;
   await offer.locator('[data-recorded="RECORDED"]').waitFor();
-  await new Promise((r) => setTimeout(r, 500));
   expect(crmPosts()).toBe(posts + 1);
   expect(await trailRows()).toBe(before + 1);
   await page.close();

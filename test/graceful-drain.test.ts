@@ -5,6 +5,7 @@
 import { startMocks, type Mocks } from '../mocks';
 import { AUTH, startHarness, type Harness } from './support/harness';
 import { getOnce, startLoad } from './support/load';
+import { waitFor } from './support/wait';
 
 let mocks: Mocks;
 beforeAll(async () => {
@@ -14,7 +15,6 @@ afterAll(() => mocks.close());
 afterEach(() => mocks.resetAll());
 
 const BODY = JSON.stringify({ query: '{ customer(id: "C00000001") { profile { name } score { creditScore } } }' });
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function gatewayWith(delayMs: number): Promise<Harness> {
   // Scoring answers in 200 ms and is not cached: there are always requests in flight when the drain starts.
@@ -28,7 +28,8 @@ test('keep-alive clients under steady load: no request is reset, those in flight
   mocks.scoring.faults.set({ latencyMs: 200 });
   const h = await gatewayWith(0);
   const load = startLoad(h.url, { clients: 8, body: BODY });
-  await sleep(700);
+  // Steady load: every client answered at least once and sending again (was a fixed 700 ms).
+  await waitFor(() => load.answered() >= 16, { what: '16 answers' });
   load.mark();
   const stats = await h.gateway.close();
   const outcome = await load.stop();
@@ -52,7 +53,8 @@ test('while draining, /readyz answers 503 "draining" and new answers carry Conne
   const h = await gatewayWith(600);
   expect((await getOnce(`${h.url}/readyz`)).status).toBe(200);
   const load = startLoad(h.url, { clients: 4, body: BODY });
-  await sleep(300);
+  // The four clients connected (each has been answered and sent its next request); was a fixed 300 ms.
+  await waitFor(() => load.answered() >= 4, { what: '4 answers' });
   const closing = h.gateway.close();
   expect(h.gateway.draining).toBe(true);
   const ready = await getOnce(`${h.url}/readyz`);
@@ -71,7 +73,8 @@ test('close() waits for a slow request in flight, and cuts it once the grace per
   mocks.scoring.faults.set({ latencyMs: 1500 });
   const h = await gatewayWith(0);
   const slow = h.gql('{ customer(id: "C00000002") { score { creditScore } } }');
-  await sleep(200);
+  // In flight: scoring has it (was a fixed 200 ms, after which it might not even have reached the gateway).
+  await waitFor(() => mocks.scoring.faults.requests().total > 0, { what: 'the slow request at scoring' });
   const started = performance.now();
   await h.gateway.close();
   const waited = performance.now() - started;
@@ -82,6 +85,7 @@ test('close() waits for a slow request in flight, and cuts it once the grace per
 
   mocks.scoring.faults.set({ latencyMs: 5000 });
   const h2 = await gatewayWith(0);
+  const reachedBefore = mocks.scoring.faults.requests().total;
   const stuck = fetch(`${h2.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...AUTH },
@@ -90,7 +94,9 @@ test('close() waits for a slow request in flight, and cuts it once the grace per
     (r) => r.status,
     (err: Error) => err,
   );
-  await sleep(100);
+  // In flight at scoring, so the cut below is of a request the gateway accepted (was a fixed 100 ms: on a loaded
+  // machine the request could arrive after close() and be refused, which also reads "fetch failed").
+  await waitFor(() => mocks.scoring.faults.requests().total > reachedBefore, { what: 'the stuck request at scoring' });
   const started2 = performance.now();
   await h2.gateway.close(300); // shorter than the call's own deadline: the connection is cut
   expect(performance.now() - started2).toBeLessThan(3000);

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startMocks, type Mocks } from '../mocks';
-import { ENGINES, POSTGRES_URL, testStores, uniqueSchema } from './support/store';
+import { ENGINES, POSTGRES_URL, testStores, uniqueSchema, seedPglite } from './support/store';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -84,6 +84,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     mocks.resetAll();
     const schema = uniqueSchema();
     if (engine === 'postgres') stores.track(schema);
+    else await seedPglite(path.join(stores.dataDir, schema));
     const env = {
       STORE_URL: engine === 'postgres' ? POSTGRES_URL : '',
       STORE_DIR: path.join(stores.dataDir, schema),

@@ -142,13 +142,23 @@ it('{ __typename } is not slowed by huge requests refused beside it', async () =
   const huge = `{ ... on Query { ${ids(1500)
     .map((id, i) => `c${i}: customer(id: "${id}") { billing { balance } }`)
     .join(' ')} } }`;
+  // The baseline: the same small request alone, now, on this machine (the median of three), so a machine loaded
+  // tenfold raises the bound with it; on a quiet one the bound is tighter than the fixed 400 ms it replaces.
+  const alone: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await h.gql('{ __typename }');
+    alone.push(performance.now() - t);
+  }
+  const baseline = alone.sort((x, y) => x - y)[1] as number;
   const bombs = Array.from({ length: 4 }, () => h.gql(huge));
   const started = performance.now();
   const small = await h.gql('{ __typename }');
   const took = performance.now() - started;
   expect(small.body).toMatchObject({ data: { __typename: 'Query' } });
   for (const bomb of await Promise.all(bombs)) expect(bomb.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
-  expect(took).toBeLessThan(400);
+  // Four huge documents planned or executed in full would hold it for seconds.
+  expect(took).toBeLessThan(5 * baseline + 100);
   expect(total()).toBe(0);
 });
 

@@ -14,6 +14,7 @@ import { respawnDelayMs } from '../gateway/app/cluster';
 import { AUTH, postGraphQL, testSecurity } from './support/harness';
 import { POSTGRES_URL, uniqueSchema } from './support/store';
 import { startLoad } from './support/load';
+import { waitFor } from './support/wait';
 import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
 
 jest.setTimeout(60_000);
@@ -137,7 +138,11 @@ test('two workers share the port and both serve; one that dies is replaced; SIGT
   // Round-robin over both: each worker burns CPU on the views (no cache: every view reaches the backends).
   const before = pids.map(cpuTicks);
   const load = startLoad(p.url, { clients: 6, body: BODY });
-  await new Promise((r) => setTimeout(r, 1500));
+  // Until both workers have served (was a fixed 1.5 s, too short for 20 answers on a loaded machine).
+  await waitFor(
+    () => (load.progress().statuses[200] ?? 0) > 20 && pids.every((pid, i) => cpuTicks(pid) > (before[i] as number)),
+    { timeoutMs: 30_000, what: 'more than 20 answers and CPU spent by both workers' },
+  );
   const outcome = await load.stop();
   expect(outcome.statuses[200]).toBeGreaterThan(20);
   pids.forEach((pid, i) => expect(cpuTicks(pid)).toBeGreaterThan(before[i] as number));
@@ -155,7 +160,8 @@ test('two workers share the port and both serve; one that dies is replaced; SIGT
   // SIGTERM to the primary under steady keep-alive load: both workers drain, nothing is reset, everything exits.
   mocks.scoring.faults.set({ latencyMs: 150 });
   const load2 = startLoad(p.url, { clients: 6, body: BODY });
-  await new Promise((r) => setTimeout(r, 800));
+  // Steady keep-alive load: every client answered at least twice on average (was a fixed 800 ms).
+  await waitFor(() => load2.answered() >= 12, { timeoutMs: 30_000, what: '12 answers' });
   load2.mark();
   p.child.kill('SIGTERM');
   expect(await p.exited).toBe(0);

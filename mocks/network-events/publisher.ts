@@ -25,7 +25,18 @@ export interface PublisherOptions {
   customers: number | readonly string[];
   /** Webhook only: most requests in flight. Default 50. */
   maxInFlight?: number;
+  /**
+   * Runs `tick` every `ms` and returns what stops it. Default: an unref'd setInterval. A test passes its own to tick
+   * by hand, so the rate it checks is the publisher's arithmetic, not how punctual a loaded machine's timers are.
+   */
+  every?: (ms: number, tick: () => void) => () => void;
 }
+
+const everyInterval = (ms: number, tick: () => void): (() => void) => {
+  const timer = setInterval(tick, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 export interface Publisher {
   /** Events published (webhook: answered 2xx; RabbitMQ: written to the channel). */
@@ -125,22 +136,24 @@ export async function startPublisher(target: PublisherTarget, options: Publisher
   // Ticks of 100 ms; the fraction of an event a tick owes is carried to the next, so any rate is kept on average.
   const TICK_MS = 100;
   let owed = 0;
-  const timer = setInterval(() => {
+  const stopTicks = (options.every ?? everyInterval)(TICK_MS, () => {
     owed += (options.ratePerSecond * TICK_MS) / 1000;
     while (owed >= 1) {
       owed--;
       publishOne();
     }
-  }, TICK_MS);
-  timer.unref();
+  });
 
   return {
     published: () => published,
     failed: () => failed,
     async stop() {
-      clearInterval(timer);
+      stopTicks();
       const deadline = Date.now() + 10_000;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The channel first: its close follows its messages on the channel, so the broker has them all when it
+      // answers; closing the connection at once could go out before messages still buffered, and lose them.
+      await channel?.close().catch(() => undefined);
       await model?.close().catch(() => undefined);
     },
   };

@@ -24,6 +24,10 @@ export interface LoadOutcome {
 export interface Load {
   /** Marks the moment (e.g. SIGTERM): requests started before it must all be answered. */
   mark(): void;
+  /** What happened so far, live (for `waitFor` conditions such as "some requests answered"). */
+  progress(): Readonly<LoadOutcome>;
+  /** Requests answered so far, whatever their status. */
+  answered(): number;
   /** Stops the clients after their current request and returns what happened. */
   stop(): Promise<LoadOutcome>;
 }
@@ -90,6 +94,8 @@ export function startLoad(url: string, options: { clients: number; body: string;
     mark: () => {
       marked = true;
     },
+    progress: () => outcome,
+    answered: () => Object.values(outcome.statuses).reduce((a, b) => a + b, 0),
     stop: async () => {
       stopped = true;
       await Promise.all(clients);

@@ -38,6 +38,42 @@ export interface TestStores {
   cleanup(): Promise<void>;
 }
 
+const PGLITE_VERSION = (
+  JSON.parse(
+    fs.readFileSync(path.resolve(__dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8'),
+  ) as { version: string }
+).version;
+
+/**
+ * An empty PGlite folder, initialised once per PGlite version and kept in the temporary folder. initdb is most of
+ * PGlite's start-up (about 5 s here, much more on a loaded machine); copying a ready folder costs well under a second.
+ * Made in a folder of its own and renamed into place, so a reader never sees half of one; two processes making it
+ * at once both succeed, one rename wins.
+ */
+async function pgliteTemplate(): Promise<string> {
+  const template = path.join(os.tmpdir(), `ucv-pglite-template-${PGLITE_VERSION}`);
+  if (fs.existsSync(path.join(template, 'PG_VERSION'))) return template;
+  const making = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = await PGlite.create(making);
+  await pglite.close();
+  try {
+    fs.renameSync(making, template);
+  } catch {
+    fs.rmSync(making, { recursive: true, force: true }); // another process's rename won
+  }
+  return template;
+}
+
+/**
+ * Fills a PGlite folder not yet initialised with a copy of the template, so opening it skips initdb. The store opens
+ * a copy exactly as it opens a folder it initialised itself; a folder already initialised is left as it is.
+ */
+export async function seedPglite(folder: string): Promise<void> {
+  if (fs.existsSync(path.join(folder, 'PG_VERSION'))) return;
+  fs.cpSync(await pgliteTemplate(), folder, { recursive: true });
+}
+
 export function testStores(): TestStores {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-store-'));
   const opened: Store[] = [];
@@ -46,6 +82,7 @@ export function testStores(): TestStores {
     dataDir,
     async open(engine, schema = uniqueSchema()) {
       if (engine === 'postgres') schemas.add(schema);
+      else await seedPglite(path.join(dataDir, schema));
       const store = await openStore(storeOptions(engine, dataDir, schema));
       opened.push(store);
       return store;
