@@ -77,6 +77,18 @@ it('a record deleted in Redis, by anyone, is no longer served from any instance'
   expect(mocks.warehouse.faults.requests().total).toBe(1);
 });
 
+it('what an instance writes it keeps too, and a change by anyone else still reaches it', async () => {
+  const { cache } = a.gateway;
+  await cache.set('written:1', { value: 'mine', fetchedAt: 1 }, 60_000);
+  expect(cache.peek('written:1')).toEqual({ value: 'mine', fetchedAt: 1 });
+  const gets = await redisGets();
+  expect(await cache.get('written:1')).toEqual({ value: 'mine', fetchedAt: 1 });
+  expect(await redisGets()).toBe(gets); // read from the copy: no round trip
+  await admin.set('ucv:written:1', JSON.stringify({ value: 'theirs', fetchedAt: 2 }));
+  await waitFor(() => cache.peek('written:1') === undefined, { what: "the other writer's change to be pushed" });
+  expect(await cache.get('written:1')).toEqual({ value: 'theirs', fetchedAt: 2 });
+});
+
 it('a lost connection drops the local copies: when Redis comes back empty, the record is fetched live', async () => {
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED');
   await redis.stop();

@@ -1,9 +1,10 @@
 /**
  * A Redis that stops answering on an open socket (frozen by SIGSTOP: a long fork, swap) never holds a request:
  * every command has a deadline of our own, raced against the reply (the client's own timeout is dropped once a
- * command is written). A stalled Redis reads as a miss within the deadline and is counted unreachable; /readyz and
- * POST /events answer within their deadlines; when Redis thaws, the cache is used again, and the requests served
- * meanwhile left no backlog that trips a bulkhead. Runs its own redis-server.
+ * command is written). A stalled Redis reads as a miss within the deadline and is counted unreachable, but what the
+ * instance holds locally is still served from its copy, never sent to the backends; /readyz and POST /events answer
+ * within their deadlines; when Redis thaws, the cache is used again, and the requests served meanwhile left no
+ * backlog that trips a bulkhead. Runs its own redis-server.
  */
 import { signEvent } from '../gateway/inbound/events/signature';
 import { startHarness, type Harness } from './support/harness';
@@ -59,10 +60,15 @@ it('a frozen Redis is a miss within the deadline, for views, /readyz and events;
   // Every request is answered within the deadline plus the backends' own time (mocks: a few ms), never the stall.
   // The bound leaves room for a busy machine; a hung request would wait for the whole test's timeout.
   for (const id of ['C00000043', 'C00000042', 'C00000044', 'C00000042']) {
+    const before = h.mocks.warehouse.faults.requests().total;
     const [{ status, body }, ms] = await timed(() => view(id));
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    expect(statusOf(body, 'warehouse')).toBe('LIVE'); // a miss: the backend was called
+    if (id === 'C00000042') {
+      // Held in this instance: served from its local copy, the backend spared.
+      expect(statusOf(body, 'warehouse')).toBe('CACHED');
+      expect(h.mocks.warehouse.faults.requests().total).toBe(before);
+    } else expect(statusOf(body, 'warehouse')).toBe('LIVE'); // a miss: the backend was called
     expect(ms).toBeLessThan(DEADLINE_MS + 900);
     slowest = Math.max(slowest, ms);
   }

@@ -15,15 +15,28 @@ export class RedisDeadlineError extends Error {
 }
 
 /**
- * Resolves or rejects as `work` does, or rejects with RedisDeadlineError after `ms`, whichever comes first. The
- * losing promise's outcome is swallowed, so an abandoned command never becomes an unhandled rejection.
+ * Resolves or rejects as `work` does, or rejects with RedisDeadlineError once `ms` have passed without a reply,
+ * whichever comes first. The losing promise's outcome is swallowed, so an abandoned command never becomes an
+ * unhandled rejection.
+ *
+ * A busy event loop is not a slow Redis: when the loop was held past the deadline (a burst of requests on two
+ * cores), the reply may be sitting unread in the socket. So the deadline is judged after the loop's next poll
+ * phase has read what arrived (`setImmediate` runs after it): a reply that came in time is never taken for a stall.
  */
 export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  const done = (): void => void (settled = true);
+  work.then(done, done);
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisDeadlineError(`redis did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!settled) reject(new RedisDeadlineError(`redis did not answer within ${ms} ms`));
+        }),
+      ms,
+    );
   });
-  work.catch(() => undefined);
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
@@ -43,6 +56,8 @@ export function connectRedis(url: string, logger: Logger, connectTimeoutMs = 100
     // Commands not yet answered are bounded here, not by a per-command `timeout`: node-redis makes that an
     // AbortSignal.timeout per command whose timer fires (and builds a DOMException) even after the reply, 4% of a
     // cached view's CPU on Redis; and it stops counting once the command is written anyway (see withDeadline).
+    // node-redis 6 gives every command a 5 s timeout unless told otherwise: 0 is none.
+    commandOptions: { timeout: 0 },
     commandsQueueMaxLength: COMMANDS_QUEUE_MAX,
     socket: {
       connectTimeout: connectTimeoutMs,

@@ -71,15 +71,27 @@ export function redisCache(options: RedisOptions): Cache {
       local.delete(cacheKey);
       reading.delete(cacheKey);
     });
-    client.on('error', forgetLocal);
+    // A lost connection loses Redis's tracking of this client: what was kept may have changed unseen. The copies
+    // still serve while Redis is away (their TTLs bound them, as any cached record), and are dropped once the
+    // connection is back, before it serves a read.
+    let lost = false;
+    client.on('error', () => void (lost = true));
+    client.on('ready', () => {
+      if (lost) forgetLocal();
+      lost = false;
+    });
   }
 
-  /** Redis missed a deadline: nothing more is sent (nor local copies trusted) until a probe is answered. */
+  /**
+   * Redis missed a deadline: nothing more is sent until a probe is answered, and reads are served from the local
+   * copies alone. The connection is still open, so no invalidation is lost, only late: Redis answers in order, so
+   * by the time the probe's PONG is read every push sent before it has been applied, and the copies are as fresh
+   * as Redis's own again. (Dropping them here, as before, sent every read of a loaded instance to the backends.)
+   */
   let stalled = false;
   const stall = (): void => {
     if (stalled) return;
     stalled = true;
-    forgetLocal();
     options.logger.warn(
       { deadlineMs: options.commandTimeoutMs },
       'redis missed a command deadline; serving without it until it answers again',
@@ -90,7 +102,6 @@ export function redisCache(options: RedisOptions): Cache {
       while (stalled) {
         try {
           await client.ping();
-          forgetLocal(); // replies to abandoned reads may have arrived meanwhile; start from a clean slate
           stalled = false;
           options.logger.info('redis answers again');
         } catch {
@@ -113,43 +124,56 @@ export function redisCache(options: RedisOptions): Cache {
       return fallback;
     }
   };
+  /** A GET, whose answer is kept locally if no change of the key was pushed since it was sent. */
+  const readThrough = async (key: string): Promise<CacheEntry | undefined> => {
+    const token = {};
+    if (local) reading.set(key, token);
+    try {
+      const raw = await send(client.get(prefixed(key)));
+      if (typeof raw !== 'string') return undefined;
+      const entry = JSON.parse(raw) as CacheEntry;
+      // Redis now tracks the key for this connection: any later change is pushed. Kept only if no change was pushed
+      // since this read was sent.
+      if (local && reading.get(key) === token && client.isReady && !stalled) {
+        sizes.set(key, raw.length + key.length);
+        local.set(key, entry);
+        sizes.delete(key);
+      }
+      return entry;
+    } finally {
+      if (reading.get(key) === token) reading.delete(key);
+    }
+  };
   return {
     kind: 'redis',
     peek: (key) => local?.peek(key),
-    get: (key) =>
-      quietly(async () => {
-        const kept = local?.get(key);
-        if (kept) return kept;
-        const token = {};
-        if (local) reading.set(key, token);
-        try {
-          const raw = await send(client.get(prefixed(key)));
-          if (typeof raw !== 'string') return undefined;
-          const entry = JSON.parse(raw) as CacheEntry;
-          // Redis now tracks the key for this connection: any later change is pushed. Kept only if no change was
-          // pushed since this read was sent.
-          if (local && reading.get(key) === token && client.isReady && !stalled) {
-            sizes.set(key, raw.length + key.length);
-            local.set(key, entry);
-            sizes.delete(key);
-          }
-          return entry;
-        } finally {
-          if (reading.get(key) === token) reading.delete(key);
-        }
-      }, undefined),
+    // The local copy first, whatever the connection's state: a stalled or lost Redis never sends a read elsewhere
+    // while this instance holds the record.
+    get: (key) => {
+      const kept = local?.get(key);
+      return kept ? Promise.resolve(kept) : quietly(() => readThrough(key), undefined);
+    },
+    // What this instance writes it keeps too: read back once, so Redis tracks the key for this connection from the
+    // value it holds now (a peer's write in between is what is kept, and told later like any change).
     set: (key, entry, ttlMs) =>
       quietly(async () => {
-        if (ttlMs > 0)
-          await send(
-            client.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }),
-          );
+        if (ttlMs <= 0) return;
+        await send(
+          client.set(prefixed(key), JSON.stringify(entry), { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }),
+        );
+        if (local) await readThrough(key);
       }, undefined),
-    delete: (keys) =>
-      quietly(async () => {
+    // Dropped here at once, not only when Redis pushes the change: a stalled Redis would tell it late.
+    delete: (keys) => {
+      for (const key of keys) {
+        local?.delete(key);
+        reading.delete(key);
+      }
+      return quietly(async () => {
         if (keys.length > 0) await send(client.del(keys.map(prefixed)));
         return true;
-      }, false),
+      }, false);
+    },
     reachable: () => quietly(async () => (await send(client.ping())) === 'PONG', false),
     bytes: () => local?.calculatedSize ?? 0,
     close: async () => {
