@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { buildSchema, execute, GraphQLError, parse, specifiedRules, subscribe, validate } from 'graphql';
 import pino from 'pino';
+import { createClient } from 'redis';
 import { createMetrics } from '../gateway/metrics';
 import { useRateLimit } from '../gateway/pipeline/rate-limit';
 import {
@@ -96,6 +97,34 @@ describe('with Redis: two gateway instances share each consumer allowance', () =
       Promise.all(Array.from({ length: 20 }, (_, i) => a.check(`${consumer}-${i % 4}`, 'marketing', 1))),
     );
     expect(decisions.every((d) => d.allowed)).toBe(true);
+  });
+});
+
+describe('with Redis: one round trip per request', () => {
+  it('both counters are charged by one EVALSHA, the script sent once, and the limits still hold', async () => {
+    const own = new OwnRedis(await freePort());
+    await own.start();
+    const admin = createClient({ url: own.url });
+    try {
+      await admin.connect();
+      const l = limiter(own.url, 'one-trip:');
+      await connected(l); // its first call loads the script (NOSCRIPT, then EVAL)
+      const decisions = await withinOneSecond(async (consumer) => {
+        await admin.configResetStat(); // the counts are the last round's
+        const made: RateDecision[] = [];
+        for (let i = 0; i < 7; i++) made.push(await l.check(consumer, 'self-service', 1));
+        return made;
+      });
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+      expect(decisions.at(-1)).toMatchObject({ allowed: false, limit: 'requests' });
+      const stats = await admin.info('commandstats');
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect(calls('evalsha')).toBe(decisions.length);
+      expect(calls('eval')).toBe(0);
+    } finally {
+      admin.destroy();
+      await own.stop();
+    }
   });
 });
 
