@@ -54,8 +54,8 @@ type Reply = [string, { status: number; statusText: string; headers: Record<stri
 
 /**
  * The /graphql endpoint as a plain node request listener: the server routes `POST /graphql` to it before Express
- * (Express 5's routing alone cost more than the whole cached view, measured on a precomputed answer), and Express mounts the same
- * listener for the other methods. It reads the JSON body itself, with the body limit.
+ * (Express 5's routing alone cost more than the whole cached view, measured on a precomputed answer), and Express
+ * mounts the same listener for the other methods. It reads the JSON body itself, with the body limit.
  *
  * graphql-http reads the request as the spec says (GET or POST, the parameters, Accept) and writes the answer with
  * the spec's status codes; in between, the operation runs through the seam as a whole, and its Outcome is
