@@ -328,6 +328,12 @@ const SecuritySchema = z
     introspection: z.boolean().optional(),
     /** GraphiQL at GET /graphql. Default: on unless NODE_ENV=production (`npm start` turns it on for its demo). */
     graphiql: z.boolean().optional(),
+    /**
+     * Which GraphQL documents the network may send (pipeline/documents.ts): "any" (default), or "registered": only
+     * trusted documents, by `documentId` or by their exact text (the desk page's, and those of the definitions kind
+     * `document`); anything else is PERSISTED_DOCUMENTS_ONLY. SOAP and in-process consumers are not affected.
+     */
+    trustedDocuments: z.enum(['any', 'registered']).default('any'),
   })
   .strict()
   .superRefine((security, ctx) => {

@@ -64,6 +64,14 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.',
   },
+  PERSISTED_DOCUMENT_NOT_FOUND: {
+    status: 400,
+    message: 'No trusted document has this documentId.',
+  },
+  PERSISTED_DOCUMENTS_ONLY: {
+    status: 400,
+    message: 'This gateway runs only trusted documents: send a registered documentId (or its exact text).',
+  },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred in the gateway.' },
 } as const;
 

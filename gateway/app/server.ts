@@ -63,6 +63,8 @@ import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
+import { documentKind } from '../runtime/document-kind';
+import { TrustedDocuments } from '../pipeline/documents';
 import { DefinitionsStore } from '../definitions';
 import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
@@ -180,6 +182,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const shared = openSharedState(config, logger, metrics, ROOT);
   const guard = openSecurity(config, shared, store, metrics, logger);
   const bodyLimits = bodyLimitsOf(config);
+  // The operations known in advance: the desk page's (read from the file the page reads), and the registered ones.
+  const documents = TrustedDocuments.fromFile(path.join(ROOT, 'web', 'desk', 'operations.json'));
   let listeningUrl = '';
   const publicUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? listeningUrl;
 
@@ -187,7 +191,12 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   // a contact is recorded and delivered through the runtime in force at that moment (`live`).
   const live: { holder?: RuntimeHolder; invalidator?: Invalidator } = {};
   const touchpointDeps = touchpointsOf(config, adapters, store, metrics, logger, live);
-  const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, bodyLimits, publicUrl, touchpointDeps);
+  const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, {
+    bodyLimits,
+    publicUrl,
+    touchpointDeps,
+    documents,
+  });
   const { holder, configured } = runtime;
   const invalidator = createInvalidator(
     () => holder.current.sources,
@@ -203,6 +212,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   definitions.register(
     adapterKind({ holder, shared: runtime.shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }),
   );
+  definitions.register(documentKind(documents, () => holder.current.schema));
   const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, metrics, logger);
@@ -370,10 +380,14 @@ function openRuntime(
   guard: ReturnType<typeof openSecurity>,
   metrics: Metrics,
   logger: Logger,
-  bodyLimits: BodyLimits,
-  publicUrl: () => string,
-  touchpointDeps: TouchpointDeps | undefined,
+  more: {
+    bodyLimits: BodyLimits;
+    publicUrl: () => string;
+    touchpointDeps: TouchpointDeps | undefined;
+    documents: TrustedDocuments;
+  },
 ) {
+  const { bodyLimits, publicUrl, touchpointDeps, documents } = more;
   const shared: RuntimeShared = {
     config,
     cache: state.cache,
@@ -384,6 +398,7 @@ function openRuntime(
     audit: guard.auditPlugin,
     bodyLimits,
     publicUrl,
+    documents,
     schemaExtension: touchpointDeps
       ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] }
       : undefined,

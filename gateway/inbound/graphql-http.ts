@@ -7,7 +7,7 @@
  * `Allow`, 429 with `Retry-After`, 400).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHandler, type HandlerOptions } from 'graphql-http';
+import { createHandler, type HandlerOptions, type Request, type RequestParams } from 'graphql-http';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { isErrorCode, sendError, type ErrorCode } from '../errors';
@@ -52,6 +52,57 @@ function acceptedMediaType(
 /** graphql-http's answer: a body and its status and headers. */
 type Reply = [string, { status: number; statusText: string; headers: Record<string, string> }];
 
+/** What one request carries from graphql-http's reading of it to the operation. */
+interface Exchange {
+  res: ServerResponse;
+  /** A trusted document's id, when the request names one instead of a query (pipeline/documents.ts). */
+  documentId?: string;
+}
+
+const refusedParams = (message: string): Reply => {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  return [
+    body,
+    { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
+  ];
+};
+
+/**
+ * A request that names a trusted document instead of sending its text: `documentId` (the GraphQL-over-HTTP
+ * persisted-documents proposal), or Apollo's `extensions.persistedQuery.sha256Hash`, in the JSON body or (GET) the
+ * URL. Its parameters as graphql-http wants them (an empty query, never parsed); undefined for any other request,
+ * which graphql-http reads itself.
+ */
+function trustedDocumentParams(req: Request<IncomingMessage, Exchange>): RequestParams | Reply | undefined {
+  let given: Record<string, unknown>;
+  if (req.method === 'POST') given = (req.body as Record<string, unknown> | null) ?? {};
+  else {
+    const search = new URL(req.url, 'http://gateway').searchParams;
+    if (!search.has('documentId')) return undefined;
+    given = { documentId: search.get('documentId'), operationName: search.get('operationName') ?? undefined };
+    const variables = search.get('variables');
+    if (variables !== null) {
+      try {
+        given.variables = JSON.parse(variables);
+      } catch {
+        return refusedParams('The variables parameter is not valid JSON.');
+      }
+    }
+  }
+  const apq = (given.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery;
+  const documentId =
+    given.documentId ?? (typeof apq?.sha256Hash === 'string' && !given.query ? `sha256:${apq.sha256Hash}` : undefined);
+  if (documentId === undefined || documentId === null) return undefined;
+  if (typeof documentId !== 'string') return refusedParams('documentId must be a string.');
+  const { variables, operationName } = given;
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables)))
+    return refusedParams('variables must be an object.');
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+    return refusedParams('operationName must be a string.');
+  req.context.documentId = documentId;
+  return { query: '', variables: variables as Record<string, unknown> | null, operationName };
+}
+
 /**
  * The /graphql endpoint as a plain node request listener: the server routes `POST /graphql` to it before Express
  * (Express 5's routing alone cost more than the whole cached view, measured on a precomputed answer), and Express
@@ -69,14 +120,15 @@ export function graphqlHandler(logger: Logger, pipeline: Pipeline, bodyLimits: B
       ? error
       : new GraphQLError(error.message, { extensions: { code: 'BAD_REQUEST' } });
 
-  const options: HandlerOptions<IncomingMessage & { id?: unknown }, { res: ServerResponse }> = {
+  const options: HandlerOptions<IncomingMessage & { id?: unknown }, Exchange> = {
+    parseRequestParams: trustedDocumentParams,
     onSubscribe: async (req, params) => {
-      const res = req.context.res;
+      const { res, documentId } = req.context;
       const outcome = await pipeline.run({
         facade: 'graphql',
         requestId: String(req.raw.id),
         caller: { req: req.raw, res },
-        query: params.query,
+        ...(documentId === undefined ? { query: params.query } : { documentId }),
         operationName: params.operationName,
         variables: params.variables,
         mutations: req.method !== 'GET',

@@ -54,6 +54,7 @@ import type { AnswerCache } from './answer-cache';
 import { useObserve } from './observe';
 import { useRights } from './rights';
 import { useNoSuggestions } from './suggestions';
+import type { TrustedDocuments } from './documents';
 
 export type { Consumer, Facade, GatewayContext, OperationLog, RequestNotes } from './context';
 export { refusalHeaders, type Caller, type OperationCall, type Outcome, type Refusal } from './operation';
@@ -70,6 +71,8 @@ export interface PipelineDeps {
   rateLimit?: Plugin<GatewayContext>;
   /** The rendered-answer cache (gateway/pipeline/answer-cache.ts): in place of execution on a hit; kept after masking. */
   answerCache?: Pick<AnswerCache, 'lookup' | 'keep'>;
+  /** Trusted documents (documents.ts): run from their parsed document; with "registered", the only ones. */
+  documents?: TrustedDocuments;
   /** The audit trail (gateway/pipeline/audit.ts): sees the masked answer. */
   audit?: Plugin<GatewayContext>;
 }
@@ -183,7 +186,11 @@ export function createPipeline(deps: PipelineDeps) {
     err instanceof GraphQLError && isErrorCode(err.extensions?.code) ? err : undefined;
 
   /** Identity, parse and validation: the execution arguments, or why the request stops here. */
-  const prepare = async (context: GatewayContext, request: OperationRequest): Promise<Prepared> => {
+  const prepare = async (
+    context: GatewayContext,
+    request: OperationRequest,
+    refuseOnceIdentified?: GraphQLError,
+  ): Promise<Prepared> => {
     const env = getEnveloped(context);
     try {
       await env.contextFactory();
@@ -192,6 +199,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (refusal) return refused(context, refusal);
       throw err;
     }
+    if (refuseOnceIdentified) return refused(context, refuseOnceIdentified);
     let document: DocumentNode;
     if (request.document) document = request.document;
     else {
@@ -237,21 +245,41 @@ export function createPipeline(deps: PipelineDeps) {
     if (call.notes) context.notes = call.notes;
     if (call.implicitFields) context.implicitFields = true;
     try {
-      const prepared = await prepare(context, call);
+      // A trusted document runs from its parsed document; a text that is one, too. With "registered", a network
+      // request may send nothing else (SOAP and in-process consumers give documents they built: never text).
+      // The refusal, if any, comes after identity: a caller without credentials learns nothing of the documents.
+      let operation: OperationCall = call;
+      let untrusted: GraphQLError | undefined;
+      if (call.documentId !== undefined) {
+        const trusted = deps.documents?.byDocumentId(call.documentId);
+        if (trusted) operation = { ...call, query: undefined, document: trusted.document };
+        else
+          untrusted = new GraphQLError(`No trusted document has the id "${call.documentId}".`, {
+            extensions: { code: 'PERSISTED_DOCUMENT_NOT_FOUND' },
+          });
+      } else if (call.query !== undefined && call.document === undefined) {
+        const trusted = deps.documents?.byQuery(call.query);
+        if (trusted) operation = { ...call, query: undefined, document: trusted.document };
+        else if (security.trustedDocuments === 'registered')
+          untrusted = new GraphQLError(ERROR_CATALOG.PERSISTED_DOCUMENTS_ONLY.message, {
+            extensions: { code: 'PERSISTED_DOCUMENTS_ONLY' },
+          });
+      }
+      const prepared = await prepare(context, operation, untrusted);
       if (!prepared.ok)
         return prepared.refusal ? refusalOutcome(prepared.refusal) : { kind: 'invalid', errors: prepared.errors };
       if (nestsDeeperThan(call.variables, limits.maxVariablesDepth)) {
         const message = `The variables nest deeper than ${limits.maxVariablesDepth} levels.`;
         return { kind: 'invalid', errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })] };
       }
-      const operation = getOperationAST(prepared.args.document, call.operationName);
-      if (!operation) {
+      const ast = getOperationAST(prepared.args.document, call.operationName);
+      if (!ast) {
         const message = call.operationName
           ? `The document has no operation named "${call.operationName}".`
           : 'The document has several operations: name the one to run with operationName.';
         return { kind: 'invalid', errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })] };
       }
-      if (operation.operation === 'mutation' && call.mutations === false) {
+      if (ast.operation === 'mutation' && call.mutations === false) {
         countRefused(context);
         return refusalOutcome(
           new GraphQLError('A mutation must be sent with POST.', { extensions: { code: 'METHOD_NOT_ALLOWED' } }),

@@ -33,6 +33,8 @@ export interface OperationCall {
   requestId: string;
   caller: Caller;
   query?: string;
+  /** A trusted document's id (`sha256:<hex>`, pipeline/documents.ts), in place of `query`. */
+  documentId?: string;
   document?: DocumentNode;
   operationName?: string | null;
   variables?: Record<string, unknown> | null;

@@ -33,6 +33,7 @@ import { createPipeline, type Pipeline } from '../pipeline';
 import { useAnswerCache } from '../pipeline/answer-cache';
 import type { GatewayContext } from '../pipeline/context';
 import type { Authenticator } from '../pipeline/identity';
+import type { TrustedDocuments } from '../pipeline/documents';
 import { buildSchema, type SchemaExtension } from '../view/schema';
 import { mountSoapFacade } from '../inbound/soap';
 import { Source } from '../backends/source';
@@ -60,6 +61,8 @@ export interface RuntimeShared {
   audit?: Plugin<GatewayContext>;
   bodyLimits: BodyLimits;
   publicUrl: () => string;
+  /** Trusted documents (pipeline/documents.ts), the same registry for every runtime. */
+  documents?: TrustedDocuments;
   /** More of the schema than the adapters' sections, e.g. the touchpoints' Mutation.recordContact. */
   schemaExtension?: SchemaExtension;
 }
@@ -144,6 +147,7 @@ export function buildRuntime(
       rateLimit: shared.rateLimit,
       audit: shared.audit,
       answerCache,
+      documents: shared.documents,
     });
     const graphql = graphqlHandler(shared.logger, pipeline, shared.bodyLimits);
     // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.

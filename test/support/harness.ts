@@ -2,7 +2,9 @@
  * Starts the four mock systems and a gateway on ephemeral ports, for one test file. Everything is real: HTTP, SOAP,
  * and (where a test asks for it) Redis.
  */
-import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { parseConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/app/server';
@@ -102,6 +104,12 @@ export function testConfig(mocks: Mocks, overrides: ConfigOverrides = {}, env: N
       // Tests fire bursts as one consumer: rate limits stay out of their way unless a test sets its own.
       rateLimit: { default: { requestsPerSecond: 1_000_000, costPerSecond: 1_000_000 } },
       ...rest,
+      // A definitions file of its own unless the test names one: what a test registers never reaches another test
+      // or the repository's var/ folder.
+      admin: {
+        definitionsFile: path.join(os.tmpdir(), `ucv-test-defs-${randomUUID()}.json`),
+        ...(rest.admin as object | undefined),
+      },
       security: testSecurity(security ?? {}),
       adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({
         name,

@@ -6,22 +6,16 @@
  * outside the gateway.
  */
 
-const VIEW = `fragment View on Customer {
-  id
-  profile { name msisdn gender idCardNumber address email region { name } status type customerSince lifestyle }
-  products { code name category orderedOn monthlyFee status }
-  contacts { channel at type outcome }
-  billing { currency balance creditLimit currentCharges { month amount asOf } bills { month amount status } paymentBehaviour { method onTimeRatio averageDaysLate lastPaymentDate } }
-  insights { batchDate arpu { month amount } usageMix { dataPercent voicePercent localPercent longDistancePercent } tags segment churnProbability lifetimeValue channelPreferences { channel level } }
-  score { creditScore creditGrade valueTier positioning evaluatedAt }
-  recommendations { offerCode offerName reason propensity }
-  sources { source sections status fetchedAt ageMs reason }
-}`;
-const BY_ID = `query DeskById($id: ID!) { customer(id: $id) { ...View } } ${VIEW}`;
-const RECORD = `mutation DeskRecord($input: ContactInput!, $key: String!) {
-  recordContact(input: $input, idempotencyKey: $key) { status contactId idempotencyKey }
-}`;
-const BY_MSISDN = `query DeskByMsisdn($msisdn: String!) { customer: customerByMsisdn(msisdn: $msisdn) { ...View } } ${VIEW}`;
+/**
+ * The page's GraphQL operations, in one file the gateway reads too: it trusts them by their text (its trusted
+ * documents), so the page keeps working where the gateway runs only registered operations.
+ * @type {{ DeskById: string, DeskByMsisdn: string, DeskRecord: string }}
+ */
+const OPERATIONS = await (await fetch('/desk/operations.json')).json();
+
+const BY_ID = OPERATIONS.DeskById;
+const RECORD = OPERATIONS.DeskRecord;
+const BY_MSISDN = OPERATIONS.DeskByMsisdn;
 
 /** @type {Record<'zh'|'en', Record<string, string>>} */
 const LABELS = {
@@ -697,3 +691,6 @@ applyLabels();
 showRecent();
 show();
 void loadDemoConsumers();
+
+// A module (the page loads it as one): the operations above are read with a top-level await.
+export {};
