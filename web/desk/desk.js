@@ -9,9 +9,8 @@
 /**
  * The page's GraphQL operations, in one file the gateway reads too: it trusts them by their text (its trusted
  * documents), so the page keeps working where the gateway runs only registered operations.
- * @type {{ DeskById: string, DeskByMsisdn: string, DeskRecord: string }}
  */
-const OPERATIONS = await (await fetch('/desk/operations.json')).json();
+import OPERATIONS from './operations.json' with { type: 'json' };
 
 const BY_ID = OPERATIONS.DeskById;
 const RECORD = OPERATIONS.DeskRecord;
@@ -691,6 +690,3 @@ applyLabels();
 showRecent();
 show();
 void loadDemoConsumers();
-
-// A module (the page loads it as one): the operations above are read with a top-level await.
-export {};
