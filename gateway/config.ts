@@ -129,6 +129,37 @@ const CommandPolicySchema = z
   .strict();
 export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
 
+/**
+ * Bounds of a registered adapter's JSONata mapping (gateway/runtime/mapping.ts): `admin.mappings`. Mappings run in
+ * child processes, never on the gateway's event loop. A call past a bound fails its own section (SOURCE_UNAVAILABLE,
+ * reason bad_response, detail mapping_limit); a definition whose mapping exceeds them on its sample records is refused
+ * at validate (DEFINITION_REFUSED, path resources.<name>.mapping).
+ */
+export const MappingBoundsSchema = z
+  .object({
+    /**
+     * Longest one mapping call may run, in milliseconds. JSONata stops at it by itself; a call it cannot
+     * interrupt (one regular expression, one builtin) has its process killed after as long again (at
+     * least 100 ms more). Default 100.
+     */
+    timeoutMs: z.number().int().min(1).max(60_000).default(100),
+    /** Deepest nesting of evaluations (recursion), in JSONata evaluation frames. Default 500. */
+    maxDepth: z.number().int().min(10).default(500),
+    /** Largest record one call may produce (its JSON), and widest `$pad`, in bytes. Default 1048576 (1 MiB). */
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    /** Most items in one sequence or range, in items. Default 100000. */
+    maxSequence: z.number().int().min(100).default(100_000),
+    /** Heap limit of each mapping process, in MiB (past it that process ends, and only its call fails). Default 128. */
+    maxMemoryMb: z.number().int().min(32).default(128),
+    /** Mapping processes per gateway process, started at the first mapping call: calls run in parallel on as many. Default 2. */
+    processes: z.number().int().min(1).max(16).default(2),
+  })
+  .strict();
+
 export const PolicySchema = ReadPolicySchema.extend({
   /** The adapter's commands (writes): timeout, breaker and bulkhead of their own; see CommandPolicySchema. */
   commands: CommandPolicySchema.default({}),
@@ -616,6 +647,8 @@ export const ConfigSchema = z
           .default(1024 * 1024),
         /** Versions kept in each definition's history (older ones are dropped). Default 50. */
         historyLimit: z.number().int().min(1).default(50),
+        /** Bounds of a registered adapter's JSONata mapping: time, depth, size, memory (MappingBoundsSchema). */
+        mappings: MappingBoundsSchema.default({}),
       })
       .strict()
       .default({}),

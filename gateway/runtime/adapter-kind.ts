@@ -1,7 +1,8 @@
 /**
  * The definitions kind `adapter`: declarative adapters registered through /admin/adapters.
  *
- *   validate  the definition on its own (declarative.ts), then its base URL: http(s) only, every address its host
+ *   validate  the definition on its own (declarative.ts), each mapping's dry run on sample answers within
+ *             `admin.mappings` (mapping.ts), then its base URL: http(s) only, every address its host
  *             resolves to outside the blocked ranges (allowList.ts), and reachable (an HTTP answer, any status,
  *             within `admin.probeTimeoutMs`); a SOAP definition's WSDL and every document it imports instead, each
  *             capped by `admin.maxWsdlBytes`, and its operations and key elements (declarative-soap.ts)
@@ -15,7 +16,7 @@ import { schemaFile } from '../../schemas';
 import { worstCallMs, type GatewayConfig } from '../config';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
 import { checkAddress } from './allow-list';
-import { checkDeclarative, compileDeclarative } from './declarative';
+import { checkDeclarative, compileDeclarative, dryRunMappings } from './declarative';
 import { inspectWsdl } from './declarative-soap';
 import {
   buildRuntime,
@@ -119,6 +120,7 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
       const { adapter, entry } = compileDeclarative(definition, {
         allowLoopback: admin.allowLoopback,
         maxWsdlBytes: admin.maxWsdlBytes,
+        mappings: admin.mappings,
       });
       if (adapter.name !== name)
         throw new DefinitionRefused([
@@ -178,6 +180,9 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
             given: `${worst} ms`,
           },
         ];
+      // Each mapping on sample answers, within admin.mappings: a runaway is refused before it reaches any instance.
+      const mappings = await dryRunMappings(checked.definition, admin.mappings);
+      if (mappings.length > 0) return mappings;
       if (checked.definition.type === 'soap') {
         return inspectWsdl(checked.definition, {
           allowLoopback: admin.allowLoopback,
