@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const ms = (description: string, fallback: number) => z.number().int().min(0).default(fallback).describe(description);
@@ -284,6 +285,29 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest as 64 lower-case hex digits');
 
+/** Shortest SOAP password, in characters. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Why a SOAP password is too weak to configure, or null. A SOAP password can be guessed over the network (Basic, or a
+ * PasswordDigest); the login throttle (security.loginThrottle) slows guessing, and this keeps the guesses needed
+ * out of reach: at least MIN_PASSWORD_LENGTH characters, of at least two kinds (lower case, upper case, digits,
+ * others), at least 6 different characters, and not the user name. The message never quotes the password.
+ */
+export function passwordWeakness(password: string, username?: string): string | null {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH)
+    return `too short: ${length} characters, at least ${MIN_PASSWORD_LENGTH} are required`;
+  const kinds = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((kind) =>
+    kind.test(password),
+  ).length;
+  if (kinds < 2) return 'too weak: use at least two kinds of characters (lower case, upper case, digits, others)';
+  if (new Set(password).size < 6) return 'too weak: at least 6 different characters are required';
+  if (username !== undefined && password.toLowerCase() === username.toLowerCase())
+    return 'too weak: the password must not be the user name';
+  return null;
+}
+
 const ConsumerSchema = z
   .object({
     /** Stable id of the consumer (logs, audit trail, rate limits). */
@@ -298,9 +322,11 @@ const ConsumerSchema = z
     username: z.string().min(1).optional(),
     /**
      * The SOAP password. WS-Security PasswordDigest is computed from the password itself, so the gateway must hold
-     * it (keep the config file private); HTTP Basic compares it in constant time.
+     * it (keep the config file private); HTTP Basic compares it in constant time. At least 12 characters, of at
+     * least two kinds (lower case, upper case, digits, others), at least 6 different ones, not the user name
+     * (passwordWeakness).
      */
-    password: z.string().min(8).optional(),
+    password: z.string().optional(),
   })
   .strict();
 
@@ -341,6 +367,55 @@ const SecuritySchema = z
       .object({ role: z.string().min(1) })
       .strict()
       .optional(),
+    /**
+     * Failed authentication, throttled (gateway/rate-limit/login-throttle.ts has the whole policy): per source address
+     * and per claimed identity (Basic or WS-Security user name, API key), shared through Redis when cache.redisUrl is
+     * set. Past a counter, every attempt it covers is refused with RATE_LIMITED (429, Retry-After) until its window ends.
+     */
+    loginThrottle: z
+      .object({
+        /** Failed attempts from one source address, any identities. Default 30 in 900 seconds (15 minutes). */
+        perAddress: z
+          .object({
+            /** Failed attempts counted before further attempts are refused. Default 30. */
+            failures: z.number().int().min(1).default(30),
+            /** Window from the first failure, in seconds. Default 900. */
+            windowSeconds: z.number().int().min(1).max(86_400).default(900),
+          })
+          .strict()
+          .default({}),
+        /** Failed attempts for one claimed identity, from any address. Default 10 in 900 seconds (15 minutes). */
+        perIdentity: z
+          .object({
+            /** Failed attempts counted before further attempts are refused. Default 10. */
+            failures: z.number().int().min(1).default(10),
+            /** Window from the first failure, in seconds. Default 900. */
+            windowSeconds: z.number().int().min(1).max(86_400).default(900),
+          })
+          .strict()
+          .default({}),
+        /**
+         * Addresses or CIDR ranges (e.g. "10.0.0.0/8") of the proxies in front of the gateway (the load balancer):
+         * for a request from one, the source address is the right-most X-Forwarded-For entry that is not a trusted
+         * proxy. Default none: the peer's address is the source.
+         */
+        trustedProxies: z
+          .array(
+            z.string().refine((entry) => {
+              const [address = '', bits, ...rest] = entry.split('/');
+              const family = isIP(address);
+              if (family === 0 || rest.length > 0) return false;
+              if (bits === undefined) return true;
+              const n = Number(bits);
+              return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+            }, 'an IP address or a CIDR range such as "10.0.0.0/8"'),
+          )
+          .default([]),
+        /** Deadline of one Redis round trip of the throttle, in milliseconds; past it the attempt is not throttled. Default 50. */
+        redisTimeoutMs: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({}),
     wsSecurity: z
       .object({
         /** How far `Created` may be from now, and how long a nonce is remembered, in seconds. Default 300. */
@@ -372,6 +447,8 @@ const SecuritySchema = z
         });
       if ((c.username === undefined) !== (c.password === undefined))
         ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: 'username and password together' });
+      const weak = c.password === undefined ? null : passwordWeakness(c.password, c.username);
+      if (weak) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: weak });
     });
     if (security.anonymous && !roles.has(security.anonymous.role))
       ctx.addIssue({
@@ -785,7 +862,21 @@ export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
 }
 
-const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+/** Keys whose values are secrets: a config error shows that they are there, never what they are. */
+const SECRET_KEYS = new Set(['password', 'secret', 'secrets']);
+const hide = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? '(hidden)'
+    : value && typeof value === 'object'
+      ? Object.fromEntries(Object.keys(value).map((k) => [k, '(hidden)']))
+      : value;
+
+const describe = (value: unknown, key?: string | number): string =>
+  value === undefined
+    ? 'nothing'
+    : typeof key === 'string' && SECRET_KEYS.has(key)
+      ? JSON.stringify(hide(value))
+      : JSON.stringify(value, (k: string, v: unknown) => (SECRET_KEYS.has(k) ? hide(v) : v));
 
 function valueAt(input: unknown, keys: ReadonlyArray<string | number>): unknown {
   return keys.reduce<unknown>(
@@ -817,7 +908,7 @@ function formatIssue(issue: z.ZodIssue, input: unknown): string {
   const key = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('') || '(root)';
   if (issue.code === 'unrecognized_keys') return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   const expected = expectation(issue);
-  return `${key}: expected ${expected}, got ${describe(valueAt(input, issue.path))}`;
+  return `${key}: expected ${expected}, got ${describe(valueAt(input, issue.path), issue.path[issue.path.length - 1])}`;
 }
 
 /** Validates a parsed config object and applies the environment overrides; throws ConfigError. */

@@ -57,6 +57,7 @@ import { htmlSecurityHeaders, sendHtml } from '../inbound/http/headers';
 import { eventIntake } from '../inbound/events/change-intake';
 import { eventVerifier, memoryReplayStore, redisReplayStore } from '../inbound/events/signature';
 import { createRateLimiter } from '../rate-limit/limiter';
+import { createLoginThrottle } from '../rate-limit/login-throttle';
 import { useRateLimit } from '../pipeline/rate-limit';
 import { useAudit } from '../pipeline/audit';
 import type { Source } from '../backends/source';
@@ -226,7 +227,15 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger)
     : memoryNonceStore();
   // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
-  const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces }));
+  // Failed logins are throttled per address and identity, shared through Redis like the nonces (login-throttle.ts).
+  const throttle = createLoginThrottle({
+    settings: security.loginThrottle,
+    redisUrl,
+    keyPrefix: `${config.cache.keyPrefix}login:`,
+    logger,
+    failOpen: metrics.rateLimitFailOpen,
+  });
+  const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces, throttle }));
   const authenticator = internal.authenticator;
   const rateLimiter = createRateLimiter({
     settings: config.rateLimit,

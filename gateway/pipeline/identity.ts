@@ -7,6 +7,9 @@
  * A missing or bad credential is UNAUTHENTICATED (the facades answer 401 with `WWW-Authenticate`). Credentials are
  * never logged: the request log serializes only id, method and URL, and no message here quotes one.
  *
+ * Failed attempts are throttled per source address and per claimed identity (rate-limit/login-throttle.ts has the
+ * policy): past either counter, an attempt is RATE_LIMITED (429, `Retry-After`) before its credentials are checked.
+ *
  * `authenticate` is exported for routes outside GraphQL (the admin API): it accepts an API key, a JWT or Basic.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -20,6 +23,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type SecurityConfig } from '../config';
 import { gatewayError } from '../errors';
 import { connectRedis, type RedisClient } from '../backends/cache/redis-cache';
+import { createLoginThrottle, type LoginThrottle } from '../rate-limit/login-throttle';
 import type { Consumer, GatewayContext } from './context';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
@@ -94,6 +98,8 @@ export interface AuthenticatorOptions {
   nonces?: NonceStore;
   /** Now, in ms (tests). */
   now?: () => number;
+  /** Where failed attempts are counted. Default: in memory, with security.loginThrottle. */
+  throttle?: LoginThrottle;
 }
 
 export interface Authenticator {
@@ -124,6 +130,36 @@ const text = (node: unknown): string | undefined =>
 export function createAuthenticator(security: Readonly<SecurityConfig>, options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now;
   const nonces = options.nonces ?? memoryNonceStore();
+  const throttle =
+    options.throttle ??
+    createLoginThrottle({ settings: security.loginThrottle, keyPrefix: 'login:', logger: options.logger });
+
+  /**
+   * Checks one credential, throttled: refused with RATE_LIMITED while its source address or the identity it claims
+   * has used up its failures (before the credential is checked, so a right guess looks like a wrong one), and a
+   * refusal (UNAUTHENTICATED) counted against both.
+   */
+  const throttled = async (
+    req: IncomingMessage,
+    identity: string | undefined,
+    check: () => Consumer | Promise<Consumer>,
+  ): Promise<Consumer> => {
+    const address = throttle.sourceOf(req);
+    const waitSeconds = await throttle.waitSeconds(address, identity);
+    if (waitSeconds > 0)
+      throw gatewayError(`Too many failed authentications; retry after ${waitSeconds} s.`, {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: waitSeconds,
+        limit: 'authentication',
+      });
+    try {
+      return await check();
+    } catch (err) {
+      if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'UNAUTHENTICATED')
+        await throttle.failed(address, identity);
+      throw err;
+    }
+  };
   const windowMs = security.wsSecurity.windowSeconds * 1000;
   const consumer = (c: SecurityConfig['consumers'][number], via: Consumer['via']): Consumer => ({
     id: c.id,
@@ -135,10 +171,13 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   const byUser = new Map(security.consumers.flatMap((c) => (c.username ? [[c.username, c] as const] : [])));
   const jwtKey = jwtKeyResolver(security.jwt);
 
-  const fromApiKey = (key: string): Consumer => {
-    const found = byKeyHash.get(sha256(key).toString('hex'));
-    if (!found) throw unauthenticated('The API key is not valid.');
-    return consumer(found, 'api-key');
+  const fromApiKey = (req: IncomingMessage, key: string): Promise<Consumer> => {
+    const hash = sha256(key).toString('hex');
+    return throttled(req, `key:${hash}`, () => {
+      const found = byKeyHash.get(hash);
+      if (!found) throw unauthenticated('The API key is not valid.');
+      return consumer(found, 'api-key');
+    });
   };
 
   /**
@@ -149,7 +188,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   const verified = new LRUCache<string, { consumer: Consumer; expMs: number; nbfMs: number }>({ max: 10_000 });
   const toleranceMs = (security.jwt?.clockToleranceSeconds ?? 0) * 1000;
 
-  const fromJwt = async (token: string): Promise<Consumer> => {
+  // A JWT claims no identity before its signature is checked: its failures count for its address only.
+  const fromJwt = (req: IncomingMessage, token: string): Promise<Consumer> =>
+    throttled(req, undefined, () => jwtConsumer(token));
+
+  const jwtConsumer = async (token: string): Promise<Consumer> => {
     const jwt = security.jwt;
     if (!jwt || !jwtKey) throw unauthenticated('Bearer tokens are not accepted by this gateway.');
     const known = verified.get(token);
@@ -184,18 +227,25 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     return consumer;
   };
 
-  const fromBasic = (encoded: string): Consumer => {
+  const fromBasic = (req: IncomingMessage, encoded: string): Promise<Consumer> => {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    const found = colon > 0 ? byUser.get(decoded.slice(0, colon)) : undefined;
-    // Compare even when the user is unknown, so the answer takes as long either way.
-    const ok = sameSecret(decoded.slice(colon + 1), found?.password ?? '\u0000unknown user');
-    if (!found || !ok) throw unauthenticated('The user name or password is not valid.');
-    return consumer(found, 'basic');
+    const username = colon > 0 ? decoded.slice(0, colon) : undefined;
+    return throttled(req, username === undefined ? undefined : `user:${username}`, () => {
+      const found = username === undefined ? undefined : byUser.get(username);
+      // Compare even when the user is unknown, so the answer takes as long either way.
+      const ok = sameSecret(decoded.slice(colon + 1), found?.password ?? '\u0000unknown user');
+      if (!found || !ok) throw unauthenticated('The user name or password is not valid.');
+      return consumer(found, 'basic');
+    });
   };
 
-  const fromUsernameToken = async (token: unknown): Promise<Consumer> => {
+  const fromUsernameToken = (req: IncomingMessage, token: unknown): Promise<Consumer> => {
     const username = text(child(token, 'Username'));
+    return throttled(req, username ? `user:${username}` : undefined, () => usernameTokenConsumer(token, username));
+  };
+
+  const usernameTokenConsumer = async (token: unknown, username: string | undefined): Promise<Consumer> => {
     const passwordNode = child(token, 'Password');
     const password = text(passwordNode);
     const type = (passwordNode as { attributes?: { Type?: unknown } } | undefined)?.attributes?.Type;
@@ -237,6 +287,7 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   };
 
   const fromAuthorization = async (
+    req: IncomingMessage,
     authorization: string,
     allowBearer: boolean,
     allowBasic: boolean,
@@ -244,8 +295,8 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     const space = authorization.indexOf(' ');
     const scheme = authorization.slice(0, space < 0 ? undefined : space).toLowerCase();
     const value = space < 0 ? '' : authorization.slice(space + 1).trim();
-    if (scheme === 'bearer' && allowBearer) return fromJwt(value);
-    if (scheme === 'basic' && allowBasic) return fromBasic(value);
+    if (scheme === 'bearer' && allowBearer) return fromJwt(req, value);
+    if (scheme === 'basic' && allowBasic) return fromBasic(req, value);
     throw unauthenticated(`The Authorization scheme is not accepted here.`);
   };
 
@@ -254,12 +305,12 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     const apiKey = req.headers['x-api-key'];
     if (facade === 'soap') {
       const token = child(child(soapHeader, 'Security'), 'UsernameToken');
-      if (token !== undefined) return fromUsernameToken(token);
-      if (authorization) return fromAuthorization(authorization, false, true);
+      if (token !== undefined) return fromUsernameToken(req, token);
+      if (authorization) return fromAuthorization(req, authorization, false, true);
       return anonymous();
     }
-    if (authorization) return fromAuthorization(authorization, true, false);
-    if (typeof apiKey === 'string') return fromApiKey(apiKey);
+    if (authorization) return fromAuthorization(req, authorization, true, false);
+    if (typeof apiKey === 'string') return fromApiKey(req, apiKey);
     return anonymous();
   };
 
@@ -268,11 +319,13 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     authenticate: async (req) => {
       const { authorization } = req.headers;
       const apiKey = req.headers['x-api-key'];
-      if (authorization) return fromAuthorization(authorization, true, true);
-      if (typeof apiKey === 'string') return fromApiKey(apiKey);
+      if (authorization) return fromAuthorization(req, authorization, true, true);
+      if (typeof apiKey === 'string') return fromApiKey(req, apiKey);
       throw unauthenticated('Credentials are required.');
     },
-    close: () => nonces.close(),
+    close: async () => {
+      await Promise.all([nonces.close(), throttle.close()]);
+    },
   };
 }
 
