@@ -422,6 +422,12 @@ const SecuritySchema = z
         windowSeconds: z.number().int().min(1).max(3600).default(300),
         /** Deadline of one Redis command of the nonce check, in milliseconds; past it the check is made in memory. Default 50. */
         redisTimeoutMs: z.number().int().min(1).default(50),
+        /**
+         * Most nonces one instance keeps in memory, in nonces (each is kept for twice windowSeconds, never forgotten
+         * sooner). Past it, new UsernameTokens are refused with RATE_LIMITED until the oldest expires (with Redis,
+         * Redis alone then decides). Default 500000 (about 75 MB).
+         */
+        maxNonces: z.number().int().min(1).default(500_000),
       })
       .strict()
       .default({}),

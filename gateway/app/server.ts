@@ -224,9 +224,14 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   const { security } = config;
   const nonces = redisUrl
-    ? redisNonceStore(redisUrl, config.cache.keyPrefix, security.wsSecurity.redisTimeoutMs, logger)
-    : memoryNonceStore();
-  // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
+    ? redisNonceStore(
+        redisUrl,
+        config.cache.keyPrefix,
+        security.wsSecurity.redisTimeoutMs,
+        logger,
+        security.wsSecurity.maxNonces,
+      )
+    : memoryNonceStore(security.wsSecurity.maxNonces);
   // Failed logins are throttled per address and identity, shared through Redis like the nonces (login-throttle.ts).
   const throttle = createLoginThrottle({
     settings: security.loginThrottle,
@@ -235,6 +240,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     logger,
     failOpen: metrics.rateLimitFailOpen,
   });
+  // The rules' view loads run through the pipeline as an in-process consumer of the marketing role (rules/view.ts).
   const internal = withInternalConsumers(createAuthenticator(security, { logger, nonces, throttle }));
   const authenticator = internal.authenticator;
   const rateLimiter = createRateLimiter({

@@ -35,17 +35,45 @@ const unauthenticated = (message: string) => gatewayError(message, { code: 'UNAU
 
 /** Remembers WS-Security nonces for the replay window: in Redis when configured (shared by every instance), else here. */
 export interface NonceStore {
-  /** True when the nonce was not seen inside the window (and now is). */
+  /**
+   * True when the nonce was not seen inside the window (and now is). Rejects with RATE_LIMITED when the store holds
+   * as many nonces as it may and none has expired yet: it never forgets one early to make room.
+   */
   firstUse(key: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function memoryNonceStore(max = 100_000): NonceStore {
-  const seen = new LRUCache<string, true>({ max, ttl: 1, ttlAutopurge: false });
+/**
+ * Nonces in this instance's memory, each kept until its window has passed, never evicted sooner: a store that
+ * forgot the oldest nonce once full (an LRU) let a signed-in caller flood it with valid tokens, then replay a
+ * captured one. Memory is bounded by time (what the window holds) and by `max`: past it, new tokens are refused
+ * (RATE_LIMITED, until the oldest expires) rather than an old nonce forgotten. Entries are kept in insertion order,
+ * which is expiry order for one window length, so expired ones are dropped from the front.
+ */
+export function memoryNonceStore(max = 500_000, now: () => number = Date.now): NonceStore {
+  const expiries = new Map<string, number>();
+  const purge = (at: number): void => {
+    for (const [key, expires] of expiries) {
+      if (expires > at) break;
+      expiries.delete(key);
+    }
+  };
   return {
     firstUse: async (key, ttlMs) => {
-      if (seen.has(key)) return false;
-      seen.set(key, true, { ttl: ttlMs });
+      const at = now();
+      purge(at);
+      const expires = expiries.get(key);
+      if (expires !== undefined && expires > at) return false;
+      if (expiries.size >= max) {
+        const oldest = expiries.values().next().value as number;
+        const retryAfterSeconds = Math.max(1, Math.ceil((oldest - at) / 1000));
+        throw gatewayError(
+          `The gateway holds as many WS-Security nonces as it may; retry after ${retryAfterSeconds} s.`,
+          { code: 'RATE_LIMITED', retryAfterSeconds },
+        );
+      }
+      expiries.delete(key); // an expired entry for the same key goes to the back with its new expiry
+      expiries.set(key, at + ttlMs);
       return true;
     },
     close: async () => undefined,
@@ -62,25 +90,36 @@ export function redisNonceStore(
   keyPrefix: string,
   timeoutMs: number,
   logger: Logger,
+  maxLocal?: number,
   client: RedisClient = connectRedis(url, logger),
 ): NonceStore {
-  const local = memoryNonceStore();
+  const local = memoryNonceStore(maxLocal);
   return {
     firstUse: async (key, ttlMs) => {
-      const locally = await local.firstUse(key, ttlMs);
+      // This instance's memory full (its RATE_LIMITED refusal): Redis decides alone, and the refusal stands without it.
+      let full: unknown;
+      const locally = await local.firstUse(key, ttlMs).catch((err: unknown) => {
+        full = err;
+        return true;
+      });
+      const withoutRedis = (): boolean => {
+        if (full) throw full;
+        return locally;
+      };
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       try {
         // Commands are refused while disconnected (no offline queue): a client still connecting gets the deadline.
-        if (!client.isReady && (await Promise.race([once(client, 'ready'), deadline])) === 'timeout') return locally;
+        if (!client.isReady && (await Promise.race([once(client, 'ready'), deadline])) === 'timeout')
+          return withoutRedis();
         const reply = await Promise.race([
           client.set(`${keyPrefix}wsse:${key}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
           deadline,
         ]);
-        if (reply === 'timeout') return locally;
+        if (reply === 'timeout') return withoutRedis();
         return locally && reply === 'OK';
       } catch {
-        return locally;
+        return withoutRedis();
       } finally {
         clearTimeout(timer);
       }
