@@ -471,10 +471,49 @@ const SecuritySchema = z
   });
 export type SecurityConfig = z.infer<typeof SecuritySchema>;
 
+/**
+ * The ports the WHATWG Fetch standard blocks ("bad ports", https://fetch.spec.whatwg.org/#port-blocking): Node's
+ * fetch (undici) and browsers refuse to connect to them, with no answer at all. A gateway listening on one of them
+ * gets no change webhook from the CRM and no network event (their senders use fetch), and a channel gateway on one
+ * is never called. A test keeps this list equal to undici's.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+const badPortReason = (port: number): string =>
+  `a port HTTP clients accept: Node's fetch and browsers refuse port ${port} (the WHATWG Fetch "bad ports" list), so nothing sent to it with fetch arrives`;
+
+/** A listening port outside the Fetch standard's bad ports. */
+const fetchablePort = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .superRefine((port, ctx) => {
+      if (FETCH_BAD_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: badPortReason(port) });
+    })
+    .default(fallback);
+
+/** An http(s) URL whose port (explicit or the scheme's) fetch will connect to. */
+const fetchableUrl = () =>
+  z
+    .string()
+    .url()
+    .superRefine((text, ctx) => {
+      if (!URL.canParse(text)) return; // url() has said so
+      const port = Number(new URL(text).port);
+      if (port && FETCH_BAD_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: badPortReason(port) });
+    });
+
 export const ConfigSchema = z
   .object({
-    /** Listening port. Default 4000; 0 picks a free port. */
-    port: z.number().int().min(0).max(65535).default(4000),
+    /** Listening port. Default 4000; 0 picks a free port. Not one of FETCH_BAD_PORTS (fetch refuses them). */
+    port: fetchablePort(4000),
     /** Listening address. Default 0.0.0.0. */
     host: z.string().min(1).default('0.0.0.0'),
     adapters: z.array(AdapterEntrySchema).min(1),
@@ -521,7 +560,7 @@ export const ConfigSchema = z
      * WSDL's soap:address is built from it, never from a request's Host header (which anyone can set). Default: the
      * gateway's listening URL, http://<host>:<port> (http://127.0.0.1:<port> when host is 0.0.0.0).
      */
-    publicUrl: z.string().url().optional(),
+    publicUrl: fetchableUrl().optional(),
     /**
      * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
      * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
@@ -744,7 +783,7 @@ export const ConfigSchema = z
     marketing: z
       .object({
         /** Base URL of the channel gateway (SMS, push, e-mail). UCV_CHANNELS_URL overrides. No default: no offers are sent. */
-        channelsUrl: z.string().url().optional(),
+        channelsUrl: fetchableUrl().optional(),
         /** Deadline of one channel gateway call, in milliseconds. Default 2000. */
         channelTimeoutMs: z.number().int().min(1).default(2000),
         /** Role of the in-process consumer that loads the views rules read (through the pipeline). Default "marketing". */
