@@ -103,7 +103,7 @@ UCV Gateway is up.
     warehouse  ${mocks.warehouse.url}
     scoring    ${mocks.scoring.url}
     channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them)
-    network-events ${mocks.networkEvents.url}   (not in the config: register it, examples/network-events.json)
+    network-events ${mocks.networkEvents.url}   (not in the config: register it, docs/integrators.md: scripts/example.ts)
 
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
                     ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account
