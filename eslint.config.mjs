@@ -25,6 +25,12 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  // Plain CommonJS run by node without a TypeScript loader (a process started by the gateway).
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // The front-desk page: plain browser modules, no build step.
   { files: ['web/**/*.js'], languageOptions: { sourceType: 'module', globals: globals.browser } },
 );

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const ms = (description: string, fallback: number) => z.number().int().min(0).default(fallback).describe(description);
@@ -128,6 +129,37 @@ const CommandPolicySchema = z
   })
   .strict();
 export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
+
+/**
+ * Bounds of a registered adapter's JSONata mapping (gateway/runtime/mapping.ts): `admin.mappings`. Mappings run in
+ * child processes, never on the gateway's event loop. A call past a bound fails its own section (SOURCE_UNAVAILABLE,
+ * reason bad_response, detail mapping_limit); a definition whose mapping exceeds them on its sample records is refused
+ * at validate (DEFINITION_REFUSED, path resources.<name>.mapping).
+ */
+export const MappingBoundsSchema = z
+  .object({
+    /**
+     * Longest one mapping call may run, in milliseconds. JSONata stops at it by itself; a call it cannot
+     * interrupt (one regular expression, one builtin) has its process killed after as long again (at
+     * least 100 ms more). Default 100.
+     */
+    timeoutMs: z.number().int().min(1).max(60_000).default(100),
+    /** Deepest nesting of evaluations (recursion), in JSONata evaluation frames. Default 500. */
+    maxDepth: z.number().int().min(10).default(500),
+    /** Largest record one call may produce (its JSON), and widest `$pad`, in bytes. Default 1048576 (1 MiB). */
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    /** Most items in one sequence or range, in items. Default 100000. */
+    maxSequence: z.number().int().min(100).default(100_000),
+    /** Heap limit of each mapping process, in MiB (past it that process ends, and only its call fails). Default 128. */
+    maxMemoryMb: z.number().int().min(32).default(128),
+    /** Mapping processes per gateway process, started at the first mapping call: calls run in parallel on as many. Default 2. */
+    processes: z.number().int().min(1).max(16).default(2),
+  })
+  .strict();
 
 export const PolicySchema = ReadPolicySchema.extend({
   /** The adapter's commands (writes): timeout, breaker and bulkhead of their own; see CommandPolicySchema. */
@@ -253,6 +285,29 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest as 64 lower-case hex digits');
 
+/** Shortest SOAP password, in characters. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Why a SOAP password is too weak to configure, or null. A SOAP password can be guessed over the network (Basic, or a
+ * PasswordDigest); the login throttle (security.loginThrottle) slows guessing, and this keeps the guesses needed
+ * out of reach: at least MIN_PASSWORD_LENGTH characters, of at least two kinds (lower case, upper case, digits,
+ * others), at least 6 different characters, and not the user name. The message never quotes the password.
+ */
+export function passwordWeakness(password: string, username?: string): string | null {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH)
+    return `too short: ${length} characters, at least ${MIN_PASSWORD_LENGTH} are required`;
+  const kinds = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((kind) =>
+    kind.test(password),
+  ).length;
+  if (kinds < 2) return 'too weak: use at least two kinds of characters (lower case, upper case, digits, others)';
+  if (new Set(password).size < 6) return 'too weak: at least 6 different characters are required';
+  if (username !== undefined && password.toLowerCase() === username.toLowerCase())
+    return 'too weak: the password must not be the user name';
+  return null;
+}
+
 const ConsumerSchema = z
   .object({
     /** Stable id of the consumer (logs, audit trail, rate limits). */
@@ -267,9 +322,11 @@ const ConsumerSchema = z
     username: z.string().min(1).optional(),
     /**
      * The SOAP password. WS-Security PasswordDigest is computed from the password itself, so the gateway must hold
-     * it (keep the config file private); HTTP Basic compares it in constant time.
+     * it (keep the config file private); HTTP Basic compares it in constant time. At least 12 characters, of at
+     * least two kinds (lower case, upper case, digits, others), at least 6 different ones, not the user name
+     * (passwordWeakness).
      */
-    password: z.string().min(8).optional(),
+    password: z.string().optional(),
   })
   .strict();
 
@@ -310,12 +367,67 @@ const SecuritySchema = z
       .object({ role: z.string().min(1) })
       .strict()
       .optional(),
+    /**
+     * Failed authentication, throttled (gateway/rate-limit/login-throttle.ts has the whole policy): per source address
+     * and per claimed identity (Basic or WS-Security user name, API key), shared through Redis when cache.redisUrl is
+     * set. Past a counter, every attempt it covers is refused with RATE_LIMITED (429, Retry-After) until its window ends.
+     */
+    loginThrottle: z
+      .object({
+        /** Failed attempts from one source address, any identities. Default 30 in 900 seconds (15 minutes). */
+        perAddress: z
+          .object({
+            /** Failed attempts counted before further attempts are refused. Default 30. */
+            failures: z.number().int().min(1).default(30),
+            /** Window from the first failure, in seconds. Default 900. */
+            windowSeconds: z.number().int().min(1).max(86_400).default(900),
+          })
+          .strict()
+          .default({}),
+        /** Failed attempts for one claimed identity, from any address. Default 10 in 900 seconds (15 minutes). */
+        perIdentity: z
+          .object({
+            /** Failed attempts counted before further attempts are refused. Default 10. */
+            failures: z.number().int().min(1).default(10),
+            /** Window from the first failure, in seconds. Default 900. */
+            windowSeconds: z.number().int().min(1).max(86_400).default(900),
+          })
+          .strict()
+          .default({}),
+        /**
+         * Addresses or CIDR ranges (e.g. "10.0.0.0/8") of the proxies in front of the gateway (the load balancer):
+         * for a request from one, the source address is the right-most X-Forwarded-For entry that is not a trusted
+         * proxy. Default none: the peer's address is the source.
+         */
+        trustedProxies: z
+          .array(
+            z.string().refine((entry) => {
+              const [address = '', bits, ...rest] = entry.split('/');
+              const family = isIP(address);
+              if (family === 0 || rest.length > 0) return false;
+              if (bits === undefined) return true;
+              const n = Number(bits);
+              return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+            }, 'an IP address or a CIDR range such as "10.0.0.0/8"'),
+          )
+          .default([]),
+        /** Deadline of one Redis round trip of the throttle, in milliseconds; past it the attempt is not throttled. Default 50. */
+        redisTimeoutMs: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({}),
     wsSecurity: z
       .object({
         /** How far `Created` may be from now, and how long a nonce is remembered, in seconds. Default 300. */
         windowSeconds: z.number().int().min(1).max(3600).default(300),
         /** Deadline of one Redis command of the nonce check, in milliseconds; past it the check is made in memory. Default 50. */
         redisTimeoutMs: z.number().int().min(1).default(50),
+        /**
+         * Most nonces one instance keeps in memory, in nonces (each is kept for twice windowSeconds, never forgotten
+         * sooner). Past it, new UsernameTokens are refused with RATE_LIMITED until the oldest expires (with Redis,
+         * Redis alone then decides). Default 500000 (about 75 MB).
+         */
+        maxNonces: z.number().int().min(1).default(500_000),
       })
       .strict()
       .default({}),
@@ -347,6 +459,8 @@ const SecuritySchema = z
         });
       if ((c.username === undefined) !== (c.password === undefined))
         ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: 'username and password together' });
+      const weak = c.password === undefined ? null : passwordWeakness(c.password, c.username);
+      if (weak) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'password'], message: weak });
     });
     if (security.anonymous && !roles.has(security.anonymous.role))
       ctx.addIssue({
@@ -363,10 +477,49 @@ const SecuritySchema = z
   });
 export type SecurityConfig = z.infer<typeof SecuritySchema>;
 
+/**
+ * The ports the WHATWG Fetch standard blocks ("bad ports", https://fetch.spec.whatwg.org/#port-blocking): Node's
+ * fetch (undici) and browsers refuse to connect to them, with no answer at all. A gateway listening on one of them
+ * gets no change webhook from the CRM and no network event (their senders use fetch), and a channel gateway on one
+ * is never called. A test keeps this list equal to undici's.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+const badPortReason = (port: number): string =>
+  `a port HTTP clients accept: Node's fetch and browsers refuse port ${port} (the WHATWG Fetch "bad ports" list), so nothing sent to it with fetch arrives`;
+
+/** A listening port outside the Fetch standard's bad ports. */
+const fetchablePort = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .superRefine((port, ctx) => {
+      if (FETCH_BAD_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: badPortReason(port) });
+    })
+    .default(fallback);
+
+/** An http(s) URL whose port (explicit or the scheme's) fetch will connect to. */
+const fetchableUrl = () =>
+  z
+    .string()
+    .url()
+    .superRefine((text, ctx) => {
+      if (!URL.canParse(text)) return; // url() has said so
+      const port = Number(new URL(text).port);
+      if (port && FETCH_BAD_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: badPortReason(port) });
+    });
+
 export const ConfigSchema = z
   .object({
-    /** Listening port. Default 4000; 0 picks a free port. */
-    port: z.number().int().min(0).max(65535).default(4000),
+    /** Listening port. Default 4000; 0 picks a free port. Not one of FETCH_BAD_PORTS (fetch refuses them). */
+    port: fetchablePort(4000),
     /** Listening address. Default 0.0.0.0. */
     host: z.string().min(1).default('0.0.0.0'),
     adapters: z.array(AdapterEntrySchema).min(1),
@@ -413,7 +566,7 @@ export const ConfigSchema = z
      * WSDL's soap:address is built from it, never from a request's Host header (which anyone can set). Default: the
      * gateway's listening URL, http://<host>:<port> (http://127.0.0.1:<port> when host is 0.0.0.0).
      */
-    publicUrl: z.string().url().optional(),
+    publicUrl: fetchableUrl().optional(),
     /**
      * Gateway processes serving the one port (node:cluster), each a full gateway: a number ≥ 1, or "auto" for one per
      * core. Without Redis each worker caches alone. Default 1 (no cluster: the gateway runs in the started process).
@@ -628,6 +781,8 @@ export const ConfigSchema = z
           .default(1024 * 1024),
         /** Versions kept in each definition's history (older ones are dropped). Default 50. */
         historyLimit: z.number().int().min(1).default(50),
+        /** Bounds of a registered adapter's JSONata mapping: time, depth, size, memory (MappingBoundsSchema). */
+        mappings: MappingBoundsSchema.default({}),
       })
       .strict()
       .default({}),
@@ -640,7 +795,7 @@ export const ConfigSchema = z
     marketing: z
       .object({
         /** Base URL of the channel gateway (SMS, push, e-mail). UCV_CHANNELS_URL overrides. No default: no offers are sent. */
-        channelsUrl: z.string().url().optional(),
+        channelsUrl: fetchableUrl().optional(),
         /** Deadline of one channel gateway call, in milliseconds. Default 2000. */
         channelTimeoutMs: z.number().int().min(1).default(2000),
         /** Role of the in-process consumer that loads the views rules read (through the pipeline). Default "marketing". */
@@ -764,7 +919,21 @@ export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
 }
 
-const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+/** Keys whose values are secrets: a config error shows that they are there, never what they are. */
+const SECRET_KEYS = new Set(['password', 'secret', 'secrets']);
+const hide = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? '(hidden)'
+    : value && typeof value === 'object'
+      ? Object.fromEntries(Object.keys(value).map((k) => [k, '(hidden)']))
+      : value;
+
+const describe = (value: unknown, key?: string | number): string =>
+  value === undefined
+    ? 'nothing'
+    : typeof key === 'string' && SECRET_KEYS.has(key)
+      ? JSON.stringify(hide(value))
+      : JSON.stringify(value, (k: string, v: unknown) => (SECRET_KEYS.has(k) ? hide(v) : v));
 
 function valueAt(input: unknown, keys: ReadonlyArray<string | number>): unknown {
   return keys.reduce<unknown>(
@@ -796,7 +965,7 @@ function formatIssue(issue: z.ZodIssue, input: unknown): string {
   const key = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('') || '(root)';
   if (issue.code === 'unrecognized_keys') return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   const expected = expectation(issue);
-  return `${key}: expected ${expected}, got ${describe(valueAt(input, issue.path))}`;
+  return `${key}: expected ${expected}, got ${describe(valueAt(input, issue.path), issue.path[issue.path.length - 1])}`;
 }
 
 /** Validates a parsed config object and applies the environment overrides; throws ConfigError. */

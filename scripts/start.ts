@@ -3,6 +3,9 @@
  * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway
  * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104, network events 4105 (UCV_NETWORK_EVENTS_PORT).
  *
+ * The event secrets (events.secrets.crm, .network) are printed with where they came from: the environment
+ * (UCV_CRM_EVENTS_SECRET, UCV_NETWORK_EVENTS_SECRET) or made up for this run.
+ *
  * With UCV_WORKERS above 1 only the gateway is forked (gateway/app/cluster.ts); the mocks stay in this, the primary,
  * process. On SIGTERM or SIGINT the gateway drains first, so views in flight still reach the mocks, then the mocks stop.
  */
@@ -23,6 +26,11 @@ const DEMO_EVENTS_PER_SECOND = Number(process.env.UCV_DEMO_EVENTS_PER_SECOND ?? 
 async function main(): Promise<void> {
   // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
   // unless UCV_CRM_EVENTS_SECRET gives one (docs/events.md). Set before any fork: workers inherit the environment.
+  // The banner says where each secret came from, so an integrator can sign an event of their own with it.
+  const secretOrigins = {
+    crm: process.env.UCV_CRM_EVENTS_SECRET ? 'from UCV_CRM_EVENTS_SECRET' : 'made up for this run',
+    network: process.env.UCV_NETWORK_EVENTS_SECRET ? 'from UCV_NETWORK_EVENTS_SECRET' : 'made up for this run',
+  };
   process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
   // The same for the network-events platform's customer events, and the channel gateway the rules send offers to.
   process.env.UCV_NETWORK_EVENTS_SECRET ||= randomBytes(32).toString('hex');
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
     {
       onReady: (url) => {
         banner(url, mocks, frontDesk.apiKey, config.store.url ? 'PostgreSQL' : 'embedded, var/store/', channels.url);
+        eventSecrets(config.events.secrets, secretOrigins);
         // Customer events, signed as the network-events platform signs them, so the rules run on their own.
         if (DEMO_EVENTS_PER_SECOND > 0 && config.events.secrets.network) {
           void startPublisher(
@@ -94,7 +103,7 @@ UCV Gateway is up.
     warehouse  ${mocks.warehouse.url}
     scoring    ${mocks.scoring.url}
     channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them)
-    network-events ${mocks.networkEvents.url}   (not in the config: register it, examples/network-events.json)
+    network-events ${mocks.networkEvents.url}   (not in the config: register it, docs/integrators.md: scripts/example.ts)
 
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)
                     ${SAMPLE_CUSTOMERS.noBillingAccount} no billing account · ${SAMPLE_CUSTOMERS.keyAccount} key account
@@ -106,6 +115,21 @@ ${DEMO_CONSUMERS.map((c) => `    ${c.role.padEnd(15)} x-api-key: ${c.apiKey.padE
   A first query (as the front desk: the ID-card number comes back masked):
     curl -s ${url}/graphql -H 'content-type: application/json' -H 'x-api-key: ${frontDeskKey}' \\
       -d '{"query":"{ customer(id: \\"${SAMPLE_CUSTOMERS.ordinary}\\") { profile { name idCardNumber } billing { balance } score { creditScore } sources { source status } } }"}'
+`);
+}
+
+/**
+ * Where each demo event secret is, so an integrator can sign an event (docs/events.md has the openssl/curl lines).
+ * Made up for each run unless set in the environment: set UCV_<SOURCE>_EVENTS_SECRET to keep one across runs.
+ */
+function eventSecrets(secrets: Readonly<Record<string, string>>, origins: Record<string, string>): void {
+  console.log(`  Event secrets (sign POST /events/<source> with them: docs/events.md, "Signing one by hand"):
+${Object.entries(secrets)
+  .map(
+    ([source, secret]) =>
+      `    ${source.padEnd(8)} ${secret}   (${origins[source] ?? 'from the config'}; UCV_${source.toUpperCase()}_EVENTS_SECRET sets it)`,
+  )
+  .join('\n')}
 `);
 }
 

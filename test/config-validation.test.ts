@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, parseConfig } from '../gateway/config';
+import { ConfigError, FETCH_BAD_PORTS, parseConfig } from '../gateway/config';
 
 const valid = { adapters: [{ name: 'crm', url: 'http://127.0.0.1:4101' }] };
 const messageOf = (input: unknown): string => {
@@ -101,6 +101,40 @@ it("UCV_<SOURCE>_EVENTS_SECRET sets or overrides a source's event secret", () =>
     { UCV_CRM_EVENTS_SECRET: 'from-the-environment-0123', UCV_BILLING_EVENTS_SECRET: 'billing-secret-0123456789' },
   );
   expect(config.events.secrets).toEqual({ crm: 'from-the-environment-0123', billing: 'billing-secret-0123456789' });
+});
+
+describe('ports that fetch refuses (the WHATWG Fetch "bad ports")', () => {
+  it.each([
+    ['the listening port', { port: 6000 }, {}, 'port'],
+    ['PORT from the environment', {}, { PORT: '6000' }, 'port'],
+    ['publicUrl', { publicUrl: 'http://ucv.example.com:6000' }, {}, 'publicUrl'],
+    [
+      'marketing.channelsUrl',
+      { marketing: { channelsUrl: 'http://channels.internal:6666/' } },
+      {},
+      'marketing.channelsUrl',
+    ],
+  ])('%s on one is refused at validation, saying why', (_, extra, env, key) => {
+    expect(() => parseConfig({ ...valid, ...extra }, env)).toThrow(
+      new RegExp(
+        `${key.replace('.', '\\.')}: expected a port HTTP clients accept: Node's fetch and browsers refuse port 6\\d{3} \\(the WHATWG Fetch "bad ports" list\\)`,
+      ),
+    );
+  });
+
+  it('a port next to one is accepted', () => {
+    expect(parseConfig({ ...valid, port: 6001, publicUrl: 'http://ucv.example.com:6001' }, {}).port).toBe(6001);
+  });
+
+  it("the list is undici's, the fetch node runs", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { badPorts } = require('undici/lib/web/fetch/constants') as { badPorts: string[] };
+    expect([...FETCH_BAD_PORTS].sort((x, y) => x - y)).toEqual(badPorts.map(Number).sort((x, y) => x - y));
+  });
+
+  it('fetch really refuses such a port, with no answer', async () => {
+    await expect(fetch('http://127.0.0.1:6000/')).rejects.toMatchObject({ cause: { message: 'bad port' } });
+  });
 });
 
 it('an invalid PORT is reported like a bad file value', () => {

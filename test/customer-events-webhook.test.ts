@@ -270,6 +270,13 @@ describe.each(ENGINES)('on %s', (engine) => {
       body: '{"version":',
     });
     expect([broken.status, (await json(broken)).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+    // Unsigned, the same bytes are refused for the signature: nothing of an unsigned body is parsed.
+    const unsigned = await fetch(`${h.url}/events/network`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"version":',
+    });
+    expect([unsigned.status, (await json(unsigned)).errors[0].extensions.code]).toEqual([401, 'UNAUTHENTICATED']);
     expect(channels.messages()).toHaveLength(0);
   });
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { addressRefusal } from '../gateway/runtime/allow-list';
+import { renderExample } from '../scripts/example';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
 import { AUTH, FULL_VIEW, postGraphQL, sha256, SOAP_AUTH, testConfig, type ConfigOverrides } from './support/harness';
@@ -440,14 +441,16 @@ it('refuses a registered adapter named like a configured one', async () => {
   expect(JSON.stringify(res.body.errors[0].extensions.problems)).toMatch(/configured adapter's name/);
 });
 
-it('the documented example registers as it is (its base URL aside) and answers', async () => {
-  const example = JSON.parse(
-    fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8'),
-  ) as Record<string, unknown>;
+it("the documented example registers as it is, with the running mock's URL (scripts/example.ts), and answers", async () => {
+  // The example names the mock by variable, as the documented script fills it in: here the test's own mock.
+  const example = renderExample(path.join(__dirname, '..', 'examples', 'network-events.json'), {
+    NETWORK_EVENTS_URL: mocks.networkEvents.url,
+  }) as Record<string, unknown>;
+  expect(example.baseUrl).toBe(mocks.networkEvents.url);
   const gateway = await start({
     admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) },
   });
-  const res = await admin(gateway, 'PUT', '/admin/adapters/network', { ...example, baseUrl: mocks.networkEvents.url });
+  const res = await admin(gateway, 'PUT', '/admin/adapters/network', example);
   expect(res.status).toBe(200);
   const truth = networkState(ID);
   const view = await postGraphQL(

@@ -16,6 +16,7 @@ import { importLocations } from '../gateway/runtime/declarative-soap';
 import { SAMPLE_CUSTOMERS, startMocks, type Mocks } from '../mocks';
 import { billingAccount } from '../mocks/dataset/customers';
 import { AUTH, postGraphQL, SOAP_AUTH, testConfig, type ConfigOverrides } from './support/harness';
+import { renderExample } from '../scripts/example';
 
 const ID = 'C00000001';
 const MAX_WSDL_BYTES = 8192;
@@ -64,18 +65,18 @@ const customerFields = async (gateway: Gateway): Promise<string[]> => {
   return (body.data.__type.fields as Array<{ name: string }>).map((f) => f.name).sort();
 };
 
-/** The documented example (examples/billing-ledger.json): the billing mock's own WSDL, under its own name and field. */
-const EXAMPLE = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'billing-ledger.json'), 'utf8')) as {
-  resources: { account: object };
+/**
+ * The documented example (examples/billing-ledger.json): the billing mock's own WSDL, under its own name and field,
+ * its URLs filled in as the documented script does (scripts/example.ts), from the test's own billing mock.
+ */
+const example = () =>
+  renderExample(path.join(__dirname, '..', 'examples', 'billing-ledger.json'), {
+    BILLING_URL: mocks.billing.url,
+  }) as { resources: { account: object } };
+const ledger = (extra: Record<string, unknown> = {}, resource: Record<string, unknown> = {}) => {
+  const EXAMPLE = example();
+  return { ...EXAMPLE, resources: { account: { ...EXAMPLE.resources.account, ...resource } }, ...extra };
 };
-const ledger = (extra: Record<string, unknown> = {}, resource: Record<string, unknown> = {}) => ({
-  ...EXAMPLE,
-  // Its URLs aside (the mock's port under npm start is 4102; here the test's own).
-  wsdlUrl: `${mocks.billing.url}/billing/AccountService?wsdl`,
-  endpoint: `${mocks.billing.url}/billing/AccountService`,
-  resources: { account: { ...EXAMPLE.resources.account, ...resource } },
-  ...extra,
-});
 
 // A small SOAP service of the test's own (the "points" backend), whose answers the test makes slow or broken.
 const POINTS_WSDL = (imports = '') => `<?xml version="1.0" encoding="UTF-8"?>

@@ -120,6 +120,20 @@ it.each([
   expect(await post(a, body, sign(body))).toMatchObject({ ...UNAUTHENTICATED, message });
 });
 
+it('the signature is checked before the body is parsed: a body that is not JSON is 401 unsigned, 400 once signed', async () => {
+  const garbage = '{"customerId": "C00000001", oops';
+  expect(await post(a, garbage)).toMatchObject({ ...UNAUTHENTICATED });
+  expect(await post(a, garbage, signEvent('not-the-secret-at-all-000', garbage))).toMatchObject({
+    ...UNAUTHENTICATED,
+    message: 'The event signature does not match.',
+  });
+  expect(await post(a, garbage, signEvent(SECRET, garbage))).toMatchObject({
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: 'The request body is not valid JSON.',
+  });
+});
+
 it('an event for a source with no secret is refused like a bad signature', async () => {
   const body = eventBody();
   expect(await post(a, body, signEvent(SECRET, body), 'scoring')).toMatchObject({

@@ -327,7 +327,11 @@ function openSecurity(
   metrics: Metrics,
   logger: Logger,
 ) {
-  const authenticator = createAuthenticator(config.security, { logger, nonces: shared.nonces });
+  const authenticator = createAuthenticator(config.security, {
+    logger,
+    nonces: shared.nonces,
+    throttle: shared.loginThrottle,
+  });
   const audit = store && config.audit.enabled ? new AuditSink(store, { ...config.audit, metrics, logger }) : null;
   return {
     authenticator,

@@ -15,6 +15,7 @@ import { memoryReplayStore, redisReplayStore, type ReplayStore } from '../inboun
 import type { Metrics } from '../metrics';
 import { memoryNonceStore, redisNonceStore, type NonceStore } from '../pipeline/identity';
 import { createRateLimiter, type ConsumerRateLimiter } from '../rate-limit/limiter';
+import { createLoginThrottle, type LoginThrottle } from '../rate-limit/login-throttle';
 
 export interface SharedState {
   readonly kind: 'redis' | 'memory';
@@ -28,6 +29,8 @@ export interface SharedState {
   readonly replay: ReplayStore;
   /** Request and cost counters per consumer. */
   readonly rateLimiter: ConsumerRateLimiter;
+  /** Failed logins per source address and per claimed identity. */
+  readonly loginThrottle: LoginThrottle;
   /** The versioned definitions (adapters, rules…). */
   readonly definitions: DefinitionsBackend;
   close(): Promise<void>;
@@ -48,6 +51,14 @@ export function openSharedState(
     logger,
     failOpen: metrics.rateLimitFailOpen,
   });
+  const loginThrottle = createLoginThrottle({
+    settings: config.security.loginThrottle,
+    redisUrl,
+    keyPrefix: `${keyPrefix}login:`,
+    logger,
+    failOpen: metrics.rateLimitFailOpen,
+  });
+  const { maxNonces } = config.security.wsSecurity;
   const state: Omit<SharedState, 'close'> = redisUrl
     ? {
         kind: 'redis',
@@ -60,23 +71,26 @@ export function openSharedState(
           localEntries: config.cache.maxEntries,
           localBytes: config.cache.maxBytes,
         }),
-        nonces: redisNonceStore(redisUrl, keyPrefix, config.security.wsSecurity.redisTimeoutMs, logger),
+        nonces: redisNonceStore(redisUrl, keyPrefix, config.security.wsSecurity.redisTimeoutMs, logger, maxNonces),
         replay: redisReplayStore(redisUrl, `${keyPrefix}event-signature:`, config.events.redisTimeoutMs, logger),
         rateLimiter,
+        loginThrottle,
         definitions: redisBackend(redisUrl, keyPrefix, logger),
       }
     : {
         kind: 'memory',
         cache: memoryCache({ maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes }),
-        nonces: memoryNonceStore(),
+        nonces: memoryNonceStore(maxNonces),
         replay: memoryReplayStore(),
         rateLimiter,
+        loginThrottle,
         definitions: fileBackend(path.resolve(root, config.admin.definitionsFile)),
       };
   metrics.watchCacheBytes(() => state.cache.bytes());
   return {
     ...state,
-    // The definitions backend is closed by the definitions store, and the nonces by the authenticator, that own them.
+    // The definitions backend is closed by the definitions store, and the nonces and the login throttle by the
+    // authenticator, which own them.
     close: async () => {
       await Promise.all([state.cache.close(), state.replay.close(), state.rateLimiter.close()]);
     },

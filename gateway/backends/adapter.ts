@@ -35,7 +35,7 @@ export class BadResponseError extends Error {
 }
 
 /** What was wrong with an answer counted as `bad_response`; see docs/errors.md. */
-export type BadResponseDetail = 'too_large' | 'wrong_shape' | 'unreadable';
+export type BadResponseDetail = 'too_large' | 'wrong_shape' | 'unreadable' | 'mapping_limit';
 
 /** The answer's body was larger than the source's `maxResponseBytes`: its reading was aborted, nothing was parsed. */
 export class ResponseTooLargeError extends BadResponseError {

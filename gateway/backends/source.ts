@@ -55,7 +55,7 @@ export type Outcome =
       ok: false;
       reason: UnavailableReason;
       latencyMs: number | null;
-      /** For bad_response: what was wrong with the answer (too_large, wrong_shape, unreadable). */
+      /** For bad_response: what was wrong with the answer (too_large, wrong_shape, unreadable, mapping_limit). */
       detail?: BadResponseDetail;
     };
 

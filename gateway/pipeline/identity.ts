@@ -7,6 +7,9 @@
  * A missing or bad credential is UNAUTHENTICATED (the facades answer 401 with `WWW-Authenticate`). Credentials are
  * never logged: the request log serializes only id, method and URL, and no message here quotes one.
  *
+ * Failed attempts are throttled per source address and per claimed identity (rate-limit/login-throttle.ts has the
+ * policy): past either counter, an attempt is RATE_LIMITED (429, `Retry-After`) before its credentials are checked.
+ *
  * `authenticate` is exported for routes outside GraphQL (the admin API): it accepts an API key, a JWT or Basic.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -20,6 +23,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type SecurityConfig } from '../config';
 import { gatewayError } from '../errors';
 import { connectRedis, type RedisClient } from '../backends/redis';
+import { createLoginThrottle, type LoginThrottle } from '../rate-limit/login-throttle';
 import type { Consumer, GatewayContext } from './context';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
@@ -31,17 +35,45 @@ const unauthenticated = (message: string) => gatewayError(message, { code: 'UNAU
 
 /** Remembers WS-Security nonces for the replay window: in Redis when configured (shared by every instance), else here. */
 export interface NonceStore {
-  /** True when the nonce was not seen inside the window (and now is). */
+  /**
+   * True when the nonce was not seen inside the window (and now is). Rejects with RATE_LIMITED when the store holds
+   * as many nonces as it may and none has expired yet: it never forgets one early to make room.
+   */
   firstUse(key: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function memoryNonceStore(max = 100_000): NonceStore {
-  const seen = new LRUCache<string, true>({ max, ttl: 1, ttlAutopurge: false });
+/**
+ * Nonces in this instance's memory, each kept until its window has passed, never evicted sooner: a store that
+ * forgot the oldest nonce once full (an LRU) let a signed-in caller flood it with valid tokens, then replay a
+ * captured one. Memory is bounded by time (what the window holds) and by `max`: past it, new tokens are refused
+ * (RATE_LIMITED, until the oldest expires) rather than an old nonce forgotten. Entries are kept in insertion order,
+ * which is expiry order for one window length, so expired ones are dropped from the front.
+ */
+export function memoryNonceStore(max = 500_000, now: () => number = Date.now): NonceStore {
+  const expiries = new Map<string, number>();
+  const purge = (at: number): void => {
+    for (const [key, expires] of expiries) {
+      if (expires > at) break;
+      expiries.delete(key);
+    }
+  };
   return {
     firstUse: async (key, ttlMs) => {
-      if (seen.has(key)) return false;
-      seen.set(key, true, { ttl: ttlMs });
+      const at = now();
+      purge(at);
+      const expires = expiries.get(key);
+      if (expires !== undefined && expires > at) return false;
+      if (expiries.size >= max) {
+        const oldest = expiries.values().next().value as number;
+        const retryAfterSeconds = Math.max(1, Math.ceil((oldest - at) / 1000));
+        throw gatewayError(
+          `The gateway holds as many WS-Security nonces as it may; retry after ${retryAfterSeconds} s.`,
+          { code: 'RATE_LIMITED', retryAfterSeconds },
+        );
+      }
+      expiries.delete(key); // an expired entry for the same key goes to the back with its new expiry
+      expiries.set(key, at + ttlMs);
       return true;
     },
     close: async () => undefined,
@@ -58,25 +90,36 @@ export function redisNonceStore(
   keyPrefix: string,
   timeoutMs: number,
   logger: Logger,
+  maxLocal?: number,
   client: RedisClient = connectRedis(url, logger),
 ): NonceStore {
-  const local = memoryNonceStore();
+  const local = memoryNonceStore(maxLocal);
   return {
     firstUse: async (key, ttlMs) => {
-      const locally = await local.firstUse(key, ttlMs);
+      // This instance's memory full (its RATE_LIMITED refusal): Redis decides alone, and the refusal stands without it.
+      let full: unknown;
+      const locally = await local.firstUse(key, ttlMs).catch((err: unknown) => {
+        full = err;
+        return true;
+      });
+      const withoutRedis = (): boolean => {
+        if (full) throw full;
+        return locally;
+      };
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       try {
         // Commands are refused while disconnected (no offline queue): a client still connecting gets the deadline.
-        if (!client.isReady && (await Promise.race([once(client, 'ready'), deadline])) === 'timeout') return locally;
+        if (!client.isReady && (await Promise.race([once(client, 'ready'), deadline])) === 'timeout')
+          return withoutRedis();
         const reply = await Promise.race([
           client.set(`${keyPrefix}wsse:${key}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
           deadline,
         ]);
-        if (reply === 'timeout') return locally;
+        if (reply === 'timeout') return withoutRedis();
         return locally && reply === 'OK';
       } catch {
-        return locally;
+        return withoutRedis();
       } finally {
         clearTimeout(timer);
       }
@@ -94,6 +137,8 @@ export interface AuthenticatorOptions {
   nonces?: NonceStore;
   /** Now, in ms (tests). */
   now?: () => number;
+  /** Where failed attempts are counted. Default: in memory, with security.loginThrottle. */
+  throttle?: LoginThrottle;
 }
 
 export interface Authenticator {
@@ -124,6 +169,36 @@ const text = (node: unknown): string | undefined =>
 export function createAuthenticator(security: Readonly<SecurityConfig>, options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now;
   const nonces = options.nonces ?? memoryNonceStore();
+  const throttle =
+    options.throttle ??
+    createLoginThrottle({ settings: security.loginThrottle, keyPrefix: 'login:', logger: options.logger });
+
+  /**
+   * Checks one credential, throttled: refused with RATE_LIMITED while its source address or the identity it claims
+   * has used up its failures (before the credential is checked, so a right guess looks like a wrong one), and a
+   * refusal (UNAUTHENTICATED) counted against both.
+   */
+  const throttled = async (
+    req: IncomingMessage,
+    identity: string | undefined,
+    check: () => Consumer | Promise<Consumer>,
+  ): Promise<Consumer> => {
+    const address = throttle.sourceOf(req);
+    const waitSeconds = await throttle.waitSeconds(address, identity);
+    if (waitSeconds > 0)
+      throw gatewayError(`Too many failed authentications; retry after ${waitSeconds} s.`, {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: waitSeconds,
+        limit: 'authentication',
+      });
+    try {
+      return await check();
+    } catch (err) {
+      if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'UNAUTHENTICATED')
+        await throttle.failed(address, identity);
+      throw err;
+    }
+  };
   const windowMs = security.wsSecurity.windowSeconds * 1000;
   const consumer = (c: SecurityConfig['consumers'][number], via: Consumer['via']): Consumer => ({
     id: c.id,
@@ -135,10 +210,13 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   const byUser = new Map(security.consumers.flatMap((c) => (c.username ? [[c.username, c] as const] : [])));
   const jwtKey = jwtKeyResolver(security.jwt);
 
-  const fromApiKey = (key: string): Consumer => {
-    const found = byKeyHash.get(sha256(key).toString('hex'));
-    if (!found) throw unauthenticated('The API key is not valid.');
-    return consumer(found, 'api-key');
+  const fromApiKey = (req: IncomingMessage, key: string): Promise<Consumer> => {
+    const hash = sha256(key).toString('hex');
+    return throttled(req, `key:${hash}`, () => {
+      const found = byKeyHash.get(hash);
+      if (!found) throw unauthenticated('The API key is not valid.');
+      return consumer(found, 'api-key');
+    });
   };
 
   /**
@@ -149,7 +227,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   const verified = new LRUCache<string, { consumer: Consumer; expMs: number; nbfMs: number }>({ max: 10_000 });
   const toleranceMs = (security.jwt?.clockToleranceSeconds ?? 0) * 1000;
 
-  const fromJwt = async (token: string): Promise<Consumer> => {
+  // A JWT claims no identity before its signature is checked: its failures count for its address only.
+  const fromJwt = (req: IncomingMessage, token: string): Promise<Consumer> =>
+    throttled(req, undefined, () => jwtConsumer(token));
+
+  const jwtConsumer = async (token: string): Promise<Consumer> => {
     const jwt = security.jwt;
     if (!jwt || !jwtKey) throw unauthenticated('Bearer tokens are not accepted by this gateway.');
     const known = verified.get(token);
@@ -184,18 +266,25 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     return consumer;
   };
 
-  const fromBasic = (encoded: string): Consumer => {
+  const fromBasic = (req: IncomingMessage, encoded: string): Promise<Consumer> => {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    const found = colon > 0 ? byUser.get(decoded.slice(0, colon)) : undefined;
-    // Compare even when the user is unknown, so the answer takes as long either way.
-    const ok = sameSecret(decoded.slice(colon + 1), found?.password ?? '\u0000unknown user');
-    if (!found || !ok) throw unauthenticated('The user name or password is not valid.');
-    return consumer(found, 'basic');
+    const username = colon > 0 ? decoded.slice(0, colon) : undefined;
+    return throttled(req, username === undefined ? undefined : `user:${username}`, () => {
+      const found = username === undefined ? undefined : byUser.get(username);
+      // Compare even when the user is unknown, so the answer takes as long either way.
+      const ok = sameSecret(decoded.slice(colon + 1), found?.password ?? '\u0000unknown user');
+      if (!found || !ok) throw unauthenticated('The user name or password is not valid.');
+      return consumer(found, 'basic');
+    });
   };
 
-  const fromUsernameToken = async (token: unknown): Promise<Consumer> => {
+  const fromUsernameToken = (req: IncomingMessage, token: unknown): Promise<Consumer> => {
     const username = text(child(token, 'Username'));
+    return throttled(req, username ? `user:${username}` : undefined, () => usernameTokenConsumer(token, username));
+  };
+
+  const usernameTokenConsumer = async (token: unknown, username: string | undefined): Promise<Consumer> => {
     const passwordNode = child(token, 'Password');
     const password = text(passwordNode);
     const type = (passwordNode as { attributes?: { Type?: unknown } } | undefined)?.attributes?.Type;
@@ -237,6 +326,7 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
   };
 
   const fromAuthorization = async (
+    req: IncomingMessage,
     authorization: string,
     allowBearer: boolean,
     allowBasic: boolean,
@@ -244,8 +334,8 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     const space = authorization.indexOf(' ');
     const scheme = authorization.slice(0, space < 0 ? undefined : space).toLowerCase();
     const value = space < 0 ? '' : authorization.slice(space + 1).trim();
-    if (scheme === 'bearer' && allowBearer) return fromJwt(value);
-    if (scheme === 'basic' && allowBasic) return fromBasic(value);
+    if (scheme === 'bearer' && allowBearer) return fromJwt(req, value);
+    if (scheme === 'basic' && allowBasic) return fromBasic(req, value);
     throw unauthenticated(`The Authorization scheme is not accepted here.`);
   };
 
@@ -254,12 +344,12 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     const apiKey = req.headers['x-api-key'];
     if (facade === 'soap') {
       const token = child(child(soapHeader, 'Security'), 'UsernameToken');
-      if (token !== undefined) return fromUsernameToken(token);
-      if (authorization) return fromAuthorization(authorization, false, true);
+      if (token !== undefined) return fromUsernameToken(req, token);
+      if (authorization) return fromAuthorization(req, authorization, false, true);
       return anonymous();
     }
-    if (authorization) return fromAuthorization(authorization, true, false);
-    if (typeof apiKey === 'string') return fromApiKey(apiKey);
+    if (authorization) return fromAuthorization(req, authorization, true, false);
+    if (typeof apiKey === 'string') return fromApiKey(req, apiKey);
     return anonymous();
   };
 
@@ -268,11 +358,13 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     authenticate: async (req) => {
       const { authorization } = req.headers;
       const apiKey = req.headers['x-api-key'];
-      if (authorization) return fromAuthorization(authorization, true, true);
-      if (typeof apiKey === 'string') return fromApiKey(apiKey);
+      if (authorization) return fromAuthorization(req, authorization, true, true);
+      if (typeof apiKey === 'string') return fromApiKey(req, apiKey);
       throw unauthenticated('Credentials are required.');
     },
-    close: () => nonces.close(),
+    close: async () => {
+      await Promise.all([nonces.close(), throttle.close()]);
+    },
   };
 }
 

@@ -1,21 +1,23 @@
 /**
  * The definitions kind `adapter`: declarative adapters registered through /admin/adapters.
  *
- *   validate  the definition on its own (declarative.ts), then its base URL: http(s) only, every address its host
- *             resolves to outside the blocked ranges (allowList.ts), and reachable (an HTTP answer, any status,
- *             within `admin.probeTimeoutMs`); a SOAP definition's WSDL and every document it imports instead, each
- *             capped by `admin.maxWsdlBytes`, and its operations and key elements (declarative-soap.ts)
+ *   validate  the definition on its own (declarative.ts), each mapping's dry run on sample answers within
+ *             `admin.mappings` (mapping.ts), then its base URL: http(s) only, every address its host resolves to
+ *             outside the blocked ranges (allowList.ts), and reachable (an HTTP answer, any status, within
+ *             `admin.probeTimeoutMs`, its connection checked again: DNS rebinding); a SOAP definition's WSDL and
+ *             every document it imports instead, each capped by `admin.maxWsdlBytes`, and its operations and key
+ *             elements (declarative-soap.ts)
  *   dryRun    builds the runtime the change would make, without swapping it in: the schema diff, or the problems
  *             only the whole set shows (a Customer field or a type defined twice, an unknown type)
  *   apply     builds that runtime and swaps it in; the running one stays when it cannot be built
  */
 import { findBreakingChanges, isObjectType, Kind, parse, type GraphQLSchema } from 'graphql';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { schemaFile } from '../../schemas';
 import { worstCallMs, type GatewayConfig } from '../config';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
-import { checkAddress } from './allow-list';
-import { checkDeclarative, compileDeclarative } from './declarative';
+import { checkAddress, guardedLookup, type AllLookup } from './allow-list';
+import { checkDeclarative, compileDeclarative, dryRunMappings } from './declarative';
 import { inspectWsdl } from './declarative-soap';
 import {
   buildRuntime,
@@ -93,11 +95,22 @@ export function schemaDiff(before: GraphQLSchema, after: GraphQLSchema) {
   };
 }
 
-/** Probes the base URL: any HTTP answer means reachable. The body is never read. */
-async function probe(url: string, timeoutMs: number): Promise<string | null> {
+/**
+ * Probes the base URL: any HTTP answer means reachable. The body is never read. The connection goes through the
+ * allow-list again (guardedLookup), as every run-time call does: the name was resolved and checked a moment ago,
+ * but it may resolve elsewhere now (DNS rebinding), and the probe must not reach what the check refused.
+ */
+export async function probe(
+  url: string,
+  timeoutMs: number,
+  allowLoopback: boolean,
+  resolve?: AllLookup,
+): Promise<string | null> {
+  const dispatcher = new Agent({ connect: { lookup: guardedLookup(allowLoopback, resolve) } as never });
   try {
     const response = await request(url, {
       method: 'GET',
+      dispatcher,
       signal: AbortSignal.timeout(timeoutMs),
       maxRedirections: 0,
     } as Parameters<typeof request>[1]);
@@ -106,6 +119,8 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
     return null;
   } catch (err) {
     return (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
+  } finally {
+    void dispatcher.close().catch(() => undefined);
   }
 }
 
@@ -119,6 +134,7 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
       const { adapter, entry } = compileDeclarative(definition, {
         allowLoopback: admin.allowLoopback,
         maxWsdlBytes: admin.maxWsdlBytes,
+        mappings: admin.mappings,
       });
       if (adapter.name !== name)
         throw new DefinitionRefused([
@@ -178,6 +194,9 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
             given: `${worst} ms`,
           },
         ];
+      // Each mapping on sample answers, within admin.mappings: a runaway is refused before it reaches any instance.
+      const mappings = await dryRunMappings(checked.definition, admin.mappings);
+      if (mappings.length > 0) return mappings;
       if (checked.definition.type === 'soap') {
         return inspectWsdl(checked.definition, {
           allowLoopback: admin.allowLoopback,
@@ -196,7 +215,7 @@ export function adapterKind(deps: AdapterKindDeps): DefinitionKind {
             given: checked.definition.baseUrl,
           },
         ];
-      const unreachable = await probe(url.href, admin.probeTimeoutMs);
+      const unreachable = await probe(url.href, admin.probeTimeoutMs, admin.allowLoopback);
       if (unreachable)
         return [
           {

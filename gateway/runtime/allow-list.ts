@@ -98,18 +98,25 @@ export async function checkAddress(url: URL, options: { allowLoopback: boolean }
   return null;
 }
 
+/** node's dns.lookup with `all: true`: every address of a name (a test may give its own resolver). */
+export type AllLookup = (
+  hostname: string,
+  options: { all: true },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 /**
  * The allow-list again at every connection: the host was resolved and checked when the definition was put, but a
  * name can be made to resolve elsewhere later (DNS rebinding); a connection to a refused address fails as an error.
  * For undici's `connect.lookup` and node's http.Agent `lookup` alike.
  */
-export function guardedLookup(allowLoopback: boolean): LookupFunction {
+export function guardedLookup(allowLoopback: boolean, resolve: AllLookup = dnsLookup): LookupFunction {
   return ((
     hostname: string,
     options: object,
     callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const refused = addresses.map((a) => addressRefusal(a.address, { allowLoopback })).find((r) => r !== null);
       if (refused)

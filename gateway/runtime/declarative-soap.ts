@@ -90,7 +90,10 @@ const guardedClient = (
 export function soapAdapter(
   definition: SoapDefinition,
   options: SoapGuardOptions & {
-    read: (name: string, resource: SoapDefinition['resources'][string]) => (raw: unknown) => Promise<unknown>;
+    read: (
+      name: string,
+      resource: SoapDefinition['resources'][string],
+    ) => (raw: unknown, signal?: AbortSignal) => Promise<unknown>;
   },
 ): AdapterDefinition<SoapClient> {
   const resources: AdapterDefinition<SoapClient>['resources'] = {};
@@ -108,7 +111,7 @@ export function soapAdapter(
           throw err;
         }
         // No output element at all is an answer of the wrong shape (the shape says so), not "not found" (a Fault).
-        return read(plainJson(result ?? {}));
+        return read(plainJson(result ?? {}), ctx.signal);
       },
     };
   }

@@ -6,8 +6,9 @@
  * into the same `AdapterDefinition` a TypeScript adapter (`defineAdapter`) is, so the gateway treats both alike:
  * the same Source, breaker, bulkhead, retries, cache, coalescing, byte cap, shape check and provenance.
  *
- * JSONata expressions are compiled once per definition (here), never per record. The shape is checked before the
- * mapping: an answer of another shape is `bad_response` / `wrong_shape`, as a TypeScript adapter's zod schema does.
+ * JSONata expressions are checked here and run bounded in time, depth and size, outside the event loop (mapping.ts;
+ * each mapping process compiles an expression once). The shape is checked before the mapping: an answer of another
+ * shape is `bad_response` / `wrong_shape`, as a TypeScript adapter's zod schema does.
  */
 import jsonata from 'jsonata';
 import { Pool } from 'undici';
@@ -21,7 +22,8 @@ import {
 } from '../backends/adapter';
 import { guardedLookup } from './allow-list';
 import { DEFAULT_MAX_WSDL_BYTES, soapAdapter } from './declarative-soap';
-import { PolicySchema, type AdapterEntry } from '../config';
+import { MappingBoundsSchema, PolicySchema, type AdapterEntry } from '../config';
+import { MappingLimitError, mappingRunner, type MappingBounds } from './mapping';
 
 /** One problem of a refused definition: where, what was expected, what was given. */
 export interface Problem {
@@ -85,6 +87,11 @@ const answer = {
     .min(1)
     .max(16 * 1024)
     .optional(),
+  /**
+   * Sample answers of the backend (at most 5): at validate each must have the shape, and the mapping runs on each
+   * (and on one answer made from the shape) within admin.mappings' bounds.
+   */
+  samples: z.array(z.unknown()).max(5).optional(),
 };
 
 const atLeastOne = (r: object) => Object.keys(r).length > 0;
@@ -250,15 +257,22 @@ export function checkDeclarative(
 
 type Checked = z.output<typeof DeclarativeAdapterSchema>;
 
+/** The bounds of compileDeclarative's options, or admin.mappings' defaults. */
+const boundsOr = (bounds: MappingBounds | undefined): MappingBounds => bounds ?? MappingBoundsSchema.parse({});
+
 /**
- * A resource's answer → its record: the shape check, then the JSONata mapping (compiled here, once; evaluate() only
- * walks the compiled tree). Both run inside fetch, so both fail the call as bad_response: counted by the breaker,
- * never cached, the section null with SOURCE_UNAVAILABLE.
+ * A resource's answer → its record: the shape check, then the JSONata mapping, bounded and outside the event loop
+ * (mapping.ts). Both run inside fetch, so both fail the call as bad_response: counted by the breaker, never cached,
+ * the section null with SOURCE_UNAVAILABLE (detail wrong_shape, or mapping_limit when a bound was exceeded).
  */
-function answerReader(name: string, resource: { shape?: Shape; mapping?: string }): (raw: unknown) => Promise<unknown> {
-  const mapping = resource.mapping ? jsonata(resource.mapping) : null;
+function answerReader(
+  name: string,
+  resource: { shape?: Shape; mapping?: string },
+  bounds: MappingBounds,
+): (raw: unknown, signal?: AbortSignal) => Promise<unknown> {
+  const mapping = resource.mapping;
   const shape = resource.shape ? shapeToZod(resource.shape) : null;
-  return async (raw) => {
+  return async (raw, signal) => {
     if (shape) {
       const result = shape.safeParse(raw);
       if (!result.success) {
@@ -271,27 +285,91 @@ function answerReader(name: string, resource: { shape?: Shape; mapping?: string 
     }
     if (!mapping) return raw;
     try {
-      const record: unknown = await mapping.evaluate(raw);
-      // A record is plain JSON (it is cached as JSON and read by compiled queries): JSONata's sequences are arrays.
-      return record === undefined ? null : (JSON.parse(JSON.stringify(record)) as unknown);
+      return await mappingRunner(bounds).evaluate(mapping, raw, signal);
     } catch (err) {
-      throw new BadResponseError(`${name} answer could not be mapped: ${(err as Error).message}`, 'wrong_shape');
+      if (err instanceof BadResponseError)
+        throw Object.assign(err, { message: `${name} answer could not be mapped: ${err.message}` });
+      throw err;
     }
   };
+}
+
+/** An answer of the shape, every declared property present: a sample for a definition that gives none. */
+export function sampleOf(shape: Shape | undefined): unknown {
+  if (!shape) return {};
+  switch (shape.type) {
+    case 'string':
+      return 'sample';
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [sampleOf(shape.items ?? { type: 'string' })];
+    case 'object':
+      return Object.fromEntries(Object.entries(shape.properties ?? {}).map(([k, v]) => [k, sampleOf(v)]));
+  }
+}
+
+/**
+ * The validate step's dry run of each mapping: on the declared samples (each must have the shape) and on one made
+ * from the shape, within the bounds. A bound exceeded on any, or a declared sample the mapping fails on, is a problem
+ * naming the resource's mapping (or the sample).
+ */
+export async function dryRunMappings(
+  definition: z.output<typeof DeclarativeAdapterSchema>,
+  bounds: MappingBounds,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [name, resource] of Object.entries(definition.resources)) {
+    const shape = resource.shape ? shapeToZod(resource.shape) : null;
+    const declared: unknown[] = resource.samples ?? [];
+    declared.forEach((sample, i) => {
+      const checked = shape?.safeParse(sample);
+      if (checked && !checked.success)
+        problems.push(...problemsOf(checked.error, sample, `resources.${name}.samples.${i}`));
+    });
+    if (!resource.mapping || problems.length > 0) continue;
+    const samples: Array<[string, unknown]> = [
+      ...declared.map((sample, i): [string, unknown] => [`sample ${i}`, sample]),
+      ['an answer made from the shape', sampleOf(resource.shape)],
+    ];
+    for (const [which, sample] of samples) {
+      try {
+        await mappingRunner(bounds).evaluate(resource.mapping, sample);
+      } catch (err) {
+        const limit = err instanceof MappingLimitError;
+        // A made-up answer may well not suit the mapping (a type error): only a bound exceeded counts on it.
+        if (!limit && !which.startsWith('sample')) continue;
+        problems.push({
+          path: `resources.${name}.mapping`,
+          message: `${limit ? 'exceeds admin.mappings on' : 'fails on'} ${which}: ${(err as Error).message}`,
+          expected: limit
+            ? `a mapping that finishes within ${bounds.timeoutMs} ms, ${bounds.maxDepth} nested evaluations and ${bounds.maxOutputBytes} bytes`
+            : 'a mapping that maps the declared samples',
+          given: resource.mapping.slice(0, 80),
+        });
+        break;
+      }
+    }
+  }
+  return problems;
 }
 
 function restAdapter(
   definition: Extract<Checked, { type: 'rest' }>,
   allowLoopback: boolean,
+  bounds: MappingBounds,
 ): AdapterDefinition<JsonClient> {
   const resources: AdapterDefinition<JsonClient>['resources'] = {};
   for (const [name, resource] of Object.entries(definition.resources)) {
-    const read = answerReader(name, resource);
+    const read = answerReader(name, resource, bounds);
     const [before, after] = resource.path.split('{key}') as [string, string];
     resources[name] = {
       fetch: async (client: JsonClient, key: string, ctx: FetchContext) => {
         const raw = await getJson<object>(client, `${before}${encodeURIComponent(key)}${after}`, ctx);
-        return raw === null ? null : read(raw);
+        return raw === null ? null : read(raw, ctx.signal);
       },
     };
   }
@@ -318,18 +396,19 @@ function restAdapter(
 /** A checked definition as the gateway's adapter and its config entry (policy with every default filled in). */
 export function compileDeclarative(
   input: unknown,
-  options: { allowLoopback: boolean; maxWsdlBytes?: number } = { allowLoopback: false },
+  options: { allowLoopback: boolean; maxWsdlBytes?: number; mappings?: MappingBounds } = { allowLoopback: false },
 ): { adapter: AdapterDefinition; entry: AdapterEntry } {
   const checked = checkDeclarative(input);
   if (!checked.ok) throw Object.assign(new Error('invalid declarative adapter'), { problems: checked.problems });
   const definition = checked.definition;
+  const bounds = boundsOr(options.mappings);
   const adapter =
     definition.type === 'rest'
-      ? (restAdapter(definition, options.allowLoopback) as AdapterDefinition)
+      ? (restAdapter(definition, options.allowLoopback, bounds) as AdapterDefinition)
       : (soapAdapter(definition, {
           allowLoopback: options.allowLoopback,
           maxWsdlBytes: options.maxWsdlBytes ?? DEFAULT_MAX_WSDL_BYTES,
-          read: answerReader,
+          read: (name, resource) => answerReader(name, resource, bounds),
         }) as AdapterDefinition);
   const url = definition.type === 'rest' ? definition.baseUrl : definition.wsdlUrl;
   return {

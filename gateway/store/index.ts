@@ -155,3 +155,32 @@ export async function storeReachable(store: Store): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * A store error as it may be logged: what failed and why, never the values. Drizzle's DrizzleQueryError carries the
+ * SQL and its parameters in its message ("Failed query: … params: …"), and PostgreSQL's own messages and details
+ * may quote a value (`invalid input syntax for type integer: "…"`, `Key (…)=(…) already exists`): a contact's
+ * content, a customer's data. So a database error is logged by its SQLSTATE code, severity and the names of the
+ * constraint, table and column involved; any other error (a connection refused, a pool timeout) by its name, code
+ * and message, which quote no values.
+ */
+export function storeErrorForLog(err: unknown): Record<string, unknown> {
+  // Drizzle's DrizzleQueryError: the query and its params, the driver's error as its cause.
+  const wrapped = err as { params?: unknown; cause?: unknown } | null;
+  const inner = wrapped && wrapped.params !== undefined && wrapped.cause ? wrapped.cause : err;
+  const e = (inner ?? {}) as Record<string, unknown>;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) {
+    const names = Object.fromEntries(
+      ['severity', 'constraint', 'table', 'column', 'routine'].flatMap((k) =>
+        typeof e[k] === 'string' ? [[k, e[k]]] : [],
+      ),
+    );
+    return { type: 'DatabaseError', code, ...names };
+  }
+  return {
+    type: inner instanceof Error ? inner.name : typeof inner,
+    ...(code !== undefined ? { code } : {}),
+    message: inner instanceof Error ? inner.message.slice(0, 200) : undefined,
+  };
+}

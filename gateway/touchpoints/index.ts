@@ -16,6 +16,7 @@ import type { GraphQLError } from 'graphql';
 import type { GatewayConfig } from '../config';
 import { gatewayError, type ErrorCode } from '../errors';
 import type { GatewayContext } from '../pipeline/context';
+import { storeErrorForLog } from '../store';
 import { deliver, rowsOf, type DeliveryDeps, type OutboxWorker } from './outbox';
 
 export { startOutboxWorker, backlog, type OutboxWorker } from './outbox';
@@ -102,6 +103,10 @@ export function deriveIdempotencyKey(
 
 const refusal = (code: ErrorCode, message: string): GraphQLError => gatewayError(message, { code });
 
+/** A NUL, or a surrogate that is not half of a pair (with the u flag, a pair is one code point and does not match). */
+// eslint-disable-next-line no-control-regex -- the NUL is exactly what it looks for
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+
 /**
  * Records one touchpoint, once per idempotency key: RECORDED when its backend took it now, ACCEPTED when it is in
  * the outbox (backend down, slow, breaker open, or an earlier contact of the customer still waiting). A retry of
@@ -127,6 +132,16 @@ export async function recordTouchpoint(
     throw refusal('BAD_USER_INPUT', 'customerId must be 1 to 64 letters, digits, "-" or "_", e.g. C00000001.');
   if (!IDEMPOTENCY_KEY.test(idempotencyKey))
     throw refusal('BAD_USER_INPUT', 'The idempotency key must be 1 to 128 printable ASCII characters without spaces.');
+  // PostgreSQL stores neither a NUL character nor an unpaired UTF-16 surrogate (text or jsonb): that is the
+  // contact's fault, refused here, not a store failure to retry.
+  const unstorable = Object.entries(touchpoint).find(
+    ([, value]) => typeof value === 'string' && UNSTORABLE.test(value),
+  );
+  if (unstorable)
+    throw refusal(
+      'BAD_USER_INPUT',
+      `${unstorable[0]} contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored.`,
+    );
   const at = touchpoint.at ?? new Date().toISOString();
   const payload = {
     channel: touchpoint.channel,
@@ -186,7 +201,7 @@ export async function recordTouchpoint(
       return { outboxId, inline: earlier.length === 0 };
     });
   } catch (err) {
-    logger.error({ err }, 'touchpoint could not be stored');
+    logger.error({ err: storeErrorForLog(err) }, 'touchpoint could not be stored');
     throw refusal(
       'STORE_UNAVAILABLE',
       'The contact could not be stored; nothing was recorded. Retry with the same idempotency key.',
@@ -219,7 +234,7 @@ export async function recordTouchpoint(
       // The outcome could not be written: the row stays leased, and after its lease the worker delivers it again
       // with the same key (the CRM records it once). It is accepted.
       logger.warn(
-        { err, touchpointId: id },
+        { err: storeErrorForLog(err), touchpointId: id },
         'the delivery of a touchpoint could not be recorded; the outbox delivers it again',
       );
     }
@@ -228,7 +243,7 @@ export async function recordTouchpoint(
     .execute(sql`UPDATE touchpoints SET answer = ${JSON.stringify(answer)}::jsonb WHERE id = ${id} AND answer IS NULL`)
     .catch((err: unknown) => {
       logger.warn(
-        { err, touchpointId: id },
+        { err: storeErrorForLog(err), touchpointId: id },
         'the first answer of a touchpoint could not be kept; a retry answers from its status',
       );
     });
@@ -278,7 +293,7 @@ async function replay(
     }
   } catch (err) {
     if ((err as GraphQLError).extensions?.code === 'IDEMPOTENCY_CONFLICT') throw err;
-    deps.logger.error({ err }, 'touchpoint could not be read');
+    deps.logger.error({ err: storeErrorForLog(err) }, 'touchpoint could not be read');
     throw refusal('STORE_UNAVAILABLE', 'The contact could not be looked up; retry with the same idempotency key.');
   }
   if (!row)

@@ -16,7 +16,7 @@ import type { GatewayConfig } from '../config';
 import type { Invalidator } from '../backends/invalidation';
 import type { Metrics } from '../metrics';
 import type { Source } from '../backends/source';
-import type { Store } from '../store';
+import { storeErrorForLog, type Store } from '../store';
 
 export type OutboxSettings = GatewayConfig['touchpoints']['outbox'];
 
@@ -175,7 +175,10 @@ export function startOutboxWorker(deps: DeliveryDeps): OutboxWorker {
       await Promise.all(
         rows.map((row) =>
           deliver(deps, row).catch((err: unknown) =>
-            logger.warn({ err, outboxId: row.id }, 'outbox delivery could not be recorded; retried after its lease'),
+            logger.warn(
+              { err: storeErrorForLog(err), outboxId: row.id },
+              'outbox delivery could not be recorded; retried after its lease',
+            ),
           ),
         ),
       );
@@ -183,7 +186,7 @@ export function startOutboxWorker(deps: DeliveryDeps): OutboxWorker {
       metrics.outboxDepth.set(depth);
       metrics.outboxOldestAge.set(oldestAgeSeconds);
     } catch (err) {
-      if (!closed) logger.warn({ err }, 'outbox poll failed; polling again');
+      if (!closed) logger.warn({ err: storeErrorForLog(err) }, 'outbox poll failed; polling again');
     }
     schedule(worked || wakeRequested ? 0 : settings.pollMs);
   };

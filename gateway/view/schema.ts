@@ -42,7 +42,7 @@ function sectionError(source: Source, outcome: { ok: false; reason: string; deta
       code: 'SOURCE_UNAVAILABLE',
       source: source.name,
       reason: outcome.reason as never,
-      // What was wrong with a bad_response (too_large, wrong_shape, unreadable); absent otherwise.
+      // What was wrong with a bad_response (too_large, wrong_shape, unreadable, mapping_limit); absent otherwise.
       ...(outcome.detail ? { detail: outcome.detail } : {}),
     },
   );

@@ -81,11 +81,21 @@ export async function startAnswerCachePair(
   return { mocks, h, plain, close };
 }
 
+/**
+ * Tests send wrong credentials on purpose, from one address, on Redis key prefixes other files share: the login
+ * throttle stays out of their way unless a test sets its own (test/login-throttle.test.ts).
+ */
+const UNTHROTTLED = {
+  perAddress: { failures: 1_000_000, windowSeconds: 1 },
+  perIdentity: { failures: 1_000_000, windowSeconds: 1 },
+};
+
 /** The test consumers, and more of them given by a test. */
 export function testSecurity(
   extra: Partial<GatewayConfigInput['security'] & object> = {},
 ): GatewayConfigInput['security'] {
   return {
+    loginThrottle: UNTHROTTLED,
     ...extra,
     consumers: [
       { id: 'test', role: 'admin', apiKeySha256: sha256(TEST_API_KEY), ...TEST_SOAP_USER },

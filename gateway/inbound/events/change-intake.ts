@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError } from '../../errors';
-import { BodyError, readJson, type BodyLimits } from '../http/body';
+import { BodyError, parseJson, readJsonBytes, type BodyLimits } from '../http/body';
 import type { Invalidator } from '../../backends/invalidation';
 import { EVENTS_CHALLENGE, EventRefusal, type EventVerifier } from './signature';
 
@@ -24,14 +24,20 @@ export async function readSignedEvent(
   bodyLimits: BodyLimits,
 ): Promise<{ event: unknown; release: () => Promise<void> } | null> {
   try {
-    let raw: Buffer = Buffer.alloc(0);
-    const event = await readJson(
-      req,
-      res,
-      { ...bodyLimits, maxBytes: Math.min(bodyLimits.maxBytes, MAX_EVENT_BYTES) },
-      (body) => void (raw = body),
-    );
-    return { event, release: await verifier.verify(source, req.headers, raw) };
+    // The signature first, over the bytes as sent: nothing of an unsigned body is parsed.
+    const raw = await readJsonBytes(req, res, {
+      ...bodyLimits,
+      maxBytes: Math.min(bodyLimits.maxBytes, MAX_EVENT_BYTES),
+    });
+    const release = await verifier.verify(source, req.headers, raw);
+    let event: unknown;
+    try {
+      event = parseJson(raw);
+    } catch (err) {
+      await release(); // the sender may send the event again, corrected, with this signature's timestamp
+      throw err;
+    }
+    return { event, release };
   } catch (err) {
     if (err instanceof BodyError || err instanceof EventRefusal) {
       if (err.code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', EVENTS_CHALLENGE);

@@ -1,6 +1,7 @@
 /**
  * Who calls an admin route (`/admin/<kind>s`, `/admin/suppressions`, `/admin/audit`): the consumer's id when it has the admin role;
- * otherwise the answer is sent here (401 with a WWW-Authenticate challenge, 403 FORBIDDEN) and the result is null.
+ * otherwise the answer is sent here (401 with a WWW-Authenticate challenge, 403 FORBIDDEN, 429 RATE_LIMITED with
+ * Retry-After after too many failed authentications) and the result is null.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
@@ -37,7 +38,12 @@ export async function adminCaller(
       res.setHeader('www-authenticate', typeof challenge === 'string' ? challenge : 'Bearer realm="ucv-admin"');
       sendError(res, 'UNAUTHENTICATED', (err as GraphQLError).message);
     } else if (code === 'FORBIDDEN') sendError(res, 'FORBIDDEN', (err as GraphQLError).message);
-    else {
+    else if (code === 'RATE_LIMITED') {
+      // Too many failed authentications from this address or for this identity (rate-limit/login-throttle.ts).
+      const { retryAfterSeconds } = (err as GraphQLError).extensions as { retryAfterSeconds?: number };
+      res.setHeader('retry-after', String(retryAfterSeconds ?? 1));
+      sendError(res, 'RATE_LIMITED', (err as GraphQLError).message);
+    } else {
       guard.logger.error({ err }, 'admin authentication failed');
       sendError(res, 'INTERNAL_SERVER_ERROR');
     }

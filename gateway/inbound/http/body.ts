@@ -127,23 +127,20 @@ export const mediaTypeOf = (req: IncomingMessage): string =>
 const JSON_TYPES = new Set(['application/json', 'application/graphql-response+json']);
 
 /**
- * Reads a JSON body: 415 unless its media type is JSON (checked before a byte is read) in UTF-8, 400 when it does
- * not parse. An empty body reads as `{}`, as body-parser did, so the GraphQL layer says what is missing. `onRaw`
- * receives the bytes before they are parsed (a signature covers them as sent).
+ * The bytes of a JSON body (application/json, UTF-8), read through readBody, not parsed: for a caller that must
+ * check them first (a signed webhook verifies its signature over the bytes as sent before parsing anything).
  */
-export async function readJson(
-  req: IncomingMessage,
-  res: ServerResponse,
-  limits: BodyLimits,
-  onRaw?: (body: Buffer) => void,
-): Promise<unknown> {
+export async function readJsonBytes(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<Buffer> {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
   if (!JSON_TYPES.has(mediaTypeOf(req)) || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     res.setHeader('connection', 'close'); // the body is left unread
     throw new BodyError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json.');
   }
-  const raw = await readBody(req, res, limits);
-  onRaw?.(raw);
+  return readBody(req, res, limits);
+}
+
+/** JSON bytes as a value: an empty body is `{}`, anything not JSON a BAD_REQUEST BodyError. */
+export function parseJson(raw: Buffer): unknown {
   const text = raw.toString('utf8');
   if (text.trim() === '') return {};
   try {
@@ -151,4 +148,12 @@ export async function readJson(
   } catch {
     throw new BodyError('BAD_REQUEST', 'The request body is not valid JSON.');
   }
+}
+
+/**
+ * Reads a JSON body: 415 unless its media type is JSON (checked before a byte is read) in UTF-8, 400 when it does
+ * not parse. An empty body reads as `{}`, as body-parser did, so the GraphQL layer says what is missing.
+ */
+export async function readJson(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<unknown> {
+  return parseJson(await readJsonBytes(req, res, limits));
 }
