@@ -74,7 +74,7 @@ import {
 } from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
-import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
+import { configuredRules, contactPolicyKind, createMarketing, ruleKind, type Marketing } from '../marketing';
 import { withInternalConsumers } from '../marketing/rules/view';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
@@ -339,6 +339,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       : null;
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   if (marketing) definitions.register(ruleKind(marketing, rulesConfigured));
+  if (marketing) definitions.register(contactPolicyKind(marketing));
 
   // One log line per request, with its id (given by the caller or made here, sent back and on to every backend).
   const logRequest = pinoHttp({
