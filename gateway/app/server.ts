@@ -60,7 +60,7 @@ import { schemaFile } from '../../schemas';
 import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type TouchpointDeps } from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
-import { configuredRules, createMarketing, ruleKind, type Marketing } from '../marketing';
+import { configuredRules, contactPolicyKind, createMarketing, ruleKind, type Marketing } from '../marketing';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
 import { documentKind } from '../runtime/document-kind';
@@ -218,6 +218,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, metrics, logger);
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
+  // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
+  if (marketing) definitions.register(contactPolicyKind(marketing.marketing));
 
   const verifier = eventVerifier({
     secrets: config.events.secrets,

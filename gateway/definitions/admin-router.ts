@@ -67,9 +67,7 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
 
   /** Resolves `:kinds` (plural) to a registered kind; null for any other /admin path (e.g. /admin/audit). */
   const kindOf = (req: Request): string | null => {
-    const plural = String(req.params.kinds);
-    const kind = plural.endsWith('s') ? plural.slice(0, -1) : '';
-    return kind && store.kind(kind) ? kind : null;
+    return store.kindOfPlural(String(req.params.kinds))?.kind ?? null;
   };
 
   const route =

@@ -25,6 +25,8 @@ export type { Problem } from '../runtime/declarative';
 export interface DefinitionKind<Definition = unknown> {
   /** Singular, lower-case: `adapter`, `rule`. The admin route is its plural: /admin/adapters. */
   kind: string;
+  /** The plural of the admin route when it is not `<kind>s` (e.g. `contact-policies`). */
+  plural?: string;
   validate(definition: unknown, name: string): Problem[] | Promise<Problem[]>;
   dryRun?(definition: unknown, input: unknown, name: string): Promise<unknown>;
   apply(definitions: ReadonlyMap<string, Definition>, version: number): Promise<void>;
@@ -74,6 +76,12 @@ export class DefinitionsStore {
 
   kind(name: string): DefinitionKind | undefined {
     return this.kinds.get(name);
+  }
+
+  /** The kind whose admin route is `/admin/<plural>`. */
+  kindOfPlural(plural: string): DefinitionKind | undefined {
+    for (const kind of this.kinds.values()) if ((kind.plural ?? `${kind.kind}s`) === plural) return kind;
+    return undefined;
   }
 
   get version(): number {

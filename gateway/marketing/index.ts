@@ -19,6 +19,13 @@ import type { Consumer, Pipeline } from '../pipeline';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
 import { dryRun, validate, type DryRunResult, type RuleDefinition } from './rules/definition';
 import { preferredChannel } from './channels/preference';
+import {
+  ContactPolicySchema,
+  contactPolicyHolder,
+  policyFromQuietHours,
+  type ContactPolicyHolder,
+} from './channels/contact-policy';
+import { problemsOf } from '../runtime/declarative';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
 import { createViewLoader, type ViewLoader } from './rules/view';
 import type { Store } from '../store';
@@ -27,6 +34,8 @@ export interface Marketing {
   readonly handler: EventHandler;
   readonly rules: RuleSetHolder;
   readonly views: ViewLoader;
+  /** The contact policy in force: the registered `contact-policy` (contactPolicyKind), else marketing.quietHours. */
+  readonly contactPolicy: ContactPolicyHolder;
   /** Starts the RabbitMQ intake when configured (after the gateway listens). */
   start(): void;
   readonly amqp: AmqpIntake | null;
@@ -70,12 +79,13 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     maxWaiting: settings.maxWaitingViewLoads,
     registry,
   });
+  const contactPolicy = contactPolicyHolder(policyFromQuietHours(settings.quietHours));
   const dispatcher = createDispatcher({
     store: deps.store,
     channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),
     timeoutMs: settings.channelTimeoutMs,
     caps: settings.caps,
-    quietHours: settings.quietHours,
+    policy: contactPolicy,
     recordTouchpoint: deps.recordTouchpoint,
     logger,
     registry,
@@ -86,6 +96,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     handler,
     rules,
     views,
+    contactPolicy,
     get amqp() {
       return amqp;
     },
@@ -190,5 +201,52 @@ export function ruleKind(
         priority: r.priority,
         origin: registeredIds.has(r.id) ? 'registered' : 'config',
       })),
+  };
+}
+
+/** The one contact policy's name: one policy is in force. */
+const CONTACT_POLICY_NAME = 'default';
+
+/**
+ * Quiet hours and contact windows as kind `contact-policy` of the definitions store (`/admin/contact-policies/default`;
+ * channels/contact-policy.ts has the shape): changed at run time, versioned, shared by every instance.
+ *
+ *   validate  the policy's shape with named paths (`quietHours.start`, `windows.SMS.0.days.1` …); its name must be
+ *             "default"
+ *   apply     the registered policy is in force; none (never put, or deleted): the configured marketing.quietHours
+ */
+export function contactPolicyKind(marketing: Pick<Marketing, 'contactPolicy'>): DefinitionKind {
+  const problems = (definition: unknown, name: string): Problem[] => {
+    if (name !== CONTACT_POLICY_NAME)
+      return [
+        {
+          path: 'name',
+          message: `one contact policy is in force: its name is "${CONTACT_POLICY_NAME}"`,
+          expected: CONTACT_POLICY_NAME,
+          given: name,
+        },
+      ];
+    const parsed = ContactPolicySchema.safeParse(definition);
+    return parsed.success ? [] : problemsOf(parsed.error, definition);
+  };
+  return {
+    kind: 'contact-policy',
+    plural: 'contact-policies',
+    validate: problems,
+    async apply(definitions) {
+      const definition = definitions.get(CONTACT_POLICY_NAME);
+      if (definition === undefined) return marketing.contactPolicy.swap(null);
+      const parsed = ContactPolicySchema.safeParse(definition);
+      if (!parsed.success) throw new DefinitionRefused(problemsOf(parsed.error, definition));
+      marketing.contactPolicy.swap(parsed.data);
+    },
+    notFound: (name) =>
+      name === CONTACT_POLICY_NAME
+        ? 'no contact policy is registered: the configured marketing.quietHours are in force'
+        : `one contact policy is in force: its name is "${CONTACT_POLICY_NAME}"`,
+    inForce: () => ({
+      origin: marketing.contactPolicy.registered ? 'registered' : 'config',
+      policy: marketing.contactPolicy.current,
+    }),
   };
 }

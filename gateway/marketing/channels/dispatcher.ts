@@ -17,7 +17,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Store } from '../../store';
 import { offersSent, suppression } from '../../store/schema';
 import type { OfferChannel } from '../rules/definition';
-import { inQuietHours, type QuietHours } from './quiet-hours';
+import { contactRefusal, type ContactPolicyHolder } from './contact-policy';
 
 /** A touchpoint in the shared format (`gateway/touchpoints/`). */
 export interface Touchpoint {
@@ -58,7 +58,7 @@ export interface Offer {
   message: string;
 }
 
-export type OfferStatus = 'SENT' | 'ALREADY_SENT' | 'SUPPRESSED' | 'QUIET_HOURS' | 'CAPPED';
+export type OfferStatus = 'SENT' | 'ALREADY_SENT' | 'SUPPRESSED' | 'QUIET_HOURS' | 'OUTSIDE_WINDOW' | 'CAPPED';
 
 export interface OfferOutcome {
   ruleId: string;
@@ -85,7 +85,8 @@ export interface DispatcherOptions {
   /** Deadline of one channel call, in milliseconds. */
   timeoutMs: number;
   caps: FrequencyCaps;
-  quietHours: QuietHours;
+  /** The contact policy in force (quiet hours, contact windows per channel): read at each offer. */
+  policy: Pick<ContactPolicyHolder, 'current'>;
   recordTouchpoint: RecordTouchpoint;
   logger: Logger;
   registry?: Registry;
@@ -103,7 +104,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const registers = options.registry ? [options.registry] : [];
   const offers = new Counter({
     name: 'ucv_rule_offers_total',
-    help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, CAPPED, FAILED).',
+    help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, OUTSIDE_WINDOW, CAPPED, FAILED).',
     labelNames: ['channel', 'status'] as const,
     registers,
   });
@@ -192,12 +193,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (refused?.status === 'ALREADY_SENT')
         return outcome(offer, 'ALREADY_SENT', { touchpoint: await touchpoint(offer, refused.sentAt) });
       if (refused) return outcome(offer, 'CAPPED', { cap: refused.cap });
-      if (inQuietHours(at, options.quietHours)) {
+      const closed = contactRefusal(at, offer.channel, options.policy.current);
+      if (closed) {
         // Checked after the claim's "already sent" so a redelivery is answered the same; the claim is given back.
         await db
           .delete(offersSent)
           .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
-        return outcome(offer, 'QUIET_HOURS');
+        return outcome(offer, closed);
       }
       const started = performance.now();
       try {

@@ -1,0 +1,119 @@
+/**
+ * When customers may be contacted, as data: the definitions kind `contact-policy` (`/admin/contact-policies/default`,
+ * versioned and shared by every instance through the definitions store; marketing/index.ts registers it). One policy
+ * is in force, named `default`:
+ *
+ *     { "timeZone": "Asia/Shanghai",
+ *       "quietHours": { "start": "21:00", "end": "08:00" },
+ *       "windows": { "SMS": [{ "days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "09:00", "end": "20:00" }] } }
+ *
+ * - quiet hours: no offer on any channel between start and end (local time in timeZone; crossing midnight is the usual
+ *   case; start equal to end: none);
+ * - contact windows (optional, per channel): an offer on a channel that has windows goes out only inside one of them
+ *   (on one of its `days`, all days when absent; start to end, which may cross midnight); a channel without windows
+ *   may be used at any hour outside the quiet hours.
+ * Until a policy is registered (and again once it is deleted), the configured `marketing.quietHours` is the policy,
+ * with no windows.
+ */
+import { z } from 'zod';
+import type { QuietHours } from './quiet-hours';
+import { inQuietHours, localMinutes } from './quiet-hours';
+import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM", 24-hour, e.g. "09:00"');
+const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const WindowSchema = z
+  .object({
+    /** Local days the window is open; all when absent. */
+    days: z.array(z.enum(DAYS)).min(1).optional(),
+    start: HHMM,
+    /** May be before start: the window crosses midnight. Equal to start: open all day. */
+    end: HHMM,
+  })
+  .strict();
+
+export const ContactPolicySchema = z
+  .object({
+    /** IANA time zone of every time in the policy. */
+    timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as "Asia/Shanghai"'),
+    /** No offer on any channel in this window. */
+    quietHours: z.object({ start: HHMM, end: HHMM }).strict(),
+    /** Per channel, when it may be used; a channel not listed may be used outside the quiet hours. */
+    windows: z.record(z.enum(OFFER_CHANNELS), z.array(WindowSchema).min(1).max(14)).optional(),
+  })
+  .strict();
+
+export type ContactPolicy = z.output<typeof ContactPolicySchema>;
+
+/** The policy the configured quiet hours make: no windows. */
+export const policyFromQuietHours = (quiet: QuietHours): ContactPolicy => ({
+  timeZone: quiet.timeZone,
+  quietHours: { start: quiet.start, end: quiet.end },
+});
+
+/** The local day in the zone, as DAYS spells it. */
+function localDay(at: Date, timeZone: string): (typeof DAYS)[number] {
+  const day = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short' }).format(at).toUpperCase();
+  return day.slice(0, 3) as (typeof DAYS)[number];
+}
+
+const toMinutes = (hhmm: string): number => {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+};
+
+/** Why an offer on `channel` may not go out at `at`, or null when it may. */
+export function contactRefusal(
+  at: Date,
+  channel: OfferChannel,
+  policy: ContactPolicy,
+): 'QUIET_HOURS' | 'OUTSIDE_WINDOW' | null {
+  if (inQuietHours(at, { ...policy.quietHours, timeZone: policy.timeZone })) return 'QUIET_HOURS';
+  const windows = policy.windows?.[channel];
+  if (!windows) return null;
+  const now = localMinutes(at, policy.timeZone);
+  const day = localDay(at, policy.timeZone);
+  const open = windows.some((w) => {
+    if (w.days && !w.days.includes(day)) return false;
+    const start = toMinutes(w.start);
+    const end = toMinutes(w.end);
+    if (start === end) return true;
+    return start < end ? now >= start && now < end : now >= start || now < end;
+  });
+  return open ? null : 'OUTSIDE_WINDOW';
+}
+
+/** The policy in force: the registered one, or the configured quiet hours; swapped whole when it changes. */
+export interface ContactPolicyHolder {
+  readonly current: ContactPolicy;
+  /** Whether `current` is a registered policy (false: the configured quiet hours). */
+  readonly registered: boolean;
+  swap(policy: ContactPolicy | null): void;
+}
+
+export function contactPolicyHolder(configured: ContactPolicy): ContactPolicyHolder {
+  let current = configured;
+  let registered = false;
+  return {
+    get current() {
+      return current;
+    },
+    get registered() {
+      return registered;
+    },
+    swap(policy) {
+      current = policy ?? configured;
+      registered = policy !== null;
+    },
+  };
+}
