@@ -7,6 +7,7 @@ import { createClient } from 'redis';
 import { startMocks, type Mocks } from '../mocks';
 import { startHarness, type Harness } from './support/harness';
 import { freePort, OwnRedis } from './support/redis';
+import { waitFor } from './support/wait';
 
 let redis: OwnRedis;
 let mocks: Mocks;
@@ -61,11 +62,13 @@ it('a record deleted in Redis, by anyone, is no longer served from any instance'
   // Deleted behind the gateways' backs: no change event, no pub/sub message; only Redis's own tracking tells them.
   expect(await admin.del('ucv:warehouse:insights:C00000021')).toBe(1);
   // The invalidation push travels on each instance's connection: wait until both have dropped their copies.
-  for (let i = 0; i < 200; i++) {
-    const kept = await Promise.all([a, b].map((g) => g.gateway.cache.get('warehouse:insights:C00000021')));
-    if (kept.every((entry) => entry === undefined)) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(
+    async () =>
+      (await Promise.all([a, b].map((g) => g.gateway.cache.get('warehouse:insights:C00000021')))).every(
+        (entry) => entry === undefined,
+      ),
+    { what: 'both local copies dropped' },
+  );
   mocks.resetAll();
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(mocks.warehouse.faults.requests().total).toBe(1);
@@ -78,12 +81,11 @@ it('a lost connection drops the local copies: when Redis comes back empty, the r
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('CACHED');
   await redis.stop();
   await redis.start(); // a new server, with nothing in it
-  let reachable = false;
-  for (let i = 0; i < 60 && !reachable; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    reachable = ((await (await fetch(`${a.url}/readyz`)).json()) as { cache: { reachable: boolean } }).cache.reachable;
-  }
-  expect(reachable).toBe(true);
+  // The client reconnects by itself (backoff capped at 2 s).
+  await waitFor(
+    async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { cache: { reachable: boolean } }).cache.reachable,
+    { timeoutMs: 15_000, intervalMs: 100, what: 'Redis reachable again' },
+  );
   mocks.resetAll();
   expect(warehouseStatus((await a.gql(QUERY)).body)).toBe('LIVE');
   expect(mocks.warehouse.faults.requests().total).toBe(1);

@@ -10,6 +10,7 @@ import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { sha256, TEST_API_KEY, TEST_SOAP_USER, testConfig } from './support/harness';
 import { usernameToken } from './support/wsse';
+import { waitFor } from './support/wait';
 
 const SECRET = 'one-pipeline-test-secret-of-32-characters';
 let mocks: Mocks;
@@ -43,14 +44,10 @@ afterAll(async () => {
   await mocks.close();
 });
 
-async function logLineOf(requestId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const line = lines.find((l) => (l.req as { id?: string } | undefined)?.id === requestId);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no log line for ${requestId}`);
-}
+const logLineOf = (requestId: string): Promise<Record<string, unknown>> =>
+  waitFor(() => lines.find((l) => (l.req as { id?: string } | undefined)?.id === requestId), {
+    what: `the log line of ${requestId}`,
+  });
 
 const envelope = (header: string, body: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Header>${header}</soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;

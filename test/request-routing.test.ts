@@ -8,6 +8,7 @@ import pino from 'pino';
 import { startMocks, type Mocks } from '../mocks';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { AUTH, json, SOAP_AUTH, testConfig } from './support/harness';
+import { waitFor } from './support/wait';
 
 let mocks: Mocks;
 let gateway: Gateway;
@@ -37,14 +38,10 @@ const ENVELOPE =
   '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:GetBillingSummary><v:customerId>C00000006</v:customerId></v:GetBillingSummary></soap:Body></soap:Envelope>';
 
 /** The log line of the request with this id, once the response has finished. */
-async function logLineOf(requestId: string): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 50; i++) {
-    const line = lines.find((l) => (l.req as { id?: string } | undefined)?.id === requestId);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return undefined;
-}
+const logLineOf = (requestId: string): Promise<Record<string, unknown>> =>
+  waitFor(() => lines.find((l) => (l.req as { id?: string } | undefined)?.id === requestId), {
+    what: `the log line of ${requestId}`,
+  });
 
 it('POST /graphql writes one log line with the request id, status and the sources the operation used', async () => {
   const res = await fetch(`${url}/graphql`, {

@@ -12,14 +12,17 @@ export interface WaitOptions {
   what?: string;
 }
 
+/** What a condition returns once it holds. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
   { timeoutMs = 10_000, intervalMs = 10, what = 'condition' }: WaitOptions = {},
-): Promise<T> {
+): Promise<Truthy<T>> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await condition();
-    if (value) return value;
+    if (value) return value as Truthy<T>;
     if (performance.now() > deadline) throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
