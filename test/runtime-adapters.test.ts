@@ -12,6 +12,7 @@ import { addressRefusal } from '../gateway/runtime/allow-list';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
 import { AUTH, FULL_VIEW, postGraphQL, sha256, SOAP_AUTH, testConfig, type ConfigOverrides } from './support/harness';
+import { waitFor } from './support/wait';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRONT_DESK_KEY = 'front-desk-key-0123456789';
@@ -165,9 +166,11 @@ describe('two instances sharing Redis', () => {
         .networkState.mappedBy,
     ).toBe('v2');
 
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The load has run on the new definition (was a fixed 200 ms), and goes on after the removal (was 200 ms more).
+    await waitFor(() => tags.has('v2'), { what: 'a probe answered by v2' });
     expect((await admin(a, 'DELETE', '/admin/adapters/network')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answeredAtRemoval = answered;
+    await waitFor(() => answered >= answeredAtRemoval + 6, { what: 'views answered after the removal' });
     stop = true;
     await Promise.all(load);
     expect(failures).toEqual([]);
