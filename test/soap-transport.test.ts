@@ -9,6 +9,7 @@ import { BadResponseError, ResponseTooLargeError } from '../gateway/backends/ada
 import { soapClient, SoapFaultError, type SoapClient } from '../gateway/backends/soap-client';
 import { startBillingMock, BILLING_PATH } from '../mocks/billing';
 import type { MockServer } from '../mocks/server';
+import { waitFor } from './support/wait';
 
 type Mode = 'relay' | 'redirect' | 'slow' | 'endless' | 'garbage';
 
@@ -17,6 +18,8 @@ let front: http.Server;
 let frontUrl: string;
 let mode: Mode = 'relay';
 let connections = 0;
+/** Responses whose client hung up before they were written. */
+let hungUp = 0;
 let requests: { method?: string; url?: string; requestId?: string; port?: number }[] = [];
 
 beforeAll(async () => {
@@ -27,6 +30,9 @@ beforeAll(async () => {
       url: req.url,
       requestId: req.headers['x-request-id'] as string | undefined,
       port: req.socket.remotePort,
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) hungUp++;
     });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -50,7 +56,7 @@ beforeAll(async () => {
         return;
       }
       const relay = async (): Promise<void> => {
-        if (mode === 'slow') await new Promise((r) => setTimeout(r, 2_000));
+        if (mode === 'slow') await new Promise((r) => setTimeout(r, 3_000));
         const headers: Record<string, string> = {};
         for (const name of ['content-type', 'soapaction'])
           if (req.headers[name]) headers[name] = String(req.headers[name]);
@@ -78,6 +84,7 @@ afterAll(async () => {
 beforeEach(() => {
   mode = 'relay';
   connections = 0;
+  hungUp = 0;
   requests = [];
 });
 
@@ -173,7 +180,7 @@ it('a redirect is not followed', async () => {
 
 it('a WSDL fetch that failed is tried again on the next call', async () => {
   const billingClient = client();
-  mode = 'slow'; // the WSDL answers in 2 s: past its own 2 s deadline; the call's signal gives up at 300 ms
+  mode = 'slow'; // the WSDL answers in 3 s: past its own 2 s deadline; the call's signal gives up at 300 ms
   const started = performance.now();
   const err = await billingClient
     .call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w1', AbortSignal.timeout(300)))
@@ -181,7 +188,8 @@ it('a WSDL fetch that failed is tried again on the next call', async () => {
   expect((err as Error).name).toMatch(/Abort|Timeout/);
   expect(performance.now() - started).toBeLessThan(1_500); // the call does not wait for the WSDL past its own deadline
   mode = 'relay';
-  await new Promise((r) => setTimeout(r, 2_300)); // the WSDL fetch has failed by now
+  // The WSDL fetch fails at its deadline: the server sees the client hang up (was a fixed 2.3 s).
+  await waitFor(() => hungUp > 0, { what: 'the WSDL fetch abandoned' });
   const ok = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w2'))) as {
     account: { accountId: string };
   };

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEMO_CONSUMERS } from '../scripts/demo-consumers';
 import { freePort } from './support/redis';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(60_000);
 
@@ -48,8 +49,12 @@ test('SIGTERM to npm start: the view in flight keeps its slow section, then the 
     await fetch(`http://127.0.0.1:${scoring}/__control/faults`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latencyMs: 800 }),
+      body: JSON.stringify({ latencyMs: 1500 }), // under scoring's 2 s deadline, long enough to signal meanwhile
     });
+    const scoringCalls = async (): Promise<number> =>
+      ((await (await fetch(`http://127.0.0.1:${scoring}/__control`)).json()) as { requests: { total: number } })
+        .requests.total;
+    const scoringBefore = await scoringCalls();
     const view = fetch(`${url}/graphql`, {
       method: 'POST',
       // As the demo's front-desk consumer, whose key npm start prints.
@@ -63,7 +68,8 @@ test('SIGTERM to npm start: the view in flight keeps its slow section, then the 
       connection: res.headers.get('connection'),
       body: (await res.json()) as { data: { customer: { score: unknown } }; errors?: unknown },
     }));
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight: scoring has the call (was a fixed 300 ms, after which it might not have left the gateway yet).
+    await waitFor(async () => (await scoringCalls()) > scoringBefore, { what: 'the view at scoring' });
     child.kill('SIGTERM');
     const answer = await view;
     expect(answer.status).toBe(200);
