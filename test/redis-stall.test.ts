@@ -49,6 +49,10 @@ const overloaded = (body: { errors?: Array<{ extensions: { reason?: string } }> 
 it('a frozen Redis is a miss within the deadline, for views, /readyz and events; after it thaws the cache is used again', async () => {
   await view('C00000042');
   expect(statusOf((await view('C00000042')).body, 'warehouse')).toBe('CACHED');
+  // The baseline for the burst below: the same burst of cold views, other customers, with Redis healthy, now.
+  const [, healthyBurstMs] = await timed(() =>
+    Promise.all(Array.from({ length: 60 }, (_, i) => view(`C000${String(51000 + i)}`))),
+  );
 
   redis.pause();
   let slowest = 0;
@@ -85,10 +89,12 @@ it('a frozen Redis is a miss within the deadline, for views, /readyz and events;
   );
   expect(burst.map((r) => overloaded(r.body)).reduce((a, b) => a + b, 0)).toBe(0);
   expect(unavailable(burst)).toEqual([]);
-  expect(burstMs).toBeLessThan(5000);
+  // Each view may spend a deadline or two on Redis, concurrently; waiting on the stalled Redis would take seconds.
+  // Against the healthy burst measured above, so a loaded machine raises both (was a fixed 5 s).
+  expect(burstMs).toBeLessThan(2 * healthyBurstMs + 10 * DEADLINE_MS);
   if (process.env.UCV_REPORT) {
     process.stdout.write(
-      `redis frozen (deadline ${DEADLINE_MS} ms): slowest view ${slowest.toFixed(0)} ms, /readyz ${readyMs.toFixed(0)} ms, event ${eventMs.toFixed(0)} ms, 60 cold views ${burstMs.toFixed(0)} ms\n`,
+      `redis frozen (deadline ${DEADLINE_MS} ms): slowest view ${slowest.toFixed(0)} ms, /readyz ${readyMs.toFixed(0)} ms, event ${eventMs.toFixed(0)} ms, 60 cold views ${burstMs.toFixed(0)} ms (healthy ${healthyBurstMs.toFixed(0)} ms)\n`,
     );
   }
 
