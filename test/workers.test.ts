@@ -270,11 +270,15 @@ describe('definitions across workers without Redis (the file, shared)', () => {
     const put = await admin(p.url, 'PUT', '/admin/adapters/network', example());
     expect(put.status).toBe(200);
     const started = Date.now();
-    // Served by both: six views in a row on new connections (three per worker) all have the section.
+    // Served by both: six views in a row on new connections (three per worker) all have the section. Timed from
+    // the put's answer to the start of the first of them: the convergence, not the views' own time on a loaded machine.
     let inARow = 0;
-    while (inARow < 6 && Date.now() - started < 5000)
+    let took = 0;
+    while (inARow < 6 && Date.now() - started < 5000) {
+      const sentAt = Date.now();
       inARow = (await areaOnNewConnection(p.url, 'C00000001')) ? inARow + 1 : 0;
-    const took = Date.now() - started;
+      if (inARow === 1) took = sentAt - started;
+    }
     expect(inARow).toBe(6);
     // One second is the target (the file is polled every 250 ms); the busy test machine gets some room.
     expect(took).toBeLessThan(2500);
