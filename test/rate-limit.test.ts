@@ -147,7 +147,7 @@ describe('Redis stalled or down: fails open fast, and counts it', () => {
     const l = limiter(redis.url, 'gone:', metrics);
     await connected(l);
     await redis.stop();
-    // The client notices the closed connection (was a fixed 100 ms): checks no longer reach Redis at all.
+    // The client notices the closed connection: checks no longer reach Redis at all.
     await waitFor(
       async () => {
         const d = await l.check('gone-probe', 'self-service', 1);

@@ -166,7 +166,7 @@ describe('two instances sharing Redis', () => {
         .networkState.mappedBy,
     ).toBe('v2');
 
-    // The load has run on the new definition (was a fixed 200 ms), and goes on after the removal (was 200 ms more).
+    // The load has run on the new definition, and goes on after the removal.
     await waitFor(() => tags.has('v2'), { what: 'a probe answered by v2' });
     expect((await admin(a, 'DELETE', '/admin/adapters/network')).status).toBe(200);
     const answeredAtRemoval = answered;

@@ -68,7 +68,7 @@ test('SIGTERM to npm start: the view in flight keeps its slow section, then the 
       connection: res.headers.get('connection'),
       body: (await res.json()) as { data: { customer: { score: unknown } }; errors?: unknown },
     }));
-    // In flight: scoring has the call (was a fixed 300 ms, after which it might not have left the gateway yet).
+    // In flight: scoring has the call (a fixed pause could end before it left the gateway on a loaded machine).
     await waitFor(async () => (await scoringCalls()) > scoringBefore, { what: 'the view at scoring' });
     child.kill('SIGTERM');
     const answer = await view;
