@@ -65,7 +65,7 @@ it('ages grow from hit to hit: the provenance lists are rendered per request int
   const id = 'C00000034';
   const keptBefore = await stored(h);
   await raw(h, 'front-desk', id);
-  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' }); // was a fixed 50 ms
+  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' });
   const crmAge = (text: string): number =>
     (
       JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }

@@ -106,7 +106,7 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
       idCardNumber: MASKS.idCard(profile.idCardNo),
       address: MASKS.cityOnly(profile.address),
     });
-    // Each role's first answer kept before the next round (was a fixed 20 ms between rounds).
+    // Each role's first answer kept before the next round, so the later rounds are hits.
     if (round === 0) await stored(h, keptBefore + 2);
   }
   // The later rounds were hits: each role's own.
@@ -149,7 +149,7 @@ it('the audit trail records every answered read, hits included', async () => {
         );
         expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
         ids.push(`answer-cache-audit-${i}`);
-        // The first answer kept before the next request (was a fixed 30 ms after each).
+        // The first answer kept before the next request, so the later ones are hits.
         if (i === 0)
           await waitFor(
             async () =>

@@ -50,7 +50,7 @@ const readyz = async () =>
     status: string;
     sources: Array<{ source: string; breaker: string }>;
   }>;
-/** Waits for the reset timeout to pass: /readyz reads the breaker, which then turns half-open (was a fixed 700 ms). */
+/** Waits for the reset timeout to pass: /readyz reads the breaker, which then turns half-open. */
 const halfOpen = (source: string) =>
   waitFor(async () => (await readyz()).sources.some((s) => s.source === source && s.breaker === 'HALF_OPEN'), {
     what: `${source}'s breaker half-open`,

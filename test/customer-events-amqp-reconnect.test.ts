@@ -88,7 +88,7 @@ it('handles once an event redelivered because its ack was lost with the connecti
     // Redelivered and handled again as a duplicate: acked, the queue empties, one message only.
     await until(() => h.gateway.marketing?.amqp?.connected() === true);
     // It was redelivered indeed, and recognised: by its id (handled before) or by its offer's claim (the first
-    // handling still under way when the second delivery arrived). Waited for, then checked (was a fixed 1.5 s).
+    // handling still under way when the second delivery arrived). Waited for, then checked.
     const recognised =
       /ucv_customer_events_total\{via="amqp",result="duplicate"\} 1|ucv_rule_offers_total\{channel="EMAIL",status="ALREADY_SENT"\} 1/;
     await waitFor(async () => recognised.test(await (await fetch(`${h.url}/metrics`)).text()), {

@@ -198,7 +198,7 @@ it("the agent records the customer's answer to an offer with one click; the trai
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-recorded.png'), fullPage: true });
 
   // The same click again (an impatient agent, or a retry): the same idempotency key, recorded once.
-  // Waits for the gateway's answer to this second recordContact (was a fixed 500 ms), then counts.
+  // Waits for the gateway's answer to this second recordContact, then counts: nothing more can come of it.
   const answered = page.waitForResponse(
     (res) => res.request().method() === 'POST' && (res.request().postData() ?? '').includes('recordContact'),
   );

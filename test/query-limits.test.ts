@@ -143,7 +143,7 @@ it('{ __typename } is not slowed by huge requests refused beside it', async () =
     .map((id, i) => `c${i}: customer(id: "${id}") { billing { balance } }`)
     .join(' ')} } }`;
   // The baseline: the same small request alone, now, on this machine (the median of three), so a machine loaded
-  // tenfold raises the bound with it; on a quiet one the bound is tighter than the fixed 400 ms it replaces.
+  // tenfold raises the bound with it; on a quiet one it is a few hundred milliseconds.
   const alone: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();

@@ -17,6 +17,7 @@ import {
   type RateLimitSettings,
 } from '../gateway/rate-limit/limiter';
 import { freePort, OwnRedis, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
+import { waitFor } from './support/wait';
 
 const logger = pino({ level: 'silent' });
 const SETTINGS: RateLimitSettings = {
@@ -175,7 +176,14 @@ describe('Redis stalled or down: fails open fast, and counts it', () => {
     const l = limiter(redis.url, 'gone:', metrics);
     await connected(l);
     await redis.stop();
-    await new Promise((r) => setTimeout(r, 100)); // the client notices the closed connection
+    // The client notices the closed connection: checks no longer reach Redis at all.
+    await waitFor(
+      async () => {
+        const d = await l.check('gone-probe', 'self-service', 1);
+        return 'failedOpen' in d && d.failedOpen !== 'redis_timeout';
+      },
+      { what: 'the limiter seeing Redis gone' },
+    );
     const started = Date.now();
     const decision = await l.check('gone-consumer', 'self-service', 1);
     expect(decision).toMatchObject({

@@ -36,7 +36,7 @@ beforeAll(async () => {
   url = await gateway.listen();
   client = await soap.createClientAsync(`${url}/soap/CustomerView?wsdl`);
   client.setSecurity(new soap.BasicAuthSecurity('desk', 'desk-password-123'));
-});
+}, 60_000); // mocks, a PGlite store, a gateway and a WSDL read: as the other store-backed files allow
 afterAll(async () => {
   await gateway.close();
   await mocks.close();

@@ -77,7 +77,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     });
     gateway = createGateway(config, { logger: pino({ level: 'silent' }), store });
     url = await gateway.listen();
-  });
+  }, 60_000); // a store on each engine, mocks and a gateway: as the other store-backed files allow
   afterAll(() => gateway.close());
   beforeEach(() => mocks.resetAll());
 

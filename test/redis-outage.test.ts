@@ -5,6 +5,7 @@
  */
 import { startHarness, type Harness } from './support/harness';
 import { freePort, OwnRedis } from './support/redis';
+import { waitFor } from './support/wait';
 
 let h: Harness;
 let redis: OwnRedis;
@@ -56,11 +57,10 @@ it('keeps answering while Redis is down, and uses the cache again when it is bac
 
   await redis.start();
   // The client reconnects by itself (backoff capped at 2 s); then the cache is filled and used again.
-  let status: string | undefined;
-  for (let i = 0; i < 60 && status !== 'CACHED'; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    status = warehouseStatus((await h.gql(COLD)).body);
-  }
-  expect(status).toBe('CACHED');
+  await waitFor(async () => warehouseStatus((await h.gql(COLD)).body) === 'CACHED', {
+    timeoutMs: 15_000,
+    intervalMs: 100,
+    what: 'the cache used again',
+  });
   expect((await readyz()).cache.reachable).toBe(true);
 });

@@ -188,7 +188,7 @@ it('a WSDL fetch that failed is tried again on the next call', async () => {
   expect((err as Error).name).toMatch(/Abort|Timeout/);
   expect(performance.now() - started).toBeLessThan(1_500); // the call does not wait for the WSDL past its own deadline
   mode = 'relay';
-  // The WSDL fetch fails at its deadline: the server sees the client hang up (was a fixed 2.3 s).
+  // The WSDL fetch fails at its deadline: the server sees the client hang up.
   await waitFor(() => hungUp > 0, { what: 'the WSDL fetch abandoned' });
   const ok = (await billingClient.call('GetAccountSummary', { customerId: 'C00000001' }, ctx('w2'))) as {
     account: { accountId: string };

@@ -1,5 +1,5 @@
 /**
- * `npm start` stops the gateway first, then the mocks: a view in flight at SIGTERM is answered
+ * `npm start` stops the gateway first, then the mocks (issue 9 item 4): a view in flight at SIGTERM is answered
  * whole, its slow section included, because the mocks are still up while the gateway drains. A real process.
  */
 import { spawn } from 'node:child_process';
@@ -68,7 +68,7 @@ test('SIGTERM to npm start: the view in flight keeps its slow section, then the 
       connection: res.headers.get('connection'),
       body: (await res.json()) as { data: { customer: { score: unknown } }; errors?: unknown },
     }));
-    // In flight: scoring has the call (was a fixed 300 ms, after which it might not have left the gateway yet).
+    // In flight: scoring has the call (a fixed pause could end before it left the gateway on a loaded machine).
     await waitFor(async () => (await scoringCalls()) > scoringBefore, { what: 'the view at scoring' });
     child.kill('SIGTERM');
     const answer = await view;

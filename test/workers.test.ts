@@ -138,7 +138,7 @@ test('two workers share the port and both serve; one that dies is replaced; SIGT
   // Round-robin over both: each worker burns CPU on the views (no cache: every view reaches the backends).
   const before = pids.map(cpuTicks);
   const load = startLoad(p.url, { clients: 6, body: BODY });
-  // Until both workers have served (was a fixed 1.5 s, too short for 20 answers on a loaded machine).
+  // Until both workers have served (whatever time that takes on a loaded machine).
   await waitFor(
     () => (load.progress().statuses[200] ?? 0) > 20 && pids.every((pid, i) => cpuTicks(pid) > (before[i] as number)),
     { timeoutMs: 30_000, what: 'more than 20 answers and CPU spent by both workers' },
@@ -160,7 +160,7 @@ test('two workers share the port and both serve; one that dies is replaced; SIGT
   // SIGTERM to the primary under steady keep-alive load: both workers drain, nothing is reset, everything exits.
   mocks.scoring.faults.set({ latencyMs: 150 });
   const load2 = startLoad(p.url, { clients: 6, body: BODY });
-  // Steady keep-alive load: every client answered at least twice on average (was a fixed 800 ms).
+  // Steady keep-alive load: every client answered at least twice on average.
   await waitFor(() => load2.answered() >= 12, { timeoutMs: 30_000, what: '12 answers' });
   load2.mark();
   p.child.kill('SIGTERM');
@@ -270,11 +270,15 @@ describe('definitions across workers without Redis (the file, shared)', () => {
     const put = await admin(p.url, 'PUT', '/admin/adapters/network', example());
     expect(put.status).toBe(200);
     const started = Date.now();
-    // Served by both: six views in a row on new connections (three per worker) all have the section.
+    // Served by both: six views in a row on new connections (three per worker) all have the section. Timed from
+    // the put's answer to the start of the first of them: the convergence, not the views' own time on a loaded machine.
     let inARow = 0;
-    while (inARow < 6 && Date.now() - started < 5000)
+    let took = 0;
+    while (inARow < 6 && Date.now() - started < 5000) {
+      const sentAt = Date.now();
       inARow = (await areaOnNewConnection(p.url, 'C00000001')) ? inARow + 1 : 0;
-    const took = Date.now() - started;
+      if (inARow === 1) took = sentAt - started;
+    }
     expect(inARow).toBe(6);
     // One second is the target (the file is polled every 250 ms); the busy test machine gets some room.
     expect(took).toBeLessThan(2500);
