@@ -374,6 +374,8 @@ const SecuritySchema = z
      */
     loginThrottle: z
       .object({
+        /** False: no attempt is counted or refused. Default true. */
+        enabled: z.boolean().default(true),
         /** Failed attempts from one source address, any identities. Default 30 in 900 seconds (15 minutes). */
         perAddress: z
           .object({

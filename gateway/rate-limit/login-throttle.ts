@@ -44,6 +44,8 @@ export interface ThrottleWindow {
 }
 
 export interface LoginThrottleSettings {
+  /** False: no attempt is counted or refused (and Redis is never asked). */
+  enabled: boolean;
   perAddress: ThrottleWindow;
   perIdentity: ThrottleWindow;
   /** Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed. */
@@ -140,12 +142,14 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
 
   return {
     async waitSeconds(address, identity) {
+      if (!settings.enabled) return 0;
       const [a, i] = (await withDeadline(() =>
         Promise.all([byAddress.get(address), identity === undefined ? null : byIdentity.get(identity)]),
       )) ?? [null, null];
       return Math.max(wait(a, settings.perAddress), wait(i, settings.perIdentity));
     },
     async failed(address, identity) {
+      if (!settings.enabled) return;
       await withDeadline(() =>
         Promise.all([byAddress.penalty(address, 1), identity === undefined ? null : byIdentity.penalty(identity, 1)]),
       );
