@@ -3,7 +3,8 @@
 #   - Debian packages: chromium (the GraphiQL browser test), libxml2-utils (xmllint, the WSDL tests), redis-server
 #     (the Redis tests, and the private servers the outage tests start and stop);
 #     postgresql (the durable-store tests run on it as well as on the embedded PGlite), fonts-wqy-zenhei (a CJK font,
-#     so the browser tests' screenshots show the Chinese data);
+#     so the browser tests' screenshots show the Chinese data); docker-compose and haproxy (test/deploy-files.test.ts
+#     checks deploy/compose.yaml against the Compose schema and deploy/haproxy.cfg with them; nothing is run);
 #   - services: Redis on 127.0.0.1:6379 and PostgreSQL on 5432 with the database `test` and trust auth on local TCP
 #     (required), RabbitMQ on 5672 (started when installed and not running).
 # Idempotent and silent when everything is there; `apt-get update` runs once, and only when a package is missing.
@@ -19,6 +20,8 @@ PACKAGES=(
   "pg_ctlcluster:postgresql"
   "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
   "rabbitmq-server:rabbitmq-server"
+  "docker-compose:docker-compose"
+  "/usr/sbin/haproxy:haproxy"
 )
 
 export DEBIAN_FRONTEND=noninteractive

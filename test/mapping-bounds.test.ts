@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
+import { MappingRunner } from '../gateway/runtime/mapping';
 import { AUTH, postGraphQL, testConfig } from './support/harness';
 
 let mocks: Mocks;
@@ -179,5 +180,24 @@ describe('at run time', () => {
     });
     expect(body.errors).toBeUndefined();
     expect(body.data.customer.runaway).toEqual({ area: networkState('C00000042')?.location.area });
+  });
+});
+
+describe('mapping processes', () => {
+  it('end when idle, and the next call starts another', async () => {
+    const runner = new MappingRunner(
+      { timeoutMs: 100, maxDepth: 500, maxOutputBytes: 1 << 20, maxSequence: 100_000, maxMemoryMb: 64, processes: 1 },
+      200,
+    );
+    try {
+      expect(await runner.evaluate('{ "a": x }', { x: 1 })).toEqual({ a: 1 });
+      expect(runner.processCount).toBe(1);
+      // Wait for the condition (the idle process gone), not for a fixed time.
+      for (let i = 0; i < 100 && runner.processCount > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(runner.processCount).toBe(0);
+      expect(await runner.evaluate('{ "a": x }', { x: 2 })).toEqual({ a: 2 });
+    } finally {
+      runner.close();
+    }
   });
 });

@@ -19,7 +19,7 @@
  * its resourceLimits. A process is the boundary the operating system enforces.
  *
  * Each process runs one call at a time; calls wait for a free one (at most `processes`). A call still waiting when
- * its fetch's deadline passes is dropped.
+ * its fetch's deadline passes is dropped. A process idle for 30 s ends; the next call starts another.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -73,7 +73,12 @@ interface Host {
   timer: NodeJS.Timeout | null;
   /** Why this process is being killed (the parent's own decision), for the call it was running. */
   killedFor: string | null;
+  /** Ends the process once it has been idle IDLE_MS. */
+  idle: NodeJS.Timeout | null;
 }
+
+/** A mapping process idle this long ends (its memory back); the next call starts another, in tens of milliseconds. */
+const IDLE_MS = 30_000;
 
 type HostMessage =
   { ready: true } | { id: number; json: string } | { id: number; error: { message: string; limit: boolean } };
@@ -84,7 +89,16 @@ export class MappingRunner {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly bounds: MappingBounds) {}
+  constructor(
+    readonly bounds: MappingBounds,
+    /** How long an idle mapping process lives, in milliseconds (tests make it short). */
+    private readonly idleMs = IDLE_MS,
+  ) {}
+
+  /** Mapping processes alive now (starting, idle or busy). */
+  get processCount(): number {
+    return this.hosts.size;
+  }
 
   /** The record `expression` makes of `input`; rejects with MappingLimitError or MappingFailedError. */
   evaluate(expression: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
@@ -132,6 +146,8 @@ export class MappingRunner {
 
   private dispatch(host: Host, call: Call): void {
     call.signal?.removeEventListener('abort', call.onAbort);
+    if (host.idle) clearTimeout(host.idle);
+    host.idle = null;
     host.call = call;
     // JSONata's own timeout stops most runaways first; past this grace the call is one JSONata cannot interrupt.
     const grace = Math.max(100, this.bounds.timeoutMs);
@@ -149,7 +165,7 @@ export class MappingRunner {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    const host: Host = { child, ready: false, call: null, timer: null, killedFor: null };
+    const host: Host = { child, ready: false, call: null, timer: null, killedFor: null, idle: null };
     this.hosts.add(host);
     // A mapping process never keeps the gateway alive; a call in flight does (its timer).
     child.unref();
@@ -166,6 +182,7 @@ export class MappingRunner {
     if ('ready' in message) {
       host.ready = true;
       this.pump();
+      this.idleLater(host);
       return;
     }
     const call = host.call;
@@ -183,6 +200,17 @@ export class MappingRunner {
       );
     }
     this.pump();
+    this.idleLater(host);
+  }
+
+  /** An idle process ends after IDLE_MS unless a call comes first (dispatch clears the timer). */
+  private idleLater(host: Host): void {
+    if (host.call || host.idle) return;
+    host.idle = setTimeout(() => {
+      host.idle = null;
+      if (!host.call) this.kill(host, 'idle');
+    }, this.idleMs);
+    host.idle.unref();
   }
 
   private kill(host: Host, why: string): void {
@@ -194,6 +222,7 @@ export class MappingRunner {
   private ended(host: Host): void {
     if (!this.hosts.delete(host)) return;
     if (host.timer) clearTimeout(host.timer);
+    if (host.idle) clearTimeout(host.idle);
     const call = host.call;
     host.call = null;
     call?.reject(
