@@ -5,10 +5,12 @@
  *     the variables and the YAML; no daemon needed);
  *   - haproxy.cfg by Debian's HAProxy itself (`haproxy -c`);
  *   - gateway.json and the Kubernetes ConfigMap's gateway.json by the gateway's own config validation;
- *   - the Kubernetes manifests and the Dockerfile by what this project requires of them (probes, preStop and grace
- *     period against the drain, resources, a PodDisruptionBudget that selects the pods, secrets only from Secrets;
- *     two stages, `npm ci --omit=dev`, a non-root user, a HEALTHCHECK on /healthz). No Kubernetes schema validator
- *     or Dockerfile linter is available from npm or Debian without a new package: deploy/README.md says which.
+ *   - the Kubernetes manifests against the Kubernetes API's published OpenAPI schemas (kubernetes-models: each
+ *     kind's schema as an ajv validator), then for what this project requires of them (probes, preStop and grace
+ *     period against the drain, resources, a PodDisruptionBudget that selects the pods, secrets only from Secrets);
+ *   - the Dockerfile for what this project requires (two stages, `npm ci --omit=dev`, a non-root user, a
+ *     HEALTHCHECK on /healthz). No Dockerfile linter is available from npm or Debian without downloading a binary:
+ *     deploy/README.md says so.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,9 +18,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig } from '../gateway/config';
 
-// js-yaml is in the tree (through eslint) but has no types here: typed by hand for what this test reads.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = require('js-yaml') as { load(text: string): unknown; loadAll(text: string): unknown[] };
+import yaml from 'js-yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
 
 const ROOT = path.join(__dirname, '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -116,6 +121,26 @@ describe('the Kubernetes manifests', () => {
   const deployment = of('Deployment')[0];
   const pod = deployment?.spec.template.spec;
   const container = pod?.containers[0] as Container;
+
+  it("are valid against the Kubernetes API's schemas, each of its kind", () => {
+    const models: Record<string, new (data: never) => { validate(): void }> = {
+      'apps/v1 Deployment': Deployment,
+      'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+      'v1 ConfigMap': ConfigMap,
+      'v1 Secret': Secret,
+      'v1 Service': Service,
+    };
+    for (const d of docs) {
+      const Model = models[`${d.apiVersion} ${d.kind}`];
+      expect(Model).toBeDefined();
+      // Throws naming the path and what the schema expected.
+      expect(() => new (Model as NonNullable<typeof Model>)(d as never).validate()).not.toThrow();
+    }
+    // And it is a real check: a replica count of the wrong type is refused.
+    const broken = JSON.parse(JSON.stringify(deployment)) as { spec: { replicas: unknown } };
+    broken.spec.replicas = 'two';
+    expect(() => new Deployment(broken as never).validate()).toThrow();
+  });
 
   it('have an apiVersion, a kind and a name each, of the kinds a gateway needs', () => {
     for (const d of docs)
