@@ -344,7 +344,10 @@ export class Source {
     const { metrics } = this.deps;
     const source = this.name;
     const cached = await this.deps.cache.get(cacheKey);
-    if (cached && Date.now() - cached.fetchedAt < this.freshFor(cached)) {
+    // A copy fetched before this instance was told the record changed is the old record, never a hit: the shared
+    // cache may still hold it when the deletion could not reach it (Redis stalled or away when this one was told).
+    const current = cached !== undefined && cached.fetchedAt > this.lastInvalidated(resource, key);
+    if (cached && current && Date.now() - cached.fetchedAt < this.freshFor(cached)) {
       metrics.cache.inc({ source, result: 'hit' });
       return { ok: true, value: cached.value, status: 'CACHED', fetchedAt: cached.fetchedAt, latencyMs: null };
     }

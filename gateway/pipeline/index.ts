@@ -246,7 +246,7 @@ export function createPipeline(deps: PipelineDeps) {
     if (call.implicitFields) context.implicitFields = true;
     try {
       // A trusted document runs from its parsed document; a text that is one, too. With "registered", a network
-      // request may send nothing else (SOAP and in-process consumers give documents they built: never text).
+      // request may send nothing else (SOAP gives documents it built; in-process text is no request's).
       // The refusal, if any, comes after identity: a caller without credentials learns nothing of the documents.
       let operation: OperationCall = call;
       let untrusted: GraphQLError | undefined;
@@ -260,7 +260,8 @@ export function createPipeline(deps: PipelineDeps) {
       } else if (call.query !== undefined && call.document === undefined) {
         const trusted = deps.documents?.byQuery(call.query);
         if (trusted) operation = { ...call, query: undefined, document: trusted.document };
-        else if (security.trustedDocuments === 'registered')
+        // Only a network request is held to "registered": an in-process consumer's text is code of this process.
+        else if (security.trustedDocuments === 'registered' && !('consumer' in caller))
           untrusted = new GraphQLError(ERROR_CATALOG.PERSISTED_DOCUMENTS_ONLY.message, {
             extensions: { code: 'PERSISTED_DOCUMENTS_ONLY' },
           });

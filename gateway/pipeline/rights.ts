@@ -7,7 +7,7 @@
  *   before any backend call.
  * - A selection the facade made rather than the client (SOAP asks for every field of the sections it returns:
  *   `context.implicitFields`) asks for what the role may read: a denied field inside a section is left out without
- *   an error, as if never asked; only a denied section is reported (FORBIDDEN) or refused.
+ *   an error, as if never asked; only a denied section or root field is reported (FORBIDDEN) or refused.
  * Trimmed documents are cached per document and role, so graphql-jit compiles each once.
  */
 import type { Plugin } from '@envelop/core';
@@ -62,6 +62,13 @@ export function checkRoles(
 
 export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<GatewayContext> {
   checkRoles(schema, roles, warn ?? (() => undefined));
+  // With an implicit selection the caller still chose the operation (a root field) and the sections (Customer's
+  // fields): a denied one of those is reported or refused; only a field inside a section is left out silently.
+  const explicitTypes = new Set(
+    ['Customer', schema.getQueryType()?.name, schema.getMutationType()?.name].filter((n) => n !== undefined),
+  );
+  const askedExplicitly = (coordinate: string): boolean =>
+    explicitTypes.has(coordinate.slice(0, coordinate.indexOf('.')));
   const plans = new WeakMap<DocumentNode, Map<string, RolePlan>>();
   const planFor = (document: DocumentNode, roleName: string, role: Role): RolePlan => {
     let byRole = plans.get(document);
@@ -92,7 +99,7 @@ export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<
       }
       const original = args.document;
       const plan = planFor(original, roleName, role);
-      const denied = context.implicitFields ? plan.denied.filter((c) => c.startsWith('Customer.')) : plan.denied;
+      const denied = context.implicitFields ? plan.denied.filter(askedExplicitly) : plan.denied;
       if (denied.length > 0 && role.onDenied === 'refuse') {
         setResultAndStopExecution({
           errors: [
