@@ -3,7 +3,7 @@
  * UCV_WORKERS (config `workers`) above 1, one process per worker behind one port (cluster.ts). SIGTERM or SIGINT
  * drains: /readyz answers 503, requests in flight finish within `shutdown.graceMs`, then the process exits.
  */
-import { serve } from './app/cluster';
+import { serve } from './app';
 import { ConfigError, loadConfig } from './config';
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { serve } from '../gateway/app/cluster';
+import { serve } from '../gateway/app';
 import { ConfigError, loadConfig } from '../gateway/config';
 import { SAMPLE_CUSTOMERS, startMocks } from '../mocks';
 import { startChannelsMock } from '../mocks/channels';

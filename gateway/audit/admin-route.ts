@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendError } from '../errors';
-import { adminCaller } from '../inbound/http/admin';
+import { adminCaller } from '../inbound';
 import type { Store } from '../store';
 import { queryAudit, decodeCursor } from './query';
 

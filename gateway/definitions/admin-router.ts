@@ -17,8 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { ERROR_CATALOG, sendError } from '../errors';
-import { adminCaller, adminJson } from '../inbound/http/admin';
-import type { BodyLimits } from '../inbound/http/body';
+import { adminCaller, adminJson, type BodyLimits } from '../inbound';
 import {
   DefinitionConflict,
   DefinitionNotFound,

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentNode } from 'graphql';
-import type { RequestContext } from '../view/request-context';
+import type { RequestContext } from '../view';
 import type { KeptJson } from './answer-cache';
 
 /** Who is calling: set by the identity plugin before anything else runs. */

@@ -2,7 +2,7 @@
  * Field rights, shared by the rights and mask plugins: the right of a role on one schema coordinate, the coordinates
  * a document selects, and a walk of an answer along the operation's selections that finds each field's value.
  */
-import { operationOf } from '../view/plan';
+import { operationOf } from '../view';
 import {
   getNamedType,
   isListType,

@@ -31,12 +31,10 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
 import { ERROR_CATALOG, isErrorCode } from '../errors';
-import type { Executor } from '../view/executor';
+import { type Executor, createPlanner, RequestContext } from '../view';
 import type { Metrics } from '../metrics';
-import { createPlanner } from '../view/plan';
 import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
-import { RequestContext } from '../view/request-context';
 import { keptJsonOf } from './answer-cache';
 import {
   codedErrors,

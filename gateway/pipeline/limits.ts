@@ -27,7 +27,7 @@ import {
 } from 'graphql';
 import type { GatewayConfig } from '../config';
 import { gatewayError } from '../errors';
-import type { Planner } from '../view/plan';
+import type { Planner } from '../view';
 import type { Source } from '../backends/source';
 import type { GatewayContext } from './context';
 

@@ -3,7 +3,7 @@
  * replaced by its masked form, by a named rule. The cache and coalescing hold raw records; only the answer of this
  * request is masked, so no answer reaches a consumer with other rights. The same plugin serves GraphQL and SOAP.
  */
-import { operationOf } from '../view/plan';
+import { operationOf } from '../view';
 import type { Plugin } from '@envelop/core';
 import {
   getNamedType,

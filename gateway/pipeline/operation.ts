@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { ERROR_CATALOG, isErrorCode, refusalOf, type ErrorCode } from '../errors';
-import type { SourceStatus } from '../view/request-context';
+import type { SourceStatus } from '../view';
 import type { Consumer, Facade, RequestNotes } from './context';
 
 /** Who runs the operation. */

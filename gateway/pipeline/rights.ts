@@ -14,7 +14,7 @@ import type { Plugin } from '@envelop/core';
 import { GraphQLError, isObjectType, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Role } from '../config';
 import { gatewayError } from '../errors';
-import type { Planner } from '../view/plan';
+import type { Planner } from '../view';
 import type { GatewayContext } from './context';
 import { rightOf, selectedCoordinates, walkAnswer, withoutDenied } from './fields';
 

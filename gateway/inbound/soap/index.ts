@@ -22,7 +22,7 @@ import * as soap from 'soap';
 import { ERROR_CATALOG, soapFaultCode, type ErrorCode } from '../../errors';
 import { refusalHeaders, type Pipeline, type Refusal } from '../../pipeline';
 import { isKept } from '../../pipeline/answer-cache';
-import { MSISDN_MESSAGE, normalizeMsisdn } from '../../view/schema';
+import { MSISDN_MESSAGE, normalizeMsisdn } from '../../view';
 import { buildWsdl, hasRecordContact, PORT_NAME, SERVICE_NAME, sectionOperations, sectionsOf } from './wsdl';
 import type { BodyLimits } from '../http/body';
 import type { PlainArguments } from './envelope';

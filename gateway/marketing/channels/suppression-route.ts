@@ -11,8 +11,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { sendError } from '../../errors';
-import { adminCaller, adminJson, type AdminGuard } from '../../inbound/http/admin';
-import type { BodyLimits } from '../../inbound/http/body';
+import { adminCaller, adminJson, type AdminGuard, type BodyLimits } from '../../inbound';
 import type { Store } from '../../store';
 import { listSuppressions, suppress, suppressionOf, unsuppress } from './suppression';
 

@@ -11,11 +11,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendError } from '../../errors';
-import type { BodyLimits } from '../../inbound/http/body';
-import { readSignedEvent } from '../../inbound/events/change-intake';
+import { type BodyLimits, readSignedEvent, type EventVerifier } from '../../inbound';
 import { parseCustomerEvent } from './customer-event';
 import type { EventHandler } from './handler';
-import type { EventVerifier } from '../../inbound/events/signature';
 
 /** The source name whose secret signs customer events. */
 export const CUSTOMER_EVENTS_SOURCE = 'network';
