@@ -1,5 +1,5 @@
 /**
- * `npm start` stops the gateway first, then the mocks (issue 9 item 4): a view in flight at SIGTERM is answered
+ * `npm start` stops the gateway first, then the mocks: a view in flight at SIGTERM is answered
  * whole, its slow section included, because the mocks are still up while the gateway drains. A real process.
  */
 import { spawn } from 'node:child_process';
