@@ -1,8 +1,10 @@
 /**
  * Does the Redis cache hold under load? The cached full view on a gateway with the in-memory cache (A) and on one
  * sharing Redis (B), side by side, at several concurrency levels, each warmed over the same hot set first: req/s,
- * the gateway's CPU per view, and the backend calls made during the measurement (after the warm-up a cached view
- * makes none: every call is a record the cache failed to hold). With BASELINE (another checkout's tree with
+ * the gateway's CPU per view, and the backend calls the gateway made during the measurement, from its own
+ * `ucv_source_calls_total` (after the warm-up a cached view makes none: every call is a record the cache failed to
+ * hold). The mocks' own counter is printed too, but it counts every gateway: a gateway's queued requests still
+ * reach the mocks after its round has ended. With BASELINE (another checkout's tree with
  * node_modules, e.g. the commit before a change), a third gateway on Redis (C) runs that code in the same rounds.
  * Rounds alternate the gateways; medians of RUNS rounds. The machine's load average is printed before and after:
  * run it with the machine to itself (`flock /tmp/ucv-bench.lock`).
@@ -41,7 +43,10 @@ const hotId = (): string => id(1 + Math.floor(Math.random() * HOT));
 interface Row {
   rps: number;
   cpuUs: number;
+  /** Calls this gateway made (its /metrics: success, not_found, failure; not its own refusals). */
   backendCalls: number;
+  /** Calls the mocks served meanwhile, from any gateway. */
+  mockCalls: number;
   failed: number;
   localBytes: number;
   failOpen: number;
@@ -49,11 +54,16 @@ interface Row {
 
 const metric = (metrics: Map<string, number>, prefix: string): number =>
   [...metrics].filter(([name]) => name.startsWith(prefix)).reduce((sum, [, value]) => sum + value, 0);
+const ownCalls = (metrics: Map<string, number>): number =>
+  [...metrics]
+    .filter(([name]) => name.startsWith('ucv_source_calls_total') && !name.includes('result="rejected"'))
+    .reduce((sum, [, value]) => sum + value, 0);
 
 async function measure(target: Server, mocks: MockUrls, connections: number): Promise<Row> {
   const cpuBefore = target.cpuSeconds();
   const callsBefore = await totalCalls(mocks);
-  const failOpenBefore = metric(await scrapeMetrics(target.url), 'ucv_rate_limit_fail_open_total');
+  const before = await scrapeMetrics(target.url);
+  const failOpenBefore = metric(before, 'ucv_rate_limit_fail_open_total');
   const result = await autocannon({
     url: `${target.url}/graphql`,
     method: 'POST',
@@ -73,7 +83,8 @@ async function measure(target: Server, mocks: MockUrls, connections: number): Pr
   return {
     rps: result.requests.average,
     cpuUs: ((target.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total),
-    backendCalls: (await totalCalls(mocks)) - callsBefore,
+    backendCalls: ownCalls(after) - ownCalls(before),
+    mockCalls: (await totalCalls(mocks)) - callsBefore,
     failed: result.non2xx + result.errors,
     localBytes: metric(after, 'ucv_cache_local_bytes'),
     failOpen: metric(after, 'ucv_rate_limit_fail_open_total') - failOpenBefore,
@@ -126,7 +137,7 @@ async function main(): Promise<void> {
         const key = `${connections}\u0000${name}`;
         rows.set(key, [...(rows.get(key) ?? []), row]);
         console.log(
-          `run ${run} c=${connections} ${name.padEnd(20)} ${row.rps.toFixed(0).padStart(6)} req/s ${row.cpuUs.toFixed(0).padStart(5)} µs/view  backend calls ${row.backendCalls}  failed ${row.failed}  local ${(row.localBytes / 1048576).toFixed(1)} MiB  fail-open ${row.failOpen}`,
+          `run ${run} c=${connections} ${name.padEnd(20)} ${row.rps.toFixed(0).padStart(6)} req/s ${row.cpuUs.toFixed(0).padStart(5)} µs/view  backend calls ${row.backendCalls} (mocks ${row.mockCalls})  failed ${row.failed}  local ${(row.localBytes / 1048576).toFixed(1)} MiB  fail-open ${row.failOpen}`,
         );
       }
     }
