@@ -77,6 +77,8 @@ function trustedDocumentParams(req: Request<IncomingMessage, Exchange>): Request
   let given: Record<string, unknown>;
   if (req.method === 'POST') given = (req.body as Record<string, unknown> | null) ?? {};
   else {
+    // Most GETs name no document: graphql-http reads their URL itself, so it is parsed here only when it may.
+    if (!req.url.includes('documentId=')) return undefined;
     const search = new URL(req.url, 'http://gateway').searchParams;
     if (!search.has('documentId')) return undefined;
     given = { documentId: search.get('documentId'), operationName: search.get('operationName') ?? undefined };
@@ -135,17 +137,18 @@ export function graphqlHandler(logger: Logger, pipeline: Pipeline, bodyLimits: B
         notes: notesOf(res),
       });
       if (outcome.kind === 'invalid') return [...outcome.errors];
-      // onSubscribe runs only once graphql-http accepted the Accept header, so a media type is found.
-      const type = `${acceptedMediaType(req.raw.headers.accept) ?? 'application/json'}; charset=utf-8`;
+      // The media type of an answer written here, as graphql-http would choose it. onSubscribe runs only once
+      // graphql-http accepted the Accept header, so one is found.
+      const type = (): string => `${acceptedMediaType(req.raw.headers.accept) ?? 'application/json'}; charset=utf-8`;
       if (outcome.kind === 'refused') {
         const body = JSON.stringify(outcome.result ?? { errors: [outcome.error] });
-        const headers = { 'content-type': type, ...refusalHeaders(outcome, GRAPHQL_CHALLENGE) };
+        const headers = { 'content-type': type(), ...refusalHeaders(outcome, GRAPHQL_CHALLENGE) };
         return [body, { status: outcome.status, statusText: STATUS_CODES[outcome.status] ?? '', headers }] as Reply;
       }
       // A rendered-answer cache hit whose answer is still the kept one: its JSON from the kept fragments, not
       // serialized again (answer-cache.ts, KeptJson). Same body and headers as graphql-http's own response.
       if (outcome.json !== undefined)
-        return [outcome.json, { status: 200, statusText: 'OK', headers: { 'content-type': type } }] as Reply;
+        return [outcome.json, { status: 200, statusText: 'OK', headers: { 'content-type': type() } }] as Reply;
       // graphql-http writes what has a `data` member as a result (variables refused at execution have none).
       return 'data' in outcome.result ? outcome.result : { data: undefined, ...outcome.result };
     },
