@@ -65,12 +65,9 @@ it('opens after the minimum number of calls, fails fast, admits a bounded number
   expect(h.mocks.scoring.faults.requests().total).toBe(4);
   expect((await readyz()).sources).toContainEqual({ source: 'scoring', breaker: 'OPEN' });
 
-  // Open: answered without calling scoring. Scoring would now take 3 s (its 2 s deadline): an answer well under a
-  // second shows no call was waited for, with room for a machine loaded many times over.
+  // Open: answered without calling scoring (its request count below does not move), so never waiting for it.
   h.mocks.scoring.faults.set({ latencyMs: 3000 });
-  const started = performance.now();
   const { body } = await h.gql(SCORE);
-  expect(performance.now() - started).toBeLessThan(1000); // no call was made (below)
   expect(body.data.customer.score).toBeNull();
   expect(body.errors[0].extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'scoring', reason: 'circuit_open' });
   expect(statusOf(body, 'scoring')).toMatchObject({ status: 'UNAVAILABLE', breaker: 'OPEN', reason: 'circuit_open' });

@@ -209,7 +209,8 @@ describe('requests crafted to hurt the gateway', () => {
     const res = await post(JSON.stringify({ query: `{ customer(id: "C00000001") { ...F0 } } ${fragments}` }));
     expect(res.status).toBe(400);
     expect((await errorsOf(res))[0]).toEqual(['QUERY_TOO_COMPLEX', expect.stringMatching(/depth limit|cost limit/i)]);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Walking the 2^24 paths would take minutes: seconds of room for a loaded machine still tell the two apart.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('fragments spread many times within the limits are planned and answered', async () => {
