@@ -255,15 +255,23 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
     },
   },
   /**
-   * Insights, score and recommendations; no contacts, no identity data. Records contacts only through business
-   * rules (the rules engine calls the touchpoint service itself), never through recordContact.
+   * Insights, score and recommendations, and what deciding whether an offer may go needs (the eligibility check of
+   * rules and campaigns): products held, status, type, region, gender and the name masked (the surname a message
+   * greets with), balance and bills (arrears). No contacts, no identity data (ID card, number, address, e-mail), no
+   * payment behaviour. Records contacts only through rules and campaigns (which call the touchpoint service
+   * themselves), never through recordContact.
    */
   marketing: {
     fields: {
-      'Customer.profile': 'deny',
+      'Profile.*': 'deny',
+      'Profile.name': { mask: 'name' },
+      'Profile.gender': 'allow',
+      'Profile.status': 'allow',
+      'Profile.type': 'allow',
+      'Profile.region': 'allow',
+      'Profile.customerSince': 'allow',
       'Customer.contacts': 'deny',
-      'Customer.products': 'deny',
-      'Customer.billing': 'deny',
+      'Billing.paymentBehaviour': 'deny',
       'Mutation.recordContact': 'deny',
     },
   },

@@ -39,6 +39,11 @@ export interface StoreOptions {
   poolSize: number;
 }
 
+/** The rows of a raw `db.execute(sql…)` result: both drivers answer `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
 export interface Store {
   readonly kind: 'pglite' | 'postgres';
   readonly schema: string;

@@ -3,7 +3,18 @@
  * set, run at start on PGlite and PostgreSQL alike); a table added there is declared here with the same columns.
  * Table names are unqualified: every connection's `search_path` is the store's schema (`store.schema`).
  */
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
 
 /** One row per customer per request that returned personal data: who read what, when, through which facade. */
 export const auditLog = pgTable(
@@ -122,4 +133,85 @@ export const suppression = pgTable('suppression', {
   createdBy: text('created_by'),
 });
 
-export const tables = { auditLog, touchpoints, outbox, events, offersSent, suppression };
+/** One run per launched campaign (migration 0005_campaigns, gateway/marketing/campaigns/). */
+export const campaignRuns = pgTable('campaign_runs', {
+  campaignId: text('campaign_id').primaryKey(),
+  version: integer('version').notNull(),
+  definition: jsonb('definition').notNull(),
+  /** `selecting`, `running`, `paused`, `cancelled` or `completed`. */
+  state: text('state').notNull(),
+  launchedBy: text('launched_by').notNull(),
+  launchedAt: tz('launched_at').notNull(),
+  /** The last customer id of the audience read so far: selection continues after it. */
+  selectionAfter: text('selection_after'),
+  selected: integer('selected').notNull().default(0),
+  control: integer('control').notNull().default(0),
+  batchDate: text('batch_date'),
+  updatedAt: tz('updated_at').notNull(),
+  completedAt: tz('completed_at'),
+});
+
+/** A campaign's selected customers, claimed in batches by any instance (lease), each processed once. */
+export const campaignTargets = pgTable(
+  'campaign_targets',
+  {
+    campaignId: text('campaign_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** `target` or `control` (selected, never contacted). */
+    cohort: text('cohort').notNull(),
+    /** `pending`, `claimed`, `sending` (counted by the caps; the channel call under way), `sent`, `ineligible`, `failed` or `control`. */
+    state: text('state').notNull(),
+    /** Ineligible or failed: why. */
+    reason: text('reason'),
+    channel: text('channel'),
+    messageId: text('message_id'),
+    segment: text('segment'),
+    valueTier: text('value_tier'),
+    claimedBy: text('claimed_by'),
+    leaseUntil: tz('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    processedAt: tz('processed_at'),
+    /** After the response window: whether the customer holds the offered product (live). */
+    converted: boolean('converted'),
+    measuredAt: tz('measured_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.customerId] }),
+    index('campaign_targets_work').on(t.campaignId, t.state, t.customerId),
+  ],
+);
+
+/** Responses to offers (campaigns and rules), one per response however often it is delivered. */
+export const offerResponses = pgTable(
+  'offer_responses',
+  {
+    ref: text('ref').primaryKey(),
+    /** `campaign` or `rule`. */
+    origin: text('origin').notNull(),
+    originId: text('origin_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    offerCode: text('offer_code').notNull(),
+    channel: text('channel').notNull(),
+    /** `ACCEPTED`, `DECLINED`, `CLICKED`, `CALLBACK` or `NO_RESPONSE`. */
+    response: text('response').notNull(),
+    at: tz('at').notNull(),
+    orderId: text('order_id'),
+    cohort: text('cohort'),
+  },
+  (t) => [
+    index('offer_responses_origin').on(t.origin, t.originId, t.response),
+    index('offer_responses_customer').on(t.customerId, t.at),
+  ],
+);
+
+export const tables = {
+  auditLog,
+  touchpoints,
+  outbox,
+  events,
+  offersSent,
+  suppression,
+  campaignRuns,
+  campaignTargets,
+  offerResponses,
+};

@@ -38,9 +38,11 @@ export interface Touchpoint {
   /** The offer presented, and the customer's response to it. */
   offerCode?: string | null;
   response?: string | null;
-  origin: 'agent' | 'rule';
+  origin: 'agent' | 'rule' | 'campaign';
   ruleId?: string | null;
-  /** Whose idempotency key it is (keys are unique per scope): the consumer's id; default "rules" for rules, else "agents". */
+  /** The campaign whose offer this contact was (origin `campaign`). */
+  campaignId?: string | null;
+  /** Whose idempotency key it is (keys are unique per scope): the consumer's id; default "rules" for rules, "campaigns" for campaigns, else "agents". */
   scope?: string;
 }
 
@@ -85,6 +87,7 @@ const contentOf = (t: Touchpoint) => [
   t.response ?? null,
   t.origin,
   t.ruleId ?? null,
+  ...(t.campaignId ? [t.campaignId] : []),
 ];
 
 /**
@@ -165,7 +168,9 @@ export async function recordTouchpoint(
       );
     }
   }
-  const scope = touchpoint.scope ?? (touchpoint.origin === 'rule' ? 'rules' : 'agents');
+  const scope =
+    touchpoint.scope ??
+    (touchpoint.origin === 'rule' ? 'rules' : touchpoint.origin === 'campaign' ? 'campaigns' : 'agents');
   const requestHash = hash(contentOf(touchpoint));
   const id = randomUUID();
   const acceptedAt = new Date();
@@ -176,9 +181,9 @@ export async function recordTouchpoint(
     created = await store.db.transaction(async (tx) => {
       const inserted = rowsOf(
         await tx.execute(sql`
-          INSERT INTO touchpoints (id, customer_id, channel, at, type, outcome, agent_id, system, offer_code, response, origin, rule_id, scope, idempotency_key, request_hash, status, accepted_at)
+          INSERT INTO touchpoints (id, customer_id, channel, at, type, outcome, agent_id, system, offer_code, response, origin, rule_id, campaign_id, scope, idempotency_key, request_hash, status, accepted_at)
           VALUES (${id}, ${touchpoint.customerId}, ${payload.channel}, ${at}, ${payload.type}, ${payload.outcome}, ${payload.agentId}, ${payload.system}, ${payload.offerCode},
-                  ${payload.response}, ${touchpoint.origin}, ${touchpoint.ruleId ?? null}, ${scope}, ${idempotencyKey}, ${requestHash}, 'ACCEPTED', ${acceptedAt.toISOString()})
+                  ${payload.response}, ${touchpoint.origin}, ${touchpoint.ruleId ?? null}, ${touchpoint.campaignId ?? null}, ${scope}, ${idempotencyKey}, ${requestHash}, 'ACCEPTED', ${acceptedAt.toISOString()})
           ON CONFLICT (scope, idempotency_key) DO NOTHING
           RETURNING id`),
       );

@@ -16,7 +16,7 @@ import type { GatewayConfig } from '../config';
 import type { Invalidator } from '../backends/invalidation';
 import type { Metrics } from '../metrics';
 import type { Source } from '../backends/source';
-import { storeErrorForLog, type Store } from '../store';
+import { rowsOf, storeErrorForLog, type Store } from '../store';
 
 export type OutboxSettings = GatewayConfig['touchpoints']['outbox'];
 
@@ -46,9 +46,7 @@ export type Delivery =
   | { result: 'failed'; reason: string };
 
 /** The rows of a raw query, on either engine (node-postgres and PGlite both answer `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
+export { rowsOf };
 
 const toRow = (r: Record<string, unknown>): OutboxRow => ({
   id: Number(r.id),

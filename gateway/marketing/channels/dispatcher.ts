@@ -2,8 +2,9 @@
  * Channel collaboration: one rule match becomes at most one offer to the customer, on one channel, within the
  * operator's contact policy, and is recorded as a touchpoint. In order:
  *
- *   suppression list → quiet hours → [claim, in one transaction under a per-customer lock:
- *   already sent for this (event, rule)? → frequency caps (per customer per day / week, per channel per day)
+ *   suppression list → quiet hours → [claim, in one transaction under the customer's offer lock (eligibility/):
+ *   already sent for this (event, rule)? → frequency caps (per customer per day / week, per channel per day, over
+ *   every offer made to the customer: rules, campaigns, agents)
  *   → an `offers_sent` row] → the channel gateway's HTTP call → the touchpoint (injected `recordTouchpoint`)
  *
  * Everything is in the durable store, so caps hold across instances and restarts. The lock (a transaction-scoped
@@ -11,13 +12,14 @@
  * instances handle them at once. A failed channel call deletes its claim (the cap is not spent on a message never
  * sent) and fails the event, which its sender retries. "Day" and "week" are rolling: the last 24 h and 7 × 24 h.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Store } from '../../store';
 import { offersSent, suppression } from '../../store/schema';
 import type { OfferChannel } from '../rules/definition';
 import { contactRefusal, type ContactPolicyHolder } from './contact-policy';
+import { capReached, lockCustomer, offersMade, type FrequencyCaps } from '../eligibility';
 
 /** A touchpoint in the shared format (`gateway/touchpoints/`). */
 export interface Touchpoint {
@@ -30,8 +32,9 @@ export interface Touchpoint {
   system: string;
   offerCode?: string;
   response?: string;
-  origin: 'rule';
+  origin: 'rule' | 'campaign';
   ruleId?: string;
+  campaignId?: string;
 }
 
 /** `recordTouchpoint(deps, …)` with its deps bound: records once per idempotency key. */
@@ -40,14 +43,7 @@ export type RecordTouchpoint = (
   idempotencyKey: string,
 ) => Promise<{ status: 'RECORDED' | 'ACCEPTED'; contactId?: string }>;
 
-export interface FrequencyCaps {
-  /** Most offers to one customer in 24 h, all channels. */
-  perCustomerPerDay: number;
-  /** Most offers to one customer in 7 × 24 h. */
-  perCustomerPerWeek: number;
-  /** Most offers to one customer on one channel in 24 h. */
-  perChannelPerDay: number;
-}
+export type { FrequencyCaps };
 
 export interface Offer {
   eventId: string;
@@ -144,29 +140,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     at: Date,
   ): Promise<{ status: 'ALREADY_SENT'; sentAt: Date } | { status: 'CAPPED'; cap: keyof FrequencyCaps } | null> =>
     db.transaction(async (tx) => {
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`ucv-offer:${offer.customerId}`}))`);
+      await lockCustomer(tx, offer.customerId);
       const [existing] = await tx
         .select({ sentAt: offersSent.sentAt, status: offersSent.status })
         .from(offersSent)
         .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
       if (existing) return { status: 'ALREADY_SENT' as const, sentAt: existing.sentAt };
-      const dayAgo = new Date(at.getTime() - 24 * 3600_000);
-      const weekAgo = new Date(at.getTime() - 7 * 24 * 3600_000);
-      const [counts] = await tx
-        .select({
-          day: sql<number>`count(*) FILTER (WHERE ${offersSent.sentAt} > ${dayAgo.toISOString()})`.mapWith(Number),
-          week: sql<number>`count(*)`.mapWith(Number),
-          channelDay:
-            sql<number>`count(*) FILTER (WHERE ${offersSent.sentAt} > ${dayAgo.toISOString()} AND ${offersSent.channel} = ${offer.channel})`.mapWith(
-              Number,
-            ),
-        })
-        .from(offersSent)
-        .where(and(eq(offersSent.customerId, offer.customerId), sql`${offersSent.sentAt} > ${weekAgo.toISOString()}`));
-      const c = counts ?? { day: 0, week: 0, channelDay: 0 };
-      if (c.day >= caps.perCustomerPerDay) return { status: 'CAPPED' as const, cap: 'perCustomerPerDay' as const };
-      if (c.week >= caps.perCustomerPerWeek) return { status: 'CAPPED' as const, cap: 'perCustomerPerWeek' as const };
-      if (c.channelDay >= caps.perChannelPerDay) return { status: 'CAPPED' as const, cap: 'perChannelPerDay' as const };
+      // Every offer the customer was made counts, whoever made it: rules, campaigns, agents.
+      const cap = capReached(await offersMade(tx, offer.customerId, offer.channel, at), caps);
+      if (cap) return { status: 'CAPPED' as const, cap };
       await tx.insert(offersSent).values({
         eventId: offer.eventId,
         ruleId: offer.ruleId,
