@@ -877,6 +877,24 @@ export const ConfigSchema = z
           .default({}),
         /** Rules in force at start (gateway/marketing/rules/definition.ts), before the definitions store's. Default none. */
         rules: z.array(z.unknown()).default([]),
+        /** Campaigns to selected customers (gateway/marketing/campaigns/, docs/campaigns.md). */
+        campaigns: z
+          .object({
+            /** Roles that may launch, pause, resume and cancel a campaign. Default ["admin"]. */
+            launchRoles: z.array(z.string().min(1)).min(1).default(['admin']),
+            /** Roles that may read a campaign's run and report. Default ["admin", "marketing"]. */
+            readRoles: z.array(z.string().min(1)).min(1).default(['admin', 'marketing']),
+            /** Targets one instance claims at once. Default 50. */
+            batchSize: z.number().int().min(1).max(1000).default(50),
+            /** How long a claim holds before another instance may take its targets over, in ms. Default 30000. */
+            leaseMs: z.number().int().min(1000).default(30_000),
+            /** Customer ids read per audience page. Default 1000. */
+            pageSize: z.number().int().min(1).max(10_000).default(1000),
+            /** Pause of an instance's campaign loop when there is nothing to do, in ms. Default 250. */
+            idleMs: z.number().int().min(10).default(250),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

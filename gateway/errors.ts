@@ -60,6 +60,11 @@ export const ERROR_CATALOG = {
   },
   DEFINITION_NOT_FOUND: { status: 404, message: 'No definition of this kind has this name (or this version).' },
   SUPPRESSION_NOT_FOUND: { status: 404, message: 'The customer is not on the suppression list.' },
+  CAMPAIGN_NOT_FOUND: { status: 404, message: 'No campaign has this id, or it has not been launched.' },
+  CAMPAIGN_STATE: {
+    status: 409,
+    message: 'The campaign run is in a state that does not allow this (see the message); read it and retry.',
+  },
   DEFINITION_CONFLICT: {
     status: 409,
     message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.',

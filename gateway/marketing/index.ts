@@ -29,6 +29,14 @@ import { problemsOf } from '../runtime/declarative';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
 import { createViewLoader, type ViewLoader } from './rules/view';
 import type { Store } from '../store';
+import {
+  createCampaignRunner,
+  createCampaigns,
+  type AudienceCheck,
+  type AudienceSources,
+  type Campaigns,
+} from './campaigns';
+import type { CampaignRunner } from './campaigns/runner';
 
 export interface Marketing {
   readonly handler: EventHandler;
@@ -36,7 +44,10 @@ export interface Marketing {
   readonly views: ViewLoader;
   /** The contact policy in force: the registered `contact-policy` (contactPolicyKind), else marketing.quietHours. */
   readonly contactPolicy: ContactPolicyHolder;
-  /** Starts the RabbitMQ intake when configured (after the gateway listens). */
+  /** Campaigns to selected customers: the kind `campaign`, their runs and reports (campaigns/). */
+  readonly campaigns: Campaigns;
+  readonly campaignRunner: CampaignRunner;
+  /** Starts the RabbitMQ intake when configured, and the campaign loop (after the gateway listens). */
   start(): void;
   readonly amqp: AmqpIntake | null;
   close(): Promise<void>;
@@ -52,6 +63,12 @@ export interface MarketingDeps {
   recordTouchpoint: RecordTouchpoint;
   registry: Registry;
   logger: Logger;
+  /** The audience extraction a campaign names (the runtime's sources that offer one). */
+  audiences: AudienceSources;
+  /** The problems of a campaign's audience conditions, against its source's fields. */
+  checkAudience: AudienceCheck;
+  /** The clock of campaigns (tests inject one). */
+  now?: () => Date;
 }
 
 /** The rules of `marketing.rules`, validated; a bad one is a configuration error naming its path. */
@@ -91,20 +108,49 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     registry,
   });
   const handler = createEventHandler({ store: deps.store, rules, views, dispatcher, logger, registry });
+  const campaigns = createCampaigns({
+    store: deps.store,
+    audiences: deps.audiences,
+    checkAudience: deps.checkAudience,
+    now: deps.now,
+  });
+  const c = settings.campaigns;
+  const campaignRunner = createCampaignRunner({
+    store: deps.store,
+    pipeline: () => deps.pipeline,
+    consumer: { ...deps.consumer, id: 'ucv-campaigns', name: 'campaigns' },
+    audiences: deps.audiences,
+    channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),
+    channelTimeoutMs: settings.channelTimeoutMs,
+    caps: settings.caps,
+    policy: contactPolicy,
+    recordTouchpoint: deps.recordTouchpoint,
+    logger,
+    registry,
+    batchSize: c.batchSize,
+    leaseMs: c.leaseMs,
+    pageSize: c.pageSize,
+    idleMs: c.idleMs,
+    now: deps.now,
+  });
   let amqp: AmqpIntake | null = null;
   return {
     handler,
     rules,
     views,
     contactPolicy,
+    campaigns,
+    campaignRunner,
     get amqp() {
       return amqp;
     },
     start() {
       const a = settings.amqp;
       if (a.url && !amqp) amqp = startAmqpIntake({ ...a, url: a.url, handler, logger, registry });
+      campaignRunner.start();
     },
     close: async () => {
+      await campaignRunner.close();
       await amqp?.close();
     },
   };

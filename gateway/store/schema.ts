@@ -149,6 +149,8 @@ export const campaignRuns = pgTable('campaign_runs', {
   batchDate: text('batch_date'),
   updatedAt: tz('updated_at').notNull(),
   completedAt: tz('completed_at'),
+  /** When every selected customer was measured after the response window. */
+  measuredAt: tz('measured_at'),
 });
 
 /** A campaign's selected customers, claimed in batches by any instance (lease), each processed once. */

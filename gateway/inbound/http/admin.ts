@@ -13,6 +13,8 @@ export interface AdminGuard {
   /** Resolves the caller, or rejects with a GraphQLError whose `extensions.code` is UNAUTHENTICATED or FORBIDDEN. */
   authenticate: (req: IncomingMessage) => Promise<{ id: string; role: string }>;
   role: string;
+  /** The roles that may call, when more than `role` may (e.g. a campaign's launch). */
+  roles?: readonly string[];
   logger: Logger;
 }
 
@@ -25,8 +27,15 @@ export async function adminCaller(
 ): Promise<string | null> {
   try {
     const who = await guard.authenticate(req);
-    if (who.role !== guard.role) {
-      sendError(res, 'FORBIDDEN', `${what} needs the role "${guard.role}".`);
+    const allowed = guard.roles ?? [guard.role];
+    if (!allowed.includes(who.role)) {
+      sendError(
+        res,
+        'FORBIDDEN',
+        allowed.length === 1
+          ? `${what} needs the role "${allowed[0]}".`
+          : `${what} needs one of the roles ${allowed.map((r) => `"${r}"`).join(', ')}.`,
+      );
       return null;
     }
     return who.id;

@@ -81,16 +81,24 @@ export function contactRefusal(
   if (inQuietHours(at, { ...policy.quietHours, timeZone: policy.timeZone })) return 'QUIET_HOURS';
   const windows = policy.windows?.[channel];
   if (!windows) return null;
-  const now = localMinutes(at, policy.timeZone);
-  const day = localDay(at, policy.timeZone);
-  const open = windows.some((w) => {
+  return insideWindows(at, windows, policy.timeZone) ? null : 'OUTSIDE_WINDOW';
+}
+
+/** A window of the week, local time: on `days` (all when absent), start to end (crossing midnight when end < start). */
+export type ContactWindow = z.output<typeof WindowSchema>;
+export { WindowSchema };
+
+/** Whether `at` is inside one of `windows`, in `timeZone`. Start equal to end: open all day. */
+export function insideWindows(at: Date, windows: readonly ContactWindow[], timeZone: string): boolean {
+  const now = localMinutes(at, timeZone);
+  const day = localDay(at, timeZone);
+  return windows.some((w) => {
     if (w.days && !w.days.includes(day)) return false;
     const start = toMinutes(w.start);
     const end = toMinutes(w.end);
     if (start === end) return true;
     return start < end ? now >= start && now < end : now >= start || now < end;
   });
-  return open ? null : 'OUTSIDE_WINDOW';
 }
 
 /** The policy in force: the registered one, or the configured quiet hours; swapped whole when it changes. */

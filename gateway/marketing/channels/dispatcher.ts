@@ -19,6 +19,7 @@ import type { Store } from '../../store';
 import { offersSent, suppression } from '../../store/schema';
 import type { OfferChannel } from '../rules/definition';
 import { contactRefusal, type ContactPolicyHolder } from './contact-policy';
+import { ChannelFailure, postMessage } from './gateway-client';
 import { capReached, lockCustomer, offersMade, type FrequencyCaps } from '../eligibility';
 
 /** A touchpoint in the shared format (`gateway/touchpoints/`). */
@@ -68,11 +69,10 @@ export interface OfferOutcome {
 }
 
 /** The channel gateway could not take the message: the event is not handled and will be retried. */
-export class ChannelFailure extends Error {}
+export { ChannelFailure };
 
 /** The hall a channel is recorded as in the contact trail (the CRM's Channel enum). */
 const HALL: Record<OfferChannel, string> = { SMS: 'SMS_HALL', PUSH: 'WAP_HALL', EMAIL: 'WEB_HALL' };
-const PATH: Record<OfferChannel, string> = { SMS: 'sms', PUSH: 'push', EMAIL: 'email' };
 
 export interface DispatcherOptions {
   store: Store;
@@ -185,19 +185,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const started = performance.now();
       try {
-        const res = await fetch(`${options.channelsUrl}/channels/v1/${PATH[offer.channel]}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
+        await postMessage(
+          options.channelsUrl,
+          offer.channel,
+          {
             customerId: offer.customerId,
             message: offer.message,
             offerCode: offer.offerCode,
             idempotencyKey: key(offer),
-          }),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status >= 300) throw new ChannelFailure(`the channel gateway answered ${res.status}`);
+          },
+          options.timeoutMs,
+        );
       } catch (err) {
         offers.inc({ channel: offer.channel, status: 'FAILED' });
         await db

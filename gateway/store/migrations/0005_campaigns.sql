@@ -15,7 +15,9 @@ CREATE TABLE campaign_runs (
   control integer NOT NULL DEFAULT 0,
   batch_date text,
   updated_at timestamptz NOT NULL,
-  completed_at timestamptz
+  completed_at timestamptz,
+  -- When every selected customer was measured after the response window (conversions, NO_RESPONSE)
+  measured_at timestamptz
 );
 --> statement-breakpoint
 CREATE TABLE campaign_targets (
