@@ -134,6 +134,51 @@ export interface BackendOptions {
   maxResponseBytes: number;
 }
 
+/**
+ * The type of a field a condition may test (gateway/marketing/conditions/): it decides which operators and values
+ * fit. `date` values are ISO dates (`YYYY-MM-DD`), compared as such; `string[]` is a set the field holds (tags).
+ */
+export type FieldType = 'string' | 'number' | 'boolean' | 'string[]' | 'date';
+
+/** One field a condition may test, as business staff see it in a console's form. */
+export interface FieldSpec {
+  type: FieldType;
+  /** The field's name for people, in Chinese and English: `{ zh: '流失概率', en: 'churn probability' }`. */
+  label: { zh: string; en: string };
+  /**
+   * A closed set: the only values the field (or, for `string[]`, each of its items) takes; a condition naming
+   * another value is refused. Absent: any value of the type.
+   */
+  values?: readonly string[];
+  /** Names for people of some or all of `values`, used in sentences and forms: `{ YOUTH_DATA: { zh: '年轻数据用户', … } }`. */
+  valueLabels?: Readonly<Record<string, { zh: string; en: string }>>;
+  /** The unit of a number, for people: `CNY`, `%`. */
+  unit?: string;
+}
+
+/** The fields a condition may test, by the name a condition uses (`{ field: 'churnProbability', … }`). */
+export type FieldCatalog = Readonly<Record<string, FieldSpec>>;
+
+/**
+ * An adapter whose backend selects customers by condition where the data lives (an active-marketing audience, e.g.
+ * a warehouse's nightly batch) names the fields it can select on and the two commands that do it. Both commands go
+ * through the source's protected command path (`Source.command`); their key is not used (pass any, e.g. the
+ * caller's job id). Conditions use the gateway's language (gateway/marketing/conditions/) over `fields`' names; the
+ * adapter translates them to its backend's, and a condition the backend refuses is a CommandRejectedError `invalid`
+ * whose message starts with the condition's path (`where.all.1.value: …`).
+ */
+export interface AudienceDescription {
+  /** What conditions may test. Check a condition against it (checkCondition) before sending it. */
+  fields: FieldCatalog;
+  /** The command counting the customers a condition selects: payload `{ where }` → `{ count, batchDate }`. */
+  count: string;
+  /**
+   * The command answering one page of their ids, ascending: payload `{ where, pageSize, after? }` →
+   * `{ ids, nextAfter, batchDate }`; `nextAfter` (null on the last page) is the next call's `after`.
+   */
+  page: string;
+}
+
 export interface AdapterDefinition<Client = unknown> {
   /** Source name, as in config and in provenance: lower-case letters and digits. */
   name: string;
@@ -168,6 +213,8 @@ export interface AdapterDefinition<Client = unknown> {
     /** Resource keyed by MSISDN whose record is the customer id. */
     msisdnResource: string;
   };
+  /** Present when the backend can select customers by condition (active marketing); see AudienceDescription. */
+  audience?: AudienceDescription;
 }
 
 /** Type-checks one resource: its answer type flows from `schema` and `fetch` into `toRecord`. */

@@ -21,22 +21,12 @@
  */
 import { Engine, Rule, type TopLevelCondition } from 'json-rules-engine';
 import { z } from 'zod';
+import { OPERATORS } from '../conditions';
 import { EVENT_TYPES, type CustomerEvent } from '../events/customer-event';
 import type { CustomerView } from './view';
 
-/** The operators a condition may use: json-rules-engine's built-in ones. */
-export const OPERATORS = [
-  'equal',
-  'notEqual',
-  'in',
-  'notIn',
-  'contains',
-  'doesNotContain',
-  'lessThan',
-  'lessThanInclusive',
-  'greaterThan',
-  'greaterThanInclusive',
-] as const;
+/** The operators a condition may use: json-rules-engine's built-in ones, the condition language's (conditions/). */
+export { OPERATORS };
 
 /** Where an offer goes: a fixed channel, or the customer's strongest electronic one. */
 export const OFFER_CHANNELS = ['SMS', 'PUSH', 'EMAIL'] as const;
