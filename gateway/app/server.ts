@@ -63,12 +63,14 @@ import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, contactPolicyKind, createMarketing, ruleKind, type Marketing } from '../marketing';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
+import { audienceSources } from './audiences';
 import { documentKind } from '../runtime/document-kind';
 import { TrustedDocuments } from '../pipeline/documents';
 import { DefinitionsStore } from '../definitions';
 import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
+import { campaignRouter } from '../marketing/campaigns/route';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -115,6 +117,8 @@ export interface GatewayOptions {
    * Without it (or without a store or `marketing.channelsUrl`) event-triggered marketing is off: no /events/network.
    */
   recordTouchpoint?: RecordTouchpoint;
+  /** The clock of campaigns (schedules, windows, response windows); tests inject one. Default: the system clock. */
+  now?: () => Date;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -220,6 +224,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
   // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
   if (marketing) definitions.register(contactPolicyKind(marketing.marketing));
+  // Campaigns to selected customers are the definitions kind `campaign` (/admin/campaigns); runs at /marketing/campaigns.
+  if (marketing) definitions.register(marketing.marketing.campaigns.kind);
 
   const verifier = eventVerifier({
     secrets: config.events.secrets,
@@ -457,6 +463,8 @@ function openMarketing(
     // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
     pipeline: { run: (call) => holder.current.pipeline.run(call) },
     consumer: { id: 'ucv-rules', name: 'business rules', role, via: 'internal' },
+    ...audienceSources(() => holder.current.sources),
+    now: options.now,
     recordTouchpoint: record,
     registry: metrics.registry,
     logger,
@@ -565,6 +573,15 @@ function mountRoutes(deps: RouteDeps): express.Express {
   app.use(definitionsAdminRouter({ store: definitions, ...admin }));
   if (store) {
     app.use(suppressionRouter({ store, ...admin }));
+    if (deps.marketing)
+      app.use(
+        campaignRouter({
+          ...admin,
+          campaigns: deps.marketing.campaigns,
+          launchRoles: config.marketing.campaigns.launchRoles,
+          readRoles: config.marketing.campaigns.readRoles,
+        }),
+      );
     const route = auditRoute({ store, authenticate, adminRole: config.audit.adminRole, logger });
     app.get('/admin/audit', (req, res) => route(req, res));
   }

@@ -73,7 +73,7 @@ export interface MarketingHarness {
 export async function startMarketing(
   store: Store,
   overrides: ConfigOverrides = {},
-  shared: { mocks?: Mocks; channels?: ChannelsMock } = {},
+  shared: { mocks?: Mocks; channels?: ChannelsMock; now?: () => Date } = {},
 ): Promise<MarketingHarness> {
   const mocks = shared.mocks ?? (await startMocks());
   const channels = shared.channels ?? (await startChannelsMock());
@@ -90,7 +90,12 @@ export async function startMarketing(
     events: { secrets: { network: NETWORK_SECRET } },
     marketing: { channelsUrl: channels.url, quietHours: NO_QUIET_HOURS, rules: [HK_RULE], ...overrides.marketing },
   });
-  const gateway = createGateway(config, { logger: pino({ level: 'silent' }), store, recordTouchpoint: touchpoints.fn });
+  const gateway = createGateway(config, {
+    logger: pino({ level: 'silent' }),
+    store,
+    recordTouchpoint: touchpoints.fn,
+    ...(shared.now ? { now: shared.now } : {}),
+  });
   const url = await gateway.listen();
   const admin: MarketingHarness['admin'] = async (method, route, body, headers = AUTH) => {
     const res = await fetch(`${url}${route}`, {
