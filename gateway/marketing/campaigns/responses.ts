@@ -1,0 +1,100 @@
+/**
+ * Responses that come back on a channel (an SMS reply, an app push click), recorded against the campaign that sent
+ * the message, once by the reply's id. One trigger, a full response: a "Y" to an offer confirmed by SMS places the
+ * order through the CRM's command (idempotent: the key is the campaign's and the customer's, so a redelivered reply
+ * or a second "Y" never orders twice) and sends the customer a confirmation (idempotent the same way).
+ */
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { rowsOf, type Store } from '../../store';
+import { postMessage } from '../channels/gateway-client';
+import type { OfferChannel } from '../rules/definition';
+import { recordCampaignResponse, recordOrder } from '.';
+
+export interface ChannelReplyIn {
+  replyId: string;
+  messageId: string;
+  customerId: string;
+  channel: string;
+  text: string;
+  at: string;
+}
+
+/** Places an order for the offer through the protected command path; the order id, or why not. */
+export type PlaceOrder = (
+  customerId: string,
+  offerCode: string,
+  idempotencyKey: string,
+) => Promise<{ ok: true; orderId: string } | { ok: false; message: string }>;
+
+export interface CampaignResponsesDeps {
+  store: Store;
+  placeOrder: PlaceOrder;
+  channelsUrl: string;
+  channelTimeoutMs: number;
+  logger: Logger;
+}
+
+const ANSWERS: Record<string, 'ACCEPTED' | 'DECLINED' | 'CLICKED'> = {
+  Y: 'ACCEPTED',
+  YES: 'ACCEPTED',
+  是: 'ACCEPTED',
+  N: 'DECLINED',
+  NO: 'DECLINED',
+  否: 'DECLINED',
+  CLICK: 'CLICKED',
+};
+
+/** What a reply's text means, or null for text that is no answer (kept, never acted on). */
+export const answerOf = (text: string): 'ACCEPTED' | 'DECLINED' | 'CLICKED' | null =>
+  ANSWERS[text.trim().toUpperCase()] ?? null;
+
+export function campaignReplies(deps: CampaignResponsesDeps) {
+  return async (
+    reply: ChannelReplyIn,
+  ): Promise<{ status: 'RECORDED' | 'DUPLICATE' | 'UNMATCHED'; detail?: unknown }> => {
+    const answer = answerOf(reply.text);
+    if (!answer) return { status: 'UNMATCHED', detail: { reason: 'not an answer', text: reply.text.slice(0, 20) } };
+    const recorded = await recordCampaignResponse(deps.store, {
+      ref: `reply:${reply.replyId}`,
+      customerId: reply.customerId,
+      messageId: reply.messageId,
+      channel: reply.channel,
+      response: answer,
+      at: new Date(reply.at),
+    });
+    if (!recorded) return { status: 'UNMATCHED', detail: { reason: 'no campaign sent this message' } };
+    const detail: Record<string, unknown> = { campaignId: recorded.campaignId, response: answer };
+    if (answer === 'ACCEPTED') {
+      const [run] = rowsOf<{ confirm_by: string | null; offer_name: string | null; ordered: string | null }>(
+        await deps.store.db.execute(sql`SELECT r.definition->'offer'->>'confirmBy' AS confirm_by,
+            r.definition->'offer'->>'name' AS offer_name,
+            (SELECT order_id FROM offer_responses o WHERE o.origin = 'campaign' AND o.origin_id = r.campaign_id
+               AND o.customer_id = ${reply.customerId} AND o.order_id IS NOT NULL LIMIT 1) AS ordered
+          FROM campaign_runs r WHERE r.campaign_id = ${recorded.campaignId}`),
+      );
+      if (run?.confirm_by === 'SMS_REPLY' && !run.ordered) {
+        const key = `order:${recorded.campaignId}:${reply.customerId}`;
+        const order = await deps.placeOrder(reply.customerId, recorded.offerCode, key);
+        if (order.ok) {
+          await recordOrder(deps.store, `reply:${reply.replyId}`, order.orderId);
+          detail.orderId = order.orderId;
+          await postMessage(
+            deps.channelsUrl,
+            (['SMS', 'PUSH', 'EMAIL'].includes(reply.channel) ? reply.channel : 'SMS') as OfferChannel,
+            {
+              customerId: reply.customerId,
+              message: `您已成功订购${run.offer_name ?? recorded.offerCode}，感谢您的支持。`,
+              offerCode: recorded.offerCode,
+              idempotencyKey: `confirm:${recorded.campaignId}:${reply.customerId}`,
+            },
+            deps.channelTimeoutMs,
+          ).catch((err: unknown) =>
+            deps.logger.warn({ err: (err as Error).message, campaign: recorded.campaignId }, 'confirmation not sent'),
+          );
+        } else detail.orderRefused = order.message;
+      }
+    }
+    return { status: recorded.duplicate ? 'DUPLICATE' : 'RECORDED', detail };
+  };
+}
