@@ -1,9 +1,27 @@
 /**
  * Enterprise data warehouse (REST/JSON): consumption history and mined insights from the nightly batch.
  * Changes once a night, so its cache TTL is hours.
+ *
+ * It also selects customers where the data lives (`audience`: active marketing's target groups): a condition in the
+ * gateway's language (gateway/marketing/conditions/) over the fields of AUDIENCE_FIELDS is translated to the EDW's
+ * columns (AUDIENCE_COLUMNS) and sent to its extraction API, which counts the batch's customers it selects or
+ * answers their ids a page at a time. Commands, never cached: each call asks the warehouse.
  */
 import { z } from 'zod';
-import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends';
+import {
+  BadResponseError,
+  command,
+  CommandRejectedError,
+  defineAdapter,
+  field,
+  getJson,
+  jsonHttpClient,
+  postJson,
+  resource,
+  type CommandContext,
+  type FieldCatalog,
+  type JsonClient,
+} from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 
 // The nightly batch's record in the EDW's own snake_case; checked after every fetch, extra fields pass.
@@ -25,6 +43,231 @@ const EdwRecord = z
     channel_preferences: z.array(z.object({ channel: z.string(), level: z.string() }).passthrough()),
   })
   .passthrough();
+
+// ---------------------------------------------------------------------------------------------------------
+// Audience: selecting customers of the batch by condition
+// ---------------------------------------------------------------------------------------------------------
+
+type Labels = Readonly<Record<string, { zh: string; en: string }>>;
+
+/** The warehouse's documented values: its segments, tags, channels and levels; the CRM's regions and offers. */
+const SEGMENTS: Labels = {
+  HIGH_VALUE_BUSINESS: { zh: '高价值商务', en: 'high-value business' },
+  YOUTH_DATA: { zh: '年轻数据用户', en: 'young data users' },
+  FAMILY: { zh: '家庭用户', en: 'family' },
+  MASS_MARKET: { zh: '大众市场', en: 'mass market' },
+  SENIOR: { zh: '银发用户', en: 'senior' },
+  SMALL_BUSINESS: { zh: '小微企业', en: 'small business' },
+};
+const VALUE_TIERS: Labels = {
+  DIAMOND: { zh: '钻石', en: 'diamond' },
+  PLATINUM: { zh: '白金', en: 'platinum' },
+  GOLD: { zh: '金卡', en: 'gold' },
+  SILVER: { zh: '银卡', en: 'silver' },
+  STANDARD: { zh: '普通', en: 'standard' },
+};
+const TAGS: Labels = {
+  'fashion-forward early adopter': { zh: '时尚尝鲜者', en: 'fashion-forward early adopter' },
+  'senior white-collar': { zh: '高级白领', en: 'senior white-collar' },
+  'car lover': { zh: '汽车爱好者', en: 'car lover' },
+  'frequent traveller to Hong Kong/Macau': { zh: '港澳常旅客', en: 'frequent traveller to Hong Kong/Macau' },
+  'heavy video user': { zh: '视频重度用户', en: 'heavy video user' },
+  'price sensitive': { zh: '价格敏感', en: 'price sensitive' },
+  'family plan head': { zh: '家庭套餐户主', en: 'family plan head' },
+  'night owl gamer': { zh: '夜间游戏玩家', en: 'night owl gamer' },
+};
+const TRENDS: Labels = {
+  UP: { zh: '上升', en: 'rising' },
+  FLAT: { zh: '持平', en: 'flat' },
+  DOWN: { zh: '下降', en: 'falling' },
+};
+/** Where customers have roamed: the destinations seen so far, labelled; others may appear (the set is open). */
+const DESTINATIONS: Labels = {
+  'Hong Kong': { zh: '香港', en: 'Hong Kong' },
+  Macau: { zh: '澳门', en: 'Macau' },
+  Taiwan: { zh: '台湾', en: 'Taiwan' },
+  Japan: { zh: '日本', en: 'Japan' },
+  Korea: { zh: '韩国', en: 'Korea' },
+  Thailand: { zh: '泰国', en: 'Thailand' },
+  Singapore: { zh: '新加坡', en: 'Singapore' },
+  USA: { zh: '美国', en: 'USA' },
+};
+/** The electronic channels a preference level is kept for (the channel guideline), by their EDW name. */
+const CHANNELS = {
+  PHONE_HALL: { zh: '电话营业厅', en: 'phone hall' },
+  SMS_HALL: { zh: '短信营业厅', en: 'SMS hall' },
+  WEB_HALL: { zh: '网上营业厅', en: 'web hall' },
+  WAP_HALL: { zh: '掌上营业厅', en: 'WAP hall' },
+  SELF_SERVICE_TERMINAL: { zh: '自助终端', en: 'self-service terminal' },
+} as const;
+const LEVELS: Labels = {
+  STRONGEST: { zh: '最强', en: 'strongest' },
+  STRONG: { zh: '强', en: 'strong' },
+  MEDIUM: { zh: '中', en: 'medium' },
+  WEAK: { zh: '弱', en: 'weak' },
+};
+/** The CRM's regions, by code: the batch keeps the region of the customer's profile. */
+const REGIONS: Labels = {
+  '440100': { zh: '广东省广州市', en: 'Guangzhou, Guangdong' },
+  '440300': { zh: '广东省深圳市', en: 'Shenzhen, Guangdong' },
+  '330100': { zh: '浙江省杭州市', en: 'Hangzhou, Zhejiang' },
+  '320100': { zh: '江苏省南京市', en: 'Nanjing, Jiangsu' },
+  '510100': { zh: '四川省成都市', en: 'Chengdu, Sichuan' },
+  '420100': { zh: '湖北省武汉市', en: 'Wuhan, Hubei' },
+};
+/** The CRM's catalogue, by offer code. */
+const OFFERS: Labels = {
+  'LV-58': { zh: '本地通话套餐58元', en: 'local voice plan 58 CNY' },
+  'LV-88': { zh: '本地通话套餐88元', en: 'local voice plan 88 CNY' },
+  'LD-10': { zh: '国内长途优惠包', en: 'domestic long-distance pack' },
+  'LD-IDD': { zh: '国际及港澳台长途包', en: 'international long-distance pack' },
+  'DATA-10G': { zh: '4G流量包10GB', en: '4G data 10 GB' },
+  'DATA-30G': { zh: '5G流量包30GB', en: '5G data 30 GB' },
+  'DATA-HKMO': { zh: '港澳漫游流量包', en: 'Hong Kong/Macau roaming data' },
+  'VAS-CRBT': { zh: '彩铃', en: 'ringback tones' },
+  'VAS-CLIP': { zh: '来电显示', en: 'caller ID' },
+  'VAS-NEWS': { zh: '手机报', en: 'mobile newspaper' },
+  'VAS-CLOUD': { zh: '和彩云存储50GB', en: 'cloud storage 50 GB' },
+  'VAS-VIDEO': { zh: '视频会员', en: 'video membership' },
+};
+const STATUSES: Labels = { ACTIVE: { zh: '正常', en: 'active' }, SUSPENDED: { zh: '停机', en: 'suspended' } };
+
+const closed = (labels: Labels) => ({ values: Object.keys(labels), valueLabels: labels });
+
+/** `SMS_HALL` → `preferenceSmsHall`: one flat field per channel, which a form lists like any other. */
+const preferenceField = (channel: string): string =>
+  `preference${channel
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}`;
+
+/**
+ * The fields an audience may select on, by the gateway's name. A channel's preference level is one field per
+ * channel, `preference` + the channel in camel case (`preferenceSmsHall`), so that every field is a plain name a
+ * form lists and json-rules-engine reads as `$.preferenceSmsHall`.
+ */
+export const AUDIENCE_FIELDS: FieldCatalog = {
+  segment: { type: 'string', label: { zh: '客户分群', en: 'segment' }, ...closed(SEGMENTS) },
+  tags: { type: 'string[]', label: { zh: '标签', en: 'tags' }, ...closed(TAGS) },
+  valueTier: { type: 'string', label: { zh: '价值等级', en: 'value tier' }, ...closed(VALUE_TIERS) },
+  churnProbability: { type: 'number', label: { zh: '流失概率', en: 'churn probability' } },
+  lifetimeValue: { type: 'number', label: { zh: '客户终身价值', en: 'lifetime value' }, unit: 'CNY' },
+  arpuAverage3m: { type: 'number', label: { zh: '近三月平均ARPU', en: '3-month average ARPU' }, unit: 'CNY' },
+  arpuTrend: { type: 'string', label: { zh: 'ARPU趋势', en: 'ARPU trend' }, ...closed(TRENDS) },
+  dataPercent: { type: 'number', label: { zh: '数据业务占比', en: 'data share of usage' }, unit: '%' },
+  longDistancePercent: { type: 'number', label: { zh: '长途通话占比', en: 'long-distance share of calls' }, unit: '%' },
+  roamingDestinations: {
+    type: 'string[]',
+    label: { zh: '漫游目的地', en: 'roaming destinations' },
+    valueLabels: DESTINATIONS,
+  },
+  ...Object.fromEntries(
+    Object.entries(CHANNELS).map(([channel, name]) => [
+      preferenceField(channel),
+      {
+        type: 'string',
+        label: { zh: `${name.zh}偏好`, en: `${name.en} preference` },
+        ...closed(LEVELS),
+      },
+    ]),
+  ),
+  region: { type: 'string', label: { zh: '地区', en: 'region' }, ...closed(REGIONS) },
+  products: { type: 'string[]', label: { zh: '已订产品', en: 'products held' }, ...closed(OFFERS) },
+  status: { type: 'string', label: { zh: '客户状态', en: 'status' }, ...closed(STATUSES) },
+};
+
+/** Each field's EDW column. */
+export const AUDIENCE_COLUMNS: Readonly<Record<string, string>> = {
+  segment: 'segment',
+  tags: 'tags',
+  valueTier: 'value_tier',
+  churnProbability: 'churn_probability',
+  lifetimeValue: 'lifetime_value',
+  arpuAverage3m: 'arpu_3m_avg',
+  arpuTrend: 'arpu_trend',
+  dataPercent: 'data_pct',
+  longDistancePercent: 'long_distance_pct',
+  roamingDestinations: 'roaming_destinations',
+  ...Object.fromEntries(Object.keys(CHANNELS).map((c) => [preferenceField(c), `pref_${c.toLowerCase()}`])),
+  region: 'region',
+  products: 'products',
+  status: 'status',
+};
+const FIELD_OF_COLUMN = new Map(Object.entries(AUDIENCE_COLUMNS).map(([f, c]) => [c, f]));
+
+/** Deeper than this the warehouse refuses anyway: the rest is sent as it is, for it to say where. */
+const MAX_WALK = 10;
+
+/**
+ * The condition with each leaf's `field` renamed to its EDW column; the rest of the tree as it is (the warehouse
+ * judges it, and says where). A field that is not an audience field is refused here, with its path.
+ */
+function toColumns(node: unknown, path: string, depth = 1): unknown {
+  if (node === null || typeof node !== 'object' || depth > MAX_WALK) return node;
+  if (Array.isArray(node)) return node.map((child, i) => toColumns(child, `${path}.${i}`, depth));
+  const record = node as Record<string, unknown>;
+  if (Object.hasOwn(record, 'field')) {
+    const name = record.field;
+    const column = typeof name === 'string' && Object.hasOwn(AUDIENCE_COLUMNS, name) ? AUDIENCE_COLUMNS[name] : null;
+    if (!column)
+      throw new CommandRejectedError(`${path}.field: no audience field named ${JSON.stringify(name)}`, 'invalid');
+    return { ...record, field: column };
+  }
+  return Object.fromEntries(
+    Object.entries(record).map(([key, child]) => [key, toColumns(child, `${path}.${key}`, depth + 1)]),
+  );
+}
+
+/** A refusal's message with the EDW's column names (`"churn_probability"`) put back as the gateway's fields. */
+function inFieldNames(err: unknown): unknown {
+  if (!(err instanceof CommandRejectedError)) return err;
+  const message = err.message.replace(/"([a-z0-9_]+)"/g, (quoted, column: string) => {
+    const name = FIELD_OF_COLUMN.get(column);
+    return name ? `"${name}"` : quoted;
+  });
+  return new CommandRejectedError(message, err.detail);
+}
+
+async function extraction<T extends object>(
+  client: JsonClient,
+  path: string,
+  body: object,
+  ctx: CommandContext,
+): Promise<T> {
+  try {
+    return await postJson<T>(client, path, body, ctx);
+  } catch (err) {
+    throw inFieldNames(err);
+  }
+}
+
+/** The payloads, camelCase; `where` is judged by the translation and the warehouse (and best by checkCondition first). */
+const Where = z.unknown().refine((w) => w !== undefined, 'required: the condition');
+const AudienceCount = z.object({ where: Where }).strict();
+const AudiencePage = z
+  .object({
+    where: Where,
+    /** Ids per page, 1 to 10,000. Default 1,000. */
+    pageSize: z.number().int().min(1).max(10_000).default(1_000),
+    /** The previous page's `nextAfter`; absent for the first page. */
+    after: z.string().max(64).optional(),
+  })
+  .strict();
+const CountAnswer = z.object({ count: z.number().int().min(0), batch_date: z.string() }).passthrough();
+const PageAnswer = z
+  .object({ ids: z.array(z.string()), next_after: z.string().nullable(), batch_date: z.string() })
+  .passthrough();
+
+/** The answer checked against its shape: another shape is a bad response (a failure, never an answer). */
+function checked<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, answer: unknown, path: string): T {
+  const parsed = schema.safeParse(answer);
+  if (!parsed.success) throw new BadResponseError(`${path}: answer of an unexpected shape`, 'wrong_shape');
+  return parsed.data;
+}
+
+const COUNT_PATH = '/edw/v1/extractions:count';
+const PAGE_PATH = '/edw/v1/extractions:page';
 
 export default defineAdapter<JsonClient>({
   name: 'warehouse',
@@ -57,5 +300,29 @@ export default defineAdapter<JsonClient>({
       }),
     }),
   },
+  commands: {
+    // The key is not used: a selection is about the whole batch.
+    audienceCount: command({
+      schema: AudienceCount,
+      send: async (client: JsonClient, _key, payload, ctx) => {
+        const where = toColumns(payload.where, 'where');
+        const answer = checked(CountAnswer, await extraction(client, COUNT_PATH, { where }, ctx), COUNT_PATH);
+        return { count: answer.count, batchDate: answer.batch_date };
+      },
+    }),
+    audiencePage: command({
+      schema: AudiencePage,
+      send: async (client: JsonClient, _key, payload, ctx) => {
+        const body = {
+          where: toColumns(payload.where, 'where'),
+          page_size: payload.pageSize,
+          ...(payload.after !== undefined ? { after: payload.after } : {}),
+        };
+        const answer = checked(PageAnswer, await extraction(client, PAGE_PATH, body, ctx), PAGE_PATH);
+        return { ids: answer.ids, nextAfter: answer.next_after, batchDate: answer.batch_date };
+      },
+    }),
+  },
   fields: { insights: field('insights') },
+  audience: { fields: AUDIENCE_FIELDS, count: 'audienceCount', page: 'audiencePage' },
 });

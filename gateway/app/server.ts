@@ -162,6 +162,11 @@ export function loadAdapters(config: GatewayConfig): AdapterDefinition[] {
       if (!adapter.resources[binding.resource])
         throw new ConfigError(`adapter ${adapter.name}: field ${fieldName} reads unknown resource ${binding.resource}`);
     }
+    for (const role of ['count', 'page'] as const) {
+      const command = adapter.audience?.[role];
+      if (command !== undefined && !adapter.commands?.[command])
+        throw new ConfigError(`adapter ${adapter.name}: audience.${role} names no command of it (${command})`);
+    }
     return adapter;
   });
 }
@@ -308,22 +313,12 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   return gateway;
 }
 
-/**
- * The configured adapters, loaded and checked: at most one is the customer directory, and an audience names two
- * commands the adapter has.
- */
+/** The configured adapters, loaded and checked: at most one is the customer directory. */
 function loadConfiguredAdapters(config: Readonly<GatewayConfig>): AdapterDefinition[] {
   const adapters = loadAdapters(config);
   const directories = adapters.filter((a) => a.directory).map((a) => a.name);
   if (directories.length > 1)
     throw new ConfigError(`adapters: at most one may be the customer directory, got ${directories.join(', ')}`);
-  for (const adapter of adapters) {
-    for (const role of ['count', 'page'] as const) {
-      const name = adapter.audience?.[role];
-      if (name !== undefined && !adapter.commands?.[name])
-        throw new ConfigError(`adapter ${adapter.name}: audience.${role} names no command of it (${name})`);
-    }
-  }
   return adapters;
 }
 

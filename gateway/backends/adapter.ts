@@ -161,7 +161,7 @@ export type FieldCatalog = Readonly<Record<string, FieldSpec>>;
 
 /**
  * An adapter whose backend selects customers by condition where the data lives (an active-marketing audience, e.g.
- * a warehouse's nightly batch) names the fields it can select on and the two commands that do it. Both commands go
+ * over last night's batch of an analytics store) names the fields it can select on and the two commands that do it. Both commands go
  * through the source's protected command path (`Source.command`); their key is not used (pass any, e.g. the
  * caller's job id). Conditions use the gateway's language (gateway/marketing/conditions/) over `fields`' names; the
  * adapter translates them to its backend's, and a condition the backend refuses is a CommandRejectedError `invalid`
@@ -301,7 +301,8 @@ export async function getJson<T extends object>(
 /**
  * POST a JSON command: the answer's JSON (an empty object when the body is empty). 404 rejects with
  * CommandRejectedError `not_found`, another 4xx with `invalid`; 5xx rejects with its status (a failure, to be
- * delivered again); the answer is read within `ctx.maxResponseBytes`.
+ * delivered again); the answer is read within `ctx.maxResponseBytes`. A refusal's message is the answer's `message`
+ * when it has one, after its `path` when it names where in the payload (`where.all.1.value: …`).
  */
 export async function postJson<T extends object>(
   client: JsonClient,
@@ -330,8 +331,9 @@ export async function postJson<T extends object>(
   if (response.statusCode >= 400 && response.statusCode < 500) {
     let message = `${path} answered HTTP ${response.statusCode}`;
     try {
-      const parsed = JSON.parse(text) as { message?: unknown };
+      const parsed = JSON.parse(text) as { message?: unknown; path?: unknown };
       if (typeof parsed.message === 'string') message = parsed.message.slice(0, 200);
+      if (typeof parsed.path === 'string' && parsed.path !== '') message = `${parsed.path.slice(0, 200)}: ${message}`;
     } catch {
       // the status says enough
     }

@@ -8,6 +8,11 @@
 import { CUSTOMER_COUNT, customerId, customerNumber, msisdnOf } from './identity';
 import { rng, type Rng } from './random';
 
+/** `YYYY-MM-DD` (year 1000 or later, day at most 31): the form every date of the data set has. */
+const PLAIN_DATE = /^([1-9]\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const DAY_MS = 86_400_000;
+const pad2 = (value: number): string => (value < 10 ? `0${value}` : String(value));
+
 /** The day the data set describes. Override with MOCK_AS_OF=YYYY-MM-DD. */
 export const AS_OF = process.env.MOCK_AS_OF ?? '2026-11-22';
 /** The nightly warehouse batch ran the night before AS_OF. */
@@ -37,16 +42,38 @@ function kindOf(n: number): Kind {
   return 'ordinary';
 }
 
+/**
+ * The date `days` after `date` (before, when negative). Computed from the numbers rather than by parsing the text
+ * with `new Date`: the data set calls it hundreds of thousands of times (the warehouse's audience columns cover
+ * every customer), and the answer is the same (`2026-02-30` is 2026-03-02 either way). Anything else goes the
+ * slow way, with its errors.
+ */
 function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
+  const m = PLAIN_DATE.exec(date);
+  if (!m) {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  }
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + days * DAY_MS);
+  const year = d.getUTCFullYear();
+  if (year < 1000 || year > 9999) return d.toISOString().slice(0, 10);
+  return `${year}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
 }
 
+/** The month `months` after the month of `date` (`YYYY-MM…`), as `YYYY-MM`. */
 function addMonths(date: string, months: number): string {
-  const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  return d.toISOString().slice(0, 7);
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  if (!/^[1-9]\d{3}-(0[1-9]|1[0-2])/.test(date)) {
+    const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
+    d.setUTCMonth(d.getUTCMonth() + months);
+    return d.toISOString().slice(0, 7);
+  }
+  const index = year * 12 + (month - 1) + months;
+  const y = Math.floor(index / 12);
+  if (y < 1000 || y > 9999) return new Date(Date.UTC(y, index - y * 12, 1)).toISOString().slice(0, 7);
+  return `${y}-${pad2(index - y * 12 + 1)}`;
 }
 
 function joinDate(n: number, kind: Kind, r: Rng): string {
@@ -230,8 +257,12 @@ export const CATALOGUE: ReadonlyArray<Omit<CrmProduct, 'productId' | 'orderDate'
 
 export function crmProducts(id: string): CrmProduct[] | null {
   const profile = crmProfile(id);
-  if (!profile) return null;
-  const n = customerNumber(id) as number;
+  return profile ? crmProductsOf(profile) : null;
+}
+
+/** The products of the customer whose CRM profile this is (crmProducts, for a caller that holds the profile). */
+export function crmProductsOf(profile: CrmProfile): CrmProduct[] {
+  const n = customerNumber(profile.customerId) as number;
   const r = rng(`products:${n}`);
   const keyAccount = profile.customerType === 'KEY_ACCOUNT';
   const count = keyAccount ? r.int(10, CATALOGUE.length) : r.int(2, 5);
@@ -241,8 +272,13 @@ export function crmProducts(id: string): CrmProduct[] | null {
     CATALOGUE.filter((p) => p.category !== 'LOCAL_VOICE'),
     count - 1,
   );
+  // The offer's members spelt out rather than spread: the same object and key order, and the batch's audience
+  // columns (mocks/warehouse/audience.ts) read every customer's products.
   return [voice, ...others].map((offer, i) => ({
-    ...offer,
+    offerCode: offer.offerCode,
+    offerName: offer.offerName,
+    category: offer.category,
+    monthlyFee: offer.monthlyFee,
     productId: `P${n}-${i + 1}`,
     orderDate: profile.createdDate === AS_OF ? AS_OF : addDays(profile.createdDate, r.int(0, 900) * (i === 0 ? 0 : 1)),
     status: profile.status,
@@ -478,15 +514,27 @@ const POSITIONINGS = [
   'frequent business traveller',
 ];
 
+/** The credit score and value tier: the first draws of the customer's scoring stream. */
+function scoreAndTier(kind: Kind, r: Rng): { score: number; tier: ScoringEvaluation['valueTier'] } {
+  const score = kind === 'suspended' ? r.int(380, 520) : kind === 'new' ? 600 : r.int(560, 900);
+  const tier =
+    kind === 'keyAccount' ? 'DIAMOND' : r.pick(['PLATINUM', 'GOLD', 'SILVER', 'STANDARD', 'STANDARD'] as const);
+  return { score, tier };
+}
+
+/** The value tier scoringEvaluation(id) answers, without the rest of the evaluation (null: unknown customer). */
+export function valueTierOf(id: string): ScoringEvaluation['valueTier'] | null {
+  const n = customerNumber(id);
+  return n === null ? null : scoreAndTier(kindOf(n), rng(`score:${n}`)).tier;
+}
+
 export function scoringEvaluation(id: string): ScoringEvaluation | null {
   const n = customerNumber(id);
   if (n === null) return null;
   const kind = kindOf(n);
   const r = rng(`score:${n}`);
-  const score = kind === 'suspended' ? r.int(380, 520) : kind === 'new' ? 600 : r.int(560, 900);
+  const { score, tier } = scoreAndTier(kind, r);
   const grade = score >= 820 ? 'AAA' : score >= 740 ? 'AA' : score >= 650 ? 'A' : score >= 550 ? 'B' : 'C';
-  const tier =
-    kind === 'keyAccount' ? 'DIAMOND' : r.pick(['PLATINUM', 'GOLD', 'SILVER', 'STANDARD', 'STANDARD'] as const);
   const warehouse = warehouseRecord(id);
   const offers: ScoringEvaluation['offers'] = [];
   if (warehouse?.tags.includes('frequent traveller to Hong Kong/Macau')) {
