@@ -7,6 +7,7 @@
 import { CUSTOMER_COUNT, crmProducts, crmProfile, warehouseRecord } from '../mocks/dataset/customers';
 import { customerId } from '../mocks/dataset/identity';
 import { startMocks, type Mocks } from '../mocks';
+import { audienceBatch } from '../mocks/warehouse/audience';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Store } from '../gateway/store';
@@ -60,6 +61,9 @@ const campaign = (overrides: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
+  // The warehouse builds its extraction columns on the first call (seconds on a loaded machine): built here, so the
+  // gateway's command deadline measures the extraction, not the build.
+  audienceBatch();
   mocks = await startMocks();
   channels = await startChannelsMock();
   store = await stores.open('pglite');
