@@ -11,6 +11,8 @@ import { audienceBatch } from '../mocks/warehouse/audience';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Store } from '../gateway/store';
+import { inControl } from '../gateway/marketing/campaigns/definition';
+import { ROLE_SECURITY } from './support/harness';
 import { startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
@@ -70,6 +72,7 @@ beforeAll(async () => {
   h = await startMarketing(
     store,
     {
+      security: ROLE_SECURITY,
       marketing: {
         campaigns: { idleMs: 20 },
         caps: { perCustomerPerDay: 5, perCustomerPerWeek: 10, perChannelPerDay: 5 },
@@ -121,8 +124,12 @@ describe('a campaign run', () => {
   it('previews the audience before launch: its size from the warehouse, the control share', async () => {
     const put = await h.admin('PUT', '/admin/campaigns/cloud-youth', campaign());
     expect(put.status).toBe(200);
-    const preview = await h.admin('POST', '/admin/campaigns/cloud-youth/dry-run', { input: {} });
+    const preview = await h.admin('POST', '/admin/campaigns/cloud-youth/validate', {
+      definition: campaign(),
+      input: {},
+    });
     expect(preview.status).toBe(200);
+    expect(preview.body.valid).toBe(true);
     expect(preview.body.result.audience.count).toBe(audience.length);
     expect(preview.body.result.audience.control).toBe(Math.round(audience.length * 0.1));
   });
@@ -154,7 +161,10 @@ describe('a campaign run', () => {
 
     // A target buys the offer after the batch: the live check at contact time sees it.
     const buyer = audience.find(
-      (id) => crmProfile(id)?.status === 'ACTIVE' && !crmProducts(id)?.some((p) => p.offerCode === OFFER),
+      (id) =>
+        !inControl('cloud-youth', id, 0.1) &&
+        crmProfile(id)?.status === 'ACTIVE' &&
+        !crmProducts(id)?.some((p) => p.offerCode === OFFER),
     ) as string;
     const order = await fetch(`${mocks.crm.url}/api/v1/customers/${buyer}/products`, {
       method: 'POST',

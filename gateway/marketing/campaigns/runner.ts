@@ -417,8 +417,9 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
               .set({ converted, measuredAt: at, claimedBy: null, leaseUntil: null })
               .where(and(eq(campaignTargets.campaignId, campaignId), eq(campaignTargets.customerId, t.customer_id)));
           });
-        } catch {
+        } catch (err) {
           // Measured in a later round: the lease ends by itself.
+          logger.debug({ campaign: campaignId, err: (err as Error).message }, 'campaign measurement deferred');
         }
       }),
     );
@@ -447,11 +448,19 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         const ended = Math.min(Date.parse(campaign.schedule.end), run.completedAt?.getTime() ?? Infinity);
         if (at.getTime() < ended + campaign.responseWindowHours * 3600_000) continue;
         if (await measure({ campaignId: run.campaignId, definition: campaign })) worked = true;
-        else
-          await db
-            .update(campaignRuns)
-            .set({ measuredAt: at, updatedAt: at })
-            .where(eq(campaignRuns.campaignId, run.campaignId));
+        else {
+          // Nothing claimable: done when nobody is left to measure (others are under another claim's lease).
+          const [left] = rowsOf<{ n: unknown }>(
+            await db.execute(
+              sql`SELECT count(*) AS n FROM campaign_targets WHERE campaign_id = ${run.campaignId} AND measured_at IS NULL`,
+            ),
+          );
+          if (Number(left?.n ?? 0) === 0)
+            await db
+              .update(campaignRuns)
+              .set({ measuredAt: at, updatedAt: at })
+              .where(eq(campaignRuns.campaignId, run.campaignId));
+        }
         continue;
       }
       if (run.state === 'selecting') {
