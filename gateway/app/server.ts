@@ -14,6 +14,8 @@
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     POST /events/network → signed → a customer event → rules (their view through the same seam, as an in-process
  *                       consumer) → at most one offer on a channel (marketing/)
+ *     POST /events/replies → signed → a customer's reply (an SMS "Y", a push click) → the reply handler: recorded
+ *                       once per replyId in the store, or the injected handler (marketing/responses/)
  *     /events/:source → signed (inbound/events/) → a backend's change event evicts what it makes stale, in every
  *                       instance (backends/invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
@@ -69,6 +71,7 @@ import { DefinitionsStore } from '../definitions';
 import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
+import { recordingReplyHandler, replyIntake, REPLIES_PATH, type ReplyHandler } from '../marketing/responses';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -115,6 +118,11 @@ export interface GatewayOptions {
    * Without it (or without a store or `marketing.channelsUrl`) event-triggered marketing is off: no /events/network.
    */
   recordTouchpoint?: RecordTouchpoint;
+  /**
+   * What `POST /events/replies` hands each customer reply to (marketing/responses/: idempotent by replyId). Default,
+   * with a store: `recordingReplyHandler`, which records it in `channel_replies`. Without either the route is absent.
+   */
+  replyHandler?: ReplyHandler;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -548,6 +556,18 @@ function mountRoutes(deps: RouteDeps): express.Express {
       logger,
     });
     app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
+  }
+  // Customers' replies, before /events/:source would take the path for a backend's change event.
+  const replyHandler = deps.options.replyHandler ?? (store ? recordingReplyHandler(store) : undefined);
+  if (replyHandler) {
+    const replies = replyIntake({
+      verifier: deps.verifier,
+      handler: replyHandler,
+      bodyLimits,
+      logger,
+      registry: metrics.registry,
+    });
+    app.post(REPLIES_PATH, (req, res, next) => void replies(req, res).catch(next));
   }
   const intake = eventIntake({ verifier: deps.verifier, invalidator: deps.invalidator, bodyLimits });
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));
