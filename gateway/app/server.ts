@@ -71,7 +71,15 @@ import { DefinitionsStore } from '../definitions';
 import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
-import { recordingReplyHandler, replyIntake, REPLIES_PATH, type ReplyHandler } from '../marketing/responses';
+import {
+  placeOrder,
+  recordingReplyHandler,
+  replyIntake,
+  REPLIES_PATH,
+  type Order,
+  type OrderOutcome,
+  type ReplyHandler,
+} from '../marketing/responses';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -90,6 +98,11 @@ export interface Gateway {
   readonly pipeline: Pipeline;
   /** Event-triggered marketing, when the gateway has a store, `marketing.channelsUrl` and a touchpoint recorder. */
   readonly marketing: Marketing | null;
+  /**
+   * Places an order through the protected path (marketing/responses/orders.ts): the `placeOrder` command of the
+   * source offering it, once per idempotency key, never rejecting. Reads the runtime in force when called.
+   */
+  placeOrder(order: Order, idempotencyKey: string): Promise<OrderOutcome>;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -270,6 +283,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return holder.current.pipeline;
     },
     marketing: marketing?.marketing ?? null,
+    placeOrder: (order, key) => placeOrder({ sources: holder.current.sources, invalidator, logger }, order, key),
     url: '',
     listen: async () => {
       await holder.current.ready;
