@@ -648,8 +648,10 @@ export const ConfigSchema = z
       .object({
         /**
          * The shared secret of each source's change events (`POST /events/<source>`), by source name: the sender
-         * signs every event with it (HMAC-SHA256, see docs/events.md). A source with no secret has every event
-         * refused. UCV_<SOURCE>_EVENTS_SECRET overrides, e.g. UCV_CRM_EVENTS_SECRET. At least 16 characters.
+         * signs every event with it (HMAC-SHA256, see docs/events.md). Also `network` for customer events
+         * (`POST /events/network`) and `channels` for the channel gateway's customer replies (`POST /events/replies`).
+         * A source with no secret has every event refused. UCV_<SOURCE>_EVENTS_SECRET overrides, e.g.
+         * UCV_CRM_EVENTS_SECRET, UCV_CHANNELS_EVENTS_SECRET. At least 16 characters.
          */
         secrets: z.record(z.string().min(16)).default({}),
         /** How far an event's signed timestamp may be from the gateway's clock, in seconds. Default 300. */

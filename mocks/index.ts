@@ -2,7 +2,7 @@
  * Starts the five mock production systems (the network-events platform joins through a declarative adapter). Used by `npm start`, the tests and the benchmarks.
  */
 import { startBillingMock } from './billing';
-import { startCrmMock } from './crm';
+import { startCrmMock, type CrmMock } from './crm';
 import { startScoringMock } from './scoring';
 import { startWarehouseMock } from './warehouse';
 import { startNetworkEventsMock } from './network-events';
@@ -10,9 +10,11 @@ import type { MockServer } from './server';
 
 export { SAMPLE_CUSTOMERS, CUSTOMER_COUNT } from './dataset/customers';
 export type { MockServer } from './server';
+export type { CrmMock } from './crm';
 
 export interface Mocks {
-  crm: MockServer;
+  /** With `ordersPlaced()`, the products ordered through it. */
+  crm: CrmMock;
   billing: MockServer;
   warehouse: MockServer;
   scoring: MockServer;

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Response } from 'express';
+import express, { type Express, type Response, type Router } from 'express';
 import { LRUCache } from 'lru-cache';
 import { createFaultInjector, type FaultInjector, type FaultOptions } from './faults';
 
@@ -31,12 +31,16 @@ export async function startMock(
   options: MockOptions,
   mount: (app: Express, server: http.Server) => void,
   faultOptions: FaultOptions = {},
+  /** Control routes of this system's own (e.g. the channel gateway's simulated replies), under `/__control`. */
+  control?: Router,
 ): Promise<MockServer> {
   const app = express();
   app.disable('x-powered-by');
   // No ETag: express would hash every body (SHA-1) for conditional GETs that no caller of a mock makes.
   app.disable('etag');
   const faults = createFaultInjector(faultOptions);
+  // Before the fault middleware, like the faults' own control: a control request is never delayed, failed or counted.
+  if (control) app.use('/__control', control);
   app.use('/__control', faults.control);
   app.use(faults.middleware);
   const server = http.createServer(app);

@@ -3,8 +3,8 @@
  * durable store (PGlite in var/store/; DATABASE_URL selects PostgreSQL). Nothing else needs to run. Ports: gateway
  * 4000 (PORT), CRM 4101, billing 4102, warehouse 4103, scoring 4104, network events 4105 (UCV_NETWORK_EVENTS_PORT).
  *
- * The event secrets (events.secrets.crm, .network) are printed with where they came from: the environment
- * (UCV_CRM_EVENTS_SECRET, UCV_NETWORK_EVENTS_SECRET) or made up for this run.
+ * The event secrets (events.secrets.crm, .network, .channels) are printed with where they came from: the environment
+ * (UCV_CRM_EVENTS_SECRET, UCV_NETWORK_EVENTS_SECRET, UCV_CHANNELS_EVENTS_SECRET) or made up for this run.
  *
  * With UCV_WORKERS above 1 only the gateway is forked (gateway/app/cluster.ts); the mocks stay in this, the primary,
  * process. On SIGTERM or SIGINT the gateway drains first, so views in flight still reach the mocks, then the mocks stop.
@@ -22,6 +22,11 @@ import { DEMO_CONSUMERS, withDemoConsumers, withDemoRules } from './demo-consume
 const CHANNELS_PORT = 4106;
 /** Customer events the demo publishes to /events/network, per second (UCV_DEMO_EVENTS_PER_SECOND; 0: none). */
 const DEMO_EVENTS_PER_SECOND = Number(process.env.UCV_DEMO_EVENTS_PER_SECOND ?? 0.2);
+/**
+ * Customers' replies in the demo: half of the SMS and push offers get one (an SMS half "Y", half "N"), 5 s after the
+ * offer, delivered to /events/replies (change them at run time: PATCH <channels>/__control/replies).
+ */
+const DEMO_REPLIES = { share: 0.5, yesShare: 0.5, delayMs: 5000 };
 
 async function main(): Promise<void> {
   // The CRM signs its change events with a secret the gateway holds; for the demo, one made up for this run
@@ -30,10 +35,13 @@ async function main(): Promise<void> {
   const secretOrigins = {
     crm: process.env.UCV_CRM_EVENTS_SECRET ? 'from UCV_CRM_EVENTS_SECRET' : 'made up for this run',
     network: process.env.UCV_NETWORK_EVENTS_SECRET ? 'from UCV_NETWORK_EVENTS_SECRET' : 'made up for this run',
+    channels: process.env.UCV_CHANNELS_EVENTS_SECRET ? 'from UCV_CHANNELS_EVENTS_SECRET' : 'made up for this run',
   };
   process.env.UCV_CRM_EVENTS_SECRET ||= randomBytes(32).toString('hex');
   // The same for the network-events platform's customer events, and the channel gateway the rules send offers to.
   process.env.UCV_NETWORK_EVENTS_SECRET ||= randomBytes(32).toString('hex');
+  // And the channel gateway's, which signs the customers' replies it delivers to /events/replies.
+  process.env.UCV_CHANNELS_EVENTS_SECRET ||= randomBytes(32).toString('hex');
   process.env.UCV_CHANNELS_URL ||= `http://127.0.0.1:${CHANNELS_PORT}`;
   const config = loadConfig(process.env, (json) => withDemoRules(withDemoConsumers(json)));
   const frontDesk = DEMO_CONSUMERS.find((c) => c.role === 'front-desk') as (typeof DEMO_CONSUMERS)[number];
@@ -54,8 +62,14 @@ async function main(): Promise<void> {
     crmWebhooks: [`http://127.0.0.1:${config.port}/events/crm`],
     crmWebhookSecret: config.events.secrets.crm,
   });
+  // The channel gateway delivers the customers' replies to the gateway, signed, as the CRM delivers its changes.
   const channels = await startChannelsMock({
     port: Number(new URL(config.marketing.channelsUrl ?? `http://x:${CHANNELS_PORT}`).port),
+    replies: {
+      ...DEMO_REPLIES,
+      webhookUrl: `http://127.0.0.1:${config.port}/events/replies`,
+      secret: config.events.secrets.channels ?? null,
+    },
   });
   let publisher: Publisher | undefined;
   await serve(
@@ -102,7 +116,8 @@ UCV Gateway is up.
     billing    ${mocks.billing.url}   (SOAP, WSDL at ${mocks.billing.url}/billing/AccountService?wsdl)
     warehouse  ${mocks.warehouse.url}
     scoring    ${mocks.scoring.url}
-    channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them)
+    channels   ${channelsUrl}   (SMS, app push, e-mail: where the demo rules send offers; GET /__control shows them;
+               customers' replies go to /events/replies: GET /__control/replies, POST /channels/v1/replies/<messageId>)
     network-events ${mocks.networkEvents.url}   (not in the config: register it, docs/integrators.md: scripts/example.ts)
 
   Sample customers: ${SAMPLE_CUSTOMERS.ordinary} ordinary · ${SAMPLE_CUSTOMERS.suspended} suspended · ${SAMPLE_CUSTOMERS.newNotInWarehouse} new (not in the nightly batch)

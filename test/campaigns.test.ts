@@ -8,7 +8,7 @@ import { CUSTOMER_COUNT, crmProducts, crmProfile, warehouseRecord } from '../moc
 import { customerId } from '../mocks/dataset/identity';
 import { startMocks, type Mocks } from '../mocks';
 import { audienceBatch } from '../mocks/warehouse/audience';
-import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
+import { plannedResponse, startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Store } from '../gateway/store';
 import { inControl } from '../gateway/marketing/campaigns/definition';
@@ -145,6 +145,8 @@ describe('a campaign run', () => {
   });
 
   it('contacts every eligible target once, the control group never, skips who bought since the batch', async () => {
+    // Half of the customers answer: SMS with Y or N, the app with a click (the channel mock's own plan).
+    channels.setReplies({ share: 0.5, yesShare: 0.5, delayMs: 10 });
     const launched = await h.admin('POST', '/marketing/campaigns/cloud-youth/launch');
     expect(launched.status).toBe(202);
     expect(launched.body).toMatchObject({ campaignId: 'cloud-youth', state: 'selecting' });
@@ -179,8 +181,48 @@ describe('a campaign run', () => {
       timeoutMs: 120_000,
     });
 
+    const messages = channels
+      .messages()
+      .filter((m) => m.offerCode === OFFER && m.idempotencyKey.startsWith('campaign:'));
+    const planned = messages.map((m) => plannedResponse(m, { share: 0.5, yesShare: 0.5 }));
+    const yes = planned.filter((p) => p === 'Y').length;
+    // Every planned reply delivered (a confirmation may be answered too: that reply matches no campaign message).
+    const answering = messages.filter((_m, i) => planned[i] !== null).map((m) => m.messageId);
+    await waitFor(
+      () => {
+        const delivered = new Set(
+          channels
+            .replies()
+            .filter((r) => r.state === 'delivered')
+            .map((r) => r.reply.messageId),
+        );
+        return answering.every((id) => delivered.has(id));
+      },
+      { what: 'every planned reply delivered', timeoutMs: 60_000 },
+    );
+    await waitFor(
+      async () => (await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body.funnel.ordered === yes,
+      {
+        what: 'every Y ordered',
+      },
+    );
     const report = (await h.admin('GET', '/marketing/campaigns/cloud-youth/report', undefined, MARKETING)).body;
-    const messages = channels.messages().filter((m) => m.offerCode === OFFER);
+    // One trigger, a full response: each Y placed one order and got one confirmation; N and clicks recorded.
+    expect(report.funnel.accepted).toBe(yes);
+    expect(report.funnel.declined).toBe(planned.filter((p) => p === 'N').length);
+    expect(report.funnel.clicked).toBe(planned.filter((p) => p === 'CLICK').length);
+    expect(mocks.crm.ordersPlaced()).toBe(yes + 1); // and the buyer's own order
+    expect(channels.messages().filter((m) => m.idempotencyKey.startsWith('confirm:'))).toHaveLength(yes);
+    // A reply delivered again is recorded once and orders nothing more.
+    const answered = messages.find((_m, i) => planned[i] === 'Y');
+    const again = await fetch(`${channels.url}/channels/v1/replies/${answered?.messageId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Y', replyId: `reply-${answered?.messageId}` }),
+    });
+    expect(again.status).toBeLessThan(300);
+    expect(mocks.crm.ordersPlaced()).toBe(yes + 1);
+    expect((await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body.funnel.accepted).toBe(yes);
     const contacted = messages.map((m) => m.customerId);
     expect(new Set(contacted).size).toBe(contacted.length); // nobody twice
     expect(report.funnel.sent).toBe(messages.length);

@@ -80,6 +80,12 @@ const NewContact = z
     response: z.string().min(1).max(64).nullish(),
   })
   .strict();
+/** An order of one product of the catalogue, as `placeOrder` hands it over (gateway/marketing/responses/). */
+const NewOrder = z
+  .object({
+    offerCode: z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, '1 to 64 capital letters, digits or "-", e.g. DATA-HKMO'),
+  })
+  .strict();
 const items = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item) }).passthrough();
 const ProfileItems = items(z.object({ customerId: z.string() }).passthrough());
 
@@ -166,6 +172,21 @@ export default defineAdapter<JsonClient>({
         return { contactId: typeof created.contactId === 'string' ? created.contactId : null };
       },
       invalidates: ['contacts'],
+    }),
+    // POST …/products with the idempotency key as `Idempotency-Key`: a redelivered order places one product. An
+    // unknown customer is 404 (not_found), an offer not in the catalogue 400 (invalid).
+    placeOrder: command({
+      schema: NewOrder,
+      send: async (client: JsonClient, id, order, ctx) => {
+        const product = await postJson<{ productId?: unknown }>(
+          client,
+          path(id, '/products'),
+          { offerCode: order.offerCode },
+          ctx,
+        );
+        return { productId: typeof product.productId === 'string' ? product.productId : null };
+      },
+      invalidates: ['products'],
     }),
   },
   fields: {

@@ -14,6 +14,8 @@
  *     GET /soap/CustomerView?wsdl → the WSDL, generated from the schema
  *     POST /events/network → signed → a customer event → rules (their view through the same seam, as an in-process
  *                       consumer) → at most one offer on a channel (marketing/)
+ *     POST /events/replies → signed → a customer's reply (an SMS "Y", a push click) → the reply handler: recorded
+ *                       once per replyId in the store, or the injected handler (marketing/responses/)
  *     /events/:source → signed (inbound/events/) → a backend's change event evicts what it makes stale, in every
  *                       instance (backends/invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
@@ -71,6 +73,15 @@ import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
+import {
+  placeOrder,
+  recordingReplyHandler,
+  replyIntake,
+  REPLIES_PATH,
+  type Order,
+  type OrderOutcome,
+  type ReplyHandler,
+} from '../marketing/responses';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -89,6 +100,11 @@ export interface Gateway {
   readonly pipeline: Pipeline;
   /** Event-triggered marketing, when the gateway has a store, `marketing.channelsUrl` and a touchpoint recorder. */
   readonly marketing: Marketing | null;
+  /**
+   * Places an order through the protected path (marketing/responses/orders.ts): the `placeOrder` command of the
+   * source offering it, once per idempotency key, never rejecting. Reads the runtime in force when called.
+   */
+  placeOrder(order: Order, idempotencyKey: string): Promise<OrderOutcome>;
   /** Base URL once listening, e.g. http://127.0.0.1:4000 */
   url: string;
   listen(): Promise<string>;
@@ -119,6 +135,11 @@ export interface GatewayOptions {
   recordTouchpoint?: RecordTouchpoint;
   /** The clock of campaigns (schedules, windows, response windows); tests inject one. Default: the system clock. */
   now?: () => Date;
+  /**
+   * What `POST /events/replies` hands each customer reply to (marketing/responses/: idempotent by replyId). Default,
+   * with a store: `recordingReplyHandler`, which records it in `channel_replies`. Without either the route is absent.
+   */
+  replyHandler?: ReplyHandler;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -224,7 +245,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   definitions.register(documentKind(documents, () => holder.current.schema));
   const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
-  const marketing = openMarketing(config, options, store, touchpointDeps, holder, metrics, logger);
+  const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
   // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
@@ -273,6 +294,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       return holder.current.pipeline;
     },
     marketing: marketing?.marketing ?? null,
+    placeOrder: (order, key) => placeOrder({ sources: holder.current.sources, invalidator, logger }, order, key),
     url: '',
     listen: async () => {
       await holder.current.ready;
@@ -439,6 +461,7 @@ function openMarketing(
   store: Store | undefined,
   touchpointDeps: TouchpointDeps | undefined,
   holder: RuntimeHolder,
+  invalidator: Invalidator,
   metrics: Metrics,
   logger: Logger,
 ): { marketing: Marketing; configuredRules: ReturnType<typeof configuredRules> } | null {
@@ -459,6 +482,7 @@ function openMarketing(
     pipeline: { run: (call) => holder.current.pipeline.run(call) },
     consumer: { id: 'ucv-rules', name: 'business rules', role, via: 'internal' },
     ...audienceSources(() => holder.current.sources),
+    placeOrder: (order, key) => placeOrder({ sources: holder.current.sources, invalidator, logger }, order, key),
     now: options.now,
     recordTouchpoint: record,
     registry: metrics.registry,
@@ -561,6 +585,20 @@ function mountRoutes(deps: RouteDeps): express.Express {
       logger,
     });
     app.post('/events/network', (req, res, next) => void customerEvents(req, res).catch(next));
+  }
+  // Customers' replies, before /events/:source would take the path for a backend's change event.
+  // Given by the caller; else, with campaigns, kept and acted on; else, with a store, kept.
+  const replyHandler =
+    deps.options.replyHandler ?? deps.marketing?.replyHandler ?? (store ? recordingReplyHandler(store) : undefined);
+  if (replyHandler) {
+    const replies = replyIntake({
+      verifier: deps.verifier,
+      handler: replyHandler,
+      bodyLimits,
+      logger,
+      registry: metrics.registry,
+    });
+    app.post(REPLIES_PATH, (req, res, next) => void replies(req, res).catch(next));
   }
   const intake = eventIntake({ verifier: deps.verifier, invalidator: deps.invalidator, bodyLimits });
   app.post('/events/:source', (req, res, next) => void intake(req, res, String(req.params.source)).catch(next));

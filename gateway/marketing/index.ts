@@ -37,6 +37,8 @@ import {
   type Campaigns,
 } from './campaigns';
 import type { CampaignRunner } from './campaigns/runner';
+import { campaignReplyHandler, type PlaceOrder } from './campaigns/responses';
+import type { ReplyHandler } from './responses';
 
 export interface Marketing {
   readonly handler: EventHandler;
@@ -47,6 +49,8 @@ export interface Marketing {
   /** Campaigns to selected customers: the kind `campaign`, their runs and reports (campaigns/). */
   readonly campaigns: Campaigns;
   readonly campaignRunner: CampaignRunner;
+  /** What `POST /events/replies` hands each reply to: kept, recorded against its campaign, acted on (campaigns/responses.ts). */
+  readonly replyHandler: ReplyHandler;
   /** Starts the RabbitMQ intake when configured, and the campaign loop (after the gateway listens). */
   start(): void;
   readonly amqp: AmqpIntake | null;
@@ -69,6 +73,8 @@ export interface MarketingDeps {
   checkAudience: AudienceCheck;
   /** The clock of campaigns (tests inject one). */
   now?: () => Date;
+  /** Places an order through the protected path (responses/orders.ts), for a "Y" to an offer confirmed by SMS. */
+  placeOrder: PlaceOrder;
 }
 
 /** The rules of `marketing.rules`, validated; a bad one is a configuration error naming its path. */
@@ -141,6 +147,13 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     contactPolicy,
     campaigns,
     campaignRunner,
+    replyHandler: campaignReplyHandler({
+      store: deps.store,
+      placeOrder: deps.placeOrder,
+      channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),
+      channelTimeoutMs: settings.channelTimeoutMs,
+      logger,
+    }),
     get amqp() {
       return amqp;
     },

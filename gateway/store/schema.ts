@@ -206,6 +206,37 @@ export const offerResponses = pgTable(
   ],
 );
 
+/**
+ * Customers' replies from the channel gateway (migration 0004_channel_replies), one row per reply id: written before
+ * the sender is answered, so a reply accepted is never lost, and a redelivery is recognised.
+ */
+export const channelReplies = pgTable(
+  'channel_replies',
+  {
+    /** The channel gateway's id of the reply: its idempotency key. */
+    replyId: text('reply_id').primaryKey(),
+    /** The channel gateway's id of the message answered (what a campaign matches the reply with). */
+    messageId: text('message_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** `SMS`, `PUSH` or `EMAIL`. */
+    channel: text('channel').notNull(),
+    /** What the customer answered: `Y` / `N` to an SMS, `CLICK` on a push, or free text. */
+    text: text('text').notNull(),
+    /** When the customer answered, as the channel gateway says. */
+    repliedAt: tz('replied_at').notNull(),
+    /** When the gateway first recorded it. */
+    receivedAt: tz('received_at').notNull().defaultNow(),
+    /** Null until the reply's consumer (e.g. a campaign) marks it handled. */
+    handledAt: tz('handled_at'),
+    /** What the consumer did with it. */
+    outcome: jsonb('outcome'),
+  },
+  (t) => [
+    index('channel_replies_message').on(t.messageId),
+    index('channel_replies_customer_at').on(t.customerId, t.repliedAt),
+  ],
+);
+
 export const tables = {
   auditLog,
   touchpoints,
@@ -216,4 +247,5 @@ export const tables = {
   campaignRuns,
   campaignTargets,
   offerResponses,
+  channelReplies,
 };

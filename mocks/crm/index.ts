@@ -4,7 +4,9 @@
  *   GET    /api/v1/customers/:id                      profile
  *   GET    /api/v1/customers?msisdn=138…              { items: [profile] } (empty when unknown)
  *   GET    /api/v1/customers/:id/products             { customerId, items: [product] }
- *   POST   /api/v1/customers/:id/products             order { offerCode } → 201 product
+ *   POST   /api/v1/customers/:id/products             order { offerCode } → 201 product. Honours an
+ *                                                     `Idempotency-Key` as the contacts route does: one product
+ *                                                     and one change event per key
  *   DELETE /api/v1/customers/:id/products/:productId  cancel → 204
  *   GET    /api/v1/customers/:id/contacts             { customerId, items: [contact] } (newest first, recorded ones included)
  *   POST   /api/v1/customers/:id/contacts             record { channel, contactTime, contactType, result, agentId?,
@@ -56,7 +58,12 @@ function signature(secret: string, body: string): string {
 
 const notFound = (id: string) => ({ code: 'CUSTOMER_NOT_FOUND', message: `no customer ${id}` });
 
-export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockServer> {
+export interface CrmMock extends MockServer {
+  /** Products ordered through `POST …/products` since the start (a replayed Idempotency-Key not counted). */
+  ordersPlaced(): number;
+}
+
+export async function startCrmMock(options: CrmMockOptions = {}): Promise<CrmMock> {
   const webhooks = new Set(options.webhooks ?? []);
   // Orders and cancellations made through this mock, on top of the generated data set.
   const ordered = new Map<string, CrmProduct[]>();
@@ -73,6 +80,26 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
   const recorded = new Map<string, CrmContact[]>();
   const answers = new Map<string, { status: number; body: object }>();
   let contactSequence = 0;
+  let ordersPlaced = 0;
+
+  /**
+   * The Idempotency-Key handling both commands share: a key seen before (for this route and customer) gets the first
+   * answer again, with `idempotent-replayed: true`, and `handle` does not run; otherwise `handle` runs and its
+   * answer is kept. Keys are the caller's: scoped by customer here, as a real CRM would scope them by caller.
+   */
+  const idempotent =
+    (route: string, handle: (id: string, body: Record<string, unknown>) => { status: number; body: object }) =>
+    (req: express.Request<{ id: string }>, res: express.Response): void => {
+      const id = req.params.id;
+      const key = req.get('idempotency-key');
+      const scoped = key ? `${route}\u0000${id}\u0000${key}` : undefined;
+      const first = scoped ? answers.get(scoped) : undefined;
+      if (first) return void res.status(first.status).set('idempotent-replayed', 'true').json(first.body);
+      const answer = handle(id, (req.body ?? {}) as Record<string, unknown>);
+      // Only a decided answer is kept: a 5xx would be retried and must be allowed to succeed.
+      if (scoped && answer.status < 500) answers.set(scoped, answer);
+      res.status(answer.status).json(answer.body);
+    };
 
   const productsOf = (id: string): CrmProduct[] | null => {
     const base = crmProducts(id);
@@ -93,7 +120,7 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
     }
   };
 
-  return startMock('crm', options, (app) => {
+  const mock = await startMock('crm', options, (app) => {
     app.use(express.json());
     app.get('/api/v1/customers', (req, res) => {
       const msisdn = typeof req.query.msisdn === 'string' ? req.query.msisdn : '';
@@ -123,69 +150,71 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       if (!contacts) return void res.status(404).json(notFound(req.params.id));
       sendJson(res, contacts);
     });
-    app.post('/api/v1/customers/:id/contacts', (req, res) => {
-      const id = req.params.id;
-      const key = req.get('idempotency-key');
-      // Keys are the caller's: scoped by customer here, as a real CRM would scope them by caller.
-      const scoped = key ? `${id}\u0000${key}` : undefined;
-      const first = scoped ? answers.get(scoped) : undefined;
-      if (first) return void res.status(first.status).set('idempotent-replayed', 'true').json(first.body);
-      const answer = (status: number, body: object): void => {
-        // Only a decided answer is kept: a 5xx would be retried and must be allowed to succeed.
-        if (scoped) answers.set(scoped, { status, body });
-        res.status(status).json(body);
-      };
-      if (!crmProfile(id)) return answer(404, notFound(id));
-      const b = (req.body ?? {}) as Record<string, unknown>;
-      const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
-      if (!CHANNELS.includes(b.channel as (typeof CHANNELS)[number]))
-        return answer(400, { code: 'INVALID_CHANNEL', message: `channel must be one of ${CHANNELS.join(', ')}` });
-      if (!text(b.contactTime) || Number.isNaN(Date.parse(b.contactTime)))
-        return answer(400, { code: 'INVALID_TIME', message: 'contactTime must be an ISO 8601 date-time' });
-      if (!text(b.contactType) || !text(b.result))
-        return answer(400, { code: 'INVALID_CONTACT', message: 'contactType and result are required strings' });
-      const optional = (name: string): Record<string, string> => (text(b[name]) ? { [name]: b[name] as string } : {});
-      const contact: CrmContact = {
-        contactId: `T${Number(id.slice(1))}-r${++contactSequence}`,
-        channel: b.channel as string,
-        contactTime: b.contactTime,
-        contactType: b.contactType,
-        result: b.result,
-        ...optional('agentId'),
-        ...optional('system'),
-        ...optional('offerCode'),
-        ...optional('response'),
-      };
-      recorded.set(id, [contact, ...(recorded.get(id) ?? [])]);
-      answer(201, contact);
-    });
-    app.post('/api/v1/customers/:id/products', (req, res) => {
-      const id = req.params.id;
-      const profile = crmProfile(id);
-      if (!profile) return void res.status(404).json(notFound(id));
-      const offer = CATALOGUE.find((p) => p.offerCode === req.body?.offerCode);
-      if (!offer) {
-        return void res.status(400).json({
-          code: 'UNKNOWN_OFFER',
-          message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}`,
+    app.post(
+      '/api/v1/customers/:id/contacts',
+      idempotent('contacts', (id, b) => {
+        if (!crmProfile(id)) return { status: 404, body: notFound(id) };
+        const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+        if (!CHANNELS.includes(b.channel as (typeof CHANNELS)[number]))
+          return {
+            status: 400,
+            body: { code: 'INVALID_CHANNEL', message: `channel must be one of ${CHANNELS.join(', ')}` },
+          };
+        if (!text(b.contactTime) || Number.isNaN(Date.parse(b.contactTime)))
+          return { status: 400, body: { code: 'INVALID_TIME', message: 'contactTime must be an ISO 8601 date-time' } };
+        if (!text(b.contactType) || !text(b.result))
+          return {
+            status: 400,
+            body: { code: 'INVALID_CONTACT', message: 'contactType and result are required strings' },
+          };
+        const optional = (name: string): Record<string, string> => (text(b[name]) ? { [name]: b[name] as string } : {});
+        const contact: CrmContact = {
+          contactId: `T${Number(id.slice(1))}-r${++contactSequence}`,
+          channel: b.channel as string,
+          contactTime: b.contactTime,
+          contactType: b.contactType,
+          result: b.result,
+          ...optional('agentId'),
+          ...optional('system'),
+          ...optional('offerCode'),
+          ...optional('response'),
+        };
+        recorded.set(id, [contact, ...(recorded.get(id) ?? [])]);
+        return { status: 201, body: contact };
+      }),
+    );
+    app.post(
+      '/api/v1/customers/:id/products',
+      idempotent('products', (id, b) => {
+        if (!crmProfile(id)) return { status: 404, body: notFound(id) };
+        const offer = CATALOGUE.find((p) => p.offerCode === b.offerCode);
+        if (!offer) {
+          return {
+            status: 400,
+            body: {
+              code: 'UNKNOWN_OFFER',
+              message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}`,
+            },
+          };
+        }
+        const product: CrmProduct = {
+          ...offer,
+          productId: `P${Number(id.slice(1))}-o${++sequence}`,
+          orderDate: new Date().toISOString().slice(0, 10),
+          status: 'ACTIVE',
+        };
+        ordered.set(id, [...(ordered.get(id) ?? []), product]);
+        ordersPlaced++;
+        publish({
+          type: 'customer.products.changed',
+          customerId: id,
+          productId: product.productId,
+          change: 'ORDERED',
+          occurredAt: new Date().toISOString(),
         });
-      }
-      const product: CrmProduct = {
-        ...offer,
-        productId: `P${Number(id.slice(1))}-o${++sequence}`,
-        orderDate: new Date().toISOString().slice(0, 10),
-        status: 'ACTIVE',
-      };
-      ordered.set(id, [...(ordered.get(id) ?? []), product]);
-      publish({
-        type: 'customer.products.changed',
-        customerId: id,
-        productId: product.productId,
-        change: 'ORDERED',
-        occurredAt: new Date().toISOString(),
-      });
-      res.status(201).json(product);
-    });
+        return { status: 201, body: product };
+      }),
+    );
     app.delete('/api/v1/customers/:id/products/:productId', (req, res) => {
       const { id, productId } = req.params;
       if (!productsOf(id)?.some((p) => p.productId === productId)) {
@@ -211,4 +240,5 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<MockSe
       res.status(201).json({ url });
     });
   });
+  return Object.assign(mock, { ordersPlaced: () => ordersPlaced });
 }

@@ -2,6 +2,8 @@
  * A gateway with event-triggered marketing on, for one test file: the four mocks and the channel gateway mock as
  * real servers, the durable store on the engine asked for, and a touchpoint recorder standing in for
  * touchpoints/ `recordTouchpoint` (it keeps what it was given, once per idempotency key, as the real one promises).
+ * The channel gateway mock delivers customers' replies to this gateway's `/events/replies`, signed with
+ * CHANNELS_SECRET (how many messages get one is the test's: `channels.setReplies({ share, … })`; none by default).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,13 +15,15 @@ import type { RecordTouchpoint, Touchpoint } from '../../gateway/marketing/chann
 import type { CustomerEvent } from '../../gateway/marketing/events/customer-event';
 import { signEvent } from '../../gateway/inbound/events/signature';
 import type { RuleDefinitionInput } from '../../gateway/marketing/rules/definition';
-import { createGateway, type Gateway } from '../../gateway/app/server';
+import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/app/server';
 import type { Store } from '../../gateway/store';
 import { startMocks, type Mocks } from '../../mocks';
 import { startChannelsMock, type ChannelsMock } from '../../mocks/channels';
 import { AUTH, testConfig, type ConfigOverrides } from './harness';
 
 export const NETWORK_SECRET = 'network-events-secret-0123456789';
+/** The channel gateway's secret: it signs the customers' replies (`events.secrets.channels`). */
+export const CHANNELS_SECRET = 'channel-replies-secret-0123456789';
 
 /** Quiet hours that never apply (start = end), so tests pass at any hour. */
 export const NO_QUIET_HOURS = { start: '00:00', end: '00:00', timeZone: 'Asia/Shanghai' };
@@ -74,6 +78,8 @@ export async function startMarketing(
   store: Store,
   overrides: ConfigOverrides = {},
   shared: { mocks?: Mocks; channels?: ChannelsMock; now?: () => Date } = {},
+  /** More of the gateway's options, e.g. a `replyHandler` instead of the recording one. */
+  more: Pick<GatewayOptions, 'replyHandler'> = {},
 ): Promise<MarketingHarness> {
   const mocks = shared.mocks ?? (await startMocks());
   const channels = shared.channels ?? (await startChannelsMock());
@@ -87,7 +93,7 @@ export async function startMarketing(
   const config = testConfig(mocks, {
     ...overrides,
     admin: { ...overrides.admin, ...(ownFile ? { definitionsFile: ownFile } : {}) },
-    events: { secrets: { network: NETWORK_SECRET } },
+    events: { secrets: { network: NETWORK_SECRET, channels: CHANNELS_SECRET } },
     marketing: { channelsUrl: channels.url, quietHours: NO_QUIET_HOURS, rules: [HK_RULE], ...overrides.marketing },
   });
   const gateway = createGateway(config, {
@@ -95,8 +101,10 @@ export async function startMarketing(
     store,
     recordTouchpoint: touchpoints.fn,
     ...(shared.now ? { now: shared.now } : {}),
+    ...more,
   });
   const url = await gateway.listen();
+  channels.setReplies({ webhookUrl: `${url}/events/replies`, secret: CHANNELS_SECRET });
   const admin: MarketingHarness['admin'] = async (method, route, body, headers = AUTH) => {
     const res = await fetch(`${url}${route}`, {
       method,

@@ -9,23 +9,18 @@ import type { Logger } from 'pino';
 import { rowsOf, type Store } from '../../store';
 import { postMessage } from '../channels/gateway-client';
 import type { OfferChannel } from '../rules/definition';
+import {
+  markReplyHandled,
+  recordReply,
+  type ChannelReply,
+  type Order,
+  type OrderOutcome,
+  type ReplyHandler,
+} from '../responses';
 import { recordCampaignResponse, recordOrder } from '.';
 
-export interface ChannelReplyIn {
-  replyId: string;
-  messageId: string;
-  customerId: string;
-  channel: string;
-  text: string;
-  at: string;
-}
-
-/** Places an order for the offer through the protected command path; the order id, or why not. */
-export type PlaceOrder = (
-  customerId: string,
-  offerCode: string,
-  idempotencyKey: string,
-) => Promise<{ ok: true; orderId: string } | { ok: false; message: string }>;
+/** Places an order through the protected command path (responses/orders.ts, bound to the runtime in force). */
+export type PlaceOrder = (order: Order, idempotencyKey: string) => Promise<OrderOutcome>;
 
 export interface CampaignResponsesDeps {
   store: Store;
@@ -49,10 +44,26 @@ const ANSWERS: Record<string, 'ACCEPTED' | 'DECLINED' | 'CLICKED'> = {
 export const answerOf = (text: string): 'ACCEPTED' | 'DECLINED' | 'CLICKED' | null =>
   ANSWERS[text.trim().toUpperCase()] ?? null;
 
+/**
+ * The reply handler of `POST /events/replies` when campaigns run: the reply kept first (channel_replies, so nothing
+ * accepted is lost), then recorded against its campaign and acted on, then marked handled with what it came to. A
+ * failure to act (the CRM down) rejects: the intake answers 503 and the channel gateway delivers the reply again,
+ * which records nothing twice and orders at most once.
+ */
+export function campaignReplyHandler(deps: CampaignResponsesDeps): ReplyHandler {
+  const act = campaignReplies(deps);
+  return {
+    async handle(reply) {
+      await recordReply(deps.store, reply);
+      const result = await act(reply);
+      await markReplyHandled(deps.store, reply.replyId, result);
+      return result;
+    },
+  };
+}
+
 export function campaignReplies(deps: CampaignResponsesDeps) {
-  return async (
-    reply: ChannelReplyIn,
-  ): Promise<{ status: 'RECORDED' | 'DUPLICATE' | 'UNMATCHED'; detail?: unknown }> => {
+  return async (reply: ChannelReply): Promise<{ status: 'RECORDED' | 'DUPLICATE' | 'UNMATCHED'; detail?: unknown }> => {
     const answer = answerOf(reply.text);
     if (!answer) return { status: 'UNMATCHED', detail: { reason: 'not an answer', text: reply.text.slice(0, 20) } };
     const recorded = await recordCampaignResponse(deps.store, {
@@ -75,10 +86,12 @@ export function campaignReplies(deps: CampaignResponsesDeps) {
       );
       if (run?.confirm_by === 'SMS_REPLY' && !run.ordered) {
         const key = `order:${recorded.campaignId}:${reply.customerId}`;
-        const order = await deps.placeOrder(reply.customerId, recorded.offerCode, key);
-        if (order.ok) {
-          await recordOrder(deps.store, `reply:${reply.replyId}`, order.orderId);
-          detail.orderId = order.orderId;
+        const order = await deps.placeOrder({ customerId: reply.customerId, offerCode: recorded.offerCode }, key);
+        if (order.status === 'UNAVAILABLE') throw new Error(`the order could not be placed now: ${order.message}`);
+        if (order.status === 'PLACED') {
+          const orderId = order.productId ?? key;
+          await recordOrder(deps.store, `reply:${reply.replyId}`, orderId);
+          detail.orderId = orderId;
           await postMessage(
             deps.channelsUrl,
             (['SMS', 'PUSH', 'EMAIL'].includes(reply.channel) ? reply.channel : 'SMS') as OfferChannel,
