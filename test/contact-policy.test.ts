@@ -88,7 +88,7 @@ it('a channel outside its contact window is not used; a channel without windows 
   expect(sms.body.offer).toMatchObject({ channel: 'SMS', status: 'OUTSIDE_WINDOW' });
   const push = await b.send(roamingEvent('C00000038')); // push (WAP hall) preferred
   expect(push.body.offer).toMatchObject({ channel: 'PUSH', status: 'OUTSIDE_WINDOW' });
-  const email = await b.send(roamingEvent('C00000033')); // e-mail: no windows, any hour
+  const email = await b.send(roamingEvent('C00000044')); // e-mail: no windows, any hour
   expect(email.body.offer).toMatchObject({ status: 'SENT' });
   const history = await a.admin('GET', '/admin/contact-policies/default/history');
   expect(history.body.items.length).toBeGreaterThanOrEqual(3);

@@ -87,8 +87,8 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('dead-letters a poison message (not JSON, or not the event schema) and goes on with the next', async () => {
     const dlq = deadLetterQueue(queue);
     publish('{not json');
-    publish({ version: 1, id: 'poison-1', type: 'ROAMING_ENTERED', customerId: 'C00000046', at: 'now', data: {} });
-    publish(roamingEvent('C00000046')); // traveller; SMS hall MEDIUM, others weak → SMS
+    publish({ version: 1, id: 'poison-1', type: 'ROAMING_ENTERED', customerId: 'C00000074', at: 'now', data: {} });
+    publish(roamingEvent('C00000074')); // traveller, no roaming pack yet; SMS preferred
     await until(async () => (await channel.checkQueue(dlq)).messageCount === 2);
     const dead = [await channel.get(dlq, { noAck: true }), await channel.get(dlq, { noAck: true })].map((m) =>
       m ? m.content.toString() : null,
@@ -96,7 +96,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(dead[0]).toBe('{not json');
     expect(JSON.parse(dead[1] ?? '{}')).toMatchObject({ id: 'poison-1' });
     await until(() => channels.messages().length === 1);
-    expect(channels.messages()[0]).toMatchObject({ channel: 'SMS', customerId: 'C00000046' });
+    expect(channels.messages()[0]).toMatchObject({ channel: 'SMS', customerId: 'C00000074' });
   });
 
   it('handles a redelivered event once: the same id twice on the queue sends one offer', async () => {
@@ -117,9 +117,9 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('requeues an event whose channel call failed once, and sends it when it is redelivered', async () => {
     channels.faults.set({ failNext: 1, errorStatus: 503 });
-    publish(roamingEvent('C00000049')); // traveller; web hall STRONGEST → EMAIL
+    publish(roamingEvent('C00000065')); // traveller, no roaming pack yet; web hall preferred → EMAIL
     await until(() => channels.messages().length === 1);
-    expect(channels.messages()[0]).toMatchObject({ channel: 'EMAIL', customerId: 'C00000049' });
+    expect(channels.messages()[0]).toMatchObject({ channel: 'EMAIL', customerId: 'C00000065' });
     expect((await channel.checkQueue(deadLetterQueue(queue))).messageCount).toBe(0);
   });
 

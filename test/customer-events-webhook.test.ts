@@ -93,7 +93,7 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('sends nothing when the view does not satisfy the rule, or the event does not', async () => {
     const notTraveller = await h.send(roamingEvent('C00000004')); // no Hong Kong/Macau traveller tag
-    const elsewhere = await h.send(roamingEvent('C00000013', 'Japan'));
+    const elsewhere = await h.send(roamingEvent('C00000059', 'Japan'));
     expect(notTraveller.body).toMatchObject({ offer: null, viewLoaded: true });
     // The event's own conditions fail first: the view is not even loaded.
     expect(elsewhere.body).toMatchObject({ offer: null, viewLoaded: false });
@@ -101,7 +101,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   it('handles a redelivered event once: the same answer, no second message, no second touchpoint', async () => {
-    const event = roamingEvent('C00000033');
+    const event = roamingEvent('C00000044');
     // A sender's redelivery is signed again (a new timestamp): the signature check lets it in, the event id does not.
     // Both timestamps are chosen here, one second apart, so the two signatures differ whatever the clock reads
     // (signing "now" twice gives the same signature when both fall in the same second, and it would be a replay).
@@ -130,6 +130,8 @@ describe.each(ENGINES)('on %s', (engine) => {
         offerCode: 'APP-114',
         channel: 'SMS',
         message: 'Find numbers faster in the app ({{view.insights.segment}}).',
+        // A service to a customer about to leave, not an upsell: allowed to a suspended customer in arrears.
+        kind: 'care',
       },
     };
     const event = () => ({
@@ -198,14 +200,14 @@ describe.each(ENGINES)('on %s', (engine) => {
       [2, 3, 4].map((n) => ({
         eventId: `old-${n}`,
         ruleId: 'old',
-        customerId: 'C00000009',
+        customerId: 'C00000043',
         channel: 'SMS',
         offerCode: 'OLD',
         sentAt: daysAgo(n),
         status: 'sent',
       })),
     );
-    const weekly = await h.send(roamingEvent('C00000009'));
+    const weekly = await h.send(roamingEvent('C00000043'));
     expect(weekly.body.offer).toMatchObject({ status: 'CAPPED', cap: 'perCustomerPerWeek' });
     await fetch(`${h.url}/admin/rules/cap-sms`, { method: 'DELETE', headers: AUTH });
   });
@@ -213,15 +215,15 @@ describe.each(ENGINES)('on %s', (engine) => {
   it('sends nothing to a customer on the suppression list', async () => {
     await store.db
       .insert(suppression)
-      .values({ customerId: 'C00000013', reason: 'opted out by SMS', createdAt: new Date() });
-    const res = await h.send(roamingEvent('C00000013'));
+      .values({ customerId: 'C00000059', reason: 'opted out by SMS', createdAt: new Date() });
+    const res = await h.send(roamingEvent('C00000059'));
     expect(res.body.offer).toMatchObject({ ruleId: 'hk-roaming-data', status: 'SUPPRESSED' });
     expect(channels.messages()).toHaveLength(0);
   });
 
   it('answers 503 EVENT_NOT_HANDLED while the channel gateway fails, sends once when retried after it recovers', async () => {
     channels.faults.set({ down: '503' });
-    const event = roamingEvent('C00000039');
+    const event = roamingEvent('C00000071');
     try {
       const failed = await h.send(event);
       expect(failed.status).toBe(503);

@@ -28,7 +28,7 @@ const NO_CAPS = { caps: { perCustomerPerDay: 1000, perCustomerPerWeek: 1000, per
 
 let counter = 0;
 /** A 114 directory enquiry with a fresh id: the event the rules of these tests match on its type alone. */
-const enquiry = (customerId = 'C00000002'): CustomerEvent => ({
+const enquiry = (customerId = 'C00000006'): CustomerEvent => ({
   version: 1,
   id: `evt-114-${process.pid}-${Date.now()}-${++counter}`,
   type: 'DIRECTORY_ENQUIRY',

@@ -96,7 +96,7 @@ it('anonymous access, when configured, reads as the role it names', async () => 
   try {
     const res = await postGraphQL(
       h.url,
-      '{ customer(id: "C00000001") { profile { name } score { creditScore } } }',
+      '{ customer(id: "C00000001") { profile { msisdn } score { creditScore } } }',
       undefined,
       { 'x-api-key': '' },
     );
@@ -105,7 +105,7 @@ it('anonymous access, when configured, reads as the role it names', async () => 
     const anonymous = await fetch(`${h.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ customer(id: "C00000001") { profile { name } score { creditScore } } }' }),
+      body: JSON.stringify({ query: '{ customer(id: "C00000001") { profile { msisdn } score { creditScore } } }' }),
     });
     const body = (await anonymous.json()) as {
       data: { customer: { profile: unknown; score: { creditScore: number } } };

@@ -191,7 +191,10 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
     return true;
   };
 
-  /** Claims up to batchSize targets: pending ones, and those whose claim's lease ended (an instance died). */
+  /**
+   * Claims up to batchSize targets: pending ones, those whose claim's lease ended (an instance died), and `sending`
+   * ones given back after a failed channel call (no lease: resent at once under their key).
+   */
   const claim = async (campaignId: string): Promise<Array<{ customerId: string; state: string; attempts: number }>> =>
     rowsOf<{ customer_id: string; state: string; attempts: number }>(
       await db.execute(sql`
@@ -202,7 +205,8 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         FROM (
           SELECT customer_id FROM campaign_targets
           WHERE campaign_id = ${campaignId}
-            AND (state = 'pending' OR (state IN ('claimed', 'sending') AND lease_until < ${now().toISOString()}))
+            AND (state = 'pending' OR (state IN ('claimed', 'sending')
+                 AND (lease_until IS NULL OR lease_until < ${now().toISOString()})))
           ORDER BY customer_id
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED

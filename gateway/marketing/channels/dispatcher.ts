@@ -55,7 +55,15 @@ export interface Offer {
   message: string;
 }
 
-export type OfferStatus = 'SENT' | 'ALREADY_SENT' | 'SUPPRESSED' | 'QUIET_HOURS' | 'OUTSIDE_WINDOW' | 'CAPPED';
+export type OfferStatus =
+  | 'SENT'
+  | 'ALREADY_SENT'
+  | 'SUPPRESSED'
+  | 'QUIET_HOURS'
+  | 'OUTSIDE_WINDOW'
+  | 'CAPPED'
+  /** Refused by the live eligibility check (eligibility/): `reason` says why. */
+  | 'INELIGIBLE';
 
 export interface OfferOutcome {
   ruleId: string;
@@ -64,6 +72,8 @@ export interface OfferOutcome {
   status: OfferStatus;
   /** CAPPED: which cap. */
   cap?: keyof FrequencyCaps;
+  /** INELIGIBLE: why (eligibility/ IneligibleReason). */
+  reason?: string;
   /** SENT / ALREADY_SENT: how the touchpoint was recorded. */
   touchpoint?: 'RECORDED' | 'ACCEPTED';
 }
@@ -91,6 +101,8 @@ export interface DispatcherOptions {
 
 export interface Dispatcher {
   send(offer: Offer): Promise<OfferOutcome>;
+  /** The outcome of an offer the eligibility check refused: counted like the others, nothing sent. */
+  ineligible(offer: Offer, reason: string): OfferOutcome;
 }
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -100,7 +112,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const registers = options.registry ? [options.registry] : [];
   const offers = new Counter({
     name: 'ucv_rule_offers_total',
-    help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, OUTSIDE_WINDOW, CAPPED, FAILED).',
+    help: 'Offers of matched rules, by channel and status (SENT, ALREADY_SENT, SUPPRESSED, QUIET_HOURS, OUTSIDE_WINDOW, CAPPED, INELIGIBLE, FAILED).',
     labelNames: ['channel', 'status'] as const,
     registers,
   });
@@ -162,6 +174,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
 
   return {
+    ineligible: (offer, reason) => outcome(offer, 'INELIGIBLE', { reason }),
     async send(offer) {
       const at = now();
       const [suppressed] = await db

@@ -1,8 +1,9 @@
 /**
  * What the gateway does with a customer event, whichever way it came (webhook or RabbitMQ):
  *
- *   record its id (events table) → already handled? answer what it did then → the rules (rules/) → at most one
- *   offer through the dispatcher (channels/) → mark it handled, with its outcome
+ *   record its id (events table) → already handled? answer what it did then → the rules (rules/) → the eligibility
+ *   check over the live view (eligibility/) → at most one offer through the dispatcher (channels/) → mark it
+ *   handled, with its outcome
  *
  * Idempotent by event id: a redelivered event whose handling finished is answered from its row; one whose handling
  * was interrupted runs again, and the dispatcher's (event, rule) claim keeps its offer from being sent twice.
@@ -12,6 +13,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Dispatcher, OfferOutcome } from '../channels/dispatcher';
 import { preferredChannel } from '../channels/preference';
+import { offerRefusal } from '../eligibility';
 import type { RuleSetHolder } from '../rules/rule-set';
 import type { ViewLoader } from '../rules/view';
 import type { Store } from '../../store';
@@ -78,18 +80,30 @@ export function createEventHandler(deps: {
       );
       let offer: OfferOutcome | null = null;
       if (match) {
-        // PREFERRED needs the channel preferences: the view is loaded now if the conditions did not need it.
-        const v =
-          match.rule.then.channel === 'PREFERRED' && !viewLoaded ? await deps.views.load(event.customerId) : view;
+        // The eligibility check and PREFERRED need the live view: loaded now if the conditions did not need it.
+        const v = viewLoaded ? view : await deps.views.load(event.customerId);
         const channel = preferredChannel(match.rule.then.channel, v?.insights?.channelPreferences);
-        offer = await deps.dispatcher.send({
+        const candidate = {
           eventId: event.id,
           ruleId: match.rule.id,
           customerId: event.customerId,
           channel,
           offerCode: match.rule.then.offerCode,
           message: match.message,
-        });
+        };
+        // The one eligibility check (eligibility/): never what the customer holds now, no upsell to a suspended
+        // customer or one in arrears, nothing to a customer the systems do not know or could not be read live.
+        const unavailable = new Set(v?.unavailable ?? []);
+        const refusal = offerRefusal(
+          v,
+          {
+            profile: !unavailable.has('profile'),
+            products: !unavailable.has('products'),
+            billing: !unavailable.has('billing'),
+          },
+          { offerCode: match.rule.then.offerCode, kind: match.rule.then.kind },
+        );
+        offer = refusal ? deps.dispatcher.ineligible(candidate, refusal) : await deps.dispatcher.send(candidate);
       }
       await db
         .update(events)

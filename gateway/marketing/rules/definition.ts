@@ -85,6 +85,8 @@ export const RuleDefinitionSchema = z
         channel: z.enum([...OFFER_CHANNELS, 'PREFERRED']).default('PREFERRED'),
         /** The text sent; `{{event.…}}`, `{{view.…}}` and `{{offerCode}}` are replaced (missing → empty). */
         message: z.string().min(1).max(500),
+        /** `upsell` (default): never to a suspended customer or one in arrears; `care`: a service offer, allowed to them. */
+        kind: z.enum(['upsell', 'care']).default('upsell'),
       })
       .strict(),
   })

@@ -14,8 +14,12 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type { Pipeline } from '../../pipeline';
 import type { Consumer } from '../../pipeline/context';
+import { ELIGIBILITY_SELECTION, type EligibilityView } from '../eligibility';
 
-/** What the marketing role may read that rules use. Fields the role may not read are never asked for. */
+/**
+ * What the marketing role may read that rules use, and the eligibility facts every offer is checked against.
+ * Fields the role may not read are never asked for.
+ */
 export const RULE_VIEW_QUERY = `query RuleView($id: ID!) {
   customer(id: $id) {
     id
@@ -23,6 +27,7 @@ export const RULE_VIEW_QUERY = `query RuleView($id: ID!) {
       usageMix { dataPercent voicePercent } channelPreferences { channel level } }
     score { creditScore creditGrade valueTier positioning }
     recommendations { offerCode offerName propensity }
+    ${ELIGIBILITY_SELECTION}
   }
 }`;
 
@@ -41,6 +46,12 @@ export interface CustomerView {
   } | null;
   score: { creditScore: number; creditGrade: string; valueTier: string; positioning: string } | null;
   recommendations: Array<{ offerCode: string; offerName: string; propensity: number }> | null;
+  /** The eligibility facts (eligibility/): status, products held, balance and bills. */
+  profile: EligibilityView['profile'];
+  products: EligibilityView['products'];
+  billing: EligibilityView['billing'];
+  /** Sections that could not be read live (an error other than NOT_FOUND): an offer is never made on them. */
+  unavailable: string[];
 }
 
 export interface ViewLoaderOptions {
@@ -112,7 +123,13 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     const result = outcome.result;
     const customer = (result.data as { customer?: CustomerView | null } | null | undefined)?.customer ?? null;
     // Unavailable sections are null: conditions over them are false (a rule never fires on data it could not read).
-    return customer;
+    if (!customer) return null;
+    const unavailable = new Set<string>();
+    for (const e of result.errors ?? []) {
+      const section = e.path?.[1];
+      if (typeof section === 'string' && e.extensions?.code !== 'NOT_FOUND') unavailable.add(section);
+    }
+    return { ...customer, unavailable: [...unavailable] };
   };
 
   return {
