@@ -73,6 +73,7 @@ import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
+import { recordAgentResponse } from '../marketing/campaigns/responses';
 import {
   placeOrder,
   recordingReplyHandler,
@@ -245,6 +246,9 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   definitions.register(documentKind(documents, () => holder.current.schema));
   const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
+  // An agent's outcome for an offer is the customer's response to the campaign or rule that made it.
+  if (touchpointDeps && store)
+    touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
@@ -611,6 +615,7 @@ function mountRoutes(deps: RouteDeps): express.Express {
         campaignRouter({
           ...admin,
           campaigns: deps.marketing.campaigns,
+          store,
           launchRoles: config.marketing.campaigns.launchRoles,
           readRoles: config.marketing.campaigns.readRoles,
         }),

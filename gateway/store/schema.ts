@@ -117,10 +117,13 @@ export const offersSent = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
     /** `sending` (claimed, channel call under way) or `sent`. */
     status: text('status').notNull(),
+    /** The channel gateway's id of the message (0006): a reply to it is recorded against the rule. */
+    messageId: text('message_id'),
   },
   (t) => [
     unique('offers_sent_event_rule').on(t.eventId, t.ruleId),
     index('offers_sent_customer_at').on(t.customerId, t.sentAt),
+    index('offers_sent_message').on(t.messageId),
   ],
 );
 

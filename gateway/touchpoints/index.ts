@@ -63,6 +63,11 @@ export interface TouchpointDeps extends DeliveryDeps {
   touchpoints: Pick<GatewayConfig['touchpoints'], 'source' | 'command' | 'derivedKeyWindowSeconds'>;
   /** The delivery worker of this instance, woken when a contact is queued behind another. */
   worker?: OutboxWorker;
+  /**
+   * Told of each agent's contact newly recorded (not a replay), e.g. to record the customer's response to an offer
+   * against the campaign or rule that made it. Its failure never fails the contact: it is logged.
+   */
+  onAgentContact?: (touchpoint: Touchpoint, touchpointId: string) => Promise<void>;
 }
 
 /** The first answer, as kept on the row: an answer, or the refusal it was. */
@@ -257,6 +262,12 @@ export async function recordTouchpoint(
     throw refusal(answer.error.code, answer.error.message);
   }
   metrics.touchpoints.inc({ origin: touchpoint.origin, status: answer.status });
+  if (touchpoint.origin === 'agent' && deps.onAgentContact)
+    await deps
+      .onAgentContact(touchpoint, id)
+      .catch((err: unknown) =>
+        logger.warn({ err: storeErrorForLog(err), touchpointId: id }, 'the response to an offer could not be recorded'),
+      );
   return { ...answer, touchpointId: id };
 }
 

@@ -347,6 +347,152 @@ export async function recordCampaignResponse(
   return { campaignId: target.campaign_id, offerCode: target.offer_code, duplicate: inserted.length === 0 };
 }
 
+/**
+ * A response to a rule's offer (a reply to its message, or an agent's outcome for its offer), recorded once by its
+ * `ref`: matched by the message id, or by the customer and the offer (the latest rule offer of it in 7 days).
+ */
+export async function recordRuleResponse(
+  store: Store,
+  response: {
+    ref: string;
+    customerId: string;
+    messageId?: string;
+    offerCode?: string;
+    channel: string;
+    response: 'ACCEPTED' | 'DECLINED' | 'CLICKED' | 'CALLBACK';
+    at: Date;
+  },
+): Promise<{ ruleId: string; offerCode: string; duplicate: boolean } | null> {
+  const db = store.db;
+  const weekAgo = new Date(response.at.getTime() - 7 * 24 * 3600_000).toISOString();
+  const [offer] = rowsOf<{ rule_id: string; offer_code: string }>(
+    await db.execute(sql`SELECT rule_id, offer_code FROM offers_sent
+      WHERE customer_id = ${response.customerId} AND status = 'sent'
+        AND ${response.messageId ? sql`message_id = ${response.messageId}` : sql`offer_code = ${response.offerCode ?? ''} AND sent_at > ${weekAgo}`}
+      ORDER BY sent_at DESC LIMIT 1`),
+  );
+  if (!offer) return null;
+  const inserted = rowsOf(
+    await db.execute(sql`INSERT INTO offer_responses (ref, origin, origin_id, customer_id, offer_code, channel, response, at)
+      VALUES (${response.ref}, 'rule', ${offer.rule_id}, ${response.customerId}, ${offer.offer_code},
+              ${response.channel}, ${response.response}, ${response.at.toISOString()})
+      ON CONFLICT (ref) DO NOTHING RETURNING ref`),
+  );
+  return { ruleId: offer.rule_id, offerCode: offer.offer_code, duplicate: inserted.length === 0 };
+}
+
+/** One line of the closed loop: offers of one origin (a campaign or a rule), offer and channel. */
+export interface OfferLine {
+  origin: 'campaign' | 'rule';
+  originId: string;
+  offerCode: string;
+  channel: string;
+  sent: number;
+  responded: number;
+  accepted: number;
+  declined: number;
+  ordered: number;
+  /** accepted ÷ sent. */
+  conversionRate: number | null;
+}
+
+/**
+ * The closed loop across every campaign and event rule, by origin, by offer and by channel: offers sent (rules'
+ * `offers_sent`, campaigns' sent targets) and what came back (`offer_responses`), since `since`.
+ */
+export async function offersReport(
+  store: Store,
+  since: Date,
+): Promise<{ since: string; lines: OfferLine[]; byOffer: OfferLine[]; byChannel: OfferLine[] }> {
+  const rows = rowsOf<{
+    origin: 'campaign' | 'rule';
+    origin_id: string;
+    offer_code: string;
+    channel: string;
+    sent: unknown;
+    responded: unknown;
+    accepted: unknown;
+    declined: unknown;
+    ordered: unknown;
+  }>(
+    await store.db.execute(sql`
+      WITH sent AS (
+        SELECT 'rule' AS origin, rule_id AS origin_id, offer_code, channel, customer_id
+          FROM offers_sent WHERE status = 'sent' AND sent_at >= ${since.toISOString()}
+        UNION ALL
+        SELECT 'campaign', t.campaign_id, r.definition->'offer'->>'code', t.channel, t.customer_id
+          FROM campaign_targets t JOIN campaign_runs r ON r.campaign_id = t.campaign_id
+          WHERE t.state = 'sent' AND t.processed_at >= ${since.toISOString()}
+      ), answered AS (
+        SELECT origin, origin_id, customer_id,
+               bool_or(response IN ('ACCEPTED', 'DECLINED', 'CLICKED', 'CALLBACK')) AS responded,
+               bool_or(response = 'ACCEPTED') AS accepted, bool_or(response = 'DECLINED') AS declined,
+               bool_or(order_id IS NOT NULL) AS ordered
+          FROM offer_responses GROUP BY origin, origin_id, customer_id
+      )
+      SELECT s.origin, s.origin_id, s.offer_code, s.channel, count(*) AS sent,
+             count(*) FILTER (WHERE a.responded) AS responded, count(*) FILTER (WHERE a.accepted) AS accepted,
+             count(*) FILTER (WHERE a.declined) AS declined, count(*) FILTER (WHERE a.ordered) AS ordered
+        FROM sent s LEFT JOIN answered a
+          ON a.origin = s.origin AND a.origin_id = s.origin_id AND a.customer_id = s.customer_id
+        GROUP BY s.origin, s.origin_id, s.offer_code, s.channel
+        ORDER BY sent DESC`),
+  );
+  const line = (r: (typeof rows)[number]): OfferLine => {
+    const sent = Number(r.sent);
+    const accepted = Number(r.accepted);
+    return {
+      origin: r.origin,
+      originId: r.origin_id,
+      offerCode: r.offer_code,
+      channel: r.channel,
+      sent,
+      responded: Number(r.responded),
+      accepted,
+      declined: Number(r.declined),
+      ordered: Number(r.ordered),
+      conversionRate: sent > 0 ? Math.round((accepted / sent) * 10_000) / 10_000 : null,
+    };
+  };
+  const lines = rows.map(line);
+  const sum = (key: (l: OfferLine) => string, fill: (l: OfferLine) => Partial<OfferLine>): OfferLine[] => {
+    const groups = new Map<string, OfferLine>();
+    for (const l of lines) {
+      const k = key(l);
+      const g = groups.get(k) ?? {
+        ...l,
+        ...fill(l),
+        sent: 0,
+        responded: 0,
+        accepted: 0,
+        declined: 0,
+        ordered: 0,
+        conversionRate: null,
+      };
+      g.sent += l.sent;
+      g.responded += l.responded;
+      g.accepted += l.accepted;
+      g.declined += l.declined;
+      g.ordered += l.ordered;
+      g.conversionRate = g.sent > 0 ? Math.round((g.accepted / g.sent) * 10_000) / 10_000 : null;
+      groups.set(k, g);
+    }
+    return [...groups.values()].sort((a, b) => b.sent - a.sent);
+  };
+  return {
+    since: since.toISOString(),
+    lines,
+    byOffer: sum(
+      (l) => l.offerCode,
+      () => ({ origin: 'campaign', originId: '*', channel: '*' }),
+    ),
+    byChannel: sum(
+      (l) => l.channel,
+      () => ({ origin: 'campaign', originId: '*', offerCode: '*' }),
+    ),
+  };
+}
+
 /** Stores the CRM's order id on the response that placed it. */
 export async function recordOrder(store: Store, ref: string, orderId: string): Promise<void> {
   await store.db.execute(sql`UPDATE offer_responses SET order_id = ${orderId} WHERE ref = ${ref}`);

@@ -17,7 +17,7 @@ import {
   type OrderOutcome,
   type ReplyHandler,
 } from '../responses';
-import { recordCampaignResponse, recordOrder } from '.';
+import { recordCampaignResponse, recordOrder, recordRuleResponse } from '.';
 
 /** Places an order through the protected command path (responses/orders.ts, bound to the runtime in force). */
 export type PlaceOrder = (order: Order, idempotencyKey: string) => Promise<OrderOutcome>;
@@ -74,7 +74,22 @@ export function campaignReplies(deps: CampaignResponsesDeps) {
       response: answer,
       at: new Date(reply.at),
     });
-    if (!recorded) return { status: 'UNMATCHED', detail: { reason: 'no campaign sent this message' } };
+    if (!recorded) {
+      // Not a campaign's message: perhaps an event rule's.
+      const rule = await recordRuleResponse(deps.store, {
+        ref: `reply:${reply.replyId}`,
+        customerId: reply.customerId,
+        messageId: reply.messageId,
+        channel: reply.channel,
+        response: answer,
+        at: new Date(reply.at),
+      });
+      if (!rule) return { status: 'UNMATCHED', detail: { reason: 'no campaign or rule sent this message' } };
+      return {
+        status: rule.duplicate ? 'DUPLICATE' : 'RECORDED',
+        detail: { ruleId: rule.ruleId, response: answer },
+      };
+    }
     const detail: Record<string, unknown> = { campaignId: recorded.campaignId, response: answer };
     if (answer === 'ACCEPTED') {
       const [run] = rowsOf<{ confirm_by: string | null; offer_name: string | null; ordered: string | null }>(
@@ -110,4 +125,42 @@ export function campaignReplies(deps: CampaignResponsesDeps) {
     }
     return { status: recorded.duplicate ? 'DUPLICATE' : 'RECORDED', detail };
   };
+}
+
+const AGENT_ANSWERS: Record<string, 'ACCEPTED' | 'DECLINED' | 'CALLBACK'> = {
+  ACCEPTED: 'ACCEPTED',
+  ACCEPT: 'ACCEPTED',
+  DECLINED: 'DECLINED',
+  DECLINE: 'DECLINED',
+  CALLBACK: 'CALLBACK',
+};
+
+/**
+ * An agent's outcome for an offer, recorded at the desk (a touchpoint with an offer code and a response of
+ * ACCEPTED, DECLINED or CALLBACK): recorded once (by the touchpoint's id) against the campaign, else the rule, that
+ * offered it to the customer. A contact about an offer nobody sent (the desk's own recommendation) is left as it is.
+ */
+export async function recordAgentResponse(
+  store: Store,
+  touchpoint: {
+    customerId: string;
+    channel: string;
+    offerCode?: string | null;
+    response?: string | null;
+    at?: string | null;
+  },
+  touchpointId: string,
+): Promise<void> {
+  const answer = AGENT_ANSWERS[(touchpoint.response ?? '').toUpperCase()];
+  if (!answer || !touchpoint.offerCode) return;
+  const response = {
+    ref: `touchpoint:${touchpointId}`,
+    customerId: touchpoint.customerId,
+    offerCode: touchpoint.offerCode,
+    channel: touchpoint.channel,
+    response: answer,
+    at: touchpoint.at ? new Date(touchpoint.at) : new Date(),
+  };
+  if (await recordCampaignResponse(store, response)) return;
+  await recordRuleResponse(store, response);
 }

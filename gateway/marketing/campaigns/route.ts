@@ -6,6 +6,8 @@
  *   GET  /marketing/campaigns/:id/report     the closed loop: funnel, breakdowns, lift against the control group
  *   POST /marketing/campaigns/:id/launch     start a run of the campaign in force (202 with the run)
  *   POST /marketing/campaigns/:id/pause | resume | cancel
+ *   GET  /marketing/reports/offers?since=<ISO date-time>   every campaign and event rule, by offer and by channel:
+ *                                          sent, responded, accepted, declined, ordered, conversion (default: 30 days)
  *
  * Reading needs one of `marketing.campaigns.readRoles`, acting one of `launchRoles` (403 FORBIDDEN naming them).
  * 404 CAMPAIGN_NOT_FOUND, 409 CAMPAIGN_STATE naming the state the run is in; the store down is 503 STORE_UNAVAILABLE.
@@ -14,10 +16,12 @@ import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { sendError } from '../../errors';
 import { adminCaller, type AdminGuard } from '../../inbound';
-import type { Campaigns, Transition } from '.';
+import { offersReport, type Campaigns, type Transition } from '.';
+import type { Store } from '../../store';
 
 export interface CampaignRouteOptions extends Omit<AdminGuard, 'role' | 'roles'> {
   campaigns: Campaigns;
+  store: Store;
   launchRoles: readonly string[];
   readRoles: readonly string[];
   logger: Logger;
@@ -52,6 +56,20 @@ export function campaignRouter(options: CampaignRouteOptions): express.Router {
     sendError(res, t.code === 'NOT_FOUND' ? 'CAMPAIGN_NOT_FOUND' : 'CAMPAIGN_STATE', t.message);
   };
 
+  router.get('/marketing/reports/offers', async (req: Request, res: Response): Promise<void> => {
+    const who = await adminCaller(guard(options.readRoles), req, res, 'Reading the marketing reports');
+    if (!who) return;
+    const given = typeof req.query.since === 'string' ? req.query.since : undefined;
+    const since = given === undefined ? new Date(Date.now() - 30 * 24 * 3600_000) : new Date(given);
+    if (Number.isNaN(since.getTime()))
+      return void sendError(res, 'BAD_REQUEST', 'since must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00.');
+    try {
+      res.json(await offersReport(options.store, since));
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'offers report failed');
+      sendError(res, 'STORE_UNAVAILABLE', 'The durable store could not be reached. Retry.');
+    }
+  });
   router.get(
     '/marketing/campaigns/:id',
     route(options.readRoles, 'Reading a campaign', async (id, _who, res) => {

@@ -197,8 +197,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         return outcome(offer, closed);
       }
       const started = performance.now();
+      let messageId: string | null = null;
       try {
-        await postMessage(
+        messageId = await postMessage(
           options.channelsUrl,
           offer.channel,
           {
@@ -223,7 +224,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       await db
         .update(offersSent)
-        .set({ status: 'sent' })
+        .set({ status: 'sent', messageId })
         .where(and(eq(offersSent.eventId, offer.eventId), eq(offersSent.ruleId, offer.ruleId)));
       return outcome(offer, 'SENT', { touchpoint: await touchpoint(offer, at) });
     },
