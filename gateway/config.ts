@@ -228,19 +228,29 @@ export type Role = z.infer<typeof RoleSchema>;
  * section a role may not read is denied at its Customer field, so it is never fetched.
  */
 export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
-  /** The whole view; the ID-card number masked. */
-  'front-desk': { fields: { 'Profile.idCardNumber': { mask: 'idCard' } } },
-  /** No full address (city only); ID card masked. */
+  /** The whole view; the ID-card number masked. No marketing reports. */
+  'front-desk': {
+    fields: {
+      'Profile.idCardNumber': { mask: 'idCard' },
+      'Query.campaignReport': 'deny',
+      'Query.offersReport': 'deny',
+    },
+  },
+  /** No full address (city only); ID card masked. No marketing reports. */
   'call-center': {
     fields: {
+      'Query.campaignReport': 'deny',
+      'Query.offersReport': 'deny',
       'Profile.idCardNumber': { mask: 'idCard' },
       'Profile.address': { mask: 'cityOnly' },
       'Profile.email': { mask: 'email' },
     },
   },
-  /** Name, masked MSISDN, billing summary. */
+  /** Name, masked MSISDN, billing summary. No marketing reports. */
   'self-service': {
     fields: {
+      'Query.campaignReport': 'deny',
+      'Query.offersReport': 'deny',
       'Profile.*': 'deny',
       'Profile.name': 'allow',
       'Profile.msisdn': { mask: 'msisdn' },
@@ -275,9 +285,11 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Mutation.recordContact': 'deny',
     },
   },
-  /** Billing only. */
+  /** Billing only. No marketing reports. */
   'legacy-billing': {
     fields: {
+      'Query.campaignReport': 'deny',
+      'Query.offersReport': 'deny',
       'Customer.profile': 'deny',
       'Customer.contacts': 'deny',
       'Customer.products': 'deny',

@@ -4,7 +4,7 @@
  * closed loop by rule, offer and channel (`GET /marketing/reports/offers`).
  */
 import type { Store } from '../gateway/store';
-import { AUTH, postGraphQL } from './support/harness';
+import { AUTH, postGraphQL, ROLE_SECURITY } from './support/harness';
 import { HK_RULE, roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
@@ -14,7 +14,7 @@ let store: Store;
 let h: MarketingHarness;
 beforeAll(async () => {
   store = await stores.open('pglite');
-  h = await startMarketing(store);
+  h = await startMarketing(store, { security: ROLE_SECURITY });
 }, 60_000);
 afterAll(async () => {
   await h.close();
@@ -81,4 +81,17 @@ it('refuses a report to a role that may not read it, and a date that is not one'
   const bad = await h.admin('GET', '/marketing/reports/offers?since=yesterday');
   expect(bad.status).toBe(400);
   expect(bad.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+});
+
+it('serves the closed loop over GraphQL to the roles that may read it, never to the front desk', async () => {
+  const query = `{ offersReport { lines { origin originId offerCode channel sent accepted declined conversionRate } } }`;
+  const { body } = await postGraphQL(h.url, query, undefined, AUTH);
+  expect(body.errors).toBeUndefined();
+  expect(body.data.offersReport.lines).toContainEqual(
+    expect.objectContaining({ origin: 'rule', originId: HK_RULE.id, sent: 2, accepted: 1, declined: 1 }),
+  );
+  const missing = await postGraphQL(h.url, '{ campaignReport(id: "never-launched") { state } }', undefined, AUTH);
+  expect(missing.body.data.campaignReport).toBeNull();
+  const desk = await postGraphQL(h.url, query, undefined, { 'x-api-key': 'front-desk-key-0123' });
+  expect(desk.body.errors[0].extensions.code).toBe('FORBIDDEN');
 });

@@ -73,6 +73,7 @@ import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
+import { campaignReportResolvers } from '../marketing/campaigns';
 import { recordAgentResponse } from '../marketing/campaigns/responses';
 import {
   placeOrder,
@@ -442,8 +443,12 @@ function openRuntime(
     bodyLimits,
     publicUrl,
     documents,
+    // With a store: recording contacts (touchpoints) and reading the closed loop of campaigns and rules.
     schemaExtension: touchpointDeps
-      ? { typeDefs: [schemaFile('touchpoints.graphql')], resolvers: [touchpointResolvers(touchpointDeps)] }
+      ? {
+          typeDefs: [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql')],
+          resolvers: [touchpointResolvers(touchpointDeps), campaignReportResolvers(touchpointDeps.store)],
+        }
       : undefined,
   };
   const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({

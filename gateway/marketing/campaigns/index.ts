@@ -497,3 +497,33 @@ export async function offersReport(
 export async function recordOrder(store: Store, ref: string, orderId: string): Promise<void> {
   await store.db.execute(sql`UPDATE offer_responses SET order_id = ${orderId} WHERE ref = ${ref}`);
 }
+
+/** The GraphQL resolvers of schemas/campaigns.graphql: the reports, read from the store. */
+export function campaignReportResolvers(store: Store) {
+  return {
+    Query: {
+      campaignReport: async (_root: unknown, args: { id: string }) => {
+        const report = await campaignReport(store, args.id);
+        if (!report) return null;
+        const { run, funnel, lift } = report;
+        return {
+          campaignId: report.campaignId,
+          state: run.state,
+          launchedBy: run.launchedBy,
+          launchedAt: run.launchedAt,
+          batchDate: run.batchDate,
+          funnel: {
+            ...funnel,
+            ineligible: Object.entries(funnel.ineligible).map(([reason, count]) => ({ reason, count })),
+          },
+          bySegment: report.bySegment.map((b) => ({ key: b.segment, sent: b.sent, accepted: b.accepted })),
+          byValueTier: report.byValueTier.map((b) => ({ key: b.valueTier, sent: b.sent, accepted: b.accepted })),
+          byChannel: report.byChannel.map((b) => ({ key: b.channel, sent: b.sent, accepted: b.accepted })),
+          lift: lift ? { ...lift, ci95Low: lift.ci95[0], ci95High: lift.ci95[1] } : null,
+        };
+      },
+      offersReport: (_root: unknown, args: { since?: string | null }) =>
+        offersReport(store, args.since ? new Date(args.since) : new Date(Date.now() - 30 * 24 * 3600_000)),
+    },
+  };
+}

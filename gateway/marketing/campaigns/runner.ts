@@ -96,8 +96,11 @@ export interface CampaignRunner {
   close(): Promise<void>;
 }
 
-/** Why a target could not be processed now: left for a later round (its claim released), or for good after 3 tries. */
+/** Why a target could not be processed now: left for a later round (its claim released), or for good after MAX_ATTEMPTS. */
 class Deferred extends Error {}
+
+/** Tries of one target before it is failed: backoffs of 0.5, 1, 2, 4 and 8 s between them. */
+const MAX_ATTEMPTS = 6;
 
 export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
   const { store, logger } = options;
@@ -192,8 +195,9 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
   };
 
   /**
-   * Claims up to batchSize targets: pending ones, those whose claim's lease ended (an instance died), and `sending`
-   * ones given back after a failed channel call (no lease: resent at once under their key).
+   * Claims up to batchSize targets whose lease has ended or who have none: pending ones (a deferred one's lease is
+   * its backoff), claimed or sending ones of an instance that died, sending ones given back after a failed channel
+   * call (resent under their key).
    */
   const claim = async (campaignId: string): Promise<Array<{ customerId: string; state: string; attempts: number }>> =>
     rowsOf<{ customer_id: string; state: string; attempts: number }>(
@@ -205,8 +209,8 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         FROM (
           SELECT customer_id FROM campaign_targets
           WHERE campaign_id = ${campaignId}
-            AND (state = 'pending' OR (state IN ('claimed', 'sending')
-                 AND (lease_until IS NULL OR lease_until < ${now().toISOString()})))
+            AND state IN ('pending', 'claimed', 'sending')
+            AND (lease_until IS NULL OR lease_until < ${now().toISOString()})
           ORDER BY customer_id
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED
@@ -268,7 +272,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         at,
       );
       const breakdown = { segment: view?.insights?.segment ?? null, valueTier: view?.score?.valueTier ?? null };
-      if (refusal === 'LIVE_DATA_UNAVAILABLE' && target.attempts < 3) throw new Deferred(refusal);
+      if (refusal === 'LIVE_DATA_UNAVAILABLE' && target.attempts < MAX_ATTEMPTS) throw new Deferred(refusal);
       if (refusal) {
         targets.inc({ campaign: campaignId, result: 'ineligible' });
         await finish(campaignId, customerId, { state: 'ineligible', reason: refusal, processedAt: at, ...breakdown });
@@ -339,20 +343,25 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
           logger.warn({ campaign: campaignId, err: (err as Error).message }, 'campaign touchpoint not recorded'),
         );
     } catch (err) {
-      // Not now: the claim is given back (a `sending` target stays `sending`: its offer is counted, it is resent
-      // under its key); after three tries a target that still cannot be processed is failed with the reason.
+      // Not now: the claim is given back, not to be taken again before a backoff (0.5 s, doubling, at most 30 s),
+      // so a backend or channel that failed for a moment has time to recover; a `sending` target stays `sending`
+      // (its offer is counted; it is resent under its key). A closed window is no failure: it does not count as an
+      // attempt. After MAX_ATTEMPTS a target that still cannot be processed is failed with the reason.
       const reason = err instanceof Deferred ? err.message : (err as Error).name || 'ERROR';
-      if (target.attempts >= 3 && !(err instanceof Deferred && /QUIET_HOURS|OUTSIDE_WINDOW/.test(reason))) {
+      const closed = err instanceof Deferred && /QUIET_HOURS|OUTSIDE_WINDOW/.test(reason);
+      if (target.attempts >= MAX_ATTEMPTS && !closed) {
         targets.inc({ campaign: campaignId, result: 'failed' });
         await finish(campaignId, customerId, { state: 'failed', reason: reason.slice(0, 100) });
       } else {
         targets.inc({ campaign: campaignId, result: 'deferred' });
+        const backoff = Math.min(30_000, 500 * 2 ** Math.max(0, target.attempts - 1));
         await db
           .update(campaignTargets)
           .set({
             state: sql`CASE WHEN ${campaignTargets.state} = 'sending' THEN 'sending' ELSE 'pending' END`,
             claimedBy: null,
-            leaseUntil: null,
+            leaseUntil: new Date(now().getTime() + backoff),
+            ...(closed ? { attempts: sql`${campaignTargets.attempts} - 1` } : {}),
           })
           .where(
             and(
