@@ -114,12 +114,6 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     registry,
   });
   const handler = createEventHandler({ store: deps.store, rules, views, dispatcher, logger, registry });
-  const campaigns = createCampaigns({
-    store: deps.store,
-    audiences: deps.audiences,
-    checkAudience: deps.checkAudience,
-    now: deps.now,
-  });
   const c = settings.campaigns;
   const campaignRunner = createCampaignRunner({
     store: deps.store,
@@ -138,6 +132,13 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     pageSize: c.pageSize,
     idleMs: c.idleMs,
     now: deps.now,
+  });
+  const campaigns = createCampaigns({
+    store: deps.store,
+    audiences: deps.audiences,
+    checkAudience: deps.checkAudience,
+    now: deps.now,
+    preview: (campaign, ids) => campaignRunner.preview(campaign, ids),
   });
   let amqp: AmqpIntake | null = null;
   return {

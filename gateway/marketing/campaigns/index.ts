@@ -7,7 +7,7 @@ import { DefinitionRefused, type DefinitionKind, type Problem } from '../../defi
 import { rowsOf, type Store } from '../../store';
 import { campaignRuns } from '../../store/schema';
 import { campaignProblems, type Campaign } from './definition';
-import type { AudienceSources, RunState } from './runner';
+import type { AudienceSources, RunState, TargetPreview } from './runner';
 
 export { createCampaignRunner, CAMPAIGN_VIEW_QUERY, type AudienceSource, type AudienceSources } from './runner';
 export { campaignProblems, renderMessage, type Campaign } from './definition';
@@ -46,6 +46,8 @@ export interface CampaignsDeps {
   store: Store;
   audiences: AudienceSources;
   checkAudience: AudienceCheck;
+  /** The runner's preview of a sample: what the campaign would do for each (runner.ts `preview`). */
+  preview: (campaign: Campaign, customerIds: readonly string[]) => Promise<TargetPreview[]>;
   now?: () => Date;
 }
 
@@ -80,15 +82,41 @@ export function createCampaigns(deps: CampaignsDeps): Campaigns {
   const kind: DefinitionKind = {
     kind: 'campaign',
     validate: problemsOf,
-    async dryRun(definition, _input, name) {
+    async dryRun(definition, input, name) {
       const problems = problemsOf(definition, name);
       const { campaign } = campaignProblems(definition, name);
       if (problems.length > 0 || !campaign) throw new DefinitionRefused(problems);
       const source = deps.audiences(campaign.audience.source);
       if (source instanceof Error) throw new DefinitionRefused([{ path: 'audience.source', message: source.message }]);
-      const { count, batchDate } = await source.count(campaign.audience.where, `campaign-${name}-preview`);
+      const given = (input as { sample?: unknown } | null | undefined)?.sample;
+      if (given !== undefined && !(Number.isInteger(given) && (given as number) >= 1 && (given as number) <= 100))
+        throw new DefinitionRefused([
+          { path: 'input.sample', message: 'a whole number of customers, 1 to 100', given: String(given).slice(0, 40) },
+        ]);
+      const size = (given as number | undefined) ?? 20;
+      const [{ count, batchDate }, page] = await Promise.all([
+        source.count(campaign.audience.where, `campaign-${name}-preview`),
+        source.page(campaign.audience.where, null, size, `campaign-${name}-preview-sample`),
+      ]);
+      // The sample: the first ids of the audience (ids carry no meaning, so they are as good as any), checked live.
+      const sample = await deps.preview(campaign, page.ids);
+      const targets = sample.filter((t) => !t.inControl);
+      const eligible = targets.filter((t) => t.eligible);
+      const reasons: Record<string, number> = {};
+      for (const t of targets) if (!t.eligible && t.reason) reasons[t.reason] = (reasons[t.reason] ?? 0) + 1;
       return {
         audience: { count, control: Math.round(count * campaign.controlShare), batchDate },
+        sample: {
+          size: sample.length,
+          targets: targets.length,
+          eligible: eligible.length,
+          eligibleShare: targets.length > 0 ? Math.round((eligible.length / targets.length) * 1000) / 1000 : null,
+          ineligible: reasons,
+          // The message as customers would read it: the first eligible one of each channel.
+          messages: Object.fromEntries(
+            [...new Map(eligible.map((t) => [t.channel, t])).values()].map((t) => [t.channel, t.message]),
+          ),
+        },
         messages: campaign.messages,
       };
     },
@@ -333,8 +361,13 @@ export async function recordCampaignResponse(
   const [target] = rowsOf<{ campaign_id: string; offer_code: string }>(
     await db.execute(sql`SELECT t.campaign_id, r.definition->'offer'->>'code' AS offer_code
       FROM campaign_targets t JOIN campaign_runs r ON r.campaign_id = t.campaign_id
-      WHERE t.customer_id = ${response.customerId} AND t.state = 'sent'
-        AND ${response.messageId ? sql`t.message_id = ${response.messageId}` : sql`r.definition->'offer'->>'code' = ${response.offerCode ?? ''}`}
+      WHERE t.customer_id = ${response.customerId}
+        AND ${
+          response.messageId
+            ? // A fast reply can come before the sender has noted the message's id: its target is still `sending`.
+              sql`((t.state = 'sent' AND t.message_id = ${response.messageId}) OR (t.state = 'sending' AND t.message_id IS NULL))`
+            : sql`t.state = 'sent' AND r.definition->'offer'->>'code' = ${response.offerCode ?? ''}`
+        }
       ORDER BY t.processed_at DESC LIMIT 1`),
   );
   if (!target) return null;
@@ -367,8 +400,12 @@ export async function recordRuleResponse(
   const weekAgo = new Date(response.at.getTime() - 7 * 24 * 3600_000).toISOString();
   const [offer] = rowsOf<{ rule_id: string; offer_code: string }>(
     await db.execute(sql`SELECT rule_id, offer_code FROM offers_sent
-      WHERE customer_id = ${response.customerId} AND status = 'sent'
-        AND ${response.messageId ? sql`message_id = ${response.messageId}` : sql`offer_code = ${response.offerCode ?? ''} AND sent_at > ${weekAgo}`}
+      WHERE customer_id = ${response.customerId}
+        AND ${
+          response.messageId
+            ? sql`((status = 'sent' AND message_id = ${response.messageId}) OR (status = 'sending' AND message_id IS NULL))`
+            : sql`status = 'sent' AND offer_code = ${response.offerCode ?? ''} AND sent_at > ${weekAgo}`
+        }
       ORDER BY sent_at DESC LIMIT 1`),
   );
   if (!offer) return null;

@@ -84,6 +84,7 @@ export interface RunnerOptions {
   pageSize?: number;
   /** Pause between rounds when there was nothing to do, ms. Default 250. */
   idleMs?: number;
+  /** The campaign clock: schedules, windows, response windows (leases and backoffs are real time). */
   now?: () => Date;
 }
 
@@ -93,7 +94,20 @@ export interface CampaignRunner {
   start(): void;
   /** One round over every active run (tests call it directly); resolves when the round is done. */
   round(): Promise<boolean>;
+  /** What the campaign would do for each customer now (the live check, suppression, caps, the message): nothing is written or sent. */
+  preview(campaign: Campaign, customerIds: readonly string[]): Promise<TargetPreview[]>;
   close(): Promise<void>;
+}
+
+export interface TargetPreview {
+  customerId: string;
+  inControl: boolean;
+  eligible: boolean;
+  /** Why not (eligibility/ IneligibleReason). */
+  reason?: string;
+  channel?: string;
+  /** The message as this customer would read it. */
+  message?: string;
 }
 
 /** Why a target could not be processed now: left for a later round (its claim released), or for good after MAX_ATTEMPTS. */
@@ -105,6 +119,8 @@ const MAX_ATTEMPTS = 6;
 export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
   const { store, logger } = options;
   const db = store.db;
+  // The campaign's clock (schedules, windows, response windows, when offers went out): injected by tests. Leases and
+  // backoffs are real time, whatever that clock says: they measure how long an instance may hold a target.
   const now = options.now ?? (() => new Date());
   const me = randomUUID();
   const batchSize = options.batchSize ?? 50;
@@ -204,13 +220,13 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       await db.execute(sql`
         UPDATE campaign_targets t
         SET state = CASE WHEN t.state = 'sending' THEN 'sending' ELSE 'claimed' END,
-            claimed_by = ${me}, lease_until = ${new Date(now().getTime() + leaseMs).toISOString()},
+            claimed_by = ${me}, lease_until = ${new Date(Date.now() + leaseMs).toISOString()},
             attempts = t.attempts + 1
         FROM (
           SELECT customer_id FROM campaign_targets
           WHERE campaign_id = ${campaignId}
             AND state IN ('pending', 'claimed', 'sending')
-            AND (lease_until IS NULL OR lease_until < ${now().toISOString()})
+            AND (lease_until IS NULL OR lease_until < ${new Date().toISOString()})
           ORDER BY customer_id
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED
@@ -360,7 +376,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
           .set({
             state: sql`CASE WHEN ${campaignTargets.state} = 'sending' THEN 'sending' ELSE 'pending' END`,
             claimedBy: null,
-            leaseUntil: new Date(now().getTime() + backoff),
+            leaseUntil: new Date(Date.now() + backoff),
             ...(closed ? { attempts: sql`${campaignTargets.attempts} - 1` } : {}),
           })
           .where(
@@ -385,11 +401,11 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
     const { campaignId, definition: campaign } = run;
     const claimed = rowsOf<{ customer_id: string; cohort: string; state: string; channel: string | null }>(
       await db.execute(sql`
-        UPDATE campaign_targets t SET claimed_by = ${me}, lease_until = ${new Date(now().getTime() + leaseMs).toISOString()}
+        UPDATE campaign_targets t SET claimed_by = ${me}, lease_until = ${new Date(Date.now() + leaseMs).toISOString()}
         FROM (
           SELECT customer_id FROM campaign_targets
           WHERE campaign_id = ${campaignId} AND measured_at IS NULL
-            AND (lease_until IS NULL OR lease_until < ${now().toISOString()})
+            AND (lease_until IS NULL OR lease_until < ${new Date().toISOString()})
           ORDER BY customer_id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED
         ) picked
@@ -532,6 +548,44 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       })();
     },
     round,
+    async preview(campaign, customerIds) {
+      return Promise.all(
+        customerIds.map(async (customerId): Promise<TargetPreview> => {
+          const control = inControl(campaign.id, customerId, campaign.controlShare);
+          const { view, unavailable } = await loadView(customerId);
+          const at = now();
+          const refusal = offerRefusal(
+            view,
+            {
+              profile: !unavailable.has('profile'),
+              products: !unavailable.has('products'),
+              billing: !unavailable.has('billing'),
+            },
+            { offerCode: campaign.offer.code, kind: campaign.offer.kind },
+            at,
+          );
+          if (refusal) return { customerId, inControl: control, eligible: false, reason: refusal };
+          const channel = channelFor(
+            campaign,
+            preferredChannel('PREFERRED', view?.insights?.channelPreferences ?? null),
+          );
+          // Read in a transaction that writes nothing: the customer's lock makes the counts consistent.
+          const refused = await db.transaction((tx) => contactRefusal(tx, customerId, channel, at, options.caps));
+          if (refused) return { customerId, inControl: control, eligible: false, reason: refused.reason, channel };
+          const name = view?.profile?.name ?? null;
+          return {
+            customerId,
+            inControl: control,
+            eligible: true,
+            channel,
+            message: renderMessage(campaign.messages[channel] ?? '', campaign, {
+              surname: name ? ([...name][0] ?? null) : null,
+              gender: view?.profile?.gender ?? null,
+            }),
+          };
+        }),
+      );
+    },
     async close() {
       stopped = true;
       wake?.();
