@@ -176,12 +176,14 @@ describe('a campaign run', () => {
     // A target buys the offer after the batch: the live check at contact time sees it.
     // (One the preview's sample did not read: a record read then is cached, and the CRM's change event that would
     // evict it is not wired in this harness.)
-    const buyer = [...audience].reverse().find(
-      (id) =>
-        !inControl('cloud-youth', id, 0.1) &&
-        crmProfile(id)?.status === 'ACTIVE' &&
-        !crmProducts(id)?.some((p) => p.offerCode === OFFER),
-    ) as string;
+    const buyer = [...audience]
+      .reverse()
+      .find(
+        (id) =>
+          !inControl('cloud-youth', id, 0.1) &&
+          crmProfile(id)?.status === 'ACTIVE' &&
+          !crmProducts(id)?.some((p) => p.offerCode === OFFER),
+      ) as string;
     const order = await fetch(`${mocks.crm.url}/api/v1/customers/${buyer}/products`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
