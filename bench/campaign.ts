@@ -2,7 +2,7 @@
  * `npx tsx bench/campaign.ts`: what a campaign costs and how fast it runs, on one gateway instance and on two
  * sharing PostgreSQL. The four mocks run in their own process, the channel gateway mock in this one, each gateway
  * instance in its own (test/fixtures/campaign-instance.ts, the instance the SIGKILL test runs). One campaign of
- * AUDIENCE (default: 10,007 young data users with churn < 0.25) with a 10% control group, throttles out of the way,
+ * young data users with churn below CHURN_BELOW (default 0.25: 10,007 customers) with a 10% control group, throttles out of the way,
  * RUNS (default 3) times per layout, each in a fresh schema.
  *
  *   selection      launch → every id of the audience read from the warehouse into the targets
@@ -21,6 +21,8 @@ import { startChannelsMock } from '../mocks/channels';
 import { machine, median, mockCounts, resetMocks, startServer } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
+/** The audience: young data users with churn below this (0.25: 10,007 customers; 0.1: 4,019). */
+const CHURN_BELOW = Number(process.env.CHURN_BELOW ?? 0.25);
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_KEY = 'bench-campaign-admin-key';
 const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'campaign-instance.ts');
@@ -56,7 +58,7 @@ const CAMPAIGN = {
     where: {
       all: [
         { field: 'segment', operator: 'equal', value: 'YOUTH_DATA' },
-        { field: 'churnProbability', operator: 'lessThan', value: 0.25 },
+        { field: 'churnProbability', operator: 'lessThan', value: CHURN_BELOW },
       ],
     },
   },
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
   const md = [
     '# Campaign run: one instance and two',
     '',
-    `\`npx tsx bench/campaign.ts\`, ${RUNS} runs per layout, medians. Machine: ${JSON.stringify(machine())}.`,
+    `\`CHURN_BELOW=${CHURN_BELOW} npx tsx bench/campaign.ts\`, ${RUNS} runs per layout, medians. Machine: ${JSON.stringify(machine())}.`,
     '',
     '| instances | targets | selection (ms) | run (ms) | targets/s | backend calls/target | report (ms) |',
     '|---|---|---|---|---|---|---|',
