@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startChannelsMock } from '../mocks/channels';
@@ -129,6 +130,10 @@ async function once(instances: number, mocks: Record<string, string>, channelsUr
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const mocks = await startServer('mocks');
   const channels = await startChannelsMock();
   const rows: Row[] = [];
@@ -157,6 +162,10 @@ async function main(): Promise<void> {
       reportMs: m('reportMs'),
     };
   });
+  const loadAfter = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'campaign.json'), JSON.stringify({ machine: machine(), rows, summary }, null, 2));
@@ -164,6 +173,7 @@ async function main(): Promise<void> {
     '# Campaign run: one instance and two',
     '',
     `\`CHURN_BELOW=${CHURN_BELOW} npx tsx bench/campaign.ts\`, ${RUNS} runs per layout, medians. Machine: ${JSON.stringify(machine())}.`,
+    `Load average before: ${loadBefore}; after: ${loadAfter}.`,
     '',
     '| instances | targets | selection (ms) | run (ms) | targets/s | backend calls/target | report (ms) |',
     '|---|---|---|---|---|---|---|',
