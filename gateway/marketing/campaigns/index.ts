@@ -340,6 +340,18 @@ export async function campaignReport(store: Store, id: string): Promise<Campaign
   };
 }
 
+/** A customer's response to an offer, as it comes back: `ref` is its own id (a reply's, a touchpoint's). */
+export interface OfferResponse {
+  ref: string;
+  customerId: string;
+  /** The message it answers, when it came on a channel; else the offer it is about. */
+  messageId?: string;
+  offerCode?: string;
+  channel: string;
+  response: 'ACCEPTED' | 'DECLINED' | 'CLICKED' | 'CALLBACK';
+  at: Date;
+}
+
 /**
  * A response to a campaign's message (a channel reply, a click, an agent's outcome at the desk), recorded once by
  * its `ref`. Matched to the campaign by the message id, or by the customer and offer. Answers the campaign it was
@@ -347,15 +359,7 @@ export async function campaignReport(store: Store, id: string): Promise<Campaign
  */
 export async function recordCampaignResponse(
   store: Store,
-  response: {
-    ref: string;
-    customerId: string;
-    messageId?: string;
-    offerCode?: string;
-    channel: string;
-    response: 'ACCEPTED' | 'DECLINED' | 'CLICKED' | 'CALLBACK';
-    at: Date;
-  },
+  response: OfferResponse,
 ): Promise<{ campaignId: string; offerCode: string; duplicate: boolean } | null> {
   const db = store.db;
   const [target] = rowsOf<{ campaign_id: string; offer_code: string }>(
@@ -386,15 +390,7 @@ export async function recordCampaignResponse(
  */
 export async function recordRuleResponse(
   store: Store,
-  response: {
-    ref: string;
-    customerId: string;
-    messageId?: string;
-    offerCode?: string;
-    channel: string;
-    response: 'ACCEPTED' | 'DECLINED' | 'CLICKED' | 'CALLBACK';
-    at: Date;
-  },
+  response: OfferResponse,
 ): Promise<{ ruleId: string; offerCode: string; duplicate: boolean } | null> {
   const db = store.db;
   const weekAgo = new Date(response.at.getTime() - 7 * 24 * 3600_000).toISOString();

@@ -17,7 +17,7 @@ import {
   type OrderOutcome,
   type ReplyHandler,
 } from '../responses';
-import { recordCampaignResponse, recordOrder, recordRuleResponse } from '.';
+import { recordCampaignResponse, recordOrder, recordRuleResponse, type OfferResponse } from '.';
 
 /** Places an order through the protected command path (responses/orders.ts, bound to the runtime in force). */
 export type PlaceOrder = (order: Order, idempotencyKey: string) => Promise<OrderOutcome>;
@@ -66,24 +66,18 @@ export function campaignReplies(deps: CampaignResponsesDeps) {
   return async (reply: ChannelReply): Promise<{ status: 'RECORDED' | 'DUPLICATE' | 'UNMATCHED'; detail?: unknown }> => {
     const answer = answerOf(reply.text);
     if (!answer) return { status: 'UNMATCHED', detail: { reason: 'not an answer', text: reply.text.slice(0, 20) } };
-    const recorded = await recordCampaignResponse(deps.store, {
+    const response: OfferResponse = {
       ref: `reply:${reply.replyId}`,
       customerId: reply.customerId,
       messageId: reply.messageId,
       channel: reply.channel,
       response: answer,
       at: new Date(reply.at),
-    });
+    };
+    const recorded = await recordCampaignResponse(deps.store, response);
     if (!recorded) {
       // Not a campaign's message: perhaps an event rule's.
-      const rule = await recordRuleResponse(deps.store, {
-        ref: `reply:${reply.replyId}`,
-        customerId: reply.customerId,
-        messageId: reply.messageId,
-        channel: reply.channel,
-        response: answer,
-        at: new Date(reply.at),
-      });
+      const rule = await recordRuleResponse(deps.store, response);
       if (!rule) return { status: 'UNMATCHED', detail: { reason: 'no campaign or rule sent this message' } };
       return {
         status: rule.duplicate ? 'DUPLICATE' : 'RECORDED',

@@ -26,7 +26,14 @@ import { contactRefusal as policyRefusal, type ContactPolicyHolder } from '../ch
 import { postMessage } from '../channels/gateway-client';
 import type { RecordTouchpoint } from '../channels/dispatcher';
 import { preferredChannel } from '../channels/preference';
-import { CHANNEL_HALL, contactRefusal, offerRefusal, type EligibilityView, type FrequencyCaps } from '../eligibility';
+import {
+  CHANNEL_HALL,
+  contactRefusal,
+  offerRefusal,
+  sectionsRead,
+  type EligibilityView,
+  type FrequencyCaps,
+} from '../eligibility';
 import { channelFor, inControl, inSendingWindow, renderMessage, type Campaign } from './definition';
 
 /** The audience extraction of a source (its adapter's `audience` commands, through the protected path). */
@@ -55,6 +62,10 @@ export const CAMPAIGN_VIEW_QUERY = `query CampaignTarget($id: ID!) {
     score { valueTier }
   }
 }`;
+
+/** The live check of the campaign's offer for one customer's view (eligibility/), the unavailable sections named. */
+const refusalFor = (campaign: Campaign, view: TargetView | null, unavailable: ReadonlySet<string>, at: Date) =>
+  offerRefusal(view, sectionsRead(unavailable), { offerCode: campaign.offer.code, kind: campaign.offer.kind }, at);
 
 const MEASURE_QUERY = 'query CampaignMeasure($id: ID!) { customer(id: $id) { products { code status } } }';
 
@@ -277,16 +288,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       await throttle.views.removeTokens(1);
       const { view, unavailable } = await loadView(customerId);
       const at = now();
-      const refusal = offerRefusal(
-        view,
-        {
-          profile: !unavailable.has('profile'),
-          products: !unavailable.has('products'),
-          billing: !unavailable.has('billing'),
-        },
-        { offerCode: campaign.offer.code, kind: campaign.offer.kind },
-        at,
-      );
+      const refusal = refusalFor(campaign, view, unavailable, at);
       const breakdown = { segment: view?.insights?.segment ?? null, valueTier: view?.score?.valueTier ?? null };
       if (refusal === 'LIVE_DATA_UNAVAILABLE' && target.attempts < MAX_ATTEMPTS) throw new Deferred(refusal);
       if (refusal) {
@@ -554,16 +556,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
           const control = inControl(campaign.id, customerId, campaign.controlShare);
           const { view, unavailable } = await loadView(customerId);
           const at = now();
-          const refusal = offerRefusal(
-            view,
-            {
-              profile: !unavailable.has('profile'),
-              products: !unavailable.has('products'),
-              billing: !unavailable.has('billing'),
-            },
-            { offerCode: campaign.offer.code, kind: campaign.offer.kind },
-            at,
-          );
+          const refusal = refusalFor(campaign, view, unavailable, at);
           if (refusal) return { customerId, inControl: control, eligible: false, reason: refusal };
           const channel = channelFor(
             campaign,

@@ -52,6 +52,12 @@ export interface SectionsRead {
   billing: boolean;
 }
 
+/** Which of the check's sections were read, from the sections a view load reported unavailable. */
+export function sectionsRead(unavailable: Iterable<string>): SectionsRead {
+  const missing = new Set(unavailable);
+  return { profile: !missing.has('profile'), products: !missing.has('products'), billing: !missing.has('billing') };
+}
+
 export interface OfferFacts {
   offerCode: string;
   /** `upsell` (the default): refused to a suspended customer or one in arrears; `care`: a service offer, allowed. */

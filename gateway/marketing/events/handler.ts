@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Dispatcher, OfferOutcome } from '../channels/dispatcher';
 import { preferredChannel } from '../channels/preference';
-import { offerRefusal } from '../eligibility';
+import { offerRefusal, sectionsRead } from '../eligibility';
 import type { RuleSetHolder } from '../rules/rule-set';
 import type { ViewLoader } from '../rules/view';
 import type { Store } from '../../store';
@@ -93,16 +93,10 @@ export function createEventHandler(deps: {
         };
         // The one eligibility check (eligibility/): never what the customer holds now, no upsell to a suspended
         // customer or one in arrears, nothing to a customer the systems do not know or could not be read live.
-        const unavailable = new Set(v?.unavailable ?? []);
-        const refusal = offerRefusal(
-          v,
-          {
-            profile: !unavailable.has('profile'),
-            products: !unavailable.has('products'),
-            billing: !unavailable.has('billing'),
-          },
-          { offerCode: match.rule.then.offerCode, kind: match.rule.then.kind },
-        );
+        const refusal = offerRefusal(v, sectionsRead(v?.unavailable ?? []), {
+          offerCode: match.rule.then.offerCode,
+          kind: match.rule.then.kind,
+        });
         offer = refusal ? deps.dispatcher.ineligible(candidate, refusal) : await deps.dispatcher.send(candidate);
       }
       await db
