@@ -224,8 +224,9 @@ export const RoleSchema = z
 export type Role = z.infer<typeof RoleSchema>;
 
 /**
- * The roles of the issue. Every role may read the provenance (`Customer.sources`) and the root fields; each
- * section a role may not read is denied at its Customer field, so it is never fetched.
+ * The default roles. Every role may read the provenance (`Customer.sources`) and look customers up (`Query.customer`,
+ * `Query.customerByMsisdn`); each section a role may not read is denied at its Customer field, so it is never
+ * fetched. The marketing reports (`Query.campaignReport`, `Query.offersReport`) are for marketing and admin.
  */
 export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
   /** The whole view; the ID-card number masked. No marketing reports. */
