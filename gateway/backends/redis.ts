@@ -29,13 +29,23 @@ export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   const done = (): void => void (settled = true);
   work.then(done, done);
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
+    let rearmed = false;
+    const arm = (after: number): void => {
+      const due = performance.now() + after;
+      timer = setTimeout(() => {
+        // A timer that fires long after it was due means the loop was held: the client writes a command only in
+        // a later turn (@redis/client schedules its writes with setImmediate), so the command may have just gone
+        // out. The deadline counts time the loop could serve: armed again once, from now.
+        if (!settled && !rearmed && performance.now() - due > ms) {
+          rearmed = true;
+          return arm(ms);
+        }
         setImmediate(() => {
           if (!settled) reject(new RedisDeadlineError(`redis did not answer within ${ms} ms`));
-        }),
-      ms,
-    );
+        });
+      }, after);
+    };
+    arm(ms);
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
