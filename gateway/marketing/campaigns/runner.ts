@@ -31,6 +31,7 @@ import {
   contactRefusal,
   offerRefusal,
   sectionsRead,
+  unavailableSections,
   type EligibilityView,
   type FrequencyCaps,
 } from '../eligibility';
@@ -267,11 +268,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       variables: { id: customerId },
     });
     if (outcome.kind !== 'result') throw new Deferred('the campaign view was refused by the pipeline');
-    const unavailable = new Set<string>();
-    for (const e of outcome.result.errors ?? []) {
-      const section = e.path?.[1];
-      if (typeof section === 'string' && e.extensions?.code !== 'NOT_FOUND') unavailable.add(section);
-    }
+    const unavailable = unavailableSections(outcome.result.errors);
     const view = (outcome.result.data as { customer?: TargetView | null } | null | undefined)?.customer ?? null;
     return { view, unavailable };
   };

@@ -52,6 +52,21 @@ export interface SectionsRead {
   billing: boolean;
 }
 
+/**
+ * The sections of `customer(…)` a view load could not read live, from its errors: an error on a section that is
+ * not NOT_FOUND (no billing account, not in the batch: answers) means its system failed.
+ */
+export function unavailableSections(
+  errors: ReadonlyArray<{ path?: ReadonlyArray<string | number>; extensions?: { code?: unknown } }> | undefined,
+): Set<string> {
+  const unavailable = new Set<string>();
+  for (const e of errors ?? []) {
+    const section = e.path?.[1];
+    if (typeof section === 'string' && e.extensions?.code !== 'NOT_FOUND') unavailable.add(section);
+  }
+  return unavailable;
+}
+
 /** Which of the check's sections were read, from the sections a view load reported unavailable. */
 export function sectionsRead(unavailable: Iterable<string>): SectionsRead {
   const missing = new Set(unavailable);

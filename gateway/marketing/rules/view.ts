@@ -14,7 +14,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type { Pipeline } from '../../pipeline';
 import type { Consumer } from '../../pipeline/context';
-import { ELIGIBILITY_SELECTION, type EligibilityView } from '../eligibility';
+import { ELIGIBILITY_SELECTION, unavailableSections, type EligibilityView } from '../eligibility';
 
 /**
  * What the marketing role may read that rules use, and the eligibility facts every offer is checked against.
@@ -124,11 +124,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     const customer = (result.data as { customer?: CustomerView | null } | null | undefined)?.customer ?? null;
     // Unavailable sections are null: conditions over them are false (a rule never fires on data it could not read).
     if (!customer) return null;
-    const unavailable = new Set<string>();
-    for (const e of result.errors ?? []) {
-      const section = e.path?.[1];
-      if (typeof section === 'string' && e.extensions?.code !== 'NOT_FOUND') unavailable.add(section);
-    }
+    const unavailable = unavailableSections(result.errors);
     return { ...customer, unavailable: [...unavailable] };
   };
 
