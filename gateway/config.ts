@@ -892,6 +892,12 @@ export const ConfigSchema = z
           .default({}),
         /** Rules in force at start (gateway/marketing/rules/definition.ts), before the definitions store's. Default none. */
         rules: z.array(z.unknown()).default([]),
+        /**
+         * Event kinds in force at start (gateway/marketing/events/event-kind.ts), before the definitions store's.
+         * Absent: the built-in kinds (DEFAULT_EVENT_KINDS: roaming, handset on, directory enquiry, call made, cell
+         * location, balance low, product ordered).
+         */
+        eventKinds: z.array(z.unknown()).optional(),
         /** Campaigns to selected customers (gateway/marketing/campaigns/, docs/campaigns.md). */
         campaigns: z
           .object({

@@ -65,6 +65,11 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'The campaign run is in a state that does not allow this (see the message); read it and retry.',
   },
+  EXCEPTION_NOT_FOUND: { status: 404, message: 'No exception in the queue has this id.' },
+  EXCEPTION_RESOLVED: {
+    status: 409,
+    message: 'The exception is resolved already (see the message: by whom and when).',
+  },
   DEFINITION_CONFLICT: {
     status: 409,
     message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.',

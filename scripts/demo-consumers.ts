@@ -2,6 +2,8 @@
  * The demo consumers of `npm start`, one per role: their keys are printed at start and are public, so they exist
  * only in the demo (scripts/start.ts adds them to the config); `npm run gateway` knows none of them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { RuleDefinitionInput } from '../gateway/marketing/rules/definition';
 
@@ -77,8 +79,18 @@ export const HK_ROAMING_RULE: RuleDefinitionInput = {
 };
 
 /**
- * Two sample business rules for the demo (docs/event-marketing.md), unless the config has its own: a data pack for a
- * frequent Hong Kong/Macau traveller who roams there, and a top-up reminder for a low balance.
+ * The operator's six examples of event-triggered marketing as rules (config/sample-rules.json, data like any rule):
+ * 114 → 12580; national roaming → a roaming package; handset on after missed calls → the missed-call reminder; first
+ * long-distance call or first national roaming of the year without 12593 → a care offer; 60 minutes in a securities
+ * firm's cells → mobile securities; the Spring Festival travel period at a station or a port → a local package.
+ */
+export const SAMPLE_RULES: RuleDefinitionInput[] = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'config', 'sample-rules.json'), 'utf8'),
+) as RuleDefinitionInput[];
+
+/**
+ * The sample business rules for the demo (docs/event-marketing.md), unless the config has its own: a data pack for a
+ * frequent Hong Kong/Macau traveller who roams there, a top-up reminder for a low balance, and SAMPLE_RULES.
  */
 export function withDemoRules(json: unknown): unknown {
   const config = (json ?? {}) as { marketing?: { rules?: unknown[] } & Record<string, unknown> };
@@ -99,6 +111,7 @@ export function withDemoRules(json: unknown): unknown {
             message: 'Your balance is low: top up 50 CNY and get 5 CNY back.',
           },
         },
+        ...SAMPLE_RULES,
       ],
     },
   };

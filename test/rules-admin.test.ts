@@ -171,7 +171,15 @@ describe('/admin/rules', () => {
     );
     const listed = await h.admin('GET', '/admin/rules');
     expect(listed.body.items).toEqual([]);
-    expect(listed.body.inForce).toEqual([{ id: 'hk-roaming-data', enabled: true, priority: 10, origin: 'config' }]);
+    expect(listed.body.inForce).toEqual([
+      {
+        id: 'hk-roaming-data',
+        enabled: true,
+        priority: 10,
+        origin: 'config',
+        definition: expect.objectContaining({ id: 'hk-roaming-data', when: HK_RULE.when }),
+      },
+    ]);
     const mismatch = await h.admin('PUT', '/admin/rules/another-id', HK_RULE);
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.errors[0].extensions.problems).toEqual([

@@ -40,7 +40,7 @@ import { ConfigError, type GatewayConfig } from '../config';
 import { bodyError, sendError } from '../errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from '../inbound/pages/graphiql';
 import { deskRouter, type DemoConsumer } from '../inbound/pages/desk';
-import { isProduction, type Pipeline } from '../pipeline';
+import { isProduction, type Consumer, type Pipeline } from '../pipeline';
 import { createAuthenticator, hasOpsToken, type Authenticator } from '../pipeline/identity';
 import type { Cache } from '../backends/cache/cache';
 import { createDrain, type DrainStats } from './drain';
@@ -62,7 +62,15 @@ import { schemaFile } from '../../schemas';
 import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type TouchpointDeps } from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
-import { configuredRules, contactPolicyKind, createMarketing, ruleKind, type Marketing } from '../marketing';
+import {
+  configuredEventKinds,
+  configuredRules,
+  contactPolicyKind,
+  createMarketing,
+  eventKindKind,
+  ruleKind,
+  type Marketing,
+} from '../marketing';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
 import { audienceSources } from './audiences';
@@ -73,6 +81,7 @@ import { openSharedState, type SharedState } from './shared-state';
 import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
+import { exceptionRouter } from '../marketing/exceptions/route';
 import { campaignReportResolvers } from '../marketing/campaigns';
 import { recordAgentResponse } from '../marketing/campaigns/responses';
 import {
@@ -252,7 +261,15 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
-  if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
+  // Event kinds are the definitions kind `event-kind` (/admin/event-kinds), before rules: a rule is checked against them.
+  if (marketing) definitions.register(eventKindKind(marketing.marketing, configuredEventKinds(config)));
+  if (marketing)
+    definitions.register(
+      ruleKind(marketing.marketing, marketing.configuredRules, {
+        pipeline: { run: (call) => holder.current.pipeline.run(call) },
+        consumer: marketing.consumer,
+      }),
+    );
   // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
   if (marketing) definitions.register(contactPolicyKind(marketing.marketing));
   // Campaigns to selected customers are the definitions kind `campaign` (/admin/campaigns); runs at /marketing/campaigns.
@@ -473,7 +490,7 @@ function openMarketing(
   invalidator: Invalidator,
   metrics: Metrics,
   logger: Logger,
-): { marketing: Marketing; configuredRules: ReturnType<typeof configuredRules> } | null {
+): { marketing: Marketing; configuredRules: ReturnType<typeof configuredRules>; consumer: Consumer } | null {
   const rules = configuredRules(config);
   // Rule-triggered offers are recorded like agents' contacts (touchpoints/, the CRM's command and the outbox),
   // unless a caller gives another recorder.
@@ -484,12 +501,14 @@ function openMarketing(
   const role = config.marketing.role;
   if (!Object.hasOwn(config.security.roles, role))
     throw new ConfigError(`marketing.role: expected a role of security.roles, got "${role}"`);
+  const consumer: Consumer = { id: 'ucv-rules', name: 'business rules', role, via: 'internal' };
   const marketing = createMarketing({
     config,
     store,
+    schema: () => holder.current.schema,
     // The runtime in force when a view is loaded: a swap changes the schema, the sources and the pipeline.
     pipeline: { run: (call) => holder.current.pipeline.run(call) },
-    consumer: { id: 'ucv-rules', name: 'business rules', role, via: 'internal' },
+    consumer,
     ...audienceSources(() => holder.current.sources),
     placeOrder: (order, key) => placeOrder({ sources: holder.current.sources, invalidator, logger }, order, key),
     now: options.now,
@@ -497,7 +516,7 @@ function openMarketing(
     registry: metrics.registry,
     logger,
   });
-  return { marketing, configuredRules: rules };
+  return { marketing, configuredRules: rules, consumer };
 }
 
 /** One log line per request, with its id (given by the caller or made here, sent back and on to every backend). */
@@ -590,6 +609,7 @@ function mountRoutes(deps: RouteDeps): express.Express {
     const customerEvents = customerEventIntake({
       verifier: deps.verifier,
       handler: deps.marketing.handler,
+      kinds: deps.marketing.eventKinds,
       bodyLimits,
       logger,
     });
@@ -623,6 +643,15 @@ function mountRoutes(deps: RouteDeps): express.Express {
           store,
           launchRoles: config.marketing.campaigns.launchRoles,
           readRoles: config.marketing.campaigns.readRoles,
+        }),
+      );
+    // The queue of abnormal information: read and followed up by those who read the marketing reports.
+    if (deps.marketing)
+      app.use(
+        exceptionRouter({
+          ...admin,
+          exceptions: deps.marketing.exceptions,
+          roles: config.marketing.campaigns.readRoles,
         }),
       );
     const route = auditRoute({ store, authenticate, adminRole: config.audit.adminRole, logger });

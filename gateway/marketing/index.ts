@@ -17,7 +17,31 @@ import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
 import { createEventHandler, type EventHandler } from './events/handler';
 import type { Consumer, Pipeline } from '../pipeline';
 import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
-import { dryRun, validate, type DryRunResult, type RuleDefinition } from './rules/definition';
+import {
+  dryRun,
+  kindsOf,
+  sampleEvents,
+  validate,
+  type DryRunResult,
+  type RuleContext,
+  type RuleDefinition,
+} from './rules/definition';
+import type { GraphQLSchema } from 'graphql';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import {
+  DEFAULT_EVENT_KINDS,
+  EventKindSchema,
+  eventKindProblems,
+  eventKindsHolder,
+  type EventKind,
+  type EventKinds,
+} from './events/event-kind';
+import type { CustomerEvent } from './events/customer-event';
+import { createHistory } from './history';
+import { createExceptions, type Exceptions } from './exceptions';
+import { viewCatalog } from './rules/fields';
+import { historyKinds, type RuleCatalog } from './rules/when';
+import { customerEventHistory } from '../store/schema';
 import { preferredChannel } from './channels/preference';
 import {
   ContactPolicySchema,
@@ -27,7 +51,7 @@ import {
 } from './channels/contact-policy';
 import { problemsOf } from '../runtime/declarative';
 import { ruleSetHolder, type RuleSetHolder } from './rules/rule-set';
-import { createViewLoader, type ViewLoader } from './rules/view';
+import { createViewLoader, ruleViewQuery, type ViewLoader } from './rules/view';
 import type { Store } from '../store';
 import {
   createCampaignRunner,
@@ -43,6 +67,16 @@ import type { ReplyHandler } from './responses';
 export interface Marketing {
   readonly handler: EventHandler;
   readonly rules: RuleSetHolder;
+  /** The event kinds in force (configured, then registered over them: eventKindKind). */
+  readonly eventKinds: EventKinds;
+  /** What rules may test now: the event kinds' fields and the view's, from the schema in force. */
+  catalog(): RuleCatalog;
+  /** Abnormal information to follow up (exceptions/): unknown customers, refused messages, failed orders. */
+  readonly exceptions: Exceptions;
+  /** The customers' event history and the time zone conditions over time read. */
+  readonly ruleContext: RuleContext;
+  /** The rules' store: the last events recorded, newest first (of the kinds given, or all), for dry runs. */
+  recentEvents(kinds: readonly string[], limit: number, customerId?: string): Promise<CustomerEvent[]>;
   readonly views: ViewLoader;
   /** The contact policy in force: the registered `contact-policy` (contactPolicyKind), else marketing.quietHours. */
   readonly contactPolicy: ContactPolicyHolder;
@@ -64,6 +98,8 @@ export interface MarketingDeps {
   pipeline: Pick<Pipeline, 'run'>;
   /** The in-process consumer (the marketing role) the rules' view loads run as. */
   consumer: Consumer;
+  /** The schema in force: the view's fields rules may test (registered sections included). */
+  schema: () => GraphQLSchema;
   recordTouchpoint: RecordTouchpoint;
   registry: Registry;
   logger: Logger;
@@ -75,6 +111,18 @@ export interface MarketingDeps {
   now?: () => Date;
   /** Places an order through the protected path (responses/orders.ts), for a "Y" to an offer confirmed by SMS. */
   placeOrder: PlaceOrder;
+}
+
+/** The event kinds of `marketing.eventKinds` (the built-in ones when absent), validated; a bad one is a configuration error. */
+export function configuredEventKinds(config: Readonly<GatewayConfig>): EventKind[] {
+  const given = config.marketing.eventKinds;
+  if (given === undefined) return [...DEFAULT_EVENT_KINDS];
+  return given.map((input, i) => {
+    const problems = eventKindProblems(input);
+    if (problems.length > 0)
+      throw new ConfigError(`marketing.eventKinds[${i}]: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    return EventKindSchema.parse(input);
+  });
 }
 
 /** The rules of `marketing.rules`, validated; a bad one is a configuration error naming its path. */
@@ -94,10 +142,30 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   const settings = config.marketing;
   if (!settings.channelsUrl)
     throw new ConfigError('marketing.channelsUrl: expected the channel gateway URL (or UCV_CHANNELS_URL)');
-  const rules = ruleSetHolder(configuredRules(config));
+  const eventKinds = eventKindsHolder(configuredEventKinds(config));
+  const ruleContext: RuleContext = {
+    history: createHistory(deps.store, settings.quietHours.timeZone),
+    timeZone: settings.quietHours.timeZone,
+  };
+  const role = config.security.roles[settings.role];
+  const catalog = (): RuleCatalog => ({
+    kinds: new Map(eventKinds.types().map((t) => [t, eventKinds.get(t)?.fields ?? {}])),
+    view: viewCatalog(deps.schema(), role),
+  });
+  const configured = configuredRules(config);
+  // The configured rules against what is in force at start: a field no kind or section has is a configuration error.
+  configured.forEach((rule, i) => {
+    const checked = validate(rule, catalog());
+    if (!checked.ok)
+      throw new ConfigError(
+        `marketing.rules[${i}]: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      );
+  });
+  const rules = ruleSetHolder(configured, ruleContext);
   const views = createViewLoader({
     pipeline: deps.pipeline,
     consumer: deps.consumer,
+    query: () => ruleViewQuery(rules.current.viewPaths),
     loadsPerSecond: settings.viewLoadsPerSecond,
     maxWaiting: settings.maxWaitingViewLoads,
     registry,
@@ -113,7 +181,17 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     logger,
     registry,
   });
-  const handler = createEventHandler({ store: deps.store, rules, views, dispatcher, logger, registry });
+  const exceptions = createExceptions(deps.store, { registry, now: deps.now });
+  const handler = createEventHandler({
+    store: deps.store,
+    exceptions,
+    rules,
+    views,
+    dispatcher,
+    history: ruleContext.history,
+    logger,
+    registry,
+  });
   const c = settings.campaigns;
   const campaignRunner = createCampaignRunner({
     store: deps.store,
@@ -141,9 +219,34 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     preview: (campaign, ids) => campaignRunner.preview(campaign, ids),
   });
   let amqp: AmqpIntake | null = null;
+  const h = customerEventHistory;
   return {
     handler,
     rules,
+    eventKinds,
+    catalog,
+    ruleContext,
+    exceptions,
+    async recentEvents(kinds, limit, customerId) {
+      const filters = [
+        ...(kinds.length ? [inArray(h.type, [...kinds])] : []),
+        ...(customerId ? [eq(h.customerId, customerId)] : []),
+      ];
+      const rows = await deps.store.db
+        .select()
+        .from(h)
+        .where(filters.length ? and(...filters) : undefined)
+        .orderBy(desc(h.at))
+        .limit(limit);
+      return rows.map((r) => ({
+        version: 1 as const,
+        id: r.eventId,
+        customerId: r.customerId,
+        type: r.type,
+        at: r.at.toISOString(),
+        data: r.data as Record<string, unknown>,
+      }));
+    },
     views,
     contactPolicy,
     campaigns,
@@ -160,7 +263,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     },
     start() {
       const a = settings.amqp;
-      if (a.url && !amqp) amqp = startAmqpIntake({ ...a, url: a.url, handler, logger, registry });
+      if (a.url && !amqp) amqp = startAmqpIntake({ ...a, url: a.url, handler, kinds: eventKinds, logger, registry });
       campaignRunner.start();
     },
     close: async () => {
@@ -170,78 +273,161 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   };
 }
 
-/** What a rule's dry run is given: the sample customer whose real view the rule is evaluated against. */
+/**
+ * What a rule's dry run is given: a sample customer (by id or mobile number) whose real view the rule's sample
+ * events are evaluated against, and/or the last N real events (of the kinds the rule is on; that customer's only,
+ * when one is given), each against its own customer's view.
+ */
 export interface RuleDryRunInput {
-  customerId: string;
+  customerId?: string;
+  msisdn?: string;
+  lastEvents?: number;
 }
 
 const CUSTOMER_ID = /^[\w-]{1,64}$/;
+const MSISDN = /^1\d{10}$/;
+/** At most this many real events are replayed by one dry run. */
+export const MAX_DRY_RUN_EVENTS = 50;
 
 /** The dry run's input, or its problems at their paths (`input.customerId`), like a refused definition's. */
 export function dryRunInput(input: unknown): { ok: true; input: RuleDryRunInput } | { ok: false; problems: Problem[] } {
-  const customerId =
-    input !== null && typeof input === 'object' ? (input as { customerId?: unknown }).customerId : undefined;
-  if (typeof customerId === 'string' && CUSTOMER_ID.test(customerId)) return { ok: true, input: { customerId } };
-  const message =
-    customerId === undefined
-      ? 'required: the sample customer the rule is tried on, e.g. { "input": { "customerId": "C00000027" } }'
-      : '1 to 64 letters, digits, "-" or "_", e.g. C00000027';
-  return {
-    ok: false,
-    problems: [
-      {
+  const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  const problems: Problem[] = [];
+  const out: RuleDryRunInput = {};
+  if (given.customerId !== undefined) {
+    if (typeof given.customerId === 'string' && CUSTOMER_ID.test(given.customerId)) out.customerId = given.customerId;
+    else
+      problems.push({
         path: 'input.customerId',
-        message,
-        ...(customerId === undefined ? {} : { given: String(customerId).slice(0, 80) }),
-      },
-    ],
-  };
+        message: '1 to 64 letters, digits, "-" or "_", e.g. C00000027',
+        given: String(given.customerId).slice(0, 80),
+      });
+  }
+  if (given.msisdn !== undefined) {
+    if (typeof given.msisdn === 'string' && MSISDN.test(given.msisdn)) out.msisdn = given.msisdn;
+    else
+      problems.push({
+        path: 'input.msisdn',
+        message: '11 digits starting with 1, e.g. 13800138000',
+        given: String(given.msisdn).slice(0, 80),
+      });
+  }
+  if (given.lastEvents !== undefined) {
+    const n = given.lastEvents;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_DRY_RUN_EVENTS) out.lastEvents = n;
+    else
+      problems.push({
+        path: 'input.lastEvents',
+        message: `how many of the last real events to replay: 1 to ${MAX_DRY_RUN_EVENTS}`,
+        given: String(n).slice(0, 80),
+      });
+  }
+  if (problems.length === 0 && out.customerId === undefined && out.msisdn === undefined && out.lastEvents === undefined)
+    problems.push({
+      path: 'input.customerId',
+      message:
+        'required: a sample customer ({ "customerId": "C00000027" } or { "msisdn": "13800138000" }) and/or the last real events ({ "lastEvents": 10 })',
+    });
+  return problems.length ? { ok: false, problems } : { ok: true, input: out };
+}
+
+/** The customer id of a mobile number, read through the seam as the rules' consumer; null when none has it. */
+async function customerIdOf(
+  pipeline: Pick<Pipeline, 'run'>,
+  consumer: Consumer,
+  msisdn: string,
+): Promise<string | null> {
+  const outcome = await pipeline.run({
+    facade: 'internal',
+    requestId: `rules-dry-run-${msisdn}`,
+    caller: { consumer },
+    query: 'query DryRunCustomer($msisdn: String!) { customerByMsisdn(msisdn: $msisdn) { id } }',
+    variables: { msisdn },
+  });
+  if (outcome.kind !== 'result') return null;
+  const data = outcome.result.data as { customerByMsisdn?: { id: string } | null } | null | undefined;
+  return data?.customerByMsisdn?.id ?? null;
 }
 
 /**
  * Rules as kind `rule` of the definitions store (gateway/definitions/): `/admin/rules` is the generic admin API.
  *
- *   validate  the rule's own problems with their paths, and `id` must be the name in the URL
- *   dryRun    what the rule would do for `input.customerId`, for each sample event, against the customer's real view
- *             (loaded through the pipeline as the marketing role); nothing is sent, no cap is counted
+ *   validate  the rule's own problems with their paths, every condition checked against the catalog in force (the
+ *             event kinds' fields and the view's), and `id` must be the name in the URL
+ *   dryRun    what the rule would do for a sample customer's sample events and/or the last real events, each
+ *             condition as judged, against the real view (loaded through the pipeline as the marketing role) and
+ *             the real history; nothing is sent or recorded, no cap is counted
  *   apply     the rules in force = the configured ones (`marketing.rules`) not overridden by a registered rule of the
  *             same id + every registered one, compiled and swapped in whole (rules/rule-set.ts)
  *
  * Deleting a registered rule removes it; when it overrode a configured rule, the configured one is in force again.
  * A configured rule is not a registered definition: it cannot be deleted through the API (404 says so); put a rule
- * of its id with `"enabled": false` to switch it off.
+ * of its id with `"enabled": false` to switch it off. `inForce` lists every rule in force with its definition, so
+ * configured rules can be read too.
  */
 export function ruleKind(
-  marketing: Pick<Marketing, 'rules' | 'views'>,
+  marketing: Pick<Marketing, 'rules' | 'views' | 'catalog' | 'eventKinds' | 'ruleContext' | 'recentEvents'>,
   configured: readonly RuleDefinition[],
+  seam?: { pipeline: Pick<Pipeline, 'run'>; consumer: Consumer },
 ): DefinitionKind {
   const configuredIds = new Set(configured.map((r) => r.id));
   /** The ids of the registered rules in force (the last set applied). */
   let registeredIds = new Set<string>();
   const problemsOf = (definition: unknown, name: string): Problem[] => {
-    const checked = validate(definition);
+    const checked = validate(definition, marketing.catalog());
     if (!checked.ok) return checked.problems;
     return checked.rule.id === name ? [] : [{ path: 'id', message: `must be "${name}", the name in the path` }];
   };
   return {
     kind: 'rule',
     validate: problemsOf,
-    async dryRun(definition, input, name): Promise<DryRunResult> {
+    async dryRun(definition, input, name): Promise<DryRunResult & { customerId?: string }> {
       const problems = problemsOf(definition, name);
       const given = dryRunInput(input);
       if (!given.ok) problems.push(...given.problems);
-      const checked = validate(definition);
+      const checked = validate(definition, marketing.catalog());
       if (problems.length > 0 || !checked.ok || !given.ok) throw new DefinitionRefused(problems);
-      return dryRun(checked.rule, given.input.customerId, {
+      let customerId = given.input.customerId;
+      if (given.input.msisdn !== undefined) {
+        const found = seam ? await customerIdOf(seam.pipeline, seam.consumer, given.input.msisdn) : null;
+        if (!found)
+          throw new DefinitionRefused([
+            { path: 'input.msisdn', message: 'no customer has this mobile number', given: given.input.msisdn },
+          ]);
+        customerId = found;
+      }
+      const kinds = kindsOf(checked.rule);
+      const events: CustomerEvent[] = [];
+      if (given.input.lastEvents !== undefined)
+        events.push(...(await marketing.recentEvents(kinds, given.input.lastEvents, customerId)));
+      else if (customerId !== undefined) {
+        const types = kinds.length ? kinds : DEFAULT_EVENT_KINDS.map((k) => k.type);
+        const shapes = types.flatMap((t) => {
+          const kind = marketing.eventKinds.get(t)?.kind;
+          return kind
+            ? [
+                {
+                  type: t,
+                  properties: kind.data.properties as Record<string, { type: string; enum?: string[] }>,
+                  required: kind.data.required ?? [],
+                },
+              ]
+            : [];
+        });
+        events.push(...sampleEvents(customerId, shapes));
+      }
+      const result = await dryRun(checked.rule, events, {
         loadView: (id) => marketing.views.load(id),
         channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
+        context: marketing.ruleContext,
       });
+      return { ...result, ...(customerId ? { customerId } : {}) };
     },
     async apply(definitions) {
       const registered: RuleDefinition[] = [];
       const problems: Problem[] = [];
       for (const [name, definition] of definitions) {
-        const checked = validate(definition);
+        const checked = validate(definition, marketing.catalog());
         if (checked.ok && checked.rule.id === name) registered.push(checked.rule);
         else problems.push(...problemsOf(definition, name).map((p) => ({ ...p, path: `${name}.${p.path}` })));
       }
@@ -252,7 +438,7 @@ export function ruleKind(
     },
     notFound: (name) =>
       configuredIds.has(name)
-        ? `rule ${name} is configured (marketing.rules), not registered: only registered rules can be read or deleted here; put a rule "${name}" with "enabled": false to switch it off`
+        ? `rule ${name} is configured (marketing.rules), not registered: it is listed with its definition in "inForce"; put a rule "${name}" with "enabled": false to switch it off`
         : `no registered rule named ${name}`,
     inForce: () =>
       marketing.rules.current.rules.map((r) => ({
@@ -260,9 +446,64 @@ export function ruleKind(
         enabled: r.enabled,
         priority: r.priority,
         origin: registeredIds.has(r.id) ? 'registered' : 'config',
+        definition: r,
       })),
   };
 }
+
+/**
+ * Event kinds as kind `event-kind` of the definitions store (`/admin/event-kinds/<TYPE>`, events/event-kind.ts):
+ *
+ *   validate  the kind's shape with named paths (`data.properties.cellId.type`, `labels.site`); its type must be
+ *             the name in the path
+ *   apply     the configured kinds, with the registered ones added or put over them; refused when a rule in force
+ *             is on, counts or dwells over a kind the change removes (the rule names it), so no rule is left
+ *             referring to a deleted kind
+ */
+export function eventKindKind(
+  marketing: Pick<Marketing, 'eventKinds' | 'rules'>,
+  configured: readonly EventKind[],
+): DefinitionKind {
+  let registered = new Set<string>();
+  return {
+    kind: 'event-kind',
+    validate: (definition, name) => eventKindProblems(definition, name),
+    async apply(definitions) {
+      const kinds = new Map(configured.map((k) => [k.type, k]));
+      const problems: Problem[] = [];
+      for (const [name, definition] of definitions) {
+        const found = eventKindProblems(definition, name);
+        if (found.length) problems.push(...found.map((p) => ({ ...p, path: `${name}.${p.path}` })));
+        else kinds.set(name, EventKindSchema.parse(definition));
+      }
+      for (const rule of marketing.rules.current.rules) {
+        const used = [...kindsOf(rule), ...historyKindsOf(rule)];
+        for (const kind of used)
+          if (!kinds.has(kind))
+            problems.push({
+              path: kind,
+              message: `rule ${rule.id} uses the event kind ${kind}: change or delete the rule first`,
+              given: rule.id,
+            });
+      }
+      if (problems.length > 0) throw new DefinitionRefused(problems);
+      marketing.eventKinds.swap([...kinds.values()]);
+      registered = new Set(definitions.keys());
+    },
+    notFound: (name) =>
+      configured.some((k) => k.type === name)
+        ? `event kind ${name} is configured (marketing.eventKinds or built in), not registered: it is listed in "inForce"`
+        : `no registered event kind named ${name}`,
+    inForce: () =>
+      marketing.eventKinds.types().map((type) => ({
+        type,
+        origin: registered.has(type) ? 'registered' : 'config',
+        definition: marketing.eventKinds.get(type)?.kind,
+      })),
+  };
+}
+
+const historyKindsOf = (rule: RuleDefinition): string[] => [...historyKinds(rule.when)];
 
 /** The one contact policy's name: one policy is in force. */
 const CONTACT_POLICY_NAME = 'default';

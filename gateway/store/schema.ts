@@ -240,6 +240,44 @@ export const channelReplies = pgTable(
   ],
 );
 
+/** Every customer event accepted (0007), for the rules' conditions over time (marketing/history/). */
+export const customerEventHistory = pgTable(
+  'customer_event_history',
+  {
+    eventId: text('event_id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    type: text('type').notNull(),
+    at: tz('at').notNull(),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [index('customer_event_history_lookup').on(t.customerId, t.type, t.at)],
+);
+
+/** Abnormal information (0007): what could not be done for a customer, to be assigned and resolved (marketing/exceptions/). */
+export const marketingExceptions = pgTable(
+  'marketing_exceptions',
+  {
+    id: text('id').primaryKey(),
+    /** UNKNOWN_CUSTOMER, CHANNEL_REJECTED, TOUCHPOINT_REJECTED, ORDER_FAILED. */
+    cause: text('cause').notNull(),
+    /** The event's, message's, touchpoint's or order's own id: one exception per (cause, ref). */
+    ref: text('ref').notNull(),
+    customerId: text('customer_id'),
+    detail: jsonb('detail').notNull(),
+    createdAt: tz('created_at').notNull(),
+    /** open, assigned, resolved. */
+    state: text('state').notNull(),
+    assignee: text('assignee'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: tz('resolved_at'),
+    resolution: text('resolution'),
+  },
+  (t) => [
+    unique('marketing_exceptions_ref').on(t.cause, t.ref),
+    index('marketing_exceptions_state').on(t.state, t.createdAt),
+  ],
+);
+
 export const tables = {
   auditLog,
   touchpoints,
@@ -251,4 +289,6 @@ export const tables = {
   campaignTargets,
   offerResponses,
   channelReplies,
+  customerEventHistory,
+  marketingExceptions,
 };

@@ -23,6 +23,7 @@ import express from 'express';
 import { customerIdByMsisdn } from '../dataset/identity';
 import {
   CATALOGUE,
+  NEW_SERVICES,
   CHANNELS,
   crmContacts,
   crmProducts,
@@ -187,13 +188,13 @@ export async function startCrmMock(options: CrmMockOptions = {}): Promise<CrmMoc
       '/api/v1/customers/:id/products',
       idempotent('products', (id, b) => {
         if (!crmProfile(id)) return { status: 404, body: notFound(id) };
-        const offer = CATALOGUE.find((p) => p.offerCode === b.offerCode);
+        const offer = [...CATALOGUE, ...NEW_SERVICES].find((p) => p.offerCode === b.offerCode);
         if (!offer) {
           return {
             status: 400,
             body: {
               code: 'UNKNOWN_OFFER',
-              message: `offerCode must be one of ${CATALOGUE.map((p) => p.offerCode).join(', ')}`,
+              message: `offerCode must be one of ${[...CATALOGUE, ...NEW_SERVICES].map((p) => p.offerCode).join(', ')}`,
             },
           };
         }

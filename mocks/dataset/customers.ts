@@ -255,6 +255,20 @@ export const CATALOGUE: ReadonlyArray<Omit<CrmProduct, 'productId' | 'orderDate'
   { offerCode: 'VAS-VIDEO', offerName: '视频会员', category: 'VALUE_ADDED', monthlyFee: 15 },
 ];
 
+/**
+ * Services the CRM sells that no customer of the dataset holds yet (so the marketing rules' "not yet subscribed"
+ * holds for everyone until they order): the operator's examples' 12580 information line, 12593 long-distance savings,
+ * the missed-call reminder, mobile securities and the local "welcome home" package. Orderable like the catalogue.
+ */
+export const NEW_SERVICES: ReadonlyArray<Omit<CrmProduct, 'productId' | 'orderDate' | 'status'>> = [
+  { offerCode: 'VAS-12580', offerName: '12580综合信息服务', category: 'VALUE_ADDED', monthlyFee: 5 },
+  { offerCode: 'LD-12593', offerName: '12593长途优惠', category: 'LONG_DISTANCE', monthlyFee: 0 },
+  { offerCode: 'VAS-MISSED-CALL', offerName: '来电提醒', category: 'VALUE_ADDED', monthlyFee: 3 },
+  { offerCode: 'VAS-SECURITIES', offerName: '手机证券', category: 'VALUE_ADDED', monthlyFee: 25 },
+  { offerCode: 'ROAM-NATIONAL', offerName: '国内漫游优惠包', category: 'DATA', monthlyFee: 15 },
+  { offerCode: 'LOCAL-HOME', offerName: '回家本地套餐', category: 'LOCAL_VOICE', monthlyFee: 18 },
+];
+
 export function crmProducts(id: string): CrmProduct[] | null {
   const profile = crmProfile(id);
   return profile ? crmProductsOf(profile) : null;

@@ -1,6 +1,6 @@
 /**
  * The network-events platform's publisher: customer events (roamed into a region, handset switched on after
- * missed calls, directory enquiries, balance low, product ordered) in the gateway's customer event schema v1,
+ * missed calls, directory enquiries, calls made, cell location updates, balance low, product ordered) in the gateway's customer event schema v1,
  * published at a steady rate to the gateway's signed webhook or to a RabbitMQ queue, so the whole event-triggered
  * marketing flow runs locally (`npm start` wires it).
  *
@@ -48,6 +48,16 @@ export interface Publisher {
 
 const REGIONS = ['Hong Kong', 'Macau', 'Guangdong', 'Beijing', 'Shanghai', 'Japan', 'Thailand'];
 const PRODUCTS = ['P-DATA-10G', 'P-VOICE-500', 'P-FAMILY', 'P-ROAM-HKMO'];
+/** Where a handset is: the cell's site as the network's cell table classes it. */
+const SITES = [
+  'RESIDENTIAL',
+  'SHOPPING_MALL',
+  'OTHER',
+  'RAILWAY_STATION',
+  'PORT',
+  'AIRPORT',
+  'SECURITIES_FIRM',
+] as const;
 
 let sequence = 0;
 
@@ -66,12 +76,36 @@ export function randomEvent(customerId: string, random: () => number = Math.rand
       'ROAMING_ENTERED',
       'HANDSET_ON',
       'DIRECTORY_ENQUIRY',
+      'CALL_MADE',
+      'CELL_LOCATION',
+      'CELL_LOCATION',
       'BALANCE_LOW',
       'PRODUCT_ORDERED',
     ] as const)
   ) {
-    case 'ROAMING_ENTERED':
-      return { ...base, type: 'ROAMING_ENTERED', data: { region: pick(REGIONS) } };
+    case 'ROAMING_ENTERED': {
+      const region = pick(REGIONS);
+      const scope = ['Hong Kong', 'Macau', 'Japan', 'Thailand'].includes(region) ? 'INTERNATIONAL' : 'NATIONAL';
+      return { ...base, type: 'ROAMING_ENTERED', data: { region, scope } };
+    }
+    case 'CALL_MADE':
+      return {
+        ...base,
+        type: 'CALL_MADE',
+        data: {
+          callType: pick(['LOCAL', 'LOCAL', 'LONG_DISTANCE', 'INTERNATIONAL'] as const),
+          calledParty: pick(['OTHER', 'OTHER', 'SECURITIES_BROKER', 'BANK'] as const),
+          durationSeconds: Math.floor(random() * 600),
+        },
+      };
+    case 'CELL_LOCATION': {
+      const site = pick(SITES);
+      return {
+        ...base,
+        type: 'CELL_LOCATION',
+        data: { cellId: `${site.slice(0, 3)}-${Math.floor(random() * 20)}`, site },
+      };
+    }
     case 'HANDSET_ON':
       return { ...base, type: 'HANDSET_ON', data: { missedCalls: Math.floor(random() * 6) } };
     case 'DIRECTORY_ENQUIRY':

@@ -57,6 +57,8 @@ export interface Offer {
 
 export type OfferStatus =
   | 'SENT'
+  /** The channel gateway refused the message for good: recorded as an exception (exceptions/), not retried. */
+  | 'REJECTED'
   | 'ALREADY_SENT'
   | 'SUPPRESSED'
   | 'QUIET_HOURS'
@@ -74,6 +76,8 @@ export interface OfferOutcome {
   cap?: keyof FrequencyCaps;
   /** INELIGIBLE: why (eligibility/ IneligibleReason). */
   reason?: string;
+  /** REJECTED, or INELIGIBLE for a customer no system knows: the exception recorded to follow it up. */
+  exceptionId?: string;
   /** SENT / ALREADY_SENT: how the touchpoint was recorded. */
   touchpoint?: 'RECORDED' | 'ACCEPTED';
 }

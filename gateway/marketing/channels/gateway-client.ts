@@ -7,8 +7,18 @@ import type { OfferChannel } from '../rules/definition';
 
 const PATH: Record<OfferChannel, string> = { SMS: 'sms', PUSH: 'push', EMAIL: 'email' };
 
-/** The channel gateway could not take the message (an answer of 300 or more, a network failure, the deadline). */
-export class ChannelFailure extends Error {}
+/**
+ * The channel gateway could not take the message (an answer of 300 or more, a network failure, the deadline).
+ * `permanent`: it refused this message for good (400 to 499): sending it again would be refused again.
+ */
+export class ChannelFailure extends Error {
+  constructor(
+    message: string,
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface ChannelMessage {
   customerId: string;
@@ -36,6 +46,7 @@ export async function postMessage(
     throw new ChannelFailure(`the channel gateway could not be reached: ${(err as Error).name}`);
   }
   const body = (await res.json().catch(() => null)) as { messageId?: unknown } | null;
-  if (res.status >= 300) throw new ChannelFailure(`the channel gateway answered ${res.status}`);
+  if (res.status >= 300)
+    throw new ChannelFailure(`the channel gateway answered ${res.status}`, res.status >= 400 && res.status < 500);
   return typeof body?.messageId === 'string' ? body.messageId : null;
 }

@@ -20,9 +20,12 @@ import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqp
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { parseCustomerEvent } from './customer-event';
+import type { EventKinds } from './event-kind';
 import type { EventHandler } from './handler';
 
 export interface AmqpIntakeOptions {
+  /** The event kinds in force: an event's data is checked against its kind's schema (the built-in ones when not given). */
+  kinds?: EventKinds;
   /** amqp://user:pass@host:port/vhost */
   url: string;
   queue: string;
@@ -88,7 +91,7 @@ export function startAmqpIntake(options: AmqpIntakeOptions): AmqpIntake {
     } catch {
       body = undefined;
     }
-    const parsed = parseCustomerEvent(body);
+    const parsed = parseCustomerEvent(body, options.kinds);
     if (!parsed.ok) {
       logger.warn({ problems: parsed.problems.slice(0, 3) }, 'poison customer event: dead-lettered');
       messages.inc({ result: 'dead_letter' });

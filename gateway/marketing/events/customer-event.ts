@@ -6,9 +6,11 @@
  *       "at": "2026-11-24T06:00:00Z", "data": { "region": "Hong Kong" } }
  *
  * `id` is the sender's: redelivery of the same id is recognised and handled once. A later version adds a literal
- * to `version` and its own union; version 1 stays readable.
+ * to `version`; version 1 stays readable. What `data` holds is the event kind's (event-kind.ts): kinds are data, so
+ * a new kind is registered at run time without a release.
  */
 import { z } from 'zod';
+import { DEFAULT_KINDS, type EventKinds } from './event-kind';
 
 const base = {
   version: z.literal(1),
@@ -19,67 +21,44 @@ const base = {
   at: z.string().datetime({ offset: true }),
 };
 
-export const CustomerEventSchema = z.discriminatedUnion('type', [
-  /** The handset registered in a region (province, or Hong Kong, Macau, abroad) other than the last one. */
-  z
-    .object({
-      ...base,
-      type: z.literal('ROAMING_ENTERED'),
-      data: z.object({ region: z.string().min(1).max(64), previousRegion: z.string().max(64).optional() }).strict(),
-    })
-    .strict(),
-  /** The handset was switched on; `missedCalls` were missed while it was off. */
-  z
-    .object({
-      ...base,
-      type: z.literal('HANDSET_ON'),
-      data: z.object({ missedCalls: z.number().int().min(0).max(10_000) }).strict(),
-    })
-    .strict(),
-  /** The customer called directory enquiries (e.g. 114). */
-  z
-    .object({
-      ...base,
-      type: z.literal('DIRECTORY_ENQUIRY'),
-      data: z.object({ number: z.string().max(32).optional() }).strict(),
-    })
-    .strict(),
-  /** The prepaid balance fell under the threshold, in CNY. */
-  z
-    .object({
-      ...base,
-      type: z.literal('BALANCE_LOW'),
-      data: z.object({ balance: z.number().finite(), threshold: z.number().finite() }).strict(),
-    })
-    .strict(),
-  /** A product was ordered. */
-  z
-    .object({
-      ...base,
-      type: z.literal('PRODUCT_ORDERED'),
-      data: z.object({ productCode: z.string().min(1).max(64) }).strict(),
-    })
-    .strict(),
-]);
+/** The envelope; `data` is checked against the event's kind (event-kind.ts), which `type` names. */
+export const CustomerEventSchema = z
+  .object({
+    ...base,
+    type: z.string().regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'an event kind, e.g. ROAMING_ENTERED'),
+    data: z.record(z.unknown()),
+  })
+  .strict();
 
-export type CustomerEvent = z.infer<typeof CustomerEventSchema>;
-export type CustomerEventType = CustomerEvent['type'];
-export const EVENT_TYPES: readonly CustomerEventType[] = [
-  'ROAMING_ENTERED',
-  'HANDSET_ON',
-  'DIRECTORY_ENQUIRY',
-  'BALANCE_LOW',
-  'PRODUCT_ORDERED',
-];
+export interface CustomerEvent {
+  version: 1;
+  id: string;
+  type: string;
+  customerId: string;
+  at: string;
+  data: Record<string, unknown>;
+}
 
-/** The event, or what is wrong with it (each problem with its path), never a throw. */
+/**
+ * The event, or what is wrong with it (each problem with its path), never a throw: the envelope, then a kind in
+ * force for its `type` (`kinds`, the built-in ones when not given), then its data against the kind's schema.
+ */
 export function parseCustomerEvent(
   input: unknown,
+  kinds: Pick<EventKinds, 'get' | 'types'> = DEFAULT_KINDS,
 ): { ok: true; event: CustomerEvent } | { ok: false; problems: string[] } {
   const parsed = CustomerEventSchema.safeParse(input);
-  if (parsed.success) return { ok: true, event: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`),
-  };
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+  // The data is checked against its kind even when the envelope has problems: the sender hears of all of them.
+  const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  if (typeof given.type === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(given.type)) {
+    const kind = kinds.get(given.type);
+    if (!kind) problems.push(`type: no event kind ${given.type}; the kinds are ${kinds.types().join(', ')}`);
+    else if (given.data !== null && typeof given.data === 'object' && !Array.isArray(given.data))
+      problems.push(...kind.check(given.data));
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.slice(0, 10) };
+  return { ok: true, event: parsed.data as CustomerEvent };
 }

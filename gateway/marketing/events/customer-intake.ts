@@ -14,6 +14,7 @@ import { sendError } from '../../errors';
 import { type BodyLimits, readSignedEvent, type EventVerifier } from '../../inbound';
 import { parseCustomerEvent } from './customer-event';
 import type { EventHandler } from './handler';
+import type { EventKinds } from './event-kind';
 
 /** The source name whose secret signs customer events. */
 export const CUSTOMER_EVENTS_SOURCE = 'network';
@@ -21,6 +22,8 @@ export const CUSTOMER_EVENTS_SOURCE = 'network';
 export function customerEventIntake(deps: {
   verifier: EventVerifier;
   handler: EventHandler;
+  /** The event kinds in force: an event's data is checked against its kind's schema. */
+  kinds: EventKinds;
   bodyLimits: BodyLimits;
   logger: Logger;
 }) {
@@ -28,7 +31,7 @@ export function customerEventIntake(deps: {
     const signed = await readSignedEvent(req, res, CUSTOMER_EVENTS_SOURCE, deps.verifier, deps.bodyLimits);
     if (!signed) return;
     const { event: body, release } = signed;
-    const parsed = parseCustomerEvent(body);
+    const parsed = parseCustomerEvent(body, deps.kinds);
     if (!parsed.ok)
       return sendError(
         res,

@@ -12,6 +12,9 @@ import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Dispatcher, OfferOutcome } from '../channels/dispatcher';
+import { ChannelFailure } from '../channels/gateway-client';
+import type { Exceptions } from '../exceptions';
+import type { History } from '../history';
 import { preferredChannel } from '../channels/preference';
 import { offerRefusal, sectionsRead } from '../eligibility';
 import type { RuleSetHolder } from '../rules/rule-set';
@@ -28,6 +31,8 @@ export interface HandledEvent {
   offer: OfferOutcome | null;
   /** Whether the customer's view was loaded for the rules. */
   viewLoaded: boolean;
+  /** The exception recorded when the event could not be acted on (exceptions/): an unknown customer, a refused message. */
+  exceptionId?: string;
 }
 
 export interface EventHandler {
@@ -39,6 +44,9 @@ export function createEventHandler(deps: {
   rules: RuleSetHolder;
   views: ViewLoader;
   dispatcher: Dispatcher;
+  /** Every event is recorded in the customer's history (history/) before its rules run: conditions over time read it. */
+  history: Pick<History, 'record'>;
+  exceptions: Pick<Exceptions, 'raise'>;
   logger: Logger;
   registry?: Registry;
 }): EventHandler {
@@ -71,10 +79,21 @@ export function createEventHandler(deps: {
           .where(eq(events.id, event.id));
         if (row?.handledAt) {
           handled.inc({ via, result: 'duplicate' });
-          const previous = row.outcomes as { offer: OfferOutcome | null; viewLoaded: boolean } | null;
-          return { eventId: event.id, duplicate: true, offer: previous?.offer ?? null, viewLoaded: false };
+          const previous = row.outcomes as {
+            offer: OfferOutcome | null;
+            viewLoaded: boolean;
+            exceptionId?: string;
+          } | null;
+          return {
+            eventId: event.id,
+            duplicate: true,
+            offer: previous?.offer ?? null,
+            viewLoaded: false,
+            ...(previous?.exceptionId ? { exceptionId: previous.exceptionId } : {}),
+          };
         }
       }
+      await deps.history.record(event);
       const { match, view, viewLoaded } = await deps.rules.current.evaluate(event, () =>
         deps.views.load(event.customerId),
       );
@@ -97,15 +116,46 @@ export function createEventHandler(deps: {
           offerCode: match.rule.then.offerCode,
           kind: match.rule.then.kind,
         });
-        offer = refusal ? deps.dispatcher.ineligible(candidate, refusal) : await deps.dispatcher.send(candidate);
+        if (refusal) offer = deps.dispatcher.ineligible(candidate, refusal);
+        else
+          try {
+            offer = await deps.dispatcher.send(candidate);
+          } catch (err) {
+            if (!(err instanceof ChannelFailure) || !err.permanent) throw err;
+            // Refused for good: sending again would be refused again. Followed up as an exception, answered final.
+            const exceptionId = await deps.exceptions.raise({
+              cause: 'CHANNEL_REJECTED',
+              ref: `${event.id}:${match.rule.id}`,
+              customerId: event.customerId,
+              detail: {
+                eventId: event.id,
+                ruleId: match.rule.id,
+                channel,
+                offerCode: candidate.offerCode,
+                error: err.message,
+              },
+            });
+            offer = { ruleId: match.rule.id, offerCode: candidate.offerCode, channel, status: 'REJECTED', exceptionId };
+          }
+      }
+      // An event for a customer no system knows: nothing is sent to anyone, and it is followed up.
+      let exceptionId = offer?.exceptionId;
+      if (offer?.reason === 'UNKNOWN_CUSTOMER' || (!offer && viewLoaded && view === null)) {
+        exceptionId = await deps.exceptions.raise({
+          cause: 'UNKNOWN_CUSTOMER',
+          ref: event.id,
+          customerId: event.customerId,
+          detail: { eventId: event.id, type: event.type, at: event.at, ...(offer ? { ruleId: offer.ruleId } : {}) },
+        });
+        if (offer) offer = { ...offer, exceptionId };
       }
       await db
         .update(events)
-        .set({ handledAt: sql`now()`, outcomes: { offer, viewLoaded } })
+        .set({ handledAt: sql`now()`, outcomes: { offer, viewLoaded, ...(exceptionId ? { exceptionId } : {}) } })
         .where(eq(events.id, event.id));
       handled.inc({ via, result: offer ? 'offer' : 'no_offer' });
       duration.observe((performance.now() - started) / 1000);
-      return { eventId: event.id, duplicate: false, offer, viewLoaded };
+      return { eventId: event.id, duplicate: false, offer, viewLoaded, ...(exceptionId ? { exceptionId } : {}) };
     },
   };
 }

@@ -3,7 +3,7 @@
  * consistent set (the one current when it started), and a change applies to the next event without a restart.
  * The definitions store calls `swap` on every instance when a rule is put or deleted.
  */
-import { compile, type RuleDefinition, type RuleSet } from './definition';
+import { compile, type RuleContext, type RuleDefinition, type RuleSet } from './definition';
 
 export interface RuleSetHolder {
   readonly current: RuleSet;
@@ -13,8 +13,8 @@ export interface RuleSetHolder {
   swap(definitions: readonly RuleDefinition[]): void;
 }
 
-export function ruleSetHolder(initial: readonly RuleDefinition[] = []): RuleSetHolder {
-  let current = compile(initial);
+export function ruleSetHolder(initial: readonly RuleDefinition[] = [], context?: RuleContext): RuleSetHolder {
+  let current = compile(initial, context);
   let version = 1;
   return {
     get current() {
@@ -24,7 +24,7 @@ export function ruleSetHolder(initial: readonly RuleDefinition[] = []): RuleSetH
       return version;
     },
     swap(definitions) {
-      current = compile(definitions);
+      current = compile(definitions, context);
       version++;
     },
   };

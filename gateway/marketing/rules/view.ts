@@ -15,23 +15,36 @@ import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type { Pipeline } from '../../pipeline';
 import type { Consumer } from '../../pipeline/context';
 import { ELIGIBILITY_SELECTION, unavailableSections, type EligibilityView } from '../eligibility';
+import { selectionOf } from './fields';
 
 /**
  * What the marketing role may read that rules use, and the eligibility facts every offer is checked against.
  * Fields the role may not read are never asked for.
  */
-export const RULE_VIEW_QUERY = `query RuleView($id: ID!) {
+export const RULE_VIEW_QUERY = ruleViewQuery([]);
+
+/**
+ * The operation a view load runs: what every rule reads (the preferred channel, the eligibility facts, the usual
+ * insights) and the fields the rules in force test (`extra`, e.g. a registered section's `network.roamingState`).
+ * Built when the rules change, not per event.
+ */
+export function ruleViewQuery(extra: readonly string[]): string {
+  const more = extra.length ? `\n    ${selectionOf(extra)}` : '';
+  return `query RuleView($id: ID!) {
   customer(id: $id) {
     id
     insights { segment tags roamingDestinations churnProbability loyaltyYears campaignResponsesLast12Months lifetimeValue
       usageMix { dataPercent voicePercent } channelPreferences { channel level } }
     score { creditScore creditGrade valueTier positioning }
     recommendations { offerCode offerName propensity }
-    ${ELIGIBILITY_SELECTION}
+    ${ELIGIBILITY_SELECTION}${more}
   }
 }`;
+}
 
 export interface CustomerView {
+  /** Sections and fields beyond these when rules in force read them (registered sections too). */
+  [section: string]: unknown;
   id: string;
   insights: {
     segment: string;
@@ -59,6 +72,8 @@ export interface ViewLoaderOptions {
   pipeline: Pick<Pipeline, 'run'>;
   /** The in-process consumer (role `marketing`) that runs the operation. */
   consumer: Consumer;
+  /** The operation to run (ruleViewQuery of the rules in force); RULE_VIEW_QUERY when not given. */
+  query?: () => string;
   /** Most view operations per second, per instance. */
   loadsPerSecond: number;
   /** Most loads waiting for a token; past it a load fails (ViewLoadRefused) at once. */
@@ -113,7 +128,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
       facade: 'internal',
       requestId: `rules-${randomUUID()}`,
       caller: { consumer: options.consumer },
-      query: RULE_VIEW_QUERY,
+      query: options.query?.() ?? RULE_VIEW_QUERY,
       variables: { id: customerId },
     });
     if (outcome.kind !== 'result') {
