@@ -260,6 +260,7 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.insights': 'deny',
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
+      'Customer.steering': 'deny',
       'Billing.bills': 'deny',
       'Billing.paymentBehaviour': 'deny',
       'Mutation.recordContact': 'deny',
@@ -297,6 +298,7 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.insights': 'deny',
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
+      'Customer.steering': 'deny',
       'Mutation.recordContact': 'deny',
     },
   },
@@ -812,6 +814,29 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     /**
+     * Channel steering (gateway/steering/, the view's `steering` section): where to steer a customer per service, by
+     * the channel guideline's diversion table, the customer's preference levels and value tier, and the channels'
+     * load.
+     */
+    steering: z
+      .object({
+        /**
+         * The steering table (gateway/steering/definition.ts has its shape), checked at start with named paths.
+         * Default: the guideline's table (gateway/steering/default-table.ts). A registered definition of kind
+         * `steering` (`/admin/steerings/default`) replaces it at run time.
+         */
+        table: z.unknown().optional(),
+        /**
+         * The channel systems' load, read through the protected path like an adapter (`adapters/<name>`, by
+         * default `channelload`: the channel gateway's `GET /channels/v1/load`); its record is cached for
+         * `policy.cache.ttlSeconds` (keep it short). UCV_CHANNELLOAD_URL overrides the URL. Absent: steering
+         * answers without load, and says so.
+         */
+        load: AdapterEntrySchema.optional(),
+      })
+      .strict()
+      .default({}),
+    /**
      * Event-triggered marketing (docs/event-marketing.md): customer events in (`POST /events/network`, signed with
      * `events.secrets.network`; RabbitMQ when `amqp.url` is set), business rules over the event and the customer's
      * view, offers out through the channel gateway within caps, quiet hours and the suppression list. Needs the
@@ -1069,6 +1094,10 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
       ...(env.UCV_CHANNELS_URL ? { channelsUrl: env.UCV_CHANNELS_URL } : {}),
       ...(env.UCV_AMQP_URL ? { amqp: { ...(marketing.amqp ?? {}), url: env.UCV_AMQP_URL } } : {}),
     };
+  }
+  if (env.UCV_CHANNELLOAD_URL && out.steering && typeof out.steering === 'object') {
+    const steering = out.steering as { load?: object };
+    if (steering.load) out.steering = { ...steering, load: { ...steering.load, url: env.UCV_CHANNELLOAD_URL } };
   }
   if (env.DATABASE_URL) out.store = { ...((out.store as object) ?? {}), url: env.DATABASE_URL };
   if (Array.isArray(out.adapters)) {
