@@ -208,7 +208,7 @@ describe('a bad table', () => {
     }
     throw new Error('the gateway started with a bad table');
   };
-   
+
   const overlapping = withTable((t) => {
     t.preferences.PHONE_HALL!.billEnquiries![1] = { level: 'STRONG', from: 5, to: 9 };
   });
@@ -225,7 +225,6 @@ describe('a bad table', () => {
   const unknownChannel = withTable((t) => {
     (t.services.ITEMISED_BILL!.channels as string[])[1] = 'CARRIER_PIGEON';
   });
-   
 
   it('is refused at start, with the path', () => {
     expect(refusedAtStart(overlapping)).toContain(

@@ -3,8 +3,8 @@
  * enquiries strongest, 7 strong), a channel's level its strongest indicator's, ranges refused when they overlap or
  * leave counts without a level, and the warehouse mock's counts giving exactly the levels it reports. In process.
  */
-import { customerId } from '../mocks/dataset/identity';
-import { warehouseRecord } from '../mocks/dataset/customers';
+import { customerId } from '../../mocks/dataset/identity';
+import { warehouseRecord } from '../../mocks/dataset/customers';
 import {
   checkSteeringTable,
   DEFAULT_STEERING_TABLE,
@@ -12,15 +12,14 @@ import {
   preferencesOf,
   rangeProblems,
   type SteeringTable,
-} from '../gateway/steering';
+} from '../../gateway/steering';
 
 const checked = checkSteeringTable(DEFAULT_STEERING_TABLE);
 if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
 const table: SteeringTable = checked.table;
- 
+
 const ranges = (channel: keyof SteeringTable['preferences'], indicator: string) =>
   (table.preferences[channel] as Record<string, Parameters<typeof levelOf>[0]>)[indicator]!;
- 
 
 it.each([
   [
