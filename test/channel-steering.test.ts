@@ -139,6 +139,31 @@ it('answers without load, and says so, when the load source is down', async () =
   expect(line.line.en).toContain('channel load not known');
 });
 
+it('without a load source: ranked without load, and a table change is in force at the next view (never a kept answer)', async () => {
+  const plain = await startHarness({}, { mocks });
+  try {
+    const ask = async () =>
+      (await plain.gql(STEERING, { id: STANDARD_TERMINAL, service: 'ITEMISED_BILL' })).body.data.customer.steering;
+    const first = await ask();
+    expect(first.load).toMatchObject({ available: false, status: 'NOT_CONFIGURED', reason: null });
+    expect(first.services[0]).toMatchObject({ channel: 'SMS_HALL' });
+    expect((await ask()).services[0].channel).toBe('SMS_HALL');
+    const table = { ...structuredClone(DEFAULT_STEERING_TABLE), highValueTiers: ['STANDARD'] };
+    const put = await fetch(`${plain.url}/admin/steerings/default`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...AUTH },
+      body: JSON.stringify(table),
+    });
+    expect(put.status).toBe(200);
+    expect((await ask()).services[0]).toMatchObject({
+      channel: 'SELF_SERVICE_TERMINAL',
+      reason: { code: 'STRONGEST_PREFERENCE' },
+    });
+  } finally {
+    await plain.close();
+  }
+});
+
 it('every service of the table when none is named; an unknown service is BAD_USER_INPUT', async () => {
   const all = await steeringOf(GOLD_TERMINAL, null);
   expect(all.steering.services.map((s: { service: string }) => s.service)).toEqual(

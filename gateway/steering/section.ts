@@ -64,6 +64,8 @@ export function steeringExtension(holder: SteeringHolder, loadSource: Source | n
   const resolvers: IResolvers = {
     Customer: {
       steering: async (customer: CustomerRef, args: { service?: string | null }, ctx: GraphQLContext) => {
+        // The lines depend on the table in force and the load now, not only on the records loaded: never kept.
+        ctx.ucv.volatile = true;
         const table = holder.current;
         const asked = args.service ?? null;
         const rows = asked === null ? table.services : table.services.filter((r) => r.service === asked);
