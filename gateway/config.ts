@@ -261,6 +261,7 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
       'Customer.steering': 'deny',
+      'Customer.bestContactTime': 'deny',
       'Billing.bills': 'deny',
       'Billing.paymentBehaviour': 'deny',
       'Mutation.recordContact': 'deny',
@@ -299,6 +300,7 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
       'Customer.steering': 'deny',
+      'Customer.bestContactTime': 'deny',
       'Mutation.recordContact': 'deny',
     },
   },
@@ -742,6 +744,24 @@ export const ConfigSchema = z
             backoffMs: z.number().int().min(1).default(500),
             /** Longest wait between two delivery attempts, in milliseconds. Default 30000. */
             maxBackoffMs: z.number().int().min(1).default(30_000),
+          })
+          .strict()
+          .default({}),
+        /** The best time to contact (Customer.bestContactTime, docs/touchpoints.md), from the touchpoints kept. */
+        contactTime: z
+          .object({
+            /**
+             * Outcomes of a contact the customer did not answer (an offer sent and never replied to, a call not
+             * picked up); every other outcome counts as answered. Default SENT, NO_RESPONSE, NO_ANSWER,
+             * UNREACHABLE, BUSY, FAILED.
+             */
+            unansweredOutcomes: z
+              .array(z.string().min(1))
+              .default(['SENT', 'NO_RESPONSE', 'NO_ANSWER', 'UNREACHABLE', 'BUSY', 'FAILED']),
+            /** How many best hours are named, best first. Default 3. */
+            bestHours: z.number().int().min(1).max(24).default(3),
+            /** Most contacts of one customer read, the newest first. Default 2000. */
+            maxContacts: z.number().int().min(10).max(100_000).default(2000),
           })
           .strict()
           .default({}),

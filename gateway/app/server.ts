@@ -59,7 +59,14 @@ import { auditRoute } from '../audit/admin-route';
 import { AuditSink } from '../audit/sink';
 import { openStore, storeReachable, type Store } from '../store';
 import { schemaFile } from '../../schemas';
-import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type TouchpointDeps } from '../touchpoints';
+import {
+  contactTimeResolvers,
+  recordTouchpoint,
+  startOutboxWorker,
+  touchpointResolvers,
+  type ContactWindowPolicy,
+  type TouchpointDeps,
+} from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
 import { configuredRules, contactPolicyKind, createMarketing, ruleKind, type Marketing } from '../marketing';
@@ -230,15 +237,22 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them;
   // a contact is recorded and delivered through the runtime in force at that moment (`live`).
-  const live: { holder?: RuntimeHolder; invalidator?: Invalidator } = {};
+  const live: { holder?: RuntimeHolder; invalidator?: Invalidator; marketing?: Marketing } = {};
   const touchpointDeps = touchpointsOf(config, adapters, store, metrics, logger, live);
   const steering = openSteering(config, shared, metrics, logger);
+  // The quiet hours in force when a best contact time is computed: the contact policy once marketing runs.
+  const quietHours = () =>
+    live.marketing?.contactPolicy.current ?? {
+      timeZone: config.marketing.quietHours.timeZone,
+      quietHours: { start: config.marketing.quietHours.start, end: config.marketing.quietHours.end },
+    };
   const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, {
     bodyLimits,
     publicUrl,
     touchpointDeps,
     documents,
     steering,
+    quietHours,
   });
   const { holder, configured } = runtime;
   const invalidator = createInvalidator(
@@ -264,6 +278,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   if (touchpointDeps && store)
     touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
+  live.marketing = marketing?.marketing;
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   if (marketing) definitions.register(ruleKind(marketing.marketing, marketing.configuredRules));
   // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
@@ -473,6 +488,7 @@ function openRuntime(
     touchpointDeps: TouchpointDeps | undefined;
     documents: TrustedDocuments;
     steering: ReturnType<typeof openSteering>;
+    quietHours: () => ContactWindowPolicy;
   },
 ) {
   const { bodyLimits, publicUrl, touchpointDeps, documents } = more;
@@ -493,13 +509,26 @@ function openRuntime(
     schemaExtension: {
       typeDefs: [
         steering.typeDefs,
-        ...(touchpointDeps ? [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql')] : []),
+        ...(touchpointDeps
+          ? [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql'), schemaFile('contact-time.graphql')]
+          : []),
       ],
       resolvers: [
         steering.resolvers,
-        ...(touchpointDeps ? [touchpointResolvers(touchpointDeps), campaignReportResolvers(touchpointDeps.store)] : []),
+        ...(touchpointDeps
+          ? [
+              touchpointResolvers(touchpointDeps),
+              campaignReportResolvers(touchpointDeps.store),
+              contactTimeResolvers({
+                store: touchpointDeps.store,
+                settings: config.touchpoints.contactTime,
+                policy: more.quietHours,
+              }),
+            ]
+          : []),
       ],
-      reads: steering.reads,
+      // bestContactTime reads no section: it is the gateway's own, from the store.
+      reads: { ...steering.reads, ...(touchpointDeps ? { bestContactTime: [] } : {}) },
     },
   };
   const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({
