@@ -174,6 +174,7 @@ query CustomerView($id: ID! = "C00000001") {
     insights { batchDate arpu { month amount } usageMix { dataPercent voicePercent } tags segment churnProbability channelPreferences { channel level } }
     score { creditScore creditGrade valueTier positioning }
     recommendations { offerName reason propensity }
+    steering(service: "ITEMISED_BILL") { services { channel line { zh en } reason { code avoided } } }
     sources { source status ageMs latencyMs breaker reason }
   }
 }
