@@ -53,7 +53,7 @@ async function sectionValue(
   return { ...outcome, section: binding.select ? binding.select(outcome.value as never) : outcome.value };
 }
 
-const LoadShape = (value: unknown): LoadReading[] | null => {
+const loadReadings = (value: unknown): LoadReading[] | null => {
   const channels = (value as { channels?: unknown } | null)?.channels;
   return Array.isArray(channels) ? (channels as LoadReading[]) : null;
 };
@@ -83,7 +83,7 @@ export function steeringExtension(holder: SteeringHolder, loadSource: Source | n
           throw gatewayError(`No system knows customer ${customer.id}.`, { code: 'NOT_FOUND' });
         const usage = (insights.section as { channelUsage?: ChannelUsage | null } | undefined)?.channelUsage ?? null;
         const valueTier = (score.section as { valueTier?: string } | undefined)?.valueTier ?? null;
-        const readings = load?.ok ? LoadShape(load.value) : null;
+        const readings = load?.ok ? loadReadings(load.value) : null;
         const inputs = { valueTier, usage, load: readings };
         const preferences = usage ? preferencesOf(table, usage) : [];
         const basis = basisOf(table, valueTier);
