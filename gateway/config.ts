@@ -260,6 +260,8 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.insights': 'deny',
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
+      'Customer.steering': 'deny',
+      'Customer.bestContactTime': 'deny',
       'Billing.bills': 'deny',
       'Billing.paymentBehaviour': 'deny',
       'Mutation.recordContact': 'deny',
@@ -297,6 +299,8 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
       'Customer.insights': 'deny',
       'Customer.score': 'deny',
       'Customer.recommendations': 'deny',
+      'Customer.steering': 'deny',
+      'Customer.bestContactTime': 'deny',
       'Mutation.recordContact': 'deny',
     },
   },
@@ -743,6 +747,24 @@ export const ConfigSchema = z
           })
           .strict()
           .default({}),
+        /** The best time to contact (Customer.bestContactTime, docs/touchpoints.md), from the touchpoints kept. */
+        contactTime: z
+          .object({
+            /**
+             * Outcomes of a contact the customer did not answer (an offer sent and never replied to, a call not
+             * picked up); every other outcome counts as answered. Default SENT, NO_RESPONSE, NO_ANSWER,
+             * UNREACHABLE, BUSY, FAILED.
+             */
+            unansweredOutcomes: z
+              .array(z.string().min(1))
+              .default(['SENT', 'NO_RESPONSE', 'NO_ANSWER', 'UNREACHABLE', 'BUSY', 'FAILED']),
+            /** How many best hours are named, best first. Default 3. */
+            bestHours: z.number().int().min(1).max(24).default(3),
+            /** Most contacts of one customer read, the newest first. Default 2000. */
+            maxContacts: z.number().int().min(10).max(100_000).default(2000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -808,6 +830,29 @@ export const ConfigSchema = z
         historyLimit: z.number().int().min(1).default(50),
         /** Bounds of a registered adapter's JSONata mapping: time, depth, size, memory (MappingBoundsSchema). */
         mappings: MappingBoundsSchema.default({}),
+      })
+      .strict()
+      .default({}),
+    /**
+     * Channel steering (gateway/steering/, the view's `steering` section): where to steer a customer per service, by
+     * the channel guideline's diversion table, the customer's preference levels and value tier, and the channels'
+     * load.
+     */
+    steering: z
+      .object({
+        /**
+         * The steering table (gateway/steering/definition.ts has its shape), checked at start with named paths.
+         * Default: the guideline's table (gateway/steering/default-table.ts). A registered definition of kind
+         * `steering` (`/admin/steerings/default`) replaces it at run time.
+         */
+        table: z.unknown().optional(),
+        /**
+         * The channel systems' load, read through the protected path like an adapter (`adapters/<name>`, by
+         * default `channelload`: the channel gateway's `GET /channels/v1/load`); its record is cached for
+         * `policy.cache.ttlSeconds` (keep it short). UCV_CHANNELLOAD_URL overrides the URL. Absent: steering
+         * answers without load, and says so.
+         */
+        load: AdapterEntrySchema.optional(),
       })
       .strict()
       .default({}),
@@ -1075,6 +1120,10 @@ function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
       ...(env.UCV_CHANNELS_URL ? { channelsUrl: env.UCV_CHANNELS_URL } : {}),
       ...(env.UCV_AMQP_URL ? { amqp: { ...(marketing.amqp ?? {}), url: env.UCV_AMQP_URL } } : {}),
     };
+  }
+  if (env.UCV_CHANNELLOAD_URL && out.steering && typeof out.steering === 'object') {
+    const steering = out.steering as { load?: object };
+    if (steering.load) out.steering = { ...steering, load: { ...steering.load, url: env.UCV_CHANNELLOAD_URL } };
   }
   if (env.DATABASE_URL) out.store = { ...((out.store as object) ?? {}), url: env.DATABASE_URL };
   if (Array.isArray(out.adapters)) {

@@ -41,6 +41,22 @@ const EdwRecord = z
     loyalty_years: z.number(),
     campaign_responses_12m: z.number(),
     channel_preferences: z.array(z.object({ channel: z.string(), level: z.string() }).passthrough()),
+    // The counts behind the preferences; a batch without them still reads (channelUsage null).
+    channel_usage: z
+      .object({
+        bill_enquiries: z.number().int(),
+        address_enquiries: z.number().int(),
+        sms: z.number().int(),
+        mms: z.number().int(),
+        gprs_mb: z.number().int(),
+        new_data_services: z.number().int(),
+        ringback_changes: z.number().int(),
+        wap_gprs_mb: z.number().int(),
+        wap_new_data_services: z.number().int(),
+        itemised_bill_prints: z.number().int(),
+      })
+      .passthrough()
+      .optional(),
   })
   .passthrough();
 
@@ -297,6 +313,20 @@ export default defineAdapter<JsonClient>({
         loyaltyYears: r.loyalty_years,
         campaignResponsesLast12Months: r.campaign_responses_12m,
         channelPreferences: r.channel_preferences.map((c) => ({ channel: c.channel, level: c.level })),
+        channelUsage: r.channel_usage
+          ? {
+              billEnquiries: r.channel_usage.bill_enquiries,
+              addressEnquiries: r.channel_usage.address_enquiries,
+              sms: r.channel_usage.sms,
+              mms: r.channel_usage.mms,
+              gprsMb: r.channel_usage.gprs_mb,
+              newDataServices: r.channel_usage.new_data_services,
+              ringbackChanges: r.channel_usage.ringback_changes,
+              wapGprsMb: r.channel_usage.wap_gprs_mb,
+              wapNewDataServices: r.channel_usage.wap_new_data_services,
+              itemisedBillPrints: r.channel_usage.itemised_bill_prints,
+            }
+          : null,
       }),
     }),
   },

@@ -59,7 +59,14 @@ import { auditRoute } from '../audit/admin-route';
 import { AuditSink } from '../audit/sink';
 import { openStore, storeReachable, type Store } from '../store';
 import { schemaFile } from '../../schemas';
-import { recordTouchpoint, startOutboxWorker, touchpointResolvers, type TouchpointDeps } from '../touchpoints';
+import {
+  contactTimeResolvers,
+  recordTouchpoint,
+  startOutboxWorker,
+  touchpointResolvers,
+  type ContactWindowPolicy,
+  type TouchpointDeps,
+} from '../touchpoints';
 import type { RecordTouchpoint } from '../marketing/channels/dispatcher';
 import { customerEventIntake } from '../marketing/events/customer-intake';
 import {
@@ -71,6 +78,15 @@ import {
   ruleKind,
   type Marketing,
 } from '../marketing';
+import {
+  checkSteeringTable,
+  DEFAULT_STEERING_TABLE,
+  steeringExtension,
+  steeringHolder,
+  steeringKind,
+  type SteeringHolder,
+} from '../steering';
+import { Source as BackendSource } from '../backends/source';
 import { buildRuntime, RuntimeHolder, type Runtime, type RuntimeAdapter, type RuntimeShared } from '../runtime';
 import { adapterKind } from '../runtime/adapter-kind';
 import { audienceSources } from './audiences';
@@ -167,6 +183,7 @@ query CustomerView($id: ID! = "C00000001") {
     insights { batchDate arpu { month amount } usageMix { dataPercent voicePercent } tags segment churnProbability channelPreferences { channel level } }
     score { creditScore creditGrade valueTier positioning }
     recommendations { offerName reason propensity }
+    steering(service: "ITEMISED_BILL") { services { channel line { zh en } reason { code avoided } } }
     sources { source status ageMs latencyMs breaker reason }
   }
 }
@@ -230,13 +247,22 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
 
   // Recording contacts needs the store (touchpoints, outbox) and the configured adapter command that writes them;
   // a contact is recorded and delivered through the runtime in force at that moment (`live`).
-  const live: { holder?: RuntimeHolder; invalidator?: Invalidator } = {};
+  const live: { holder?: RuntimeHolder; invalidator?: Invalidator; marketing?: Marketing } = {};
   const touchpointDeps = touchpointsOf(config, adapters, store, metrics, logger, live);
+  const steering = openSteering(config, shared, metrics, logger);
+  // The quiet hours in force when a best contact time is computed: the contact policy once marketing runs.
+  const quietHours = () =>
+    live.marketing?.contactPolicy.current ?? {
+      timeZone: config.marketing.quietHours.timeZone,
+      quietHours: { start: config.marketing.quietHours.start, end: config.marketing.quietHours.end },
+    };
   const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, {
     bodyLimits,
     publicUrl,
     touchpointDeps,
     documents,
+    steering,
+    quietHours,
   });
   const { holder, configured } = runtime;
   const invalidator = createInvalidator(
@@ -254,12 +280,15 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     adapterKind({ holder, shared: runtime.shared, configured, admin: config.admin, graceMs: config.shutdown.graceMs }),
   );
   definitions.register(documentKind(documents, () => holder.current.schema));
+  // The steering table is the definitions kind `steering` (/admin/steerings/default), over the configured one.
+  definitions.register(steeringKind(steering.holder));
   const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
   // An agent's outcome for an offer is the customer's response to the campaign or rule that made it.
   if (touchpointDeps && store)
     touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
+  live.marketing = marketing?.marketing;
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   // Event kinds are the definitions kind `event-kind` (/admin/event-kinds), before rules: a rule is checked against them.
   if (marketing) definitions.register(eventKindKind(marketing.marketing, configuredEventKinds(config)));
@@ -345,6 +374,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       await worker?.close();
       await Promise.all([
         ...holder.openSources().map((s) => s.close()),
+        steering.loadSource?.close(),
         definitions.close(),
         invalidator.close(),
         shared.close(),
@@ -374,6 +404,35 @@ function bodyLimitsOf(config: Readonly<GatewayConfig>): BodyLimits {
     idleTimeoutMs: bodyIdleTimeoutMs,
     timeoutMs: bodyTimeoutMs,
   };
+}
+
+/**
+ * Channel steering: the table in force (the configured one, checked here so a bad one stops the start with its
+ * path; a registered `steering` definition replaces it later) and the channel systems' load, read through a source
+ * of its own (the protected path: cache, breaker, deadline) that is not one of the view's sections.
+ */
+function openSteering(
+  config: Readonly<GatewayConfig>,
+  state: SharedState,
+  metrics: Metrics,
+  logger: Logger,
+): { holder: SteeringHolder; loadSource: BackendSource | null } {
+  const checked = checkSteeringTable(config.steering.table ?? DEFAULT_STEERING_TABLE);
+  if (!checked.ok)
+    throw new ConfigError(
+      `invalid steering table in ${config.steering.table === undefined ? 'the default table' : 'steering.table'}:\n${checked.problems
+        .map((p) => `  - steering.table.${p.path}: ${p.message}${p.given === undefined ? '' : ` (got ${p.given})`}`)
+        .join('\n')}`,
+    );
+  const entry = config.steering.load;
+  let loadSource: BackendSource | null = null;
+  if (entry) {
+    const [adapter] = loadAdapters({ ...config, adapters: [entry] } as GatewayConfig);
+    if (!adapter?.resources.load)
+      throw new ConfigError(`steering.load: adapter ${entry.name} has no resource "load" (the channels' load)`);
+    loadSource = new BackendSource(adapter, entry, { cache: state.cache, metrics, logger });
+  }
+  return { holder: steeringHolder(checked.table), loadSource };
 }
 
 /** Who calls (identity), how much (rate limit) and what was read (the audit trail, with a store). */
@@ -446,9 +505,12 @@ function openRuntime(
     publicUrl: () => string;
     touchpointDeps: TouchpointDeps | undefined;
     documents: TrustedDocuments;
+    steering: ReturnType<typeof openSteering>;
+    quietHours: () => ContactWindowPolicy;
   },
 ) {
   const { bodyLimits, publicUrl, touchpointDeps, documents } = more;
+  const steering = steeringExtension(more.steering.holder, more.steering.loadSource);
   const shared: RuntimeShared = {
     config,
     cache: state.cache,
@@ -460,13 +522,32 @@ function openRuntime(
     bodyLimits,
     publicUrl,
     documents,
-    // With a store: recording contacts (touchpoints) and reading the closed loop of campaigns and rules.
-    schemaExtension: touchpointDeps
-      ? {
-          typeDefs: [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql')],
-          resolvers: [touchpointResolvers(touchpointDeps), campaignReportResolvers(touchpointDeps.store)],
-        }
-      : undefined,
+    // Steering, computed from the view's sections; with a store, recording contacts (touchpoints) and reading the
+    // closed loop of campaigns and rules.
+    schemaExtension: {
+      typeDefs: [
+        steering.typeDefs,
+        ...(touchpointDeps
+          ? [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql'), schemaFile('contact-time.graphql')]
+          : []),
+      ],
+      resolvers: [
+        steering.resolvers,
+        ...(touchpointDeps
+          ? [
+              touchpointResolvers(touchpointDeps),
+              campaignReportResolvers(touchpointDeps.store),
+              contactTimeResolvers({
+                store: touchpointDeps.store,
+                settings: config.touchpoints.contactTime,
+                policy: more.quietHours,
+              }),
+            ]
+          : []),
+      ],
+      // bestContactTime reads no section: it is the gateway's own, from the store.
+      reads: { ...steering.reads, ...(touchpointDeps ? { bestContactTime: [] } : {}) },
+    },
   };
   const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({
     adapter,

@@ -21,6 +21,7 @@ import type { Problem } from '../runtime/declarative';
 import type { DefinitionsBackend, StoredState } from './backends';
 
 export type { Problem } from '../runtime/declarative';
+export { singleHolder, singleNameProblems, type SingleHolder } from './single';
 
 export interface DefinitionKind<Definition = unknown> {
   /** Singular, lower-case: `adapter`, `rule`. The admin route is its plural: /admin/adapters. */

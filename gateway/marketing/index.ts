@@ -16,7 +16,7 @@ import { ConfigError, type GatewayConfig } from '../config';
 import { startAmqpIntake, type AmqpIntake } from './events/amqp-intake';
 import { createEventHandler, type EventHandler } from './events/handler';
 import type { Consumer, Pipeline } from '../pipeline';
-import { DefinitionRefused, type DefinitionKind, type Problem } from '../definitions';
+import { DefinitionRefused, singleNameProblems, type DefinitionKind, type Problem } from '../definitions';
 import {
   dryRun,
   kindsOf,
@@ -518,15 +518,8 @@ const CONTACT_POLICY_NAME = 'default';
  */
 export function contactPolicyKind(marketing: Pick<Marketing, 'contactPolicy'>): DefinitionKind {
   const problems = (definition: unknown, name: string): Problem[] => {
-    if (name !== CONTACT_POLICY_NAME)
-      return [
-        {
-          path: 'name',
-          message: `one contact policy is in force: its name is "${CONTACT_POLICY_NAME}"`,
-          expected: CONTACT_POLICY_NAME,
-          given: name,
-        },
-      ];
+    const named = singleNameProblems(name, CONTACT_POLICY_NAME, 'contact policy');
+    if (named.length > 0) return named;
     const parsed = ContactPolicySchema.safeParse(definition);
     return parsed.success ? [] : problemsOf(parsed.error, definition);
   };

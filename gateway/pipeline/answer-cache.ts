@@ -13,7 +13,8 @@
  * from a peer through Redis), still fresh by its source's TTL, the same record (same fetch time) still held in this
  * process's cache (Redis's client tracking drops a local copy that anyone changed or deleted), and every breaker
  * closed. Only answers whose
- * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept.
+ * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept, and
+ * none that a resolver marked volatile (`ucv.volatile`: built from more than its records, like the steering section).
  *
  * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
  * `extensions.sources`, the log line and the audit's customers are built as for any answer), and every
@@ -281,6 +282,8 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     context: GatewayContext,
   ): Promise<void> => {
     const { ucv } = context;
+    // Built from more than its records (e.g. the steering table in force): nothing says when it would change.
+    if (ucv.volatile) return;
     const loaded = [...ucv.loaded];
     const outcomes = await Promise.all(loaded.map((l) => l.outcome));
     const dependencies: Dependency[] = [];

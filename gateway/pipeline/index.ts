@@ -73,6 +73,8 @@ export interface PipelineDeps {
   documents?: TrustedDocuments;
   /** The audit trail (gateway/pipeline/audit.ts): sees the masked answer. */
   audit?: Plugin<GatewayContext>;
+  /** Customer fields the gateway computes → the fields they read, so the backend-call limit counts them. */
+  reads?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One GraphQL request as a facade hands it over: a query text (GraphQL) or a document the facade built (SOAP). */
@@ -161,7 +163,7 @@ export function createPipeline(deps: PipelineDeps) {
     ),
     engine(useSchema(schema)),
     useIdentity(deps.authenticator), // who calls: before the query is parsed
-    useLimits({ limits, sources, planner, introspection }), // depth, aliases, tokens, directives, cost, root fields, backend calls
+    useLimits({ limits, sources, planner, introspection, reads: deps.reads }), // depth, aliases, tokens, directives, cost, root fields, backend calls
     ...(introspection ? [] : [useNoSuggestions()]), // no "Did you mean" where introspection is closed (production)
     useRights({ schema, roles, planner, warn: (message) => deps.logger?.warn(message) }), // denied fields out of the document; the plan of what remains
     ...(deps.rateLimit ? [deps.rateLimit] : []), // ── rate limit per consumer (gateway/pipeline/rate-limit.ts)

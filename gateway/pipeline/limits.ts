@@ -91,9 +91,11 @@ export interface LimitsDeps {
   planner: Planner;
   /** Introspection and suggestions allowed (development). */
   introspection: boolean;
+  /** Customer fields the gateway computes → the fields they read (view/schema.ts SchemaExtension.reads). */
+  reads?: Readonly<Record<string, readonly string[]>>;
 }
 
-export function useLimits({ limits, sources, planner, introspection }: LimitsDeps): Plugin<GatewayContext> {
+export function useLimits({ limits, sources, planner, introspection, reads = {} }: LimitsDeps): Plugin<GatewayContext> {
   // Armor's rules are made once here: its envelop plugins make new ones on every request, for a validation that
   // is cached per document (index.ts), so they would cost on every request and matter only on a cache miss.
   const rules: ValidationRule[] = [
@@ -124,10 +126,11 @@ export function useLimits({ limits, sources, planner, introspection }: LimitsDep
     );
     if (!operation) return 0;
     const resources = new Set<string>();
-    for (const field of fields) {
-      const resource = resourceOf.get(field);
-      if (resource) resources.add(resource);
-    }
+    for (const field of fields)
+      for (const read of [field, ...(reads[field] ?? [])]) {
+        const resource = resourceOf.get(read);
+        if (resource) resources.add(resource);
+      }
     let cost = 0;
     for (const name of rootFieldsOf(operation, fragmentsOf(document)).values()) {
       if (name === 'customer') cost += resources.size;

@@ -145,6 +145,7 @@ export function buildRuntime(
       audit: shared.audit,
       answerCache,
       documents: shared.documents,
+      reads: shared.schemaExtension?.reads,
     });
     const graphql = graphqlHandler(shared.logger, pipeline, shared.bodyLimits);
     // SOAP clients generated from the WSDL of the configured adapters keep getting exactly those sections by default.

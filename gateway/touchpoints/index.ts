@@ -20,6 +20,7 @@ import { storeErrorForLog } from '../store';
 import { deliver, rowsOf, type DeliveryDeps, type OutboxWorker } from './outbox';
 
 export { startOutboxWorker, backlog, type OutboxWorker } from './outbox';
+export { contactTimeOf, contactTimeResolvers, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
 
 /** One contact, in the one format every origin uses (the `touchpoints` table). */
 export interface Touchpoint {

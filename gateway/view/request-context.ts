@@ -46,6 +46,11 @@ export class RequestContext {
   readonly startedAt = performance.now();
   /** Customer fields the current operation selects; set before execution. */
   customerFields: ReadonlySet<string> = new Set();
+  /**
+   * Set by a resolver whose answer depends on more than the records this request loaded (a table in force that may
+   * change at any moment, the durable store): such an answer must not be kept by the rendered-answer cache.
+   */
+  volatile = false;
   private readonly loads = new Map<string, Promise<Outcome>>();
   /** Every record this request loaded, once each, in order. */
   readonly loaded: Loaded[] = [];

@@ -70,7 +70,7 @@ function sectionResolvers(
   return resolvers;
 }
 
-function rootResolvers(sources: readonly Source[]) {
+function rootResolvers(sources: readonly Source[], reads: Readonly<Record<string, readonly string[]>> = {}) {
   const directory = sources.find((s) => s.adapter.directory);
   /** Customer field → the (source, resource) it reads, computed once. */
   const readers = new Map<string, [Source, string]>();
@@ -82,8 +82,11 @@ function rootResolvers(sources: readonly Source[]) {
   const neededResources = (fields: ReadonlySet<string>): Array<[Source, string]> => {
     const needed = new Map<string, [Source, string]>();
     for (const field of fields) {
-      const reader = readers.get(field);
-      if (reader) needed.set(`${reader[0].name}\u0000${reader[1]}`, reader);
+      // A field the gateway computes reads the sections it is computed from.
+      for (const read of [field, ...(reads[field] ?? [])]) {
+        const reader = readers.get(read);
+        if (reader) needed.set(`${reader[0].name}\u0000${reader[1]}`, reader);
+      }
     }
     return [...needed.values()];
   };
@@ -140,10 +143,11 @@ function rootResolvers(sources: readonly Source[]) {
  * of the same field, so a field claimed by two adapters (or by an adapter and the core) is a configuration error,
  * and so is a Customer field an adapter adds without binding it to a resource.
  */
-function checkCustomerFields(sources: readonly Source[]): void {
+function checkCustomerFields(sources: readonly Source[], gatewayFields: readonly string[] = []): void {
   const owner = new Map<string, string>([
     ['id', 'the core'],
     ['sources', 'the core'],
+    ...gatewayFields.map((name) => [name, 'the gateway'] as [string, string]),
   ]);
   for (const source of sources) {
     for (const definition of parse(source.adapter.typeDefs).definitions) {
@@ -171,13 +175,18 @@ function checkCustomerFields(sources: readonly Source[]): void {
 export interface SchemaExtension {
   typeDefs: string[];
   resolvers: IResolvers[];
+  /**
+   * Customer fields the gateway computes from sections (steering reads insights and score): field → the Customer
+   * fields it reads. The root starts their loads with the query's others, and an adapter may not claim the field.
+   */
+  reads?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function buildSchema(
   sources: readonly Source[],
   extension: SchemaExtension = { typeDefs: [], resolvers: [] },
 ): GraphQLSchema {
-  checkCustomerFields(sources);
+  checkCustomerFields(sources, Object.keys(extension.reads ?? {}));
   return makeExecutableSchema({
     typeDefs: [
       schemaFile('scalars.graphql'),
@@ -188,7 +197,7 @@ export function buildSchema(
     ],
     resolvers: [
       ...extension.resolvers,
-      { Query: rootResolvers(sources) },
+      { Query: rootResolvers(sources, extension.reads) },
       ...sources.map((source) => ({ Customer: sectionResolvers(source) })),
       {
         Customer: {

@@ -8,8 +8,10 @@
  *   POST /channels/v1/email   (same body)
  *   POST /channels/v1/replies/:messageId  { text, replyId? }  a customer's reply by hand, delivered now
  *                                         → 200 { reply, delivery } (404 unknown message, 409 no webhook)
+ *   GET  /channels/v1/load                { at, channels: [{ channel, measure, value, capacity, utilisation }] }
  *   GET  /__control/replies               { settings, counts }
  *   PATCH /__control/replies              merge { webhookUrl, secret, share, yesShare, delayMs, … } (never faulted)
+ *   GET  /__control/load, PATCH /__control/load  { <channel>: { value?, capacity? } } merged (never faulted)
  *
  * A repeated `idempotencyKey` answers the first messageId and is not sent again (what real SMS centres do with a
  * client reference). The messages received are kept (the last 10,000) for tests: `messages()` in process.
@@ -126,9 +128,58 @@ export interface ChannelsMock extends MockServer {
   replies(): readonly ReplyRecord[];
   /** Forgets messages and replies; scheduled replies are cancelled and deliveries under way no longer counted. */
   clear(): void;
+  /** Merges a patch into the channels' load (`{ PHONE_HALL: { value: 60 } }`; throws on a bad one); the load now. */
+  setLoad(patch: Partial<Record<LoadChannel, Partial<ChannelLoad>>>): Readonly<Record<LoadChannel, ChannelLoad>>;
+  /** Back to DEFAULT_LOAD. */
+  resetLoad(): void;
 }
 
 const MAX_KEPT = 10_000;
+
+/**
+ * The load of the staffed and electronic channels as the channel systems see it now: the call centre's queue (calls
+ * waiting against the calls it can hold), the SMS centre's throughput (messages a second against its capacity), the
+ * business halls' waiting customers (against their seats), the web and WAP halls' sessions. Utilisation is value /
+ * capacity; the gateway steers away from a channel near or over 1.
+ */
+export interface ChannelLoad {
+  /** What `value` counts. */
+  measure: 'QUEUED_CALLS' | 'MESSAGES_PER_SECOND' | 'WAITING_CUSTOMERS' | 'SESSIONS';
+  value: number;
+  capacity: number;
+}
+export const LOAD_CHANNELS = ['PHONE_HALL', 'SMS_HALL', 'BUSINESS_HALL', 'WEB_HALL', 'WAP_HALL'] as const;
+export type LoadChannel = (typeof LOAD_CHANNELS)[number];
+
+/** A quiet hour: every channel well under its capacity. */
+export const DEFAULT_LOAD: Readonly<Record<LoadChannel, Readonly<ChannelLoad>>> = Object.freeze({
+  PHONE_HALL: { measure: 'QUEUED_CALLS', value: 6, capacity: 60 },
+  SMS_HALL: { measure: 'MESSAGES_PER_SECOND', value: 120, capacity: 2000 },
+  BUSINESS_HALL: { measure: 'WAITING_CUSTOMERS', value: 4, capacity: 30 },
+  WEB_HALL: { measure: 'SESSIONS', value: 800, capacity: 20_000 },
+  WAP_HALL: { measure: 'SESSIONS', value: 1500, capacity: 30_000 },
+});
+
+/** A patch of the load (`{ PHONE_HALL: { value: 60 } }`) checked, or why not. */
+export function checkLoadPatch(body: unknown): Partial<Record<LoadChannel, Partial<ChannelLoad>>> | string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON object';
+  const out: Partial<Record<LoadChannel, Partial<ChannelLoad>>> = {};
+  for (const [channel, patch] of Object.entries(body as Record<string, unknown>)) {
+    if (!(LOAD_CHANNELS as readonly string[]).includes(channel))
+      return `${channel}: not a channel with a load (${LOAD_CHANNELS.join(', ')})`;
+    if (patch === null || typeof patch !== 'object') return `${channel}: expected { value?, capacity? }`;
+    const { value, capacity, ...rest } = patch as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return `${channel}: unknown key(s) ${Object.keys(rest).join(', ')}`;
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) return `${channel}.value: a number ≥ 0`;
+    if (capacity !== undefined && (typeof capacity !== 'number' || !(capacity > 0)))
+      return `${channel}.capacity: a number > 0`;
+    out[channel as LoadChannel] = {
+      ...(value !== undefined ? { value: value as number } : {}),
+      ...(capacity !== undefined ? { capacity: capacity as number } : {}),
+    };
+  }
+  return out;
+}
 
 /**
  * Whether a message gets a response, and which: `Y`/`N` for an SMS, `CLICK` for a push, nothing for an e-mail.
@@ -286,8 +337,32 @@ export async function startChannelsMock(options: ChannelsMockOptions = {}): Prom
     void deliver(reply, settings.delayMs);
   }
 
+  let load: Record<LoadChannel, ChannelLoad> = structuredClone(DEFAULT_LOAD) as Record<LoadChannel, ChannelLoad>;
+  const setLoad = (patch: unknown): Readonly<Record<LoadChannel, ChannelLoad>> => {
+    const checked = checkLoadPatch(patch);
+    if (typeof checked === 'string') throw new Error(`channels mock: ${checked}`);
+    for (const [channel, change] of Object.entries(checked) as Array<[LoadChannel, Partial<ChannelLoad>]>)
+      load[channel] = { ...load[channel], ...change };
+    return load;
+  };
+  const loadAnswer = () => ({
+    at: new Date().toISOString(),
+    channels: LOAD_CHANNELS.map((channel) => ({
+      channel,
+      ...load[channel],
+      utilisation: Math.round((load[channel].value / load[channel].capacity) * 1000) / 1000,
+    })),
+  });
+
   const control = express.Router();
   control.use(express.json());
+  control.get('/load', (_req, res) => void res.json(loadAnswer()));
+  control.patch('/load', (req, res) => {
+    const patch = checkLoadPatch(req.body);
+    if (typeof patch === 'string') return void res.status(400).json({ error: patch });
+    setLoad(patch);
+    res.json(loadAnswer());
+  });
   control.get('/replies', (_req, res) => {
     res.json({ settings: redacted(settings), counts: replyCounts() });
   });
@@ -307,6 +382,7 @@ export async function startChannelsMock(options: ChannelsMockOptions = {}): Prom
     'channels',
     options,
     (app) => {
+      app.get('/channels/v1/load', (_req, res) => void res.json(loadAnswer()));
       for (const [channel, route] of Object.entries(CHANNEL_ROUTES) as Array<[ChannelName, string]>) {
         app.post(`/channels/v1/${route}`, express.json({ limit: '16kb' }), (req, res) => {
           const body = (req.body ?? {}) as Record<string, unknown>;
@@ -409,6 +485,10 @@ export async function startChannelsMock(options: ChannelsMockOptions = {}): Prom
       records = [];
       counts = { sent: 0, delivered: 0, failed: 0 };
       generation++;
+    },
+    setLoad,
+    resetLoad: () => {
+      load = structuredClone(DEFAULT_LOAD) as Record<LoadChannel, ChannelLoad>;
     },
     close,
   });

@@ -466,6 +466,74 @@ export interface WarehouseRecord {
   loyalty_years: number;
   campaign_responses_12m: number;
   channel_preferences: Array<{ channel: string; level: string }>;
+  /** Last month's counts behind the channel preferences (channelUsage below). */
+  channel_usage: ChannelUsage;
+}
+
+/**
+ * A month of a customer's use of the electronic channels: the counts the channel guideline rates preference levels
+ * by. The WAP hall's indicators are the web hall's (GPRS and new data services), counted on the WAP gateway.
+ */
+export interface ChannelUsage {
+  bill_enquiries: number;
+  address_enquiries: number;
+  sms: number;
+  mms: number;
+  gprs_mb: number;
+  new_data_services: number;
+  ringback_changes: number;
+  wap_gprs_mb: number;
+  wap_new_data_services: number;
+  itemised_bill_prints: number;
+}
+
+/**
+ * Each channel's indicators and the lowest count of each level (STRONGEST, STRONG, MEDIUM, WEAK), as the channel
+ * guideline rates them (the gateway's default steering table holds the same figures). A channel's level is its
+ * strongest indicator's.
+ */
+const USAGE_LEVELS: Record<string, Array<[keyof ChannelUsage, [number, number, number, number]]>> = {
+  PHONE_HALL: [
+    ['bill_enquiries', [8, 5, 2, 0]],
+    ['address_enquiries', [6, 4, 2, 0]],
+  ],
+  SMS_HALL: [
+    ['sms', [300, 150, 50, 0]],
+    ['mms', [30, 15, 8, 0]],
+  ],
+  WEB_HALL: [
+    ['gprs_mb', [500, 300, 100, 0]],
+    ['ringback_changes', [4, 3, 2, 0]],
+    ['new_data_services', [4, 3, 1, 0]],
+  ],
+  WAP_HALL: [
+    ['wap_gprs_mb', [500, 300, 100, 0]],
+    ['wap_new_data_services', [4, 3, 1, 0]],
+  ],
+  SELF_SERVICE_TERMINAL: [['itemised_bill_prints', [5, 3, 2, 0]]],
+};
+
+/**
+ * Counts that make exactly the given levels: per channel, one indicator (drawn) inside its level's range and the
+ * others at that level or weaker. Drawn from a stream of their own, so every other field stays as it was.
+ */
+function channelUsageOf(n: number, preferences: ReadonlyArray<{ channel: string; level: string }>): ChannelUsage {
+  const r = rng(`usage:${n}`);
+  const usage = {} as ChannelUsage;
+  const countAt = (lows: readonly number[], level: number): number => {
+    const low = lows[level] as number;
+    const high = level === 0 ? low * 2 : (lows[level - 1] as number) - 1;
+    return r.int(low, Math.max(low, high));
+  };
+  for (const { channel, level } of preferences) {
+    const indicators = USAGE_LEVELS[channel] ?? [];
+    const at = Math.max(0, LEVELS.indexOf(level));
+    const primary = r.int(0, indicators.length - 1);
+    indicators.forEach(([name, lows], i) => {
+      usage[name] = countAt(lows, i === primary ? at : r.int(at, LEVELS.length - 1));
+    });
+  }
+  return usage;
 }
 
 export function warehouseRecord(id: string): WarehouseRecord | null {
@@ -481,7 +549,7 @@ export function warehouseRecord(id: string): WarehouseRecord | null {
     TAGS.filter((t) => !t.startsWith('frequent')),
     r.int(1, 3),
   );
-  return {
+  const record = {
     customer_id: id,
     batch_date: BATCH_DATE,
     arpu_3m: [3, 2, 1].map((back) => ({
@@ -503,6 +571,7 @@ export function warehouseRecord(id: string): WarehouseRecord | null {
     campaign_responses_12m: r.int(0, 6),
     channel_preferences: E_CHANNELS.map((channel) => ({ channel, level: r.pick(LEVELS) })),
   };
+  return { ...record, channel_usage: channelUsageOf(n, record.channel_preferences) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

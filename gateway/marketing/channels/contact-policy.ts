@@ -16,6 +16,7 @@
  * with no windows.
  */
 import { z } from 'zod';
+import { singleHolder, type SingleHolder } from '../../definitions';
 import type { QuietHours } from './quiet-hours';
 import { inQuietHours, localMinutes } from './quiet-hours';
 import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
@@ -102,26 +103,8 @@ export function insideWindows(at: Date, windows: readonly ContactWindow[], timeZ
 }
 
 /** The policy in force: the registered one, or the configured quiet hours; swapped whole when it changes. */
-export interface ContactPolicyHolder {
-  readonly current: ContactPolicy;
-  /** Whether `current` is a registered policy (false: the configured quiet hours). */
-  readonly registered: boolean;
-  swap(policy: ContactPolicy | null): void;
-}
+export type ContactPolicyHolder = SingleHolder<ContactPolicy>;
 
 export function contactPolicyHolder(configured: ContactPolicy): ContactPolicyHolder {
-  let current = configured;
-  let registered = false;
-  return {
-    get current() {
-      return current;
-    },
-    get registered() {
-      return registered;
-    },
-    swap(policy) {
-      current = policy ?? configured;
-      registered = policy !== null;
-    },
-  };
+  return singleHolder(configured);
 }
