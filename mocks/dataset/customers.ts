@@ -502,7 +502,8 @@ export interface ScoringEvaluation {
   creditGrade: 'AAA' | 'AA' | 'A' | 'B' | 'C';
   valueTier: 'DIAMOND' | 'PLATINUM' | 'GOLD' | 'SILVER' | 'STANDARD';
   positioning: string;
-  offers: Array<{ offerCode: string; offerName: string; reason: string; propensity: number }>;
+  /** `reason`: in Chinese with the customer's figures, as an agent says it; `reasonCode`: which rule it is. */
+  offers: Array<{ offerCode: string; offerName: string; reason: string; reasonCode: string; propensity: number }>;
 }
 
 const POSITIONINGS = [
@@ -541,7 +542,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'DATA-HKMO',
       offerName: '港澳漫游流量包',
-      reason: 'Roamed to Hong Kong/Macau in 2 of the last 3 months',
+      reason: '近3个月中有2个月漫游港澳',
+      reasonCode: 'ROAMING_HK_MO',
       propensity: 0.82,
     });
   }
@@ -549,7 +551,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'DATA-30G',
       offerName: '5G流量包30GB',
-      reason: `Data is ${warehouse.usage_mix.data_pct}% of usage; the current data pack runs out most months`,
+      reason: `流量占使用量的${warehouse.usage_mix.data_pct}%，现有流量包多数月份不够用`,
+      reasonCode: 'DATA_HEAVY',
       propensity: Math.round(r.next() * 50 + 40) / 100,
     });
   }
@@ -557,7 +560,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'VAS-CLOUD',
       offerName: '和彩云存储50GB',
-      reason: 'Key account with many lines: shared cloud storage for the team',
+      reason: '集团客户多线路：团队共享云存储',
+      reasonCode: 'KEY_ACCOUNT_TEAM',
       propensity: 0.64,
     });
   }
@@ -565,7 +569,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'VAS-VIDEO',
       offerName: '视频会员',
-      reason: 'Similar customers in the same segment took it',
+      reason: '同细分群体的相似客户已订购',
+      reasonCode: 'SIMILAR_CUSTOMERS',
       propensity: Math.round(r.next() * 30 + 20) / 100,
     });
   }
