@@ -77,6 +77,7 @@ import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
 import { campaignReportResolvers } from '../marketing/campaigns';
 import { recordAgentResponse } from '../marketing/campaigns/responses';
+import { withheldField } from '../marketing/eligibility/withheld';
 import {
   placeOrder,
   recordingReplyHandler,
@@ -445,13 +446,17 @@ function openRuntime(
     bodyLimits,
     publicUrl,
     documents,
-    // With a store: recording contacts (touchpoints) and reading the closed loop of campaigns and rules.
-    schemaExtension: touchpointDeps
-      ? {
-          typeDefs: [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql')],
-          resolvers: [touchpointResolvers(touchpointDeps), campaignReportResolvers(touchpointDeps.store)],
-        }
-      : undefined,
+    // With a store: recording contacts (touchpoints) and reading the closed loop of campaigns and rules. Always:
+    // each recommendation checked by the one eligibility check (withheld, with the reason).
+    schemaExtension: {
+      ...(touchpointDeps
+        ? {
+            typeDefs: [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql')],
+            resolvers: [touchpointResolvers(touchpointDeps), campaignReportResolvers(touchpointDeps.store)],
+          }
+        : { typeDefs: [], resolvers: [] }),
+      derived: [withheldField],
+    },
   };
   const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({
     adapter,
