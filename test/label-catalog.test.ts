@@ -50,6 +50,9 @@ function codesOfDataset(count: number): Map<Domain, Map<string, string>> {
       add('channel', c.channel, `${id} contact.channel`);
       add('contactType', c.contactType, `${id} contact.contactType`);
       add('contactOutcome', c.result, `${id} contact.result`);
+      add('contactSystem', c.system, `${id} contact.system`);
+      add('offer', c.offerCode, `${id} contact.offerCode`);
+      add('offerResponse', c.response, `${id} contact.response`);
     }
     const account = billingAccount(id);
     if (account) {
@@ -84,6 +87,13 @@ function codesOfDataset(count: number): Map<Domain, Map<string, string>> {
     add('productCategory', o.category, 'CATALOGUE');
   }
   for (const r of INELIGIBLE_REASONS) add('ineligibleReason', r, 'INELIGIBLE_REASONS');
+  // What the gateway itself records: rules' and campaigns' offers, and the desk's three answers.
+  for (const s of ['ucv-rules', 'ucv-campaigns']) add('contactSystem', s, 'marketing');
+  add('contactOutcome', 'SENT', 'marketing');
+  for (const o of ['ACCEPTED', 'DECLINED', 'CALLBACK']) {
+    add('contactOutcome', o, 'desk');
+    add('offerResponse', o, 'desk');
+  }
   return seen;
 }
 

@@ -33,6 +33,13 @@ export const offerResponse: Labels = {
   LATER: { zh: '稍后考虑', en: 'later' },
 };
 
+/** The systems that record contacts no person had (an agent is shown by id). */
+export const contactSystem: Labels = {
+  'self-service': { zh: '自助服务系统', en: 'self-service system' },
+  'ucv-rules': { zh: '事件营销规则', en: 'event marketing rules' },
+  'ucv-campaigns': { zh: '营销活动', en: 'campaigns' },
+};
+
 /** What recording a contact answered. */
 export const recordStatus: Labels = {
   RECORDED: { zh: '已记录', en: 'recorded' },

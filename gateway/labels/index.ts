@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { billStatus, currency, paymentMethod } from './billing';
 import { channel, offerChannel, preferenceLevel } from './channels';
-import { contactOutcome, contactType, offerResponse, recordStatus } from './contacts';
+import { contactOutcome, contactSystem, contactType, offerResponse, recordStatus } from './contacts';
 import {
   creditGrade,
   customerType,
@@ -54,6 +54,7 @@ export const CATALOG = {
   contactType,
   contactOutcome,
   offerResponse,
+  contactSystem,
   recordStatus,
   section,
   source,

@@ -291,7 +291,7 @@ export interface CrmContact {
   contactTime: string;
   contactType: string;
   result: string;
-  /** Set on contacts recorded through the mock's POST: who recorded it, and the offer presented. */
+  /** Who had the contact (an agent, or the system when no person did), and the offer presented, if any. */
   agentId?: string;
   system?: string;
   offerCode?: string;
@@ -313,6 +313,15 @@ export const CHANNELS = [
   'FRANCHISE_STORE',
   'AGENT_POINT',
 ] as const;
+/** Channels where no person has the contact: the self-service systems record it. */
+const SELF_SERVICE_CHANNELS: ReadonlySet<string> = new Set([
+  'SELF_SERVICE_HALL',
+  'IVR',
+  'SMS_HALL',
+  'WEB_HALL',
+  'WAP_HALL',
+  'SELF_SERVICE_TERMINAL',
+]);
 const CONTACT_TYPES = [
   ['BILL_ENQUIRY', ['RESOLVED']],
   ['BALANCE_ENQUIRY', ['RESOLVED']],
@@ -334,12 +343,20 @@ export function crmContacts(id: string): CrmContact[] | null {
     const [type, outcomes] = r.pick(CONTACT_TYPES);
     const day = profile.createdDate === AS_OF ? AS_OF : addDays(AS_OF, -r.int(0, 180));
     const channel = profile.customerType === 'KEY_ACCOUNT' && r.chance(0.5) ? 'ACCOUNT_MANAGER' : r.pick(CHANNELS);
+    const result = r.pick(outcomes);
+    // Who had it and which offer it was about: from the contact's place in the trail, not from the customer's random
+    // stream, so every other value of the data set stays as it was.
+    const offer = type === 'CAMPAIGN_OFFER' ? CATALOGUE[(n + i) % CATALOGUE.length] : undefined;
     contacts.push({
       contactId: `T${n}-${i + 1}`,
       channel,
       contactTime: `${day}T${String(r.int(8, 21)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:00+08:00`,
       contactType: type,
-      result: r.pick(outcomes),
+      result,
+      ...(SELF_SERVICE_CHANNELS.has(channel)
+        ? { system: 'self-service' }
+        : { agentId: `G${1000 + ((n * 7 + i * 13) % 9000)}` }),
+      ...(offer ? { offerCode: offer.offerCode, ...(result === 'NO_RESPONSE' ? {} : { response: result }) } : {}),
     });
   }
   return contacts.sort((a, b) => b.contactTime.localeCompare(a.contactTime));
