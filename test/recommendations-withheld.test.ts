@@ -43,6 +43,31 @@ it('an ordinary customer and one with no billing account: nothing withheld (no a
   }
 });
 
+it('the sections withheld reads are loaded with the recommendations and counted in the provenance', async () => {
+  const { body } = await h.gql(
+    `query Offers($id: ID!) { customer(id: $id) { recommendations { ...Check } sources { source status } } }
+     fragment Check on Recommendation { offerCode withheld { reason } }`,
+    { id: 'C00000012' },
+    asRole('front-desk'),
+  );
+  expect(body.errors).toBeUndefined();
+  const status = Object.fromEntries(
+    body.data.customer.sources.map((s: { source: string; status: string }) => [s.source, s.status]),
+  );
+  expect(status).toEqual({ crm: 'LIVE', billing: 'LIVE', warehouse: 'SKIPPED', scoring: 'LIVE' });
+  // Without withheld, only scoring is asked.
+  const plain = await h.gql(
+    `{ customer(id: "C00000013") { recommendations { offerCode } sources { source status } } }`,
+    {},
+    asRole('front-desk'),
+  );
+  expect(
+    plain.body.data.customer.sources
+      .filter((s: { status: string }) => s.status !== 'SKIPPED')
+      .map((s: { source: string }) => s.source),
+  ).toEqual(['scoring']);
+});
+
 it('billing down: an offer that cannot be checked is withheld as such, never offered blind', async () => {
   await h.mocks.billing.faults.set({ down: '503' });
   // A customer nobody has read yet: nothing cached to fall back on.
@@ -73,6 +98,7 @@ it('over SOAP, the same withheld reason on the recommendation', async () => {
   });
   const xml = await res.text();
   expect(res.status).toBe(200);
+  expect(xml).toMatch(/<source>billing<\/source><sections>billing<\/sections><status>(LIVE|CACHED)<\/status>/);
   expect(xml).toContain(
     '<withheld><reason>SUSPENDED</reason><label>客户已停机</label><labelEn>the line is suspended</labelEn></withheld>',
   );

@@ -11,7 +11,14 @@
  */
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
-import { Kind, parse, type GraphQLField, type GraphQLSchema } from 'graphql';
+import {
+  Kind,
+  parse,
+  type GraphQLField,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 import { schemaFile } from '../../schemas';
 import { ConfigError } from '../config';
 import { gatewayError } from '../errors';
@@ -51,14 +58,24 @@ function sectionError(source: Source, outcome: { ok: false; reason: string; deta
 /** The resolvers of one adapter's Customer fields: each loads its bound resource for the customer. */
 function sectionResolvers(
   source: Source,
-  owned: ReadonlySet<string>,
-): Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> {
-  const resolvers: Record<string, (customer: CustomerRef, args: unknown, context: GraphQLContext) => Promise<unknown>> =
-    {};
+  owned: ReadonlyMap<string, readonly DerivedField[]>,
+  prefetch: (ucv: RequestContext, customerId: string, sections: readonly string[]) => void,
+): Record<
+  string,
+  (customer: CustomerRef, args: unknown, context: GraphQLContext, info: GraphQLResolveInfo) => Promise<unknown>
+> {
+  const resolvers: Record<
+    string,
+    (customer: CustomerRef, args: unknown, context: GraphQLContext, info: GraphQLResolveInfo) => Promise<unknown>
+  > = {};
   for (const [fieldName, binding] of Object.entries(source.adapter.fields)) {
-    if (owned.has(fieldName)) {
-      // A section a derived field hangs off: its objects are remembered as this customer's (see DerivedField).
-      resolvers[fieldName] = async (customer, _args, { ucv }) => {
+    const derived = owned.get(fieldName);
+    if (derived) {
+      // A section a derived field hangs off: its objects are remembered as this customer's (see DerivedField), and
+      // when the query asks for a derived field, the sections it reads start now, alongside this one (so they cost
+      // no extra round trip, and the provenance, settled before it is answered, counts them).
+      resolvers[fieldName] = async (customer, _args, { ucv }, info) => {
+        for (const d of derived) if (selects(info, d.field)) prefetch(ucv, customer.id, d.reads);
         const value = await readSection(source, binding, customer.id, ucv);
         for (const item of Array.isArray(value) ? value : [value])
           if (item !== null && typeof item === 'object') OWNER.set(item, customer.id);
@@ -69,6 +86,21 @@ function sectionResolvers(
     resolvers[fieldName] = (customer, _args, { ucv }) => readSection(source, binding, customer.id, ucv);
   }
   return resolvers;
+}
+
+/** Whether the field being resolved selects `name` in its own selection (directly or through fragments). */
+function selects(info: GraphQLResolveInfo, name: string): boolean {
+  const within = (set: SelectionSetNode | undefined, depth: number): boolean =>
+    set !== undefined &&
+    depth < 8 &&
+    set.selections.some((s) =>
+      s.kind === Kind.FIELD
+        ? s.name.value === name
+        : s.kind === Kind.INLINE_FRAGMENT
+          ? within(s.selectionSet, depth + 1)
+          : within(info.fragments[s.name.value]?.selectionSet, depth + 1),
+    );
+  return info.fieldNodes.some((node) => within(node.selectionSet, 0));
 }
 
 /** One section of one customer through the request's loads: its value, or the section's error (thrown). */
@@ -119,6 +151,22 @@ export interface DerivedField {
 
 /** Where a derived field finds its coordinates' dependencies: its `reveals`, kept on the schema field. */
 export const REVEALS = 'ucvReveals';
+
+/** Starts the loads of a customer's sections (each record once per request: a later read shares the call). */
+function prefetcher(
+  sources: readonly Source[],
+): (ucv: RequestContext, customerId: string, sections: readonly string[]) => void {
+  const readers = new Map<string, [Source, string]>();
+  for (const source of sources)
+    for (const [fieldName, binding] of Object.entries(source.adapter.fields))
+      readers.set(fieldName, [source, binding.resource]);
+  return (ucv, customerId, sections) => {
+    for (const section of sections) {
+      const reader = readers.get(section);
+      if (reader) void ucv.load(reader[0], reader[1], customerId, customerId);
+    }
+  };
+}
 
 /** The resolvers of the derived fields whose type the schema has, and their SDL. */
 function derivedFields(
@@ -277,8 +325,12 @@ export function buildSchema(
 ): GraphQLSchema {
   const { fieldTypes, types } = checkCustomerFields(sources);
   const derived = derivedFields(sources, extension.derived ?? [], types);
-  const derivedTypes = new Set((extension.derived ?? []).map((d) => d.type));
-  const owned = new Set([...fieldTypes].filter(([, type]) => derivedTypes.has(type)).map(([field]) => field));
+  const owned = new Map<string, DerivedField[]>();
+  for (const [field, type] of fieldTypes) {
+    const on = (extension.derived ?? []).filter((d) => d.type === type);
+    if (on.length > 0) owned.set(field, on);
+  }
+  const prefetch = prefetcher(sources);
   const schema = makeExecutableSchema({
     typeDefs: [
       schemaFile('scalars.graphql'),
@@ -292,7 +344,7 @@ export function buildSchema(
       ...extension.resolvers,
       ...derived.resolvers,
       { Query: rootResolvers(sources) },
-      ...sources.map((source) => ({ Customer: sectionResolvers(source, owned) })),
+      ...sources.map((source) => ({ Customer: sectionResolvers(source, owned, prefetch) })),
       {
         Customer: {
           // Sections resolve concurrently; the root started every load this customer needs, so once they are
