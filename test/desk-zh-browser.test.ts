@@ -15,6 +15,7 @@ import { billingAccount, SAMPLE_CUSTOMERS, scoringEvaluation } from '../mocks/da
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, sha256, testConfig } from './support/harness';
+import { waitFor } from './support/wait';
 import { testStores } from './support/store';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
@@ -47,9 +48,9 @@ afterAll(async () => {
   await stores.cleanup();
 });
 
-async function openCustomer(id: string): Promise<Page> {
+async function openCustomer(id: string, at = url): Promise<Page> {
   const page = await browser.newPage({ viewport: VIEWPORT });
-  await page.goto(`${url}/desk`);
+  await page.goto(`${at}/desk`);
   await page.locator('#credential').fill(AGENT.apiKey);
   await page.keyboard.press('Enter');
   await page.locator('#q').fill(id);
@@ -183,4 +184,47 @@ it('the trail, above the fold, shows the offer and the outcome just recorded, in
   );
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-zh-trail-recorded.png') });
   await page.close();
+}, 60_000);
+
+it('billing down with a copy past its TTL: the copy is shown, saying from when and how old', async () => {
+  // A gateway of its own over the same mocks whose billing records are fresh for 0.2 s and served stale for 60 s.
+  const security = { consumers: [{ id: AGENT.id, role: AGENT.role, apiKeySha256: sha256(AGENT.apiKey) }] };
+  const policies = { billing: { cache: { ttlSeconds: 0.2, staleSeconds: 60 }, retry: { attempts: 0 } } };
+  const stale = createGateway(testConfig(mocks, { security, policies }), { logger: pino({ level: 'silent' }) });
+  const staleUrl = await stale.listen();
+  const id = 'C00000007';
+  const ask = () =>
+    postGraphQL(
+      staleUrl,
+      `{ customer(id: "${id}") { billing { balance } sources { source status } } }`,
+      {},
+      {
+        'x-api-key': AGENT.apiKey,
+      },
+    );
+  try {
+    expect((await ask()).body.data.customer.billing).not.toBeNull();
+    mocks.billing.faults.set({ down: '503' });
+    // Until billing's copy is past its TTL: then every answer serves it as STALE.
+    await waitFor(
+      async () =>
+        (await ask()).body.data.customer.sources.some(
+          (s: { source: string; status: string }) => s.source === 'billing' && s.status === 'STALE',
+        ),
+      { what: 'billing served STALE', intervalMs: 50 },
+    );
+    const page = await openCustomer(id, staleUrl);
+    const billing = page.locator('[data-section="billing"]');
+    expect(await billing.locator('[data-badge]').getAttribute('data-badge')).toBe('STALE');
+    expect(await billing.locator('[data-badge]').innerText()).toMatch(/^计费系统 · 过期 \d+(秒|分钟) · (故障|熔断中)$/);
+    expect(await billing.locator('[data-stale="billing"]').innerText()).toMatch(
+      /^显示的是 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（\d+(秒|分钟)前）$/,
+    );
+    expect(await billing.innerText()).toContain(`¥${Number(billingAccount(id)!.balance).toFixed(2)}`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desk-zh-billing-stale.png') });
+    await page.close();
+  } finally {
+    mocks.billing.faults.reset();
+    await stale.close();
+  }
 }, 60_000);

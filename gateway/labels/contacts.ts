@@ -31,6 +31,7 @@ export const offerResponse: Labels = {
   DECLINED: { zh: '拒绝', en: 'declined' },
   CALLBACK: { zh: '约定回访', en: 'call back' },
   LATER: { zh: '稍后考虑', en: 'later' },
+  CLICKED: { zh: '已点击', en: 'clicked' },
 };
 
 /** The systems that record contacts no person had (an agent is shown by id). */
