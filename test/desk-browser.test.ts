@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser';
 import { billingAccount, crmProfile, scoringEvaluation, warehouseRecord } from '../mocks/dataset/customers';
+import { CATALOG } from '../gateway/labels';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
@@ -97,7 +98,7 @@ it('an agent finds a customer by mobile number and sees every section as the sys
   expect(await text(page, 'billing')).toContain(`¥${Number(account.creditLimit).toFixed(2)}`);
   expect(await page.locator('[data-chart="bills"] rect').count()).toBe(Math.min(6, account.bills.length));
   const insights = warehouseRecord(ID)!;
-  expect(await text(page, 'insights')).toContain(insights.segment);
+  expect(await text(page, 'insights')).toContain(CATALOG.segment[insights.segment]!.zh);
   expect(await page.locator('[data-chart="arpu"] circle').count()).toBe(3);
   const evaluation = scoringEvaluation(ID)!;
   expect(await text(page, 'score')).toContain(String(evaluation.creditScore));
@@ -142,7 +143,10 @@ it('with billing down the page shows everything else and says plainly which part
     await signInAndSearch(page, other, AGENTS[0], 'pick');
     const billing = page.locator('[data-section="billing"]');
     expect(await billing.locator('[data-badge]').getAttribute('data-badge')).toBe('UNAVAILABLE');
-    expect(await billing.locator('[data-missing="billing"]').innerText()).toMatch(/^billing .+/);
+    // Which system, why, since when, and what the page still shows.
+    expect(await billing.locator('[data-missing="billing"]').innerText()).toMatch(
+      /^计费系统 暂无法获取：.+（查询时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2}，无缓存副本；仍显示：基本信息、接触记录/,
+    );
     expect(await text(page, 'profile')).toContain(crmProfile(other)!.name);
     expect(await text(page, 'score')).toContain(String(scoringEvaluation(other)!.creditScore));
     expect(await page.locator('[data-section="profile"] [data-badge]').getAttribute('data-badge')).toBe('LIVE');
@@ -180,20 +184,27 @@ it('a call-center agent sees the ID card number masked and the address as city o
 }, 60_000);
 
 it("the agent records the customer's answer to an offer with one click; the trail shows it; a second click records nothing more", async () => {
-  const customer = 'C00000021';
+  // A customer whose first offer may be made now (one they hold, say, is withheld and has no outcome buttons).
+  const customer = 'C00000023';
   const crmPosts = (): number => mocks.crm.faults.requests().byRoute['POST /api/v1/customers/:id/contacts'] ?? 0;
   const { page } = await openDesk();
   await signInAndSearch(page, customer, AGENTS[0], 'pick');
   const trailRows = () => page.locator('[data-trail] tr').count();
   const before = await trailRows();
   const posts = crmPosts();
-  const offer = page.locator('[data-offer]').first();
+  const offer = page.locator('[data-offer]:not(.withheld)').first();
   await offer.locator('[data-outcome="accepted"]').click();
   await offer.locator('[data-recorded="RECORDED"]').waitFor({ timeout: 20_000 });
   await page.waitForFunction(`document.querySelectorAll('[data-trail] tr').length === ${before + 1}`, undefined, {
     timeout: 20_000,
   });
-  expect(await page.locator('[data-trail] tr').nth(1).innerText()).toMatch(/BUSINESS_HALL\s+CAMPAIGN_OFFER\s+ACCEPTED/);
+  // The last contact first, in one form: when (Beijing time), where, who, what about, the offer, how it ended.
+  const offerCode = await offer.getAttribute('data-offer');
+  expect(await page.locator('[data-trail] tr').nth(1).innerText()).toMatch(
+    new RegExp(
+      `^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+营业厅\\s+desk-agent\\s+营销推荐\\s+${CATALOG.offer[offerCode!]!.zh}\\s+接受$`,
+    ),
+  );
   expect(crmPosts()).toBe(posts + 1);
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-recorded.png'), fullPage: true });
 

@@ -65,6 +65,10 @@ const Contact = z
     contactTime: z.string(),
     contactType: z.string(),
     result: z.string(),
+    agentId: z.string().nullish(),
+    system: z.string().nullish(),
+    offerCode: z.string().nullish(),
+    response: z.string().nullish(),
   })
   .passthrough();
 /** A contact to record, as the gateway's touchpoint service hands it over (gateway/touchpoints). */
@@ -139,6 +143,10 @@ export default defineAdapter<JsonClient>({
           at: c.contactTime,
           type: c.contactType,
           outcome: c.result,
+          agentId: c.agentId ?? null,
+          system: c.system ?? null,
+          offerCode: c.offerCode ?? null,
+          response: c.response ?? null,
         })),
     }),
     msisdn: resource({

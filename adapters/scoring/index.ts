@@ -17,7 +17,13 @@ const Evaluation = z
     positioning: z.string(),
     offers: z.array(
       z
-        .object({ offerCode: z.string(), offerName: z.string(), reason: z.string(), propensity: z.number() })
+        .object({
+          offerCode: z.string(),
+          offerName: z.string(),
+          reason: z.string(),
+          reasonCode: z.string().nullish(),
+          propensity: z.number(),
+        })
         .passthrough(),
     ),
   })

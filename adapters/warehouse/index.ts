@@ -22,6 +22,7 @@ import {
   type FieldCatalog,
   type JsonClient,
 } from '../../gateway/backends';
+import { CATALOG, labelOf, type Labels } from '../../gateway/labels';
 import { schemaFile } from '../../schemas';
 
 // The nightly batch's record in the EDW's own snake_case; checked after every fetch, extra fields pass.
@@ -64,89 +65,11 @@ const EdwRecord = z
 // Audience: selecting customers of the batch by condition
 // ---------------------------------------------------------------------------------------------------------
 
-type Labels = Readonly<Record<string, { zh: string; en: string }>>;
-
-/** The warehouse's documented values: its segments, tags, channels and levels; the CRM's regions and offers. */
-const SEGMENTS: Labels = {
-  HIGH_VALUE_BUSINESS: { zh: '高价值商务', en: 'high-value business' },
-  YOUTH_DATA: { zh: '年轻数据用户', en: 'young data users' },
-  FAMILY: { zh: '家庭用户', en: 'family' },
-  MASS_MARKET: { zh: '大众市场', en: 'mass market' },
-  SENIOR: { zh: '银发用户', en: 'senior' },
-  SMALL_BUSINESS: { zh: '小微企业', en: 'small business' },
-};
-const VALUE_TIERS: Labels = {
-  DIAMOND: { zh: '钻石', en: 'diamond' },
-  PLATINUM: { zh: '白金', en: 'platinum' },
-  GOLD: { zh: '金卡', en: 'gold' },
-  SILVER: { zh: '银卡', en: 'silver' },
-  STANDARD: { zh: '普通', en: 'standard' },
-};
-const TAGS: Labels = {
-  'fashion-forward early adopter': { zh: '时尚尝鲜者', en: 'fashion-forward early adopter' },
-  'senior white-collar': { zh: '高级白领', en: 'senior white-collar' },
-  'car lover': { zh: '汽车爱好者', en: 'car lover' },
-  'frequent traveller to Hong Kong/Macau': { zh: '港澳常旅客', en: 'frequent traveller to Hong Kong/Macau' },
-  'heavy video user': { zh: '视频重度用户', en: 'heavy video user' },
-  'price sensitive': { zh: '价格敏感', en: 'price sensitive' },
-  'family plan head': { zh: '家庭套餐户主', en: 'family plan head' },
-  'night owl gamer': { zh: '夜间游戏玩家', en: 'night owl gamer' },
-};
-const TRENDS: Labels = {
-  UP: { zh: '上升', en: 'rising' },
-  FLAT: { zh: '持平', en: 'flat' },
-  DOWN: { zh: '下降', en: 'falling' },
-};
-/** Where customers have roamed: the destinations seen so far, labelled; others may appear (the set is open). */
-const DESTINATIONS: Labels = {
-  'Hong Kong': { zh: '香港', en: 'Hong Kong' },
-  Macau: { zh: '澳门', en: 'Macau' },
-  Taiwan: { zh: '台湾', en: 'Taiwan' },
-  Japan: { zh: '日本', en: 'Japan' },
-  Korea: { zh: '韩国', en: 'Korea' },
-  Thailand: { zh: '泰国', en: 'Thailand' },
-  Singapore: { zh: '新加坡', en: 'Singapore' },
-  USA: { zh: '美国', en: 'USA' },
-};
 /** The electronic channels a preference level is kept for (the channel guideline), by their EDW name. */
-const CHANNELS = {
-  PHONE_HALL: { zh: '电话营业厅', en: 'phone hall' },
-  SMS_HALL: { zh: '短信营业厅', en: 'SMS hall' },
-  WEB_HALL: { zh: '网上营业厅', en: 'web hall' },
-  WAP_HALL: { zh: '掌上营业厅', en: 'WAP hall' },
-  SELF_SERVICE_TERMINAL: { zh: '自助终端', en: 'self-service terminal' },
-} as const;
-const LEVELS: Labels = {
-  STRONGEST: { zh: '最强', en: 'strongest' },
-  STRONG: { zh: '强', en: 'strong' },
-  MEDIUM: { zh: '中', en: 'medium' },
-  WEAK: { zh: '弱', en: 'weak' },
-};
-/** The CRM's regions, by code: the batch keeps the region of the customer's profile. */
-const REGIONS: Labels = {
-  '440100': { zh: '广东省广州市', en: 'Guangzhou, Guangdong' },
-  '440300': { zh: '广东省深圳市', en: 'Shenzhen, Guangdong' },
-  '330100': { zh: '浙江省杭州市', en: 'Hangzhou, Zhejiang' },
-  '320100': { zh: '江苏省南京市', en: 'Nanjing, Jiangsu' },
-  '510100': { zh: '四川省成都市', en: 'Chengdu, Sichuan' },
-  '420100': { zh: '湖北省武汉市', en: 'Wuhan, Hubei' },
-};
-/** The CRM's catalogue, by offer code. */
-const OFFERS: Labels = {
-  'LV-58': { zh: '本地通话套餐58元', en: 'local voice plan 58 CNY' },
-  'LV-88': { zh: '本地通话套餐88元', en: 'local voice plan 88 CNY' },
-  'LD-10': { zh: '国内长途优惠包', en: 'domestic long-distance pack' },
-  'LD-IDD': { zh: '国际及港澳台长途包', en: 'international long-distance pack' },
-  'DATA-10G': { zh: '4G流量包10GB', en: '4G data 10 GB' },
-  'DATA-30G': { zh: '5G流量包30GB', en: '5G data 30 GB' },
-  'DATA-HKMO': { zh: '港澳漫游流量包', en: 'Hong Kong/Macau roaming data' },
-  'VAS-CRBT': { zh: '彩铃', en: 'ringback tones' },
-  'VAS-CLIP': { zh: '来电显示', en: 'caller ID' },
-  'VAS-NEWS': { zh: '手机报', en: 'mobile newspaper' },
-  'VAS-CLOUD': { zh: '和彩云存储50GB', en: 'cloud storage 50 GB' },
-  'VAS-VIDEO': { zh: '视频会员', en: 'video membership' },
-};
-const STATUSES: Labels = { ACTIVE: { zh: '正常', en: 'active' }, SUSPENDED: { zh: '停机', en: 'suspended' } };
+const PREFERENCE_CHANNELS = ['PHONE_HALL', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL'] as const;
+const CHANNELS = Object.fromEntries(
+  PREFERENCE_CHANNELS.map((code) => [code, labelOf('channel', code) ?? { zh: code, en: code }]),
+);
 
 const closed = (labels: Labels) => ({ values: Object.keys(labels), valueLabels: labels });
 
@@ -164,19 +87,19 @@ const preferenceField = (channel: string): string =>
  * form lists and json-rules-engine reads as `$.preferenceSmsHall`.
  */
 export const AUDIENCE_FIELDS: FieldCatalog = {
-  segment: { type: 'string', label: { zh: '客户分群', en: 'segment' }, ...closed(SEGMENTS) },
-  tags: { type: 'string[]', label: { zh: '标签', en: 'tags' }, ...closed(TAGS) },
-  valueTier: { type: 'string', label: { zh: '价值等级', en: 'value tier' }, ...closed(VALUE_TIERS) },
+  segment: { type: 'string', label: { zh: '客户分群', en: 'segment' }, ...closed(CATALOG.segment) },
+  tags: { type: 'string[]', label: { zh: '标签', en: 'tags' }, ...closed(CATALOG.tag) },
+  valueTier: { type: 'string', label: { zh: '价值等级', en: 'value tier' }, ...closed(CATALOG.valueTier) },
   churnProbability: { type: 'number', label: { zh: '流失概率', en: 'churn probability' } },
   lifetimeValue: { type: 'number', label: { zh: '客户终身价值', en: 'lifetime value' }, unit: 'CNY' },
   arpuAverage3m: { type: 'number', label: { zh: '近三月平均ARPU', en: '3-month average ARPU' }, unit: 'CNY' },
-  arpuTrend: { type: 'string', label: { zh: 'ARPU趋势', en: 'ARPU trend' }, ...closed(TRENDS) },
+  arpuTrend: { type: 'string', label: { zh: 'ARPU趋势', en: 'ARPU trend' }, ...closed(CATALOG.trend) },
   dataPercent: { type: 'number', label: { zh: '数据业务占比', en: 'data share of usage' }, unit: '%' },
   longDistancePercent: { type: 'number', label: { zh: '长途通话占比', en: 'long-distance share of calls' }, unit: '%' },
   roamingDestinations: {
     type: 'string[]',
     label: { zh: '漫游目的地', en: 'roaming destinations' },
-    valueLabels: DESTINATIONS,
+    valueLabels: CATALOG.roamingDestination,
   },
   ...Object.fromEntries(
     Object.entries(CHANNELS).map(([channel, name]) => [
@@ -184,13 +107,13 @@ export const AUDIENCE_FIELDS: FieldCatalog = {
       {
         type: 'string',
         label: { zh: `${name.zh}偏好`, en: `${name.en} preference` },
-        ...closed(LEVELS),
+        ...closed(CATALOG.preferenceLevel),
       },
     ]),
   ),
-  region: { type: 'string', label: { zh: '地区', en: 'region' }, ...closed(REGIONS) },
-  products: { type: 'string[]', label: { zh: '已订产品', en: 'products held' }, ...closed(OFFERS) },
-  status: { type: 'string', label: { zh: '客户状态', en: 'status' }, ...closed(STATUSES) },
+  region: { type: 'string', label: { zh: '地区', en: 'region' }, ...closed(CATALOG.region) },
+  products: { type: 'string[]', label: { zh: '已订产品', en: 'products held' }, ...closed(CATALOG.offer) },
+  status: { type: 'string', label: { zh: '客户状态', en: 'status' }, ...closed(CATALOG.profileStatus) },
 };
 
 /** Each field's EDW column. */

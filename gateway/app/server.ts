@@ -19,6 +19,7 @@
  *     /events/:source → signed (inbound/events/) → a backend's change event evicts what it makes stale, in every
  *                       instance (backends/invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
+ *     GET /labels     → the label catalog (labels/), JSON with an ETag, no credential (no personal data)
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
  *     /admin/<kind>s  → authenticate (admin role) → versioned definitions: adapters, business rules (definitions/)
  *     /admin/suppressions → authenticate (admin role) → the suppression list of rule-triggered offers
@@ -40,6 +41,7 @@ import { ConfigError, type GatewayConfig } from '../config';
 import { bodyError, sendError } from '../errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from '../inbound/pages/graphiql';
 import { deskRouter, type DemoConsumer } from '../inbound/pages/desk';
+import { LABELS_PATH, labelsRoute } from '../inbound/pages/labels';
 import { isProduction, type Consumer, type Pipeline } from '../pipeline';
 import { createAuthenticator, hasOpsToken, type Authenticator } from '../pipeline/identity';
 import type { Cache } from '../backends/cache/cache';
@@ -100,6 +102,7 @@ import { campaignRouter } from '../marketing/campaigns/route';
 import { exceptionRouter } from '../marketing/exceptions/route';
 import { campaignReportResolvers } from '../marketing/campaigns';
 import { recordAgentResponse } from '../marketing/campaigns/responses';
+import { withheldField } from '../marketing/eligibility/withheld';
 import {
   placeOrder,
   recordingReplyHandler,
@@ -522,7 +525,8 @@ function openRuntime(
     bodyLimits,
     publicUrl,
     documents,
-    // Steering, computed from the view's sections; with a store, recording contacts (touchpoints) and reading the
+    // Steering, computed from the view's sections; each recommendation checked by the one eligibility check
+    // (withheld, with the reason); with a store, recording contacts (touchpoints) and reading the
     // closed loop of campaigns and rules.
     schemaExtension: {
       typeDefs: [
@@ -547,6 +551,7 @@ function openRuntime(
       ],
       // bestContactTime reads no section: it is the gateway's own, from the store.
       reads: { ...steering.reads, ...(touchpointDeps ? { bestContactTime: [] } : {}) },
+      derived: [withheldField],
     },
   };
   const configured: RuntimeAdapter[] = adapters.map((adapter, i) => ({
@@ -740,6 +745,8 @@ function mountRoutes(deps: RouteDeps): express.Express {
   }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   app.use('/desk', deskRouter(deps.options.demoConsumers));
+  // The label catalog: reference data, the same for everyone, no personal data (see pages/labels.ts).
+  app.get(LABELS_PATH, labelsRoute);
 
   const graphiql = security.graphiql ?? !isProduction();
   const page = graphiqlPage(SAMPLE_QUERY, deps.options.graphiqlHeaders);

@@ -4,6 +4,7 @@
  * gives. Chinese first (the agents' language), English second. The services' labels are data: each row of the
  * diversion table carries its own (gateway/steering/default-table.ts).
  */
+import { channel } from './channels';
 
 /** A code's label: Chinese first, English second. */
 export interface SteeringLabel {
@@ -12,22 +13,22 @@ export interface SteeringLabel {
 }
 
 /**
- * The guideline's channel list, with the phone hall (the call centre and its IVR, which the warehouse keeps a
+ * The guideline's channel list (their labels are the catalog's `channel`), with the phone hall (the call centre and its IVR, which the warehouse keeps a
  * preference level for). Codes as the CRM's contacts and the warehouse name them.
  */
 export const STEERING_CHANNELS = {
-  BUSINESS_HALL: { zh: '营业厅', en: 'business hall' },
-  FLAGSHIP_STORE: { zh: '旗舰店', en: 'flagship store' },
-  SELF_SERVICE_HALL: { zh: '自助营业厅', en: 'self-service hall' },
-  PHONE_HALL: { zh: '电话营业厅', en: 'phone hall' },
-  SMS_HALL: { zh: '短信营业厅', en: 'SMS hall' },
-  WEB_HALL: { zh: '网上营业厅', en: 'web hall' },
-  WAP_HALL: { zh: '掌上营业厅', en: 'WAP hall' },
-  SELF_SERVICE_TERMINAL: { zh: '自助终端', en: 'self-service terminal' },
-  ACCOUNT_MANAGER: { zh: '客户经理', en: 'account manager' },
-  FRANCHISE_STORE: { zh: '加盟店', en: 'franchise store' },
-  AGENT_POINT: { zh: '代理网点', en: 'agent point' },
-} as const satisfies Record<string, SteeringLabel>;
+  BUSINESS_HALL: channel.BUSINESS_HALL as SteeringLabel,
+  FLAGSHIP_STORE: channel.FLAGSHIP_STORE as SteeringLabel,
+  SELF_SERVICE_HALL: channel.SELF_SERVICE_HALL as SteeringLabel,
+  PHONE_HALL: channel.PHONE_HALL as SteeringLabel,
+  SMS_HALL: channel.SMS_HALL as SteeringLabel,
+  WEB_HALL: channel.WEB_HALL as SteeringLabel,
+  WAP_HALL: channel.WAP_HALL as SteeringLabel,
+  SELF_SERVICE_TERMINAL: channel.SELF_SERVICE_TERMINAL as SteeringLabel,
+  ACCOUNT_MANAGER: channel.ACCOUNT_MANAGER as SteeringLabel,
+  FRANCHISE_STORE: channel.FRANCHISE_STORE as SteeringLabel,
+  AGENT_POINT: channel.AGENT_POINT as SteeringLabel,
+} as const;
 export type SteeringChannel = keyof typeof STEERING_CHANNELS;
 
 /** The electronic channels a preference level is kept for (the warehouse's channel preferences). */

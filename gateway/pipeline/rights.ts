@@ -14,7 +14,7 @@ import type { Plugin } from '@envelop/core';
 import { GraphQLError, isObjectType, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Role } from '../config';
 import { gatewayError } from '../errors';
-import type { Planner } from '../view';
+import { REVEALS, type Planner } from '../view';
 import type { GatewayContext } from './context';
 import { rightOf, selectedCoordinates, walkAnswer, withoutDenied } from './fields';
 
@@ -60,8 +60,43 @@ export function checkRoles(
   }
 }
 
-export function useRights({ schema, roles, planner, warn }: RightsDeps): Plugin<GatewayContext> {
-  checkRoles(schema, roles, warn ?? (() => undefined));
+/**
+ * The roles with every derived field (`view/schema.ts` DerivedField) denied to a role that may not read one of the
+ * coordinates it reveals: `Recommendation.withheld` says IN_ARREARS, so a role that may not read the billing
+ * section may not read it either. A role that names the field itself keeps its own right.
+ */
+export function withDerivedDenials(
+  schema: GraphQLSchema,
+  roles: Readonly<Record<string, Role>>,
+): Readonly<Record<string, Role>> {
+  const derived: Array<[string, readonly string[]]> = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const reveals = field.extensions?.[REVEALS];
+      if (Array.isArray(reveals)) derived.push([`${type.name}.${field.name}`, reveals as string[]]);
+    }
+  }
+  if (derived.length === 0) return roles;
+  return Object.fromEntries(
+    Object.entries(roles).map(([name, role]) => {
+      const denials = derived.filter(
+        ([coordinate, reveals]) =>
+          !Object.hasOwn(role.fields, coordinate) &&
+          reveals.some((c) => {
+            const dot = c.indexOf('.');
+            return rightOf(role, c.slice(0, dot), c.slice(dot + 1)) === 'deny';
+          }),
+      );
+      if (denials.length === 0) return [name, role];
+      return [name, { ...role, fields: { ...role.fields, ...Object.fromEntries(denials.map(([c]) => [c, 'deny'])) } }];
+    }),
+  );
+}
+
+export function useRights({ schema, roles: configured, planner, warn }: RightsDeps): Plugin<GatewayContext> {
+  checkRoles(schema, configured, warn ?? (() => undefined));
+  const roles = withDerivedDenials(schema, configured);
   // With an implicit selection the caller still chose the operation (a root field) and the sections (Customer's
   // fields): a denied one of those is reported or refused; only a field inside a section is left out silently.
   const explicitTypes = new Set(

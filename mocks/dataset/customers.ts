@@ -305,7 +305,7 @@ export interface CrmContact {
   contactTime: string;
   contactType: string;
   result: string;
-  /** Set on contacts recorded through the mock's POST: who recorded it, and the offer presented. */
+  /** Who had the contact (an agent, or the system when no person did), and the offer presented, if any. */
   agentId?: string;
   system?: string;
   offerCode?: string;
@@ -327,6 +327,15 @@ export const CHANNELS = [
   'FRANCHISE_STORE',
   'AGENT_POINT',
 ] as const;
+/** Channels where no person has the contact: the self-service systems record it. */
+const SELF_SERVICE_CHANNELS: ReadonlySet<string> = new Set([
+  'SELF_SERVICE_HALL',
+  'IVR',
+  'SMS_HALL',
+  'WEB_HALL',
+  'WAP_HALL',
+  'SELF_SERVICE_TERMINAL',
+]);
 const CONTACT_TYPES = [
   ['BILL_ENQUIRY', ['RESOLVED']],
   ['BALANCE_ENQUIRY', ['RESOLVED']],
@@ -348,12 +357,20 @@ export function crmContacts(id: string): CrmContact[] | null {
     const [type, outcomes] = r.pick(CONTACT_TYPES);
     const day = profile.createdDate === AS_OF ? AS_OF : addDays(AS_OF, -r.int(0, 180));
     const channel = profile.customerType === 'KEY_ACCOUNT' && r.chance(0.5) ? 'ACCOUNT_MANAGER' : r.pick(CHANNELS);
+    const result = r.pick(outcomes);
+    // Who had it and which offer it was about: from the contact's place in the trail, not from the customer's random
+    // stream, so every other value of the data set stays as it was.
+    const offer = type === 'CAMPAIGN_OFFER' ? CATALOGUE[(n + i) % CATALOGUE.length] : undefined;
     contacts.push({
       contactId: `T${n}-${i + 1}`,
       channel,
       contactTime: `${day}T${String(r.int(8, 21)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:00+08:00`,
       contactType: type,
-      result: r.pick(outcomes),
+      result,
+      ...(SELF_SERVICE_CHANNELS.has(channel)
+        ? { system: 'self-service' }
+        : { agentId: `G${1000 + ((n * 7 + i * 13) % 9000)}` }),
+      ...(offer ? { offerCode: offer.offerCode, ...(result === 'NO_RESPONSE' ? {} : { response: result }) } : {}),
     });
   }
   return contacts.sort((a, b) => b.contactTime.localeCompare(a.contactTime));
@@ -585,7 +602,8 @@ export interface ScoringEvaluation {
   creditGrade: 'AAA' | 'AA' | 'A' | 'B' | 'C';
   valueTier: 'DIAMOND' | 'PLATINUM' | 'GOLD' | 'SILVER' | 'STANDARD';
   positioning: string;
-  offers: Array<{ offerCode: string; offerName: string; reason: string; propensity: number }>;
+  /** `reason`: in Chinese with the customer's figures, as an agent says it; `reasonCode`: which rule it is. */
+  offers: Array<{ offerCode: string; offerName: string; reason: string; reasonCode: string; propensity: number }>;
 }
 
 const POSITIONINGS = [
@@ -624,7 +642,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'DATA-HKMO',
       offerName: '港澳漫游流量包',
-      reason: 'Roamed to Hong Kong/Macau in 2 of the last 3 months',
+      reason: '近3个月中有2个月漫游港澳',
+      reasonCode: 'ROAMING_HK_MO',
       propensity: 0.82,
     });
   }
@@ -632,7 +651,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'DATA-30G',
       offerName: '5G流量包30GB',
-      reason: `Data is ${warehouse.usage_mix.data_pct}% of usage; the current data pack runs out most months`,
+      reason: `流量占使用量的${warehouse.usage_mix.data_pct}%，现有流量包多数月份不够用`,
+      reasonCode: 'DATA_HEAVY',
       propensity: Math.round(r.next() * 50 + 40) / 100,
     });
   }
@@ -640,7 +660,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'VAS-CLOUD',
       offerName: '和彩云存储50GB',
-      reason: 'Key account with many lines: shared cloud storage for the team',
+      reason: '集团客户多线路：团队共享云存储',
+      reasonCode: 'KEY_ACCOUNT_TEAM',
       propensity: 0.64,
     });
   }
@@ -648,7 +669,8 @@ export function scoringEvaluation(id: string): ScoringEvaluation | null {
     offers.push({
       offerCode: 'VAS-VIDEO',
       offerName: '视频会员',
-      reason: 'Similar customers in the same segment took it',
+      reason: '同细分群体的相似客户已订购',
+      reasonCode: 'SIMILAR_CUSTOMERS',
       propensity: Math.round(r.next() * 30 + 20) / 100,
     });
   }

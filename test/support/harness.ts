@@ -187,7 +187,7 @@ export const FULL_VIEW = `query View($id: ID!) {
       channelPreferences { channel level }
     }
     score { creditScore creditGrade valueTier positioning evaluatedAt }
-    recommendations { offerCode offerName reason propensity }
+    recommendations { offerCode offerName reason reasonCode propensity }
     sources { source status fetchedAt ageMs latencyMs breaker found reason }
   }
 }`;

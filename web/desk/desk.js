@@ -34,8 +34,11 @@ const LABELS = {
     score: '信用与定位',
     recommendations: '推荐营销',
     contacts: '接触记录',
+    care: '风险与关怀提示',
     steer: '服务渠道引导',
     name: '姓名',
+    productName: '产品名称',
+    category: '类别',
     msisdn: '手机号',
     idCardNumber: '证件号',
     address: '地址',
@@ -70,22 +73,39 @@ const LABELS = {
     propensity: '响应倾向',
     accepted: '接受',
     declined: '拒绝',
-    callback: '回访',
+    callback: '约定回访',
     channel: '渠道',
     at: '时间',
     outcome: '结果',
+    who: '经办',
+    offer: '推荐产品',
+    withheld: '暂不推荐',
+    suspended: '客户已停机',
+    arrears: '欠费',
+    overdueDays: '逾期',
+    days: '天',
+    lowCredit: '信用等级低',
+    highChurn: '流失风险高',
+    openComplaint: '有未结投诉',
+    notInBatch: '尚未进入夜间批次',
+    nextBatch: '下次批次',
+    tonight: '今夜',
+    noBillingAccount: '无计费账户',
+    notKnownBy: '该系统无此客户记录',
+    stillShown: '仍显示',
+    copyFrom: '显示的是',
+    askedAt: '查询时间',
+    noCopy: '无缓存副本',
+    ago: '前',
+    minutes: '分钟',
+    hours: '小时',
+    seconds: '秒',
     data: '数据',
     voice: '语音',
     local: '本地',
     longDistance: '长途',
-    LIVE: '实时',
-    CACHED: '缓存',
-    STALE: '过期',
-    UNAVAILABLE: '不可用',
-    SKIPPED: '未请求',
     FORBIDDEN: '无权限',
     age: '数据时长',
-    since: '起',
     missing: '暂无法获取',
     notPermitted: '当前角色无权查看',
     notFound: '未找到该客户',
@@ -95,15 +115,8 @@ const LABELS = {
     noPreference: '无电子渠道偏好数据',
     none: '无',
     recordUnavailable: '接触记录功能尚未开通',
-    RECORDED: '已记录',
-    ACCEPTED: '已受理（CRM 恢复后写入）',
     recordFailed: '记录失败',
     recordForbidden: '当前角色无权记录接触',
-    timeout: '超时',
-    error: '故障',
-    circuit_open: '熔断中',
-    overloaded: '繁忙',
-    bad_response: '响应异常',
   },
   en: {
     title: 'Customer 360',
@@ -121,8 +134,11 @@ const LABELS = {
     score: 'Credit and positioning',
     recommendations: 'Recommended offers',
     contacts: 'Contact trail',
+    care: 'Risk and care',
     steer: 'Channel to steer to',
     name: 'Name',
+    productName: 'Product',
+    category: 'Category',
     msisdn: 'Mobile',
     idCardNumber: 'ID card',
     address: 'Address',
@@ -161,18 +177,35 @@ const LABELS = {
     channel: 'Channel',
     at: 'When',
     outcome: 'Outcome',
+    who: 'Handled by',
+    offer: 'Offer',
+    withheld: 'Withheld',
+    suspended: 'Line suspended',
+    arrears: 'In arrears',
+    overdueDays: 'overdue',
+    days: 'days',
+    lowCredit: 'Low credit grade',
+    highChurn: 'High churn risk',
+    openComplaint: 'Open complaint',
+    notInBatch: 'Not yet in the nightly batch',
+    nextBatch: 'next batch',
+    tonight: 'tonight',
+    noBillingAccount: 'No billing account',
+    notKnownBy: 'This system has no record of the customer',
+    stillShown: 'still shown',
+    copyFrom: 'showing data from',
+    askedAt: 'asked at',
+    noCopy: 'no cached copy',
+    ago: 'ago',
+    minutes: 'min',
+    hours: 'h',
+    seconds: 's',
     data: 'data',
     voice: 'voice',
     local: 'local',
     longDistance: 'long distance',
-    LIVE: 'live',
-    CACHED: 'cached',
-    STALE: 'stale',
-    UNAVAILABLE: 'unavailable',
-    SKIPPED: 'not asked',
     FORBIDDEN: 'not permitted',
     age: 'age',
-    since: 'since',
     missing: 'cannot be shown now',
     notPermitted: 'Your role may not see this section',
     notFound: 'No such customer',
@@ -182,13 +215,6 @@ const LABELS = {
     noPreference: 'No electronic channel preference on record',
     none: 'none',
     recordUnavailable: 'Recording contacts is not available yet',
-    timeout: 'timeout',
-    error: 'failure',
-    circuit_open: 'circuit open',
-    overloaded: 'overloaded',
-    bad_response: 'bad response',
-    RECORDED: 'recorded',
-    ACCEPTED: 'accepted (written when the CRM is back)',
     recordFailed: 'not recorded',
     recordForbidden: 'your role may not record contacts',
   },
@@ -201,6 +227,61 @@ const LEVELS = ['STRONGEST', 'STRONG', 'MEDIUM', 'WEAK'];
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let lang = /** @type {'zh'|'en'} */ (localStorage.getItem('desk.lang') === 'en' ? 'en' : 'zh');
 const t = (/** @type {string} */ key) => LABELS[lang][key] ?? key;
+
+/**
+ * @typedef {{ zh: string, en: string }} Label
+ * @typedef {{ domains: Record<string, Record<string, Label>>, risk: { lowCreditGrades: string[], highChurnProbability: number, openComplaintOutcomes: string[] } }} Catalog
+ */
+/**
+ * The gateway's label catalog (`GET /labels`): every code's Chinese and English label, the one list the schema and
+ * SOAP's WSDL share, with the care rules. Fetched once at start (the browser keeps it and revalidates it by its
+ * ETag); a view is drawn once it is here. Without it, codes show as they are.
+ * @type {Catalog}
+ */
+let CATALOG = {
+  domains: {},
+  risk: { lowCreditGrades: ['C'], highChurnProbability: 0.6, openComplaintOutcomes: ['PENDING', 'ESCALATED'] },
+};
+const catalogLoaded = fetch('/labels', { headers: { accept: 'application/json' } })
+  .then((res) => (res.ok ? res.json() : null))
+  .then((catalog) => {
+    if (catalog?.domains) CATALOG = catalog;
+  })
+  .catch(() => undefined);
+
+/** A code's label in the agent's language, from the catalog; the code itself when the catalog does not know it. */
+function label(/** @type {string} */ domain, /** @type {unknown} */ value) {
+  if (value === null || value === undefined) return '';
+  const code = String(value);
+  const labels = CATALOG.domains[domain];
+  return labels && Object.hasOwn(labels, code) ? (labels[code]?.[lang] ?? code) : code;
+}
+
+/** Text in brackets, as each language writes them. */
+const bracket = (/** @type {string} */ text) => (lang === 'zh' ? `（${text}）` : ` (${text})`);
+const listed = (/** @type {string[]} */ items) => items.join(lang === 'zh' ? '、' : ', ');
+
+/** Every time is shown in the operator's zone, in one form: 2026-11-22 14:05. */
+const ZONE = 'Asia/Shanghai';
+const TIME_FORMAT = new Intl.DateTimeFormat('en-CA', {
+  timeZone: ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+/** @param {string|number|Date|null|undefined} value */
+function when(value) {
+  if (value === null || value === undefined) return '';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  const parts = Object.fromEntries(TIME_FORMAT.formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+/** Today's date in the operator's zone. */
+const today = () => when(Date.now()).slice(0, 10);
 
 /**
  * Builds an element: h('td', { class: 'x' }, 'text', child). Text is always set as text, never as HTML, so data
@@ -248,12 +329,13 @@ async function graphql(query, variables) {
 // ---- rendering ---------------------------------------------------------------------------------------------
 const money = (/** @type {unknown} */ v) => (v === null || v === undefined ? '' : `¥${Number(v).toFixed(2)}`);
 const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
+/** How old data is, in the agent's words: "12分钟" / "12 min". */
 function ago(/** @type {number|null} */ ms) {
   if (ms === null || ms === undefined) return '';
-  if (ms < 1000) return '<1s';
-  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}min`;
-  return `${Math.round(ms / 3_600_000)}h`;
+  const space = lang === 'zh' ? '' : ' ';
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))}${space}${t('seconds')}`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}${space}${t('minutes')}`;
+  return `${Math.round(ms / 3_600_000)}${space}${t('hours')}`;
 }
 
 /** The last `n` monthly items, oldest first, whatever order the source sent them in. @template {{ month: string }} T @param {T[]} items @param {number} n */
@@ -286,13 +368,13 @@ function barChart(items) {
       height: bh,
     });
     const title = svg('title', {});
-    title.textContent = `${item.month} ${money(item.amount)} ${item.status ?? ''}`;
+    title.textContent = `${item.month} ${money(item.amount)} ${label('billStatus', item.status)}`;
     rect.append(title);
-    const label = svg('text', { x: i * bw + 4, y: H - 4 });
-    label.textContent = item.month.slice(2);
+    const month = svg('text', { x: i * bw + 4, y: H - 4 });
+    month.textContent = item.month.slice(2);
     const value = svg('text', { x: i * bw + 4, y: H - 19 - bh });
     value.textContent = String(Math.round(Number(item.amount)));
-    chart.append(rect, label, value);
+    chart.append(rect, month, value);
   });
   return chart;
 }
@@ -310,9 +392,9 @@ function lineChart(items) {
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-chart': 'arpu' });
   chart.append(svg('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' ') }));
   items.forEach((item, i) => {
-    const label = svg('text', { x: x(i) - 22, y: H - 4 });
-    label.textContent = `${item.month.slice(2)} ${Math.round(Number(item.amount))}`;
-    chart.append(label, svg('circle', { cx: x(i), cy: y(Number(item.amount)), r: 3 }));
+    const point = svg('text', { x: x(i) - 22, y: H - 4 });
+    point.textContent = `${item.month.slice(2)} ${Math.round(Number(item.amount))}`;
+    chart.append(point, svg('circle', { cx: x(i), cy: y(Number(item.amount)), r: 3 }));
   });
   return chart;
 }
@@ -325,12 +407,48 @@ function badge(status) {
   if (!status) return null;
   const age =
     status.ageMs !== null && status.ageMs !== undefined && status.status !== 'LIVE' ? ` ${ago(status.ageMs)}` : '';
-  const why = status.reason ? ` · ${t(status.reason)}` : '';
+  const why = status.reason ? ` · ${label('sourceReason', status.reason)}` : '';
   return h(
     'span',
-    { class: `badge ${status.status}`, 'data-badge': status.status, title: status.fetchedAt ?? '' },
-    `${status.source} · ${t(status.status)}${age}${why}`,
+    { class: `badge ${status.status}`, 'data-badge': status.status, title: when(status.fetchedAt) },
+    `${label('source', status.source)} · ${label('sourceState', status.status)}${age}${why}`,
   );
+}
+
+/** "12分钟前" / "12 min ago". @param {number|null} ms */
+const agoText = (ms) => (lang === 'zh' ? `${ago(ms)}${t('ago')}` : `${ago(ms)} ${t('ago')}`);
+
+/** The sections a view can hold, in the order they are drawn. */
+const SECTIONS = ['profile', 'contacts', 'billing', 'score', 'recommendations', 'products', 'insights'];
+
+/**
+ * What a section's absence means for the agent. "Not found" from its system is a business answer, shown as
+ * information: a customer who joined after last night's warehouse batch, one with no billing account. A system that
+ * failed is an outage: which system, why, since when the page knows (the copy's time, or when it asked), and what
+ * the page still shows.
+ * @param {string} section @param {any} customer @param {any} status @param {any} error
+ */
+function absence(section, customer, status, error) {
+  if (error?.extensions?.code === 'NOT_FOUND') {
+    const text =
+      section === 'insights'
+        ? `${t('notInBatch')}${bracket(`${t('nextBatch')}${lang === 'zh' ? '：' : ': '}${t('tonight')} ${today()}`)}`
+        : section === 'billing'
+          ? t('noBillingAccount')
+          : t('notKnownBy');
+    return { kind: 'info', node: h('p', { class: 'info', 'data-info': section }, text) };
+  }
+  const reason = error?.extensions?.reason ?? status?.reason;
+  const shown = SECTIONS.filter((s) => s !== section && customer[s] !== null && customer[s] !== undefined);
+  const [comma, semicolon, sep] = lang === 'zh' ? ['，', '；', '：'] : [', ', '; ', ': '];
+  const since = status?.fetchedAt
+    ? `${t('copyFrom')} ${when(status.fetchedAt)}`
+    : `${t('askedAt')} ${when(Date.now())}${comma}${t('noCopy')}`;
+  const still = shown.length
+    ? `${semicolon}${t('stillShown')}${sep}${listed(shown.map((s) => label('section', s)))}`
+    : '';
+  const text = `${label('source', status?.source ?? error?.extensions?.source)} ${t('missing')}${reason ? `${sep}${label('sourceReason', reason)}` : ''}${bracket(`${since}${still}`)}`;
+  return { kind: 'missing', node: h('p', { class: 'error', 'data-missing': section }, text) };
 }
 
 /**
@@ -345,138 +463,233 @@ function card(section, customer, statusBySection, errorBySection, body, wide = f
   const value = customer[section];
   const forbidden = error?.extensions?.code === 'FORBIDDEN';
   const missing = value === null || value === undefined;
+  const gone = missing && !forbidden ? absence(section, customer, status, error) : null;
   const el = h(
     'section',
-    { class: `card${wide ? ' wide' : ''}${missing && !forbidden ? ' missing' : ''}`, 'data-section': section },
+    { class: `card${wide ? ' wide' : ''}${gone ? ` ${gone.kind}` : ''}`, 'data-section': section },
     h(
       'h2',
       {},
-      t(section),
+      label('section', section),
       forbidden ? h('span', { class: 'badge FORBIDDEN', 'data-badge': 'FORBIDDEN' }, t('FORBIDDEN')) : badge(status),
     ),
   );
   if (forbidden) el.append(h('p', { class: 'note' }, t('notPermitted')));
-  else if (missing) {
-    const reason = error?.extensions?.reason ?? status?.reason;
-    // Since when: the age of the last copy when one exists, else the moment this answer came back without it.
-    const since = ` (${t('since')} ${new Date(status?.fetchedAt ?? Date.now()).toLocaleString()})`;
-    el.append(
-      h(
-        'p',
-        { class: 'error', 'data-missing': section },
-        `${status?.source ?? ''} ${t('missing')}${reason ? `: ${t(reason)}` : ''}${since}`,
-      ),
-    );
-  } else el.append(...body());
+  else if (gone) el.append(gone.node);
+  else {
+    // Stale: served from the last copy while its system is down, and said how old it is.
+    if (status?.status === 'STALE' && status.fetchedAt)
+      el.append(
+        h(
+          'p',
+          { class: 'stale', 'data-stale': section },
+          `${t('copyFrom')} ${when(status.fetchedAt)}${bracket(agoText(status.ageMs))}`,
+        ),
+      );
+    el.append(...body());
+  }
   return el;
 }
 
-/** @param {any} customer @param {any[]} errors @param {number} ms */
-function render(customer, errors, ms) {
+/**
+ * What calls for care with this customer, first on the screen: the line suspended, arrears (amount and days), a low
+ * credit grade, a high churn risk, an open complaint. Each from the sections the role may read; the thresholds are
+ * the catalog's (`risk`).
+ * @param {any} c
+ */
+function careItems(c) {
+  /** @type {Array<[string, string]>} */
+  const items = [];
+  const risk = CATALOG.risk;
+  const sep = lang === 'zh' ? '：' : ': ';
+  if (c.profile?.status === 'SUSPENDED') items.push(['suspended', t('suspended')]);
+  if (c.billing) {
+    const balance = Number(c.billing.balance);
+    const overdue = (c.billing.bills ?? []).filter((/** @type {any} */ b) => b.status === 'OVERDUE');
+    if (balance < 0 || overdue.length > 0) {
+      const oldest = Math.min(...overdue.map((/** @type {any} */ b) => Date.parse(`${b.dueDate}T00:00:00+08:00`)));
+      const days = Number.isFinite(oldest) ? Math.max(0, Math.floor((Date.now() - oldest) / 86_400_000)) : 0;
+      const amount = balance < 0 ? money(-balance) : '';
+      const late = days > 0 ? `${lang === 'zh' ? '，' : ', '}${t('overdueDays')} ${days} ${t('days')}` : '';
+      items.push(['arrears', `${t('arrears')} ${amount}${late}`.replace(/\s+$/, '')]);
+    }
+  }
+  if (c.score && risk.lowCreditGrades.includes(c.score.creditGrade))
+    items.push(['credit', `${t('lowCredit')}${sep}${label('creditGrade', c.score.creditGrade)}`]);
+  if (c.insights && c.insights.churnProbability >= risk.highChurnProbability)
+    items.push(['churn', `${t('highChurn')}${sep}${pct(c.insights.churnProbability)}`]);
+  const complaint = (c.contacts ?? []).find(
+    (/** @type {any} */ x) => x.type === 'COMPLAINT' && risk.openComplaintOutcomes.includes(x.outcome),
+  );
+  if (complaint)
+    items.push([
+      'complaint',
+      `${t('openComplaint')}${sep}${when(complaint.at)} ${label('contactOutcome', complaint.outcome)}`,
+    ]);
+  return items;
+}
+
+/** @param {any} c */
+function careCard(c) {
+  const items = careItems(c);
+  if (items.length === 0) return null;
+  return h(
+    'section',
+    { class: 'card full care', 'data-section': 'care', role: 'alert' },
+    h('h2', {}, t('care')),
+    h('ul', {}, ...items.map(([kind, text]) => h('li', { 'data-risk': kind }, text))),
+  );
+}
+
+/** Section statuses and errors by section, from the provenance and the errors of an answer. @param {any} customer @param {any[]} errors */
+function bySection(customer, errors) {
   const statusBySection = new Map();
   for (const s of customer.sources ?? []) for (const section of s.sections ?? []) statusBySection.set(section, s);
   const errorBySection = new Map();
   for (const e of errors) if (Array.isArray(e.path) && e.path.length >= 2) errorBySection.set(e.path[1], e);
+  return { statusBySection, errorBySection };
+}
+
+/** One offer: the reason in the agent's language, and either the outcome buttons or why it is withheld now. @param {any} c @param {any} r */
+function offerRow(c, r) {
+  const reason = lang === 'zh' ? r.reason : label('offerReason', r.reasonCode) || r.reason;
+  const name = lang === 'zh' ? r.offerName : label('offer', r.offerCode);
+  const sep = lang === 'zh' ? '：' : ': ';
+  return h(
+    'div',
+    { class: `offer${r.withheld ? ' withheld' : ''}`, 'data-offer': r.offerCode },
+    h('strong', {}, name),
+    ' ',
+    h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
+    h('div', {}, `${t('reason')}${sep}${reason}`),
+    r.withheld
+      ? h(
+          'div',
+          { class: 'withheld-reason', 'data-withheld': r.withheld.reason },
+          `${t('withheld')}${sep}${lang === 'zh' ? r.withheld.label : r.withheld.labelEn}`,
+        )
+      : h(
+          'div',
+          { class: 'actions' },
+          ...['accepted', 'declined', 'callback'].map((o) => outcomeButton(c.id, r.offerCode, o)),
+          h('span', { class: 'note', 'data-recorded': '' }),
+        ),
+  );
+}
+
+/** @param {any} customer @param {any[]} errors @param {number} ms */
+function render(customer, errors, ms) {
+  const { statusBySection, errorBySection } = bySection(customer, errors);
   const c = customer;
   const view = $('view');
   view.replaceChildren(
-    card('profile', c, statusBySection, errorBySection, () => [
-      dl([
-        ['name', c.profile.name],
-        ['msisdn', c.profile.msisdn],
-        ['idCardNumber', c.profile.idCardNumber],
-        ['address', c.profile.address],
-        ['email', c.profile.email],
-        ['region', c.profile.region?.name],
-        ['status', c.profile.status],
-        ['type', c.profile.type],
-        ['customerSince', c.profile.customerSince],
-        ['lifestyle', c.profile.lifestyle?.join('、')],
+    ...[
+      careCard(c),
+      card('profile', c, statusBySection, errorBySection, () => [
+        dl([
+          ['name', c.profile.name],
+          ['msisdn', c.profile.msisdn],
+          ['idCardNumber', c.profile.idCardNumber],
+          ['address', c.profile.address],
+          ['email', c.profile.email],
+          ['region', c.profile.region ? label('region', c.profile.region.code) : null],
+          ['status', label('profileStatus', c.profile.status)],
+          ['type', label('customerType', c.profile.type)],
+          ['customerSince', c.profile.customerSince],
+          ['lifestyle', c.profile.lifestyle?.join('、')],
+        ]),
       ]),
-    ]),
-    card('billing', c, statusBySection, errorBySection, () => [
-      dl([
-        ['balance', money(c.billing.balance)],
-        ['creditLimit', money(c.billing.creditLimit)],
-        ['currentCharges', `${money(c.billing.currentCharges.amount)} (${c.billing.currentCharges.month})`],
-        ['paymentBehaviour', c.billing.paymentBehaviour.method],
-        ['onTimeRatio', pct(c.billing.paymentBehaviour.onTimeRatio)],
-        ['averageDaysLate', c.billing.paymentBehaviour.averageDaysLate],
+      trailCard(c, statusBySection, errorBySection),
+      card('billing', c, statusBySection, errorBySection, () => [
+        dl([
+          ['balance', money(c.billing.balance)],
+          ['creditLimit', money(c.billing.creditLimit)],
+          [
+            'currentCharges',
+            `${money(c.billing.currentCharges.amount)}${bracket(when(c.billing.currentCharges.asOf))}`,
+          ],
+          ['paymentBehaviour', label('paymentMethod', c.billing.paymentBehaviour.method)],
+          ['onTimeRatio', pct(c.billing.paymentBehaviour.onTimeRatio)],
+          ['averageDaysLate', c.billing.paymentBehaviour.averageDaysLate],
+        ]),
+        h('p', { class: 'note' }, t('bills')),
+        barChart(latest(c.billing.bills, 6)),
       ]),
-      h('p', { class: 'note' }, t('bills')),
-      barChart(latest(c.billing.bills, 6)),
-    ]),
-    card('score', c, statusBySection, errorBySection, () => [
-      dl([
-        ['creditScore', c.score.creditScore],
-        ['creditGrade', c.score.creditGrade],
-        ['valueTier', c.score.valueTier],
-        ['positioning', c.score.positioning],
+      card('score', c, statusBySection, errorBySection, () => [
+        dl([
+          ['creditScore', c.score.creditScore],
+          ['creditGrade', label('creditGrade', c.score.creditGrade)],
+          ['valueTier', label('valueTier', c.score.valueTier)],
+          ['positioning', label('positioning', c.score.positioning)],
+        ]),
       ]),
-    ]),
-    card('products', c, statusBySection, errorBySection, () => [
-      h(
-        'table',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, t('name')),
-          h('th', {}, t('type')),
-          h('th', {}, t('orderedOn')),
-          h('th', {}, t('monthlyFee')),
-        ),
-        ...c.products.map((/** @type {any} */ p) =>
+      card('recommendations', c, statusBySection, errorBySection, () => [
+        ...c.recommendations.map((/** @type {any} */ r) => offerRow(c, r)),
+        steerTo(c),
+      ]),
+      card(
+        'products',
+        c,
+        statusBySection,
+        errorBySection,
+        () => [
           h(
-            'tr',
+            'table',
             {},
-            h('td', {}, p.name),
-            h('td', {}, p.category),
-            h('td', {}, p.orderedOn),
-            h('td', {}, money(p.monthlyFee)),
+            h(
+              'tr',
+              {},
+              h('th', {}, t('productName')),
+              h('th', {}, t('category')),
+              h('th', {}, t('orderedOn')),
+              h('th', {}, t('monthlyFee')),
+              h('th', {}, t('status')),
+            ),
+            ...c.products.map((/** @type {any} */ p) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, lang === 'zh' ? p.name : label('offer', p.code)),
+                h('td', {}, label('productCategory', p.category)),
+                h('td', {}, p.orderedOn),
+                h('td', {}, money(p.monthlyFee)),
+                h('td', {}, label('productStatus', p.status)),
+              ),
+            ),
           ),
-        ),
+        ],
+        true,
       ),
-    ]),
-    card('insights', c, statusBySection, errorBySection, () => [
-      dl([
-        ['batchDate', c.insights.batchDate],
-        ['segment', c.insights.segment],
-        ['churnProbability', pct(c.insights.churnProbability)],
-        ['lifetimeValue', money(c.insights.lifetimeValue)],
-        [
-          'usageMix',
-          `${t('data')} ${c.insights.usageMix.dataPercent}% · ${t('voice')} ${c.insights.usageMix.voicePercent}% · ${t('local')} ${c.insights.usageMix.localPercent}% · ${t('longDistance')} ${c.insights.usageMix.longDistancePercent}%`,
-        ],
-        [
-          'channelPreferences',
-          c.insights.channelPreferences.map((/** @type {any} */ p) => `${p.channel}:${p.level}`).join(' '),
-        ],
-      ]),
-      h('div', { class: 'tags' }, ...c.insights.tags.map((/** @type {string} */ tag) => h('span', {}, tag))),
-      h('p', { class: 'note' }, t('arpu')),
-      lineChart(latest(c.insights.arpu, 3)),
-    ]),
-    card('recommendations', c, statusBySection, errorBySection, () => [
-      ...c.recommendations.map((/** @type {any} */ r) =>
+      card('insights', c, statusBySection, errorBySection, () => [
+        dl([
+          ['batchDate', c.insights.batchDate],
+          ['segment', label('segment', c.insights.segment)],
+          ['churnProbability', pct(c.insights.churnProbability)],
+          ['lifetimeValue', money(c.insights.lifetimeValue)],
+          [
+            'usageMix',
+            `${t('data')} ${c.insights.usageMix.dataPercent}% · ${t('voice')} ${c.insights.usageMix.voicePercent}% · ${t('local')} ${c.insights.usageMix.localPercent}% · ${t('longDistance')} ${c.insights.usageMix.longDistancePercent}%`,
+          ],
+          [
+            'channelPreferences',
+            h(
+              'span',
+              { class: 'prefs' },
+              ...c.insights.channelPreferences.map((/** @type {any} */ p) =>
+                h('span', {}, `${label('channel', p.channel)}${bracket(label('preferenceLevel', p.level))}`),
+              ),
+            ),
+          ],
+        ]),
         h(
           'div',
-          { class: 'offer', 'data-offer': r.offerCode },
-          h('strong', {}, r.offerName),
-          ' ',
-          h('span', { class: 'note' }, `${t('propensity')} ${pct(r.propensity)}`),
-          h('div', {}, `${t('reason')}: ${r.reason}`),
-          h(
-            'div',
-            { class: 'actions' },
-            ...['accepted', 'declined', 'callback'].map((o) => outcomeButton(c.id, r.offerCode, o)),
-            h('span', { class: 'note', 'data-recorded': '' }),
-          ),
+          { class: 'tags' },
+          ...c.insights.tags.map((/** @type {string} */ tag) => h('span', {}, label('tag', tag))),
         ),
-      ),
-      steerTo(c),
-    ]),
-    trailCard(c, statusBySection, errorBySection),
+        h('p', { class: 'note' }, t('arpu')),
+        lineChart(latest(c.insights.arpu, 3)),
+      ]),
+    ].filter((el) => el !== null),
   );
   $('status').textContent = `${c.id} · ${t('answeredIn')} ${ms} ms`;
 }
@@ -510,7 +723,7 @@ function outcomeButton(customerId, offerCode, outcome) {
     const result = body.data?.recordContact;
     const code = body.errors?.[0]?.extensions?.code;
     note.textContent = result
-      ? `${t(outcome)} · ${t(result.status)}`
+      ? `${t(outcome)} · ${label('recordStatus', result.status)}`
       : code === 'FORBIDDEN'
         ? t('recordForbidden')
         : code === 'GRAPHQL_VALIDATION_FAILED'
@@ -528,16 +741,17 @@ async function refreshTrail(customerId) {
   const { body } = await graphql(BY_ID, { id: customerId });
   const customer = body.data?.customer;
   if (!customer) return;
-  const statusBySection = new Map();
-  for (const s of customer.sources ?? []) for (const section of s.sections ?? []) statusBySection.set(section, s);
-  const errorBySection = new Map();
-  for (const e of body.errors ?? []) if (Array.isArray(e.path) && e.path.length >= 2) errorBySection.set(e.path[1], e);
+  const { statusBySection, errorBySection } = bySection(customer, body.errors ?? []);
   document
     .querySelector('[data-section="contacts"]')
     ?.replaceWith(trailCard(customer, statusBySection, errorBySection));
 }
 
-/** @param {any} c @param {Map<string, any>} statusBySection @param {Map<string, any>} errorBySection */
+/**
+ * The contact trail, the last first, every channel in one form: when, where, who (the agent, or the system when no
+ * person had it), what about, the offer, how it ended.
+ * @param {any} c @param {Map<string, any>} statusBySection @param {Map<string, any>} errorBySection
+ */
 function trailCard(c, statusBySection, errorBySection) {
   return card(
     'contacts',
@@ -546,18 +760,26 @@ function trailCard(c, statusBySection, errorBySection) {
     errorBySection,
     () => [
       h(
-        'table',
-        { 'data-trail': '' },
-        h('tr', {}, h('th', {}, t('at')), h('th', {}, t('channel')), h('th', {}, t('type')), h('th', {}, t('outcome'))),
-        ...c.contacts.map((/** @type {any} */ x) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, x.at.replace('T', ' ').slice(0, 16)),
-            h('td', {}, x.channel),
-            h('td', {}, x.type),
-            h('td', {}, x.outcome),
-          ),
+        'div',
+        { class: 'trail' },
+        h(
+          'table',
+          { 'data-trail': '' },
+          h('tr', {}, ...['at', 'channel', 'who', 'type', 'offer', 'outcome'].map((k) => h('th', {}, t(k)))),
+          ...[...c.contacts]
+            .sort((/** @type {any} */ a, /** @type {any} */ b) => Date.parse(b.at) - Date.parse(a.at))
+            .map((/** @type {any} */ x) =>
+              h(
+                'tr',
+                { 'data-contact': x.id ?? '' },
+                h('td', {}, when(x.at)),
+                h('td', {}, label('channel', x.channel)),
+                h('td', {}, x.agentId ?? label('contactSystem', x.system)),
+                h('td', {}, label('contactType', x.type)),
+                h('td', {}, label('offer', x.offerCode)),
+                h('td', {}, label('contactOutcome', x.outcome)),
+              ),
+            ),
         ),
       ),
     ],
@@ -575,7 +797,17 @@ function steerTo(c) {
     { class: 'offer', 'data-steer': best?.channel ?? '' },
     h('div', { class: 'note' }, t('steer')),
     best
-      ? h('div', {}, t('steerHint'), ' ', h('span', { class: 'steer' }, `${best.channel} (${best.level})`))
+      ? h(
+          'div',
+          {},
+          t('steerHint'),
+          ' ',
+          h(
+            'span',
+            { class: 'steer' },
+            `${label('channel', best.channel)}${bracket(label('preferenceLevel', best.level))}`,
+          ),
+        )
       : h('div', { class: 'note' }, t('noPreference')),
   );
 }
@@ -617,6 +849,7 @@ async function search(/** @type {string} */ input) {
     return;
   }
   remember(key);
+  await catalogLoaded;
   render(customer, errors, ms);
   document.body.dataset.rendered = key;
 }

@@ -18,6 +18,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
+import { ENUM_DOMAINS, labelOf } from '../../labels';
 
 export const TARGET_NAMESPACE = 'urn:ucv:customer-view:v1';
 export const SERVICE_NAME = 'CustomerViewService';
@@ -74,9 +75,16 @@ function typeDefinitions(roots: GraphQLObjectType[], omit: (type: string, field:
     if (seen.has(type.name) || isScalarType(type)) return;
     seen.add(type.name);
     if (isEnumType(type)) {
+      const domain = ENUM_DOMAINS[type.name];
       const values = type
         .getValues()
-        .map((v) => `<xsd:enumeration value="${v.name}"/>`)
+        .map((v) => {
+          // Each value documented with its labels from the one catalog, Chinese first.
+          const label = domain ? labelOf(domain, v.name) : undefined;
+          if (!label) return `<xsd:enumeration value="${v.name}"/>`;
+          const docs = `<xsd:documentation xml:lang="zh">${escapeXml(label.zh)}</xsd:documentation><xsd:documentation xml:lang="en">${escapeXml(label.en)}</xsd:documentation>`;
+          return `<xsd:enumeration value="${v.name}"><xsd:annotation>${docs}</xsd:annotation></xsd:enumeration>`;
+        })
         .join('');
       out.push(
         `<xsd:simpleType name="${type.name}"><xsd:restriction base="xsd:string">${values}</xsd:restriction></xsd:simpleType>`,
