@@ -31,7 +31,7 @@ import {
   type DefinitionsStore,
   type Problem,
 } from '../../definitions';
-import type { OPERATORS} from '../conditions';
+import type { OPERATORS } from '../conditions';
 import { OPERATORS_BY_TYPE, type Language } from '../conditions';
 import type { Campaigns } from '../campaigns';
 import { kindsOf, validate, type RuleDefinition } from '../rules/definition';
