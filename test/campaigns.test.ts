@@ -73,14 +73,31 @@ beforeAll(async () => {
     store,
     {
       security: ROLE_SECURITY,
+      // A run of thousands of targets through mocks in this process: on a loaded machine a call may wait seconds for
+      // the CPU. Deadlines that a slow machine cannot miss keep this test about campaigns, not about timeouts.
+      policies: PATIENT,
       marketing: {
         campaigns: { idleMs: 20 },
         caps: { perCustomerPerDay: 5, perCustomerPerWeek: 10, perChannelPerDay: 5 },
+        channelTimeoutMs: 30_000,
       },
     },
     { mocks, channels, now },
   );
-}, 60_000);
+}, 180_000);
+/** Deadlines and bulkhead waits a loaded machine cannot miss, for every mock source. */
+const PATIENT = Object.fromEntries(
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [
+    name,
+    {
+      timeoutMs: 30_000,
+      // A call slowed by the machine is not a slow backend: it must not open the breaker.
+      breaker: { slowCallDurationMs: 30_000 },
+      bulkhead: { maxConcurrent: 300, queue: 3000, queueTimeoutMs: 30_000 },
+      commands: { timeoutMs: 30_000 },
+    },
+  ]),
+);
 afterAll(async () => {
   await h.close();
   await channels.close();
