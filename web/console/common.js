@@ -377,9 +377,22 @@ export function valueText(spec, value) {
   if (typeof value === 'boolean') return value ? t('yes') : t('no');
   if (value === null || value === undefined) return '';
   const code = String(value);
-  const labelled = spec?.valueLabels?.[code];
+  const labelled = spec?.valueLabels?.[code] ?? anyLabel(code);
   if (labelled) return say(labelled);
   return spec?.unit && typeof value === 'number' ? `${code} ${spec.unit}` : code;
+}
+
+/**
+ * A code the field does not label itself (a product held, say, that its values do not list): the gateway's catalog
+ * names it, offers first.
+ * @param {string} code @returns {Label|undefined}
+ */
+function anyLabel(code) {
+  if (!/^[A-Z][A-Z0-9_-]+$/.test(code)) return undefined;
+  const domains = ui.domains;
+  if (domains.offer && Object.hasOwn(domains.offer, code)) return domains.offer[code];
+  for (const labels of Object.values(domains)) if (Object.hasOwn(labels, code)) return labels[code];
+  return undefined;
 }
 
 /** Every time is shown in the operator's zone, in one form: 2026-11-22 14:05. */
