@@ -943,6 +943,19 @@ export const ConfigSchema = z
          * location, balance low, product ordered).
          */
         eventKinds: z.array(z.unknown()).optional(),
+        /**
+         * The marketing console's rules (`/marketing/console`, docs/event-marketing.md): who drafts, and who approves and
+         * publishes (four eyes: never the draft's own author).
+         */
+        console: z
+          .object({
+            /** Roles that may draft rules, dry-run them and switch one off. Default ["marketing", "admin"]. */
+            authorRoles: z.array(z.string().min(1)).min(1).default(['marketing', 'admin']),
+            /** Roles that may publish a draft, roll back and switch a rule on. Default ["admin"]. */
+            approverRoles: z.array(z.string().min(1)).min(1).default(['admin']),
+          })
+          .strict()
+          .default({}),
         /** Campaigns to selected customers (gateway/marketing/campaigns/, docs/campaigns.md). */
         campaigns: z
           .object({

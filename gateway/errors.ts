@@ -65,6 +65,10 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'The campaign run is in a state that does not allow this (see the message); read it and retry.',
   },
+  FOUR_EYES: {
+    status: 409,
+    message: 'A draft is published by someone other than its author (four eyes): another approver must publish it.',
+  },
   EXCEPTION_NOT_FOUND: { status: 404, message: 'No exception in the queue has this id.' },
   EXCEPTION_RESOLVED: {
     status: 409,

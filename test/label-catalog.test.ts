@@ -14,6 +14,7 @@ import { customerId } from '../mocks/dataset/identity';
 import {
   billingAccount,
   CATALOGUE,
+  NEW_SERVICES,
   CHANNELS,
   crmContacts,
   crmProducts,
@@ -82,7 +83,7 @@ function codesOfDataset(count: number): Map<Domain, Map<string, string>> {
     }
   }
   for (const c of CHANNELS) add('channel', c, 'CHANNELS');
-  for (const o of CATALOGUE) {
+  for (const o of [...CATALOGUE, ...NEW_SERVICES]) {
     add('offer', o.offerCode, 'CATALOGUE');
     add('productCategory', o.category, 'CATALOGUE');
   }

@@ -102,6 +102,7 @@ import { definitionsAdminRouter } from '../definitions/admin-router';
 import { suppressionRouter } from '../marketing/channels/suppression-route';
 import { campaignRouter } from '../marketing/campaigns/route';
 import { exceptionRouter } from '../marketing/exceptions/route';
+import { consoleRouter, ruleDraftKind } from '../marketing/console';
 import { campaignReportResolvers } from '../marketing/campaigns';
 import { recordAgentResponse } from '../marketing/campaigns/responses';
 import { withheldField } from '../marketing/eligibility/withheld';
@@ -305,6 +306,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
       }),
     );
   // Quiet hours and contact windows are the definitions kind `contact-policy`, over the configured defaults.
+  // Drafts of rules (the console's four eyes): kind `rule-draft`, checked like a rule, never run.
+  if (marketing) definitions.register(ruleDraftKind(marketing.marketing));
   if (marketing) definitions.register(contactPolicyKind(marketing.marketing));
   // Campaigns to selected customers are the definitions kind `campaign` (/admin/campaigns); runs at /marketing/campaigns.
   if (marketing) definitions.register(marketing.marketing.campaigns.kind);
@@ -730,6 +733,18 @@ function mountRoutes(deps: RouteDeps): express.Express {
           campaigns: deps.marketing.campaigns,
           store,
           launchRoles: config.marketing.campaigns.launchRoles,
+          readRoles: config.marketing.campaigns.readRoles,
+        }),
+      );
+    // The marketing console's rules (drafts, four eyes, dry runs, sentences) and its lists.
+    if (deps.marketing)
+      app.use(
+        consoleRouter({
+          ...admin,
+          definitions,
+          marketing: deps.marketing,
+          authorRoles: config.marketing.console.authorRoles,
+          approverRoles: config.marketing.console.approverRoles,
           readRoles: config.marketing.campaigns.readRoles,
         }),
       );

@@ -45,6 +45,15 @@ const refused = (res: ServerResponse, problems: Problem[]): void => {
     .end(body);
 };
 
+/** A definitions store's refusal answered with its catalog code (422 with the problems, 404, 409); anything else 500, logged. */
+export function sendDefinitionFailure(res: ServerResponse, err: unknown, logger: Logger): void {
+  if (err instanceof DefinitionRefused) return refused(res, err.problems);
+  if (err instanceof DefinitionNotFound) return sendError(res, 'DEFINITION_NOT_FOUND', err.message);
+  if (err instanceof DefinitionConflict) return sendError(res, 'DEFINITION_CONFLICT');
+  logger.error({ err }, 'definitions call failed');
+  sendError(res, 'INTERNAL_SERVER_ERROR');
+}
+
 export function definitionsAdminRouter(options: AdminRouterOptions): express.Router {
   const { store, logger } = options;
   const router = express.Router();
@@ -56,13 +65,7 @@ export function definitionsAdminRouter(options: AdminRouterOptions): express.Rou
   const body = (req: Request, res: Response): Promise<{ ok: true; value: unknown } | { ok: false }> =>
     adminJson(req, res, options.bodyLimits);
 
-  const fail = (res: Response, err: unknown): void => {
-    if (err instanceof DefinitionRefused) return refused(res, err.problems);
-    if (err instanceof DefinitionNotFound) return sendError(res, 'DEFINITION_NOT_FOUND', err.message);
-    if (err instanceof DefinitionConflict) return sendError(res, 'DEFINITION_CONFLICT');
-    logger.error({ err }, 'admin definitions call failed');
-    sendError(res, 'INTERNAL_SERVER_ERROR');
-  };
+  const fail = (res: Response, err: unknown): void => sendDefinitionFailure(res, err, logger);
 
   /** Resolves `:kinds` (plural) to a registered kind; null for any other /admin path (e.g. /admin/audit). */
   const kindOf = (req: Request): string | null => {

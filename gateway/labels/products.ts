@@ -15,6 +15,12 @@ export const offer: Labels = {
   'VAS-NEWS': { zh: '手机报', en: 'mobile newspaper' },
   'VAS-CLOUD': { zh: '和彩云存储50GB', en: 'cloud storage 50 GB' },
   'VAS-VIDEO': { zh: '视频会员', en: 'video membership' },
+  'VAS-12580': { zh: '12580综合信息服务', en: '12580 information line' },
+  'LD-12593': { zh: '12593长途优惠', en: '12593 long-distance savings' },
+  'VAS-MISSED-CALL': { zh: '来电提醒', en: 'missed-call reminder' },
+  'VAS-SECURITIES': { zh: '手机证券', en: 'mobile securities' },
+  'ROAM-NATIONAL': { zh: '国内漫游优惠包', en: 'national roaming pack' },
+  'LOCAL-HOME': { zh: '回家本地套餐', en: 'welcome-home local plan' },
 };
 
 export const productCategory: Labels = {

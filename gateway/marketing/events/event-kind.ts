@@ -23,6 +23,14 @@ import type { Problem } from '../../definitions';
 import { problemsOf } from '../../runtime/declarative';
 
 const Label = z.object({ zh: z.string().min(1).max(64), en: z.string().min(1).max(64) }).strict();
+/** A field's name for people, and optionally the names of its values (an `enum`'s codes): forms and sentences show them. */
+const FieldLabel = z
+  .object({
+    zh: z.string().min(1).max(64),
+    en: z.string().min(1).max(64),
+    values: z.record(Label).optional(),
+  })
+  .strict();
 const NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
 const Code = z.string().min(1).max(64);
 
@@ -74,8 +82,8 @@ export const EventKindSchema = z
         additionalProperties: z.literal(false).optional(),
       })
       .strict(),
-    /** The name of every property for people, Chinese first: forms, sentences and the console show these. */
-    labels: z.record(Label),
+    /** The name of every property for people, Chinese first (and of its values): forms, sentences and the console show these. */
+    labels: z.record(FieldLabel),
   })
   .strict();
 
@@ -122,8 +130,19 @@ export function eventKindProblems(input: unknown, name?: string): Problem[] {
         path: `labels.${property}`,
         message: 'every property needs its label for people: { "zh", "en" }',
       });
-  for (const label of Object.keys(kind.labels))
+  for (const [label, given] of Object.entries(kind.labels)) {
     if (!names.includes(label)) problems.push({ path: `labels.${label}`, message: 'names no property', given: label });
+    const spec = kind.data.properties[label];
+    const allowed = spec ? (spec.type === 'array' ? spec.items.enum : spec.enum) : undefined;
+    for (const value of Object.keys(given.values ?? {}))
+      if (!allowed?.includes(value))
+        problems.push({
+          path: `labels.${label}.values.${value}`,
+          message: "names no value of the property's enum",
+          expected: allowed?.join(', ') ?? 'an enum on the property',
+          given: value,
+        });
+  }
   for (const [property, spec] of Object.entries(kind.data.properties))
     if (
       spec.type !== 'array' &&
@@ -135,13 +154,15 @@ export function eventKindProblems(input: unknown, name?: string): Problem[] {
   return problems;
 }
 
-function fieldOf(property: EventProperty, label: { zh: string; en: string }): FieldSpec {
+function fieldOf(property: EventProperty, given: z.infer<typeof FieldLabel>): FieldSpec {
+  const label = { zh: given.zh, en: given.en };
+  const valueLabels = given.values ? { valueLabels: given.values } : {};
   if (property.type === 'array')
-    return { type: 'string[]', label, ...(property.items.enum ? { values: property.items.enum } : {}) };
+    return { type: 'string[]', label, ...valueLabels, ...(property.items.enum ? { values: property.items.enum } : {}) };
   if (property.type === 'boolean') return { type: 'boolean', label };
   if (property.type === 'number' || property.type === 'integer') return { type: 'number', label };
   if (property.format === 'date') return { type: 'date', label };
-  return { type: 'string', label, ...(property.enum ? { values: property.enum } : {}) };
+  return { type: 'string', label, ...valueLabels, ...(property.enum ? { values: property.enum } : {}) };
 }
 
 /** Compiles a kind that passed eventKindProblems. */
@@ -202,7 +223,10 @@ export const DEFAULT_EVENT_KINDS: readonly EventKind[] = [
     labels: {
       region: label('漫游地区', 'region'),
       previousRegion: label('原地区', 'previous region'),
-      scope: label('漫游范围', 'roaming scope'),
+      scope: {
+        ...label('漫游范围', 'roaming scope'),
+        values: { NATIONAL: label('国内跨省', 'national'), INTERNATIONAL: label('国际及港澳台', 'international') },
+      },
     },
   },
   {
@@ -242,9 +266,24 @@ export const DEFAULT_EVENT_KINDS: readonly EventKind[] = [
       },
     },
     labels: {
-      callType: label('通话类型', 'call type'),
+      callType: {
+        ...label('通话类型', 'call type'),
+        values: {
+          LOCAL: label('本地', 'local'),
+          LONG_DISTANCE: label('长途', 'long distance'),
+          INTERNATIONAL: label('国际', 'international'),
+        },
+      },
       calledNumber: label('被叫号码', 'number called'),
-      calledParty: label('被叫方', 'called party'),
+      calledParty: {
+        ...label('被叫方', 'called party'),
+        values: {
+          SECURITIES_BROKER: label('证券公司', 'securities broker'),
+          BANK: label('银行', 'bank'),
+          AIRLINE: label('航空公司', 'airline'),
+          OTHER: label('其他', 'other'),
+        },
+      },
       durationSeconds: label('通话时长（秒）', 'duration (s)'),
     },
   },
@@ -266,7 +305,22 @@ export const DEFAULT_EVENT_KINDS: readonly EventKind[] = [
         },
       },
     },
-    labels: { cellId: label('小区', 'cell'), area: label('区域', 'area'), site: label('场所类型', 'site') },
+    labels: {
+      cellId: label('小区', 'cell'),
+      area: label('区域', 'area'),
+      site: {
+        ...label('场所类型', 'site'),
+        values: {
+          RAILWAY_STATION: label('火车站', 'railway station'),
+          PORT: label('港口码头', 'port'),
+          AIRPORT: label('机场', 'airport'),
+          SECURITIES_FIRM: label('证券营业部', 'securities firm'),
+          SHOPPING_MALL: label('商场', 'shopping mall'),
+          RESIDENTIAL: label('住宅区', 'residential'),
+          OTHER: label('其他', 'other'),
+        },
+      },
+    },
   },
   {
     type: 'BALANCE_LOW',

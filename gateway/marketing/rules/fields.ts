@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import type { FieldCatalog, FieldSpec, FieldType } from '../../backends';
 import type { Role } from '../../config';
+import { CATALOG, type Domain } from '../../labels';
 
 /** Chinese and English names of the view's usual fields; a registered section's fields are named by their description. */
 const LABELS: Record<string, { zh: string; en: string }> = {
@@ -49,6 +50,24 @@ const LABELS: Record<string, { zh: string; en: string }> = {
   'score.valueTier': { zh: '价值等级', en: 'value tier' },
   'score.positioning': { zh: '客户定位', en: 'positioning' },
   'recommendations.offerCode': { zh: '推荐产品', en: 'recommended offers' },
+};
+
+/** The label catalog's domain of a field's codes: forms offer its values by their names, sentences say them. */
+const VALUE_DOMAINS: Record<string, Domain> = {
+  'profile.status': 'profileStatus',
+  'profile.type': 'customerType',
+  'profile.gender': 'gender',
+  'products.code': 'offer',
+  'products.category': 'productCategory',
+  'insights.segment': 'segment',
+  'insights.tags': 'tag',
+  'insights.roamingDestinations': 'roamingDestination',
+  'insights.channelPreferences.channel': 'channel',
+  'insights.channelPreferences.level': 'preferenceLevel',
+  'score.creditGrade': 'creditGrade',
+  'score.valueTier': 'valueTier',
+  'score.positioning': 'positioning',
+  'recommendations.offerCode': 'offer',
 };
 
 /** Which fields are not conditions: the provenance, and what identifies a person. */
@@ -111,6 +130,7 @@ export function viewCatalog(schema: GraphQLSchema, role?: Role): FieldCatalog {
         type: list ? 'string[]' : base,
         label,
         ...(isEnumType(named) ? { values: named.getValues().map((v) => v.name) } : {}),
+        ...(VALUE_DOMAINS[path] ? { valueLabels: CATALOG[VALUE_DOMAINS[path] as Domain] } : {}),
       };
     }
   };
