@@ -353,8 +353,7 @@ function defaultValue(spec, operator) {
   if (LIST_OPERATORS.includes(operator)) return [];
   if (spec?.type === 'boolean') return true;
   if (spec?.type === 'number') return 0;
-  if (spec?.values?.length) return spec.values[0];
-  return '';
+  return valuesOf(spec, '')[0] ?? '';
 }
 
 /**
@@ -392,6 +391,21 @@ function fieldForm(leaf, kinds, withView) {
   return [fields, operators, valueControl(leaf, spec)];
 }
 
+/**
+ * The values to pick from: the field's closed set, else the values it names (the products of the catalogue, say),
+ * with the value already there kept among them.
+ * @param {FieldSpec|undefined} spec @param {unknown} current @returns {string[]}
+ */
+function valuesOf(spec, current) {
+  if (spec?.values?.length) return [...spec.values];
+  const named = Object.keys(spec?.valueLabels ?? {});
+  if (named.length === 0) return [];
+  const kept = (Array.isArray(current) ? current : [current]).filter(
+    (v) => typeof v === 'string' && v !== '' && !named.includes(v),
+  );
+  return [...named, ...kept.map(String)];
+}
+
 /** @param {{ value: any, operator: string }} leaf @param {FieldSpec|undefined} spec @returns {HTMLElement} */
 function valueControl(leaf, spec) {
   const list = LIST_OPERATORS.includes(leaf.operator);
@@ -410,7 +424,7 @@ function valueControl(leaf, spec) {
     });
     return el;
   }
-  const values = spec?.values ?? [];
+  const values = valuesOf(spec, leaf.value);
   if (values.length > 0 && list) {
     const chosen = new Set(Array.isArray(leaf.value) ? leaf.value : []);
     return h(
@@ -435,7 +449,7 @@ function valueControl(leaf, spec) {
       String(leaf.value),
       { 'data-role': 'value' },
     );
-    if (!values.includes(String(leaf.value))) leaf.value = values[0];
+    if (!values.includes(String(leaf.value))) leaf.value = values[0] ?? '';
     el.addEventListener('change', () => {
       leaf.value = el.value;
       changed();
@@ -830,6 +844,12 @@ async function dryRun(whoText, lastText) {
 }
 
 const MARK = { true: '✓', false: '✗', null: '—' };
+/** How an event's type reads: by its kind's label. @returns {FieldSpec} */
+const kindSpec = () => ({
+  type: 'string',
+  label: { zh: '事件', en: 'event' },
+  valueLabels: Object.fromEntries(ui.catalog.kinds.map((k) => [k.type, k.label])),
+});
 
 /** One event tried: what it was, each condition as judged, what would be sent. @param {any} r */
 function resultCard(r) {
@@ -889,26 +909,31 @@ function resultCard(r) {
  * @param {any} c @returns {{ text: string, spec: FieldSpec|undefined }}
  */
 function conditionText(c) {
-  const path = typeof c.path === 'string' ? c.path : '';
-  const candidates = [path, `${c.fact}.${path}`];
-  if (path.startsWith('$.data.')) candidates.push(`event.${path.slice(7)}`);
-  else if (path.startsWith('$.') && c.fact === 'view') candidates.push(`customer.${path.slice(2)}`);
-  else if (path.startsWith('$.')) candidates.push(`event.${path.slice(2)}`);
-  if (typeof c.fact === 'string' && c.fact.includes('.')) candidates.push(c.fact);
+  const path = typeof c.path === 'string' ? c.path.replace(/^\$\./, '') : '';
+  const op = c.operator ? say(ui.catalog.operatorLabels[c.operator], '') : '';
+  const join = (/** @type {string[]} */ parts) => parts.filter(Boolean).join(' ');
+  // The kinds the rule is on: the event's type among them.
+  if (c.fact === 'event' && path === 'type') {
+    const kinds = (Array.isArray(c.value) ? c.value : [c.value]).map((/** @type {unknown} */ k) =>
+      kindLabel(String(k)),
+    );
+    return { text: join([t('event'), op, kinds.join(ui.lang === 'zh' ? '、' : ', ')]), spec: kindSpec() };
+  }
+  /** @type {string[]} */
+  const candidates = [];
+  if (c.fact === 'event') candidates.push(`event.${path.replace(/^data\./, '')}`);
+  else if (c.fact === 'view') candidates.push(`customer.${path}`);
+  if (path) candidates.push(path, `${c.fact}.${path}`);
+  /** @type {FieldSpec|undefined} */
   let spec;
   for (const key of candidates) if ((spec = fieldSpec(key))) break;
-  let subject = spec ? say(spec.label) : '';
-  if (!subject) {
-    const facts = /** @type {Record<string, string>} */ ({
-      history: 'historyOf',
-      dwell: 'dwellOf',
-      during: 'duringOf',
-    });
-    const word = Object.entries(facts).find(([f]) => String(c.fact).startsWith(f));
-    const about = c.params?.event ? ` · ${kindLabel(c.params.event)}` : '';
-    subject = word ? `${t(word[1])}${about}` : t('condition');
-  }
-  const op = c.operator ? say(ui.catalog.operatorLabels[c.operator], '') : '';
   const value = c.value === undefined || c.value === true ? '' : valueText(spec, c.value);
-  return { text: [subject, op, value].filter(Boolean).join(' '), spec };
+  if (spec) return { text: join([say(spec.label), op, value]), spec };
+  const facts = /** @type {Record<string, string>} */ ({ history: 'historyOf', dwell: 'dwellOf', during: 'duringOf' });
+  const word = facts[String(c.fact)];
+  const kind = c.params?.type ?? c.params?.event;
+  const about = kind ? ` · ${kindLabel(String(kind))}` : '';
+  const unit = c.fact === 'dwell' ? t('minutes') : '';
+  if (c.fact === 'during') return { text: t('duringOf'), spec: undefined };
+  return { text: join([word ? `${t(word)}${about}` : t('condition'), op, value, unit]), spec: undefined };
 }

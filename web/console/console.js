@@ -200,7 +200,7 @@ async function ruleAction(id, action, done) {
   if (answer.status !== 200) return notify(errorText(answer), 'error');
   notify(done);
   await loadRules();
-  if (!$('history').hidden && $('history').dataset.rule === id) await openHistory(id);
+  if (!$('history').hidden && $('history').dataset.history === id) await openHistory(id);
 }
 
 /** @param {string} id */

@@ -30,7 +30,7 @@ const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.get
 export async function openHistory(id) {
   const panel = $('history');
   panel.hidden = false;
-  panel.dataset.rule = id;
+  panel.dataset.history = id;
   panel.replaceChildren(h('p', { class: 'note' }, t('loading')));
   const answer = await api('GET', `/marketing/console/rules/${encodeURIComponent(id)}/history`);
   if (answer.status !== 200) {
