@@ -186,7 +186,7 @@ describe('the marketing console', () => {
 
     // Saved as a draft: listed as awaiting approval, with its sentence.
     await page.locator('#save-draft').click();
-    const row = page.locator(`[data-rule="${RULE_ID}"]`);
+    const row = page.locator(`tr[data-rule="${RULE_ID}"]`);
     await row.waitFor({ timeout: 10_000 });
     expect(await row.getAttribute('data-draft')).toBe('true');
     expect(await row.locator('[data-sentence="draft"]').innerText()).toContain('114');
@@ -198,14 +198,17 @@ describe('the marketing console', () => {
     await page.close();
   }, 90_000);
 
-  it('an approver publishes; a signed event then sends the offer; switching the rule off stops it', async () => {
+  it('an approver publishes; a signed event sends the offer; switched off it stops; the diff; rollback; four eyes', async () => {
     const { page } = await signIn(TEST_API_KEY);
-    const row = page.locator(`[data-rule="${RULE_ID}"]`);
+    const row = page.locator(`tr[data-rule="${RULE_ID}"]`);
     await row.locator('[data-action="publish"]').click();
-    await waitFor(async () => (await page.locator(`[data-rule="${RULE_ID}"]`).getAttribute('data-draft')) === 'false', {
-      what: 'the draft published',
-    });
-    expect(await page.locator(`[data-rule="${RULE_ID}"]`).getAttribute('data-enabled')).toBe('true');
+    await waitFor(
+      async () => (await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-draft')) === 'false',
+      {
+        what: 'the draft published',
+      },
+    );
+    expect(await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-enabled')).toBe('true');
 
     // The offer goes out on the channel gateway.
     const sent = await m.send(directoryEnquiry('C00000021'));
@@ -226,7 +229,7 @@ describe('the marketing console', () => {
     // Switched off: the next event sends nothing.
     await page.locator(`[data-rule="${RULE_ID}"] [data-action="disable"]`).click();
     await waitFor(
-      async () => (await page.locator(`[data-rule="${RULE_ID}"]`).getAttribute('data-enabled')) === 'false',
+      async () => (await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-enabled')) === 'false',
       {
         what: 'the rule switched off',
       },
@@ -235,6 +238,44 @@ describe('the marketing console', () => {
     expect(after.status).toBe(202);
     expect(after.body.offer).toBeNull();
     expect(messagesTo('C00000022')).toEqual([]);
+
+    // The history shows the change as a diff (switched on → off), and rolling back to the version published
+    // switches the rule on again: the next event sends the offer.
+    const history = page.locator('#history');
+    await waitFor(async () => (await history.locator('[data-diff="enabled"]').count()) === 1, {
+      what: 'the diff of the switch',
+    });
+    expect(await history.locator('[data-diff="enabled"] td.old').innerText()).toBe('是');
+    expect(await history.locator('[data-diff="enabled"] td.new').innerText()).toBe('否');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-history-diff.png'), fullPage: true });
+    await history.locator('tr[data-kind="rule"] [data-action="rollback"]').first().click();
+    await waitFor(
+      async () => (await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-enabled')) === 'true',
+      { what: 'the rule rolled back, on again' },
+    );
+    const again = await m.send(directoryEnquiry('C00000023'));
+    expect(again.body.offer).toMatchObject({ ruleId: RULE_ID, status: 'SENT' });
+
+    // Four eyes: an approver who drafted a change may not publish it; said in plain words. The draft is discarded.
+    await page.locator(`tr[data-rule="${RULE_ID}"] [data-action="edit"]`).click();
+    await page.locator('#rule-priority').fill('31');
+    await page.locator('#save-draft').click();
+    await waitFor(
+      async () => (await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-draft')) === 'true',
+      {
+        what: 'the approver’s own draft',
+      },
+    );
+    await page.locator(`tr[data-rule="${RULE_ID}"] [data-action="publish"]`).click();
+    await waitFor(async () => (await page.locator('#message').getAttribute('data-kind')) === 'error');
+    expect(await page.locator('#message').innerText()).toBe('发布需由起草人以外的审批人完成（四眼原则）');
+    await page.locator(`tr[data-rule="${RULE_ID}"] [data-action="discard"]`).click();
+    await waitFor(
+      async () => (await page.locator(`tr[data-rule="${RULE_ID}"]`).getAttribute('data-draft')) === 'false',
+      {
+        what: 'the draft discarded',
+      },
+    );
     await expectNoRawCode(page);
     await page.close();
   }, 90_000);

@@ -136,6 +136,8 @@ const WORDS = {
     noDiff: '两个版本内容相同',
     noHistory: '该规则没有版本历史（配置文件中的规则）',
     absent: '（无）',
+    draftClosed: '草稿已关闭（已发布或已丢弃）',
+    ruleRemoved: '规则已删除（恢复为配置文件中的规则）',
     close: '关闭',
     // exceptions
     exceptions: '异常队列',
@@ -296,6 +298,8 @@ const WORDS = {
     noDiff: 'The two versions are the same',
     noHistory: 'This rule has no history (a configured rule)',
     absent: '(none)',
+    draftClosed: 'Draft closed (published or discarded)',
+    ruleRemoved: 'Rule removed (the configured one applies again)',
     close: 'Close',
     exceptions: 'Exception queue',
     cause: 'Cause',

@@ -44,7 +44,10 @@ export async function openHistory(id) {
     return;
   }
   // Compared by default: the newest against the one before it.
-  const chosen = { a: Math.min(1, items.length - 1), b: 0 };
+  // Compared by default: the two newest versions that hold a rule (a draft closed by its publication, or a rule
+  // deleted, holds none).
+  const held = items.flatMap((item, i) => (item.definition ? [i] : []));
+  const chosen = { a: held[1] ?? held[0] ?? 0, b: held[0] ?? 0 };
   const diffBox = h('div', { id: 'diff' });
   const latestRule = items.findIndex((i) => i.kind !== 'draft');
   const rows = items.map((item, i) => {
@@ -68,7 +71,15 @@ export async function openHistory(id) {
       h('td', {}, String(item.version)),
       h('td', {}, item.by ?? ''),
       h('td', {}, when(item.at)),
-      h('td', { class: 'sentence-cell' }, item.sentence ? say(item.sentence) : t('absent')),
+      h(
+        'td',
+        { class: 'sentence-cell' },
+        item.sentence
+          ? say(item.sentence)
+          : item.definition
+            ? ''
+            : t(item.kind === 'draft' ? 'draftClosed' : 'ruleRemoved'),
+      ),
       h(
         'td',
         {},
