@@ -190,6 +190,12 @@ async function drawCampaign(box, id) {
 
 /** @param {any} echarts @param {HTMLElement} el @param {any} option */
 function chart(echarts, el, option) {
+  // A breakdown with nothing in it yet says so, rather than drawing empty axes.
+  if (option.xAxis && option.xAxis.data.length === 0) {
+    el.replaceChildren(h('p', { class: 'note' }, t('noData')));
+    el.dataset.drawn = 'empty';
+    return;
+  }
   const c = echarts.init(el, null, { renderer: 'canvas' });
   // Drawn at once: figures for people, not a show.
   c.setOption({ animation: false, textStyle: { fontFamily: 'inherit' }, ...option });
@@ -205,8 +211,12 @@ function funnelOption(steps) {
       {
         type: 'funnel',
         sort: 'none',
-        minSize: '10%',
-        label: { position: 'inside', formatter: '{b} {c}' },
+        minSize: '8%',
+        left: '5%',
+        width: '55%',
+        // Beside each step, not inside: a small step stays readable.
+        label: { position: 'right', formatter: '{b} {c}', color: '#1d2330' },
+        labelLine: { show: true },
         data: steps.map(([name, value]) => ({ name, value })),
       },
     ],
