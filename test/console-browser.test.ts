@@ -15,6 +15,7 @@ import { CATALOG } from '../gateway/labels';
 import { audienceBatch } from '../mocks/warehouse/audience';
 import { TEST_API_KEY, roleConsumer } from './support/harness';
 import { roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
+import { SAMPLE_RULES } from '../scripts/demo-consumers';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
 
@@ -219,6 +220,33 @@ describe('the marketing console', () => {
     expect(await page.locator('#message').innerText()).toMatch(/审批人|无权/);
     await page.close();
   }, 90_000);
+
+  it('the sample rules over history, time spent and a date window open in the builder as forms, and read the same', async () => {
+    // Registered as they ship (config/sample-rules.json): on kinds no other test here sends.
+    const shown = ['first-long-distance-12593', 'securities-dwell-mobile-securities', 'spring-festival-welcome-home'];
+    for (const rule of SAMPLE_RULES.filter((r) => shown.includes(r.id)))
+      expect((await m.putRule(rule as { id: string })).status).toBe(200);
+    const { page } = await signIn(MARKETING_KEY);
+    for (const [id, type] of [
+      ['first-long-distance-12593', 'history'],
+      ['securities-dwell-mobile-securities', 'dwell'],
+      ['spring-festival-welcome-home', 'during'],
+    ] as const) {
+      const row = page.locator(`tr[data-rule="${id}"]`);
+      const listed = await row.locator('[data-sentence="rule"]').innerText();
+      await row.locator('[data-action="edit"]').click();
+      expect(await page.locator(`#conditions [data-type="${type}"]`).count()).toBeGreaterThan(0);
+      // The form gives back the rule it was given: the gateway reads it as the same sentence.
+      await waitFor(async () => (await page.locator('#sentence').innerText()) === listed, {
+        what: `the sentence of ${id} from the form`,
+      });
+      expect(await page.locator('#sentence-problems li').count()).toBe(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, `console-builder-${type}.png`), fullPage: true });
+      await expectNoRawCode(page);
+      await page.locator('[data-tab="rules"]').click();
+    }
+    await page.close();
+  }, 60_000);
 
   it('an approver publishes; a signed event sends the offer; switched off it stops; the diff; rollback; four eyes', async () => {
     const { page } = await signIn(TEST_API_KEY);
