@@ -206,6 +206,27 @@ describe('abnormal information', () => {
   });
 });
 
+it('a contact record the CRM refuses for good is an exception too', async () => {
+  const res = await fetch(`${a.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...asRole('front-desk') },
+    body: JSON.stringify({
+      query: `mutation($input: ContactInput!, $key: String) { recordContact(input: $input, idempotencyKey: $key) { status } }`,
+      variables: {
+        input: { customerId: 'C09999997', channel: 'CALL_CENTER', type: 'CAMPAIGN_OFFER', outcome: 'ACCEPTED' },
+        key: 'unknown-contact-1',
+      },
+    }),
+  });
+  expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe(
+    'NOT_FOUND',
+  );
+  const queue = await a.admin('GET', '/marketing/exceptions?cause=TOUCHPOINT_REJECTED', undefined, asRole('marketing'));
+  expect(queue.body.items).toEqual([
+    expect.objectContaining({ cause: 'TOUCHPOINT_REJECTED', customerId: 'C09999997', state: 'open' }),
+  ]);
+});
+
 describe('event kinds and sections registered at run time', () => {
   const SMS_BURST = {
     type: 'SMS_BURST',

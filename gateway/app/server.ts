@@ -295,6 +295,18 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
   live.marketing = marketing?.marketing;
+  // A contact record the CRM refused for good is abnormal information: an exception to follow up.
+  if (touchpointDeps && marketing) {
+    const { exceptions } = marketing.marketing;
+    touchpointDeps.onRejected = async (r) => {
+      await exceptions.raise({
+        cause: 'TOUCHPOINT_REJECTED',
+        ref: r.touchpointId,
+        customerId: r.customerId,
+        detail: r,
+      });
+    };
+  }
   // Business rules are the definitions kind `rule` (/admin/rules): the configured ones, and those registered on top.
   // Event kinds are the definitions kind `event-kind` (/admin/event-kinds), before rules: a rule is checked against them.
   if (marketing) definitions.register(eventKindKind(marketing.marketing, configuredEventKinds(config)));

@@ -257,6 +257,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
       channelsUrl: settings.channelsUrl.replace(/\/+$/, ''),
       channelTimeoutMs: settings.channelTimeoutMs,
       logger,
+      exceptions,
     }),
     get amqp() {
       return amqp;

@@ -38,6 +38,16 @@ export interface DeliveryDeps {
   metrics: Metrics;
   logger: Logger;
   settings: OutboxSettings;
+  /**
+   * Told of a touchpoint the system of record refused for good (not retried), e.g. to follow it up as an exception.
+   * Its failure never fails the delivery: it is logged.
+   */
+  onRejected?: (rejected: {
+    touchpointId: string;
+    customerId: string;
+    source: string;
+    message: string;
+  }) => Promise<void>;
 }
 
 export type Delivery =
@@ -125,6 +135,16 @@ export async function deliver(deps: DeliveryDeps, row: OutboxRow): Promise<Deliv
       await tx.execute(sql`UPDATE touchpoints SET status = 'REJECTED' WHERE id = ${row.touchpointId}`);
     });
     metrics.outboxDeliveries.inc({ source: row.source, result: 'rejected' });
+    await deps
+      .onRejected?.({
+        touchpointId: row.touchpointId,
+        customerId: row.customerId,
+        source: row.source,
+        message: outcome.message,
+      })
+      .catch((err: unknown) =>
+        deps.logger.error({ err, touchpointId: row.touchpointId }, 'a rejected touchpoint was not followed up'),
+      );
     return { result: 'rejected', detail: outcome.detail, message: outcome.message };
   }
   const waitMs =

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import type { Exceptions } from '../exceptions';
 import { rowsOf, type Store } from '../../store';
 import { postMessage } from '../channels/gateway-client';
 import type { OfferChannel } from '../rules/definition';
@@ -28,6 +29,8 @@ export interface CampaignResponsesDeps {
   channelsUrl: string;
   channelTimeoutMs: number;
   logger: Logger;
+  /** An order a customer confirmed that the system of record refused for good becomes an exception to follow up. */
+  exceptions?: Pick<Exceptions, 'raise'>;
 }
 
 const ANSWERS: Record<string, 'ACCEPTED' | 'DECLINED' | 'CLICKED'> = {
@@ -114,7 +117,21 @@ export function campaignReplies(deps: CampaignResponsesDeps) {
           ).catch((err: unknown) =>
             deps.logger.warn({ err: (err as Error).message, campaign: recorded.campaignId }, 'confirmation not sent'),
           );
-        } else detail.orderRefused = order.message;
+        } else {
+          detail.orderRefused = order.message;
+          // Refused for good (asking again would be refused again): followed up by a person, not retried.
+          detail.exceptionId = await deps.exceptions?.raise({
+            cause: 'ORDER_FAILED',
+            ref: key,
+            customerId: reply.customerId,
+            detail: {
+              campaignId: recorded.campaignId,
+              offerCode: recorded.offerCode,
+              replyId: reply.replyId,
+              error: order.message,
+            },
+          });
+        }
       }
     }
     return { status: recorded.duplicate ? 'DUPLICATE' : 'RECORDED', detail };
