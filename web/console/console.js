@@ -320,7 +320,16 @@ function detailText(detail) {
   if (detail?.ruleId) parts.push(`${t('rule')} ${detail.ruleId}`);
   if (detail?.offerCode) parts.push(label('offer', detail.offerCode));
   if (detail?.channel) parts.push(label('ruleChannel', detail.channel));
+  if (detail?.campaignId) {
+    const campaign = campaigns.find((c) => c.id === detail.campaignId);
+    parts.push(`${t('campaign')} ${campaign?.name ?? detail.campaignId}`);
+  }
+  if (detail?.source) parts.push(label('source', detail.source));
   if (detail?.eventId) parts.push(detail.eventId);
+  if (detail?.touchpointId) parts.push(detail.touchpointId);
+  // What the system that refused said, as it said it: for the person who follows it up.
+  const said = detail?.error ?? detail?.message;
+  if (typeof said === 'string' && said) parts.push(said);
   return parts.join(' · ');
 }
 const kindText = (/** @type {string} */ type) => {
