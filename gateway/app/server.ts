@@ -19,6 +19,7 @@
  *     /events/:source → signed (inbound/events/) → a backend's change event evicts what it makes stale, in every
  *                       instance (backends/invalidation.ts)
  *     /desk           → the front-desk page (web/desk/), a client of /graphql like any other
+ *     /console        → the marketing console (web/console/), a client of the marketing API like any other
  *     GET /labels     → the label catalog (labels/), JSON with an ETag, no credential (no personal data)
  *     GET /admin/audit → authenticate (admin role) → the audit trail of one customer from the store (audit/)
  *     /admin/<kind>s  → authenticate (admin role) → versioned definitions: adapters, business rules (definitions/)
@@ -41,6 +42,7 @@ import { ConfigError, type GatewayConfig } from '../config';
 import { bodyError, sendError } from '../errors';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from '../inbound/pages/graphiql';
 import { deskRouter, type DemoConsumer } from '../inbound/pages/desk';
+import { consolePage } from '../inbound/pages/console';
 import { LABELS_PATH, labelsRoute } from '../inbound/pages/labels';
 import { isProduction, type Consumer, type Pipeline } from '../pipeline';
 import { createAuthenticator, hasOpsToken, type Authenticator } from '../pipeline/identity';
@@ -772,6 +774,7 @@ function mountRoutes(deps: RouteDeps): express.Express {
   }
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   app.use('/desk', deskRouter(deps.options.demoConsumers));
+  app.use('/console', consolePage());
   // The label catalog: reference data, the same for everyone, no personal data (see pages/labels.ts).
   app.get(LABELS_PATH, labelsRoute);
 

@@ -5,6 +5,7 @@
 export { graphqlHandler, GRAPHQL_CHALLENGE } from './graphql-http';
 export { mountSoapFacade, SOAP_CHALLENGE, SOAP_PATH, type SoapFacade, type SoapFacadeOptions } from './soap';
 export { deskRouter, type DemoConsumer } from './pages/desk';
+export { consolePage } from './pages/console';
 export { LABELS_PATH, labelsRoute } from './pages/labels';
 export { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage } from './pages/graphiql';
 export { eventIntake, readSignedEvent } from './events/change-intake';

@@ -24,6 +24,16 @@ import {
   valueTier,
 } from './customer';
 import { breakerState, ineligibleReason, section, source, sourceReason, sourceState } from './gateway';
+import {
+  calendarWindow,
+  campaignState,
+  exceptionCause,
+  exceptionState,
+  offerKind,
+  ruleChannel,
+  ruleOrigin,
+  weekday,
+} from './marketing';
 import { offer, offerReason, productCategory, productStatus } from './products';
 import { DIVERSION_RULES, STEERING_BASES, STEERING_REASONS, USAGE_INDICATORS } from './steering';
 import type { Label, Labels } from './types';
@@ -67,6 +77,14 @@ export const CATALOG = {
   steeringBasis: STEERING_BASES,
   steeringReason: STEERING_REASONS,
   usageIndicator: USAGE_INDICATORS,
+  exceptionCause,
+  exceptionState,
+  campaignState,
+  ruleOrigin,
+  ruleChannel,
+  offerKind,
+  calendarWindow,
+  weekday,
 } as const satisfies Readonly<Record<string, Labels>>;
 
 export type Domain = keyof typeof CATALOG;
