@@ -14,6 +14,7 @@ import os from 'node:os';
 import { ConfigError, type GatewayConfig } from '../config';
 import { createGateway, openConfiguredStore, type Gateway, type GatewayOptions } from './server';
 import type { Store } from '../store';
+import { startTracing, type Tracing } from '../telemetry';
 
 export interface ServeHooks {
   /** Once the gateway listens (in the primary, once every worker listens), with its base URL. */
@@ -75,9 +76,14 @@ async function startGateway(
   config: Readonly<GatewayConfig>,
   options: ServeOptions,
 ): Promise<{ gateway: Gateway; store: Store }> {
+  // Traces when the standard OTEL_* variables ask for them (telemetry/): before the gateway, so every span is kept.
+  tracingOfProcess ??= startTracing();
   const store = await openConfiguredStore(config);
   return { gateway: createGateway(config, { ...options, store }), store };
 }
+
+/** This process's tracing (null: off), flushed when the process stops. */
+let tracingOfProcess: Tracing | null | undefined;
 
 /** Runs `stop` on the first SIGTERM or SIGINT; later signals (Ctrl-C reaches every process) do not kill it. */
 function onSignals(stop: () => void): void {
@@ -109,6 +115,7 @@ async function stopAndExit(gateway: Gateway, store: Store, then?: () => Promise<
   try {
     await gateway.close();
     await store.close();
+    await tracingOfProcess?.shutdown();
     await then?.();
   } finally {
     process.exit(0);

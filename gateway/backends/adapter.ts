@@ -16,6 +16,8 @@ export interface FetchContext {
   signal: AbortSignal;
   /** The gateway request's id: send it to the backend (e.g. as `x-request-id`) so logs line up. */
   requestId: string;
+  /** The W3C trace headers of the call (`traceparent`, `tracestate`; none while tracing is off): send them too. */
+  trace?: Readonly<Record<string, string>>;
   /**
    * Most bytes of the backend's answer body this call may read (the source's `policy.maxResponseBytes`): past it the
    * read is aborted and the call fails with ResponseTooLargeError. `getJson` enforces it; a client of its own must too.
@@ -260,7 +262,7 @@ export async function getJson<T extends object>(
   const response = await client.request({
     path,
     method: 'GET',
-    headers: { accept: 'application/json', 'x-request-id': ctx.requestId },
+    headers: { accept: 'application/json', 'x-request-id': ctx.requestId, ...ctx.trace },
     signal: ctx.signal,
   });
   if (response.statusCode === 404) {
@@ -314,6 +316,7 @@ export async function postJson<T extends object>(
     accept: 'application/json',
     'content-type': 'application/json',
     'x-request-id': ctx.requestId,
+    ...ctx.trace,
   };
   if (ctx.idempotencyKey) headers['idempotency-key'] = ctx.idempotencyKey;
   const response = await client.request({

@@ -118,7 +118,7 @@ export function soapClient(options: SoapClientOptions): SoapClient {
       if (typeof method !== 'function')
         throw new BadResponseError(`the WSDL ${wsdlUrl} has no operation ${operation}`, 'wrong_shape');
       try {
-        const [result] = await method(args, { signal: ctx.signal }, { 'x-request-id': ctx.requestId });
+        const [result] = await method(args, { signal: ctx.signal }, { 'x-request-id': ctx.requestId, ...ctx.trace });
         return result;
       } catch (err) {
         throw callFailure(operation, err);

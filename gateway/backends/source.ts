@@ -20,6 +20,8 @@
  * Whatever happens, `load` resolves (never rejects) to an Outcome. A backend's "not found" is an answer: it is
  * cached (briefly) and never counts as a breaker failure. An answer of the wrong shape is a failure: never cached.
  */
+import { trace } from '@opentelemetry/api';
+import { failed, SpanKind, traceHeaders, traced, tracing } from '../telemetry';
 import type { Logger } from 'pino';
 import {
   BadResponseError,
@@ -246,6 +248,7 @@ export class Source {
       signal: controller.signal,
       requestId: options.requestId,
       maxResponseBytes: this.policy.maxResponseBytes,
+      trace: traceHeaders(),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     };
     try {
@@ -340,7 +343,31 @@ export class Source {
     return this.freshFor(entry) + this.policy.cache.staleSeconds * 1000;
   }
 
-  private async loadOnce(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
+  /** One load, traced: a span per source load with its cache result, breaker state, attempts and outcome. */
+  private loadOnce(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
+    if (!tracing()) return this.loadUntraced(resource, key, requestId, cacheKey);
+    return traced(
+      `source ${this.name}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'ucv.source': this.name,
+          'ucv.resource': resource,
+          'ucv.breaker': this.breaker.current(),
+          'ucv.deadline_ms': this.policy.timeoutMs,
+        },
+      },
+      async (span) => {
+        const outcome = await this.loadUntraced(resource, key, requestId, cacheKey);
+        span.setAttribute('ucv.status', outcome.ok ? outcome.status : 'FAILED');
+        if (!outcome.ok) failed(span, outcome.reason);
+        else if (outcome.reason) span.setAttribute('ucv.stale_because', outcome.reason);
+        return outcome;
+      },
+    );
+  }
+
+  private async loadUntraced(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
     const { metrics } = this.deps;
     const source = this.name;
     const cached = await this.deps.cache.get(cacheKey);
@@ -349,9 +376,11 @@ export class Source {
     const current = cached !== undefined && cached.fetchedAt > this.lastInvalidated(resource, key);
     if (cached && current && Date.now() - cached.fetchedAt < this.freshFor(cached)) {
       metrics.cache.inc({ source, result: 'hit' });
+      if (tracing()) trace.getActiveSpan()?.setAttribute('ucv.cache', 'hit');
       return { ok: true, value: cached.value, status: 'CACHED', fetchedAt: cached.fetchedAt, latencyMs: null };
     }
     metrics.cache.inc({ source, result: 'miss' });
+    if (tracing()) trace.getActiveSpan()?.setAttribute('ucv.cache', cached ? 'expired' : 'miss');
     const generation = this.generations.get(cacheKey) ?? 0;
     const started = performance.now();
     try {
@@ -422,6 +451,7 @@ export class Source {
         // A timed-out backend is not helped by a second call, and the caller's deadline is spent.
         if (attempt >= attempts || classify(err) === 'timeout' || !this.retries.withdraw()) throw err;
         this.deps.metrics.retries.inc({ source: this.name });
+        if (tracing()) trace.getActiveSpan()?.addEvent('retry', { attempt: attempt + 1, reason: classify(err) });
         await sleep(Math.random() * backoffMs * 2 ** attempt);
       }
     }
@@ -433,7 +463,12 @@ export class Source {
     if (!definition) throw new Error(`adapter ${this.name} has no resource ${resource}`);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError()), this.policy.timeoutMs);
-    const ctx: FetchContext = { signal: controller.signal, requestId, maxResponseBytes: this.policy.maxResponseBytes };
+    const ctx: FetchContext = {
+      signal: controller.signal,
+      requestId,
+      maxResponseBytes: this.policy.maxResponseBytes,
+      trace: traceHeaders(),
+    };
     let raw: unknown;
     try {
       raw = await Promise.race([

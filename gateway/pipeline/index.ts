@@ -13,6 +13,7 @@
  * The order of calls differs from Yoga's on purpose: the context (identity) is built first, so a request without
  * valid credentials is refused before its query is even parsed.
  */
+import { contextFrom, failed, SpanKind, traced, tracedSync, tracing } from '../telemetry';
 import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
 import {
   getOperationAST,
@@ -193,7 +194,7 @@ export function createPipeline(deps: PipelineDeps) {
   ): Promise<Prepared> => {
     const env = getEnveloped(context);
     try {
-      await env.contextFactory();
+      await (tracing() ? traced('identity', {}, async () => env.contextFactory()) : env.contextFactory());
     } catch (err) {
       const refusal = asRefusal(err);
       if (refusal) return refused(context, refusal);
@@ -204,14 +205,14 @@ export function createPipeline(deps: PipelineDeps) {
     if (request.document) document = request.document;
     else {
       try {
-        document = env.parse(request.query ?? '');
+        document = tracedSync('graphql.parse', () => env.parse(request.query ?? ''));
       } catch (err) {
         const error = asRefusal(err);
         if (!error) throw err;
         return error.extensions.code === 'QUERY_TOO_COMPLEX' ? refused(context, error) : { ok: false, errors: [error] };
       }
     }
-    const errors: readonly GraphQLError[] = env.validate(env.schema, document);
+    const errors: readonly GraphQLError[] = tracedSync('graphql.validate', () => env.validate(env.schema, document));
     if (errors.length > 0) {
       const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
       return limit ? refused(context, limit) : { ok: false, errors };
@@ -223,13 +224,43 @@ export function createPipeline(deps: PipelineDeps) {
       variableValues: request.variables,
       contextValue: context,
     };
-    return { ok: true, args, execute: (executionArgs) => env.execute(executionArgs) as Promise<ExecutionResult> };
+    return {
+      ok: true,
+      args,
+      execute: (executionArgs) =>
+        tracing()
+          ? traced('graphql.execute', {}, async () => (await env.execute(executionArgs)) as ExecutionResult)
+          : (env.execute(executionArgs) as Promise<ExecutionResult>),
+    };
   };
 
   const log = deps.logger ?? { error: () => undefined };
 
-  /** The seam (operation.ts): one operation of one caller through the whole pipeline, to one typed Outcome. */
-  const run = async (call: OperationCall): Promise<Outcome> => {
+  /**
+   * The seam (operation.ts): one operation of one caller through the whole pipeline, to one typed Outcome. Traced
+   * as one span (telemetry/): a client's `traceparent` is its parent; an in-process caller's span is (a rule's event).
+   */
+  const run = (call: OperationCall): Promise<Outcome> => {
+    if (!tracing()) return runOperation(call);
+    const headers = 'req' in call.caller ? call.caller.req.headers : undefined;
+    return traced(
+      `operation ${call.facade}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: contextFrom(headers),
+        attributes: { 'ucv.facade': call.facade, 'ucv.request_id': call.requestId },
+      },
+      async (span) => {
+        const outcome = await runOperation(call);
+        if (call.operationName) span.setAttribute('graphql.operation.name', call.operationName);
+        span.setAttribute('ucv.outcome', outcome.kind);
+        if (outcome.kind === 'refused') failed(span, String(outcome.error.extensions?.code ?? 'refused'));
+        return outcome;
+      },
+    );
+  };
+
+  const runOperation = async (call: OperationCall): Promise<Outcome> => {
     const { caller, requestId } = call;
     const context: GatewayContext =
       'consumer' in caller

@@ -14,6 +14,7 @@
  *
  * Pause, resume and cancel change the run's state; a claim in flight finishes its target, no new one is claimed.
  */
+import { traced } from '../../telemetry';
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -512,7 +513,15 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         continue;
       }
       worked = true;
-      await Promise.all(claimed.map((t) => process({ campaignId: run.campaignId, definition: campaign }, t)));
+      await Promise.all(
+        claimed.map((t) =>
+          traced(
+            `campaign ${run.campaignId}`,
+            { attributes: { 'ucv.campaign.id': run.campaignId, 'ucv.campaign.attempt': t.attempts } },
+            () => process({ campaignId: run.campaignId, definition: campaign }, t),
+          ),
+        ),
+      );
     }
     return worked;
   };
