@@ -76,6 +76,8 @@ beforeAll(async () => {
       // A run of thousands of targets through mocks in this process: on a loaded machine a call may wait seconds for
       // the CPU. Deadlines that a slow machine cannot miss keep this test about campaigns, not about timeouts.
       policies: PATIENT,
+      // A drain must outlast the longest call (the configuration checks it).
+      shutdown: { graceMs: 70_000 },
       marketing: {
         campaigns: { idleMs: 20 },
         caps: { perCustomerPerDay: 5, perCustomerPerWeek: 10, perChannelPerDay: 5 },
@@ -94,6 +96,7 @@ const PATIENT = Object.fromEntries(
       // A call slowed by the machine is not a slow backend: it must not open the breaker.
       breaker: { slowCallDurationMs: 30_000 },
       bulkhead: { maxConcurrent: 300, queue: 3000, queueTimeoutMs: 30_000 },
+      retry: { attempts: 1 },
       commands: { timeoutMs: 30_000 },
     },
   ]),
