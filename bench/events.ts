@@ -4,7 +4,12 @@
  * On the embedded store (PGlite) and on PostgreSQL, in one process with the mocks (a floor, not a ceiling: the
  * mocks and the load share the gateway's event loop).
  *
- *   npx tsx bench/events.ts            EVENTS=2000 CONCURRENCY=20 CUSTOMERS=2000
+ *   npx tsx bench/events.ts            EVENTS=2000 CONCURRENCY=20 CUSTOMERS=2000 RUNS=3
+ *
+ * Two rules, each run on both stores, alternating, RUNS times (medians reported): `plain`, a roaming event and a
+ * view condition; `history`, a long-distance call whose rule asks whether it is the customer's first this year (a
+ * condition over history: the event recorded, then counted in the store) and the same view condition. The ratio
+ * history / plain is the cost of conditions over time.
  *
  * Every event is for a different customer (CUSTOMERS ≥ EVENTS: each offer passes the 1-a-day cap) and matches a rule
  * that needs the view, so each one costs a view load, a channel call and the store's writes. Figures: events handled
@@ -41,10 +46,33 @@ const RULE = {
   then: { offerCode: 'BENCH', channel: 'SMS', message: 'Welcome to {{event.data.region}}.' },
 };
 
+/** The same work and a condition over history: the first long-distance call of the year. */
+const HISTORY_RULE = {
+  id: 'bench-welcome',
+  on: 'CALL_MADE',
+  when: {
+    all: [
+      {
+        history: {
+          event: 'CALL_MADE',
+          where: { field: 'event.callType', operator: 'equal', value: 'LONG_DISTANCE' },
+          within: { calendar: 'year' },
+        },
+        operator: 'equal',
+        value: 1,
+      },
+      { fact: 'view', path: '$.id', operator: 'notEqual', value: null },
+    ],
+  },
+  then: { offerCode: 'BENCH', channel: 'SMS', message: 'First long-distance call.' },
+};
+type Variant = 'plain' | 'history';
+const RUNS = Number(process.env.RUNS ?? 1);
+
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function run(engine: 'pglite' | 'postgres') {
+async function run(engine: 'pglite' | 'postgres', variant: Variant) {
   const schema = `ucv_bench_${Date.now().toString(36)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-bench-events-'));
   const store: Store = await openStore(
@@ -63,7 +91,7 @@ async function run(engine: 'pglite' | 'postgres') {
         channelsUrl: channels.url,
         viewLoadsPerSecond: 5000,
         quietHours: { start: '00:00', end: '00:00' },
-        rules: [RULE],
+        rules: [variant === 'history' ? HISTORY_RULE : RULE],
       },
       adapters: (['crm', 'billing', 'warehouse', 'scoring'] as const).map((name) => ({ name, url: mocks.urls[name] })),
     },
@@ -89,10 +117,10 @@ async function run(engine: 'pglite' | 'postgres') {
         const body = JSON.stringify({
           version: 1,
           id,
-          type: 'ROAMING_ENTERED',
+          type: variant === 'history' ? 'CALL_MADE' : 'ROAMING_ENTERED',
           customerId: `C${String(base + (n % CUSTOMERS)).padStart(8, '0')}`,
           at: new Date().toISOString(),
-          data: { region: 'Macau' },
+          data: variant === 'history' ? { callType: 'LONG_DISTANCE' } : { region: 'Macau' },
         });
         sentAt.set(`rule:${id}:bench-welcome`, Date.now());
         const res = await fetch(`${url}/events/network`, {
@@ -119,6 +147,7 @@ async function run(engine: 'pglite' | 'postgres') {
   };
   const result = {
     engine,
+    variant,
     events: EVENTS,
     concurrency: CONCURRENCY,
     failed,
@@ -146,26 +175,51 @@ async function run(engine: 'pglite' | 'postgres') {
 }
 
 async function main(): Promise<void> {
-  const results = [];
-  for (const engine of ['pglite', 'postgres'] as const) {
-    const r = await run(engine);
-    console.log(JSON.stringify(r));
-    results.push(r);
-  }
+  const all: Array<Awaited<ReturnType<typeof run>>> = [];
+  for (let i = 0; i < RUNS; i++)
+    for (const engine of ['pglite', 'postgres'] as const)
+      for (const variant of ['plain', 'history'] as const) {
+        const r = await run(engine, variant);
+        console.log(JSON.stringify(r));
+        all.push(r);
+      }
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+  const results = (['pglite', 'postgres'] as const).flatMap((engine) =>
+    (['plain', 'history'] as const).map((variant) => {
+      const runs = all.filter((r) => r.engine === engine && r.variant === variant);
+      const first = runs[0] as (typeof all)[number];
+      return {
+        ...first,
+        runs: runs.length,
+        eventsPerSecond: median(runs.map((r) => r.eventsPerSecond)),
+        eventToChannelMs: {
+          p50: median(runs.map((r) => r.eventToChannelMs.p50)),
+          p99: median(runs.map((r) => r.eventToChannelMs.p99)),
+          max: Math.max(...runs.map((r) => r.eventToChannelMs.max)),
+        },
+        failed: runs.reduce((a, r) => a + r.failed, 0),
+      };
+    }),
+  );
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
   fs.writeFileSync(
     path.join(out, 'events.json'),
-    JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2) + '\n',
+    JSON.stringify({ at: new Date().toISOString(), machine, runs: RUNS, results, all }, null, 2) + '\n',
   );
+  const ratio = (engine: string) => {
+    const plain = results.find((r) => r.engine === engine && r.variant === 'plain');
+    const history = results.find((r) => r.engine === engine && r.variant === 'history');
+    return plain && history ? (history.eventsPerSecond / plain.eventsPerSecond).toFixed(2) : 'n/a';
+  };
   const rows = results.map(
     (r) =>
-      `| ${r.engine} | ${r.events} | ${r.concurrency} | ${r.eventsPerSecond} | ${r.eventToChannelMs.p50} | ${r.eventToChannelMs.p99} | ${r.viewOperationsPerEvent} | ${r.backendCallsPerEvent.warehouse} / ${r.backendCallsPerEvent.scoring} | ${r.failed} |`,
+      `| ${r.engine} | ${r.variant} | ${r.events} | ${r.concurrency} | ${r.eventsPerSecond} | ${r.eventToChannelMs.p50} | ${r.eventToChannelMs.p99} | ${r.viewOperationsPerEvent} | ${r.backendCallsPerEvent.warehouse} / ${r.backendCallsPerEvent.scoring} | ${r.failed} |`,
   );
   fs.writeFileSync(
     path.join(out, 'events.md'),
-    `# Event-triggered marketing, end to end (bench/events.ts)\n\n${new Date().toISOString()}, ${machine}; mocks in the same process.\n\n| store | events | concurrency | events/s | event → channel p50 (ms) | p99 (ms) | view operations / event | warehouse / scoring calls / event | failed |\n|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+    `# Event-triggered marketing, end to end (bench/events.ts)\n\n${new Date().toISOString()}, ${machine}; mocks in the same process; medians of ${RUNS} run(s).\n\n| store | rule | events | concurrency | events/s | event → channel p50 (ms) | p99 (ms) | view operations / event | warehouse / scoring calls / event | failed |\n|---|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n\nhistory / plain events/s: PGlite ${ratio('pglite')}, PostgreSQL ${ratio('postgres')}.\n`,
   );
 }
 

@@ -87,7 +87,7 @@ it('reads a rule back as a sentence, and says what is wrong with one that could 
   const ok = await h.admin('POST', '/marketing/console/sentence', { definition: RULE }, MARKETING);
   expect(ok.status).toBe(200);
   expect(ok.body.sentence.zh).toBe(
-    '当客户发生「拨打查号台」，且所拨号码为"114"，且已订购产品不含"12580综合信息服务"时，经短信推荐「VAS-12580」：“试试12580。”',
+    '当客户发生「拨打查号台」，且所拨号码为"114"，且已订购产品不含"12580综合信息服务"时，经短信推荐「12580综合信息服务（VAS-12580）」：“试试12580。”',
   );
   expect(ok.body.sentence.en).toMatch(/^When the customer: called directory enquiries, and number called is "114"/);
   const history = await h.admin(

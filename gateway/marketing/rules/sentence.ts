@@ -1,7 +1,7 @@
 /**
  * A rule read back as the sentence business staff would say it, in Chinese or English, with the catalog's labels:
  *
- *   zh  当客户发生「拨打查号台」，且所拨号码为"114"，且已订购产品不含"12580综合信息服务"时，经短信推荐「VAS-12580」：“您刚拨打了114…”
+ *   zh  当客户发生「拨打查号台」，且所拨号码为"114"，且已订购产品不含"12580综合信息服务"时，经短信推荐「12580综合信息服务（VAS-12580）」：“您刚拨打了114…”
  *   en  When the customer called directory enquiries, and number called is "114" and products held do not include
  *       "12580 information line": recommend VAS-12580 by SMS: "…"
  *
@@ -9,6 +9,7 @@
  * what they mean: "今年内首次…", "在…停留不少于 60 分钟", "在 2027-01-22 至 2027-03-02 期间".
  */
 import type { FieldCatalog } from '../../backends';
+import { labelOf } from '../../labels';
 import { sentence as conditionSentence, type Condition, type Language } from '../conditions';
 import type { RuleDefinition } from './definition';
 import { eventCatalog, type RuleCatalog } from './when';
@@ -173,10 +174,13 @@ export function ruleSentence(
   const when = whenSentence(rule.when, on, catalog, labels, lang);
   const channel = CHANNEL[lang][rule.then.channel] ?? rule.then.channel;
   const care = rule.then.kind === 'care';
+  // The offer by its name when the catalog knows it (its code after it, which is what the systems record).
+  const name = labelOf('offer', rule.then.offerCode)?.[lang];
+  const offer = name ? `${name}（${rule.then.offerCode}）` : rule.then.offerCode;
   if (lang === 'zh') {
     const head = kinds.length ? `当客户发生「${kinds.join('」或「')}」` : '当客户事件发生';
-    return `${head}${when ? `，且${when}` : ''}时，经${channel}推荐「${rule.then.offerCode}」${care ? '（关怀类）' : ''}：“${rule.then.message}”${rule.enabled ? '' : '（已停用）'}`;
+    return `${head}${when ? `，且${when}` : ''}时，经${channel}推荐「${offer}」${care ? '（关怀类）' : ''}：“${rule.then.message}”${rule.enabled ? '' : '（已停用）'}`;
   }
   const head = kinds.length ? `When the customer: ${kinds.join(' or ')}` : 'When a customer event arrives';
-  return `${head}${when ? `, and ${when}` : ''}: recommend ${rule.then.offerCode}${care ? ' (care)' : ''} by ${channel}: "${rule.then.message}"${rule.enabled ? '' : ' (disabled)'}`;
+  return `${head}${when ? `, and ${when}` : ''}: recommend ${name ? `${name} (${rule.then.offerCode})` : rule.then.offerCode}${care ? ' (care)' : ''} by ${channel}: "${rule.then.message}"${rule.enabled ? '' : ' (disabled)'}`;
 }
