@@ -368,6 +368,16 @@ describe('the marketing console', () => {
     await listed.waitFor();
     expect(await listed.innerText()).toContain(CAMPAIGN.name);
     expect(await listed.innerText()).toMatch(/筛选目标中|执行中|已完成/);
+    // The audience's size before anything is sent: counted where the data lives, a live sample checked.
+    const sent = m.channels.messages().length;
+    await listed.locator('[data-action="preview"]').click();
+    const size = listed.locator('[data-audience-size]');
+    await size.waitFor({ timeout: 20_000 });
+    expect(Number(await size.getAttribute('data-audience-size'))).toBeGreaterThan(0);
+    expect(await size.innerText()).toMatch(
+      /^约 \d+ 人（含对照组 \d+ 人，数据批次 \d{4}-\d{2}-\d{2}）；抽样 \d+ 人中可触达 \d+ 人$/,
+    );
+    expect(m.channels.messages().length).toBe(sent);
     const clicked = await page.evaluate(() => performance.now());
     await page.locator('[data-tab="reports"]').click();
     await page.locator('[data-chart="offers-funnel"][data-drawn="true"]').waitFor({ timeout: 20_000 });

@@ -230,7 +230,7 @@ async function loadCampaigns() {
     return;
   }
   table.replaceChildren(
-    h('tr', {}, ...['campaign', 'state', 'owner', 'updated'].map((k) => h('th', {}, t(k)))),
+    h('tr', {}, ...['campaign', 'state', 'owner', 'updated', 'audience'].map((k) => h('th', {}, t(k)))),
     ...(campaigns.length
       ? campaigns.map((c) =>
           h(
@@ -240,10 +240,43 @@ async function loadCampaigns() {
             h('td', {}, label('campaignState', c.state ?? 'draft')),
             h('td', {}, c.owner ?? ''),
             h('td', {}, when(c.updatedAt)),
+            h(
+              'td',
+              { 'data-audience': c.id },
+              button(t('previewAudience'), () => previewAudience(c.id), {
+                class: 'ghost small',
+                'data-action': 'preview',
+              }),
+            ),
           ),
         )
-      : [h('tr', {}, h('td', { colspan: '4', class: 'note' }, t('noCampaigns')))]),
+      : [h('tr', {}, h('td', { colspan: '5', class: 'note' }, t('noCampaigns')))]),
   );
+}
+
+/**
+ * The campaign's audience as the warehouse counts it now, and how many of a live sample could be reached (the
+ * eligibility check): nothing is sent. @param {string} id
+ */
+async function previewAudience(id) {
+  const cell = document.querySelector(`[data-audience="${CSS.escape(id)}"]`);
+  if (!cell) return;
+  cell.replaceChildren(h('span', { class: 'note' }, t('loading')));
+  const answer = await api('POST', `/marketing/console/campaigns/${encodeURIComponent(id)}/preview`, { sample: 20 });
+  const result = answer.status === 200 && answer.body.valid ? answer.body.result : null;
+  if (!result) {
+    cell.replaceChildren(
+      h('span', { class: 'error' }, answer.status === 200 ? t('previewRefused') : errorText(answer)),
+    );
+    return;
+  }
+  const text = t('audienceSize')
+    .replace('{count}', String(result.audience.count))
+    .replace('{control}', String(result.audience.control))
+    .replace('{batch}', String(result.audience.batchDate ?? ''))
+    .replace('{targets}', String(result.sample.targets))
+    .replace('{eligible}', String(result.sample.eligible));
+  cell.replaceChildren(h('span', { 'data-audience-size': String(result.audience.count) }, text));
 }
 
 // ---- the exception queue -----------------------------------------------------------------------------------

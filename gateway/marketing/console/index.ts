@@ -15,6 +15,8 @@
  *   POST   /marketing/console/rules/:id/rollback    { version } (approvers)
  *   POST   /marketing/console/rules/:id/enable | disable   (enable: approvers; disable: authors too: stopping is safe)
  *   GET    /marketing/console/campaigns             the campaigns in force with their run's state
+ *   POST   /marketing/console/campaigns/:id/preview { sample? } → the audience's size (control group apart) and a
+ *                                                   live sample's eligible share (authors; nothing is sent)
  *
  * Errors are the catalog's, as everywhere: 401/403, 404 DEFINITION_NOT_FOUND, 422 DEFINITION_REFUSED with the
  * problems' paths, 409 FOUR_EYES or DEFINITION_CONFLICT.
@@ -356,6 +358,23 @@ export function consoleRouter(options: ConsoleRouteOptions): express.Router {
       );
       res.json({ campaigns });
     } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  router.post('/marketing/console/campaigns/:id/preview', async (req, res) => {
+    const caller = await start(req, res, authors, 'Previewing a campaign’s audience');
+    if (!caller) return;
+    const given = await body(req, res);
+    if (!given) return;
+    const kind = definitions.kind('campaign');
+    try {
+      const stored = (await definitions.current('campaign')).get(caller.id);
+      if (!stored || !kind?.dryRun) throw new DefinitionNotFound(`no campaign ${caller.id}`);
+      const result = await kind.dryRun(stored.definition, { sample: given.sample ?? 20 }, caller.id);
+      res.json({ valid: true, problems: [], result });
+    } catch (err) {
+      if (err instanceof DefinitionRefused) return void res.json({ valid: false, problems: err.problems });
       fail(res, err);
     }
   });
