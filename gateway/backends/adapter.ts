@@ -277,21 +277,14 @@ export async function getJson<T extends object>(
     });
   }
   const cap = ctx.maxResponseBytes;
-  const tooLarge = (): ResponseTooLargeError => {
+  if (Number(response.headers['content-length']) > cap) {
     response.body.destroy(); // closes the connection: the rest of the body is never read
-    return new ResponseTooLargeError(path, cap);
-  };
-  if (Number(response.headers['content-length']) > cap) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > cap) throw tooLarge();
-    chunks.push(chunk);
+    throw new ResponseTooLargeError(path, cap);
   }
+  const text = await readCapped(response.body, cap, path);
   let data: unknown;
   try {
-    data = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    data = JSON.parse(text);
   } catch {
     throw new BadResponseError(`unparsable JSON from ${path}`, 'unreadable');
   }
@@ -326,11 +319,7 @@ export async function postJson<T extends object>(
     body: JSON.stringify(body),
     signal: ctx.signal,
   });
-  const text = await readCapped(
-    response.body as AsyncIterable<Buffer> & { destroy(): void },
-    ctx.maxResponseBytes,
-    path,
-  );
+  const text = await readCapped(response.body, ctx.maxResponseBytes, path);
   if (response.statusCode >= 400 && response.statusCode < 500) {
     let message = `${path} answered HTTP ${response.statusCode}`;
     try {
@@ -360,21 +349,27 @@ export async function postJson<T extends object>(
   }
 }
 
-/** Reads a body as UTF-8 text, aborting the read (and closing its connection) once it passes `cap` bytes. */
-export async function readCapped(
-  body: AsyncIterable<Buffer> & { destroy(): void },
+/**
+ * Reads a body as UTF-8 text, aborting the read (and closing its connection) once it passes `cap` bytes. Read with
+ * the stream's own events rather than async iteration, which costs a promise and an iterator step per chunk (a
+ * tenth of a live view's busy time in a profile).
+ */
+export function readCapped(
+  body: NodeJS.ReadableStream & { destroy(): void },
   cap: number,
   what: string,
 ): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > cap) {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (size > cap) return;
+      size += chunk.length;
+      if (size <= cap) return void chunks.push(chunk);
       body.destroy();
-      throw new ResponseTooLargeError(what, cap);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
+      reject(new ResponseTooLargeError(what, cap));
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.once('error', reject);
+  });
 }
