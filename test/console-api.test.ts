@@ -81,6 +81,12 @@ it('offers the form its catalog: kinds, fields with Chinese labels and value nam
   expect(res.body.operators['string[]']).toEqual(['contains', 'doesNotContain']);
   expect(res.body.operatorLabels.doesNotContain).toEqual({ zh: '不包含', en: 'does not include' });
   expect((await h.admin('GET', '/marketing/console/catalog', undefined, asRole('front-desk'))).status).toBe(403);
+  // What each may do here: the page offers an approver's actions to approvers only.
+  expect((await h.admin('GET', '/marketing/console/me', undefined, MARKETING)).body).toMatchObject({
+    role: 'marketing',
+    may: { draft: true, publish: false, enable: false, rollback: false, disable: true },
+  });
+  expect((await h.admin('GET', '/marketing/console/me')).body.may).toMatchObject({ publish: true, rollback: true });
 });
 
 it('reads a rule back as a sentence, and says what is wrong with one that could never match', async () => {

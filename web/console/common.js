@@ -357,6 +357,8 @@ export const ui = {
   domains: {},
   /** The marketing catalog (`GET /marketing/console/catalog`): event kinds, view fields, operators. @type {Catalog} */
   catalog: { kinds: [], view: {}, operators: {}, operatorLabels: {}, calendar: [], channels: [] },
+  /** What the signed-in role may do (`GET /marketing/console/me`): approvers' actions are not offered to others. */
+  may: { draft: true, dryRun: true, disable: true, publish: true, enable: true, rollback: true },
 };
 
 /** A word of the page in the person's language. */

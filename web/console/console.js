@@ -42,8 +42,12 @@ const labelsLoaded = fetch('/labels', { headers: { accept: 'application/json' } 
 
 /** The marketing catalog: event kinds with their fields, the view's fields, operators by type. */
 async function loadCatalog() {
-  const answer = await api('GET', '/marketing/console/catalog');
+  const [answer, me] = await Promise.all([
+    api('GET', '/marketing/console/catalog'),
+    api('GET', '/marketing/console/me'),
+  ]);
   if (answer.status === 200) ui.catalog = answer.body;
+  if (me.status === 200) ui.may = me.body.may;
   return answer;
 }
 
@@ -182,14 +186,18 @@ function ruleRow(r) {
         showTab('builder');
       }),
       act(t('history'), 'history', () => openHistory(r.id)),
-      r.draft ? act(t('publish'), 'publish', () => ruleAction(r.id, 'publish', t('published'))) : null,
+      r.draft && ui.may.publish
+        ? act(t('publish'), 'publish', () => ruleAction(r.id, 'publish', t('published')))
+        : null,
       r.draft ? act(t('discard'), 'discard', () => discardDraft(r.id)) : null,
       // A rule that is only a draft is not in force: nothing to switch on or off until it is published.
       r.origin === 'draft'
         ? null
         : r.enabled
           ? act(t('disable'), 'disable', () => ruleAction(r.id, 'disable', t('disabledDone')))
-          : act(t('enable'), 'enable', () => ruleAction(r.id, 'enable', t('enabledDone'))),
+          : ui.may.enable
+            ? act(t('enable'), 'enable', () => ruleAction(r.id, 'enable', t('enabledDone')))
+            : null,
     ),
   );
 }

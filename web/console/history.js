@@ -83,7 +83,7 @@ export async function openHistory(id) {
       h(
         'td',
         {},
-        item.kind !== 'draft' && i !== latestRule && item.definition
+        ui.may.rollback && item.kind !== 'draft' && i !== latestRule && item.definition
           ? button(t('rollback'), () => rollback(id, item.version), { class: 'ghost', 'data-action': 'rollback' })
           : null,
       ),

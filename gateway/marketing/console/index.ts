@@ -4,6 +4,7 @@
  * versioned, shared by every instance, never run); an approver, who is not the draft's author, publishes it (the
  * draft becomes the rule, kind `rule`, by the approver; the draft is removed). Both are in the history.
  *
+ *   GET    /marketing/console/me                    who the caller is and what their role may do here
  *   GET    /marketing/console/catalog?on=A,B        what a condition may test: kinds' fields, the view's, operators
  *   GET    /marketing/console/rules                 every rule in force and every draft, each read as a sentence
  *   POST   /marketing/console/sentence              { definition } → { sentence: { zh, en } | null, problems }
@@ -138,6 +139,19 @@ export function consoleRouter(options: ConsoleRouteOptions): express.Router {
   };
   const currentRule = (id: string): RuleDefinition | undefined =>
     marketing.rules.current.rules.find((r) => r.id === id);
+
+  router.get('/marketing/console/me', async (req, res) => {
+    const who = await adminCaller(guard(readers), req, res, 'Reading the console');
+    if (!who) return;
+    const role = (await options.authenticate(req)).role;
+    const approver = options.approverRoles.includes(role);
+    const author = authors.includes(role);
+    res.json({
+      id: who,
+      role,
+      may: { draft: author, dryRun: author, disable: author, publish: approver, enable: approver, rollback: approver },
+    });
+  });
 
   router.get('/marketing/console/catalog', async (req, res) => {
     if (!(await start(req, res, readers, 'Reading the console'))) return;
