@@ -108,6 +108,7 @@ UCV Gateway is up.
   GraphQL + GraphiQL  ${url}/graphql        (open it in a browser; the demo keeps GraphiQL and introspection on,
                                             signed in as the front-desk demo consumer)
   Front-desk page     ${url}/desk           (pick a demo consumer, type a mobile number or a customer id)
+  Marketing console   ${url}/console        (marketing drafts rules, admin approves them; the six sample rules run)
   Health              ${url}/healthz
   Audit trail         ${url}/admin/audit?customerId=…   (admin credentials; store: ${store})
 
