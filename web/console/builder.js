@@ -284,6 +284,8 @@ function groupForm(node, path, remove) {
         'data-add': 'during',
       }),
       button(t('addGroup'), add({ any: [] }), { class: 'ghost', 'data-add': 'group' }),
+      // "None of these": a group under `not`, shown as 并非 and the group's own form.
+      button(t('addNotGroup'), add({ not: { any: [] } }), { class: 'ghost', 'data-add': 'not-group' }),
     ),
   );
 }

@@ -97,7 +97,14 @@ export function checkWhen(
     }
     for (const group of ['all', 'any'] as const)
       if (Array.isArray(node[group])) {
-        (node[group] as unknown[]).forEach((c, i) => walk(c, `${path}.${group}.${i}`, depth + 1));
+        const children = node[group] as unknown[];
+        if (children.length === 0)
+          problems.push({
+            path: `${path}.${group}`,
+            message: 'an empty group: add a condition or remove it',
+            given: '[]',
+          });
+        children.forEach((c, i) => walk(c, `${path}.${group}.${i}`, depth + 1));
         return;
       }
     if (isNode(node.not)) return walk(node.not, `${path}.not`, depth + 1);
