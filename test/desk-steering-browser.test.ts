@@ -8,6 +8,7 @@
  * are kept in test/artifacts/.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
@@ -196,7 +197,7 @@ const median = (values: number[]): number => {
 };
 
 it('figures for people to read: page load to usable, search to rendered (cold, warm), bytes transferred', async () => {
-  const RUNS = 5;
+  const RUNS = 10;
   const usable = (page: Page) =>
     page.evaluate(`new Promise((resolve) => {
       const read = () => { const [m] = performance.getEntriesByName('desk:usable'); if (m) resolve(m.startTime); else setTimeout(read, 5); };
@@ -214,11 +215,19 @@ it('figures for people to read: page load to usable, search to rendered (cold, w
   const guideCold: number[] = [];
   const guideWarm: number[] = [];
   const bytes: { pageLoad: number[]; search: number[] } = { pageLoad: [], search: [] };
+  /** The time the gateway spent on each steering answer (its Server-Timing), by whether the customer was new. */
+  const steeringMs: { cold: number[]; warm: number[] } = { cold: [], warm: [] };
+  let phase: 'cold' | 'warm' | null = null;
   for (let run = 0; run < RUNS; run++) {
     // A new browser context: nothing cached.
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
     let transferred = 0;
+    page.on('response', (response) => {
+      const timing = /gateway;dur=([\d.]+)/.exec(response.headers()['server-timing'] ?? '');
+      if (phase && timing && (response.request().postData() ?? '').includes('DeskSteering'))
+        steeringMs[phase].push(Number(timing[1]));
+    });
     page.on('requestfinished', (request) => {
       void request
         .sizes()
@@ -238,20 +247,26 @@ it('figures for people to read: page load to usable, search to rendered (cold, w
     // A customer no one has asked for: every system called; then the same customer again.
     const id = `C0000${String(2000 + run).padStart(4, '0')}`;
     transferred = 0;
+    phase = 'cold';
     await search(page, id);
     searchCold.push(await lastSearch(page));
     guideCold.push(await lastGuide(page));
     bytes.search.push(transferred);
+    phase = 'warm';
     await search(page, id);
+    phase = null;
     searchWarm.push(await lastSearch(page));
     guideWarm.push(await lastGuide(page));
     await context.close();
   }
   const figures = {
     runs: RUNS,
+    // The machine is shared: its load says how much the figures may be trusted.
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
     pageLoadToUsableMs: { cold: median(cold), warm: median(warm) },
     searchToRenderedMs: { cold: median(searchCold), warm: median(searchWarm) },
     searchToGuideDrawnMs: { cold: median(guideCold), warm: median(guideWarm) },
+    steeringInGatewayMs: { cold: median(steeringMs.cold), warm: median(steeringMs.warm) },
     bytesTransferred: { pageLoadCold: median(bytes.pageLoad), searchCold: median(bytes.search) },
   };
   fs.writeFileSync(path.join(ARTIFACTS, 'desk-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
