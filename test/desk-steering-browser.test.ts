@@ -110,6 +110,14 @@ it('"itemised bill": a high-value customer is steered by preference, an ordinary
   expect(await steerLine(page).getAttribute('data-steer')).toBe('SMS_HALL');
   expect(await steerLine(page).innerText()).toBe('建议引导至短信营业厅（普通客户，按渠道成本优先，每笔成本0.10元）');
   await page.screenshot({ path: path.join(ARTIFACTS, 'desk-steering-standard.png') });
+
+  // In English, the same line in the section's English.
+  await page.locator('#lang').click();
+  await page.locator('[data-guide="steering"] [data-steer]').getByText('SMS hall').waitFor({ timeout: 20_000 });
+  expect(await steerLine(page).innerText()).toBe(
+    'Steer to the SMS hall (ordinary customer: cost first; 0.10 CNY a transaction)',
+  );
+  expect(await page.locator('[data-service-picker] option:checked').innerText()).toBe('itemised bill');
   await page.close();
 }, 60_000);
 
