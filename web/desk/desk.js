@@ -747,8 +747,15 @@ function outcomeButton(customerId, offerCode, outcome) {
   return button;
 }
 
-/** Reloads the view and redraws the contact trail only (the rest of the page, and the notes, stay). @param {string} customerId */
+/**
+ * Reloads the view and redraws the contact trail only (the rest of the page, and the notes, stay); the best time to
+ * contact too, which counts the answer just recorded.
+ * @param {string} customerId
+ */
 async function refreshTrail(customerId) {
+  void graphql(CONTACT_TIME, { id: customerId })
+    .catch(() => null)
+    .then((answer) => customerId === guideFor && drawGuidePart(timePart(answer)));
   const { body } = await graphql(BY_ID, { id: customerId });
   const customer = body.data?.customer;
   if (!customer) return;
@@ -844,6 +851,7 @@ function steeringPart(id, answer) {
   // A service the table no longer has (the agent's last pick, the table changed since): its first one.
   if (!line && services.length > 0 && answer?.body?.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') {
     service = services[0].service;
+    localStorage.removeItem('desk.service');
     void askSteering(id).then((next) => id === guideFor && drawGuidePart(steeringPart(id, next)));
   }
   if (!line) {
