@@ -971,6 +971,11 @@ export const ConfigSchema = z
             pageSize: z.number().int().min(1).max(10_000).default(1000),
             /** Pause of an instance's campaign loop when there is nothing to do, in ms. Default 250. */
             idleMs: z.number().int().min(10).default(250),
+            /**
+             * A target of a campaign sent at the best time (`schedule.sendAt: "bestTime"`) that may not be sent to
+             * now is looked at again when its best hour starts, or after this long at most, in ms. Default 60000.
+             */
+            bestTimeRecheckMs: z.number().int().min(10).default(60_000),
           })
           .strict()
           .default({}),

@@ -103,7 +103,9 @@ it('an agent finds a customer by mobile number and sees every section as the sys
   const evaluation = scoringEvaluation(ID)!;
   expect(await text(page, 'score')).toContain(String(evaluation.creditScore));
   expect(await page.locator('[data-offer]').count()).toBeGreaterThan(0);
-  expect(await page.locator('[data-section="recommendations"] [data-steer]').count()).toBe(1);
+  // One steering display, the guide's: where to steer for the service picked, drawn when its answer comes.
+  await page.locator('[data-section="guide"] [data-steer]').waitFor({ timeout: 20_000 });
+  expect(await page.locator('[data-steer]').count()).toBe(1);
   // Every section carries the provenance badge of its source.
   for (const section of ['profile', 'billing', 'insights', 'score', 'products', 'contacts', 'recommendations']) {
     expect(await page.locator(`[data-section="${section}"] [data-badge]`).getAttribute('data-badge')).toMatch(

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
-import { launchChromium } from './support/browser';
+import { launchChromium, textNodes } from './support/browser';
 import { CATALOG } from '../gateway/labels';
 import { billingAccount, SAMPLE_CUSTOMERS, scoringEvaluation } from '../mocks/dataset/customers';
 import { createGateway, type Gateway } from '../gateway/app/server';
@@ -58,18 +58,6 @@ async function openCustomer(id: string, at = url): Promise<Page> {
   await page.locator(`body[data-rendered="${id}"]`).waitFor({ timeout: 20_000 });
   return page;
 }
-
-/** Every text node the agent can read under `main` (the view, the status line, the recent list), SVG included. */
-const textNodes = (page: Page): Promise<string[]> =>
-  page.evaluate(`(() => {
-    const texts = [];
-    const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const text = (node.textContent || '').trim();
-      if (text) texts.push(text);
-    }
-    return texts;
-  })()`);
 
 /** The Beijing time of an instant in the page's one form. */
 function beijing(iso: string): string {

@@ -105,6 +105,18 @@ describe('a gateway that runs only trusted documents', () => {
     expect(desk.body.data).toMatchObject({ customer: { id: 'C00000001' } });
   });
 
+  it("runs the desk's guide: where to steer for the service picked, and the best time to contact when there is a store", async () => {
+    const steering = await post(strict, { query: DESK.DeskSteering, variables: { id: 'C00000001', service: null } });
+    expect(steering.status).toBe(200);
+    expect(steering.body.errors).toBeUndefined();
+    const lines = (steering.body.data as { customer: { steering: { services: Array<{ service: string }> } } }).customer
+      .steering.services;
+    expect(lines.length).toBeGreaterThan(1);
+    // Without a store the gateway has no best time to contact: refused as not fitting the schema, not as untrusted.
+    const time = await post(strict, { query: DESK.DeskContactTime, variables: { id: 'C00000001' } });
+    expect(time.body.errors?.[0]?.extensions.code).not.toBe('PERSISTED_DOCUMENTS_ONLY');
+  });
+
   it('SOAP, whose operations the gateway builds itself, is not affected', async () => {
     const res = await fetch(`${strict.url}/soap/CustomerView`, {
       method: 'POST',

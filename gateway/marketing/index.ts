@@ -209,6 +209,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     leaseMs: c.leaseMs,
     pageSize: c.pageSize,
     idleMs: c.idleMs,
+    bestTimeRecheckMs: c.bestTimeRecheckMs,
     now: deps.now,
   });
   const campaigns = createCampaigns({

@@ -1,5 +1,5 @@
 /** Debian's Chromium, headless, through playwright-core (which never downloads a browser). */
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const launchChromium = (): Promise<Browser> =>
   chromium.launch({
@@ -15,3 +15,15 @@ export const launchChromium = (): Promise<Browser> =>
       '--no-first-run',
     ],
   });
+
+/** Every text node the agent can read under `main` (the view, the status line, the recent list), SVG included. */
+export const textNodes = (page: Page): Promise<string[]> =>
+  page.evaluate(`(() => {
+    const texts = [];
+    const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = (node.textContent || '').trim();
+      if (text) texts.push(text);
+    }
+    return texts;
+  })()`);

@@ -15,6 +15,8 @@ import OPERATIONS from './operations.json' with { type: 'json' };
 const BY_ID = OPERATIONS.DeskById;
 const RECORD = OPERATIONS.DeskRecord;
 const BY_MSISDN = OPERATIONS.DeskByMsisdn;
+const STEERING = OPERATIONS.DeskSteering;
+const CONTACT_TIME = OPERATIONS.DeskContactTime;
 
 /** @type {Record<'zh'|'en', Record<string, string>>} */
 const LABELS = {
@@ -111,8 +113,12 @@ const LABELS = {
     notFound: '未找到该客户',
     loading: '查询中…',
     answeredIn: '用时',
-    steerHint: '低接触业务（余额、话费、账单、充值等）建议引导至：',
-    noPreference: '无电子渠道偏好数据',
+    guide: '服务引导与回访',
+    service: '办理业务',
+    steerTo: '建议引导至',
+    bestTime: '最佳联系时间',
+    nextCallback: '建议回访时间',
+    notOffered: '此环境未提供',
     none: '无',
     recordUnavailable: '接触记录功能尚未开通',
     recordFailed: '记录失败',
@@ -135,7 +141,7 @@ const LABELS = {
     recommendations: 'Recommended offers',
     contacts: 'Contact trail',
     care: 'Risk and care',
-    steer: 'Channel to steer to',
+    steer: 'Channel steering',
     name: 'Name',
     productName: 'Product',
     category: 'Category',
@@ -211,18 +217,18 @@ const LABELS = {
     notFound: 'No such customer',
     loading: 'Searching…',
     answeredIn: 'answered in',
-    steerHint: 'Low-touch services (balance, charges, bills, top-up…) go to:',
-    noPreference: 'No electronic channel preference on record',
+    guide: 'Steering and callbacks',
+    service: 'Service asked for',
+    steerTo: 'Steer to the',
+    bestTime: 'Best time to contact',
+    nextCallback: 'Next good time to call back',
+    notOffered: 'not offered here',
     none: 'none',
     recordUnavailable: 'Recording contacts is not available yet',
     recordFailed: 'not recorded',
     recordForbidden: 'your role may not record contacts',
   },
 };
-
-/** Electronic channels a low-touch service may be steered to (the domain notes: phone hall/IVR, SMS, web, WAP, terminal). */
-const ELECTRONIC = ['PHONE_HALL', 'IVR', 'SMS_HALL', 'WEB_HALL', 'WAP_HALL', 'SELF_SERVICE_TERMINAL'];
-const LEVELS = ['STRONGEST', 'STRONG', 'MEDIUM', 'WEAK'];
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let lang = /** @type {'zh'|'en'} */ (localStorage.getItem('desk.lang') === 'en' ? 'en' : 'zh');
@@ -615,17 +621,22 @@ function render(customer, errors, ms) {
         h('p', { class: 'note' }, t('bills')),
         barChart(latest(c.billing.bills, 6)),
       ]),
-      card('score', c, statusBySection, errorBySection, () => [
-        dl([
-          ['creditScore', c.score.creditScore],
-          ['creditGrade', label('creditGrade', c.score.creditGrade)],
-          ['valueTier', label('valueTier', c.score.valueTier)],
-          ['positioning', label('positioning', c.score.positioning)],
+      // The score is short: where to steer the customer and when to call back sit under it, in its column.
+      h(
+        'div',
+        { class: 'stack' },
+        card('score', c, statusBySection, errorBySection, () => [
+          dl([
+            ['creditScore', c.score.creditScore],
+            ['creditGrade', label('creditGrade', c.score.creditGrade)],
+            ['valueTier', label('valueTier', c.score.valueTier)],
+            ['positioning', label('positioning', c.score.positioning)],
+          ]),
         ]),
-      ]),
+        guideCard(),
+      ),
       card('recommendations', c, statusBySection, errorBySection, () => [
         ...c.recommendations.map((/** @type {any} */ r) => offerRow(c, r)),
-        steerTo(c),
       ]),
       card(
         'products',
@@ -736,8 +747,15 @@ function outcomeButton(customerId, offerCode, outcome) {
   return button;
 }
 
-/** Reloads the view and redraws the contact trail only (the rest of the page, and the notes, stay). @param {string} customerId */
+/**
+ * Reloads the view and redraws the contact trail only (the rest of the page, and the notes, stay); the best time to
+ * contact too, which counts the answer just recorded.
+ * @param {string} customerId
+ */
 async function refreshTrail(customerId) {
+  void graphql(CONTACT_TIME, { id: customerId })
+    .catch(() => null)
+    .then((answer) => customerId === guideFor && drawGuidePart(timePart(answer)));
   const { body } = await graphql(BY_ID, { id: customerId });
   const customer = body.data?.customer;
   if (!customer) return;
@@ -787,29 +805,152 @@ function trailCard(c, statusBySection, errorBySection) {
   );
 }
 
-/** The electronic channel the customer prefers most: where low-touch services go (the domain notes). @param {any} c */
-function steerTo(c) {
-  const prefs = (c.insights?.channelPreferences ?? []).filter((/** @type {any} */ p) => ELECTRONIC.includes(p.channel));
-  prefs.sort((/** @type {any} */ a, /** @type {any} */ b) => LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level));
-  const best = prefs[0];
-  return h(
-    'div',
-    { class: 'offer', 'data-steer': best?.channel ?? '' },
-    h('div', { class: 'note' }, t('steer')),
-    best
-      ? h(
-          'div',
-          {},
-          t('steerHint'),
-          ' ',
-          h(
-            'span',
-            { class: 'steer' },
-            `${label('channel', best.channel)}${bracket(label('preferenceLevel', best.level))}`,
-          ),
-        )
-      : h('div', { class: 'note' }, t('noPreference')),
+// ---- where to steer, when to call back ---------------------------------------------------------------------
+
+/**
+ * The service the customer came for, as the agent last picked it (kept across customers: a desk often handles the
+ * same request several times in a row); null until the agent picks one: the gateway's table then gives its lines
+ * and the first is shown.
+ */
+let service = localStorage.getItem('desk.service');
+/** The customer the guide card belongs to: an answer that comes back for an earlier search is dropped. */
+let guideFor = '';
+
+/** Where to steer the customer for the service picked: the gateway's `steering(service:)`. @param {string} id */
+const askSteering = (id) => graphql(STEERING, { id, service }).catch(() => null);
+/**
+ * The guide's two questions, asked as soon as the customer's id is known (alongside the view when the agent typed
+ * an id): each is a query of its own, so a gateway without the best time to contact (no store) still steers.
+ * @param {string} id
+ */
+const askGuide = (id) => ({
+  id,
+  steering: askSteering(id),
+  time: graphql(CONTACT_TIME, { id }).catch(() => null),
+});
+
+/** Why a part of the guide is not shown, in the agent's words. @param {any} answer */
+function guideMissing(answer) {
+  const code = answer?.body?.errors?.[0]?.extensions?.code ?? 'ERROR';
+  const text =
+    code === 'FORBIDDEN' ? t('notPermitted') : code === 'GRAPHQL_VALIDATION_FAILED' ? t('notOffered') : t('missing');
+  return h('p', { class: 'note', 'data-guide-missing': code }, text);
+}
+
+/**
+ * For the service picked (a list of the steering table's services, labelled by the section itself), where to steer
+ * the customer and why, in one line: the channel, then the gateway's reason (value tier and basis, preference or
+ * cost, and the saturated channels passed over, which `data-avoided` names too).
+ * @param {string} id @param {any} answer
+ */
+function steeringPart(id, answer) {
+  const customer = answer?.body?.data?.customer;
+  const services = customer?.all?.services ?? [];
+  const line = customer?.steering?.services?.[0];
+  const el = h('div', { class: 'guide-part', 'data-guide': 'steering' }, h('div', { class: 'note' }, t('steer')));
+  // A service the table no longer has (the agent's last pick, the table changed since): its first one.
+  if (!line && services.length > 0 && answer?.body?.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') {
+    service = services[0].service;
+    localStorage.removeItem('desk.service');
+    void askSteering(id).then((next) => id === guideFor && drawGuidePart(steeringPart(id, next)));
+  }
+  if (!line) {
+    el.append(guideMissing(answer));
+    return el;
+  }
+  const picker = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { 'aria-label': t('service'), 'data-service-picker': '' },
+      ...services.map((/** @type {any} */ s) => h('option', { value: s.service }, s.label[lang])),
+    )
   );
+  picker.value = line.service;
+  picker.addEventListener('change', async () => {
+    service = picker.value;
+    localStorage.setItem('desk.service', service);
+    const next = await askSteering(id);
+    if (id === guideFor) drawGuidePart(steeringPart(id, next));
+  });
+  el.append(
+    h('label', { class: 'service' }, t('service'), ' ', picker),
+    h(
+      'p',
+      {
+        class: 'steer-line',
+        'data-steer': line.channel,
+        'data-service': line.service,
+        'data-reason': line.reason.code,
+        'data-avoided': line.reason.avoided.join(' '),
+      },
+      `${t('steerTo')}${lang === 'zh' ? '' : ' '}`,
+      h('strong', { class: 'steer' }, line.channelLabel[lang]),
+      bracket(line.reason[lang]),
+    ),
+  );
+  return el;
+}
+
+/**
+ * The best time to contact, for a callback: the hours the customer answered in (local, outside the quiet hours:
+ * the gateway never names a quiet hour), and the next such hour from now.
+ * @param {any} answer
+ */
+function timePart(answer) {
+  const best = answer?.body?.data?.customer?.bestContactTime;
+  const el = h('div', { class: 'guide-part', 'data-guide': 'time' }, h('div', { class: 'note' }, t('bestTime')));
+  if (!best) {
+    el.append(guideMissing(answer));
+    return el;
+  }
+  el.append(h('p', { 'data-best-hours': best.bestHours.join(' ') }, best.summary[lang]));
+  const next = nextBestHour(best.bestHours, best.timeZone);
+  if (next !== null)
+    el.append(h('p', { 'data-next-callback': '' }, `${t('nextCallback')}${lang === 'zh' ? '：' : ': '}${when(next)}`));
+  return el;
+}
+
+/**
+ * The next instant (from now) inside one of the best hours, in the zone the hours are counted in; null when there is
+ * none. Hours are stepped on the UTC hour, which is the local hour in the operator's zone (whole-hour offsets).
+ * @param {number[]} hours @param {string} timeZone
+ */
+function nextBestHour(hours, timeZone) {
+  if (hours.length === 0) return null;
+  const hourOf = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+  const now = Date.now();
+  for (let at = Math.floor(now / 3_600_000) * 3_600_000, i = 0; i < 48; i++, at += 3_600_000)
+    if (hours.includes(Number(hourOf.format(at)))) return Math.max(at, now);
+  return null;
+}
+
+/** The guide's card, waiting for its answers. */
+const guideCard = () =>
+  h(
+    'section',
+    { class: 'card guide', 'data-section': 'guide' },
+    h('h2', {}, t('guide')),
+    h('div', { 'data-guide': 'steering' }, h('p', { class: 'note' }, t('loading'))),
+    h('div', { 'data-guide': 'time' }, h('p', { class: 'note' }, t('loading'))),
+  );
+
+/** Puts a part of the guide in place of the one drawn. @param {HTMLElement} part */
+function drawGuidePart(part) {
+  document.querySelector(`[data-section="guide"] [data-guide="${part.dataset.guide}"]`)?.replaceWith(part);
+}
+
+/**
+ * Draws the guide's answers when they come, if the card is still this customer's.
+ * @param {ReturnType<typeof askGuide>} asked @param {number} started when the search began (performance.now())
+ */
+async function showGuide(asked, started) {
+  guideFor = asked.id;
+  const [steering, time] = await Promise.all([asked.steering, asked.time]);
+  if (asked.id !== guideFor) return;
+  drawGuidePart(steeringPart(asked.id, steering));
+  drawGuidePart(timePart(time));
+  document.body.dataset.guided = asked.id;
+  performance.measure('desk:guide', { start: started });
 }
 
 // ---- search ------------------------------------------------------------------------------------------------
@@ -834,8 +975,11 @@ async function search(/** @type {string} */ input) {
   if (!key) return;
   $('q').blur();
   $('status').textContent = t('loading');
+  delete document.body.dataset.guided;
   const started = performance.now();
   const byMsisdn = /^(\+?86)?1\d{10}$/.test(key);
+  // Typed as an id, the guide is asked alongside the view; by mobile number, once the view gives the id.
+  const early = byMsisdn ? null : askGuide(key);
   const { status, body } = await graphql(byMsisdn ? BY_MSISDN : BY_ID, byMsisdn ? { msisdn: key } : { id: key });
   const ms = Math.round(performance.now() - started);
   if (status === 401) return signOut(t('badCredential'));
@@ -852,6 +996,8 @@ async function search(/** @type {string} */ input) {
   await catalogLoaded;
   render(customer, errors, ms);
   document.body.dataset.rendered = key;
+  performance.measure('desk:search', { start: started });
+  void showGuide(early && early.id === customer.id ? early : askGuide(customer.id), started);
 }
 
 // ---- sign-in -----------------------------------------------------------------------------------------------
@@ -923,3 +1069,5 @@ applyLabels();
 showRecent();
 show();
 void loadDemoConsumers();
+// Usable: the form is up and the label catalog is here (a view is drawn only once it is).
+void catalogLoaded.then(() => performance.mark('desk:usable'));

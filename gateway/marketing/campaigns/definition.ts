@@ -10,7 +10,7 @@
  *       "offer": { "code": "DATA-HKMO", "name": "港澳漫游流量包", "confirmBy": "SMS_REPLY" },
  *       "messages": { "SMS": "尊敬的{{customer.title}}，{{offer.name}}每月25元，回复Y订购，回复N不再推荐。" },
  *       "channels": { "plan": "PREFERRED", "fallback": "SMS" },
- *       "schedule": { "start": "2026-12-07T09:00:00+08:00", "end": "2026-12-14T20:00:00+08:00" },
+ *       "schedule": { "start": "2026-12-07T09:00:00+08:00", "end": "2026-12-14T20:00:00+08:00", "sendAt": "bestTime" },
  *       "throttle": { "sendsPerSecond": 50, "viewLoadsPerSecond": 50 },
  *       "controlShare": 0.1, "responseWindowHours": 48 }
  */
@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { Problem } from '../../definitions';
 import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
 import { insideWindows, WindowSchema } from '../channels/contact-policy';
+import { localMinutes } from '../channels/quiet-hours';
 
 const CODE = z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"');
 const isoDateTime = z
@@ -85,6 +86,13 @@ export const CampaignSchema = z
         end: isoDateTime,
         /** Sending windows in the operator's time zone; none: any time outside the contact policy's quiet hours. */
         windows: z.array(WindowSchema).max(14).optional(),
+        /**
+         * When each target is sent to. `windows` (default): within the sending windows. `bestTime`: within the
+         * target's best contact hours (Customer.bestContactTime: the local hours it answered contacts in, never a
+         * quiet hour) when it has any, else within the sending windows. The schedule's start and end, and the
+         * contact policy, hold either way.
+         */
+        sendAt: z.enum(['windows', 'bestTime']).default('windows'),
       })
       .strict()
       .refine((s) => Date.parse(s.end) > Date.parse(s.start), { message: 'end must be after start', path: ['end'] }),
@@ -175,6 +183,42 @@ export function channelFor(campaign: Campaign, preferred: OfferChannel | null): 
 export function inSendingWindow(campaign: Campaign, at: Date, timeZone: string): boolean {
   const windows = campaign.schedule.windows;
   return !windows || windows.length === 0 || insideWindows(at, windows, timeZone);
+}
+
+/** One target's best contact hours, as `Customer.bestContactTime` gives them: local hours 0 to 23 in `timeZone`. */
+export interface BestHours {
+  timeZone: string;
+  hours: readonly number[];
+}
+
+/** The local hour (0 to 23) of `at` in `timeZone`. */
+const localHour = (at: Date, timeZone: string): number => Math.floor(localMinutes(at, timeZone) / 60);
+
+/**
+ * Why one target may not be sent to at `at`, or null when it may: under `sendAt: "bestTime"` a target with best
+ * contact hours is sent to inside one of them only (OUTSIDE_BEST_TIME), whatever the sending windows say; any other
+ * target inside the sending windows (OUTSIDE_WINDOW). `best` is null when the target's best time is not known.
+ */
+export function sendingRefusal(
+  campaign: Campaign,
+  at: Date,
+  timeZone: string,
+  best: BestHours | null,
+): 'OUTSIDE_BEST_TIME' | 'OUTSIDE_WINDOW' | null {
+  if (campaign.schedule.sendAt === 'bestTime' && best && best.hours.length > 0)
+    return best.hours.includes(localHour(at, best.timeZone)) ? null : 'OUTSIDE_BEST_TIME';
+  return inSendingWindow(campaign, at, timeZone) ? null : 'OUTSIDE_WINDOW';
+}
+
+/**
+ * How long from `at` until the next of the best hours starts (by the campaigns' clock), in ms; the hours are stepped
+ * on the UTC hour, which is the local hour in zones of whole-hour offsets. Null when there is none within two days.
+ */
+export function untilBestHour(at: Date, best: BestHours): number | null {
+  const hour = 3_600_000;
+  for (let start = Math.floor(at.getTime() / hour) * hour, i = 0; i < 48; i++, start += hour)
+    if (best.hours.includes(localHour(new Date(start), best.timeZone))) return Math.max(0, start - at.getTime());
+  return null;
 }
 
 /**

@@ -36,7 +36,16 @@ import {
   type EligibilityView,
   type FrequencyCaps,
 } from '../eligibility';
-import { channelFor, inControl, inSendingWindow, renderMessage, type Campaign } from './definition';
+import {
+  channelFor,
+  inControl,
+  inSendingWindow,
+  renderMessage,
+  sendingRefusal,
+  untilBestHour,
+  type BestHours,
+  type Campaign,
+} from './definition';
 
 /** The audience extraction of a source (its adapter's `audience` commands, through the protected path). */
 export interface AudienceSource {
@@ -71,6 +80,10 @@ const refusalFor = (campaign: Campaign, view: TargetView | null, unavailable: Re
 
 const MEASURE_QUERY = 'query CampaignMeasure($id: ID!) { customer(id: $id) { products { code status } } }';
 
+/** A target's best contact hours, for campaigns sent at the best time (the gateway's own, from its touchpoints). */
+const BEST_TIME_QUERY =
+  'query CampaignBestTime($id: ID!) { customer(id: $id) { bestContactTime { timeZone bestHours } } }';
+
 interface TargetView extends EligibilityView {
   profile: { status: string; type?: string; name: string; gender: string | null } | null;
   insights: { segment: string; channelPreferences: Array<{ channel: string; level: string }> } | null;
@@ -99,6 +112,11 @@ export interface RunnerOptions {
   idleMs?: number;
   /** The campaign clock: schedules, windows, response windows (leases and backoffs are real time). */
   now?: () => Date;
+  /**
+   * A target waiting for its best contact hour (`sendAt: "bestTime"`) is looked at again when that hour starts by
+   * the campaign clock, or after this long at most, ms. Default 60000.
+   */
+  bestTimeRecheckMs?: number;
 }
 
 export type RunState = 'selecting' | 'running' | 'paused' | 'cancelled' | 'completed';
@@ -123,8 +141,18 @@ export interface TargetPreview {
   message?: string;
 }
 
-/** Why a target could not be processed now: left for a later round (its claim released), or for good after MAX_ATTEMPTS. */
-class Deferred extends Error {}
+/**
+ * Why a target could not be processed now: left for a later round (its claim released), or for good after
+ * MAX_ATTEMPTS; `retryInMs`, when known, is how long it is left (else the backoff).
+ */
+class Deferred extends Error {
+  constructor(
+    message: string,
+    readonly retryInMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Tries of one target before it is failed: backoffs of 0.5, 1, 2, 4 and 8 s between them. */
 const MAX_ATTEMPTS = 6;
@@ -168,6 +196,43 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
   };
 
   const timeZone = (): string => options.policy.current.timeZone;
+  const bestTimeRecheckMs = options.bestTimeRecheckMs ?? 60_000;
+
+  /**
+   * A target's best contact hours through the pipeline, as the marketing role reads them; null when they cannot be
+   * had (a gateway without touchpoints, a role that may not read them, the store not answering): the sending
+   * windows then apply, as to a target with no best hour.
+   */
+  const bestHoursOf = async (customerId: string): Promise<BestHours | null> => {
+    const outcome = await options
+      .pipeline()
+      .run({
+        facade: 'internal',
+        requestId: `campaign-${randomUUID()}`,
+        caller: { consumer: options.consumer },
+        query: BEST_TIME_QUERY,
+        variables: { id: customerId },
+      })
+      .catch(() => null);
+    if (outcome?.kind !== 'result') return null;
+    type Answer = { customer?: { bestContactTime?: { timeZone: string; bestHours: number[] } | null } | null };
+    const best = (outcome.result.data as Answer | null | undefined)?.customer?.bestContactTime;
+    return best ? { timeZone: best.timeZone, hours: best.bestHours } : null;
+  };
+
+  /**
+   * Why a target may not be sent to now (its best hour, or the sending windows), and when to look at it again. A
+   * campaign sent at the best time is not paused outside its windows (a target's best hour may be there): a target
+   * waiting is looked at again when its best hour starts by the campaign clock, and at most bestTimeRecheckMs from
+   * now (a window's opening included), so waiting targets are not read over and over. Otherwise the usual backoff.
+   */
+  const notNow = (campaign: Campaign, at: Date, best: BestHours | null): Deferred | null => {
+    const why = sendingRefusal(campaign, at, timeZone(), best);
+    if (!why) return null;
+    if (campaign.schedule.sendAt !== 'bestTime') return new Deferred(why);
+    const until = best && why === 'OUTSIDE_BEST_TIME' ? (untilBestHour(at, best) ?? Infinity) : Infinity;
+    return new Deferred(why, Math.min(until, bestTimeRecheckMs));
+  };
 
   /** Reads one page of the audience and writes it with the cursor, if no one else wrote it meanwhile. */
   const selectPage = async (run: { campaignId: string; selectionAfter: string | null; definition: Campaign }) => {
@@ -283,6 +348,11 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
     const throttle = throttleOf(campaignId, campaign);
     const key = `campaign:${campaignId}:${customerId}`;
     try {
+      // Sent at the best time: a target waits for its hour before its view is loaded, so waiting costs the
+      // production systems nothing.
+      const best = campaign.schedule.sendAt === 'bestTime' ? await bestHoursOf(customerId) : null;
+      const early = notNow(campaign, now(), best);
+      if (early) throw early;
       await throttle.views.removeTokens(1);
       const { view, unavailable } = await loadView(customerId);
       const at = now();
@@ -296,7 +366,9 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       }
       const channel = channelFor(campaign, preferredChannel('PREFERRED', view?.insights?.channelPreferences ?? null));
       const closed = policyRefusal(at, channel, options.policy.current);
-      if (closed || !inSendingWindow(campaign, at, timeZone())) throw new Deferred(closed ?? 'OUTSIDE_WINDOW');
+      if (closed) throw new Deferred(closed);
+      const late = notNow(campaign, at, best);
+      if (late) throw late;
       // A target found `sending` was claimed and counted before a crash: its message may have gone; sent again
       // under the same key, the channel gateway answers the first message's id and sends nothing.
       if (target.state !== 'sending') {
@@ -364,13 +436,16 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       // (its offer is counted; it is resent under its key). A closed window is no failure: it does not count as an
       // attempt. After MAX_ATTEMPTS a target that still cannot be processed is failed with the reason.
       const reason = err instanceof Deferred ? err.message : (err as Error).name || 'ERROR';
-      const closed = err instanceof Deferred && /QUIET_HOURS|OUTSIDE_WINDOW/.test(reason);
+      const closed = err instanceof Deferred && /QUIET_HOURS|OUTSIDE_WINDOW|OUTSIDE_BEST_TIME/.test(reason);
       if (target.attempts >= MAX_ATTEMPTS && !closed) {
         targets.inc({ campaign: campaignId, result: 'failed' });
         await finish(campaignId, customerId, { state: 'failed', reason: reason.slice(0, 100) });
       } else {
         targets.inc({ campaign: campaignId, result: 'deferred' });
-        const backoff = Math.min(30_000, 500 * 2 ** Math.max(0, target.attempts - 1));
+        const backoff =
+          err instanceof Deferred && err.retryInMs !== undefined
+            ? err.retryInMs
+            : Math.min(30_000, 500 * 2 ** Math.max(0, target.attempts - 1));
         await db
           .update(campaignTargets)
           .set({
@@ -501,7 +576,8 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         await complete(run.campaignId);
         continue;
       }
-      if (!inSendingWindow(campaign, at, timeZone())) continue;
+      // A campaign sent at the best time runs outside its windows too: a target's best hour may be there.
+      if (campaign.schedule.sendAt !== 'bestTime' && !inSendingWindow(campaign, at, timeZone())) continue;
       const claimed = await claim(run.campaignId);
       if (claimed.length === 0) {
         const [left] = rowsOf<{ n: unknown }>(
