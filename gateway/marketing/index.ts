@@ -22,6 +22,7 @@ import {
   kindsOf,
   sampleEvents,
   validate,
+  viewPathsOf,
   type DryRunResult,
   type RuleContext,
   type RuleDefinition,
@@ -418,7 +419,13 @@ export function ruleKind(
         events.push(...sampleEvents(customerId, shapes));
       }
       const result = await dryRun(checked.rule, events, {
-        loadView: (id) => marketing.views.load(id),
+        // The rule tried is not in force: its view fields are added to what the rules in force select, or a
+        // condition over a field no rule in force reads would be judged on a view without it.
+        loadView: (id) =>
+          marketing.views.load(
+            id,
+            ruleViewQuery([...new Set([...marketing.rules.current.viewPaths, ...viewPathsOf([checked.rule])])]),
+          ),
         channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
         context: marketing.ruleContext,
       });
