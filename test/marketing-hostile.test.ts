@@ -7,7 +7,7 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { startTracing, type Tracing } from '../gateway/telemetry';
 import type { Store } from '../gateway/store';
-import { customerEventHistory } from '../gateway/store/schema';
+import { customerEventHistory, marketingExceptions } from '../gateway/store/schema';
 import { startMocks, type Mocks } from '../mocks';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { AUTH, asRole, roleConsumer } from './support/harness';
@@ -512,6 +512,36 @@ describe('the exception queue', () => {
     const ok = await h.admin('GET', `/marketing/exceptions?limit=1&before=2999-01-01T00:00:00Z`, undefined, MARKETING);
     expect(ok.status).toBe(200);
     expect(ok.body.items).toHaveLength(1);
+  });
+
+  it('pages through exceptions raised in one millisecond without skipping or repeating one', async () => {
+    const at = new Date('2026-11-30T08:00:00.123Z');
+    const ids = Array.from({ length: 5 }, (_, i) => `exc-00000000-0000-4000-8000-00000000000${i}`);
+    await store.db.insert(marketingExceptions).values(
+      ids.map((id, i) => ({
+        id,
+        cause: 'ORDER_FAILED',
+        ref: `hostile-same-ms-${i}`,
+        customerId: 'C00000007',
+        detail: {},
+        createdAt: at,
+        state: 'open',
+      })),
+    );
+    const seen: string[] = [];
+    let before: string | null = '2026-11-30T08:00:01Z';
+    while (before) {
+      const page = await h.admin(
+        'GET',
+        `/marketing/exceptions?cause=ORDER_FAILED&limit=2&before=${encodeURIComponent(before)}`,
+        undefined,
+        MARKETING,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((e: { id: string }) => e.id));
+      before = page.body.next as string | null;
+    }
+    expect(seen.filter((id) => ids.includes(id))).toEqual([...ids].reverse());
   });
 
   it('ids of the wrong shape are not found; bodies too large, not JSON or with control characters are refused', async () => {
