@@ -174,6 +174,16 @@ function fieldOf(property: EventProperty, given: z.infer<typeof FieldLabel>): Fi
   return { type: 'string', label, ...valueLabels, ...(property.enum ? { values: property.enum } : {}) };
 }
 
+/** A kind's fields as the condition language names them (`event.<property>`, and `event.at`), without compiling it. */
+export function kindFields(kind: EventKind): FieldCatalog {
+  const fields: Record<string, FieldSpec> = {
+    'event.at': { type: 'date', label: { zh: '事件时间', en: 'event time' } },
+  };
+  for (const [name, property] of Object.entries(kind.data.properties))
+    fields[`event.${name}`] = fieldOf(property, kind.labels[name] ?? { zh: name, en: name });
+  return fields;
+}
+
 /** Compiles a kind that passed eventKindProblems. */
 export function compileEventKind(kind: EventKind): CompiledEventKind {
   const properties = Object.fromEntries(
@@ -187,14 +197,9 @@ export function compileEventKind(kind: EventKind): CompiledEventKind {
     ]),
   );
   const validate: ValidateFunction = ajv.compile({ ...kind.data, properties, additionalProperties: false });
-  const fields: Record<string, FieldSpec> = {
-    'event.at': { type: 'date', label: { zh: '事件时间', en: 'event time' } },
-  };
-  for (const [name, property] of Object.entries(kind.data.properties))
-    fields[`event.${name}`] = fieldOf(property, kind.labels[name] ?? { zh: name, en: name });
   return {
     kind,
-    fields,
+    fields: kindFields(kind),
     check(data) {
       if (validate(data)) return nulProblems(data);
       return (validate.errors ?? []).slice(0, 10).map((e) => {
