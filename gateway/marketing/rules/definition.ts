@@ -353,12 +353,18 @@ interface Input {
   view: () => Promise<CustomerView | null>;
 }
 
-/** `{{a.b[0]}}` replaced by the value at that path of `facts`; missing or an object → empty. */
+/**
+ * `{{a.b[0]}}` replaced by the value at that path of `facts`; missing or an object → empty. Own properties only:
+ * `{{event.constructor}}` is empty, not the source text of a function.
+ */
 export function render(template: string, facts: Record<string, unknown>): string {
   return template.replace(PLACEHOLDER, (_all, path: string) => {
     let value: unknown = facts;
     for (const step of path.split(/\.|\[|\]/).filter(Boolean))
-      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined;
+      value =
+        value !== null && typeof value === 'object' && Object.hasOwn(value, step)
+          ? (value as Record<string, unknown>)[step]
+          : undefined;
     return value === null || value === undefined || typeof value === 'object' ? '' : String(value);
   });
 }
