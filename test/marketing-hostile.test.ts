@@ -140,6 +140,71 @@ describe('event kinds', () => {
   });
 });
 
+describe('a kind changed under a rule in force', () => {
+  const kind = {
+    ...KIND,
+    type: 'HOSTILE_USED',
+    data: { type: 'object', properties: { count: { type: 'integer' }, site: { type: 'string', enum: ['A', 'B'] } } },
+    labels: { count: { zh: '条数', en: 'count' }, site: { zh: '场所', en: 'site' } },
+  };
+  const put = (k: unknown) => h.admin('PUT', '/admin/event-kinds/HOSTILE_USED', k);
+  const rule = {
+    id: 'hostile-used',
+    on: 'HOSTILE_USED',
+    when: {
+      all: [
+        { field: 'event.count', operator: 'greaterThan', value: 1 },
+        {
+          history: {
+            event: 'HOSTILE_USED',
+            within: { days: 3 },
+            where: { field: 'event.site', operator: 'equal', value: 'B' },
+          },
+          operator: 'equal',
+          value: 1,
+        },
+      ],
+    },
+    then: { offerCode: 'VAS-12580', channel: 'SMS', message: 'm' },
+  };
+
+  it('is refused when a rule would no longer fit it (a field gone, retyped, a value dropped), naming the rule', async () => {
+    // Accepted, such a change left a rule that never matched here and that every instance started later refused,
+    // with the whole set of registered rules.
+    expect((await put(kind)).status).toBe(200);
+    expect((await h.putRule(rule)).status).toBe(200);
+    const changes = [
+      {
+        ...kind,
+        data: { type: 'object', properties: { site: kind.data.properties.site } },
+        labels: { site: kind.labels.site },
+      },
+      { ...kind, data: { type: 'object', properties: { ...kind.data.properties, count: { type: 'string' } } } },
+      {
+        ...kind,
+        data: { type: 'object', properties: { ...kind.data.properties, site: { type: 'string', enum: ['A'] } } },
+      },
+    ];
+    for (const change of changes) {
+      const res = await put(change);
+      expect([res.status, codeOf(res.body)]).toEqual([422, 'DEFINITION_REFUSED']);
+      expect(res.body.errors[0].extensions.problems[0]).toMatchObject({
+        given: 'hostile-used',
+        message: expect.stringMatching(/^rule hostile-used would no longer fit \(when\.all\.\d/),
+      });
+    }
+    // A change the rule still fits is fine; once the rule is gone, anything is.
+    const more = {
+      ...kind,
+      data: { type: 'object', properties: { ...kind.data.properties, area: { type: 'string' } } },
+      labels: { ...kind.labels, area: { zh: '区域', en: 'area' } },
+    };
+    expect((await put(more)).status).toBe(200);
+    expect((await h.admin('DELETE', '/admin/rules/hostile-used')).status).toBe(200);
+    expect((await put(changes[0])).status).toBe(200);
+  });
+});
+
 describe('events against a registered kind', () => {
   let n = 0;
   const event = (data: unknown, more: Record<string, unknown> = {}) => ({
@@ -314,6 +379,22 @@ describe('rules', () => {
       const draft = await h.admin('PUT', `/marketing/console/rules/${RULE.id}/draft`, { definition: rule }, MARKETING);
       expect(draft.status).toBe(422);
     }
+    // What every object has is no value: the message says nothing there, not the source of a function.
+    const odd = {
+      ...RULE,
+      id: 'hostile-odd',
+      then: {
+        ...RULE.then,
+        message: '[{{event.constructor}}][{{event.data.toString}}]',
+      },
+    };
+    const tried = await h.admin(
+      'POST',
+      '/marketing/console/rules/hostile-odd/dry-run',
+      { definition: odd, input: { customerId: 'C00000004' } },
+      MARKETING,
+    );
+    expect(tried.body.result.results[0].offer.message).toBe('[][]');
     // A field of the catalog, through a list too, is fine.
     const ok = {
       ...RULE,
