@@ -116,8 +116,18 @@ export class DefinitionsStore {
     return state.entries.filter((e) => e.kind === kind && e.name === name);
   }
 
-  /** Puts (definition) or deletes (null) one definition: validated, applied here, then stored and announced. */
-  change(kind: string, name: string, definition: unknown, by: string): Promise<DefinitionVersion> {
+  /**
+   * Puts (definition) or deletes (null) one definition: validated, applied here, then stored and announced.
+   * `ifVersion`: only when the definition's current version is still that one (DefinitionConflict otherwise), checked
+   * on the state the change is saved over, so that two callers acting on one version cannot both succeed.
+   */
+  change(
+    kind: string,
+    name: string,
+    definition: unknown,
+    by: string,
+    options: { ifVersion?: number } = {},
+  ): Promise<DefinitionVersion> {
     return this.serial(async () => {
       const handler = this.requireKind(kind);
       if (definition !== null) {
@@ -128,6 +138,8 @@ export class DefinitionsStore {
       const running = currentOf(state, kind);
       if (definition === null && !running.has(name))
         throw new DefinitionNotFound(handler.notFound?.(name) ?? `no ${kind} named ${name}`);
+      if (options.ifVersion !== undefined && running.get(name)?.version !== options.ifVersion)
+        throw new DefinitionConflict(`${kind} ${name} is no longer version ${options.ifVersion}`);
       const version = state.version + 1;
       const entry: DefinitionVersion = { kind, name, version, definition, by, at: new Date().toISOString() };
       const next = new Map([...running].map(([n, e]) => [n, e.definition]));

@@ -22,6 +22,7 @@ import {
   kindsOf,
   sampleEvents,
   validate,
+  viewPathsOf,
   type DryRunResult,
   type RuleContext,
   type RuleDefinition,
@@ -33,6 +34,7 @@ import {
   EventKindSchema,
   eventKindProblems,
   eventKindsHolder,
+  kindFields,
   type EventKind,
   type EventKinds,
 } from './events/event-kind';
@@ -419,7 +421,13 @@ export function ruleKind(
         events.push(...sampleEvents(customerId, shapes));
       }
       const result = await dryRun(checked.rule, events, {
-        loadView: (id) => marketing.views.load(id),
+        // The rule tried is not in force: its view fields are added to what the rules in force select, or a
+        // condition over a field no rule in force reads would be judged on a view without it.
+        loadView: (id) =>
+          marketing.views.load(
+            id,
+            ruleViewQuery([...new Set([...marketing.rules.current.viewPaths, ...viewPathsOf([checked.rule])])]),
+          ),
         channelFor: (rule, view) => preferredChannel(rule.then.channel, view?.insights?.channelPreferences),
         context: marketing.ruleContext,
       });
@@ -463,7 +471,7 @@ export function ruleKind(
  *             referring to a deleted kind
  */
 export function eventKindKind(
-  marketing: Pick<Marketing, 'eventKinds' | 'rules'>,
+  marketing: Pick<Marketing, 'eventKinds' | 'rules' | 'catalog'>,
   configured: readonly EventKind[],
 ): DefinitionKind {
   let registered = new Set<string>();
@@ -478,13 +486,28 @@ export function eventKindKind(
         if (found.length) problems.push(...found.map((p) => ({ ...p, path: `${name}.${p.path}` })));
         else kinds.set(name, EventKindSchema.parse(definition));
       }
+      // The rules in force against the kinds as they would be: a field removed, retyped or a value of its enum
+      // dropped would leave a rule that never matches here, and that every instance starting later refuses (with
+      // every other registered rule of its set).
+      const catalog: RuleCatalog = {
+        kinds: new Map([...kinds.values()].map((k) => [k.type, kindFields(k)])),
+        view: marketing.catalog().view,
+      };
       for (const rule of marketing.rules.current.rules) {
         const used = [...kindsOf(rule), ...historyKindsOf(rule)];
-        for (const kind of used)
-          if (!kinds.has(kind))
+        const gone = used.filter((kind) => !kinds.has(kind));
+        for (const kind of gone)
+          problems.push({
+            path: kind,
+            message: `rule ${rule.id} uses the event kind ${kind}: change or delete the rule first`,
+            given: rule.id,
+          });
+        const checked = gone.length === 0 ? validate(rule, catalog) : { ok: true as const };
+        if (!checked.ok)
+          for (const p of checked.problems.slice(0, 5))
             problems.push({
-              path: kind,
-              message: `rule ${rule.id} uses the event kind ${kind}: change or delete the rule first`,
+              path: [...new Set(used)].join(','),
+              message: `rule ${rule.id} would no longer fit (${p.path}: ${p.message}): change or delete the rule first`,
               given: rule.id,
             });
       }

@@ -137,6 +137,12 @@ export function consoleRouter(options: ConsoleRouteOptions): express.Router {
     }
     return read.value as Record<string, unknown>;
   };
+  /** A JSON object body, or {} when there is none (an action without parameters). */
+  const optionalBody = async (req: Request, res: Response): Promise<Record<string, unknown> | null> => {
+    const length = req.headers['content-length'];
+    if ((length === undefined || Number(length) === 0) && !req.headers['transfer-encoding']) return {};
+    return body(req, res);
+  };
   const currentRule = (id: string): RuleDefinition | undefined =>
     marketing.rules.current.rules.find((r) => r.id === id);
 
@@ -279,6 +285,15 @@ export function consoleRouter(options: ConsoleRouteOptions): express.Router {
   router.post('/marketing/console/rules/:id/publish', async (req, res) => {
     const caller = await start(req, res, options.approverRoles, 'Publishing a rule');
     if (!caller) return;
+    const given = await optionalBody(req, res);
+    if (!given) return;
+    const seen = given.version;
+    if (seen !== undefined && (typeof seen !== 'number' || !Number.isInteger(seen)))
+      return void sendError(
+        res,
+        'BAD_REQUEST',
+        '"version" is the version of the draft the approver read, a whole number.',
+      );
     try {
       const draft = (await definitions.current(DRAFT_KIND)).get(caller.id);
       if (!draft) throw new DefinitionNotFound(`rule ${caller.id} has no draft to publish`);
@@ -288,8 +303,26 @@ export function consoleRouter(options: ConsoleRouteOptions): express.Router {
           'FOUR_EYES',
           `${caller.who} drafted this version of rule ${caller.id}: another approver (${options.approverRoles.join(', ')}) publishes it.`,
         );
-      const rule = await definitions.change('rule', caller.id, draft.definition, caller.who);
-      await definitions.change(DRAFT_KIND, caller.id, null, caller.who);
+      // The approver approves what they read: a draft changed since (its version given) is not published.
+      if (seen !== undefined && seen !== draft.version)
+        return void sendError(
+          res,
+          'DEFINITION_CONFLICT',
+          `The draft of rule ${caller.id} is version ${draft.version} now, not ${seen}: read it again before publishing.`,
+        );
+      // The draft is taken first, on the version read: of two publishes (or a publish and an edit) at once only one
+      // succeeds, and what is published is exactly the version whose author was checked.
+      await definitions.change(DRAFT_KIND, caller.id, null, caller.who, { ifVersion: draft.version });
+      let rule;
+      try {
+        rule = await definitions.change('rule', caller.id, draft.definition, caller.who);
+      } catch (err) {
+        // Not published (e.g. refused against today's catalog): the draft is put back as its author's.
+        await definitions.change(DRAFT_KIND, caller.id, draft.definition, draft.by).catch((restore: unknown) => {
+          logger.error({ err: restore, rule: caller.id }, 'could not put a draft back after a failed publish');
+        });
+        throw err;
+      }
       res.json({ rule, draft: { by: draft.by, at: draft.at, version: draft.version } });
     } catch (err) {
       fail(res, err);

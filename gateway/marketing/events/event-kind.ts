@@ -23,16 +23,25 @@ import type { Problem } from '../../definitions';
 import { problemsOf } from '../../runtime/declarative';
 
 const Label = z.object({ zh: z.string().min(1).max(64), en: z.string().min(1).max(64) }).strict();
+/**
+ * Names every object already has (`constructor`, `toString`, `__proto__`, …): a field or a value of one of these
+ * names would be found on any event or label map without being there, so none may be one.
+ */
+const INHERITED = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+const notInherited = (what: string) =>
+  z
+    .string()
+    .refine((name) => !INHERITED.has(name), `${what} may not be a name every object has (constructor, toString, …)`);
 /** A field's name for people, and optionally the names of its values (an `enum`'s codes): forms and sentences show them. */
 const FieldLabel = z
   .object({
     zh: z.string().min(1).max(64),
     en: z.string().min(1).max(64),
-    values: z.record(Label).optional(),
+    values: z.record(notInherited('a value'), Label).optional(),
   })
   .strict();
 const NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
-const Code = z.string().min(1).max(64);
+const Code = z.string().min(1).max(64).pipe(notInherited('a value'));
 
 const ScalarProperty = z
   .object({
@@ -76,14 +85,14 @@ export const EventKindSchema = z
       .object({
         type: z.literal('object'),
         properties: z
-          .record(z.string().regex(NAME, 'a camelCase name, e.g. cellId'), Property)
+          .record(z.string().regex(NAME, 'a camelCase name, e.g. cellId').pipe(notInherited('a field')), Property)
           .refine((p) => Object.keys(p).length <= 30, 'at most 30 properties'),
         required: z.array(z.string()).max(30).optional(),
         additionalProperties: z.literal(false).optional(),
       })
       .strict(),
     /** The name of every property for people, Chinese first (and of its values): forms, sentences and the console show these. */
-    labels: z.record(FieldLabel),
+    labels: z.record(z.string().pipe(notInherited('a field')), FieldLabel),
   })
   .strict();
 
@@ -125,7 +134,7 @@ export function eventKindProblems(input: unknown, name?: string): Problem[] {
         given: required,
       });
   for (const property of names)
-    if (!kind.labels[property])
+    if (!Object.hasOwn(kind.labels, property))
       problems.push({
         path: `labels.${property}`,
         message: 'every property needs its label for people: { "zh", "en" }',
@@ -165,6 +174,16 @@ function fieldOf(property: EventProperty, given: z.infer<typeof FieldLabel>): Fi
   return { type: 'string', label, ...valueLabels, ...(property.enum ? { values: property.enum } : {}) };
 }
 
+/** A kind's fields as the condition language names them (`event.<property>`, and `event.at`), without compiling it. */
+export function kindFields(kind: EventKind): FieldCatalog {
+  const fields: Record<string, FieldSpec> = {
+    'event.at': { type: 'date', label: { zh: '事件时间', en: 'event time' } },
+  };
+  for (const [name, property] of Object.entries(kind.data.properties))
+    fields[`event.${name}`] = fieldOf(property, kind.labels[name] ?? { zh: name, en: name });
+  return fields;
+}
+
 /** Compiles a kind that passed eventKindProblems. */
 export function compileEventKind(kind: EventKind): CompiledEventKind {
   const properties = Object.fromEntries(
@@ -178,16 +197,11 @@ export function compileEventKind(kind: EventKind): CompiledEventKind {
     ]),
   );
   const validate: ValidateFunction = ajv.compile({ ...kind.data, properties, additionalProperties: false });
-  const fields: Record<string, FieldSpec> = {
-    'event.at': { type: 'date', label: { zh: '事件时间', en: 'event time' } },
-  };
-  for (const [name, property] of Object.entries(kind.data.properties))
-    fields[`event.${name}`] = fieldOf(property, kind.labels[name] ?? { zh: name, en: name });
   return {
     kind,
-    fields,
+    fields: kindFields(kind),
     check(data) {
-      if (validate(data)) return [];
+      if (validate(data)) return nulProblems(data);
       return (validate.errors ?? []).slice(0, 10).map((e) => {
         if (e.keyword === 'required') return `data.${String(e.params.missingProperty)}: Required`;
         const at = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -197,6 +211,19 @@ export function compileEventKind(kind: EventKind): CompiledEventKind {
       });
     },
   };
+}
+
+/**
+ * The fields holding a NUL character: no text column or JSON document of PostgreSQL can keep one, so such an event
+ * could never be recorded and would be retried for ever; it is refused as the bad input it is.
+ */
+function nulProblems(data: unknown): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(data as Record<string, unknown>))
+    for (const [i, text] of (Array.isArray(value) ? value : [value]).entries())
+      if (typeof text === 'string' && text.includes('\u0000'))
+        problems.push(`data.${name}${Array.isArray(value) ? `.${i}` : ''}: must not contain a NUL character`);
+  return problems.slice(0, 10);
 }
 
 const label = (zh: string, en: string) => ({ zh, en });

@@ -12,7 +12,7 @@
  * Counted in `ucv_marketing_exceptions_total{cause}`.
  */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { Counter, type Registry } from 'prom-client';
 import type { Store } from '../../store';
 import { marketingExceptions } from '../../store/schema';
@@ -49,7 +49,7 @@ export interface Exceptions {
     customerId?: string | null;
     detail: Record<string, unknown>;
   }): Promise<string>;
-  /** Newest first; `before` (an exception's createdAt) pages on. */
+  /** Newest first; `before` (the `next` of the page before: `<createdAt>|<id>`, or a createdAt) pages on. */
   list(query: {
     state?: ExceptionState;
     cause?: ExceptionCause;
@@ -90,6 +90,15 @@ export function createExceptions(store: Store, options: { registry?: Registry; n
     labelNames: ['cause'] as const,
     registers: options.registry ? [options.registry] : [],
   });
+  /**
+   * Rows after a page's last one, newest first: `<createdAt>|<id>` (the `next` a page gives) goes on from that row,
+   * so exceptions raised in one millisecond are neither skipped nor repeated; a bare `<createdAt>`, from before it.
+   */
+  const olderThan = (before: string) => {
+    const [at = '', id] = before.split('|');
+    const date = new Date(at);
+    return id ? or(lt(t.createdAt, date), and(eq(t.createdAt, date), lt(t.id, id))) : lt(t.createdAt, date);
+  };
   return {
     async raise(e) {
       const id = `exc-${randomUUID()}`;
@@ -120,7 +129,7 @@ export function createExceptions(store: Store, options: { registry?: Registry; n
       const filters = [
         ...(q.state ? [eq(t.state, q.state)] : []),
         ...(q.cause ? [eq(t.cause, q.cause)] : []),
-        ...(q.before ? [lt(t.createdAt, new Date(q.before))] : []),
+        ...(q.before ? [olderThan(q.before)] : []),
       ];
       const rows = await db
         .select()

@@ -1,7 +1,7 @@
 /**
  * `/marketing/exceptions`: the queue of abnormal information (exceptions/index.ts), for the people who follow it up.
  *
- *   GET  /marketing/exceptions?state=open&cause=UNKNOWN_CUSTOMER&limit=50&before=<createdAt>   newest first
+ *   GET  /marketing/exceptions?state=open&cause=UNKNOWN_CUSTOMER&limit=50&before=<next>   newest first
  *   GET  /marketing/exceptions/counts          per state and cause
  *   GET  /marketing/exceptions/:id
  *   POST /marketing/exceptions/:id/assign     { "assignee": "li.wei" }
@@ -43,6 +43,12 @@ export function exceptionRouter(options: ExceptionRouteOptions): express.Router 
   router.get('/marketing/exceptions', async (req: Request, res: Response): Promise<void> => {
     if (!(await adminCaller(guard, req, res, 'Reading the exception queue'))) return;
     const q = req.query;
+    // Each parameter once, as text: a repeated one (`limit=5&limit=6`) or a bracketed one (`state[]=open`) is not
+    // silently read as no filter.
+    const odd = ['state', 'cause', 'limit', 'before'].find((k) => q[k] !== undefined && typeof q[k] !== 'string');
+    if (odd) return void sendError(res, 'BAD_REQUEST', `${odd} is given once, as text.`);
+    const unknown = Object.keys(q).find((k) => !['state', 'cause', 'limit', 'before'].includes(k));
+    if (unknown) return void sendError(res, 'BAD_REQUEST', `unknown query parameter ${unknown.slice(0, 40)}.`);
     const state = typeof q.state === 'string' ? q.state : undefined;
     const cause = typeof q.cause === 'string' ? q.cause : undefined;
     const limit = q.limit === undefined ? 50 : Number(q.limit);
@@ -53,8 +59,16 @@ export function exceptionRouter(options: ExceptionRouteOptions): express.Router 
       return void sendError(res, 'BAD_REQUEST', `cause is one of ${EXCEPTION_CAUSES.join(', ')}.`);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
       return void sendError(res, 'BAD_REQUEST', 'limit is a whole number from 1 to 200.');
-    if (before !== undefined && Number.isNaN(Date.parse(before)))
-      return void sendError(res, 'BAD_REQUEST', "before is an ISO 8601 date-time (an exception's createdAt).");
+    // The `next` of a page (`<createdAt>|<id>`), or a date-time the store can compare: "YYYY-MM-DDTHH:MM…" (a
+    // five-digit year, or "1", would pass Date.parse).
+    const [beforeAt = '', beforeId] = before?.split('|') ?? [];
+    if (
+      before !== undefined &&
+      (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(beforeAt) ||
+        Number.isNaN(Date.parse(beforeAt)) ||
+        (beforeId !== undefined && !ID.test(beforeId)))
+    )
+      return void sendError(res, 'BAD_REQUEST', 'before is the "next" of a page, or an ISO 8601 date-time.');
     try {
       const items = await exceptions.list({
         ...(state ? { state: state as ExceptionState } : {}),
@@ -62,7 +76,8 @@ export function exceptionRouter(options: ExceptionRouteOptions): express.Router 
         limit,
         ...(before ? { before } : {}),
       });
-      res.json({ items, next: items.length === limit ? items[items.length - 1]?.createdAt : null });
+      const last = items.length === limit ? items[items.length - 1] : undefined;
+      res.json({ items, next: last ? `${last.createdAt}|${last.id}` : null });
     } catch (err) {
       failed(res, err);
     }

@@ -12,7 +12,7 @@
  * and the dwell see it, whichever instance handles the next one. Events are ordered by their own time (`at`, then
  * id), not by arrival: a redelivered or late event is counted where it happened.
  */
-import { and, asc, desc, eq, gte, lte, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lte, ne, or } from 'drizzle-orm';
 import type { Store } from '../../store';
 import { customerEventHistory } from '../../store/schema';
 import { evaluate, type Condition } from '../conditions';
@@ -21,8 +21,14 @@ import type { CustomerEvent } from '../events/customer-event';
 /** A window ending at the event: the last `days` days, or since the start of the local calendar `period`. */
 export type Within = { days: number } | { calendar: 'day' | 'week' | 'month' | 'year' };
 
-/** At most this many events are read for one count or dwell: a count beyond it reads as this many. */
+/** At most this many events are read at once, and counted: a count beyond it reads as this many. */
 export const MAX_HISTORY_ROWS = 1000;
+/**
+ * At most this many events of the kind are read for one count with a `where`, in pages of MAX_HISTORY_ROWS: the
+ * matching ones may come after many that do not (the first long-distance call after a thousand local ones), so the
+ * filter cannot be a limit's; past this a count stops, bounded in time.
+ */
+export const MAX_HISTORY_SCAN = 10 * MAX_HISTORY_ROWS;
 /** A dwell looks back at most this far: a stay longer than a day reads as a day. */
 const DWELL_LOOKBACK_MS = 24 * 60 * 60_000;
 
@@ -124,7 +130,13 @@ export function createHistory(store: Store, timeZone: string): History {
   const matches = (where: Condition | undefined, type: string, at: Date, data: unknown): boolean =>
     where === undefined || evaluate(where, eventFacts(type, at.toISOString(), data));
   /** The customer's other events of `type` from `from` up to the event's time, at most MAX_HISTORY_ROWS, in time order. */
-  const others = (event: CustomerEvent, type: string, from: Date, order: 'asc' | 'desc') =>
+  const others = (
+    event: CustomerEvent,
+    type: string,
+    from: Date,
+    order: 'asc' | 'desc',
+    after?: { at: Date; eventId: string },
+  ) =>
     db
       .select({ eventId: h.eventId, at: h.at, data: h.data })
       .from(h)
@@ -135,6 +147,8 @@ export function createHistory(store: Store, timeZone: string): History {
           gte(h.at, from),
           lte(h.at, new Date(event.at)),
           ne(h.eventId, event.id),
+          // The next page (ascending): after the last row read, in (at, id) order.
+          after ? or(gt(h.at, after.at), and(eq(h.at, after.at), gt(h.eventId, after.eventId))) : undefined,
         ),
       )
       .orderBy(...(order === 'asc' ? [asc(h.at), asc(h.eventId)] : [desc(h.at), desc(h.eventId)]))
@@ -154,14 +168,27 @@ export function createHistory(store: Store, timeZone: string): History {
     },
     async count(event, query) {
       const at = new Date(event.at);
-      const rows = await others(event, query.type, windowStart(at, query.within, timeZone), 'asc');
+      const from = windowStart(at, query.within, timeZone);
       // The event itself counts whether or not it is recorded yet (a dry run's is never); ties in time are ordered
       // by id, so two events at one instant count in one order on every instance.
-      const before = rows.filter(
-        (r) =>
-          (r.at.getTime() < at.getTime() || r.eventId < event.id) && matches(query.where, query.type, r.at, r.data),
-      ).length;
-      return before + (event.type === query.type && matches(query.where, query.type, at, event.data) ? 1 : 0);
+      let before = 0;
+      let read = 0;
+      let after: { at: Date; eventId: string } | undefined;
+      while (before < MAX_HISTORY_ROWS && read < MAX_HISTORY_SCAN) {
+        const rows = await others(event, query.type, from, 'asc', after);
+        read += rows.length;
+        before += rows.filter(
+          (r) =>
+            (r.at.getTime() < at.getTime() || r.eventId < event.id) && matches(query.where, query.type, r.at, r.data),
+        ).length;
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < MAX_HISTORY_ROWS) break;
+        after = { at: last.at, eventId: last.eventId };
+      }
+      return (
+        Math.min(before, MAX_HISTORY_ROWS) +
+        (event.type === query.type && matches(query.where, query.type, at, event.data) ? 1 : 0)
+      );
     },
     async dwellMinutes(event, query) {
       const at = new Date(event.at);

@@ -138,6 +138,19 @@ export function validate(
   for (const [, placeholder] of rule.then.message.matchAll(PLACEHOLDER)) {
     if (!PLACEHOLDER_PATH.test(placeholder ?? ''))
       problems.push({ path: 'then.message', message: `{{${placeholder}}} is not event.…, view.… or offerCode` });
+    else if (catalog && placeholder?.startsWith('view.')) {
+      // What a message reads of the view is selected by every view load, as conditions are: a field the rules' role
+      // may not read, reads masked, or that no schema has would make that one operation fail (or null a section)
+      // for every event of every rule, and a masked value must never be sent. Only the catalog's fields.
+      const field = `customer.${placeholder.slice(5).replace(/\[\d+\]/g, '')}`;
+      if (!Object.hasOwn(catalog.view, field))
+        problems.push({
+          path: 'then.message',
+          message: `{{${placeholder}}} names no field of the view rules may read`,
+          expected: 'a view field of the catalog, e.g. {{view.insights.segment}}',
+          given: placeholder,
+        } as Problem);
+    }
   }
   if (problems.length === 0)
     try {
@@ -340,12 +353,18 @@ interface Input {
   view: () => Promise<CustomerView | null>;
 }
 
-/** `{{a.b[0]}}` replaced by the value at that path of `facts`; missing or an object → empty. */
+/**
+ * `{{a.b[0]}}` replaced by the value at that path of `facts`; missing or an object → empty. Own properties only:
+ * `{{event.constructor}}` is empty, not the source text of a function.
+ */
 export function render(template: string, facts: Record<string, unknown>): string {
   return template.replace(PLACEHOLDER, (_all, path: string) => {
     let value: unknown = facts;
     for (const step of path.split(/\.|\[|\]/).filter(Boolean))
-      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined;
+      value =
+        value !== null && typeof value === 'object' && Object.hasOwn(value, step)
+          ? (value as Record<string, unknown>)[step]
+          : undefined;
     return value === null || value === undefined || typeof value === 'object' ? '' : String(value);
   });
 }

@@ -84,8 +84,12 @@ export interface ViewLoaderOptions {
 export class ViewLoadRefused extends Error {}
 
 export interface ViewLoader {
-  /** The view, or null when the customer is unknown or none of its sections could be read. */
-  load(customerId: string): Promise<CustomerView | null>;
+  /**
+   * The view, or null when the customer is unknown or none of its sections could be read. `query`: another
+   * operation than the rules in force read (a dry run's, which reads its own rule's fields too); such a load joins
+   * only loads of the same operation.
+   */
+  load(customerId: string, query?: string): Promise<CustomerView | null>;
   /** Operations run (each a view load through the pipeline), and loads that joined one in flight. */
   stats(): { operations: number; joined: number; refused: number };
 }
@@ -110,7 +114,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     registers,
   });
 
-  const run = async (customerId: string): Promise<CustomerView | null> => {
+  const run = async (customerId: string, query?: string): Promise<CustomerView | null> => {
     const started = performance.now();
     try {
       await bucket.removeTokens(1);
@@ -128,7 +132,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
       facade: 'internal',
       requestId: `rules-${randomUUID()}`,
       caller: { consumer: options.consumer },
-      query: options.query?.() ?? RULE_VIEW_QUERY,
+      query: query ?? options.query?.() ?? RULE_VIEW_QUERY,
       variables: { id: customerId },
     });
     if (outcome.kind !== 'result') {
@@ -144,15 +148,16 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
   };
 
   return {
-    load(customerId) {
-      const pending = inFlight.get(customerId);
+    load(customerId, query) {
+      const key = query === undefined ? customerId : `${customerId}\n${query}`;
+      const pending = inFlight.get(key);
       if (pending) {
         counts.joined++;
         loads.inc({ result: 'joined' });
         return pending;
       }
-      const started = run(customerId).finally(() => inFlight.delete(customerId));
-      inFlight.set(customerId, started);
+      const started = run(customerId, query).finally(() => inFlight.delete(key));
+      inFlight.set(key, started);
       return started;
     },
     stats: () => ({ ...counts }),

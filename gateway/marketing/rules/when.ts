@@ -36,6 +36,11 @@ import type { During, Within } from '../history';
 const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** A date of the calendar: "YYYY-MM-DD" whose day the month has (not 2027-02-30). */
+const isCalendarDate = (value: unknown): boolean =>
+  typeof value === 'string' &&
+  ISO_DATE.test(value) &&
+  new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
 const COUNT_OPERATORS: readonly Operator[] = OPERATORS_BY_TYPE.number.filter((o) => o !== 'in' && o !== 'notIn');
 
 /** The fields a rule may test: `event.*` of the kinds it is on, `customer.*` of the view. */
@@ -274,8 +279,7 @@ function checkDuring(during: unknown, path: string, problems: Problem[], keys: s
       });
     else
       during.dates.forEach((r: unknown, i) => {
-        const ok =
-          isNode(r) && ISO_DATE.test(String(r.from)) && ISO_DATE.test(String(r.to)) && String(r.from) <= String(r.to);
+        const ok = isNode(r) && isCalendarDate(r.from) && isCalendarDate(r.to) && String(r.from) <= String(r.to);
         if (!ok)
           problems.push({
             path: `${path}.dates.${i}`,
