@@ -187,7 +187,10 @@ function ruleRow(r) {
       }),
       act(t('history'), 'history', () => openHistory(r.id)),
       r.draft && ui.may.publish
-        ? act(t('publish'), 'publish', () => ruleAction(r.id, 'publish', t('published')))
+        ? act(t('publish'), 'publish', () =>
+            // The version read is the one approved: a draft changed since is refused (409), never published unseen.
+            ruleAction(r.id, 'publish', t('published'), { version: r.draft.version }),
+          )
         : null,
       r.draft ? act(t('discard'), 'discard', () => discardDraft(r.id)) : null,
       // A rule that is only a draft is not in force: nothing to switch on or off until it is published.
@@ -202,9 +205,9 @@ function ruleRow(r) {
   );
 }
 
-/** @param {string} id @param {string} action @param {string} done */
-async function ruleAction(id, action, done) {
-  const answer = await api('POST', `/marketing/console/rules/${encodeURIComponent(id)}/${action}`, {});
+/** @param {string} id @param {string} action @param {string} done @param {Record<string, unknown>} [body] */
+async function ruleAction(id, action, done, body = {}) {
+  const answer = await api('POST', `/marketing/console/rules/${encodeURIComponent(id)}/${action}`, body);
   if (answer.status !== 200) return notify(errorText(answer), 'error');
   notify(done);
   await loadRules();
