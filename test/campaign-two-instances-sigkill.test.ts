@@ -3,6 +3,7 @@
  * this process, one a child process killed with SIGKILL mid-way and started again. The channel gateway mock's own
  * record proves it: every eligible target contacted exactly once, nobody twice, the control group never.
  */
+import { PATIENT_CHANNEL_TIMEOUT_MS, PATIENT_GRACE_MS, PATIENT_POLICIES } from './support/patient';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -64,8 +65,10 @@ beforeAll(async () => {
   a = await startMarketing(
     store,
     {
-      policies: { warehouse: { commands: { timeoutMs: 30_000 } } },
-      marketing: { campaigns: { leaseMs: LEASE_MS, idleMs: 20 } },
+      // Ten thousand targets through mocks in this process: deadlines a loaded machine cannot miss (support/patient.ts).
+      policies: PATIENT_POLICIES,
+      shutdown: { graceMs: PATIENT_GRACE_MS },
+      marketing: { campaigns: { leaseMs: LEASE_MS, idleMs: 20 }, channelTimeoutMs: PATIENT_CHANNEL_TIMEOUT_MS },
     },
     { mocks, channels },
   );

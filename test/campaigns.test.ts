@@ -4,6 +4,7 @@
  * target contacted once, the control group never, and a report whose numbers are the mocks' own counters. The
  * campaigns' clock is injected: schedules and response windows pass without waiting.
  */
+import { PATIENT_CHANNEL_TIMEOUT_MS, PATIENT_GRACE_MS, PATIENT_POLICIES } from './support/patient';
 import { CUSTOMER_COUNT, crmProducts, crmProfile, warehouseRecord } from '../mocks/dataset/customers';
 import { customerId } from '../mocks/dataset/identity';
 import { startMocks, type Mocks } from '../mocks';
@@ -73,34 +74,18 @@ beforeAll(async () => {
     store,
     {
       security: ROLE_SECURITY,
-      // A run of thousands of targets through mocks in this process: on a loaded machine a call may wait seconds for
-      // the CPU. Deadlines that a slow machine cannot miss keep this test about campaigns, not about timeouts.
-      policies: PATIENT,
-      // A drain must outlast the longest call (the configuration checks it).
-      shutdown: { graceMs: 70_000 },
+      // Thousands of targets through mocks in this process: deadlines a loaded machine cannot miss (support/patient.ts).
+      policies: PATIENT_POLICIES,
+      shutdown: { graceMs: PATIENT_GRACE_MS },
       marketing: {
         campaigns: { idleMs: 20 },
         caps: { perCustomerPerDay: 5, perCustomerPerWeek: 10, perChannelPerDay: 5 },
-        channelTimeoutMs: 30_000,
+        channelTimeoutMs: PATIENT_CHANNEL_TIMEOUT_MS,
       },
     },
     { mocks, channels, now },
   );
 }, 180_000);
-/** Deadlines and bulkhead waits a loaded machine cannot miss, for every mock source. */
-const PATIENT = Object.fromEntries(
-  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [
-    name,
-    {
-      timeoutMs: 30_000,
-      // A call slowed by the machine is not a slow backend: it must not open the breaker.
-      breaker: { slowCallDurationMs: 30_000 },
-      bulkhead: { maxConcurrent: 300, queue: 3000, queueTimeoutMs: 30_000 },
-      retry: { attempts: 1 },
-      commands: { timeoutMs: 30_000 },
-    },
-  ]),
-);
 afterAll(async () => {
   await h.close();
   await channels.close();

@@ -1,0 +1,24 @@
+/**
+ * Deadlines a loaded machine cannot miss, for tests that push thousands of calls through mocks in the same process
+ * (campaign runs): on a busy 2-core machine a call can wait seconds for the CPU. A test about campaigns must not turn
+ * into a test about timeouts, breakers opened by slow calls, or bulkhead queues: these keep it about campaigns.
+ */
+
+/** Per mock source: long deadlines, a breaker that slowness does not open, a deep and patient bulkhead queue. */
+export const PATIENT_POLICIES: Record<string, unknown> = Object.fromEntries(
+  ['crm', 'billing', 'warehouse', 'scoring'].map((name) => [
+    name,
+    {
+      timeoutMs: 30_000,
+      breaker: { slowCallDurationMs: 30_000 },
+      bulkhead: { maxConcurrent: 300, queue: 3000, queueTimeoutMs: 30_000 },
+      retry: { attempts: 1 },
+      commands: { timeoutMs: 30_000 },
+    },
+  ]),
+);
+
+/** The channel gateway's deadline to go with them, in ms. */
+export const PATIENT_CHANNEL_TIMEOUT_MS = 30_000;
+/** A drain as long as the longest call (the configuration checks it), in ms. */
+export const PATIENT_GRACE_MS = 70_000;
