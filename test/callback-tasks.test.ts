@@ -1,12 +1,14 @@
 /**
  * Callback tasks over GraphQL, on PostgreSQL: an agent's contact with the response CALLBACK is one task for the
- * consumer who recorded it (not another's), due at a local hour start; the assignee closes it (DONE), a second close
- * is CALLBACK_TASK_CLOSED, another agent is FORBIDDEN, an unknown id NOT_FOUND, and a role without the right is
- * refused. Real HTTP, real CRM mock, real store.
+ * consumer who recorded it (not another's), once per touchpoint, due at a local hour start; the assignee closes it
+ * (DONE), a second close is CALLBACK_TASK_CLOSED, another agent is FORBIDDEN, an unknown id NOT_FOUND, and a role
+ * without the right is refused. Real HTTP, real CRM mock, real store.
  */
 import pino from 'pino';
 import { startMocks, type Mocks } from '../mocks';
 import { createGateway, type Gateway } from '../gateway/app/server';
+import type { Store } from '../gateway/store';
+import { createCallbackTask } from '../gateway/touchpoints';
 import { asRole, postGraphQL, roleConsumer, testConfig } from './support/harness';
 import { testStores } from './support/store';
 
@@ -14,6 +16,7 @@ const stores = testStores();
 let mocks: Mocks;
 let gateway: Gateway;
 let url: string;
+let store: Store;
 
 const DESK = asRole('front-desk');
 const CALLS = asRole('call-center');
@@ -41,7 +44,7 @@ const callback = (customerId: string) => ({
 
 beforeAll(async () => {
   mocks = await startMocks();
-  const store = await stores.open('postgres');
+  store = await stores.open('postgres');
   const config = testConfig(mocks, {
     security: { consumers: ['front-desk', 'call-center', 'self-service', 'marketing'].map(roleConsumer) },
   });
@@ -123,4 +126,22 @@ it('refuses the roles without the right to read or close callback tasks', async 
     const close = await postGraphQL(url, CLOSE, { id: taskId, outcome: 'NOT_REACHED' }, headers);
     expect(close.body.errors[0].extensions.code).toBe('FORBIDDEN');
   }
+});
+
+it('makes one task of a touchpoint however often it is asked to, even at once', async () => {
+  const deps = {
+    store,
+    settings: testConfig(mocks).touchpoints.contactTime,
+    policy: () => ({ timeZone: 'Asia/Shanghai', quietHours: { start: '21:00', end: '08:00' } }),
+  };
+  const request = {
+    touchpointId: 'tp-twice',
+    assignee: 'call-center',
+    customerId: 'C00000303',
+    channel: 'CALL_CENTER',
+    offerCode: null,
+  };
+  await Promise.all([createCallbackTask(deps, request), createCallbackTask(deps, request)]);
+  await createCallbackTask(deps, request);
+  expect(await tasksOf(CALLS)).toEqual([expect.objectContaining({ customerId: 'C00000303', offerCode: null })]);
 });
