@@ -14,11 +14,10 @@
  * Both operations run through the one pipeline, so the roles' field rights and the audit apply to them.
  */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { IResolvers } from '@graphql-tools/utils';
 import { gatewayError } from '../errors';
 import type { Store } from '../store';
-import { rowsOf } from '../store';
 import { callbackTasks } from '../store/schema';
 import type { GatewayContext } from '../pipeline/context';
 import type { GraphQLContext } from '../view';
@@ -181,11 +180,7 @@ export function callbackResolvers(deps: Pick<CallbackDeps, 'store' | 'now'>): IR
             )
             .returning();
           if (!closed)
-            [row] = rowsOf<Row>(
-              await deps.store.db.execute(
-                sql`SELECT assignee, state, outcome, closed_at AS "closedAt" FROM callback_tasks WHERE id = ${args.id}`,
-              ),
-            );
+            [row] = await deps.store.db.select().from(callbackTasks).where(eq(callbackTasks.id, args.id)).limit(1);
         } catch {
           throw unavailable();
         }
