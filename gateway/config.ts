@@ -226,7 +226,8 @@ export type Role = z.infer<typeof RoleSchema>;
 /**
  * The default roles. Every role may read the provenance (`Customer.sources`) and look customers up (`Query.customer`,
  * `Query.customerByMsisdn`); each section a role may not read is denied at its Customer field, so it is never
- * fetched. The marketing reports (`Query.campaignReport`, `Query.offersReport`) are for marketing and admin.
+ * fetched. The marketing reports (`Query.campaignReport`, `Query.offersReport`) are for marketing and admin; an
+ * agent's own callback tasks (`Query.callbackTasks`, `Mutation.closeCallbackTask`) for the desk roles and admin.
  */
 export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
   /** The whole view; the ID-card number masked. No marketing reports. */
@@ -250,6 +251,8 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
   /** Name, masked MSISDN, billing summary. No marketing reports. */
   'self-service': {
     fields: {
+      'Query.callbackTasks': 'deny',
+      'Mutation.closeCallbackTask': 'deny',
       'Query.campaignReport': 'deny',
       'Query.offersReport': 'deny',
       'Profile.*': 'deny',
@@ -276,6 +279,8 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
    */
   marketing: {
     fields: {
+      'Query.callbackTasks': 'deny',
+      'Mutation.closeCallbackTask': 'deny',
       'Profile.*': 'deny',
       'Profile.name': { mask: 'name' },
       'Profile.gender': 'allow',
@@ -291,6 +296,8 @@ export const DEFAULT_ROLES: Record<string, z.input<typeof RoleSchema>> = {
   /** Billing only. No marketing reports. */
   'legacy-billing': {
     fields: {
+      'Query.callbackTasks': 'deny',
+      'Mutation.closeCallbackTask': 'deny',
       'Query.campaignReport': 'deny',
       'Query.offersReport': 'deny',
       'Customer.profile': 'deny',

@@ -74,6 +74,10 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'The exception is resolved already (see the message: by whom and when).',
   },
+  CALLBACK_TASK_CLOSED: {
+    status: 409,
+    message: 'The callback task is closed already (see the message: with which outcome and when).',
+  },
   DEFINITION_CONFLICT: {
     status: 409,
     message: 'The definitions changed meanwhile (another admin or instance); read them again and retry.',

@@ -12,8 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
-import { launchChromium, textNodes } from './support/browser';
-import { CATALOG } from '../gateway/labels';
+import { launchChromium, rawCodes, textNodes } from './support/browser';
 import { SAMPLE_CUSTOMERS } from '../mocks/dataset/customers';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
@@ -24,8 +23,6 @@ import { testStores } from './support/store';
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const AGENT = { id: 'desk-agent', role: 'front-desk', apiKey: 'desk-agent-key-0123456789' };
 const VIEWPORT = { width: 1366, height: 768 };
-const RAW_CODES = new Set(Object.values(CATALOG).flatMap((labels) => Object.keys(labels)));
-const CODE_LIKE = /^[A-Z][A-Z_]+$/;
 
 /**
  * The same preference levels (phone, SMS and WAP hall weak, web hall medium, self-service terminal strongest), one
@@ -193,7 +190,7 @@ it('no raw code on the guide or anywhere on the view of each sample customer', a
     // One steering display: the guide's.
     expect(await page.locator('[data-steer]').count()).toBe(1);
     const texts = await textNodes(page);
-    expect(texts.filter((text) => RAW_CODES.has(text) || CODE_LIKE.test(text))).toEqual([]);
+    expect(rawCodes(texts)).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, `desk-steering-${kind}.png`), fullPage: true });
   }
   await page.close();

@@ -1,7 +1,7 @@
 /**
  * Responses come back to the offer that caused them, whoever made it: a customer's SMS reply to an event rule's
  * offer, and an agent's outcome recorded at the desk for that offer, each recorded once against the rule, and the
- * closed loop by rule, offer and channel (`GET /marketing/reports/offers`).
+ * closed loop by rule, offer and channel (`GET /marketing/reports/offers`); an agent's CALLBACK a task naming the rule.
  */
 import type { Store } from '../gateway/store';
 import { AUTH, postGraphQL, ROLE_SECURITY } from './support/harness';
@@ -94,4 +94,28 @@ it('serves the closed loop over GraphQL to the roles that may read it, never to 
   expect(missing.body.data.campaignReport).toBeNull();
   const desk = await postGraphQL(h.url, query, undefined, { 'x-api-key': 'front-desk-key-0123' });
   expect(desk.body.errors[0].extensions.code).toBe('FORBIDDEN');
+});
+
+it("makes an agent's CALLBACK for a rule's offer a task of that agent's, naming the rule", async () => {
+  const desk = { 'x-api-key': 'front-desk-key-0123' };
+  const recorded = await postGraphQL(
+    h.url,
+    `mutation($input: ContactInput!) { recordContact(input: $input) { status } }`,
+    {
+      input: {
+        customerId: 'C00000087',
+        channel: 'BUSINESS_HALL',
+        type: 'CAMPAIGN_OFFER',
+        outcome: 'CALLBACK',
+        offerCode: 'DATA-HKMO',
+        response: 'CALLBACK',
+      },
+    },
+    desk,
+  );
+  expect(recorded.body.errors).toBeUndefined();
+  const { body } = await postGraphQL(h.url, '{ callbackTasks { customerId offerCode campaignId ruleId } }', {}, desk);
+  expect(body.data.callbackTasks).toEqual([
+    { customerId: 'C00000087', offerCode: 'DATA-HKMO', campaignId: null, ruleId: HK_RULE.id },
+  ]);
 });

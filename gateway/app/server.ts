@@ -61,10 +61,13 @@ import { useAudit } from '../pipeline/audit';
 import type { Source } from '../backends/source';
 import { auditRoute } from '../audit/admin-route';
 import { AuditSink } from '../audit/sink';
-import { openStore, storeReachable, type Store } from '../store';
+import { openStore, storeErrorForLog, storeReachable, type Store } from '../store';
 import { schemaFile } from '../../schemas';
 import {
+  asksForCallback,
+  callbackResolvers,
   contactTimeResolvers,
+  createCallbackTask,
   recordTouchpoint,
   startOutboxWorker,
   touchpointResolvers,
@@ -290,9 +293,26 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   definitions.register(steeringKind(steering.holder));
   const worker = touchpointDeps && config.touchpoints.outbox.enabled ? startOutboxWorker(touchpointDeps) : undefined;
   if (touchpointDeps) touchpointDeps.worker = worker;
-  // An agent's outcome for an offer is the customer's response to the campaign or rule that made it.
-  if (touchpointDeps && store)
-    touchpointDeps.onAgentContact = (touchpoint, id) => recordAgentResponse(store, touchpoint, id);
+  // An agent's outcome for an offer is the customer's response to the campaign or rule that made it; a CALLBACK is
+  // also a task for the agent who recorded it (the consumer, whose key scope it is), due at the customer's best hour.
+  if (touchpointDeps && store) {
+    const callbacks = { store, settings: config.touchpoints.contactTime, policy: quietHours };
+    touchpointDeps.onAgentContact = async (touchpoint, id) => {
+      const madeBy = await recordAgentResponse(store, touchpoint, id).catch((err: unknown) => {
+        logger.warn({ err: storeErrorForLog(err), touchpointId: id }, 'the response to an offer could not be recorded');
+        return null;
+      });
+      if (!asksForCallback(touchpoint.response)) return;
+      await createCallbackTask(callbacks, {
+        touchpointId: id,
+        assignee: touchpoint.scope ?? touchpoint.agentId ?? 'agents',
+        customerId: touchpoint.customerId,
+        channel: touchpoint.channel,
+        offerCode: touchpoint.offerCode,
+        madeBy,
+      });
+    };
+  }
   const marketing = openMarketing(config, options, store, touchpointDeps, holder, invalidator, metrics, logger);
   live.marketing = marketing?.marketing;
   // A contact record the CRM refused for good is abnormal information: an exception to follow up.
@@ -549,7 +569,12 @@ function openRuntime(
       typeDefs: [
         steering.typeDefs,
         ...(touchpointDeps
-          ? [schemaFile('touchpoints.graphql'), schemaFile('campaigns.graphql'), schemaFile('contact-time.graphql')]
+          ? [
+              schemaFile('touchpoints.graphql'),
+              schemaFile('campaigns.graphql'),
+              schemaFile('contact-time.graphql'),
+              schemaFile('callbacks.graphql'),
+            ]
           : []),
       ],
       resolvers: [
@@ -563,6 +588,7 @@ function openRuntime(
                 settings: config.touchpoints.contactTime,
                 policy: more.quietHours,
               }),
+              callbackResolvers({ store: touchpointDeps.store }),
             ]
           : []),
       ],

@@ -278,6 +278,34 @@ export const marketingExceptions = pgTable(
   ],
 );
 
+/** Callback tasks (0008): an agent's contact with the response CALLBACK, a task for that agent (touchpoints/callbacks.ts). */
+export const callbackTasks = pgTable(
+  'callback_tasks',
+  {
+    id: text('id').primaryKey(),
+    /** The touchpoint that asked for the callback: one task per touchpoint. */
+    touchpointId: text('touchpoint_id').notNull(),
+    /** The consumer (agent) who recorded it, whose task it is. */
+    assignee: text('assignee').notNull(),
+    customerId: text('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    offerCode: text('offer_code'),
+    /** 'campaign' or 'rule' when one of them made the offer, and its id. */
+    origin: text('origin'),
+    originId: text('origin_id'),
+    createdAt: tz('created_at').notNull(),
+    dueAt: tz('due_at').notNull(),
+    /** OPEN, DONE. */
+    state: text('state').notNull(),
+    outcome: text('outcome'),
+    closedAt: tz('closed_at'),
+  },
+  (t) => [
+    unique('callback_tasks_touchpoint').on(t.touchpointId),
+    index('callback_tasks_assignee').on(t.assignee, t.state, t.dueAt),
+  ],
+);
+
 export const tables = {
   auditLog,
   touchpoints,
@@ -291,4 +319,5 @@ export const tables = {
   channelReplies,
   customerEventHistory,
   marketingExceptions,
+  callbackTasks,
 };

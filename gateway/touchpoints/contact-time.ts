@@ -145,6 +145,13 @@ async function contactsOf(deps: ContactTimeDeps, customerId: string, since: Date
 
 const DAY_MS = 86_400_000;
 
+/** The customer's best local hours to contact now (best first), over the default 90 days, in the policy in force. */
+export async function bestHoursOf(deps: ContactTimeDeps, customerId: string): Promise<number[]> {
+  const since = new Date((deps.now?.() ?? new Date()).getTime() - 90 * DAY_MS);
+  const contacts = await contactsOf(deps, customerId, since);
+  return contactTimeOf(contacts, deps.policy(), deps.settings.bestHours, since).bestHours;
+}
+
 /** `Customer.bestContactTime(days:)`: its SDL is schemas/contact-time.graphql. */
 export function contactTimeResolvers(deps: ContactTimeDeps): IResolvers {
   return {

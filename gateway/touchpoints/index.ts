@@ -20,6 +20,7 @@ import { storeErrorForLog } from '../store';
 import { deliver, rowsOf, type DeliveryDeps, type OutboxWorker } from './outbox';
 
 export { startOutboxWorker, backlog, type OutboxWorker } from './outbox';
+export { asksForCallback, callbackDueAt, callbackResolvers, createCallbackTask, type CallbackDeps } from './callbacks';
 export { contactTimeOf, contactTimeResolvers, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
 
 /** One contact, in the one format every origin uses (the `touchpoints` table). */
@@ -66,7 +67,8 @@ export interface TouchpointDeps extends DeliveryDeps {
   worker?: OutboxWorker;
   /**
    * Told of each agent's contact newly recorded (not a replay), e.g. to record the customer's response to an offer
-   * against the campaign or rule that made it. Its failure never fails the contact: it is logged.
+   * against the campaign or rule that made it, and to make a callback task. Its failure never fails the contact:
+   * it is logged.
    */
   onAgentContact?: (touchpoint: Touchpoint, touchpointId: string) => Promise<void>;
 }
@@ -267,7 +269,10 @@ export async function recordTouchpoint(
     await deps
       .onAgentContact(touchpoint, id)
       .catch((err: unknown) =>
-        logger.warn({ err: storeErrorForLog(err), touchpointId: id }, 'the response to an offer could not be recorded'),
+        logger.warn(
+          { err: storeErrorForLog(err), touchpointId: id },
+          "what follows an agent's contact (the offer's response, a callback task) could not be recorded",
+        ),
       );
   return { ...answer, touchpointId: id };
 }

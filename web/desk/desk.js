@@ -17,6 +17,8 @@ const RECORD = OPERATIONS.DeskRecord;
 const BY_MSISDN = OPERATIONS.DeskByMsisdn;
 const STEERING = OPERATIONS.DeskSteering;
 const CONTACT_TIME = OPERATIONS.DeskContactTime;
+const TASKS = OPERATIONS.DeskCallbackTasks;
+const CLOSE_TASK = OPERATIONS.DeskCloseCallbackTask;
 
 /** @type {Record<'zh'|'en', Record<string, string>>} */
 const LABELS = {
@@ -123,6 +125,16 @@ const LABELS = {
     recordUnavailable: '接触记录功能尚未开通',
     recordFailed: '记录失败',
     recordForbidden: '当前角色无权记录接触',
+    callbacks: '回访任务',
+    dueAt: '应回访',
+    fromCampaign: '来自营销活动',
+    fromRule: '来自营销规则',
+    noTasks: '暂无待回访任务',
+    openCustomer: '查看客户',
+    REACHED_ACCEPTED: '已回访·接受',
+    REACHED_DECLINED: '已回访·拒绝',
+    NOT_REACHED: '未接通',
+    closeFailed: '关闭失败，请重试',
   },
   en: {
     title: 'Customer 360',
@@ -227,6 +239,16 @@ const LABELS = {
     recordUnavailable: 'Recording contacts is not available yet',
     recordFailed: 'not recorded',
     recordForbidden: 'your role may not record contacts',
+    callbacks: 'Callback tasks',
+    dueAt: 'due',
+    fromCampaign: 'from campaign',
+    fromRule: 'from rule',
+    noTasks: 'No callbacks to make',
+    openCustomer: 'Open customer',
+    REACHED_ACCEPTED: 'Called · accepted',
+    REACHED_DECLINED: 'Called · declined',
+    NOT_REACHED: 'Not reached',
+    closeFailed: 'Not closed; try again',
   },
 };
 
@@ -606,6 +628,7 @@ function render(customer, errors, ms) {
         ]),
       ]),
       trailCard(c, statusBySection, errorBySection),
+      tasksCard(),
       card('billing', c, statusBySection, errorBySection, () => [
         dl([
           ['balance', money(c.billing.balance)],
@@ -741,6 +764,8 @@ function outcomeButton(customerId, offerCode, outcome) {
           ? t('recordUnavailable')
           : t('recordFailed');
     note.dataset.recorded = result?.status ?? code ?? 'ERROR';
+    // A callback the customer asked for is a task of this agent's at once: the gateway made it when it recorded.
+    if (result && outcome === 'callback') void showTasks();
     // The contact shows in the trail: the gateway evicted the customer's contacts when it recorded it.
     if (result?.status === 'RECORDED') await refreshTrail(customerId);
   });
@@ -803,6 +828,85 @@ function trailCard(c, statusBySection, errorBySection) {
     ],
     true,
   );
+}
+
+// ---- the agent's callback tasks -----------------------------------------------------------------------------
+
+/** How an agent closes a callback task: the outcome codes the gateway keeps, each a button. */
+const TASK_OUTCOMES = ['REACHED_ACCEPTED', 'REACHED_DECLINED', 'NOT_REACHED'];
+
+/** The card of the agent's own open callback tasks, waiting for them. */
+const tasksCard = () =>
+  h(
+    'section',
+    { class: 'card tasks', 'data-section': 'callbacks' },
+    h('h2', {}, t('callbacks')),
+    h('div', { 'data-tasks': '' }, h('p', { class: 'note' }, t('loading'))),
+  );
+
+/**
+ * Asks the gateway for the agent's open callback tasks (`callbackTasks`) and draws them: each with its customer (a
+ * button that opens the customer), when it is due in Beijing time, the offer by its label and the campaign or rule
+ * that made it, and one button per outcome that closes it. A gateway without a store has none to offer.
+ */
+async function showTasks() {
+  const { body } = await graphql(TASKS, {}).catch(() => ({ body: { errors: [{ extensions: { code: 'NETWORK' } }] } }));
+  const tasks = body.data?.callbackTasks;
+  const code = body.errors?.[0]?.extensions?.code;
+  const sep = lang === 'zh' ? '：' : ': ';
+  const list = h('div', { 'data-tasks': tasks ? String(tasks.length) : (code ?? 'ERROR') });
+  if (!tasks)
+    list.append(
+      h(
+        'p',
+        { class: 'note' },
+        code === 'FORBIDDEN'
+          ? t('notPermitted')
+          : code === 'GRAPHQL_VALIDATION_FAILED'
+            ? t('notOffered')
+            : t('missing'),
+      ),
+    );
+  else if (tasks.length === 0) list.append(h('p', { class: 'note' }, t('noTasks')));
+  for (const task of tasks ?? []) {
+    const open = h('button', { type: 'button', class: 'link', title: t('openCustomer') }, task.customerId);
+    open.addEventListener('click', () => void search(task.customerId));
+    const madeBy = task.campaignId
+      ? `${t('fromCampaign')} ${task.campaignId}`
+      : task.ruleId
+        ? `${t('fromRule')} ${task.ruleId}`
+        : null;
+    const note = h('span', { class: 'note', 'data-closed': '' });
+    list.append(
+      h(
+        'div',
+        { class: 'task', 'data-task': task.id, 'data-customer': task.customerId },
+        h('div', {}, open, ' ', h('span', { 'data-due': task.dueAt }, `${t('dueAt')}${sep}${when(task.dueAt)}`)),
+        task.offerCode ? h('div', {}, `${t('offer')}${sep}${label('offer', task.offerCode)}`) : null,
+        madeBy ? h('div', { class: 'note' }, madeBy) : null,
+        h('div', { class: 'actions' }, ...TASK_OUTCOMES.map((outcome) => closeButton(task.id, outcome, note)), note),
+      ),
+    );
+  }
+  document.querySelector('[data-section="callbacks"] [data-tasks]')?.replaceWith(list);
+}
+
+/**
+ * Closes a task with an outcome (`closeCallbackTask`), then redraws the list: the task leaves it. A task closed
+ * meanwhile (another tab) leaves it too.
+ * @param {string} id @param {string} outcome @param {HTMLElement} note
+ */
+function closeButton(id, outcome, note) {
+  const button = h('button', { type: 'button', class: 'ghost', 'data-close': outcome }, t(outcome));
+  button.addEventListener('click', async () => {
+    const { body } = await graphql(CLOSE_TASK, { id, outcome }).catch(() => ({
+      body: { errors: [{ extensions: { code: 'NETWORK' } }] },
+    }));
+    const code = body.errors?.[0]?.extensions?.code;
+    if (body.data?.closeCallbackTask || code === 'CALLBACK_TASK_CLOSED') return showTasks();
+    note.textContent = code === 'FORBIDDEN' ? t('notPermitted') : t('closeFailed');
+  });
+  return button;
 }
 
 // ---- where to steer, when to call back ---------------------------------------------------------------------
@@ -995,6 +1099,7 @@ async function search(/** @type {string} */ input) {
   remember(key);
   await catalogLoaded;
   render(customer, errors, ms);
+  void showTasks();
   document.body.dataset.rendered = key;
   performance.measure('desk:search', { start: started });
   void showGuide(early && early.id === customer.id ? early : askGuide(customer.id), started);

@@ -150,6 +150,7 @@ const AGENT_ANSWERS: Record<string, 'ACCEPTED' | 'DECLINED' | 'CALLBACK'> = {
  * An agent's outcome for an offer, recorded at the desk (a touchpoint with an offer code and a response of
  * ACCEPTED, DECLINED or CALLBACK): recorded once (by the touchpoint's id) against the campaign, else the rule, that
  * offered it to the customer. A contact about an offer nobody sent (the desk's own recommendation) is left as it is.
+ * Answers who made the offer (a campaign or a rule), or null when nobody did.
  */
 export async function recordAgentResponse(
   store: Store,
@@ -161,9 +162,9 @@ export async function recordAgentResponse(
     at?: string | null;
   },
   touchpointId: string,
-): Promise<void> {
+): Promise<{ origin: 'campaign' | 'rule'; id: string } | null> {
   const answer = AGENT_ANSWERS[(touchpoint.response ?? '').toUpperCase()];
-  if (!answer || !touchpoint.offerCode) return;
+  if (!answer || !touchpoint.offerCode) return null;
   const response = {
     ref: `touchpoint:${touchpointId}`,
     customerId: touchpoint.customerId,
@@ -172,6 +173,8 @@ export async function recordAgentResponse(
     response: answer,
     at: touchpoint.at ? new Date(touchpoint.at) : new Date(),
   };
-  if (await recordCampaignResponse(store, response)) return;
-  await recordRuleResponse(store, response);
+  const campaign = await recordCampaignResponse(store, response);
+  if (campaign) return { origin: 'campaign', id: campaign.campaignId };
+  const rule = await recordRuleResponse(store, response);
+  return rule ? { origin: 'rule', id: rule.ruleId } : null;
 }
