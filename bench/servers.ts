@@ -23,6 +23,7 @@ import { createGateway, openConfiguredStore } from '../gateway/app/server';
 import { startMocks } from '../mocks';
 import { startPlainGateway } from './plain-gateway';
 import { BENCH_SECURITY } from './support';
+import { startTracing } from '../gateway/telemetry';
 
 async function main(): Promise<void> {
   const role = process.argv[2];
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
       process.env.STACK_AUDIT === '1' && process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {},
     );
     const store = storeDir ? await openConfiguredStore(config) : undefined;
+    // Traces when the OTEL_* variables ask for them, as `npm run gateway` starts them (bench/tracing-cost.ts).
+    startTracing();
     const gateway = createGateway(config, { logger: pino({ level: 'silent' }), ...(store ? { store } : {}) });
     console.log(JSON.stringify({ url: await gateway.listen() }));
     // SIGTERM drains, as `npm run gateway` does (the chaos suite's "SIGTERM under load" measures it).
