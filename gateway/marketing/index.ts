@@ -150,10 +150,21 @@ export function createMarketing(deps: MarketingDeps): Marketing {
     timeZone: settings.quietHours.timeZone,
   };
   const role = config.security.roles[settings.role];
-  const catalog = (): RuleCatalog => ({
-    kinds: new Map(eventKinds.types().map((t) => [t, eventKinds.get(t)?.fields ?? {}])),
-    view: viewCatalog(deps.schema(), role),
-  });
+  // Made once per schema and set of kinds (a walk of the schema's Customer type), not on every rule check or sentence.
+  let made: { schema: GraphQLSchema; kinds: number; catalog: RuleCatalog } | undefined;
+  const catalog = (): RuleCatalog => {
+    const schema = deps.schema();
+    if (made?.schema !== schema || made.kinds !== eventKinds.version)
+      made = {
+        schema,
+        kinds: eventKinds.version,
+        catalog: {
+          kinds: new Map(eventKinds.types().map((t) => [t, eventKinds.get(t)?.fields ?? {}])),
+          view: viewCatalog(schema, role),
+        },
+      };
+    return made.catalog;
+  };
   const configured = configuredRules(config);
   // The configured rules against what is in force at start: a field no kind or section has is a configuration error.
   configured.forEach((rule, i) => {

@@ -380,15 +380,22 @@ export interface EventKinds {
   get(type: string): CompiledEventKind | undefined;
   types(): string[];
   swap(kinds: readonly EventKind[]): void;
+  /** Grows with every swap: what is derived from the kinds (the rules' catalog) is kept until it changes. */
+  readonly version: number;
 }
 
 export function eventKindsHolder(initial: readonly EventKind[] = DEFAULT_EVENT_KINDS): EventKinds {
   let current = new Map<string, CompiledEventKind>();
+  let version = 0;
   const holder: EventKinds = {
     get: (type) => current.get(type),
     types: () => [...current.keys()].sort(),
     swap(kinds) {
       current = new Map(kinds.map((k) => [k.type, compileEventKind(k)]));
+      version++;
+    },
+    get version() {
+      return version;
     },
   };
   holder.swap(initial);
