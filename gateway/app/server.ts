@@ -81,6 +81,7 @@ import {
   configuredRules,
   contactPolicyKind,
   createMarketing,
+  policyFromQuietHours,
   eventKindKind,
   ruleKind,
   type Marketing,
@@ -260,11 +261,8 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   const touchpointDeps = touchpointsOf(config, adapters, store, metrics, logger, live);
   const steering = openSteering(config, shared, metrics, logger);
   // The quiet hours in force when a best contact time is computed: the contact policy once marketing runs.
-  const quietHours = () =>
-    live.marketing?.contactPolicy.current ?? {
-      timeZone: config.marketing.quietHours.timeZone,
-      quietHours: { start: config.marketing.quietHours.start, end: config.marketing.quietHours.end },
-    };
+  const configuredPolicy = policyFromQuietHours(config.marketing.quietHours);
+  const quietHours = () => live.marketing?.contactPolicy.current ?? configuredPolicy;
   const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, {
     bodyLimits,
     publicUrl,

@@ -115,6 +115,9 @@ export interface MarketingDeps {
   placeOrder: PlaceOrder;
 }
 
+/** The configured quiet hours as the contact policy in force before one is registered. */
+export { policyFromQuietHours };
+
 /** The event kinds of `marketing.eventKinds` (the built-in ones when absent), validated; a bad one is a configuration error. */
 export function configuredEventKinds(config: Readonly<GatewayConfig>): EventKind[] {
   const given = config.marketing.eventKinds;
@@ -178,7 +181,7 @@ export function createMarketing(deps: MarketingDeps): Marketing {
   const views = createViewLoader({
     pipeline: deps.pipeline,
     consumer: deps.consumer,
-    query: () => ruleViewQuery(rules.current.viewPaths),
+    query: () => rules.current.viewQuery,
     loadsPerSecond: settings.viewLoadsPerSecond,
     maxWaiting: settings.maxWaitingViewLoads,
     registry,
@@ -416,7 +419,7 @@ export function ruleKind(
       if (given.input.lastEvents !== undefined)
         events.push(...(await marketing.recentEvents(kinds, given.input.lastEvents, customerId)));
       else if (customerId !== undefined) {
-        const types = kinds.length ? kinds : DEFAULT_EVENT_KINDS.map((k) => k.type);
+        const types = kinds.length ? kinds : marketing.eventKinds.types();
         const shapes = types.flatMap((t) => {
           const kind = marketing.eventKinds.get(t)?.kind;
           return kind

@@ -79,7 +79,7 @@ export function traced<T>(
   options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  if (!provider) return fn(trace.wrapSpanContext(INVALID));
+  if (!provider) return fn(OFF);
   return tracer().startActiveSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
@@ -109,7 +109,14 @@ export function tracedSync<T>(name: string, fn: () => T): T {
   }
 }
 
-const INVALID = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 };
+/** The span `traced` hands its function while tracing is off: one, recording nothing. */
+const OFF = trace.wrapSpanContext({
+  traceId: '00000000000000000000000000000000',
+  spanId: '0000000000000000',
+  traceFlags: 0,
+});
+/** No headers: one frozen object, not a new one per backend call. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** The context a client's W3C headers (`traceparent`, `tracestate`) carry, or the active one. */
 export function contextFrom(headers: Record<string, string | string[] | undefined> | undefined): Context {
@@ -118,8 +125,8 @@ export function contextFrom(headers: Record<string, string | string[] | undefine
 }
 
 /** The W3C headers to send a backend for the active span (none while tracing is off). */
-export function traceHeaders(): Record<string, string> {
-  if (!provider) return {};
+export function traceHeaders(): Readonly<Record<string, string>> {
+  if (!provider) return NO_HEADERS;
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
   return carrier;

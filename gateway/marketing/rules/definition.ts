@@ -24,8 +24,8 @@ import { z } from 'zod';
 import { OPERATORS, type Condition as FieldCondition } from '../conditions';
 import type { CustomerEvent } from '../events/customer-event';
 import { isDuring, type During, type History, type Within } from '../history';
-import type { CustomerView } from './view';
-import { checkWhen, historyKinds, kindsTested, resolvePath, toEngine, viewPaths, type RuleCatalog } from './when';
+import { ruleViewQuery, type CustomerView } from './view';
+import { checkWhen, kindsTested, resolvePath, toEngine, viewPaths, type RuleCatalog } from './when';
 
 /** The operators a condition may use: json-rules-engine's built-in ones, the condition language's (conditions/). */
 export { OPERATORS };
@@ -198,8 +198,8 @@ export interface RuleSet {
   readonly rules: readonly RuleDefinition[];
   /** The view paths the enabled rules read (`insights.tags`): what a view load selects beyond the eligibility facts. */
   readonly viewPaths: readonly string[];
-  /** The event kinds some enabled rule counts or dwells over. */
-  readonly historyKinds: ReadonlySet<string>;
+  /** The view load's operation for them (rules/view.ts ruleViewQuery), built once with the set, not per event. */
+  readonly viewQuery: string;
   evaluate(
     event: CustomerEvent,
     loadView: ViewLoad,
@@ -321,11 +321,11 @@ export function compile(definitions: readonly RuleDefinition[], context?: RuleCo
   }
   const byId = new Map(rules.map((r) => [r.id, r]));
   const enabled = rules.filter((r) => r.enabled);
-  const counted = new Set(enabled.flatMap((r) => [...historyKinds(r.when)]));
+  const paths = viewPathsOf(enabled);
   return {
     rules,
-    viewPaths: viewPathsOf(enabled),
-    historyKinds: counted,
+    viewPaths: paths,
+    viewQuery: ruleViewQuery(paths),
     async evaluate(event, loadView, options) {
       let loaded: Promise<CustomerView | null> | undefined;
       const view = (): Promise<CustomerView | null> => (loaded ??= loadView());

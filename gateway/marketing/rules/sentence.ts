@@ -54,8 +54,7 @@ const CHANNEL: Record<Language, Record<string, string>> = {
   en: { SMS: 'SMS', PUSH: 'app push', EMAIL: 'e-mail', PREFERRED: "the customer's preferred electronic channel" },
 };
 
-const kindLabel = (_catalog: RuleCatalog, labels: RuleLabels, type: string, lang: Language): string =>
-  labels.kinds.get(type)?.[lang] ?? type;
+const kindLabel = (labels: RuleLabels, type: string, lang: Language): string => labels.kinds.get(type)?.[lang] ?? type;
 
 /** The kinds' names for people (the kind definitions' labels). */
 export interface RuleLabels {
@@ -99,7 +98,7 @@ export function whenSentence(
     if (isNode(node.not)) return lang === 'zh' ? `并非（${say(node.not, false)}）` : `not (${say(node.not, false)})`;
     if (isNode(node.history)) {
       const h = node.history;
-      const kind = kindLabel(catalog, labels, String(h.event), lang);
+      const kind = kindLabel(labels, String(h.event), lang);
       const where = isNode(h.where)
         ? lang === 'zh'
           ? `（${fieldSentence(h.where as Condition, { ...fields, ...eventCatalog(catalog, [String(h.event)]) }, lang)}）`
@@ -139,7 +138,7 @@ export function whenSentence(
 }
 
 function kindClause(value: unknown, catalog: RuleCatalog, labels: RuleLabels, lang: Language): string {
-  const kinds = (Array.isArray(value) ? value : [value]).map((k) => kindLabel(catalog, labels, String(k), lang));
+  const kinds = (Array.isArray(value) ? value : [value]).map((k) => kindLabel(labels, String(k), lang));
   return lang === 'zh' ? `事件为「${kinds.join('」或「')}」` : `the event is ${kinds.join(' or ')}`;
 }
 
@@ -170,7 +169,7 @@ export function ruleSentence(
   labels: RuleLabels,
   lang: Language,
 ): string {
-  const kinds = on.map((k) => kindLabel(catalog, labels, k, lang));
+  const kinds = on.map((k) => kindLabel(labels, k, lang));
   const when = whenSentence(rule.when, on, catalog, labels, lang);
   const channel = CHANNEL[lang][rule.then.channel] ?? rule.then.channel;
   const care = rule.then.kind === 'care';
