@@ -31,7 +31,11 @@ const RAW_CODES = new Set(Object.values(CATALOG).flatMap((labels) => Object.keys
 /** What a code looks like when it slips through unlabelled. */
 const CODE_LIKE = /^[A-Z][A-Z_]+$/;
 
-/** A campaign to list and report on, scheduled next summer: launched, it selects its audience and contacts nobody. */
+const NEXT_YEAR = {
+  start: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+  end: new Date(Date.now() + 366 * 86_400_000).toISOString(),
+};
+/** A campaign to list and report on, scheduled a year from now: launched, it selects its audience and contacts nobody. */
 const CAMPAIGN = {
   id: 'console-cloud-youth',
   name: '和彩云 青年推广',
@@ -45,7 +49,8 @@ const CAMPAIGN = {
   },
   offer: { code: 'VAS-CLOUD', name: '和彩云存储50GB', confirmBy: 'SMS_REPLY' },
   messages: { SMS: '尊敬的{{customer.title}}，{{offer.name}}每月10元，回复Y订购。' },
-  schedule: { start: '2027-07-01T12:00:00+08:00', end: '2027-07-02T12:00:00+08:00' },
+  // A year from now, whenever the test runs: launched, it selects its audience and contacts nobody.
+  schedule: { start: NEXT_YEAR.start, end: NEXT_YEAR.end },
   throttle: { sendsPerSecond: 100, viewLoadsPerSecond: 100 },
 };
 
@@ -357,7 +362,7 @@ describe('the marketing console', () => {
   }, 60_000);
 
   it('the campaigns are listed with their state; the reports draw their charts (ECharts, offline, under the CSP)', async () => {
-    // A campaign launched for next summer: listed, with a report, and nobody contacted by this test.
+    // A campaign launched for a year from now: listed, with a report, and nobody contacted by this test.
     const put = await m.admin('PUT', `/admin/campaigns/${CAMPAIGN.id}`, CAMPAIGN);
     expect(put.status).toBe(200);
     expect((await m.admin('POST', `/marketing/campaigns/${CAMPAIGN.id}/launch`)).status).toBe(202);

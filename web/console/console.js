@@ -7,6 +7,7 @@
  * gateway from its package) are loaded when the reports are first opened.
  */
 import {
+  kindLabel,
   api,
   button,
   codeOf,
@@ -359,7 +360,7 @@ async function loadExceptions(/** @type {boolean} */ more = false) {
 /** What an exception is about, in words: the event's kind and time, the rule, the offer. @param {any} detail */
 function detailText(detail) {
   const parts = [];
-  if (detail?.type) parts.push(kindText(detail.type));
+  if (detail?.type) parts.push(kindLabel(detail.type));
   if (detail?.at) parts.push(when(detail.at));
   if (detail?.ruleId) parts.push(`${t('rule')} ${detail.ruleId}`);
   if (detail?.offerCode) parts.push(label('offer', detail.offerCode));
@@ -376,11 +377,6 @@ function detailText(detail) {
   if (typeof said === 'string' && said) parts.push(said);
   return parts.join(' · ');
 }
-const kindText = (/** @type {string} */ type) => {
-  const kind = ui.catalog.kinds.find((k) => k.type === type);
-  return kind ? say(kind.label, type) : type;
-};
-
 /** @param {any} x */
 function exceptionRow(x) {
   const resolved = x.state === 'resolved';
