@@ -10,8 +10,9 @@ import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
-import { MappingRunner } from '../gateway/runtime/mapping';
+import { MappingLimitError, MappingRunner } from '../gateway/runtime/mapping';
 import { AUTH, postGraphQL, testConfig } from './support/harness';
+import { waitFor } from './support/wait';
 
 let mocks: Mocks;
 let gateway: Gateway;
@@ -196,6 +197,31 @@ describe('mapping processes', () => {
       for (let i = 0; i < 100 && runner.processCount > 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(runner.processCount).toBe(0);
       expect(await runner.evaluate('{ "a": x }', { x: 2 })).toEqual({ a: 2 });
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('once warmed, one is started before the first call and kept when idle, and a killed one is replaced', async () => {
+    const idleMs = 200;
+    const runner = new MappingRunner(
+      { timeoutMs: 100, maxDepth: 500, maxOutputBytes: 1 << 20, maxSequence: 100_000, maxMemoryMb: 64, processes: 2 },
+      idleMs,
+    );
+    try {
+      runner.warm();
+      expect(runner.processCount).toBe(1);
+      // Two calls at once: a second process starts for the second.
+      await Promise.all([runner.evaluate('x', { x: 1 }), runner.evaluate('x', { x: 2 })]);
+      expect(runner.processCount).toBe(2);
+      // The one beyond the kept process ends when idle; the kept one is still there well after its idle time.
+      await waitFor(() => runner.processCount === 1, { timeoutMs: 10_000, what: 'the extra process ended' });
+      await new Promise((r) => setTimeout(r, 2 * idleMs));
+      expect(runner.processCount).toBe(1);
+      // A runaway call gets its process killed; the warmed runner starts a replacement without waiting for a call.
+      await expect(runner.evaluate(REGEX, {})).rejects.toThrow(MappingLimitError);
+      await waitFor(() => runner.processCount === 1, { timeoutMs: 10_000, what: 'a replacement process' });
+      expect(await runner.evaluate('x', { x: 3 })).toBe(3);
     } finally {
       runner.close();
     }

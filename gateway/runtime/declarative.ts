@@ -272,6 +272,8 @@ function answerReader(
 ): (raw: unknown, signal?: AbortSignal) => Promise<unknown> {
   const mapping = resource.mapping;
   const shape = resource.shape ? shapeToZod(resource.shape) : null;
+  // A process ready before the first answer arrives (mapping.ts: a start is slow on a loaded machine).
+  if (mapping) mappingRunner(bounds).warm();
   return async (raw, signal) => {
     if (shape) {
       const result = shape.safeParse(raw);

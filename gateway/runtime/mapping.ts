@@ -20,6 +20,11 @@
  *
  * Each process runs one call at a time; calls wait for a free one (at most `processes`). A call still waiting when
  * its fetch's deadline passes is dropped. A process idle for 30 s ends; the next call starts another.
+ *
+ * Starting a process takes tens of milliseconds on a quiet machine and seconds on a loaded one, and the first call
+ * waits for it within its fetch's deadline. So an adapter with a mapping warms its runner when it is built (at
+ * start-up, or when its definition is applied): one process is started then and kept, idle or not, so neither a
+ * restart nor a quiet spell puts a process start on a request's path. Only processes beyond that one end when idle.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -88,6 +93,8 @@ export class MappingRunner {
   private readonly waiting: Call[] = [];
   private nextId = 1;
   private closed = false;
+  /** Keep one process alive even when idle: set by warm(). */
+  private keepOne = false;
 
   constructor(
     readonly bounds: MappingBounds,
@@ -124,6 +131,16 @@ export class MappingRunner {
       this.waiting.push(call);
       this.pump();
     });
+  }
+
+  /**
+   * Starts a process now if none is alive, and keeps one alive from now on (idle ones beyond it still end): for
+   * when a mapping is about to be used, so the first call does not wait for a process to start.
+   */
+  warm(): void {
+    if (this.closed) return;
+    this.keepOne = true;
+    if (this.hosts.size === 0) this.spawn();
   }
 
   /** Kills every mapping process; calls in flight or waiting fail. */
@@ -208,7 +225,10 @@ export class MappingRunner {
     if (host.call || host.idle) return;
     host.idle = setTimeout(() => {
       host.idle = null;
-      if (!host.call) this.kill(host, 'idle');
+      if (host.call) return;
+      // The last process of a warmed runner stays; its idle timer is not set again until another call.
+      if (this.keepOne && this.hosts.size <= 1) return;
+      this.kill(host, 'idle');
     }, this.idleMs);
     host.idle.unref();
   }
@@ -238,6 +258,8 @@ export class MappingRunner {
       return;
     }
     this.pump();
+    // A warmed runner whose process was killed (a runaway call) starts its replacement now, not on the next call.
+    if (this.keepOne && this.hosts.size === 0) this.spawn();
   }
 }
 
