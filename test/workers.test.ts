@@ -17,7 +17,8 @@ import { startLoad } from './support/load';
 import { waitFor } from './support/wait';
 import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
 
-jest.setTimeout(60_000);
+// Each test starts one or two primaries of two tsx workers: on a loaded machine a start alone can take a minute.
+jest.setTimeout(240_000);
 
 const ROOT = path.join(__dirname, '..');
 const NO_CACHE = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } };
@@ -88,7 +89,7 @@ async function startPrimary(
   });
   child.stdout.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> =>
+  const waitFor = (pattern: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         const match = err.match(pattern);

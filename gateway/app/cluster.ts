@@ -6,6 +6,13 @@
  * The primary only supervises: it forks the workers, replaces one that dies (at once the first time, then with a
  * doubling backoff so a crash loop does not spin), and on SIGTERM or SIGINT asks every worker to drain (each runs
  * `Gateway.close()`: readyz 503, `Connection: close`, requests in flight finish), waits for them, then stops.
+ *
+ * With no drain delay (`shutdown.delayMs` 0) the stop has two steps. The primary holds the port and hands each new
+ * connection to a worker; it closes the port only once every worker has stopped listening, and a connection it
+ * accepted before then, with no worker left to take it, is reset with its request unread. A keep-alive client told
+ * to leave (`Connection: close`) by a worker that drains early reconnects at once, into that gap. So every worker
+ * first stops listening and says so, and only then does any of them drain: a client that reconnects is refused,
+ * which it may safely retry elsewhere. (With a delay, the port stays open during it, for a balancer to notice.)
  * Workers share what Redis holds (cache and change events) when `cache.redisUrl` is set; without it each worker has
  * its own cache, which the start says.
  */
@@ -103,10 +110,23 @@ async function runAlone(config: Readonly<GatewayConfig>, hooks: ServeHooks, opti
   onSignals(() => void stopAndExit(gateway, store, hooks.onStopped));
 }
 
+/** The primary's request to a worker to stop listening (first step of the stop), and the worker's answer. */
+const STOP_LISTENING = 'ucv:stop-listening';
+const LISTENER_CLOSED = 'ucv:listener-closed';
+/** Longest wait for the workers' answers to STOP_LISTENING before the drain goes on regardless, in ms. */
+const STOP_LISTENING_WAIT_MS = 10_000;
+
 async function runWorker(config: Readonly<GatewayConfig>, options: ServeOptions): Promise<void> {
   const { gateway, store } = await startGateway(config, options);
   await gateway.listen();
   onSignals(() => void stopAndExit(gateway, store));
+  process.on('message', (message: unknown) => {
+    if (message !== STOP_LISTENING) return;
+    // The listener's close is a message to the primary on this same channel, so the primary reads it before this
+    // answer: by then it has taken this worker off the port.
+    gateway.stopListening();
+    process.send?.(LISTENER_CLOSED);
+  });
   // The primary is gone (killed): nobody would replace or stop this worker, so drain and go.
   process.once('disconnect', () => process.emit('SIGTERM'));
 }
@@ -176,9 +196,13 @@ function runPrimary(
   });
 }
 
-/** Asks every worker to drain, and waits until all have exited (killing any that outlive the grace period). */
+/**
+ * Asks every worker to drain, and waits until all have exited (killing any that outlive the grace period). With no
+ * drain delay, every worker stops listening first (see the top of this file).
+ */
 async function stopWorkers(config: Readonly<GatewayConfig>): Promise<void> {
   const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  if (config.shutdown.delayMs === 0) await Promise.all(workers.map(stopListening));
   await Promise.all(
     workers.map(
       (worker) =>
@@ -192,4 +216,24 @@ async function stopWorkers(config: Readonly<GatewayConfig>): Promise<void> {
         }),
     ),
   );
+}
+
+/** Resolves once `worker` says it no longer listens, has exited, or has not answered in STOP_LISTENING_WAIT_MS. */
+function stopListening(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      worker.off('message', onMessage).off('exit', done);
+      resolve();
+    };
+    const onMessage = (message: unknown): void => {
+      if (message === LISTENER_CLOSED) done();
+    };
+    const timer = setTimeout(done, STOP_LISTENING_WAIT_MS);
+    worker.on('message', onMessage).once('exit', done);
+    // A worker whose channel is gone cannot answer: the drain goes on at once.
+    worker.send(STOP_LISTENING, undefined, (err) => {
+      if (err) done();
+    });
+  });
 }

@@ -44,6 +44,12 @@ export interface Drain {
   readonly draining: boolean;
   /** Called first for every request: counts it in flight and, once draining, asks the client to close. */
   track(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /**
+   * Closes the listener now, before the drain (new connections refused, those open go on as usual). Several
+   * processes behind one port (cluster.ts) all stop listening first, so no client told to leave by one of them
+   * reconnects into a listener that is about to close.
+   */
+  stopListening(): void;
   /** Runs the drain once; later calls return the same promise. Resolves when every connection is closed. */
   drain(options: DrainOptions): Promise<DrainStats>;
 }
@@ -59,6 +65,7 @@ export function createDrain(server: http.Server): Drain {
   const connections = new Map<net.Socket, Connection>();
   const inFlight = new Set<http.ServerResponse>();
   let draining = false;
+  let listening = true;
   let done: Promise<DrainStats> | undefined;
   const stats: DrainStats = { answered: 0, unanswered: 0, idleClosed: 0, ms: 0 };
 
@@ -93,14 +100,20 @@ export function createDrain(server: http.Server): Drain {
         }
       });
     },
+    stopListening() {
+      if (!listening) return;
+      listening = false;
+      // net.Server's close, not http.Server's: the latter also closes idle kept-alive connections at once, which is
+      // the race described in step 3.
+      net.Server.prototype.close.call(server);
+    },
     drain({ graceMs, delayMs = 0, idleMs = 250 }) {
       done ??= new Promise<DrainStats>((resolve) => {
         const started = performance.now();
-        let listening = true;
         const closeListener = (): void => {
           listening = false;
-          // net.Server's close, not http.Server's: the latter also closes idle kept-alive connections at once,
-          // which is the race described in step 3. Its callback runs once the last connection has closed.
+          // net.Server's close (see stopListening). Its callback runs once the last connection has closed, also
+          // when the listener was already closed (then with ERR_SERVER_NOT_RUNNING, which is no failure here).
           net.Server.prototype.close.call(server, () => {
             clearInterval(sweep);
             stats.ms = Math.round(performance.now() - started);
@@ -110,7 +123,7 @@ export function createDrain(server: http.Server): Drain {
         // Without a delay the listener closes before any client is told to leave: a client that reconnects after
         // its `Connection: close` answer is then refused cleanly, where a connection waiting in the kernel's accept
         // queue when the listener closes is reset with its request unanswered.
-        if (delayMs <= 0) closeListener();
+        if (delayMs <= 0 || !listening) closeListener();
         draining = true;
         inFlight.forEach(askToClose);
         // Each sweep runs in the check phase (setImmediate), right after the poll phase: by then the event loop

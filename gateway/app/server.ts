@@ -147,6 +147,8 @@ export interface Gateway {
   listen(): Promise<string>;
   /** True once close() has begun: /readyz answers 503 and every answer says `Connection: close`. */
   readonly draining: boolean;
+  /** Closes the listener now, ahead of close() (drain.ts stopListening): workers behind one port do so first. */
+  stopListening(): void;
   /**
    * The drain (drain.ts), then the sources and the cache: requests in flight get `graceMs` (default: config
    * `shutdown.graceMs`) to finish. Resolves, once every connection is closed, with what the drain did.
@@ -402,6 +404,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     get draining() {
       return drain.draining;
     },
+    stopListening: () => drain.stopListening(),
     close: async (graceMs = config.shutdown.graceMs) => {
       const stats = await drain.drain({ graceMs, delayMs: Math.min(config.shutdown.delayMs, graceMs) });
       logger.info({ drain: stats }, 'drained');
