@@ -132,6 +132,38 @@ it('a request’s spans: the client’s traceparent its parent, the phases and e
   expect(sent).toBe(`00-${TRACE_ID}-${byName('source network')?.spanId}-01`);
 });
 
+it('a trace the client did not sample records no span here and goes on to the backend unsampled', async () => {
+  const UNSAMPLED = '5bf92f3577b34da6a3ce929d0e0e4737';
+  const sentBefore = backendHeaders.length;
+  const res = await fetch(`${h.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH, traceparent: `00-${UNSAMPLED}-${PARENT}-00` },
+    // A customer of its own, so the network section is a live load (not a cached record).
+    body: JSON.stringify({ query: '{ customer(id: "C00000032") { networkState { roaming } } }' }),
+  });
+  expect(res.status).toBe(200);
+  // The backend was told the trace and that it is not sampled (flags 00), from a span id of this gateway's.
+  const sent = backendHeaders.slice(sentBefore).map((headers) => headers.traceparent);
+  expect(sent).toEqual([expect.stringMatching(new RegExp(`^00-${UNSAMPLED}-[0-9a-f]{16}-00$`))]);
+  expect(sent[0]).not.toContain(PARENT);
+  // A sampled request after it reaches the collector; nothing of the unsampled trace does.
+  const after = await fetch(`${h.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...AUTH,
+      traceparent: `00-${TRACE_ID.replace(/^4/, '6')}-${PARENT}-01`,
+    },
+    body: JSON.stringify({ query: '{ customer(id: "C00000033") { profile { name } } }' }),
+  });
+  expect(after.status).toBe(200);
+  await tracing?.flush();
+  await waitFor(() => received.some((s) => s.traceId === TRACE_ID.replace(/^4/, '6')), {
+    what: 'the sampled request after it at the collector',
+  });
+  expect(received.filter((s) => s.traceId === UNSAMPLED)).toEqual([]);
+});
+
 it('a customer event is a span, and its rules’ view load an operation inside it', async () => {
   const event = roamingEvent('C00000027', 'Macau');
   expect((await h.send(event)).status).toBe(202);

@@ -20,8 +20,17 @@
  * Whatever happens, `load` resolves (never rejects) to an Outcome. A backend's "not found" is an answer: it is
  * cached (briefly) and never counts as a breaker failure. An answer of the wrong shape is a failure: never cached.
  */
-import { trace } from '@opentelemetry/api';
-import { failed, SpanKind, traceHeaders, traced, tracing } from '../telemetry';
+import {
+  failed,
+  NO_TRACE,
+  SpanKind,
+  traceHeaders,
+  traced,
+  tracing,
+  UNTRACED,
+  type InSpan,
+  type TraceContext,
+} from '../telemetry';
 import type { Logger } from 'pino';
 import {
   BadResponseError,
@@ -155,7 +164,7 @@ export class Source {
     name: string,
     key: string,
     payload: unknown,
-    options: { requestId: string; idempotencyKey?: string },
+    options: { requestId: string; idempotencyKey?: string; trace?: TraceContext },
   ): Promise<CommandOutcome> {
     const definition = this.adapter.commands?.[name];
     if (!definition) throw new Error(`adapter ${this.name} has no command ${name}`);
@@ -195,13 +204,7 @@ export class Source {
       }
       for (let attempt = 0; ; attempt++) {
         try {
-          const value = await this.sendOnce(
-            definition.send.bind(definition),
-            key,
-            checked,
-            { requestId: options.requestId, idempotencyKey: options.idempotencyKey },
-            policy.timeoutMs,
-          );
+          const value = await this.sendOnce(definition.send.bind(definition), key, checked, options, policy.timeoutMs);
           permit.success();
           count('success');
           return { ok: true, value, latencyMs: performance.now() - started };
@@ -239,7 +242,7 @@ export class Source {
     send: (client: unknown, key: string, payload: unknown, ctx: CommandContext) => Promise<unknown>,
     key: string,
     payload: unknown,
-    options: { requestId: string; idempotencyKey?: string },
+    options: { requestId: string; idempotencyKey?: string; trace?: TraceContext },
     timeoutMs: number,
   ): Promise<unknown> {
     const controller = new AbortController();
@@ -248,7 +251,7 @@ export class Source {
       signal: controller.signal,
       requestId: options.requestId,
       maxResponseBytes: this.policy.maxResponseBytes,
-      trace: traceHeaders(),
+      trace: traceHeaders(options.trace),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     };
     try {
@@ -271,14 +274,18 @@ export class Source {
     return `${this.name}${this.deps.cacheScope ?? ''}:${resource}:${key}`;
   }
 
-  load(resource: string, key: string, requestId: string): Promise<Outcome> {
+  /**
+   * One load of a record, shared by every caller asking for it while it runs (coalescing). `trace` is the caller's
+   * span (telemetry/): the load's span is its child; a load joined by later callers stays the first one's.
+   */
+  load(resource: string, key: string, requestId: string, trace: TraceContext = NO_TRACE): Promise<Outcome> {
     const cacheKey = this.cacheKey(resource, key);
     const shared = this.inflight.get(cacheKey);
     if (shared) {
       this.deps.metrics.coalesced.inc({ source: this.name });
       return shared;
     }
-    const pending = this.loadOnce(resource, key, requestId, cacheKey).finally(() => {
+    const pending = this.loadOnce(resource, key, requestId, cacheKey, trace).finally(() => {
       if (this.inflight.get(cacheKey) === pending) this.inflight.delete(cacheKey);
     });
     this.inflight.set(cacheKey, pending);
@@ -344,12 +351,19 @@ export class Source {
   }
 
   /** One load, traced: a span per source load with its cache result, breaker state, attempts and outcome. */
-  private loadOnce(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
-    if (!tracing()) return this.loadUntraced(resource, key, requestId, cacheKey);
+  private loadOnce(
+    resource: string,
+    key: string,
+    requestId: string,
+    cacheKey: string,
+    parent: TraceContext,
+  ): Promise<Outcome> {
+    if (!tracing()) return this.loadUntraced(resource, key, requestId, cacheKey, UNTRACED);
     return traced(
       `source ${this.name}`,
       {
         kind: SpanKind.CLIENT,
+        parent,
         attributes: {
           'ucv.source': this.name,
           'ucv.resource': resource,
@@ -357,8 +371,8 @@ export class Source {
           'ucv.deadline_ms': this.policy.timeoutMs,
         },
       },
-      async (span) => {
-        const outcome = await this.loadUntraced(resource, key, requestId, cacheKey);
+      async (span, context) => {
+        const outcome = await this.loadUntraced(resource, key, requestId, cacheKey, { span, context });
         span.setAttribute('ucv.status', outcome.ok ? outcome.status : 'FAILED');
         if (!outcome.ok) failed(span, outcome.reason);
         else if (outcome.reason) span.setAttribute('ucv.stale_because', outcome.reason);
@@ -367,7 +381,13 @@ export class Source {
     );
   }
 
-  private async loadUntraced(resource: string, key: string, requestId: string, cacheKey: string): Promise<Outcome> {
+  private async loadUntraced(
+    resource: string,
+    key: string,
+    requestId: string,
+    cacheKey: string,
+    scope: InSpan,
+  ): Promise<Outcome> {
     const { metrics } = this.deps;
     const source = this.name;
     const cached = await this.deps.cache.get(cacheKey);
@@ -376,15 +396,15 @@ export class Source {
     const current = cached !== undefined && cached.fetchedAt > this.lastInvalidated(resource, key);
     if (cached && current && Date.now() - cached.fetchedAt < this.freshFor(cached)) {
       metrics.cache.inc({ source, result: 'hit' });
-      if (tracing()) trace.getActiveSpan()?.setAttribute('ucv.cache', 'hit');
+      scope.span.setAttribute('ucv.cache', 'hit');
       return { ok: true, value: cached.value, status: 'CACHED', fetchedAt: cached.fetchedAt, latencyMs: null };
     }
     metrics.cache.inc({ source, result: 'miss' });
-    if (tracing()) trace.getActiveSpan()?.setAttribute('ucv.cache', cached ? 'expired' : 'miss');
+    scope.span.setAttribute('ucv.cache', cached ? 'expired' : 'miss');
     const generation = this.generations.get(cacheKey) ?? 0;
     const started = performance.now();
     try {
-      const value = await this.fire(resource, key, requestId);
+      const value = await this.fire(resource, key, requestId, scope);
       const latencyMs = performance.now() - started;
       const fetchedAt = Date.now();
       if ((this.generations.get(cacheKey) ?? 0) === generation) {
@@ -419,12 +439,12 @@ export class Source {
    * backend fails, so it must not count for the breaker either way. The time spent waiting in the bulkhead's queue
    * is not part of the call's deadline: `timeoutMs` is the backend's own budget.
    */
-  private async fire(resource: string, key: string, requestId: string): Promise<unknown> {
+  private async fire(resource: string, key: string, requestId: string, scope: InSpan): Promise<unknown> {
     await this.bulkhead.acquire();
     try {
       const permit = this.breaker.acquire();
       try {
-        const value = await this.callWithRetries(resource, key, requestId);
+        const value = await this.callWithRetries(resource, key, requestId, scope);
         permit.success();
         return value;
       } catch (err) {
@@ -437,13 +457,13 @@ export class Source {
   }
 
   /** Runs inside the breaker: the breaker counts one call, however many attempts it took. */
-  private async callWithRetries(resource: string, key: string, requestId: string): Promise<unknown> {
+  private async callWithRetries(resource: string, key: string, requestId: string, scope: InSpan): Promise<unknown> {
     const { attempts, backoffMs } = this.policy.retry;
     this.retries.deposit();
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        const value = await this.call(resource, key, requestId);
+        const value = await this.call(resource, key, requestId, scope.context);
         this.deps.metrics.latency.observe({ source: this.name }, (performance.now() - started) / 1000);
         return value;
       } catch (err) {
@@ -451,14 +471,14 @@ export class Source {
         // A timed-out backend is not helped by a second call, and the caller's deadline is spent.
         if (attempt >= attempts || classify(err) === 'timeout' || !this.retries.withdraw()) throw err;
         this.deps.metrics.retries.inc({ source: this.name });
-        if (tracing()) trace.getActiveSpan()?.addEvent('retry', { attempt: attempt + 1, reason: classify(err) });
+        scope.span.addEvent('retry', { attempt: attempt + 1, reason: classify(err) });
         await sleep(Math.random() * backoffMs * 2 ** attempt);
       }
     }
   }
 
   /** One attempt with a real deadline: the request is aborted, not left running. Its answer is checked here. */
-  private async call(resource: string, key: string, requestId: string): Promise<unknown> {
+  private async call(resource: string, key: string, requestId: string, trace: TraceContext): Promise<unknown> {
     const definition = this.adapter.resources[resource];
     if (!definition) throw new Error(`adapter ${this.name} has no resource ${resource}`);
     const controller = new AbortController();
@@ -467,7 +487,7 @@ export class Source {
       signal: controller.signal,
       requestId,
       maxResponseBytes: this.policy.maxResponseBytes,
-      trace: traceHeaders(),
+      trace: traceHeaders(trace),
     };
     let raw: unknown;
     try {

@@ -13,7 +13,7 @@
  * The order of calls differs from Yoga's on purpose: the context (identity) is built first, so a request without
  * valid credentials is refused before its query is even parsed.
  */
-import { contextFrom, failed, SpanKind, traced, tracedSync, tracing } from '../telemetry';
+import { contextFrom, failed, NO_TRACE, SpanKind, traced, tracedSync, tracing, type TraceContext } from '../telemetry';
 import { envelop, useEngine, useSchema, type Plugin } from '@envelop/core';
 import {
   getOperationAST,
@@ -194,7 +194,9 @@ export function createPipeline(deps: PipelineDeps) {
   ): Promise<Prepared> => {
     const env = getEnveloped(context);
     try {
-      await (tracing() ? traced('identity', {}, async () => env.contextFactory()) : env.contextFactory());
+      await (tracing()
+        ? traced('identity', { parent: context.ucv.trace }, async () => env.contextFactory())
+        : env.contextFactory());
     } catch (err) {
       const refusal = asRefusal(err);
       if (refusal) return refused(context, refusal);
@@ -205,14 +207,16 @@ export function createPipeline(deps: PipelineDeps) {
     if (request.document) document = request.document;
     else {
       try {
-        document = tracedSync('graphql.parse', () => env.parse(request.query ?? ''));
+        document = tracedSync('graphql.parse', context.ucv.trace, () => env.parse(request.query ?? ''));
       } catch (err) {
         const error = asRefusal(err);
         if (!error) throw err;
         return error.extensions.code === 'QUERY_TOO_COMPLEX' ? refused(context, error) : { ok: false, errors: [error] };
       }
     }
-    const errors: readonly GraphQLError[] = tracedSync('graphql.validate', () => env.validate(env.schema, document));
+    const errors: readonly GraphQLError[] = tracedSync('graphql.validate', context.ucv.trace, () =>
+      env.validate(env.schema, document),
+    );
     if (errors.length > 0) {
       const limit = errors.find((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');
       return limit ? refused(context, limit) : { ok: false, errors };
@@ -229,7 +233,11 @@ export function createPipeline(deps: PipelineDeps) {
       args,
       execute: (executionArgs) =>
         tracing()
-          ? traced('graphql.execute', {}, async () => (await env.execute(executionArgs)) as ExecutionResult)
+          ? traced('graphql.execute', { parent: context.ucv.trace }, async (_, inside) => {
+              // The sources' loads are children of this phase.
+              context.ucv.trace = inside;
+              return (await env.execute(executionArgs)) as ExecutionResult;
+            })
           : (env.execute(executionArgs) as Promise<ExecutionResult>),
     };
   };
@@ -241,17 +249,17 @@ export function createPipeline(deps: PipelineDeps) {
    * as one span (telemetry/): a client's `traceparent` is its parent; an in-process caller's span is (a rule's event).
    */
   const run = (call: OperationCall): Promise<Outcome> => {
-    if (!tracing()) return runOperation(call);
+    if (!tracing()) return runOperation(call, NO_TRACE);
     const headers = 'req' in call.caller ? call.caller.req.headers : undefined;
     return traced(
       `operation ${call.facade}`,
       {
         kind: SpanKind.SERVER,
-        parent: contextFrom(headers),
+        parent: call.trace ?? contextFrom(headers),
         attributes: { 'ucv.facade': call.facade, 'ucv.request_id': call.requestId },
       },
-      async (span) => {
-        const outcome = await runOperation(call);
+      async (span, inside) => {
+        const outcome = await runOperation(call, inside);
         if (call.operationName) span.setAttribute('graphql.operation.name', call.operationName);
         span.setAttribute('ucv.outcome', outcome.kind);
         if (outcome.kind === 'refused') failed(span, String(outcome.error.extensions?.code ?? 'refused'));
@@ -260,15 +268,16 @@ export function createPipeline(deps: PipelineDeps) {
     );
   };
 
-  const runOperation = async (call: OperationCall): Promise<Outcome> => {
+  const runOperation = async (call: OperationCall, trace: TraceContext): Promise<Outcome> => {
     const { caller, requestId } = call;
+    const ucv = new RequestContext(requestId, sources, trace);
     const context: GatewayContext =
       'consumer' in caller
-        ? { facade: call.facade, requestId, ucv: new RequestContext(requestId, sources), consumer: caller.consumer }
+        ? { facade: call.facade, requestId, ucv, consumer: caller.consumer }
         : {
             facade: call.facade,
             requestId,
-            ucv: new RequestContext(requestId, sources),
+            ucv,
             req: caller.req,
             res: caller.res,
             soapHeader: caller.soapHeader,

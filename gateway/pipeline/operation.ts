@@ -16,6 +16,7 @@ import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { ERROR_CATALOG, isErrorCode, refusalOf, type ErrorCode } from '../errors';
 import type { SourceStatus } from '../view';
 import type { Consumer, Facade, RequestNotes } from './context';
+import type { TraceContext } from '../telemetry';
 
 /** Who runs the operation. */
 export type Caller =
@@ -44,6 +45,11 @@ export interface OperationCall {
   implicitFields?: boolean;
   /** Where the operation's summary goes for the request's log line (the HTTP facades pass the response's notes). */
   notes?: RequestNotes;
+  /**
+   * The span an in-process caller runs in (a customer event's, a campaign target's): the operation's parent. A
+   * network request's parent is its `traceparent` header instead.
+   */
+  trace?: TraceContext;
 }
 
 export type Outcome =

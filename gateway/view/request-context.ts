@@ -5,6 +5,7 @@
  */
 import type { Outcome, Source, BreakerState } from '../backends/source';
 import type { UnavailableReason } from '../errors';
+import { NO_TRACE, type TraceContext } from '../telemetry';
 
 export type SourceState = 'LIVE' | 'CACHED' | 'STALE' | 'UNAVAILABLE' | 'SKIPPED';
 
@@ -61,6 +62,8 @@ export class RequestContext {
   constructor(
     readonly requestId: string,
     readonly sources: readonly Source[],
+    /** The span the request's loads are children of: the operation's, then its execute phase's (telemetry/). */
+    public trace: TraceContext = NO_TRACE,
   ) {}
 
   /**
@@ -71,7 +74,7 @@ export class RequestContext {
     let pending = this.loads.get(memoKey);
     if (!pending) {
       const generation = source.generation(resource, key);
-      pending = source.load(resource, key, this.requestId);
+      pending = source.load(resource, key, this.requestId, this.trace);
       this.loads.set(memoKey, pending);
       this.loaded.push({ source, resource, key, customerId, generation, outcome: pending });
       if (customerId !== undefined) {

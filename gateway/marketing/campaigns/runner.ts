@@ -14,7 +14,7 @@
  *
  * Pause, resume and cancel change the run's state; a claim in flight finishes its target, no new one is claimed.
  */
-import { traced } from '../../telemetry';
+import { NO_TRACE, traced, type TraceContext } from '../../telemetry';
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -325,13 +325,17 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
         ),
       );
 
-  const loadView = async (customerId: string): Promise<{ view: TargetView | null; unavailable: Set<string> }> => {
+  const loadView = async (
+    customerId: string,
+    trace: TraceContext,
+  ): Promise<{ view: TargetView | null; unavailable: Set<string> }> => {
     const outcome = await options.pipeline().run({
       facade: 'internal',
       requestId: `campaign-${randomUUID()}`,
       caller: { consumer: options.consumer },
       query: CAMPAIGN_VIEW_QUERY,
       variables: { id: customerId },
+      trace,
     });
     if (outcome.kind !== 'result') throw new Deferred('the campaign view was refused by the pipeline');
     const unavailable = unavailableSections(outcome.result.errors);
@@ -342,6 +346,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
   const process = async (
     run: { campaignId: string; definition: Campaign },
     target: { customerId: string; state: string; attempts: number },
+    trace: TraceContext,
   ): Promise<void> => {
     const { campaignId, definition: campaign } = run;
     const { customerId } = target;
@@ -354,7 +359,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       const early = notNow(campaign, now(), best);
       if (early) throw early;
       await throttle.views.removeTokens(1);
-      const { view, unavailable } = await loadView(customerId);
+      const { view, unavailable } = await loadView(customerId, trace);
       const at = now();
       const refusal = refusalFor(campaign, view, unavailable, at);
       const breakdown = { segment: view?.insights?.segment ?? null, valueTier: view?.score?.valueTier ?? null };
@@ -594,7 +599,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
           traced(
             `campaign ${run.campaignId}`,
             { attributes: { 'ucv.campaign.id': run.campaignId, 'ucv.campaign.attempt': t.attempts } },
-            () => process({ campaignId: run.campaignId, definition: campaign }, t),
+            (_, inside) => process({ campaignId: run.campaignId, definition: campaign }, t, inside),
           ),
         ),
       );
@@ -636,7 +641,7 @@ export function createCampaignRunner(options: RunnerOptions): CampaignRunner {
       return Promise.all(
         customerIds.map(async (customerId): Promise<TargetPreview> => {
           const control = inControl(campaign.id, customerId, campaign.controlShare);
-          const { view, unavailable } = await loadView(customerId);
+          const { view, unavailable } = await loadView(customerId, NO_TRACE);
           const at = now();
           const refusal = refusalFor(campaign, view, unavailable, at);
           if (refusal) return { customerId, inControl: control, eligible: false, reason: refusal };

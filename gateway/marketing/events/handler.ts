@@ -15,7 +15,7 @@ import type { Dispatcher, OfferOutcome } from '../channels/dispatcher';
 import { ChannelFailure } from '../channels/gateway-client';
 import type { Exceptions } from '../exceptions';
 import type { History } from '../history';
-import { traced } from '../../telemetry';
+import { traced, type TraceContext } from '../../telemetry';
 import { preferredChannel } from '../channels/preference';
 import { offerRefusal, sectionsRead } from '../eligibility';
 import type { RuleSetHolder } from '../rules/rule-set';
@@ -70,8 +70,8 @@ export function createEventHandler(deps: {
       traced(
         `event ${event.type}`,
         { attributes: { 'ucv.event.id': event.id, 'ucv.event.type': event.type, 'ucv.event.via': via } },
-        async (span) => {
-          const handledEvent = await handle(event, via);
+        async (span, inside) => {
+          const handledEvent = await handle(event, via, inside);
           span.setAttribute(
             'ucv.event.result',
             handledEvent.duplicate ? 'duplicate' : (handledEvent.offer?.status ?? 'no_offer'),
@@ -81,7 +81,7 @@ export function createEventHandler(deps: {
       ),
   };
 
-  async function handle(event: CustomerEvent, via: 'webhook' | 'amqp'): Promise<HandledEvent> {
+  async function handle(event: CustomerEvent, via: 'webhook' | 'amqp', trace: TraceContext): Promise<HandledEvent> {
     const started = performance.now();
     const inserted = await db
       .insert(events)
@@ -111,12 +111,12 @@ export function createEventHandler(deps: {
     }
     await deps.history.record(event);
     const { match, view, viewLoaded } = await deps.rules.current.evaluate(event, () =>
-      deps.views.load(event.customerId),
+      deps.views.load(event.customerId, undefined, trace),
     );
     let offer: OfferOutcome | null = null;
     if (match) {
       // The eligibility check and PREFERRED need the live view: loaded now if the conditions did not need it.
-      const v = viewLoaded ? view : await deps.views.load(event.customerId);
+      const v = viewLoaded ? view : await deps.views.load(event.customerId, undefined, trace);
       const channel = preferredChannel(match.rule.then.channel, v?.insights?.channelPreferences);
       const candidate = {
         eventId: event.id,

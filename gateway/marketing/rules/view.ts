@@ -14,6 +14,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type { Pipeline } from '../../pipeline';
 import type { Consumer } from '../../pipeline/context';
+import type { TraceContext } from '../../telemetry';
 import { ELIGIBILITY_SELECTION, unavailableSections, type EligibilityView } from '../eligibility';
 import { selectionOf } from './fields';
 
@@ -87,9 +88,9 @@ export interface ViewLoader {
   /**
    * The view, or null when the customer is unknown or none of its sections could be read. `query`: another
    * operation than the rules in force read (a dry run's, which reads its own rule's fields too); such a load joins
-   * only loads of the same operation.
+   * only loads of the same operation. `trace`: the caller's span (telemetry/), the operation's parent.
    */
-  load(customerId: string, query?: string): Promise<CustomerView | null>;
+  load(customerId: string, query?: string, trace?: TraceContext): Promise<CustomerView | null>;
   /** Operations run (each a view load through the pipeline), and loads that joined one in flight. */
   stats(): { operations: number; joined: number; refused: number };
 }
@@ -114,7 +115,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
     registers,
   });
 
-  const run = async (customerId: string, query?: string): Promise<CustomerView | null> => {
+  const run = async (customerId: string, query?: string, trace?: TraceContext): Promise<CustomerView | null> => {
     const started = performance.now();
     try {
       await bucket.removeTokens(1);
@@ -134,6 +135,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
       caller: { consumer: options.consumer },
       query: query ?? options.query?.() ?? RULE_VIEW_QUERY,
       variables: { id: customerId },
+      ...(trace ? { trace } : {}),
     });
     if (outcome.kind !== 'result') {
       const error = outcome.kind === 'refused' ? outcome.error : outcome.errors[0];
@@ -148,7 +150,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
   };
 
   return {
-    load(customerId, query) {
+    load(customerId, query, trace) {
       const key = query === undefined ? customerId : `${customerId}\n${query}`;
       const pending = inFlight.get(key);
       if (pending) {
@@ -156,7 +158,7 @@ export function createViewLoader(options: ViewLoaderOptions): ViewLoader {
         loads.inc({ result: 'joined' });
         return pending;
       }
-      const started = run(customerId, query).finally(() => inFlight.delete(key));
+      const started = run(customerId, query, trace).finally(() => inFlight.delete(key));
       inFlight.set(key, started);
       return started;
     },
