@@ -14,6 +14,7 @@ import { auditMetrics } from '../gateway/metrics';
 import { tables, type Store } from '../gateway/store';
 import { auditedRunner } from './support/audit-envelop';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let store: Store;
@@ -30,7 +31,7 @@ beforeAll(async () => {
     metrics: auditMetrics(new Registry()),
   });
   run = auditedRunner(sink);
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await sink.close();
   await stores.cleanup();

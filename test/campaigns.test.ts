@@ -4,7 +4,7 @@
  * target contacted once, the control group never, and a report whose numbers are the mocks' own counters. The
  * campaigns' clock is injected: schedules and response windows pass without waiting.
  */
-import { PATIENT_CHANNEL_TIMEOUT_MS, PATIENT_GRACE_MS, PATIENT_POLICIES } from './support/patient';
+import { PATIENT_CHANNEL_TIMEOUT_MS, PATIENT_GRACE_MS, PATIENT_POLICIES, SETUP_TIMEOUT_MS } from './support/patient';
 import { CUSTOMER_COUNT, crmProducts, crmProfile, warehouseRecord } from '../mocks/dataset/customers';
 import { customerId } from '../mocks/dataset/identity';
 import { startMocks, type Mocks } from '../mocks';
@@ -85,7 +85,15 @@ beforeAll(async () => {
     },
     { mocks, channels, now },
   );
-}, 180_000);
+}, SETUP_TIMEOUT_MS);
+/** How far a campaign's targets are: how many are in each state, and how many were measured. */
+const targetsIn = async (campaignId: string): Promise<unknown> =>
+  rowsOf<{ state: string; measured: boolean; n: unknown }>(
+    await store.db.execute(
+      sql`SELECT state, measured_at IS NOT NULL AS measured, count(*) AS n FROM campaign_targets WHERE campaign_id = ${campaignId} GROUP BY 1, 2 ORDER BY 1, 2`,
+    ),
+  );
+
 afterAll(async () => {
   await h.close();
   await channels.close();
@@ -197,9 +205,11 @@ describe('a campaign run', () => {
     expect(order.status).toBe(201);
 
     clock.t = Date.parse('2026-12-07T12:00:01+08:00');
+    // As long as the targets go on being processed: 800 of them through the mocks take minutes on a loaded machine.
     await waitFor(async () => (await h.admin('GET', '/marketing/campaigns/cloud-youth')).body.state === 'completed', {
       what: 'the campaign completed',
-      timeoutMs: 120_000,
+      timeoutMs: 60_000,
+      progress: () => targetsIn('cloud-youth'),
     });
 
     const messages = channels
@@ -277,13 +287,14 @@ describe('a campaign run', () => {
     const campaignTouchpoints = h.touchpoints.recorded.filter((t) => t.touchpoint.campaignId === 'cloud-youth');
     expect(campaignTouchpoints).toHaveLength(messages.length);
     expect(campaignTouchpoints[0]?.touchpoint).toMatchObject({ origin: 'campaign', offerCode: OFFER });
-  }, 180_000);
+  }, 600_000);
 
   it('after the response window: no response counted, conversions measured, lift against the control group', async () => {
     clock.t = Date.parse('2026-12-08T13:00:01+08:00');
     await waitFor(async () => (await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body.lift !== null, {
       what: 'the lift measured',
-      timeoutMs: 120_000,
+      timeoutMs: 60_000,
+      progress: () => targetsIn('cloud-youth'),
     });
     const report = (await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body;
     expect(report.funnel.noResponse).toBe(report.funnel.sent - report.funnel.responded);
@@ -293,5 +304,5 @@ describe('a campaign run', () => {
     expect(report.lift.targetRate).toBeGreaterThan(0);
     expect(report.lift.ci95[0]).toBeLessThanOrEqual(report.lift.absolute);
     expect(report.lift.ci95[1]).toBeGreaterThanOrEqual(report.lift.absolute);
-  }, 180_000);
+  }, 600_000);
 });

@@ -10,6 +10,7 @@ import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { AUTH, asRole, roleConsumer } from './support/harness';
 import { startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     },
     { mocks, channels },
   );
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await h?.close();
   await Promise.all([mocks.close(), channels.close()]);

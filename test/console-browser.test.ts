@@ -18,6 +18,7 @@ import { roamingEvent, startMarketing, type MarketingHarness } from './support/m
 import { SAMPLE_RULES } from '../scripts/demo-consumers';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const VIEWPORT = { width: 1366, height: 768 };
@@ -72,7 +73,7 @@ beforeAll(async () => {
     marketing: { caps: CAPS },
   });
   browser = await launchChromium();
-}, 90_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   fs.writeFileSync(path.join(ARTIFACTS, 'console-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
   await browser?.close();

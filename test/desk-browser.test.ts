@@ -15,6 +15,7 @@ import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { sha256, testConfig } from './support/harness';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const ID = 'C00000001';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   });
   h.url = await gateway.listen();
   browser = await launchChromium();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await browser?.close();
   await gateway.close();

@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { postGraphQL, sha256, testConfig } from './support/harness';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const AGENT = { id: 'desk-agent', role: 'front-desk', apiKey: 'desk-agent-key-0123456789' };
@@ -37,7 +38,7 @@ beforeAll(async () => {
   gateway = createGateway(testConfig(mocks, { security }), { logger: pino({ level: 'silent' }), store });
   url = await gateway.listen();
   browser = await launchChromium();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await browser?.close();
   await gateway.close();

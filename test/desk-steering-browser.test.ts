@@ -19,6 +19,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { postGraphQL, sha256, testConfig } from './support/harness';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const AGENT = { id: 'desk-agent', role: 'front-desk', apiKey: 'desk-agent-key-0123456789' };
@@ -56,7 +57,7 @@ beforeAll(async () => {
   });
   url = await gateway.listen();
   browser = await launchChromium();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await browser?.close();
   await gateway?.close();

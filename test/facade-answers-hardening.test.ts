@@ -10,6 +10,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { AUTH, SOAP_AUTH, postGraphQL, testConfig } from './support/harness';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -25,7 +26,7 @@ beforeAll(async () => {
     store,
   });
   url = await gateway.listen();
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await gateway.close();
   await mocks.close();

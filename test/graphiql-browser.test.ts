@@ -6,13 +6,14 @@
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/browser';
 import { startHarness, type Harness } from './support/harness';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   h = await startHarness();
   browser = await launchChromium();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await browser?.close();
   await h.close();

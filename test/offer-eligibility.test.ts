@@ -8,6 +8,7 @@ import type { Store } from '../gateway/store';
 import { touchpoints } from '../gateway/store/schema';
 import { HK_RULE, roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let store: Store;
@@ -15,7 +16,7 @@ let h: MarketingHarness;
 beforeAll(async () => {
   store = await stores.open('pglite');
   h = await startMarketing(store);
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await h.close();
   await stores.cleanup();

@@ -13,6 +13,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { testConfig } from './support/harness';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -36,7 +37,7 @@ beforeAll(async () => {
   url = await gateway.listen();
   client = await soap.createClientAsync(`${url}/soap/CustomerView?wsdl`);
   client.setSecurity(new soap.BasicAuthSecurity('desk', 'desk-password-123'));
-}, 60_000); // mocks, a PGlite store, a gateway and a WSDL read: as the other store-backed files allow
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await gateway.close();
   await mocks.close();

@@ -12,6 +12,7 @@ import { postGraphQL, sha256, testConfig } from './support/harness';
 import { freePort, OwnRedis } from './support/redis';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const DESK = { 'x-api-key': 'desk-key-0123456789abcdef' };
 const ID = 'C00000301';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   });
   gateway = createGateway(config, { logger: pino({ level: 'silent' }), store: await stores.open('pglite') });
   url = await gateway.listen();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   redis.resume();
   await gateway.close();

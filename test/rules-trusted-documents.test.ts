@@ -9,6 +9,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { startChannelsMock, type ChannelsMock } from '../mocks/channels';
 import { roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   [mocks, channels] = await Promise.all([startMocks(), startChannelsMock()]);
   store = await stores.open('pglite');
   h = await startMarketing(store, { security: { trustedDocuments: 'registered' } }, { mocks, channels });
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await h.close();
   await Promise.all([mocks.close(), channels.close()]);

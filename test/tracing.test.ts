@@ -18,6 +18,7 @@ import { AUTH } from './support/harness';
 import { roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
+import { SETUP_TIMEOUT_MS } from './support/patient';
 
 interface ReceivedSpan {
   traceId: string;
@@ -80,7 +81,7 @@ beforeAll(async () => {
   const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8'));
   const put = await h.admin('PUT', '/admin/adapters/network', { ...example, baseUrl: backendUrl });
   expect(put.status).toBe(200);
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await h?.close();
   await tracing?.shutdown();

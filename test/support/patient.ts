@@ -22,3 +22,10 @@ export const PATIENT_POLICIES: Record<string, unknown> = Object.fromEntries(
 export const PATIENT_CHANNEL_TIMEOUT_MS = 30_000;
 /** A drain as long as the longest call (the configuration checks it), in ms. */
 export const PATIENT_GRACE_MS = 70_000;
+
+/**
+ * Limit of a `beforeAll` that opens the embedded store, starts mocks and a gateway, or launches Chromium. It bounds a
+ * hang, never a measurement: opening the embedded store alone took 40 s with the machine loaded (load average 9 on
+ * its 2 cores), a second on a quiet one.
+ */
+export const SETUP_TIMEOUT_MS = 300_000;
