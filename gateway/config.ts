@@ -445,7 +445,7 @@ const SecuritySchema = z
             }, 'an IP address or a CIDR range such as "10.0.0.0/8"'),
           )
           .default([]),
-        /** Deadline of one Redis round trip of the throttle, in milliseconds; past it the attempt is not throttled. Default 50. */
+        /** Deadline of one Redis round trip of the throttle, in milliseconds; past it this instance's own count decides. Default 50. */
         redisTimeoutMs: z.number().int().min(1).default(50),
       })
       .strict()

@@ -174,9 +174,11 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     createLoginThrottle({ settings: security.loginThrottle, keyPrefix: 'login:', logger: options.logger });
 
   /**
-   * Checks one credential, throttled: refused with RATE_LIMITED while its source address or the identity it claims
-   * has used up its failures (before the credential is checked, so a right guess looks like a wrong one), and a
-   * refusal (UNAUTHENTICATED) counted against both.
+   * Checks one credential, throttled: a refusal (UNAUTHENTICATED) is counted against its source address and the
+   * identity it claims, and once either has used up its failures every attempt is refused with RATE_LIMITED, a
+   * right credential as a wrong one, so a right guess looks like a wrong one. The counters are read after the check,
+   * in the same single store operation per attempt (rate-limit/login-throttle.ts): read before it, a burst of
+   * guesses sent at once would all be checked before any of its failures was counted.
    */
   const throttled = async (
     req: IncomingMessage,
@@ -184,20 +186,27 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
     check: () => Consumer | Promise<Consumer>,
   ): Promise<Consumer> => {
     const address = throttle.sourceOf(req);
-    const waitSeconds = await throttle.waitSeconds(address, identity);
-    if (waitSeconds > 0)
-      throw gatewayError(`Too many failed authentications; retry after ${waitSeconds} s.`, {
+    const limited = (waitSeconds: number) =>
+      gatewayError(`Too many failed authentications; retry after ${waitSeconds} s.`, {
         code: 'RATE_LIMITED',
         retryAfterSeconds: waitSeconds,
         limit: 'authentication',
       });
+    let found: Consumer;
     try {
-      return await check();
+      found = await check();
     } catch (err) {
-      if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'UNAUTHENTICATED')
-        await throttle.failed(address, identity);
+      // Any other refusal (a valid token naming no role) is answered as a success would be: 429 once full.
+      const waitSeconds =
+        (err as { extensions?: { code?: unknown } }).extensions?.code === 'UNAUTHENTICATED'
+          ? await throttle.failed(address, identity)
+          : await throttle.waitSeconds(address, identity);
+      if (waitSeconds > 0) throw limited(waitSeconds);
       throw err;
     }
+    const waitSeconds = await throttle.waitSeconds(address, identity);
+    if (waitSeconds > 0) throw limited(waitSeconds);
+    return found;
   };
   const windowMs = security.wsSecurity.windowSeconds * 1000;
   const consumer = (c: SecurityConfig['consumers'][number], via: Consumer['via']): Consumer => ({

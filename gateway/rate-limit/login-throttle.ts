@@ -10,8 +10,13 @@
  *     the Basic or WS-Security user name, or the API key (by its SHA-256; the key itself is never stored). A JWT
  *     claims no identity before its signature is checked: it counts for its address only.
  * Once a counter is full, every attempt it covers is refused with RATE_LIMITED (429, `Retry-After`: the rest of its
- * window) before its credentials are checked, right or wrong, so guessing on cannot tell a right guess. A request with
- * no credentials is not an attempt.
+ * window), right or wrong, so guessing on cannot tell a right guess. A request with no credentials is not an attempt.
+ *
+ * The count decides after the credential is checked, in one store operation per attempt: a failure is counted and
+ * its own count says whether it was one too many (`failed`); a success then looks at the counters (`waitSeconds`).
+ * Looking before checking and counting after would let part of a burst sent at once through: each attempt that
+ * looks while its predecessors' failures are still on their way to Redis. The store orders the operations, so at
+ * most `failures` guesses of a burst are answered as checked, however many are sent at once.
  *
  * What this means for a legitimate caller: failures from other addresses block it only through its own identity's
  * counter (someone guessing its password `perIdentity.failures` times locks it out for that window; that is the
@@ -21,8 +26,10 @@
  * The source address is the peer's, or, when the peer is one of `trustedProxies` (the load balancer), the address
  * that proxy reports: the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
  *
- * Like the per-consumer limiter (limiter.ts), it fails open: Redis down or slower than `redisTimeoutMs`, attempts
- * are not throttled (and `ucv_rate_limit_fail_open_total` counts it), rather than every login refused.
+ * Every attempt is also counted in this instance's memory, and the larger count decides: Redis down or slower than
+ * `redisTimeoutMs` (`ucv_rate_limit_fail_open_total` counts it), each instance still throttles what it sees, rather
+ * than every login refused or none. Failing open would be a door a burst opens itself: 2,000 guesses sent at once
+ * kept this gateway's own event loop busy past the 50 ms deadline, and 1,200 of them were checked.
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
@@ -57,8 +64,11 @@ export interface LoginThrottleSettings {
 export interface LoginThrottle {
   /** Seconds until the address or identity may try again; 0 when it may now. */
   waitSeconds(address: string, identity: string | undefined): Promise<number>;
-  /** Counts one failed attempt against the address and the identity. */
-  failed(address: string, identity: string | undefined): Promise<void>;
+  /**
+   * Counts one failed attempt against the address and the identity; seconds until they may try again when this
+   * attempt found a counter already full (it is then refused as RATE_LIMITED, not UNAUTHENTICATED), else 0.
+   */
+  failed(address: string, identity: string | undefined): Promise<number>;
   /** The request's source address (see trustedProxies). */
   sourceOf(req: IncomingMessage): string;
   close(): Promise<void>;
@@ -95,7 +105,7 @@ const familyOf = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'i
 export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
   const { settings } = options;
   const client = options.client ?? (options.redisUrl ? connectRedis(options.redisUrl, options.logger) : undefined);
-  const make = (name: string, window: ThrottleWindow): RateLimiterAbstract =>
+  const shared = (name: string, window: ThrottleWindow): RateLimiterAbstract | undefined =>
     client
       ? new RateLimiterRedis({
           storeClient: client,
@@ -104,13 +114,17 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
           points: window.failures,
           duration: window.windowSeconds,
         })
-      : new RateLimiterMemory({ keyPrefix: name, points: window.failures, duration: window.windowSeconds });
-  const byAddress = make('address', settings.perAddress);
-  const byIdentity = make('identity', settings.perIdentity);
+      : undefined;
+  const local = (name: string, window: ThrottleWindow): RateLimiterAbstract =>
+    new RateLimiterMemory({ keyPrefix: name, points: window.failures, duration: window.windowSeconds });
+  const sharedByAddress = shared('address', settings.perAddress);
+  const sharedByIdentity = shared('identity', settings.perIdentity);
+  const localByAddress = local('address', settings.perAddress);
+  const localByIdentity = local('identity', settings.perIdentity);
   const proxies = proxyList(settings.trustedProxies);
   const trusted = (address: string): boolean => isIP(address) !== 0 && proxies.check(address, familyOf(address));
 
-  /** The store's answer within the deadline; undefined (fail open) when it gives none. Not asked while disconnected. */
+  /** The store's answer within the deadline; undefined (memory decides) when it gives none. Not asked while disconnected. */
   const withDeadline = async <T>(ask: () => Promise<T>): Promise<T | undefined> => {
     if (client && !client.isReady) {
       options.failOpen?.inc({ reason: 'redis_unavailable' });
@@ -137,22 +151,42 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     }
   };
 
-  const wait = (res: RateLimiterRes | null | undefined, window: ThrottleWindow): number =>
-    res && res.consumedPoints >= window.failures ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+  /** Seconds to wait when the counter holds at least `full` points (full: looked at; past full: just counted). */
+  const wait = (res: RateLimiterRes | null | undefined, full: number): number =>
+    res && res.consumedPoints >= full ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+
+  /**
+   * The longest wait of the address's and the identity's counters, after `op` (get or penalty) on each: on this
+   * instance's memory always, and on Redis when it answers within the deadline. Memory is the floor: a burst that
+   * makes Redis late (the gateway's own event loop busy with it) meets this instance's own count, not an open door.
+   */
+  const longest = async (
+    op: (limiter: RateLimiterAbstract, key: string) => Promise<RateLimiterRes | null>,
+    address: string,
+    identity: string | undefined,
+    past: number,
+  ): Promise<number> => {
+    const ask = (byAddress: RateLimiterAbstract, byIdentity: RateLimiterAbstract) =>
+      Promise.all([op(byAddress, address), identity === undefined ? null : op(byIdentity, identity)]);
+    const mine = ask(localByAddress, localByIdentity);
+    const [sa, si] = (sharedByAddress && sharedByIdentity
+      ? await withDeadline(() => ask(sharedByAddress, sharedByIdentity))
+      : undefined) ?? [null, null];
+    const [la, li] = await mine;
+    const byAddress = settings.perAddress.failures + past;
+    const byIdentity = settings.perIdentity.failures + past;
+    return Math.max(wait(sa, byAddress), wait(si, byIdentity), wait(la, byAddress), wait(li, byIdentity));
+  };
 
   return {
     async waitSeconds(address, identity) {
       if (!settings.enabled) return 0;
-      const [a, i] = (await withDeadline(() =>
-        Promise.all([byAddress.get(address), identity === undefined ? null : byIdentity.get(identity)]),
-      )) ?? [null, null];
-      return Math.max(wait(a, settings.perAddress), wait(i, settings.perIdentity));
+      return longest((limiter, key) => limiter.get(key), address, identity, 0);
     },
     async failed(address, identity) {
-      if (!settings.enabled) return;
-      await withDeadline(() =>
-        Promise.all([byAddress.penalty(address, 1), identity === undefined ? null : byIdentity.penalty(identity, 1)]),
-      );
+      if (!settings.enabled) return 0;
+      // This failure is the counter's (failures + 1)th or later: the counter was full when it came.
+      return longest((limiter, key) => limiter.penalty(key, 1), address, identity, 1);
     },
     sourceOf(req) {
       const peer = plain(req.socket.remoteAddress ?? 'unknown');

@@ -153,6 +153,9 @@ export async function recordTouchpoint(
       'BAD_USER_INPUT',
       `${unstorable[0]} contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored.`,
     );
+  // Nor has it a year 0, which ISO 8601 has (the DateTime scalar and xsd:dateTime accept 0000-01-01T00:00:00Z).
+  if (typeof touchpoint.at === 'string' && /^0000-/.test(touchpoint.at))
+    throw refusal('BAD_USER_INPUT', 'at must be in the year 1 or later (there is no year 0 to store).');
   const at = touchpoint.at ?? new Date().toISOString();
   const payload = {
     channel: touchpoint.channel,

@@ -8,6 +8,7 @@ import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { sendError } from '../../errors';
 import { BodyError, readJson, type BodyLimits } from './body';
+import { personalAnswer } from './headers';
 
 export interface AdminGuard {
   /** Resolves the caller, or rejects with a GraphQLError whose `extensions.code` is UNAUTHENTICATED or FORBIDDEN. */
@@ -18,13 +19,18 @@ export interface AdminGuard {
   logger: Logger;
 }
 
-/** The admin caller's id, or null once the refusal is sent. `what` ends the 403's message: "Changing definitions". */
+/**
+ * The admin caller's id, or null once the refusal is sent. `what` ends the 403's message: "Changing definitions".
+ * Every answer of a route behind it, refusals included, is marked no-store and varies on the credentials: the
+ * console's lists and the suppression list name customers, and a GET's URL alone must not key them in a cache.
+ */
 export async function adminCaller(
   guard: AdminGuard,
   req: IncomingMessage,
   res: ServerResponse,
   what: string,
 ): Promise<string | null> {
+  personalAnswer(res, 'Authorization, X-Api-Key');
   try {
     const who = await guard.authenticate(req);
     const allowed = guard.roles ?? [guard.role];
