@@ -13,6 +13,7 @@ import { startMocks, type Mocks } from '../mocks';
 import { networkState } from '../mocks/network-events';
 import { AUTH, FULL_VIEW, postGraphQL, sha256, SOAP_AUTH, testConfig, type ConfigOverrides } from './support/harness';
 import { waitFor } from './support/wait';
+import { PATIENT_MAPPINGS } from './support/patient';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRONT_DESK_KEY = 'front-desk-key-0123456789';
@@ -88,7 +89,7 @@ describe('two instances sharing Redis', () => {
   const prefix = `test-runtime-${randomUUID()}:`;
   const shared: ConfigOverrides = {
     cache: { redisUrl: REDIS_URL, keyPrefix: prefix },
-    admin: { allowLoopback: true, probeTimeoutMs: 2000 },
+    admin: { mappings: PATIENT_MAPPINGS, allowLoopback: true, probeTimeoutMs: 2000 },
   };
   let a: Gateway;
   let b: Gateway;
@@ -96,7 +97,7 @@ describe('two instances sharing Redis', () => {
   beforeAll(async () => {
     a = await start(shared);
     // b refuses loopback URLs itself, yet runs what a registered: the allow-list is checked when a definition is put.
-    b = await start({ ...shared, admin: { allowLoopback: false } });
+    b = await start({ ...shared, admin: { mappings: PATIENT_MAPPINGS, allowLoopback: false } });
   });
 
   it('refuses the admin API without admin credentials', async () => {
@@ -373,7 +374,9 @@ describe('two instances sharing Redis', () => {
 
 it('a restart comes back with the registered adapters (file store, no Redis)', async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-defs-')), 'definitions.json');
-  const overrides: ConfigOverrides = { admin: { allowLoopback: true, definitionsFile: file } };
+  const overrides: ConfigOverrides = {
+    admin: { mappings: PATIENT_MAPPINGS, allowLoopback: true, definitionsFile: file },
+  };
   const first = await start(overrides);
   expect((await admin(first, 'PUT', '/admin/adapters/network', definition('kept'))).status).toBe(200);
   await first.close(100);
@@ -387,7 +390,11 @@ it('a restart comes back with the registered adapters (file store, no Redis)', a
 
 it('the WSDL and the SOAP service work for any set of adapters (no billing: no GetBillingSummary, no tns:Billing)', async () => {
   const config = testConfig(mocks, {
-    admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) },
+    admin: {
+      mappings: PATIENT_MAPPINGS,
+      allowLoopback: true,
+      definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`),
+    },
   });
   const gateway = createGateway(
     { ...config, adapters: config.adapters.filter((x) => x.name !== 'billing') },
@@ -449,7 +456,11 @@ it('the documented example registers as it is (its base URL aside) and answers',
     fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8'),
   ) as Record<string, unknown>;
   const gateway = await start({
-    admin: { allowLoopback: true, definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`) },
+    admin: {
+      mappings: PATIENT_MAPPINGS,
+      allowLoopback: true,
+      definitionsFile: path.join(os.tmpdir(), `ucv-defs-${randomUUID()}.json`),
+    },
   });
   const res = await admin(gateway, 'PUT', '/admin/adapters/network', { ...example, baseUrl: mocks.networkEvents.url });
   expect(res.status).toBe(200);

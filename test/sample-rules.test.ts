@@ -17,6 +17,7 @@ import { SAMPLE_RULES } from '../scripts/demo-consumers';
 import { AUTH, asRole, roleConsumer } from './support/harness';
 import { startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
+import { PATIENT_MAPPINGS } from './support/patient';
 
 const stores = testStores();
 let mocks: Mocks;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const second: Store = await stores.open('postgres', first.schema);
   const overrides = {
     marketing: { rules: SAMPLE_RULES, caps: CAPS },
-    admin: { allowLoopback: true },
+    admin: { allowLoopback: true, mappings: PATIENT_MAPPINGS },
     security,
   };
   a = await startMarketing(first, overrides, { mocks, channels });

@@ -18,7 +18,7 @@ import { AUTH } from './support/harness';
 import { roamingEvent, startMarketing, type MarketingHarness } from './support/marketing';
 import { testStores } from './support/store';
 import { waitFor } from './support/wait';
-import { SETUP_TIMEOUT_MS } from './support/patient';
+import { SETUP_TIMEOUT_MS, PATIENT_MAPPINGS } from './support/patient';
 
 interface ReceivedSpan {
   traceId: string;
@@ -77,7 +77,7 @@ beforeAll(async () => {
   tracing = startTracing();
   [mocks, channels] = await Promise.all([startMocks(), startChannelsMock()]);
   const store: Store = await stores.open('pglite');
-  h = await startMarketing(store, { admin: { allowLoopback: true } }, { mocks, channels });
+  h = await startMarketing(store, { admin: { allowLoopback: true, mappings: PATIENT_MAPPINGS } }, { mocks, channels });
   const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'network-events.json'), 'utf8'));
   const put = await h.admin('PUT', '/admin/adapters/network', { ...example, baseUrl: backendUrl });
   expect(put.status).toBe(200);

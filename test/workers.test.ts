@@ -16,6 +16,7 @@ import { POSTGRES_URL, uniqueSchema } from './support/store';
 import { startLoad } from './support/load';
 import { waitFor } from './support/wait';
 import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis';
+import { PATIENT_MAPPINGS } from './support/patient';
 
 // Each test starts one or two primaries of two tsx workers: on a loaded machine a start alone can take a minute.
 jest.setTimeout(240_000);
@@ -264,7 +265,7 @@ describe('definitions across workers without Redis (the file, shared)', () => {
 
   test('put through one worker, every worker serves the field within a second; concurrent puts lose nothing; a restart keeps them', async () => {
     const definitionsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ucv-workers-defs-')), 'definitions.json');
-    const adminConfig = { allowLoopback: true, definitionsFile };
+    const adminConfig = { allowLoopback: true, definitionsFile, mappings: PATIENT_MAPPINGS };
     const p = await startPrimary(NO_CACHE, { admin: adminConfig });
     expect(p.workerPids()).toHaveLength(2);
 

@@ -29,3 +29,9 @@ export const PATIENT_GRACE_MS = 70_000;
  * its 2 cores), a second on a quiet one.
  */
 export const SETUP_TIMEOUT_MS = 300_000;
+
+/**
+ * Mapping bounds for tests that register mappings without testing the bounds: the default 100 ms is a wall-clock
+ * bound, which a mapping process waiting for the CPU on a loaded machine can pass on a mapping of a few fields.
+ */
+export const PATIENT_MAPPINGS = { timeoutMs: 5_000 };
