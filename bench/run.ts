@@ -244,6 +244,7 @@ async function warm(target: Server, count: number, query = FULL, headers: Record
 async function main(): Promise<void> {
   // The machine is shared: its load before and after says how much else ran during the measurement.
   const loadBefore = os.loadavg()[1] as number;
+  const load1Before = os.loadavg()[0] as number;
   const mockServer = await startServer('mocks');
   mockProcess = mockServer;
   const mocks = mockServer.urls;
@@ -263,6 +264,13 @@ async function main(): Promise<void> {
   const bodyFile = path.join(os.tmpdir(), `ucv-bench-view-${process.pid}.json`);
   fs.writeFileSync(bodyFile, view);
   const bare = await startServer('bare', { BARE_BODY_FILE: bodyFile });
+  // The load generator's own ceiling: the same requests answered with two bytes, so nothing but HTTP and the
+  // generator's own work is measured. A row near it is limited by the generator, not by the server.
+  const tinyFile = path.join(os.tmpdir(), `ucv-bench-tiny-${process.pid}.json`);
+  fs.writeFileSync(tinyFile, '{}');
+  const tiny = await startServer('bare', { BARE_BODY_FILE: tinyFile });
+  // The live view's floor: the same six backend calls per view, in parallel, parsed, and the precomputed view sent.
+  const fanout = await startServer('fanout', { MOCK_URLS: JSON.stringify(mocks), BARE_BODY_FILE: bodyFile });
   // What counting the answers costs the load generator, on a real complete view and a real partial one.
   const partialView = await (
     await fetch(`${ucv.url}/graphql`, {
@@ -281,13 +289,20 @@ async function main(): Promise<void> {
   const hiveLive = await startServer('hive', { MOCK_URLS: JSON.stringify(mocks), HIVE_RESPONSE_CACHE: 'off' });
   // Secured: an API key of the front-desk role (the ID card masked) and the audit trail in the durable store.
   const ucvSecured = await startServer('ucv', { ...envFor(forAll(CACHE_LONG)), STACK_AUDIT: '1' });
-  const servers = [mockServer, ucv, ucvRedis, ucvSecured, plain, bare, hive, hiveLive];
+  // The same on Redis: the production set-up Hive Gateway's Redis response cache is compared with.
+  const ucvSecuredRedis = await startServer('ucv', {
+    ...envFor(forAll(CACHE_LONG)),
+    STACK_AUDIT: '1',
+    STACK_REDIS_URL: REDIS_URL,
+  });
+  const servers = [mockServer, ucv, ucvRedis, ucvSecured, ucvSecuredRedis, plain, bare, tiny, fanout, hive, hiveLive];
   process.on('exit', () => servers.forEach((server) => server.child.kill('SIGKILL')));
 
   console.log(`warming ${HOT} customers…`);
   await warm(ucv, HOT);
   await warm(ucvRedis, HOT);
   await warm(ucvSecured, HOT, FULL, SECURED_HEADERS);
+  await warm(ucvSecuredRedis, HOT, FULL, SECURED_HEADERS);
   // The SOAP rows run on the same gateways: their answers are kept per facade, so they are warmed too (until
   // 49ce569 they were not, and the SOAP row measured mostly each customer's first SOAP read).
   await warmSoap(ucv, HOT);
@@ -300,9 +315,14 @@ async function main(): Promise<void> {
     const r: Record<string, Measurement> = {};
     const o: Record<string, Overhead> = {};
     await resetMocks(mocks);
+    // Its two bytes are no view: every 2xx counts as complete.
+    r['ceiling.generator'] = await measure(tiny, mocks, { body: graphqlBody(FULL, hotId), classify: () => null });
     r['cached.bare'] = await measure(bare, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.ucv'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId) });
     r['cached.ucv.redis'] = await measure(ucvRedis, mocks, { body: graphqlBody(FULL, hotId) });
+    // The Redis row against the memory row at a second concurrency level (128 connections).
+    r['cached.ucv.128'] = await measure(ucv, mocks, { body: graphqlBody(FULL, hotId), connections: 128 });
+    r['cached.ucv.redis.128'] = await measure(ucvRedis, mocks, { body: graphqlBody(FULL, hotId), connections: 128 });
     r['cached.hive'] = await measure(hive, mocks, { body: graphqlBody(FULL_HIVE, hotId), classify: classifyHive });
     r['soap.ucv'] = await measure(ucv, mocks, {
       path: '/soap/CustomerView',
@@ -311,6 +331,10 @@ async function main(): Promise<void> {
       classify: classifySoap,
     });
     r['cached.ucv.secured'] = await measure(ucvSecured, mocks, {
+      body: graphqlBody(FULL, hotId),
+      headers: SECURED_HEADERS,
+    });
+    r['cached.ucv.secured.redis'] = await measure(ucvSecuredRedis, mocks, {
       body: graphqlBody(FULL, hotId),
       headers: SECURED_HEADERS,
     });
@@ -349,6 +373,10 @@ async function main(): Promise<void> {
       };
       await measure(hiveLive, mocks, { ...hiveOptions, duration: 2 });
       r[`live.hive.${rate}`] = await measure(hiveLive, mocks, hiveOptions);
+      // The floor at the same rate: the same calls, nothing else (servers.ts fanout).
+      const floorOptions = { ...options, body: graphqlBody(FULL, () => id(20_000 + (cold++ % 80_000))) };
+      await measure(fanout, mocks, { ...floorOptions, duration: 2 });
+      r[`live.floor.${rate}`] = await measure(fanout, mocks, floorOptions);
     }
     await live.stop();
     await resetMocks(mocks);
@@ -492,6 +520,11 @@ async function main(): Promise<void> {
     cachedVsHive: ratio('cached.ucv', 'cached.hive'),
     cachedRedisVsHive: ratio('cached.ucv.redis', 'cached.hive'),
     cachedVsBare: ratio('cached.ucv', 'cached.bare'),
+    bareVsGenerator: ratio('cached.bare', 'ceiling.generator'),
+    redisVsMemory32: ratio('cached.ucv.redis', 'cached.ucv'),
+    redisVsMemory128: ratio('cached.ucv.redis.128', 'cached.ucv.128'),
+    securedRedisVsHive: ratio('cached.ucv.secured.redis', 'cached.hive'),
+    securedRedisVsBare: ratio('cached.ucv.secured.redis', 'cached.bare'),
     soapVsGraphql: ratio('soap.ucv', 'cached.ucv'),
     securedVsAnonymous: ratio('cached.ucv.secured', 'cached.ucv'),
     securedVsHive: ratio('cached.ucv.secured', 'cached.hive'),
@@ -505,6 +538,12 @@ async function main(): Promise<void> {
         ratio(`live.${rate}`, `live.hive.${rate}`, 'cpuMsPerRequest'),
       ]),
     ),
+    ...Object.fromEntries(
+      LIVE_RATES.map((rate) => [
+        `liveCpu${rate}UcvOverFloor`,
+        ratio(`live.${rate}`, `live.floor.${rate}`, 'cpuMsPerRequest'),
+      ]),
+    ),
   };
   const comparisons = {
     cachedVsHive: holds('cached.ucv', 'cached.hive'),
@@ -512,9 +551,11 @@ async function main(): Promise<void> {
     ...Object.fromEntries(LIVE_RATES.map((rate) => [`live${rate}`, holds(`live.${rate}`, `live.hive.${rate}`)])),
   };
   const loadAverage5m = { before: loadBefore, after: os.loadavg()[1] as number };
+  const loadAverage1m = { before: load1Before, after: os.loadavg()[0] as number };
   const report = {
     machine: machine(),
     loadAverage5m,
+    loadAverage1m,
     livePolicy: LIVE_POLICY,
     runs: RUNS,
     durationSeconds: DURATION,
@@ -551,15 +592,22 @@ async function main(): Promise<void> {
     return `| ${name} | ${x.rps.toFixed(0)} | ${x.p50} | ${x.p99} | ${x.cpuMsPerRequest.toFixed(3)} | ${x.backendCallsPerRequest.toFixed(3)} | ${x.mockCpuUsPerCall > 0 ? x.mockCpuUsPerCall.toFixed(0) : '–'} | ${share(a.complete, a.total)} | ${share(a.partial, a.total)} | ${share(failed(a), a.total)}${failed(a) > 0 ? ` (${int(a.non2xx)} non-2xx, ${int(a.network)} no answer)` : ''} |`;
   };
   const rows: Array<[string, string]> = [
+    ['ceiling of the load generator: a 2-byte answer to the same requests', 'ceiling.generator'],
     ['ceiling: bare handler, precomputed view', 'cached.bare'],
     ['cached full view: UCV (in-memory cache)', 'cached.ucv'],
     ['cached full view: UCV (Redis, local copies)', 'cached.ucv.redis'],
+    ['cached full view: UCV (in-memory cache), 128 connections', 'cached.ucv.128'],
+    ['cached full view: UCV (Redis, local copies), 128 connections', 'cached.ucv.redis.128'],
     ['cached full view: plain stitched gateway (no cache)', 'cached.plain'],
     ['cached full view: Hive Gateway (response cache on Redis)', 'cached.hive'],
     ['SOAP full view: UCV', 'soap.ucv'],
     [
       `cached full view: UCV secured (front-desk API key, ID card masked, audit in ${AUDIT_STORE})`,
       'cached.ucv.secured',
+    ],
+    [
+      `cached full view: UCV secured on Redis (front-desk API key, ID card masked, audit in ${AUDIT_STORE})`,
+      'cached.ucv.secured.redis',
     ],
     [`SOAP full view: UCV secured (front-desk, HTTP Basic, audit in ${AUDIT_STORE})`, 'soap.ucv.secured'],
     ...LIVE_RATES.flatMap((rate, i): Array<[string, string]> => [
@@ -568,6 +616,7 @@ async function main(): Promise<void> {
         `live.${rate}`,
       ],
       [`live fan-out at ${rate} req/s: Hive Gateway (response cache off)`, `live.hive.${rate}`],
+      [`live fan-out at ${rate} req/s: floor (the same six calls, nothing else)`, `live.floor.${rate}`],
     ]),
     ['scoring down, breaker open, others cached, 300 req/s', 'down.ucv'],
     ['stampede: 500 concurrent requests, one cold customer', 'stampede'],
@@ -589,8 +638,10 @@ async function main(): Promise<void> {
 Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, commit ${report.machine.commit}.
 The load generator (autocannon), the mocks and the server under test are separate processes sharing these cores
 (the load generator takes its share of them), so read the ratios (each the median of the ratios taken within each
-run) rather than the absolute numbers. The machine's 5-minute load average was ${loadAverage5m.before.toFixed(1)} before the run and
-${loadAverage5m.after.toFixed(1)} after it (above ${report.machine.cores}: other work shared the cores too).
+run) rather than the absolute numbers. The machine's load average (1 / 5 minutes) was ${loadAverage1m.before.toFixed(1)} / ${loadAverage5m.before.toFixed(1)} before
+the run and ${loadAverage1m.after.toFixed(1)} / ${loadAverage5m.after.toFixed(1)} after it (above ${report.machine.cores}: other work shared the cores too).
+The load generator's own ceiling (the first row: the same requests, a 2-byte answer) bounds every row: the bare
+handler reached ${(ratios.bareVsGenerator * 100).toFixed(0)}% of it, so a row near the bare handler measures the generator as much as the server.
 
 ${Object.keys(LIVE_POLICY).length > 0 ? `The live fan-out's UCV gateway ran with \`${JSON.stringify(LIVE_POLICY)}\` merged into every adapter's policy (BENCH_LIVE_POLICY).\n\n` : ''}Answers (bench/answers.ts) are from the worst run of each row: **complete** is HTTP 2xx, no \`errors\` and every
 selected section present; **partial** is 2xx with a section missing (by cause below: \`NOT_FOUND/…\` is the data
@@ -633,12 +684,16 @@ Mocks: ${LIVE_RATES.map((rate) => `${m(`live.${rate}`).mockCpuUsPerCall.toFixed(
 | cached UCV on Redis / Hive Gateway on Redis | ${ratios.cachedRedisVsHive.toFixed(2)}× | ≥ 3× | ${verdict(comparisons.cachedRedisVsHive)} |
 | cached UCV in memory / Hive Gateway on Redis | ${ratios.cachedVsHive.toFixed(2)}× | ≥ 3× | ${verdict(comparisons.cachedVsHive)} |
 | cached UCV / bare ceiling | ${(ratios.cachedVsBare * 100).toFixed(0)}% | ≥ 50% | |
+| cached UCV on Redis / in memory, 32 and 128 connections | ${(ratios.redisVsMemory32 * 100).toFixed(0)}% / ${(ratios.redisVsMemory128 * 100).toFixed(0)}% | ≥ 90% | |
+| secured cached UCV on Redis (API key, mask, audit in ${AUDIT_STORE}) / Hive Gateway on Redis | ${ratios.securedRedisVsHive.toFixed(2)}× | ≥ 3× | ${verdict(holds('cached.ucv.secured.redis', 'cached.hive'))} |
+| secured cached UCV on Redis / bare ceiling | ${(ratios.securedRedisVsBare * 100).toFixed(0)}% | ≥ 25% | |
 | SOAP / GraphQL | ${(ratios.soapVsGraphql * 100).toFixed(0)}% | ≥ 80% | |
 | secured cached UCV (API key, mask, audit in ${AUDIT_STORE}) / anonymous cached UCV | ${(ratios.securedVsAnonymous * 100).toFixed(0)}% | | |
 | secured cached UCV in memory / Hive Gateway on Redis | ${ratios.securedVsHive.toFixed(2)}× | ≥ 3× | ${verdict(holds('cached.ucv.secured', 'cached.hive'))} |
 | secured cached UCV / bare ceiling | ${(ratios.securedVsBare * 100).toFixed(0)}% | ≥ 50% | |
 | secured SOAP / secured GraphQL | ${(ratios.soapSecuredVsGraphqlSecured * 100).toFixed(0)}% | ≥ 80% | |
 ${LIVE_RATES.map((rate) => `| live at ${rate} req/s: gateway CPU per view, UCV / Hive Gateway (${m(`live.${rate}`).cpuMsPerRequest.toFixed(2)} / ${m(`live.hive.${rate}`).cpuMsPerRequest.toFixed(2)} ms) | ${(ratios as Record<string, number>)[`liveCpu${rate}UcvOverHive`]?.toFixed(2)}× | ≤ 0.5× | ${verdict((comparisons as Record<string, boolean>)[`live${rate}`] as boolean)} |`).join('\n')}
+${LIVE_RATES.map((rate) => `| live at ${rate} req/s: gateway CPU per view, UCV / the floor (${m(`live.${rate}`).cpuMsPerRequest.toFixed(2)} / ${m(`live.floor.${rate}`).cpuMsPerRequest.toFixed(2)} ms) | ${(ratios as Record<string, number>)[`liveCpu${rate}UcvOverFloor`]?.toFixed(2)}× | ≤ 2× | |`).join('\n')}
 | live at 300 req/s: client p50 / p99 over the slowest backend (50 ms) | ${ratios.live300OverheadP50.toFixed(1)} / ${ratios.live300OverheadP99.toFixed(1)} ms | ≤ 2 / ≤ 10 ms | |
 | live at 300 req/s: gateway's own overhead over its slowest call (Server-Timing) p50 / p99 | ${ov('live.300').p50.toFixed(2)} / ${ov('live.300').p99.toFixed(2)} ms | ≤ 2 / ≤ 10 ms | |
 | breaker open: client p99, answered | ${m('down.ucv').p99} ms, ${m('down.ucv').non2xx + m('down.ucv').errors === 0 ? '100%' : `${m('down.ucv').non2xx} non-2xx, ${m('down.ucv').errors} errors in the worst run`} | < 2 ms, 100% | |

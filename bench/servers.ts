@@ -10,6 +10,10 @@
  *     BENCH_CONSUMERS are configured too, for rows with an API key or a JWT)
  *   tsx bench/servers.ts plain  MOCK_URLS='{...}'
  *   tsx bench/servers.ts bare   BARE_BODY_FILE=/path/to/view.json
+ *   tsx bench/servers.ts fanout MOCK_URLS='{...}' BARE_BODY_FILE=/path/to/view.json
+ *     (the live view's floor: per request the same six backend calls the full view makes, in parallel over undici
+ *     pools with keep-alive, the JSON answers parsed and the SOAP one read as text, then the precomputed view
+ *     answered: no schema, no plan, no checks, no cache, no composition)
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,6 +22,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
+import { Pool } from 'undici';
 import { parseConfig } from '../gateway/config';
 import { createGateway, openConfiguredStore } from '../gateway/app/server';
 import { startMocks } from '../mocks';
@@ -92,8 +97,64 @@ async function main(): Promise<void> {
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  } else if (role === 'fanout') {
+    const body = fs.readFileSync(process.env.BARE_BODY_FILE as string);
+    const pools = new Map<string, Pool>();
+    const pool = (origin: string): Pool => {
+      let p = pools.get(origin);
+      if (!p) pools.set(origin, (p = new Pool(origin, { connections: 64, pipelining: 1 })));
+      return p;
+    };
+    const getJson = async (base: string, route: string): Promise<unknown> => {
+      const url = new URL(route, base);
+      const res = await pool(url.origin).request({ method: 'GET', path: url.pathname });
+      const text = await res.body.text();
+      return res.statusCode === 200 ? (JSON.parse(text) as unknown) : null;
+    };
+    const billing = async (customerId: string): Promise<string> => {
+      const url = new URL('/billing/AccountService', mockUrls.billing);
+      const res = await pool(url.origin).request({
+        method: 'POST',
+        path: url.pathname,
+        headers: {
+          'content-type': 'text/xml; charset=utf-8',
+          soapaction: '"urn:example:billing:account:v1#GetAccountSummary"',
+        },
+        body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tns="urn:example:billing:account:v1"><soap:Body><tns:GetAccountSummaryRequest><tns:customerId>${customerId}</tns:customerId></tns:GetAccountSummaryRequest></soap:Body></soap:Envelope>`,
+      });
+      return res.body.text();
+    };
+    const server = http.createServer((req, res) => {
+      let raw = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (raw += chunk));
+      req.on('end', () => {
+        const customerId = String((JSON.parse(raw) as { variables?: { id?: string } }).variables?.id ?? '');
+        const { crm = '', warehouse = '', scoring = '' } = mockUrls;
+        void Promise.all([
+          getJson(crm, `/api/v1/customers/${customerId}`),
+          getJson(crm, `/api/v1/customers/${customerId}/products`),
+          getJson(crm, `/api/v1/customers/${customerId}/contacts`),
+          getJson(warehouse, `/edw/v1/customer-insights/${customerId}`),
+          getJson(scoring, `/scoring/v2/evaluations/${customerId}`),
+          billing(customerId),
+        ]).then(
+          () => {
+            res.writeHead(200, {
+              'content-type': 'application/graphql-response+json; charset=utf-8',
+              'content-length': body.length,
+            });
+            res.end(body);
+          },
+          () => res.writeHead(502).end(),
+        );
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   } else {
-    console.error('usage: servers.ts mocks|ucv|plain|bare');
+    console.error('usage: servers.ts mocks|ucv|plain|bare|fanout');
     process.exit(2);
   }
 }

@@ -73,7 +73,7 @@ const HIVE_DIR = path.join(__dirname, 'hive');
  * `benchDir` runs the role from another checkout's bench/ folder (default: this one).
  */
 export async function startServer(
-  role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'hive',
+  role: 'mocks' | 'ucv' | 'plain' | 'bare' | 'fanout' | 'hive',
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
   benchDir = __dirname,
