@@ -229,14 +229,19 @@ describe('a campaign run', () => {
         );
         return answering.every((id) => delivered.has(id));
       },
-      { what: 'every planned reply delivered', timeoutMs: 60_000 },
-    );
-    await waitFor(
-      async () => (await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body.funnel.ordered === yes,
       {
-        what: 'every Y ordered',
+        what: 'every planned reply delivered',
+        timeoutMs: 60_000,
+        // Hundreds of replies, each an order or a record: as long as they go on being delivered.
+        progress: () => channels.replies().map((r) => r.state),
       },
     );
+    const funnel = async () => (await h.admin('GET', '/marketing/campaigns/cloud-youth/report')).body.funnel;
+    await waitFor(async () => (await funnel()).ordered === yes, {
+      what: 'every Y ordered',
+      timeoutMs: 60_000,
+      progress: async () => (await funnel()).ordered,
+    });
     const report = (await h.admin('GET', '/marketing/campaigns/cloud-youth/report', undefined, MARKETING)).body;
     // One trigger, a full response: each Y placed one order and got one confirmation; N and clicks recorded.
     expect(report.funnel.accepted).toBe(yes);
