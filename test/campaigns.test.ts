@@ -4,7 +4,13 @@
  * target contacted once, the control group never, and a report whose numbers are the mocks' own counters. The
  * campaigns' clock is injected: schedules and response windows pass without waiting.
  */
-import { PATIENT_CHANNEL_TIMEOUT_MS, PATIENT_GRACE_MS, PATIENT_POLICIES, SETUP_TIMEOUT_MS } from './support/patient';
+import {
+  PATIENT_CHANNEL_TIMEOUT_MS,
+  PATIENT_GRACE_MS,
+  PATIENT_POLICIES,
+  SETUP_TIMEOUT_MS,
+  PATIENT_REPLY_DELIVERY,
+} from './support/patient';
 import { CUSTOMER_COUNT, crmProducts, crmProfile, warehouseRecord } from '../mocks/dataset/customers';
 import { customerId } from '../mocks/dataset/identity';
 import { startMocks, type Mocks } from '../mocks';
@@ -171,7 +177,7 @@ describe('a campaign run', () => {
 
   it('contacts every eligible target once, the control group never, skips who bought since the batch', async () => {
     // Half of the customers answer: SMS with Y or N, the app with a click (the channel mock's own plan).
-    channels.setReplies({ share: 0.5, yesShare: 0.5, delayMs: 10 });
+    channels.setReplies({ share: 0.5, yesShare: 0.5, delayMs: 10, ...PATIENT_REPLY_DELIVERY });
     const launched = await h.admin('POST', '/marketing/campaigns/cloud-youth/launch');
     expect(launched.status).toBe(202);
     expect(launched.body).toMatchObject({ campaignId: 'cloud-youth', state: 'selecting' });
@@ -221,6 +227,9 @@ describe('a campaign run', () => {
     const answering = messages.filter((_m, i) => planned[i] !== null).map((m) => m.messageId);
     await waitFor(
       () => {
+        // A delivery the channel gave up on will never come: fail now, with the gateway's last answer to it.
+        const given = channels.replies().find((r) => r.state === 'failed' && answering.includes(r.reply.messageId));
+        if (given) throw new Error(`a reply was given up: ${given.lastStatus} ${JSON.stringify(given.lastAnswer)}`);
         const delivered = new Set(
           channels
             .replies()

@@ -35,3 +35,10 @@ export const SETUP_TIMEOUT_MS = 300_000;
  * bound, which a mapping process waiting for the CPU on a loaded machine can pass on a mapping of a few fields.
  */
 export const PATIENT_MAPPINGS = { timeoutMs: 5_000 };
+
+/**
+ * The channel mock's reply delivery for tests that send hundreds of replies at once: each reply's handling places an
+ * order and sends a confirmation, and on a loaded machine a burst of them outlasts the default 4 attempts in about
+ * 1.4 s. A provider retries for minutes; so does this (10 attempts, backoff from 500 ms, 30 s per attempt).
+ */
+export const PATIENT_REPLY_DELIVERY = { maxAttempts: 10, retryBackoffMs: 500, timeoutMs: 30_000 };
