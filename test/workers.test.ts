@@ -19,7 +19,7 @@ import { freePort, REDIS_URL, requireRedis, uniquePrefix } from './support/redis
 import { PATIENT_MAPPINGS } from './support/patient';
 
 // Each test starts one or two primaries of two tsx workers: on a loaded machine a start alone can take a minute.
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 const ROOT = path.join(__dirname, '..');
 const NO_CACHE = { cache: { ttlSeconds: 0, staleSeconds: 0, notFoundTtlSeconds: 0 } };
@@ -227,11 +227,18 @@ test('workers that keep dying are replaced after a growing wait, and SIGTERM sti
     [3, 500],
   ] as const) {
     const death = new RegExp(`replacing it in ${delay} ms \\(${n} death\\(s\\) in the last minute\\)`);
-    // While no worker is up the port refuses the request: ask again until one serves it (and dies).
-    for (let attempt = 0; attempt < 20 && !death.test(p.stderr()); attempt++) {
-      await crash();
-      await p.waitFor(death, 1000).catch(() => undefined);
-    }
+    // While no worker is up the port refuses the request: ask again until one serves it (and dies). A replacement
+    // can take a minute to start on a loaded machine.
+    await waitFor(
+      async () => {
+        await crash();
+        return p.waitFor(death, 1000).then(
+          () => true,
+          () => false,
+        );
+      },
+      { timeoutMs: 180_000, intervalMs: 0, what: `death ${n} and its replacement in ${delay} ms` },
+    );
     expect(p.stderr()).toMatch(death);
   }
   // Once the replacements are up, the port serves again.
