@@ -40,6 +40,10 @@ let fields: FieldCatalog;
 /** Every batch customer's facts under the gateway's field names, ascending by id. */
 const batch: Array<{ id: string; facts: Record<string, unknown> }> = [];
 
+// Each test walks the 100,000 customers of the data set, in this process and in the warehouse mock's: seconds on a
+// quiet machine, more than the default 20 s with the machine loaded. The limit bounds a hang, not the work.
+jest.setTimeout(180_000);
+
 beforeAll(async () => {
   h = await startHarness({
     // The first extraction builds the batch's columns: a deadline no loaded machine reaches, and no slow-call count.
