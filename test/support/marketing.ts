@@ -113,6 +113,7 @@ export async function startMarketing(
     });
     return { status: res.status, body: await res.json() };
   };
+  const signedAt = new Map<string, number>();
   return {
     mocks,
     channels,
@@ -121,9 +122,19 @@ export async function startMarketing(
     touchpoints,
     async send(event, headers = {}) {
       const body = JSON.stringify(event);
+      // A body sent again is a sender's redelivery, signed again: with a timestamp of its own, one second before the
+      // last one if "now" has not moved on, so the two signatures differ whatever the clock reads (signing "now"
+      // twice in one second gives the same signature, which the gateway rightly refuses as a replay).
+      const last = signedAt.get(body);
+      const timestamp = Math.min(Math.floor(Date.now() / 1000), last === undefined ? Infinity : last - 1);
+      signedAt.set(body, timestamp);
       const res = await fetch(`${url}/events/network`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ucv-signature': signEvent(NETWORK_SECRET, body), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'x-ucv-signature': signEvent(NETWORK_SECRET, body, timestamp),
+          ...headers,
+        },
         body,
       });
       return { status: res.status, body: await res.json() };
