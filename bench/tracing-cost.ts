@@ -2,8 +2,8 @@
  * What OpenTelemetry tracing costs (gateway/telemetry/): the cached and the live full view, through a gateway
  * process with tracing off, then on with sampling at 0%, 1% and 100% (`parentbased_traceidratio`), spans exported
  * over OTLP/HTTP to a collector in this process that answers 200 and keeps nothing. Each configuration is a fresh
- * gateway; configurations alternate within a run, RUNS runs, medians reported with their ratio to "off" of the same
- * run set.
+ * gateway; configurations alternate within a run (the order turning each run), RUNS runs, medians reported with the
+ * median of each run's ratio to "off".
  *
  *   flock /tmp/ucv-bench.lock npx tsx bench/tracing-cost.ts      RUNS=3 DURATION=8 HOT=2000
  *
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   const mocks = await startServer('mocks');
   const rows: Record<string, { cached: number[]; live: number[]; cachedCpu: number[]; liveCpu: number[] }> = {};
   for (let run = 0; run < RUNS; run++)
-    for (const config of CONFIGS) {
+    // The order turns each run, so no configuration is always the first fresh process on a machine just idle.
+    for (const config of [...CONFIGS.slice(run % CONFIGS.length), ...CONFIGS.slice(0, run % CONFIGS.length)]) {
       const env = config.name === 'off' ? {} : { ...config.env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint };
       const row = (rows[config.name] ??= { cached: [], live: [], cachedCpu: [], liveCpu: [] });
       const cached = await startServer('ucv', { ...gatewayEnv(mocks.urls, forAll(CACHE_LONG)), ...env });
@@ -104,8 +105,9 @@ async function main(): Promise<void> {
   const base = rows.off as (typeof rows)[string];
   const lines = CONFIGS.map(({ name }) => {
     const r = rows[name] as (typeof rows)[string];
-    const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(3);
-    return `| ${name} | ${median(r.cached).toFixed(0)} | ${ratio(r.cached, base.cached)} | ${median(r.cachedCpu).toFixed(3)} | ${median(r.live).toFixed(0)} | ${ratio(r.live, base.live)} | ${median(r.liveCpu).toFixed(3)} |`;
+    // The median of each run's own ratio to "off": a ratio between two runs would carry the drift between them.
+    const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / (b[i] as number))).toFixed(3);
+    return `| ${name} | ${median(r.cached).toFixed(0)} | ${ratio(r.cached, base.cached)} | ${median(r.cachedCpu).toFixed(3)} | ${ratio(r.cachedCpu, base.cachedCpu)} | ${median(r.live).toFixed(0)} | ${ratio(r.live, base.live)} | ${median(r.liveCpu).toFixed(3)} | ${ratio(r.liveCpu, base.liveCpu)} |`;
   });
   const report = `# Tracing cost (bench/tracing-cost.ts)
 
@@ -114,8 +116,10 @@ ${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cp
     .map((l) => l.toFixed(2))
     .join(' ')} after; ${spans} OTLP export requests received.
 
-| tracing | cached req/s | vs off | cached CPU ms/view | live req/s | vs off | live CPU ms/view |
-|---|---|---|---|---|---|---|
+Ratios are the median of each run's ratio to "off" in that run.
+
+| tracing | cached req/s | vs off | cached CPU ms/view | vs off | live req/s | vs off | live CPU ms/view | vs off |
+|---|---|---|---|---|---|---|---|---|
 ${lines.join('\n')}
 `;
   const out = path.join(__dirname, 'results');
