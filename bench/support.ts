@@ -202,6 +202,17 @@ export function percentile(values: number[], p: number): number {
 
 export const median = (values: number[]): number => percentile(values, 50);
 
+/** The median of the ratios a[i] / b[i], each taken within one run: a ratio between two runs would carry their drift. */
+export const medianRatio = (a: number[], b: number[]): number => median(a.map((x, i) => x / (b[i] as number)));
+
+/** Writes a Markdown report to bench/results/<file> and prints it. */
+export function writeReport(file: string, markdown: string): void {
+  const out = path.join(__dirname, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, file), markdown);
+  console.log(markdown);
+}
+
 export function machine(): Record<string, string | number> {
   let commit = 'unknown';
   try {

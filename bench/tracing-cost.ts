@@ -16,7 +16,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { CACHE_LONG, CACHE_OFF, drive, forAll, gatewayEnv, id, median, startServer, type Server } from './support';
+import {
+  CACHE_LONG,
+  CACHE_OFF,
+  drive,
+  forAll,
+  gatewayEnv,
+  id,
+  median,
+  medianRatio,
+  startServer,
+  writeReport,
+  type Server,
+} from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 8);
@@ -106,7 +118,7 @@ async function main(): Promise<void> {
   const lines = CONFIGS.map(({ name }) => {
     const r = rows[name] as (typeof rows)[string];
     // The median of each run's own ratio to "off": a ratio between two runs would carry the drift between them.
-    const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / (b[i] as number))).toFixed(3);
+    const ratio = (a: number[], b: number[]) => medianRatio(a, b).toFixed(3);
     return `| ${name} | ${median(r.cached).toFixed(0)} | ${ratio(r.cached, base.cached)} | ${median(r.cachedCpu).toFixed(3)} | ${ratio(r.cachedCpu, base.cachedCpu)} | ${median(r.live).toFixed(0)} | ${ratio(r.live, base.live)} | ${median(r.liveCpu).toFixed(3)} | ${ratio(r.liveCpu, base.liveCpu)} |`;
   });
   const report = `# Tracing cost (bench/tracing-cost.ts)
@@ -122,10 +134,7 @@ Ratios are the median of each run's ratio to "off" in that run.
 |---|---|---|---|---|---|---|---|---|
 ${lines.join('\n')}
 `;
-  const out = path.join(__dirname, 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'tracing-cost.md'), report);
-  console.log(report);
+  writeReport('tracing-cost.md', report);
 }
 
 void main().catch((err: unknown) => {
