@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import autocannon from 'autocannon';
 
 export const ADAPTERS = ['crm', 'billing', 'warehouse', 'scoring'] as const;
 export type MockUrls = Record<(typeof ADAPTERS)[number], string>;
@@ -204,6 +205,98 @@ export const median = (values: number[]): number => percentile(values, 50);
 
 /** The median of the ratios a[i] / b[i], each taken within one run: a ratio between two runs would carry their drift. */
 export const medianRatio = (a: number[], b: number[]): number => median(a.map((x, i) => x / (b[i] as number)));
+
+/** `list` started at position `run` (modulo its length): the order turns each run, so no entry is always first. */
+export const turned = <T>(list: readonly T[], run: number): T[] => [
+  ...list.slice(run % list.length),
+  ...list.slice(0, run % list.length),
+];
+
+/** One measurement of a view: throughput, the target process's CPU per view, answers that were not 2xx. */
+export interface ViewLoad {
+  rps: number;
+  cpuMsPerView: number;
+  non2xx: number;
+}
+
+/**
+ * Drives `target`'s /graphql for `duration` seconds at 32 connections with `body(customerId)`, the customers taken
+ * in turn from the first `ids`, and reads its CPU from /proc before and after.
+ */
+export async function loadView(
+  target: Server,
+  body: (customerId: string) => string,
+  ids: number,
+  duration: number,
+): Promise<ViewLoad> {
+  let n = 0;
+  const cpu = target.cpuSeconds();
+  const result = await autocannon({
+    url: `${target.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: 32,
+    duration,
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(id((n++ % ids) + 1)) }) }],
+  } as unknown as autocannon.Options);
+  const views = Math.max(1, result.requests.total);
+  return {
+    rps: result.requests.average,
+    cpuMsPerView: ((target.cpuSeconds() - cpu) * 1000) / views,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Reads the first `total` customers once through `url`'s /graphql with `body(customerId)`, 16 at a time. */
+export async function warmViews(url: string, total: number, body: (customerId: string) => string): Promise<void> {
+  await drive(total, 16, async (i) => {
+    await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body(id(i + 1)),
+    }).then((r) => r.arrayBuffer());
+  });
+}
+
+/** A configuration's cached and live measurements, one of each per run. */
+export interface CostRow {
+  cached: ViewLoad[];
+  live: ViewLoad[];
+}
+
+/**
+ * The Markdown table of a same-run comparison: per configuration the medians of the cached and live req/s and CPU
+ * per view, each beside the median of the runs' own ratios to the `base` configuration, and every non-2xx answer.
+ */
+export function costTable(
+  label: string,
+  rows: Record<string, CostRow>,
+  names: readonly string[],
+  base: string,
+): string {
+  const of = (loads: ViewLoad[], key: 'rps' | 'cpuMsPerView') => loads.map((l) => l[key]);
+  const b = rows[base] as CostRow;
+  const cells = (r: CostRow, kind: 'cached' | 'live') =>
+    [
+      median(of(r[kind], 'rps')).toFixed(0),
+      medianRatio(of(r[kind], 'rps'), of(b[kind], 'rps')).toFixed(3),
+      median(of(r[kind], 'cpuMsPerView')).toFixed(3),
+      medianRatio(of(r[kind], 'cpuMsPerView'), of(b[kind], 'cpuMsPerView')).toFixed(3),
+    ].join(' | ');
+  const lines = names.map((name) => {
+    const r = rows[name] as CostRow;
+    const failed = [...r.cached, ...r.live].reduce((sum, l) => sum + l.non2xx, 0);
+    return `| ${name} | ${cells(r, 'cached')} | ${cells(r, 'live')} | ${failed} |`;
+  });
+  return [
+    `| ${label} | cached req/s | vs ${base} | cached CPU ms/view | vs ${base} | live req/s | vs ${base} | live CPU ms/view | vs ${base} | non-2xx |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...lines,
+  ].join('\n');
+}
+
+/** The 1-, 5- and 15-minute load averages, for a report. */
+export const loadAverage = (l: number[] = os.loadavg()): string => l.map((x) => x.toFixed(2)).join(' ');
 
 /** Writes a Markdown report to bench/results/<file> and prints it. */
 export function writeReport(file: string, markdown: string): void {

@@ -15,19 +15,19 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
 import {
   CACHE_LONG,
   CACHE_OFF,
-  drive,
+  costTable,
   forAll,
   gatewayEnv,
-  id,
-  median,
-  medianRatio,
+  loadAverage,
+  loadView,
   startServer,
+  turned,
+  warmViews,
   writeReport,
-  type Server,
+  type CostRow,
 } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -47,30 +47,10 @@ const CONFIGS: Array<{ name: string; env: Record<string, string> }> = [
   })),
 ];
 
-async function rps(target: Server, hot: number): Promise<{ rps: number; cpuMsPerView: number }> {
-  let n = 0;
-  const cpu = target.cpuSeconds();
-  const result = await autocannon({
-    url: `${target.url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    connections: 32,
-    duration: DURATION,
-    requests: [
-      {
-        setupRequest: (req: Record<string, unknown>) => ({
-          ...req,
-          body: JSON.stringify({ query: FULL, variables: { id: id((n++ % hot) + 1) } }),
-        }),
-      },
-    ],
-  } as unknown as autocannon.Options);
-  const views = Math.max(1, result.requests.total);
-  return { rps: result.requests.average, cpuMsPerView: ((target.cpuSeconds() - cpu) * 1000) / views };
-}
+const viewBody = (customerId: string): string => JSON.stringify({ query: FULL, variables: { id: customerId } });
 
 async function main(): Promise<void> {
-  const loadBefore = os.loadavg();
+  const loadBefore = loadAverage();
   let spans = 0;
   const collector = http.createServer((req, res) => {
     req.on('data', () => undefined);
@@ -82,59 +62,38 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
   const mocks = await startServer('mocks');
-  const rows: Record<string, { cached: number[]; live: number[]; cachedCpu: number[]; liveCpu: number[] }> = {};
+  const rows: Record<string, CostRow> = {};
   for (let run = 0; run < RUNS; run++)
-    // The order turns each run, so no configuration is always the first fresh process on a machine just idle.
-    for (const config of [...CONFIGS.slice(run % CONFIGS.length), ...CONFIGS.slice(0, run % CONFIGS.length)]) {
+    for (const config of turned(CONFIGS, run)) {
       const env = config.name === 'off' ? {} : { ...config.env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint };
-      const row = (rows[config.name] ??= { cached: [], live: [], cachedCpu: [], liveCpu: [] });
+      const row = (rows[config.name] ??= { cached: [], live: [] });
       const cached = await startServer('ucv', { ...gatewayEnv(mocks.urls, forAll(CACHE_LONG)), ...env });
-      await drive(HOT, 16, async (i) => {
-        const body = JSON.stringify({ query: FULL, variables: { id: id(i + 1) } });
-        await fetch(`${cached.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }).then((r) => r.arrayBuffer());
-      });
-      const c = await rps(cached, HOT);
+      await warmViews(cached.url, HOT, viewBody);
+      row.cached.push(await loadView(cached, viewBody, HOT, DURATION));
       await cached.stop();
       const live = await startServer('ucv', {
         ...gatewayEnv(mocks.urls, forAll(CACHE_OFF)),
         STACK_ANSWER_BYTES: '0',
         ...env,
       });
-      const l = await rps(live, 100_000);
+      row.live.push(await loadView(live, viewBody, 100_000, DURATION));
       await live.stop();
-      row.cached.push(c.rps);
-      row.cachedCpu.push(c.cpuMsPerView);
-      row.live.push(l.rps);
-      row.liveCpu.push(l.cpuMsPerView);
-      console.log(JSON.stringify({ run, config: config.name, cached: c, live: l }));
+      console.log(JSON.stringify({ run, config: config.name, cached: row.cached.at(-1), live: row.live.at(-1) }));
     }
   await mocks.stop();
   collector.close();
-  const base = rows.off as (typeof rows)[string];
-  const lines = CONFIGS.map(({ name }) => {
-    const r = rows[name] as (typeof rows)[string];
-    // The median of each run's own ratio to "off": a ratio between two runs would carry the drift between them.
-    const ratio = (a: number[], b: number[]) => medianRatio(a, b).toFixed(3);
-    return `| ${name} | ${median(r.cached).toFixed(0)} | ${ratio(r.cached, base.cached)} | ${median(r.cachedCpu).toFixed(3)} | ${ratio(r.cachedCpu, base.cachedCpu)} | ${median(r.live).toFixed(0)} | ${ratio(r.live, base.live)} | ${median(r.liveCpu).toFixed(3)} | ${ratio(r.liveCpu, base.liveCpu)} |`;
-  });
-  const report = `# Tracing cost (bench/tracing-cost.ts)
+  const names = CONFIGS.map((config) => config.name);
+  writeReport(
+    'tracing-cost.md',
+    `# Tracing cost (bench/tracing-cost.ts)
 
-${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; medians of ${RUNS} runs, ${DURATION} s each, 32 connections; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} after; ${spans} OTLP export requests received.
+${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; medians of ${RUNS} runs, ${DURATION} s each, 32 connections; load average ${loadBefore} before, ${loadAverage()} after; ${spans} OTLP export requests received.
 
 Ratios are the median of each run's ratio to "off" in that run.
 
-| tracing | cached req/s | vs off | cached CPU ms/view | vs off | live req/s | vs off | live CPU ms/view | vs off |
-|---|---|---|---|---|---|---|---|---|
-${lines.join('\n')}
-`;
-  writeReport('tracing-cost.md', report);
+${costTable('tracing', rows, names, 'off')}
+`,
+  );
 }
 
 void main().catch((err: unknown) => {
