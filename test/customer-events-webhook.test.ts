@@ -102,13 +102,10 @@ describe.each(ENGINES)('on %s', (engine) => {
 
   it('handles a redelivered event once: the same answer, no second message, no second touchpoint', async () => {
     const event = roamingEvent('C00000044');
-    // A sender's redelivery is signed again (a new timestamp): the signature check lets it in, the event id does not.
-    // Both timestamps are chosen here, one second apart, so the two signatures differ whatever the clock reads
-    // (signing "now" twice gives the same signature when both fall in the same second, and it would be a replay).
-    const signedAt = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify(event);
-    const first = await h.send(event, { 'x-ucv-signature': signEvent(NETWORK_SECRET, body, signedAt) });
-    const again = await h.send(event, { 'x-ucv-signature': signEvent(NETWORK_SECRET, body, signedAt - 1) });
+    // A sender's redelivery is signed again (the harness gives a body sent again a timestamp of its own): the
+    // signature check lets it in, the event id does not.
+    const first = await h.send(event);
+    const again = await h.send(event);
     expect(first.body.offer.status).toBe('SENT');
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ eventId: event.id, duplicate: true, offer: first.body.offer });
