@@ -25,6 +25,7 @@ import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import * as soap from 'soap';
 import { BadResponseError, readCapped, ResponseTooLargeError, type FetchContext } from './adapter';
+import { readRepliesFaster } from './soap-reply';
 
 export interface SoapClientOptions {
   /**
@@ -90,20 +91,26 @@ export function soapClient(options: SoapClientOptions): SoapClient {
   let client: Promise<soap.Client> | undefined;
   const get = (): Promise<soap.Client> => {
     if (!client) {
-      const pending = soap.createClientAsync(wsdlUrl, {
-        ...(endpoint ? { endpoint } : {}),
-        httpClient: transport,
-        // Read by our transport for the WSDL and every import (node-soap passes them as the request's options): one
-        // deadline for the whole reading, and for an untrusted backend the count of the documents it pulls in.
-        wsdl_options: {
-          signal: AbortSignal.timeout(options.timeoutMs),
-          maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes,
-          ...(guard ? { overrideImportLocation: countedImports(guard, wsdlUrl) } : {}),
-        },
-        // node-soap otherwise keeps every WSDL per URL for the life of the process: a client made again (an adapter
-        // swapped, a service redeployed behind the same URL) reads the WSDL the service has now.
-        disableCache: true,
-      });
+      const pending = soap
+        .createClientAsync(wsdlUrl, {
+          ...(endpoint ? { endpoint } : {}),
+          httpClient: transport,
+          // Read by our transport for the WSDL and every import (node-soap passes them as the request's options): one
+          // deadline for the whole reading, and for an untrusted backend the count of the documents it pulls in.
+          wsdl_options: {
+            signal: AbortSignal.timeout(options.timeoutMs),
+            maxBytes: options.maxWsdlBytes ?? options.maxResponseBytes,
+            ...(guard ? { overrideImportLocation: countedImports(guard, wsdlUrl) } : {}),
+          },
+          // node-soap otherwise keeps every WSDL per URL for the life of the process: a client made again (an adapter
+          // swapped, a service redeployed behind the same URL) reads the WSDL the service has now.
+          disableCache: true,
+        })
+        .then((made) => {
+          // Replies read over saxes, node-soap's reading unchanged (soap-reply.ts).
+          readRepliesFaster(made.wsdl as never);
+          return made;
+        });
       pending.catch(() => {
         if (client === pending) client = undefined; // fetch the WSDL again on the next call
       });
