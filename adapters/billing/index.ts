@@ -3,7 +3,7 @@
  * bills and payment behaviour. Consumed with the `soap` client, built once from the service's own WSDL, over the
  * gateway's SOAP transport (`gateway/backends/soap-client.ts`: undici, the byte cap, faults and unreadable envelopes).
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineAdapter, field, resource, type SoapClient, soapClient, SoapFaultError } from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 

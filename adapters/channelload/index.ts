@@ -4,7 +4,7 @@
  * capacity. Read by the steering section (gateway/steering/) through the same protected path as every backend: it
  * adds no section of its own to Customer, and its one record (key `current`) is the load now.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineAdapter, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends';
 
 const Load = z

@@ -2,7 +2,7 @@
  * CRM (REST/JSON): profile, products held and contact history. The system of record for customers: it decides
  * whether a customer exists and resolves mobile numbers.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import {
   command,
   defineAdapter,

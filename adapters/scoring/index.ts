@@ -2,7 +2,7 @@
  * Scoring / precise-segmentation system (REST/JSON): credit score, value tier, positioning and recommended offers.
  * One evaluation feeds two sections.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineAdapter, field, getJson, jsonHttpClient, resource, type JsonClient } from '../../gateway/backends';
 import { schemaFile } from '../../schemas';
 

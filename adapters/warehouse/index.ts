@@ -7,7 +7,7 @@
  * columns (AUDIENCE_COLUMNS) and sent to its extraction API, which counts the batch's customers it selects or
  * answers their ids a page at a time. Commands, never cached: each call asks the warehouse.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import {
   BadResponseError,
   command,
@@ -199,7 +199,7 @@ const PageAnswer = z
   .passthrough();
 
 /** The answer checked against its shape: another shape is a bad response (a failure, never an answer). */
-function checked<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, answer: unknown, path: string): T {
+function checked<T>(schema: z.ZodType<T>, answer: unknown, path: string): T {
   const parsed = schema.safeParse(answer);
   if (!parsed.success) throw new BadResponseError(`${path}: answer of an unexpected shape`, 'wrong_shape');
   return parsed.data;

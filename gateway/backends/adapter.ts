@@ -8,7 +8,7 @@
  * timeouts, breakers, bulkheads, retries and provenance. An adapter never caches, retries or counts on its own.
  */
 import { Pool } from 'undici';
-import type { ZodType, ZodTypeDef } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 
 /** Passed to every fetch. */
 export interface FetchContext {
@@ -54,12 +54,12 @@ export interface Resource<Client, Record, Raw = Record> {
    */
   fetch(client: Client, key: string, ctx: FetchContext): Promise<Raw | null>;
   /**
-   * The shape of a non-null answer, checked by the gateway after every fetch (zod; let extra fields through, e.g.
-   * with `.passthrough()`). An answer of another shape fails the call as `bad_response` (detail `wrong_shape`): it
-   * counts for the breaker, is never cached, and its sections are null with SOURCE_UNAVAILABLE. Without a schema
-   * the answer is taken as it is.
+   * The shape of a non-null answer, checked by the gateway after every fetch: any synchronous Standard Schema (zod 4,
+   * zod 3, Valibot, ArkType…; let extra fields through, e.g. zod's `.passthrough()`). An answer of another shape
+   * fails the call as `bad_response` (detail `wrong_shape`): it counts for the breaker, is never cached, and its
+   * sections are null with SOURCE_UNAVAILABLE. Without a schema the answer is taken as it is.
    */
-  schema?: ZodType<Raw, ZodTypeDef, unknown>;
+  schema?: StandardSchemaV1<unknown, Raw>;
   /**
    * Turns a checked answer into the record the gateway caches and the fields read; default: the answer itself.
    *
@@ -107,10 +107,33 @@ export interface Command<Client, Payload = unknown, Result = unknown> {
    * timeout, 5xx: the caller may deliver it again later with the same idempotency key).
    */
   send(client: Client, key: string, payload: Payload, ctx: CommandContext): Promise<Result>;
-  /** The payload's shape, checked before anything is sent (zod); a payload of another shape is refused as `invalid`. */
-  schema?: ZodType<Payload, ZodTypeDef, unknown>;
+  /**
+   * The payload's shape, checked before anything is sent (a synchronous Standard Schema, as a resource's); a payload
+   * of another shape is refused as `invalid`.
+   */
+  schema?: StandardSchemaV1<unknown, Payload>;
   /** Resources of the same key the command changes: their records are evicted once it succeeded. */
   invalidates?: readonly string[];
+}
+
+/** What checking a value against a resource's or a command's schema found: its checked value, or its first issue. */
+export type ShapeCheck<T> = { ok: true; value: T } | { ok: false; path: string; message: string };
+
+/**
+ * Checks a value against a Standard Schema (https://standardschema.dev), the one interface zod, Valibot and ArkType
+ * share, so the gateway holds no validator of its own and an adapter picks its own. A schema whose check is
+ * asynchronous is refused: checks run on every fetch, inline.
+ */
+export function checkShape<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): ShapeCheck<T> {
+  const result = schema['~standard'].validate(value);
+  if (result instanceof Promise) {
+    result.catch(() => undefined); // never awaited: its failure is not an unhandled rejection
+    return { ok: false, path: '', message: 'the schema checks asynchronously' };
+  }
+  if (!result.issues) return { ok: true, value: result.value };
+  const issue = result.issues[0];
+  const path = (issue?.path ?? []).map((step) => String(typeof step === 'object' ? step.key : step)).join('.');
+  return { ok: false, path, message: issue?.message ?? 'invalid' };
 }
 
 /** Type-checks one command: its payload type flows from `schema` into `send`. */

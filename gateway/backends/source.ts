@@ -34,6 +34,7 @@ import {
 import type { Logger } from 'pino';
 import {
   BadResponseError,
+  checkShape,
   CommandRejectedError,
   type AdapterDefinition,
   type BadResponseDetail,
@@ -172,19 +173,18 @@ export class Source {
     const count = (result: string): void => void metrics.commands.inc({ source: this.name, command: name, result });
     let checked = payload;
     if (definition.schema) {
-      const parsed = definition.schema.safeParse(payload);
-      if (!parsed.success) {
+      const parsed = checkShape(definition.schema, payload);
+      if (!parsed.ok) {
         count('rejected');
-        const issue = parsed.error.issues[0];
         return {
           ok: false,
           rejected: true,
           detail: 'invalid',
-          message: `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+          message: `${parsed.path || 'payload'}: ${parsed.message}`,
           latencyMs: null,
         };
       }
-      checked = parsed.data;
+      checked = parsed.value;
     }
     const policy = this.policy.commands;
     const started = performance.now();
@@ -504,15 +504,13 @@ export class Source {
     if (raw === null || raw === undefined) return null;
     let checked = raw;
     if (definition.schema) {
-      const result = definition.schema.safeParse(raw);
-      if (!result.success) {
-        const issue = result.error.issues[0];
+      const result = checkShape(definition.schema, raw);
+      if (!result.ok)
         throw new BadResponseError(
-          `${resource} answer of the wrong shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+          `${resource} answer of the wrong shape at ${result.path || '(root)'}: ${result.message}`,
           'wrong_shape',
         );
-      }
-      checked = result.data;
+      checked = result.value;
     }
     if (!definition.toRecord) return checked;
     try {

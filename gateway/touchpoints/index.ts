@@ -17,6 +17,7 @@ import type { GatewayConfig } from '../config';
 import { gatewayError, type ErrorCode } from '../errors';
 import type { GatewayContext } from '../pipeline/context';
 import { storeErrorForLog } from '../store';
+import { checkShape } from '../backends';
 import { deliver, rowsOf, type DeliveryDeps, type OutboxWorker } from './outbox';
 
 export { startOutboxWorker, backlog, type OutboxWorker } from './outbox';
@@ -170,14 +171,9 @@ export async function recordTouchpoint(
   if (!payload.agentId && !payload.system)
     throw refusal('BAD_USER_INPUT', 'Give the agent (agentId) or the system that had the contact.');
   if (definition.schema) {
-    const checked = definition.schema.safeParse(payload);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      throw refusal(
-        'BAD_USER_INPUT',
-        `Invalid contact: ${issue?.path.join('.') || 'contact'}: ${issue?.message ?? 'invalid'}.`,
-      );
-    }
+    const checked = checkShape(definition.schema, payload);
+    if (!checked.ok)
+      throw refusal('BAD_USER_INPUT', `Invalid contact: ${checked.path || 'contact'}: ${checked.message}.`);
   }
   const scope =
     touchpoint.scope ??
