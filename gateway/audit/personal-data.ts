@@ -6,8 +6,32 @@
  *
  * It reads the operation as executed, so it sees exactly the selection the answer was built from, and the answer as
  * it leaves (after masking), so it counts only what was given.
+ *
+ * It runs on every answer that may carry personal data, cached ones included, so the selection is read once per
+ * document: a plan (fragments followed, each field's path written, the leaves below it numbered) kept per document
+ * and operation. The walk over an answer then only reads values, and leaves a subtree as soon as every path below it
+ * has been found: the second and later items of a list cost a look-up per leaf, not a walk.
  */
 import { Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/** A field of the selection: where its value is, its path, and the leaves (by number) at or below it. */
+interface PlanField {
+  key: string;
+  path: string;
+  /** Null for a leaf. */
+  children: PlanField[] | null;
+  leaves: readonly number[];
+}
+
+interface Plan {
+  /** The root fields with a selection, by response key, and the fields walked below each. */
+  roots: Array<{ key: string; fields: PlanField[] }>;
+  /** Every path a leaf may have, by leaf number. */
+  paths: readonly string[];
+}
+
+/** Plans per document, then per operation name and the not-personal list (one list per gateway, in practice). */
+const plans = new WeakMap<DocumentNode, Map<string, Plan | null>>();
 
 export function personalPaths(
   document: DocumentNode,
@@ -15,51 +39,108 @@ export function personalPaths(
   data: unknown,
   notPersonal: ReadonlySet<string>,
 ): string[] {
+  if (!isObject(data)) return [];
+  const plan = planOf(document, operationName, notPersonal);
+  if (!plan) return [];
+  const found = new Uint8Array(plan.paths.length);
+  const complete = (field: PlanField): boolean => {
+    for (const leaf of field.leaves) if (found[leaf] === 0) return false;
+    return true;
+  };
+  const walk = (fields: readonly PlanField[], value: Record<string, unknown>): void => {
+    for (const field of fields) {
+      if (complete(field)) continue;
+      const child = value[field.key];
+      if (child === null || child === undefined) continue;
+      if (field.children === null) {
+        found[field.leaves[0] as number] = 1;
+        continue;
+      }
+      for (const item of flatten(child)) {
+        if (isObject(item)) walk(field.children, item);
+        if (complete(field)) break;
+      }
+    }
+  };
+  for (const root of plan.roots)
+    for (const item of flatten(data[root.key])) if (isObject(item)) walk(root.fields, item);
+  const paths: string[] = [];
+  found.forEach((was, leaf) => {
+    if (was === 1) paths.push(plan.paths[leaf] as string);
+  });
+  return paths.sort();
+}
+
+function planOf(document: DocumentNode, operationName: string | null | undefined, notPersonal: ReadonlySet<string>) {
+  let byOperation = plans.get(document);
+  if (!byOperation) plans.set(document, (byOperation = new Map()));
+  const key = `${operationName ?? ''}\u0000${[...notPersonal].join('\u0000')}`;
+  let plan = byOperation.get(key);
+  if (plan === undefined) byOperation.set(key, (plan = planned(document, operationName, notPersonal)));
+  return plan;
+}
+
+/** The plan of one operation: its selection with fragments followed, each leaf path numbered once. */
+function planned(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  notPersonal: ReadonlySet<string>,
+): Plan | null {
   const operation = getOperationAST(document, operationName);
-  if (!operation || !isObject(data)) return [];
+  if (!operation) return null;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  const found = new Set<string>();
+  const paths: string[] = [];
+  const numbers = new Map<string, number>();
+  const leafOf = (path: string): number => {
+    let n = numbers.get(path);
+    if (n === undefined) {
+      numbers.set(path, (n = paths.length));
+      paths.push(path);
+    }
+    return n;
+  };
 
-  /** Walks a selection over a value; `path` is the field path below the root field, '' at a root value. */
-  const walk = (
-    selectionSet: SelectionSetNode,
-    value: Record<string, unknown>,
-    path: string,
-    seen: ReadonlySet<string>,
-  ): void => {
+  /** The fields of a selection over one value, `path` being the value's own path ('' at a root value). */
+  const fieldsOf = (selectionSet: SelectionSetNode, path: string, seen: ReadonlySet<string>): PlanField[] => {
+    const fields: PlanField[] = [];
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, value, path, seen);
+        fields.push(...fieldsOf(selection.selectionSet, path, seen));
         continue;
       }
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         // Validation forbids cycles; the guard keeps a malformed document from looping here all the same.
-        if (fragment && !seen.has(name)) walk(fragment.selectionSet, value, path, new Set(seen).add(name));
+        if (fragment && !seen.has(name)) fields.push(...fieldsOf(fragment.selectionSet, path, new Set(seen).add(name)));
         continue;
       }
       const name = selection.name.value;
       if (name === '__typename') continue;
       if (path === '' && notPersonal.has(name)) continue;
-      const child = value[selection.alias?.value ?? name];
-      if (child === null || child === undefined) continue;
+      const key = selection.alias?.value ?? name;
       const childPath = path === '' ? name : `${path}.${name}`;
       if (!selection.selectionSet) {
-        found.add(childPath);
+        fields.push({ key, path: childPath, children: null, leaves: [leafOf(childPath)] });
         continue;
       }
-      for (const item of flatten(child)) if (isObject(item)) walk(selection.selectionSet, item, childPath, seen);
+      const children = fieldsOf(selection.selectionSet, childPath, seen);
+      const leaves = [...new Set(children.flatMap((child) => child.leaves))];
+      fields.push({ key, path: childPath, children, leaves });
     }
+    return fields;
   };
 
+  const roots: Plan['roots'] = [];
   for (const selection of rootFields(operation.selectionSet, fragments, new Set())) {
     if (!selection.selectionSet) continue;
-    const rootValue = data[selection.alias?.value ?? selection.name.value];
-    for (const item of flatten(rootValue)) if (isObject(item)) walk(selection.selectionSet, item, '', new Set());
+    roots.push({
+      key: selection.alias?.value ?? selection.name.value,
+      fields: fieldsOf(selection.selectionSet, '', new Set()),
+    });
   }
-  return [...found].sort();
+  return { roots, paths };
 }
 
 /** The root fields of an operation, through fragments. */
