@@ -6,6 +6,7 @@
  */
 import * as soap from 'soap';
 import sax from 'sax';
+import { SaxesParser } from 'saxes';
 import { createGateway, type Gateway } from '../gateway/app/server';
 import { startMocks, type Mocks } from '../mocks';
 import { inspectEnvelope, type EnvelopeRules, type PlainArguments } from '../gateway/inbound/soap/envelope';
@@ -137,6 +138,10 @@ describe('anything but a plain envelope is left to node-soap', () => {
     ],
     ['text in the operation', envelope(`<v:GetBillingSummary xmlns:v="${NS}">C1</v:GetBillingSummary>`)],
     [
+      'a line break written CR LF',
+      envelope(`<v:GetCustomerView xmlns:v="${NS}">\r\n<v:customerId>C1</v:customerId></v:GetCustomerView>`),
+    ],
+    [
       'an operation not read here',
       envelope(`<v:RecordContact xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:RecordContact>`),
     ],
@@ -147,18 +152,24 @@ describe('anything but a plain envelope is left to node-soap', () => {
 
 describe('over HTTP', () => {
   const call = `<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C00000001</v:customerId><v:section>billing</v:section></v:GetCustomerView>`;
-  /** The answer and how many sax parsers were made while it was served. */
+  /**
+   * The answer and how many times XML was parsed while it was served: the guard's documents (saxes) and node-soap's
+   * parsers (sax).
+   */
   async function post(xml: string): Promise<{ status: number; text: string; parsers: number }> {
     const spy = jest.spyOn(sax, 'parser');
+    const guard = jest.spyOn(SaxesParser.prototype, 'close');
     try {
       const res = await fetch(`${url}/soap/CustomerView`, {
         method: 'POST',
         headers: { 'content-type': 'text/xml; charset=utf-8', ...SOAP_AUTH },
         body: xml,
       });
-      return { status: res.status, text: await res.text(), parsers: spy.mock.calls.length };
+      const text = await res.text();
+      return { status: res.status, text, parsers: spy.mock.calls.length + guard.mock.calls.length };
     } finally {
       spy.mockRestore();
+      guard.mockRestore();
     }
   }
   // Ages and fetch times differ from one answer to the next.

@@ -1,6 +1,8 @@
 /**
- * What the SOAP facade accepts as an envelope, checked in one pass (sax, strict, namespace-aware) before node-soap
- * sees a byte. node-soap is lenient (it matches elements by local name, whatever their namespace or SOAP version),
+ * What the SOAP facade accepts as an envelope, checked in one pass (saxes, strict, namespace-aware) before node-soap
+ * sees a byte. saxes rather than sax (node-soap's own parser): the same events at a quarter of the cost (a 221-byte
+ * view request: 3.3 µs against 12.9 µs, the parse alone), and stricter where XML is (an entity XML does not declare,
+ * such as HTML's `&nbsp;`, which sax decodes, is not well-formed). node-soap is lenient (it matches elements by local name, whatever their namespace or SOAP version),
  * so everything it would wave through is decided here:
  * - XML safety: no DOCTYPE (no entity is ever declared, expanded or fetched), no processing instruction other than
  *   the XML declaration, nesting at most `maxDepth`, and no element, attribute or namespace prefix named like an
@@ -12,7 +14,7 @@
  *   MustUnderstand fault (SOAP 1.1 §4.2.3).
  * Every refusal is an `EnvelopeRefusal` carrying a catalog code; xml-guard.ts turns it into a fault.
  */
-import sax from 'sax';
+import { SaxesParser, type SaxesAttributeNS } from 'saxes';
 import type { ErrorCode } from '../../errors';
 import { TARGET_NAMESPACE } from './wsdl';
 
@@ -85,47 +87,40 @@ export interface Envelope {
 
 /** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
 export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
-  const parser = sax.parser(true, { xmlns: true, trim: false, normalize: false });
+  const parser = new SaxesParser({ xmlns: true });
   const path: string[] = [];
   let roots = 0;
   let bodies = 0;
   let operationsInBody = 0;
   let operation = '';
   // The plain reading, built in the same pass; `plain` false as soon as the envelope is anything else.
-  let plain = rules.plain !== undefined;
+  // saxes reads a CR LF in text as LF (XML §2.11) where node-soap's sax keeps the CR: such an envelope is node-soap's
+  // to read, so that an argument is the same whoever reads it.
+  let plain = rules.plain !== undefined && !xml.includes('\r');
   let argumentsOf: PlainArguments | undefined;
   let args: Record<string, unknown> | null = null;
   let argument = '';
   let text = '';
   const notPlain = (): void => void (plain = false);
-  parser.oncomment = notPlain;
-  parser.onopencdata = notPlain;
-  parser.ondoctype = () => refuse('DOCTYPE and entity declarations are not accepted.');
-  parser.onprocessinginstruction = (pi) => {
-    if (roots > 0 || pi.name.toLowerCase() !== 'xml') refuse('Processing instructions are not accepted.');
-  };
-  parser.ontext = (chunk) => {
+  parser.on('comment', notPlain);
+  parser.on('cdata', notPlain);
+  parser.on('doctype', () => refuse('DOCTYPE and entity declarations are not accepted.'));
+  // The XML declaration is not a processing instruction to saxes (its own event, and only at the start).
+  parser.on('processinginstruction', () => refuse('Processing instructions are not accepted.'));
+  parser.on('text', (chunk) => {
     if (path.length <= 2 && chunk.trim() !== '') refuse('The envelope has text outside its elements.');
     if (path.length === 4) text += chunk;
     else if (path.length === 3 && chunk.trim() !== '') plain = false;
-  };
-  // Before sax stores the attribute: one named __proto__ would otherwise vanish into the attributes' prototype.
-  parser.onattribute = (attribute) => guardName(attribute.name);
-  parser.onopentag = (tag) => {
-    const node = tag as sax.QualifiedTag;
+  });
+  // Each attribute as it is read, before the tag it belongs to is complete.
+  parser.on('attribute', (attribute) => guardName(attribute.name));
+  parser.on('opentag', (node) => {
     guardName(node.name);
-    const seen = new Set<string>();
-    for (const attribute of Object.values(node.attributes)) {
-      const expanded = qname(attribute.uri, attribute.local);
-      // Two prefixes bound to one namespace give one attribute twice (Namespaces in XML §6.3): refused, not one picked.
-      if (seen.has(expanded)) refuse(`The attribute "${attribute.local}" is given twice.`);
-      seen.add(expanded);
-    }
+    const attributes = Object.values(node.attributes) as SaxesAttributeNS[];
     path.push(node.local);
     const depth = path.length;
     if (plain) {
-      for (const attribute of Object.values(node.attributes))
-        if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
+      for (const attribute of attributes) if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
       if (depth === 2 && node.local !== 'Body') plain = false;
       else if (depth === 3) argumentsOf = rules.plain?.get(node.local);
       else if (depth === 4) {
@@ -149,9 +144,7 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
         refuse(`A SOAP envelope holds a Header and a Body, not "${node.name}".`);
       if (node.local === 'Body') bodies++;
     } else if (depth === 3 && path[1] === 'Header') {
-      const flag = Object.values(node.attributes).find(
-        (a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand',
-      );
+      const flag = attributes.find((a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand');
       if (flag && mustUnderstand(flag.value) && !UNDERSTOOD_HEADERS.has(qname(node.uri, node.local))) {
         refuse(
           `The header ${qname(node.uri, node.local)} is marked mustUnderstand="1" and the gateway does not process it.`,
@@ -168,8 +161,8 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
       if (++operationsInBody > 1) refuse('The Body holds more than one operation.');
       operation = node.local;
     }
-  };
-  parser.onclosetag = () => {
+  });
+  parser.on('closetag', () => {
     if (plain && path.length === 4) {
       const value = text.trim();
       if (value === '') plain = false;
@@ -178,8 +171,14 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
       else args[argument] = value;
     }
     path.pop();
-  };
-  parser.onerror = (err) => refuse(`The request is not well-formed XML: ${err.message.split('\n')[0]}.`);
+  });
+  parser.on('error', (err) => {
+    const message = (err.message.split('\n')[0] as string).replace(/\.$/, '');
+    // saxes finds one attribute given twice through two prefixes itself (as `{uri}local`), before the tag is seen.
+    const twice = /duplicate attribute: (?:\{[^}]*\})?(.+)$/.exec(message);
+    if (twice) refuse(`The attribute "${twice[1]}" is given twice.`);
+    refuse(`The request is not well-formed XML: ${message}.`);
+  });
   try {
     parser.write(xml).close();
   } catch (err) {
