@@ -13,7 +13,10 @@
  * window), right or wrong, so guessing on cannot tell a right guess. A request with no credentials is not an attempt.
  *
  * The count decides after the credential is checked, in one store operation per attempt: a failure is counted and
- * its own count says whether it was one too many (`failed`); a success then looks at the counters (`waitSeconds`).
+ * its own count says whether it was one too many (`failed`); a success then looks at the counters (`waitSeconds`),
+ * unless that very address and identity passed within `passedMs` (pipeline/identity.ts keeps the pairs): a caller
+ * at that address holds the credential already, so no guess goes unchecked, and a steady client costs no store read
+ * per request.
  * Looking before checking and counting after would let part of a burst sent at once through: each attempt that
  * looks while its predecessors' failures are still on their way to Redis. The store orders the operations, so at
  * most `failures` guesses of a burst are answered as checked, however many are sent at once.
@@ -122,7 +125,9 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   const localByAddress = local('address', settings.perAddress);
   const localByIdentity = local('identity', settings.perIdentity);
   const proxies = proxyList(settings.trustedProxies);
-  const trusted = (address: string): boolean => isIP(address) !== 0 && proxies.check(address, familyOf(address));
+  // Without proxies (the default) nothing is asked of the BlockList, whose check builds a SocketAddress per call.
+  const trusted = (address: string): boolean =>
+    settings.trustedProxies.length > 0 && isIP(address) !== 0 && proxies.check(address, familyOf(address));
 
   /** The store's answer within the deadline; undefined (memory decides) when it gives none. Not asked while disconnected. */
   const withDeadline = async <T>(ask: () => Promise<T>): Promise<T | undefined> => {

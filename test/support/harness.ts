@@ -34,6 +34,19 @@ export type ConfigOverrides = Partial<Omit<GatewayConfigInput, 'adapters'>> & {
 };
 
 /** The API key of the test consumer every harness has (role admin: the whole view, unmasked). */
+/**
+ * Backends at an address nothing listens on, for a gateway whose test never reaches one (an operation decided before
+ * any source is asked): an operation that did reach a backend would fail its test.
+ */
+export const NO_BACKENDS = {
+  urls: {
+    crm: 'http://127.0.0.1:9',
+    billing: 'http://127.0.0.1:9',
+    warehouse: 'http://127.0.0.1:9',
+    scoring: 'http://127.0.0.1:9',
+  },
+} as unknown as Mocks;
+
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 /** The SOAP user of the test consumer (HTTP Basic or WS-Security UsernameToken). */
 export const TEST_SOAP_USER = { username: 'test-soap', password: 'test-soap-password' };

@@ -9,22 +9,11 @@ import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../../gateway/app/server';
 import { codedErrors, nestsDeeperThan, refusalHeaders, refusalOutcome } from '../../gateway/pipeline/operation';
-import type { Mocks } from '../../mocks';
-import { TEST_API_KEY, testConfig } from '../support/harness';
-
-// Addresses nothing listens on: an operation that reached a backend would fail its test.
-const NOWHERE = {
-  urls: {
-    crm: 'http://127.0.0.1:9',
-    billing: 'http://127.0.0.1:9',
-    warehouse: 'http://127.0.0.1:9',
-    scoring: 'http://127.0.0.1:9',
-  },
-} as unknown as Mocks;
+import { NO_BACKENDS, TEST_API_KEY, testConfig } from '../support/harness';
 
 let gateway: Gateway;
 beforeAll(() => {
-  gateway = createGateway(testConfig(NOWHERE, { security: { introspection: false } }), {
+  gateway = createGateway(testConfig(NO_BACKENDS, { security: { introspection: false } }), {
     logger: pino({ level: 'silent' }),
   });
 });
