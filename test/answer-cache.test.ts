@@ -131,24 +131,31 @@ it('a role with denied fields gets from a hit the same nulls and FORBIDDEN error
   expect(hit.body.errors).toEqual(first.body.errors);
 });
 
-it('the audit trail records every answered read, hits included', async () => {
+/**
+ * Three reads of one view on a gateway auditing into PostgreSQL, the first kept before the next: each read's audit rows
+ * as [customer, role, fields].
+ */
+async function auditedReads(notPersonalData?: string[]): Promise<Array<Array<[string, string, string[]]>>> {
   const stores = testStores();
   try {
     const store = await stores.open('postgres');
-    const g = createGateway(testConfig(mocks, { security, policies }), { logger: pino({ level: 'silent' }), store });
+    const audit = notPersonalData ? { audit: { notPersonalData } } : {};
+    const g = createGateway(testConfig(mocks, { security, policies, ...audit }), {
+      logger: pino({ level: 'silent' }),
+      store,
+    });
     const url = await g.listen();
     try {
-      const QUERY = `query($id: ID!) { customer(id: $id) { profile { name idCardNumber } } }`;
-      const ids: string[] = [];
+      const QUERY = `query($id: ID!) { customer(id: $id) { id profile { name idCardNumber } sources { source status latencyMs } } }`;
+      const prefix = `answer-cache-audit-${notPersonalData ? 'sources' : 'default'}`;
       for (let i = 0; i < 3; i++) {
         const res = await postGraphQL(
           url,
           QUERY,
           { id: 'C00000018' },
-          { ...as('front-desk'), 'x-request-id': `answer-cache-audit-${i}` },
+          { ...as('front-desk'), 'x-request-id': `${prefix}-${i}` },
         );
         expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
-        ids.push(`answer-cache-audit-${i}`);
         // The first answer kept before the next request, so the later ones are hits.
         if (i === 0)
           await waitFor(
@@ -160,17 +167,37 @@ it('the audit trail records every answered read, hits included', async () => {
           );
       }
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/ucv_answer_cache_total\{result="hit"\} [12]/);
-      for (const requestId of ids) {
-        const rows = await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, requestId));
-        expect(rows.map((r) => [r.customerId, r.role])).toEqual([['C00000018', 'front-desk']]);
+      expect(metrics).toMatch(/ucv_answer_cache_total\{result="hit"\} 2/);
+      const reads: Array<Array<[string, string, string[]]>> = [];
+      for (let i = 0; i < 3; i++) {
+        const rows = await store.db
+          .select()
+          .from(tables.auditLog)
+          .where(eq(tables.auditLog.requestId, `${prefix}-${i}`));
+        reads.push(rows.map((r) => [r.customerId, r.role, r.fields]));
       }
+      return reads;
     } finally {
       await g.close();
     }
   } finally {
     await stores.cleanup();
   }
+}
+
+it('the audit trail records every answered read, hits included, with the fields each carried', async () => {
+  const row: [string, string, string[]] = ['C00000018', 'front-desk', ['profile.idCardNumber', 'profile.name']];
+  expect(await auditedReads()).toEqual([[row], [row], [row]]);
+}, 60_000);
+
+it('with provenance declared personal, each hit records the provenance it carried (a hit has no latency)', async () => {
+  const [miss, ...hits] = await auditedReads(['id']);
+  const personal = ['profile.idCardNumber', 'profile.name'];
+  expect(miss).toEqual([
+    ['C00000018', 'front-desk', [...personal, 'sources.latencyMs', 'sources.source', 'sources.status'].sort()],
+  ]);
+  for (const hit of hits)
+    expect(hit).toEqual([['C00000018', 'front-desk', [...personal, 'sources.source', 'sources.status'].sort()]]);
 }, 60_000);
 
 it('a CRM change event makes the next answer fresh', async () => {

@@ -56,10 +56,9 @@ export function personalPaths(
         found[field.leaves[0] as number] = 1;
         continue;
       }
-      for (const item of flatten(child)) {
-        if (isObject(item)) walk(field.children, item);
-        if (complete(field)) break;
-      }
+      if (!Array.isArray(child)) {
+        if (isObject(child)) walk(field.children, child);
+      } else eachItem(child, field, walk, complete);
     }
   };
   for (const root of plan.roots)
@@ -69,6 +68,31 @@ export function personalPaths(
     if (was === 1) paths.push(plan.paths[leaf] as string);
   });
   return paths.sort();
+}
+
+/**
+ * Whether `personalPaths` reads anything at a response path of the answer (response keys; list indexes are passed
+ * over, as lists collapse): a value there that changes changes nothing it finds when this is false.
+ */
+export function readsAt(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  notPersonal: ReadonlySet<string>,
+  path: ReadonlyArray<string | number>,
+): boolean {
+  const plan = planOf(document, operationName, notPersonal);
+  const keys = path.filter((step): step is string => typeof step === 'string');
+  const [rootKey, ...below] = keys;
+  let fields: readonly PlanField[] | null =
+    plan?.roots.filter((root) => root.key === rootKey).flatMap((r) => r.fields) ?? [];
+  if (below.length === 0) return fields.length > 0;
+  for (const key of below) {
+    const matching: PlanField[] = (fields ?? []).filter((field) => field.key === key);
+    if (matching.length === 0) return false;
+    fields = matching.flatMap((field) => field.children ?? []);
+    if (matching.some((field) => field.children === null)) return true;
+  }
+  return true;
 }
 
 function planOf(document: DocumentNode, operationName: string | null | undefined, notPersonal: ReadonlySet<string>) {
@@ -157,6 +181,24 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Fragm
     }
   }
   return fields;
+}
+
+/** Walks the objects of a (nested) list until every path below the field is found. */
+function eachItem(
+  list: readonly unknown[],
+  field: PlanField,
+  walk: (fields: readonly PlanField[], value: Record<string, unknown>) => void,
+  complete: (field: PlanField) => boolean,
+): boolean {
+  for (const item of list) {
+    if (Array.isArray(item)) {
+      if (eachItem(item, field, walk, complete)) return true;
+    } else if (isObject(item)) {
+      walk(field.children as PlanField[], item);
+      if (complete(field)) return true;
+    }
+  }
+  return false;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

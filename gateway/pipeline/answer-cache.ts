@@ -71,6 +71,10 @@ interface ProvenanceSlot {
  * filled in order by the JSON of `lists[order[i]]` (the provenance lists rendered for this request).
  */
 export interface KeptJson {
+  /** The kept answer this hit was rendered from: the same object for every hit of one kept answer. */
+  readonly kept: object;
+  /** Where this hit's provenance lists are in `data` (response keys and list indexes): all that differs between hits. */
+  readonly listPaths: ReadonlyArray<ReadonlyArray<string | number>>;
   /** The answer's `data` and `errors` as rendered for this hit: the JSON holds only while they are still the answer's. */
   readonly data: unknown;
   readonly errors: ExecutionResult['errors'];
@@ -124,6 +128,7 @@ interface Entry {
   size: number;
   dependencies: readonly Dependency[];
   slots: readonly ProvenanceSlot[];
+  listPaths: ReadonlyArray<ReadonlyArray<string | number>>;
 }
 
 /** Variables longer than this (as JSON) are not cached: the key's memory stays bounded. */
@@ -226,7 +231,15 @@ export function useAnswerCache(options: AnswerCacheOptions) {
             lists.push(list);
             return list;
           });
-    const json: KeptJson = { data, errors: entry.result.errors, fragments: entry.fragments, order: entry.order, lists };
+    const json: KeptJson = {
+      kept: entry.result,
+      listPaths: entry.listPaths,
+      data,
+      errors: entry.result.errors,
+      fragments: entry.fragments,
+      order: entry.order,
+      lists,
+    };
     return { result: { ...entry.result, data }, json };
   };
 
@@ -320,6 +333,7 @@ export function useAnswerCache(options: AnswerCacheOptions) {
       size,
       dependencies,
       slots,
+      listPaths: slots.map((slot) => slot.path),
     });
     counter?.inc({ result: 'stored' });
   };

@@ -10,10 +10,11 @@
  * data-protection officer can accept a refused read, not a disclosure missing from the trail (docs/audit.md).
  */
 import type { Plugin } from '@envelop/core';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { gatewayError } from '../errors';
 import type { AuditRecorder } from '../audit/sink';
-import { personalPaths } from '../audit/personal-data';
+import { personalPaths, readsAt } from '../audit/personal-data';
+import type { KeptJson } from './answer-cache';
 
 /** The fields of the pipeline's GatewayContext this plugin reads (structurally compatible with it). */
 export interface AuditContext {
@@ -21,6 +22,8 @@ export interface AuditContext {
   requestId: string;
   ucv: { provenance(): Array<{ customerId: string; sources: ReadonlyArray<{ found: boolean | null }> }> };
   consumer?: { id: string; role: string };
+  /** Set on an answer served from the answer cache (answer-cache.ts). */
+  keptJson?: KeptJson;
 }
 
 export interface AuditPluginOptions {
@@ -40,13 +43,29 @@ export function useAudit<C extends AuditContext = AuditContext>(
   { notPersonalData }: AuditPluginOptions,
 ): Plugin<C> {
   const notPersonal = new Set(notPersonalData);
+  /**
+   * The paths of each kept answer, found on its first hit. Every hit of one kept answer is the same data but for its
+   * provenance lists (answer-cache.ts renders them per request; the rest is shared and never changed), so when the
+   * walk reads nothing in those lists (`sources` is not personal, by default) every hit carries the same paths.
+   */
+  const ofKept = new WeakMap<object, string[]>();
+  const pathsOf = (args: ExecutionArgs, data: ExecutionResult['data'], hit: KeptJson | undefined): string[] => {
+    if (!hit || data !== hit.data) return personalPaths(args.document, args.operationName, data, notPersonal);
+    let fields = ofKept.get(hit.kept);
+    if (!fields) {
+      fields = personalPaths(args.document, args.operationName, data, notPersonal);
+      if (!hit.listPaths.some((path) => readsAt(args.document, args.operationName, notPersonal, path)))
+        ofKept.set(hit.kept, Object.freeze(fields) as string[]); // shared by every hit's records: never changed
+    }
+    return fields;
+  };
   return {
     onExecute: () => ({
       onExecuteDone: async ({ args, result, setResult }) => {
         // The gateway has no subscriptions or @defer: an answer is one result. A stream would escape the trail, so
         // it is refused rather than passed through.
         if (!isSingle(result)) return setResult(refusal());
-        const fields = personalPaths(args.document, args.operationName, result.data, notPersonal);
+        const fields = pathsOf(args, result.data, args.contextValue.keptJson);
         if (fields.length === 0) return;
         const { facade, requestId, ucv, consumer = ANONYMOUS } = args.contextValue;
         const customers = ucv

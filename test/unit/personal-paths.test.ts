@@ -4,7 +4,7 @@
  * the walk leaves a list once every path below it is found, a field only a later item carries is still counted.
  */
 import { parse } from 'graphql';
-import { personalPaths } from '../../gateway/audit/personal-data';
+import { personalPaths, readsAt } from '../../gateway/audit/personal-data';
 
 const NOT_PERSONAL = new Set(['id', 'sources']);
 const paths = (text: string, data: unknown, operationName?: string): string[] =>
@@ -63,4 +63,19 @@ test('a document read again gives each answer its own paths', () => {
     personalPaths(document, undefined, { customer: { profile: { name: null, email: 'e' } } }, NOT_PERSONAL),
   ).toEqual(['profile.email']);
   expect(personalPaths(document, undefined, { customer: null }, NOT_PERSONAL)).toEqual([]);
+});
+
+test('readsAt: whether the walk reads at a response path (what a cached answer may change between hits)', () => {
+  const document = parse(
+    '{ c: customer(id: "C1") { id sources { source } profile { name } } list: customers { sources { status } } }',
+  );
+  const reads = (path: Array<string | number>, notPersonal = NOT_PERSONAL) =>
+    readsAt(document, undefined, notPersonal, path);
+  expect(reads(['c', 'sources'])).toBe(false);
+  expect(reads(['list', 2, 'sources'])).toBe(false);
+  expect(reads(['c', 'profile'])).toBe(true);
+  expect(reads(['c', 'sources'], new Set(['id']))).toBe(true);
+  expect(reads(['list', 0, 'sources'], new Set(['id']))).toBe(true);
+  expect(reads(['c', 'nothing'])).toBe(false);
+  expect(reads(['elsewhere', 'sources'])).toBe(false);
 });
