@@ -14,7 +14,7 @@
  * test/unit/soap-reply.test.ts holds the two readings equal over billing's customers and over replies of every
  * other kind.
  */
-import { SaxesParser } from 'saxes';
+import { documentParser } from './xml-parser';
 
 /** What of node-soap's WSDL object the reading uses. */
 interface WsdlLike {
@@ -114,17 +114,29 @@ export function readRepliesFaster(wsdl: WsdlLike): void {
 }
 
 /**
- * The plain pass over one WSDL. One saxes parser serves every reply (saxes resets itself when a document ends; a
- * pass that stops midway gets a new one): a reading is synchronous, so two never overlap.
+ * The plain pass over one WSDL, with one saxes parser for every reply (xml-parser.ts): a reading is synchronous, so
+ * two never overlap.
  */
 class PlainReader {
-  private parser = this.made();
   private root: Record<string, unknown> = {};
   private stack: Frame[] = [];
   private xmlns: Record<string, string> = {};
   private envPrefix = 'soap';
   private objectName: string | null = null;
   private readonly descriptions = new WeakMap<Described, unknown>();
+  // Positions are kept only for error messages, which are never shown: node-soap reads what saxes refuses.
+  private readonly parse = documentParser(
+    { position: false },
+    {
+      opentag: (tag) => this.opened(tag.name, tag.attributes as Record<string, string>),
+      text: (raw) => this.text(raw),
+      closetag: () => this.closed(),
+      cdata: notPlain,
+      comment: notPlain,
+      processinginstruction: notPlain,
+      doctype: notPlain,
+    },
+  );
 
   constructor(private readonly definitions: WsdlLike['definitions']) {}
 
@@ -135,28 +147,10 @@ class PlainReader {
     this.xmlns = {};
     this.envPrefix = 'soap';
     this.objectName = null;
-    try {
-      this.parser.write(xml).close();
-    } catch (err) {
-      this.parser = this.made();
-      throw err;
-    }
+    this.parse(xml);
     const envelope = this.root.Envelope as { Body?: { Fault?: unknown } } | undefined;
     if (envelope?.Body?.Fault) notPlain(); // node-soap turns a Fault into its error
     return envelope ?? this.root;
-  }
-
-  private made(): SaxesParser {
-    // Positions are kept only for error messages, which are never shown: node-soap reads what saxes refuses.
-    const parser = new SaxesParser({ position: false });
-    parser.on('opentag', (tag) => this.opened(tag.name, tag.attributes as Record<string, string>));
-    parser.on('text', (raw) => this.text(raw));
-    parser.on('closetag', () => this.closed());
-    parser.on('cdata', notPlain);
-    parser.on('comment', notPlain);
-    parser.on('processinginstruction', notPlain);
-    parser.on('doctype', notPlain);
-    return parser;
   }
 
   private described(message: Described): unknown {

@@ -14,7 +14,8 @@
  *   MustUnderstand fault (SOAP 1.1 §4.2.3).
  * Every refusal is an `EnvelopeRefusal` carrying a catalog code; xml-guard.ts turns it into a fault.
  */
-import { SaxesParser, type SaxesAttributeNS } from 'saxes';
+import type { SaxesAttributeNS, SaxesTagNS } from 'saxes';
+import { documentParser } from '../../backends';
 import type { ErrorCode } from '../../errors';
 import { TARGET_NAMESPACE } from './wsdl';
 
@@ -85,54 +86,58 @@ export interface Envelope {
   reading?: Record<string, unknown>;
 }
 
-/** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
-export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
-  const parser = new SaxesParser({ xmlns: true });
-  const path: string[] = [];
-  let roots = 0;
-  let bodies = 0;
-  let operationsInBody = 0;
-  let operation = '';
+/** One envelope being read: what the guard's handlers have seen of it so far. */
+class Inspection {
+  readonly path: string[] = [];
+  roots = 0;
+  bodies = 0;
+  operationsInBody = 0;
+  operation = '';
   // The plain reading, built in the same pass; `plain` false as soon as the envelope is anything else.
-  // saxes reads a CR LF in text as LF (XML §2.11) where node-soap's sax keeps the CR: such an envelope is node-soap's
-  // to read, so that an argument is the same whoever reads it.
-  let plain = rules.plain !== undefined && !xml.includes('\r');
-  let argumentsOf: PlainArguments | undefined;
-  let args: Record<string, unknown> | null = null;
-  let argument = '';
-  let text = '';
-  const notPlain = (): void => void (plain = false);
-  parser.on('comment', notPlain);
-  parser.on('cdata', notPlain);
-  parser.on('doctype', () => refuse('DOCTYPE and entity declarations are not accepted.'));
-  // The XML declaration is not a processing instruction to saxes (its own event, and only at the start).
-  parser.on('processinginstruction', () => refuse('Processing instructions are not accepted.'));
-  parser.on('text', (chunk) => {
+  plain: boolean;
+  argumentsOf: PlainArguments | undefined;
+  args: Record<string, unknown> | null = null;
+  argument = '';
+  text = '';
+
+  constructor(
+    xml: string,
+    readonly rules: EnvelopeRules,
+  ) {
+    // saxes reads a CR LF in text as LF (XML §2.11) where node-soap's sax keeps the CR: such an envelope is
+    // node-soap's to read, so that an argument is the same whoever reads it.
+    this.plain = rules.plain !== undefined && !xml.includes('\r');
+  }
+
+  onText(chunk: string): void {
+    const { path } = this;
     if (path.length <= 2 && chunk.trim() !== '') refuse('The envelope has text outside its elements.');
-    if (path.length === 4) text += chunk;
-    else if (path.length === 3 && chunk.trim() !== '') plain = false;
-  });
-  // Each attribute as it is read, before the tag it belongs to is complete.
-  parser.on('attribute', (attribute) => guardName(attribute.name));
-  parser.on('opentag', (node) => {
+    if (path.length === 4) this.text += chunk;
+    else if (path.length === 3 && chunk.trim() !== '') this.plain = false;
+  }
+
+  onOpen(node: SaxesTagNS): void {
+    const { path, rules } = this;
     guardName(node.name);
     const attributes = Object.values(node.attributes) as SaxesAttributeNS[];
     path.push(node.local);
     const depth = path.length;
-    if (plain) {
-      for (const attribute of attributes) if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') plain = false;
-      if (depth === 2 && node.local !== 'Body') plain = false;
-      else if (depth === 3) argumentsOf = rules.plain?.get(node.local);
+    if (this.plain) {
+      for (const attribute of attributes)
+        if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') this.plain = false;
+      if (depth === 2 && node.local !== 'Body') this.plain = false;
+      else if (depth === 3) this.argumentsOf = rules.plain?.get(node.local);
       else if (depth === 4) {
-        const kind = argumentsOf?.get(node.local);
-        if (kind === undefined || (kind === 'once' && args !== null && node.local in args)) plain = false;
-        argument = node.local;
-        text = '';
-      } else if (depth > 4) plain = false;
+        const kind = this.argumentsOf?.get(node.local);
+        if (kind === undefined || (kind === 'once' && this.args !== null && node.local in this.args))
+          this.plain = false;
+        this.argument = node.local;
+        this.text = '';
+      } else if (depth > 4) this.plain = false;
     }
     if (depth > rules.maxDepth) refuse(`The request nests elements deeper than ${rules.maxDepth} levels.`);
     if (depth === 1) {
-      if (++roots > 1) refuse('The request has more than one root element.');
+      if (++this.roots > 1) refuse('The request has more than one root element.');
       if (node.local !== 'Envelope') refuse('The request is not a SOAP envelope.');
       if (node.uri === '') refuse(`The Envelope has no namespace; a SOAP 1.1 envelope is in ${SOAP11_NAMESPACE}.`);
       if (node.uri !== SOAP11_NAMESPACE) {
@@ -142,7 +147,7 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
     } else if (depth === 2) {
       if (node.uri !== SOAP11_NAMESPACE || (node.local !== 'Header' && node.local !== 'Body'))
         refuse(`A SOAP envelope holds a Header and a Body, not "${node.name}".`);
-      if (node.local === 'Body') bodies++;
+      if (node.local === 'Body') this.bodies++;
     } else if (depth === 3 && path[1] === 'Header') {
       const flag = attributes.find((a) => a.uri === SOAP11_NAMESPACE && a.local === 'mustUnderstand');
       if (flag && mustUnderstand(flag.value) && !UNDERSTOOD_HEADERS.has(qname(node.uri, node.local))) {
@@ -158,34 +163,68 @@ export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
         refuse(
           `The operation ${node.local} must be in the service's namespace ${TARGET_NAMESPACE}, not ${node.uri === '' ? 'in no namespace' : node.uri}.`,
         );
-      if (++operationsInBody > 1) refuse('The Body holds more than one operation.');
-      operation = node.local;
+      if (++this.operationsInBody > 1) refuse('The Body holds more than one operation.');
+      this.operation = node.local;
     }
-  });
-  parser.on('closetag', () => {
-    if (plain && path.length === 4) {
-      const value = text.trim();
-      if (value === '') plain = false;
-      args ??= {};
-      if (argumentsOf?.get(argument) === 'repeated') ((args[argument] ??= []) as string[]).push(value);
-      else args[argument] = value;
+  }
+
+  onClose(): void {
+    if (this.plain && this.path.length === 4) {
+      const value = this.text.trim();
+      if (value === '') this.plain = false;
+      const args = (this.args ??= {});
+      if (this.argumentsOf?.get(this.argument) === 'repeated') ((args[this.argument] ??= []) as string[]).push(value);
+      else args[this.argument] = value;
     }
-    path.pop();
-  });
-  parser.on('error', (err) => {
-    const message = (err.message.split('\n')[0] as string).replace(/\.$/, '');
-    // saxes finds one attribute given twice through two prefixes itself (as `{uri}local`), before the tag is seen.
-    const twice = /duplicate attribute: (?:\{[^}]*\})?(.+)$/.exec(message);
-    if (twice) refuse(`The attribute "${twice[1]}" is given twice.`);
-    refuse(`The request is not well-formed XML: ${message}.`);
-  });
+    this.path.pop();
+  }
+
+  /** What the whole envelope was, once read; refuses one without exactly one Body holding one operation. */
+  envelope(): Envelope {
+    if (this.roots === 0) refuse('The request body is empty.');
+    if (this.bodies !== 1 || this.operationsInBody !== 1) refuse('The envelope must hold one Body with one operation.');
+    const { operation, args } = this;
+    return this.plain && this.argumentsOf !== undefined
+      ? { operation, reading: { Body: { [operation]: args } } }
+      : { operation };
+  }
+}
+
+/** The envelope being read; set before each parse, which is synchronous. */
+let current: Inspection;
+
+/** The guard's one parser (backends/xml-parser.ts: built once, its handlers set in its constructor). */
+const parse = documentParser(
+  { xmlns: true },
+  {
+    comment: () => void (current.plain = false),
+    cdata: () => void (current.plain = false),
+    doctype: () => refuse('DOCTYPE and entity declarations are not accepted.'),
+    // The XML declaration is not a processing instruction to saxes (its own event, and only at the start).
+    processinginstruction: () => refuse('Processing instructions are not accepted.'),
+    text: (chunk) => current.onText(chunk),
+    // Each attribute as it is read, before the tag it belongs to is complete.
+    attribute: (attribute) => guardName(attribute.name),
+    opentag: (node) => current.onOpen(node),
+    closetag: () => current.onClose(),
+    error: (err) => {
+      const message = (err.message.split('\n')[0] as string).replace(/\.$/, '');
+      // saxes finds one attribute given twice through two prefixes itself (as `{uri}local`), before the tag is seen.
+      const twice = /duplicate attribute: (?:\{[^}]*\})?(.+)$/.exec(message);
+      if (twice) refuse(`The attribute "${twice[1]}" is given twice.`);
+      refuse(`The request is not well-formed XML: ${message}.`);
+    },
+  },
+);
+
+/** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
+export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
+  const inspection = (current = new Inspection(xml, rules));
   try {
-    parser.write(xml).close();
+    parse(xml);
   } catch (err) {
     if (err instanceof EnvelopeRefusal) throw err;
     refuse('The request is not well-formed XML.');
   }
-  if (roots === 0) refuse('The request body is empty.');
-  if (bodies !== 1 || operationsInBody !== 1) refuse('The envelope must hold one Body with one operation.');
-  return plain && argumentsOf !== undefined ? { operation, reading: { Body: { [operation]: args } } } : { operation };
+  return inspection.envelope();
 }
