@@ -447,14 +447,6 @@ const SecuritySchema = z
           .default([]),
         /** Deadline of one Redis round trip of the throttle, in milliseconds; past it this instance's own count decides. Default 50. */
         redisTimeoutMs: z.number().int().min(1).default(50),
-        /**
-         * How long a source address and identity that just authenticated with a right credential, their counters not
-         * full, are taken as still not throttled, in milliseconds: their next requests skip the counters' read (a
-         * Redis round trip per request). Only that exact pair: whoever is at that address already holds the
-         * credential, so no guess is let through unchecked. A lockout made elsewhere reaches that pair this much
-         * later. 0: read on every request. Default 1000.
-         */
-        passedMs: z.number().int().min(0).max(60_000).default(1000),
       })
       .strict()
       .default({}),

@@ -180,13 +180,6 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
    * in the same single store operation per attempt (rate-limit/login-throttle.ts): read before it, a burst of
    * guesses sent at once would all be checked before any of its failures was counted.
    */
-  // Pairs of a source address and an identity that just passed (config `loginThrottle.passedMs`): bounded in number,
-  // aged by the authenticator's clock, read at each look-up (ttlResolution 0: no clock reading kept between them).
-  const passedMs = security.loginThrottle.passedMs;
-  const passed =
-    passedMs > 0
-      ? new LRUCache<string, true>({ max: 10_000, ttl: passedMs, ttlResolution: 0, perf: { now } })
-      : undefined;
   const throttled = async (
     req: IncomingMessage,
     identity: string | undefined,
@@ -211,11 +204,8 @@ export function createAuthenticator(security: Readonly<SecurityConfig>, options:
       if (waitSeconds > 0) throw limited(waitSeconds);
       throw err;
     }
-    const pair = `${address}\u0000${identity ?? ''}`;
-    if (passed?.get(pair)) return found;
     const waitSeconds = await throttle.waitSeconds(address, identity);
     if (waitSeconds > 0) throw limited(waitSeconds);
-    passed?.set(pair, true);
     return found;
   };
   const windowMs = security.wsSecurity.windowSeconds * 1000;

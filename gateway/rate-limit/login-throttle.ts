@@ -14,9 +14,9 @@
  *
  * The count decides after the credential is checked, in one store operation per attempt: a failure is counted and
  * its own count says whether it was one too many (`failed`); a success then looks at the counters (`waitSeconds`),
- * unless that very address and identity passed within `passedMs` (pipeline/identity.ts keeps the pairs): a caller
- * at that address holds the credential already, so no guess goes unchecked, and a steady client costs no store read
- * per request.
+ * every time. Remembering that a caller just passed, to spare the read, would let a right guess through: a user name
+ * (or a JWT's lack of one) is shared by whoever sits behind the same address (a NAT, a balancer not listed in
+ * `trustedProxies`), and a right password presented there while the counters are full must look like a wrong one.
  * Looking before checking and counting after would let part of a burst sent at once through: each attempt that
  * looks while its predecessors' failures are still on their way to Redis. The store orders the operations, so at
  * most `failures` guesses of a burst are answered as checked, however many are sent at once.

@@ -33,7 +33,6 @@ export type ConfigOverrides = Partial<Omit<GatewayConfigInput, 'adapters'>> & {
   policies?: Record<string, unknown>;
 };
 
-/** The API key of the test consumer every harness has (role admin: the whole view, unmasked). */
 /**
  * Backends at an address nothing listens on, for a gateway whose test never reaches one (an operation decided before
  * any source is asked): an operation that did reach a backend would fail its test.
@@ -47,6 +46,7 @@ export const NO_BACKENDS = {
   },
 } as unknown as Mocks;
 
+/** The API key of the test consumer every harness has (role admin: the whole view, unmasked). */
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 /** The SOAP user of the test consumer (HTTP Basic or WS-Security UsernameToken). */
 export const TEST_SOAP_USER = { username: 'test-soap', password: 'test-soap-password' };
