@@ -116,6 +116,11 @@ test.each([
   ['mixed content: text then an element', account('<currentCharges>x<amount>1</amount></currentCharges>')],
   ['mixed content: an element then text', account('<currentCharges><amount>1</amount>x</currentCharges>')],
   ['a carriage return in a value', account('<accountId>A\r\n1</accountId>')],
+  [
+    'XML 1.1 line separators in a value',
+    account('<accountId>A\u2028B\u0085C</accountId>').replace('version="1.0"', 'version="1.1"'),
+  ],
+  ['an element name outside the BMP', account('<x\u{10000}>1</x\u{10000}>')],
   ['an element named like a prototype key', account('<__proto__><x>1</x></__proto__><constructor>1</constructor>')],
   ['a repeated element the schema does not list', account('<accountId>A1</accountId><accountId>A2</accountId>')],
   ['elements the schema does not know', account('<extra><deep><x>1</x></deep></extra>')],
@@ -190,8 +195,37 @@ test.each([
     `<GetStatusResponse xmlns="urn:test:status">${inner}</GetStatusResponse></soap:Body></soap:Envelope>`;
   const expected = outcome(node, reply);
   expect(expected.value).toBeDefined();
-  // Twice: the first reading keeps node-soap's alias of the message, the second reads through it.
   expect(outcome(faster, reply)).toStrictEqual(expected);
   expect(outcome(faster, reply)).toStrictEqual(outcome(node, reply));
   expect(handedBack()).toBe(0);
+});
+
+// RPC/literal: the reply element is the operation's name + Response, and no message has that name. node-soap finds
+// the message through the operation, keeps the alias, and reads that first reply under the message's name (its
+// parts typed); later replies through the alias (untyped). The faster pass hands the first back and reads the rest.
+const RPC_WSDL = `<?xml version="1.0"?>
+<definitions name="Rpc" targetNamespace="urn:test:rpc" xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:tns="urn:test:rpc" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <message name="GetIn"><part name="id" type="xsd:string"/></message>
+  <message name="GetOut"><part name="count" type="xsd:int"/><part name="ok" type="xsd:boolean"/></message>
+  <portType name="RpcPort"><operation name="Get"><input message="tns:GetIn"/><output message="tns:GetOut"/></operation></portType>
+  <binding name="RpcBinding" type="tns:RpcPort">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <operation name="Get"><soap:operation soapAction="urn:test:rpc#Get"/><input><soap:body use="literal" namespace="urn:test:rpc"/></input><output><soap:body use="literal" namespace="urn:test:rpc"/></output></operation>
+  </binding>
+  <service name="RpcService"><port name="RpcPort" binding="tns:RpcBinding"><soap:address location="http://localhost/rpc"/></port></service>
+</definitions>`;
+
+test('an RPC/literal reply found through its operation is read as node-soap reads it, the first and the later ones', async () => {
+  const file = path.join(os.tmpdir(), `rpc-${process.pid}.wsdl`);
+  fs.writeFileSync(file, RPC_WSDL);
+  const { node, faster, handedBack } = await readers(file);
+  const reply =
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
+    '<tns:GetResponse xmlns:tns="urn:test:rpc"><count>5</count><ok>true</ok></tns:GetResponse></soap:Body></soap:Envelope>';
+  for (let i = 1; i <= 3; i++) {
+    const expected = outcome(node, reply);
+    expect(expected.value).toBeDefined();
+    expect(outcome(faster, reply)).toStrictEqual(expected);
+  }
+  expect(handedBack()).toBe(1);
 });

@@ -142,6 +142,13 @@ describe('anything but a plain envelope is left to node-soap', () => {
       envelope(`<v:GetCustomerView xmlns:v="${NS}">\r\n<v:customerId>C1</v:customerId></v:GetCustomerView>`),
     ],
     [
+      'XML 1.1 line separators in an argument',
+      envelope(`<v:GetCustomerView xmlns:v="${NS}"><v:customerId>C1\u2028X</v:customerId></v:GetCustomerView>`).replace(
+        'version="1.0"',
+        'version="1.1"',
+      ),
+    ],
+    [
       'an operation not read here',
       envelope(`<v:RecordContact xmlns:v="${NS}"><v:customerId>C1</v:customerId></v:RecordContact>`),
     ],
@@ -175,7 +182,7 @@ describe('over HTTP', () => {
   // Ages and fetch times differ from one answer to the next.
   const blank = (text: string) => text.replace(/<(ageMs|fetchedAt|latencyMs)>[^<]*<\/\1>/g, '<$1/>');
 
-  // Billing's answer is parsed by node-soap's client: its record is fetched once, before the counts.
+  // Billing's answer is parsed by the SOAP client's reader: its record is fetched once, before the counts.
   beforeAll(async () => void (await post(envelope(call))));
 
   it('a plain view is parsed once, by the guard', async () => {

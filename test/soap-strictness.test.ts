@@ -60,6 +60,22 @@ it('a valid SOAP 1.1 envelope is served', async () => {
   expect(res.text).toContain('<customerId>C00000001</customerId>');
 });
 
+it('whitespace or a byte-order mark before the XML declaration is served as it always was', async () => {
+  for (const lead of ['\n', '  \r\n', '\uFEFF']) {
+    const res = await post(`${lead}<?xml version="1.0" encoding="utf-8"?>${envelope(CALL)}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<customerId>C00000001</customerId>');
+  }
+});
+
+it('an empty body, or one of whitespace only, is refused as empty', async () => {
+  for (const body of ['', ' \n\t']) {
+    const res = await post(body);
+    expect(res).toMatchObject({ status: 500, faultcode: 'soap:Client', code: 'BAD_REQUEST' });
+    expect(res.message).toContain('The request body is empty.');
+  }
+});
+
 it('a SOAP 1.2 envelope gets a VersionMismatch fault', async () => {
   const res = await post(
     envelope(CALL, '', SOAP12),

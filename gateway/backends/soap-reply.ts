@@ -11,7 +11,7 @@
  * CDATA, comment, processing instruction or DOCTYPE, no mixed content, no carriage return, no name that is
  * an object-prototype key, no Fault. Anything else, and any reply saxes refuses as not well-formed, is read by
  * node-soap itself, so its answers (attributes, `xsi:nil`, multiRef, faults, its errors) are unchanged.
- * test/unit/soap-reply.test.ts holds the two readings equal over billing's customers and over replies of every
+ * test/soap-reply-reading.test.ts holds the two readings equal over billing's customers and over replies of every
  * other kind.
  */
 import { documentParser } from './xml-parser';
@@ -22,7 +22,6 @@ interface WsdlLike {
   options: { attributesKey?: string; preserveWhitespace?: boolean; customDeserializer?: unknown };
   definitions: {
     messages: Record<string, Described | undefined>;
-    portTypes: Record<string, { methods: Record<string, { input: { $name: string }; output: { $name: string } }> }>;
   };
 }
 interface Described {
@@ -48,6 +47,12 @@ const ENVELOPE_SCHEMA = {
     Body: { Fault: { faultcode: 'string', faultstring: 'string', detail: 'string' } },
   },
 };
+
+/** The characters saxes reads as a line end and sax keeps as they are. */
+const LINE_ENDS = /[\r\u0085\u2028]/;
+
+/** A UTF-16 surrogate: a name outside the BMP, which saxes accepts and sax refuses (node-soap's error stands). */
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Names that would reach object prototypes when turned into keys: read by node-soap, as before. */
 const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
@@ -100,9 +105,10 @@ export function readRepliesFaster(wsdl: WsdlLike): void {
   if (wsdl.options.preserveWhitespace || wsdl.options.customDeserializer) return;
   const reader = new PlainReader(wsdl.definitions);
   wsdl.xmlToObject = (xml: unknown, callback?: unknown) => {
-    // saxes turns a line break's CR LF into LF as XML says (§2.11); sax keeps the CR in a value, so a reply with a CR
-    // anywhere is node-soap's to read.
-    if (typeof callback === 'function' || typeof xml !== 'string' || xml.includes('\r')) return original(xml, callback);
+    // saxes turns line ends into LF as XML says (§2.11: CR LF and CR; in an XML 1.1 document NEL and LS too); sax
+    // keeps them in a value, so a reply with any of them is node-soap's to read.
+    if (typeof callback === 'function' || typeof xml !== 'string' || LINE_ENDS.test(xml))
+      return original(xml, callback);
     let reading: unknown;
     try {
       reading = reader.read(xml);
@@ -168,7 +174,7 @@ class PlainReader {
     if (top.text) notPlain();
     top.children = true;
     let name = localName(qualified);
-    if (PROTOTYPE_KEYS.has(name)) notPlain();
+    if (PROTOTYPE_KEYS.has(name) || SURROGATE.test(qualified)) notPlain();
     for (const attribute in attributes) {
       if (attribute !== 'xmlns' && !attribute.startsWith('xmlns:')) notPlain();
       const declared = localName(attribute);
@@ -201,7 +207,8 @@ class PlainReader {
     const text = raw.trim();
     if (text.length === 0) return;
     const top = this.stack[this.stack.length - 1] as Frame;
-    // sax hands a text past its 64 KiB buffer over in pieces, which node-soap trims one by one.
+    // A text longer than sax's 64 KiB buffer: sax checks the buffer once per write, after it, and node-soap writes a
+    // reply at once, so it is not split; handed back all the same, at no cost worth keeping.
     if (top.text || top.children || raw.length > 65_536) notPlain();
     top.text = true;
     top.object = converted(typeName(top.schema), text);
@@ -229,25 +236,10 @@ class PlainReader {
 }
 
 /**
- * The message a Body's element names, looked up as node-soap does: by its own name, else as an operation's output
- * or input by its `Response`/`Request`/`Solicit` suffix (RPC/literal), the alias then kept in `messages` as node-soap
- * keeps it. Not found: not plain (node-soap fails on it its own way).
+ * The message a Body's element names, by its own name. node-soap also finds an RPC/literal reply's message through
+ * its operation (the `Response` suffix) and keeps the alias, but reads that first reply under the message's name:
+ * that reply is node-soap's to read; later ones find the alias here.
  */
 function messageOf(name: string, definitions: WsdlLike['definitions']): Described {
-  const found = definitions.messages[name];
-  if (found) return found;
-  let operation = name;
-  let isInput = false;
-  if (/Response$/.test(name)) operation = name.replace(/Response$/, '');
-  else if (/Request$/.test(name)) [operation, isInput] = [name.replace(/Request$/, ''), true];
-  else if (/Solicit$/.test(name)) [operation, isInput] = [name.replace(/Solicit$/, ''), true];
-  for (const portType of Object.values(definitions.portTypes)) {
-    const method = portType.methods[operation];
-    if (!method) continue;
-    const message = definitions.messages[isInput ? method.input.$name : method.output.$name];
-    if (!message) break;
-    definitions.messages[name] = message;
-    return message;
-  }
-  return notPlain();
+  return definitions.messages[name] ?? notPlain();
 }

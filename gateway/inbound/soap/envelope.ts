@@ -104,9 +104,9 @@ class Inspection {
     xml: string,
     readonly rules: EnvelopeRules,
   ) {
-    // saxes reads a CR LF in text as LF (XML §2.11) where node-soap's sax keeps the CR: such an envelope is
-    // node-soap's to read, so that an argument is the same whoever reads it.
-    this.plain = rules.plain !== undefined && !xml.includes('\r');
+    // saxes reads line ends as LF (XML §2.11: CR LF and CR; in an XML 1.1 document NEL and LS too) where node-soap's
+    // sax keeps them: such an envelope is node-soap's to read, so that an argument is the same whoever reads it.
+    this.plain = rules.plain !== undefined && !/[\r\u0085\u2028]/.test(xml);
   }
 
   onText(chunk: string): void {
@@ -219,9 +219,13 @@ const parse = documentParser(
 
 /** Reads the envelope once; returns its operation (and its plain reading) or throws an EnvelopeRefusal with the client-facing reason. */
 export function inspectEnvelope(xml: string, rules: EnvelopeRules): Envelope {
-  const inspection = (current = new Inspection(xml, rules));
+  // Whitespace (or a byte-order mark) before the XML declaration: XML refuses it and saxes with it, sax and the
+  // clients that send it never did, and node-soap, which reads the envelope after the guard, accepts it.
+  const document = xml.trimStart();
+  if (document === '') refuse('The request body is empty.');
+  const inspection = (current = new Inspection(document, rules));
   try {
-    parse(xml);
+    parse(document);
   } catch (err) {
     if (err instanceof EnvelopeRefusal) throw err;
     refuse('The request is not well-formed XML.');
