@@ -78,6 +78,20 @@ describe.each(ENGINES)('on %s', (engine) => {
     await sink.close();
   });
 
+  it('commits a record whose consumer id holds an unpaired surrogate, with U+FFFD in its place', async () => {
+    const sink = new AuditSink(store, {
+      maxQueue: 100,
+      maxBatch: 100,
+      commitTimeoutMs: 30_000,
+      metrics: auditMetrics(new Registry()),
+    });
+    const requestId = `req-surrogate-${engine}`;
+    await sink.record([{ ...record(requestId), consumerId: 'jwt-\udc00-sub' }, record(`${requestId}-2`)]);
+    const [row] = await store.db.select().from(tables.auditLog).where(eq(tables.auditLog.requestId, requestId));
+    expect(row?.consumerId).toBe('jwt-\ufffd-sub');
+    await sink.close();
+  });
+
   it('refuses records past its bounded queue, counting them, and still commits the ones it took', async () => {
     const registry = new Registry();
     const sink = new AuditSink(store, {

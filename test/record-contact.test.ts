@@ -99,6 +99,19 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(stored[0]?.agentId).toBe('desk-1');
   });
 
+  it('records a contact whose time has its offset in the basic form (+0800) or the extended one (+08:00)', async () => {
+    for (const [i, at] of ['2026-11-30T09:15:00+0800', '2026-11-30T09:16:00.5+08:00'].entries()) {
+      const res = await postGraphQL(
+        url,
+        RECORD,
+        { input: { ...contact(`${prefix}9`), at }, key: `at-${engine}-${i}` },
+        DESK,
+      );
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.recordContact.status).toBe('RECORDED');
+    }
+  });
+
   it('takes the key from the Idempotency-Key header, or derives one; the same key with other content is a conflict', async () => {
     const id = `${prefix}2`;
     const byHeader = await postGraphQL(

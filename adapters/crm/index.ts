@@ -71,11 +71,15 @@ const Contact = z
     response: z.string().nullish(),
   })
   .passthrough();
+/** A date-time whose offset is written in ISO 8601's basic form, e.g. 2026-11-30T09:15:00+0800. */
+const BASIC_OFFSET_DATETIME = /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?[+-]\d{4}$/;
 /** A contact to record, as the gateway's touchpoint service hands it over (gateway/touchpoints). */
 const NewContact = z
   .object({
     channel: z.enum(CHANNELS),
-    at: z.string().datetime({ offset: true }),
+    // ISO 8601 with an offset; the basic form `+0800` as well as `+08:00`, as the CRM takes (zod 4's own check
+    // has only the extended form).
+    at: z.iso.datetime({ offset: true }).or(z.string().regex(BASIC_OFFSET_DATETIME, 'an ISO 8601 date-time')),
     type: z.string().min(1).max(64),
     outcome: z.string().min(1).max(64),
     agentId: z.string().min(1).max(64).nullish(),

@@ -171,6 +171,22 @@ export class AuditSink implements AuditRecorder {
 function insertRows(rows: readonly AuditRecord[]) {
   return sql`INSERT INTO ${tables.auditLog} (at, request_id, facade, consumer_id, role, customer_id, fields)
     SELECT at, "requestId", facade, "consumerId", role, "customerId", ARRAY(SELECT jsonb_array_elements_text(fields))
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    FROM jsonb_to_recordset(${rowsJson(rows)}::jsonb)
       AS batch(at timestamptz, "requestId" text, facade text, "consumerId" text, role text, "customerId" text, fields jsonb)`;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The rows as JSON that PostgreSQL's jsonb takes. JSON.stringify writes an unpaired UTF-16 surrogate (a JWT's `sub`
+ * may hold one) as `\udXXX`, which jsonb refuses, and the whole batch's reads would be refused with it: such a
+ * string is stored with U+FFFD in its place, as node-postgres stores a text parameter. Looked for only when the JSON
+ * has a `\ud` escape at all.
+ */
+function rowsJson(rows: readonly AuditRecord[]): string {
+  const json = JSON.stringify(rows);
+  if (!json.includes('\\ud')) return json;
+  return JSON.stringify(rows, (_key, value: unknown) =>
+    typeof value === 'string' ? value.replace(LONE_SURROGATE, '\uFFFD') : value,
+  );
 }

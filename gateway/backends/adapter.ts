@@ -125,15 +125,20 @@ export type ShapeCheck<T> = { ok: true; value: T } | { ok: false; path: string; 
  * asynchronous is refused: checks run on every fetch, inline.
  */
 export function checkShape<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): ShapeCheck<T> {
-  const result = schema['~standard'].validate(value);
-  if (result instanceof Promise) {
-    result.catch(() => undefined); // never awaited: its failure is not an unhandled rejection
+  const answer = schema['~standard'].validate(value);
+  // Any thenable, not only this realm's Promise: its missing `issues` must not read as a pass.
+  if (typeof (answer as { then?: unknown }).then === 'function') {
+    Promise.resolve(answer).catch(() => undefined); // never awaited: its failure is not an unhandled rejection
     return { ok: false, path: '', message: 'the schema checks asynchronously' };
   }
-  if (!result.issues) return { ok: true, value: result.value };
-  const issue = result.issues[0];
-  const path = (issue?.path ?? []).map((step) => String(typeof step === 'object' ? step.key : step)).join('.');
-  return { ok: false, path, message: issue?.message ?? 'invalid' };
+  const result = answer as StandardSchemaV1.Result<T>;
+  if (result.issues) {
+    const issue = result.issues[0];
+    const path = (issue?.path ?? []).map((step) => String(typeof step === 'object' ? step.key : step)).join('.');
+    return { ok: false, path, message: issue?.message ?? 'invalid' };
+  }
+  if (!('value' in result)) return { ok: false, path: '', message: 'the schema answered nothing' };
+  return { ok: true, value: result.value };
 }
 
 /** Type-checks one command: its payload type flows from `schema` into `send`. */

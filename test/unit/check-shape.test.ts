@@ -29,3 +29,14 @@ test('an asynchronous schema is refused, not awaited', () => {
   };
   expect(checkShape(slow, {})).toEqual({ ok: false, path: '', message: 'the schema checks asynchronously' });
 });
+
+test('a thenable that is not a Promise is refused as asynchronous, never read as a pass', () => {
+  const thenable: StandardSchemaV1<unknown, unknown> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: () => ({ then: (resolve: (v: unknown) => void) => resolve({ value: 1 }) }) as never,
+    },
+  };
+  expect(checkShape(thenable, {})).toEqual({ ok: false, path: '', message: 'the schema checks asynchronously' });
+});
