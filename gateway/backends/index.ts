@@ -6,4 +6,4 @@
  */
 export * from './adapter';
 export { soapClient, SoapFaultError, plainJson, type SoapClient, type SoapClientOptions } from './soap-client';
-export { documentParser, type ParserHandlers } from './xml-parser';
+export { documentParser, localName, LINE_ENDS_SAX_KEEPS, PROTOTYPE_KEYS, type ParserHandlers } from './xml-parser';

@@ -14,7 +14,7 @@
  * test/soap-reply-reading.test.ts holds the two readings equal over billing's customers and over replies of every
  * other kind.
  */
-import { documentParser } from './xml-parser';
+import { documentParser, LINE_ENDS_SAX_KEEPS, localName, PROTOTYPE_KEYS } from './xml-parser';
 
 /** What of node-soap's WSDL object the reading uses. */
 interface WsdlLike {
@@ -48,22 +48,14 @@ const ENVELOPE_SCHEMA = {
   },
 };
 
-/** The characters saxes reads as a line end and sax keeps as they are. */
-const LINE_ENDS = /[\r\u0085\u2028]/;
-
 /** A UTF-16 surrogate: a name outside the BMP, which saxes accepts and sax refuses (node-soap's error stands). */
 const SURROGATE = /[\uD800-\uDFFF]/;
-
-/** Names that would reach object prototypes when turned into keys: read by node-soap, as before. */
-const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 /** Thrown inside the pass when the reply is not plain: node-soap reads it. */
 class NotPlain extends Error {}
 const notPlain = (): never => {
   throw new NotPlain();
 };
-
-const localName = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
 
 /**
  * The local name of a schema's type as node-soap's `splitQName(schema).name` gives it: a simple type with facets is
@@ -105,9 +97,7 @@ export function readRepliesFaster(wsdl: WsdlLike): void {
   if (wsdl.options.preserveWhitespace || wsdl.options.customDeserializer) return;
   const reader = new PlainReader(wsdl.definitions);
   wsdl.xmlToObject = (xml: unknown, callback?: unknown) => {
-    // saxes turns line ends into LF as XML says (§2.11: CR LF and CR; in an XML 1.1 document NEL and LS too); sax
-    // keeps them in a value, so a reply with any of them is node-soap's to read.
-    if (typeof callback === 'function' || typeof xml !== 'string' || LINE_ENDS.test(xml))
+    if (typeof callback === 'function' || typeof xml !== 'string' || LINE_ENDS_SAX_KEEPS.test(xml))
       return original(xml, callback);
     let reading: unknown;
     try {

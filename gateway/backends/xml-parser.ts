@@ -14,6 +14,25 @@
  */
 import { SaxesParser, type EventName, type EventNameToHandler, type SaxesOptions } from 'saxes';
 
+/**
+ * Names that would reach object prototypes when node-soap turns XML names into object keys: every Object.prototype
+ * key. The SOAP facade refuses them in a request; the SOAP client leaves a reply holding one to node-soap.
+ */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'prototype',
+]);
+
+/**
+ * The line ends saxes reads as LF (XML §2.11: CR LF and CR; in an XML 1.1 document NEL and LS too) and node-soap's
+ * sax keeps as they are: a document holding one is node-soap's to read, so that its values are the same whoever
+ * reads them.
+ */
+export const LINE_ENDS_SAX_KEEPS = /[\r\u0085\u2028]/;
+
+/** The local part of a qualified XML name (`soap:Body` → `Body`). */
+export const localName = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
+
 export type ParserHandlers<O extends SaxesOptions> = { [N in EventName]?: EventNameToHandler<O, N> };
 
 class HandledParser<O extends SaxesOptions> extends SaxesParser<O> {

@@ -15,7 +15,7 @@
  * Every refusal is an `EnvelopeRefusal` carrying a catalog code; xml-guard.ts turns it into a fault.
  */
 import type { SaxesAttributeNS, SaxesTagNS } from 'saxes';
-import { documentParser } from '../../backends';
+import { documentParser, LINE_ENDS_SAX_KEEPS, localName, PROTOTYPE_KEYS } from '../../backends';
 import type { ErrorCode } from '../../errors';
 import { TARGET_NAMESPACE } from './wsdl';
 
@@ -41,10 +41,6 @@ export class EnvelopeRefusal extends Error {
   }
 }
 
-/** Names that would reach object prototypes when node-soap turns XML into objects: every Object.prototype key. */
-const FORBIDDEN_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
-
-const localOf = (name: string): string => name.slice(name.indexOf(':') + 1);
 const prefixOf = (name: string): string => (name.includes(':') ? name.slice(0, name.indexOf(':')) : '');
 
 const refuse = (message: string, code: ErrorCode = 'BAD_REQUEST'): never => {
@@ -53,10 +49,10 @@ const refuse = (message: string, code: ErrorCode = 'BAD_REQUEST'): never => {
 
 /** Refuses a qualified name whose prefix or local part is a prototype key (`xmlns:__proto__`, `__proto__:x`). */
 function guardName(name: string): void {
-  const local = localOf(name);
-  if (FORBIDDEN_NAMES.has(local)) refuse(`The name "${local}" is not accepted in a request.`);
+  const local = localName(name);
+  if (PROTOTYPE_KEYS.has(local)) refuse(`The name "${local}" is not accepted in a request.`);
   const prefix = prefixOf(name);
-  if (FORBIDDEN_NAMES.has(prefix)) refuse(`The name "${prefix}" is not accepted in a request.`);
+  if (PROTOTYPE_KEYS.has(prefix)) refuse(`The name "${prefix}" is not accepted in a request.`);
 }
 
 const mustUnderstand = (value: string): boolean => value.trim() === '1' || value.trim() === 'true';
@@ -104,9 +100,8 @@ class Inspection {
     xml: string,
     readonly rules: EnvelopeRules,
   ) {
-    // saxes reads line ends as LF (XML §2.11: CR LF and CR; in an XML 1.1 document NEL and LS too) where node-soap's
-    // sax keeps them: such an envelope is node-soap's to read, so that an argument is the same whoever reads it.
-    this.plain = rules.plain !== undefined && !/[\r\u0085\u2028]/.test(xml);
+    // Line ends saxes and sax read differently: node-soap reads such an envelope (xml-parser.ts).
+    this.plain = rules.plain !== undefined && !LINE_ENDS_SAX_KEEPS.test(xml);
   }
 
   onText(chunk: string): void {
