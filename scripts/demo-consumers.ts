@@ -63,6 +63,7 @@ export function withDemoConsumers(json: unknown): unknown {
 /** The Hong Kong / Macau roaming data pack, to the customer's preferred channel, for frequent travellers there. */
 export const HK_ROAMING_RULE: RuleDefinitionInput = {
   id: 'hk-roaming-data',
+  description: '常去港澳的客户进入港澳时，推荐港澳漫游流量包',
   priority: 10,
   when: {
     all: [

@@ -1,7 +1,8 @@
 /**
  * Responses come back to the offer that caused them, whoever made it: a customer's SMS reply to an event rule's
  * offer, and an agent's outcome recorded at the desk for that offer, each recorded once against the rule, and the
- * closed loop by rule, offer and channel (`GET /marketing/reports/offers`); an agent's CALLBACK a task naming the rule.
+ * closed loop by rule, offer and channel (`GET /marketing/reports/offers`); an agent's CALLBACK a task naming the rule
+ * by its description as defined when read.
  */
 import type { Store } from '../gateway/store';
 import { AUTH, postGraphQL, ROLE_SECURITY } from './support/harness';
@@ -115,8 +116,16 @@ it("makes an agent's CALLBACK for a rule's offer a task of that agent's, naming 
     desk,
   );
   expect(recorded.body.errors).toBeUndefined();
-  const { body } = await postGraphQL(h.url, '{ callbackTasks { customerId offerCode campaignId ruleId } }', {}, desk);
-  expect(body.data.callbackTasks).toEqual([
-    { customerId: 'C00000087', offerCode: 'DATA-HKMO', campaignId: null, ruleId: HK_RULE.id },
-  ]);
+  const tasks = '{ callbackTasks { customerId offerCode campaignId campaignName ruleId ruleDescription } }';
+  const { body } = await postGraphQL(h.url, tasks, {}, desk);
+  const task = { customerId: 'C00000087', offerCode: 'DATA-HKMO', campaignId: null, campaignName: null };
+  expect(body.data.callbackTasks).toEqual([{ ...task, ruleId: HK_RULE.id, ruleDescription: HK_RULE.description }]);
+  // Named as the rule is defined when the task is read: a registered rule over the configured one names it, and
+  // once deleted the configured one is in force again.
+  const description = async (): Promise<unknown> =>
+    (await postGraphQL(h.url, tasks, {}, desk)).body.data.callbackTasks[0].ruleDescription;
+  expect((await h.putRule({ ...HK_RULE, id: HK_RULE.id, description: '港澳漫游：入境即推荐' })).status).toBe(200);
+  expect(await description()).toBe('港澳漫游：入境即推荐');
+  expect((await h.admin('DELETE', `/admin/rules/${HK_RULE.id}`)).status).toBe(200);
+  expect(await description()).toBe(HK_RULE.description);
 });

@@ -66,6 +66,7 @@ import { schemaFile } from '../../schemas';
 import {
   asksForCallback,
   callbackResolvers,
+  type OriginNames,
   contactTimeResolvers,
   createCallbackTask,
   recordTouchpoint,
@@ -265,6 +266,11 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
   // The quiet hours in force when a best contact time is computed: the contact policy once marketing runs.
   const configuredPolicy = policyFromQuietHours(config.marketing.quietHours);
   const quietHours = () => live.marketing?.contactPolicy.current ?? configuredPolicy;
+  // A callback task names the campaign or rule that made its offer as defined when it is read.
+  const originNames: OriginNames = {
+    campaign: (id) => live.marketing?.campaigns.definition(id)?.campaign.name,
+    rule: (id) => live.marketing?.rules.current.rules.find((r) => r.id === id)?.description,
+  };
   const runtime = openRuntime(config, adapters, shared, guard, metrics, logger, {
     bodyLimits,
     publicUrl,
@@ -272,6 +278,7 @@ export function createGateway(config: Readonly<GatewayConfig>, options: GatewayO
     documents,
     steering,
     quietHours,
+    originNames,
   });
   const { holder, configured } = runtime;
   const invalidator = createInvalidator(
@@ -548,6 +555,7 @@ function openRuntime(
     documents: TrustedDocuments;
     steering: ReturnType<typeof openSteering>;
     quietHours: () => ContactWindowPolicy;
+    originNames: OriginNames;
   },
 ) {
   const { bodyLimits, publicUrl, touchpointDeps, documents } = more;
@@ -589,7 +597,7 @@ function openRuntime(
                 settings: config.touchpoints.contactTime,
                 policy: more.quietHours,
               }),
-              callbackResolvers({ store: touchpointDeps.store }),
+              callbackResolvers({ store: touchpointDeps.store, names: more.originNames }),
             ]
           : []),
       ],

@@ -7,7 +7,9 @@
  *   due       the next start of one of the customer's best hours to contact (contact-time.ts), outside the quiet
  *             hours; with no best hour yet, 10:00 local the next day (or the first hour after it outside the quiet
  *             hours). Local means the contact policy's time zone (Asia/Shanghai by default).
- *   read      `Query.callbackTasks(state:)`: the calling consumer's own tasks, latest due first
+ *   read      `Query.callbackTasks(state:)`: the calling consumer's own tasks, latest due first, each naming the
+ *             campaign or rule that made the offer as it is defined now (`campaignName`, `ruleDescription`), so a
+ *             page shows people a name, never an id
  *   closed    `Mutation.closeCallbackTask(id:, outcome:)`: only by the consumer it is assigned to (else FORBIDDEN);
  *             an unknown id is NOT_FOUND, a task already done CALLBACK_TASK_CLOSED
  *
@@ -134,9 +136,23 @@ const consumerOf = (ctx: GraphQLContext & GatewayContext): string => {
   return id;
 };
 
+/**
+ * The names of what makes offers, as defined now: a campaign's `name`, an event rule's `description` (a rule has no
+ * other name). Undefined when it is not defined (any more), or, for a rule, has no description.
+ */
+export interface OriginNames {
+  campaign(id: string): string | undefined;
+  rule(id: string): string | undefined;
+}
+
 /** `Query.callbackTasks` and `Mutation.closeCallbackTask`: their SDL is schemas/callbacks.graphql. */
-export function callbackResolvers(deps: Pick<CallbackDeps, 'store' | 'now'>): IResolvers {
+export function callbackResolvers(deps: Pick<CallbackDeps, 'store' | 'now'> & { names?: OriginNames }): IResolvers {
   return {
+    CallbackTask: {
+      campaignName: (task: { campaignId: string | null }) =>
+        (task.campaignId && deps.names?.campaign(task.campaignId)) ?? null,
+      ruleDescription: (task: { ruleId: string | null }) => (task.ruleId && deps.names?.rule(task.ruleId)) ?? null,
+    },
     Query: {
       callbackTasks: async (_root: unknown, args: { state?: string | null }, ctx: GraphQLContext & GatewayContext) => {
         const assignee = consumerOf(ctx);

@@ -94,6 +94,7 @@ export function contactTimeOf(
     .slice(0, bestCount)
     .map((h) => h.hour);
   const quietHours = `${policy.quietHours.start}–${policy.quietHours.end}`;
+  const quiet = policy.quietHours.start !== policy.quietHours.end;
   return {
     timeZone: policy.timeZone,
     quietHours,
@@ -104,8 +105,9 @@ export function contactTimeOf(
       bestHours.length === 0
         ? { zh: '暂无客户应答记录', en: 'no answered contact yet' }
         : {
-            zh: `最佳联系时段：${bestHours.map(span).join('、')}（已避开免打扰时段${quietHours}）`,
-            en: `best hours to contact: ${bestHours.map(span).join(', ')} (outside the quiet hours ${quietHours})`,
+            // Quiet hours that start where they end are none: nothing was avoided, so nothing is said.
+            zh: `最佳联系时段：${bestHours.map(span).join('、')}${quiet ? `（已避开免打扰时段${quietHours}）` : ''}`,
+            en: `best hours to contact: ${bestHours.map(span).join(', ')}${quiet ? ` (outside the quiet hours ${quietHours})` : ''}`,
           },
     hours,
   };

@@ -21,7 +21,14 @@ import { checkShape } from '../backends';
 import { deliver, rowsOf, type DeliveryDeps, type OutboxWorker } from './outbox';
 
 export { startOutboxWorker, backlog, type OutboxWorker } from './outbox';
-export { asksForCallback, callbackDueAt, callbackResolvers, createCallbackTask, type CallbackDeps } from './callbacks';
+export {
+  asksForCallback,
+  callbackDueAt,
+  callbackResolvers,
+  createCallbackTask,
+  type CallbackDeps,
+  type OriginNames,
+} from './callbacks';
 export { contactTimeOf, contactTimeResolvers, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
 
 /** One contact, in the one format every origin uses (the `touchpoints` table). */

@@ -847,7 +847,7 @@ const tasksCard = () =>
 /**
  * Asks the gateway for the agent's open callback tasks (`callbackTasks`) and draws them: each with its customer (a
  * button that opens the customer), when it is due in Beijing time, the offer by its label and the campaign or rule
- * that made it, and one button per outcome that closes it. A gateway without a store has none to offer.
+ * that made it by its name, and one button per outcome that closes it. A gateway without a store has none to offer.
  */
 async function showTasks() {
   const { body } = await graphql(TASKS, {}).catch(() => ({ body: { errors: [{ extensions: { code: 'NETWORK' } }] } }));
@@ -871,10 +871,11 @@ async function showTasks() {
   for (const task of tasks ?? []) {
     const open = h('button', { type: 'button', class: 'link', title: t('openCustomer') }, task.customerId);
     open.addEventListener('click', () => void search(task.customerId));
+    // Named as the campaign or rule is defined now; its id is a code, never shown (one gone or unnamed: the kind only).
     const madeBy = task.campaignId
-      ? `${t('fromCampaign')} ${task.campaignId}`
+      ? [t('fromCampaign'), task.campaignName].filter(Boolean).join(sep)
       : task.ruleId
-        ? `${t('fromRule')} ${task.ruleId}`
+        ? [t('fromRule'), task.ruleDescription].filter(Boolean).join(sep)
         : null;
     const note = h('span', { class: 'note', 'data-closed': '' });
     list.append(
