@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isTimeZone } from './local-time';
 
 const ms = (description: string, fallback: number) => z.number().int().min(0).default(fallback).describe(description);
 
@@ -907,14 +908,7 @@ export const ConfigSchema = z
             /** IANA time zone of start and end. Default "Asia/Shanghai". */
             timeZone: z
               .string()
-              .refine((zone) => {
-                try {
-                  new Intl.DateTimeFormat('en', { timeZone: zone });
-                  return true;
-                } catch {
-                  return false;
-                }
-              }, 'an IANA time zone such as "Asia/Shanghai"')
+              .refine(isTimeZone, 'an IANA time zone such as "Asia/Shanghai"')
               .default('Asia/Shanghai'),
           })
           .strict()

@@ -23,7 +23,8 @@ import type { Store } from '../store';
 import { callbackTasks } from '../store/schema';
 import type { GatewayContext } from '../pipeline/context';
 import type { GraphQLContext } from '../view';
-import { bestHoursOf, localHour, quietHour, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
+import { bestHoursOf, quietHour, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
+import { localHour, localMinutes, localTime } from '../local-time';
 
 /** The response that asks for a callback (the desk's 回访 button). */
 export const CALLBACK_RESPONSE = 'CALLBACK';
@@ -37,10 +38,9 @@ const OUTCOME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-const localDate = (at: Date, timeZone: string): string =>
-  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-const localMinute = (at: Date, timeZone: string): number =>
-  Number(new Intl.DateTimeFormat('en-GB', { timeZone, minute: '2-digit' }).format(at));
+const localDate = (at: Date, timeZone: string): string => localTime(at, timeZone).date;
+/** The minute of the local hour (0–59). */
+const localMinute = (at: Date, timeZone: string): number => localMinutes(at, timeZone) % 60;
 
 /** The first local hour start strictly after `now` (zones with whole-hour or half-hour offsets alike). */
 function nextHourStart(now: Date, timeZone: string): Date {

@@ -20,6 +20,7 @@ import { gatewayError } from '../errors';
 import type { Store } from '../store';
 import { channelReplies, touchpoints } from '../store/schema';
 import type { GraphQLContext } from '../view';
+import { hasQuietHours, localHour, quietAt } from '../local-time';
 
 /** The quiet hours in force: "HH:MM" local times in `timeZone` (start equal to end: none). */
 export interface ContactWindowPolicy {
@@ -45,29 +46,10 @@ export interface ContactTime {
   hours: ContactHour[];
 }
 
-const toMinutes = (hhmm: string): number => {
-  const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  return h * 60 + m;
-};
-
-/** Whether minute `m` of the day (0–1439) is in the quiet hours. */
-function quietAt(m: number, quiet: ContactWindowPolicy['quietHours']): boolean {
-  const start = toMinutes(quiet.start);
-  const end = toMinutes(quiet.end);
-  if (start === end) return false;
-  return start < end ? m >= start && m < end : m >= start || m < end;
-}
-
 /** Whether any minute of local hour `h` is quiet. */
 export function quietHour(h: number, quiet: ContactWindowPolicy['quietHours']): boolean {
   for (let m = h * 60; m < h * 60 + 60; m++) if (quietAt(m, quiet)) return true;
   return false;
-}
-
-/** The local hour (0–23) of an instant in a zone. */
-export function localHour(at: Date, timeZone: string): number {
-  const hour = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(at);
-  return Number(hour);
 }
 
 const span = (h: number): string => `${String(h).padStart(2, '0')}:00–${String((h + 1) % 24).padStart(2, '0')}:00`;
@@ -94,7 +76,7 @@ export function contactTimeOf(
     .slice(0, bestCount)
     .map((h) => h.hour);
   const quietHours = `${policy.quietHours.start}–${policy.quietHours.end}`;
-  const quiet = policy.quietHours.start !== policy.quietHours.end;
+  const quiet = hasQuietHours(policy.quietHours);
   return {
     timeZone: policy.timeZone,
     quietHours,

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { Problem } from '../../definitions';
 import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
 import { insideWindows, WindowSchema } from '../channels/contact-policy';
-import { localMinutes } from '../channels/quiet-hours';
+import { localHour } from '../../local-time';
 
 const CODE = z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"');
 const isoDateTime = z
@@ -192,7 +192,6 @@ export interface BestHours {
 }
 
 /** The local hour (0 to 23) of `at` in `timeZone`. */
-const localHour = (at: Date, timeZone: string): number => Math.floor(localMinutes(at, timeZone) / 60);
 
 /**
  * Why one target may not be sent to at `at`, or null when it may: under `sendAt: "bestTime"` a target with best

@@ -18,25 +18,16 @@
 import { z } from 'zod';
 import { singleHolder, type SingleHolder } from '../../definitions';
 import type { QuietHours } from './quiet-hours';
-import { inQuietHours, localMinutes } from './quiet-hours';
+import { inQuietHours } from './quiet-hours';
+import { inDailySpan, isTimeZone, localTime, WEEKDAYS } from '../../local-time';
 import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM", 24-hour, e.g. "09:00"');
-const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
-
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const WindowSchema = z
   .object({
     /** Local days the window is open; all when absent. */
-    days: z.array(z.enum(DAYS)).min(1).optional(),
+    days: z.array(z.enum(WEEKDAYS)).min(1).optional(),
     start: HHMM,
     /** May be before start: the window crosses midnight. Equal to start: open all day. */
     end: HHMM,
@@ -62,17 +53,6 @@ export const policyFromQuietHours = (quiet: QuietHours): ContactPolicy => ({
   quietHours: { start: quiet.start, end: quiet.end },
 });
 
-/** The local day in the zone, as DAYS spells it. */
-function localDay(at: Date, timeZone: string): (typeof DAYS)[number] {
-  const day = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short' }).format(at).toUpperCase();
-  return day.slice(0, 3) as (typeof DAYS)[number];
-}
-
-const toMinutes = (hhmm: string): number => {
-  const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  return h * 60 + m;
-};
-
 /** Why an offer on `channel` may not go out at `at`, or null when it may. */
 export function contactRefusal(
   at: Date,
@@ -91,15 +71,8 @@ export { WindowSchema };
 
 /** Whether `at` is inside one of `windows`, in `timeZone`. Start equal to end: open all day. */
 export function insideWindows(at: Date, windows: readonly ContactWindow[], timeZone: string): boolean {
-  const now = localMinutes(at, timeZone);
-  const day = localDay(at, timeZone);
-  return windows.some((w) => {
-    if (w.days && !w.days.includes(day)) return false;
-    const start = toMinutes(w.start);
-    const end = toMinutes(w.end);
-    if (start === end) return true;
-    return start < end ? now >= start && now < end : now >= start || now < end;
-  });
+  const { minutes, weekday } = localTime(at, timeZone);
+  return windows.some((w) => (!w.days || w.days.includes(weekday)) && inDailySpan(minutes, w.start, w.end, true));
 }
 
 /** The policy in force: the registered one, or the configured quiet hours; swapped whole when it changes. */

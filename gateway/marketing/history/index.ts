@@ -17,6 +17,7 @@ import type { Store } from '../../store';
 import { customerEventHistory } from '../../store/schema';
 import { evaluate, type Condition } from '../conditions';
 import type { CustomerEvent } from '../events/customer-event';
+import { inDailySpan, localTime, WEEKDAYS, type Weekday } from '../../local-time';
 
 /** A window ending at the event: the last `days` days, or since the start of the local calendar `period`. */
 export type Within = { days: number } | { calendar: 'day' | 'week' | 'month' | 'year' };
@@ -32,34 +33,11 @@ export const MAX_HISTORY_SCAN = 10 * MAX_HISTORY_ROWS;
 /** A dwell looks back at most this far: a stay longer than a day reads as a day. */
 const DWELL_LOOKBACK_MS = 24 * 60 * 60_000;
 
-/** The local calendar parts of an instant in a zone. */
-function localParts(at: Date, timeZone: string): { y: number; m: number; d: number; weekday: number; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    weekday: 'short',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday'));
-  return {
-    y: Number(get('year')),
-    m: Number(get('month')),
-    d: Number(get('day')),
-    weekday,
-    minutes: Number(get('hour')) * 60 + Number(get('minute')),
-  };
-}
-
 /** The instant of local midnight starting the day `y-m-d` in the zone (its offset read at that day's noon UTC). */
 function localMidnight(y: number, m: number, d: number, timeZone: string): Date {
   const guess = Date.UTC(y, m - 1, d);
   const noon = new Date(guess + 12 * 3600_000);
-  const p = localParts(noon, timeZone);
+  const p = localTime(noon, timeZone);
   const offset = Date.UTC(p.y, p.m - 1, p.d, Math.floor(p.minutes / 60), p.minutes % 60) - noon.getTime();
   return new Date(guess - offset);
 }
@@ -67,13 +45,13 @@ function localMidnight(y: number, m: number, d: number, timeZone: string): Date 
 /** The start of the window ending at `at`. */
 export function windowStart(at: Date, within: Within, timeZone: string): Date {
   if ('days' in within) return new Date(at.getTime() - within.days * 86_400_000);
-  const p = localParts(at, timeZone);
+  const p = localTime(at, timeZone);
   switch (within.calendar) {
     case 'day':
       return localMidnight(p.y, p.m, p.d, timeZone);
     case 'week': {
       // Weeks start on Monday, as they do in the operator's calendar.
-      const monday = new Date(Date.UTC(p.y, p.m - 1, p.d) - p.weekday * 86_400_000);
+      const monday = new Date(Date.UTC(p.y, p.m - 1, p.d) - WEEKDAYS.indexOf(p.weekday) * 86_400_000);
       return localMidnight(monday.getUTCFullYear(), monday.getUTCMonth() + 1, monday.getUTCDate(), timeZone);
     }
     case 'month':
@@ -86,25 +64,20 @@ export function windowStart(at: Date, within: Within, timeZone: string): Date {
 /** A date and time window: local dates (inclusive), days of the week, and a time of day (may cross midnight). */
 export interface During {
   dates?: Array<{ from: string; to: string }>;
-  days?: Array<'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 'SUN'>;
+  days?: Weekday[];
   start?: string;
   end?: string;
 }
 
-const DAY_NAMES = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
-const hhmm = (value: string): number => Number(value.slice(0, 2)) * 60 + Number(value.slice(3, 5));
-
 /** Whether `at` falls in the window, read in the zone. Every part given must hold. */
 export function isDuring(at: Date, during: During, timeZone: string): boolean {
-  const p = localParts(at, timeZone);
-  const date = `${p.y}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
-  if (during.dates && !during.dates.some((r) => r.from <= date && date <= r.to)) return false;
-  if (during.days && !during.days.includes(DAY_NAMES[p.weekday] ?? 'MON')) return false;
-  if (during.start !== undefined && during.end !== undefined) {
-    const [s, e] = [hhmm(during.start), hhmm(during.end)];
-    if (s !== e && !(s < e ? p.minutes >= s && p.minutes < e : p.minutes >= s || p.minutes < e)) return false;
-  }
-  return true;
+  const p = localTime(at, timeZone);
+  if (during.dates && !during.dates.some((r) => r.from <= p.date && p.date <= r.to)) return false;
+  if (during.days && !during.days.includes(p.weekday)) return false;
+  // A time of day that ends where it starts is the whole day.
+  return (
+    during.start === undefined || during.end === undefined || inDailySpan(p.minutes, during.start, during.end, true)
+  );
 }
 
 /** The event's data as the condition language names its fields: `event.<name>`, and `event.at`. */

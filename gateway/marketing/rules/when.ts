@@ -32,8 +32,8 @@ import {
   type Operator,
 } from '../conditions';
 import type { During, Within } from '../history';
+import { WEEKDAYS } from '../../local-time';
 
-const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 /** A date of the calendar: "YYYY-MM-DD" whose day the month has (not 2027-02-30). */
@@ -292,12 +292,12 @@ function checkDuring(during: unknown, path: string, problems: Problem[], keys: s
     during.days !== undefined &&
     (!Array.isArray(during.days) ||
       during.days.length === 0 ||
-      !during.days.every((d) => (DAYS as readonly unknown[]).includes(d)))
+      !during.days.every((d) => (WEEKDAYS as readonly unknown[]).includes(d)))
   )
     problems.push({
       path: `${path}.days`,
       message: 'days of the week',
-      expected: DAYS.join(', '),
+      expected: WEEKDAYS.join(', '),
       given: describe(during.days),
     });
   if ((during.start === undefined) !== (during.end === undefined))
