@@ -3,7 +3,8 @@
  * Chrome DevTools). Default: the cached full view. PROFILE_SOAP=1: the SOAP view. PROFILE_LIVE=1: every source a
  * miss, backends at 20/20/20/50 ms, a fixed 300 req/s of new customers. PROFILE_SECURED=1: as `npm run bench`'s
  * secured rows (the front-desk API key, or HTTP Basic on SOAP; the audit trail in the durable store).
- * PROFILE_REDIS=redis://…: the cache on Redis. PROFILE_SECONDS (default 6), HOT (default 1000).
+ * PROFILE_REDIS=redis://…: the cache on Redis. PROFILE_CACHE=long with PROFILE_LIVE=1: caches on, every customer
+ * still read for the first time. PROFILE_SECONDS (default 6), HOT (default 1000).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const gateway = await startServer(
     'ucv',
     {
-      ...gatewayEnv(mocks.urls, forAll(liveMode ? CACHE_OFF : CACHE_LONG)),
+      ...gatewayEnv(mocks.urls, forAll(liveMode && process.env.PROFILE_CACHE !== 'long' ? CACHE_OFF : CACHE_LONG)),
       ...(secured ? { STACK_AUDIT: '1' } : {}),
       ...redis,
     },

@@ -4,6 +4,7 @@
  *   tsx bench/servers.ts mocks
  *   tsx bench/servers.ts ucv    MOCK_URLS='{...}' [STACK_POLICIES='{...}'] [STACK_REDIS_URL=redis://...] [STACK_SECURITY='{...}']
  *                               [STACK_ANSWER_BYTES=0: no rendered-answer cache]
+ *                               [STACK_KEEP_ANSWERS=always: answers kept on their first read too]
  *                               [STACK_AUDIT=1: the audit trail in the durable store: PGlite in a temporary folder, or
  *                                PostgreSQL at DATABASE_URL in a schema of its own]  (SIGTERM drains)
  *     (default security: anonymous requests get the admin role, as the gateway answered everyone before identity;
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
             : {}),
           // STACK_ANSWER_BYTES=0: the rendered-answer cache off, for rows that measure execution itself.
           ...(process.env.STACK_ANSWER_BYTES ? { answerBytes: Number(process.env.STACK_ANSWER_BYTES) } : {}),
+          // STACK_KEEP_ANSWERS=always: every answer kept, first reads too (bench/first-reads.ts).
+          ...(process.env.STACK_KEEP_ANSWERS ? { keepAnswers: process.env.STACK_KEEP_ANSWERS } : {}),
         },
         adapters: Object.entries(mockUrls).map(([name, url]) => ({ name, url, policy: policies[name] ?? {} })),
         security: process.env.STACK_SECURITY ? JSON.parse(process.env.STACK_SECURITY) : BENCH_SECURITY,

@@ -591,6 +591,15 @@ export const ConfigSchema = z
           .int()
           .min(0)
           .default(128 * 1024 * 1024),
+        /**
+         * Which answers are kept. `onReuse` (default): an answer is kept when every record it was built from was in
+         * the cache already (the customer was read before, here or by a peer through Redis, so the answer is likely
+         * to be read again); a first read, which fetched records for itself, is answered and not kept. One-time
+         * reads, most of a front desk's, then neither pay for the keeping (the answer walked, cut and marked, then
+         * held on the heap) nor push out answers that are read again. A customer's second read is kept, the third a
+         * hit. `always`: every answer that can be kept is (metric result `first_read` counts those passed over).
+         */
+        keepAnswers: z.enum(['onReuse', 'always']).default('onReuse'),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */
         keyPrefix: z.string().default('ucv:'),
       })

@@ -98,7 +98,7 @@ export function createMetrics() {
     }),
     answerCache: new Counter({
       name: 'ucv_answer_cache_total',
-      help: 'Rendered-answer cache lookups and stores, by result (hit, miss, stored).',
+      help: 'Rendered-answer cache lookups and stores, by result (hit, miss, stored, first_read: an answer not kept because it fetched records for itself).',
       labelNames: ['result'] as const,
       registers: [registry],
     }),

@@ -3,8 +3,7 @@
  * the bytes and headers are those a gateway without the cache writes (ages and request ids aside), for both media
  * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
  */
-import { asRole, FULL_VIEW, startAnswerCachePair, type Harness } from './support/harness';
-import { waitFor } from './support/wait';
+import { asRole, FULL_VIEW, readUntilKept, startAnswerCachePair, type Harness } from './support/harness';
 
 let h: Harness;
 let plain: Harness;
@@ -15,10 +14,6 @@ afterAll(() => close());
 const hits = async (g: Harness): Promise<number> =>
   Number(
     /^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0,
-  );
-const stored = async (g: Harness): Promise<number> =>
-  Number(
-    /^ucv_answer_cache_total\{result="stored"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0,
   );
 
 /** The raw answer: status, content type and body text, exactly as written. */
@@ -46,9 +41,7 @@ it.each([
   ['marketing', 'application/graphql-response+json'], // FORBIDDEN errors in the kept answer
 ])('a hit for %s (Accept: %s) writes the bytes and headers of the gateway without the cache', async (role, accept) => {
   const id = role === 'marketing' ? 'C00000031' : accept ? 'C00000032' : 'C00000033';
-  const keptBefore = await stored(h);
-  await raw(h, role, id, accept);
-  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' });
+  await readUntilKept(h.url, () => raw(h, role, id, accept));
   const before = await hits(h);
   const hit = await raw(h, role, id, accept);
   expect(await hits(h)).toBe(before + 1);
@@ -63,9 +56,7 @@ it.each([
 
 it('ages grow from hit to hit: the provenance lists are rendered per request into the kept bytes', async () => {
   const id = 'C00000034';
-  const keptBefore = await stored(h);
-  await raw(h, 'front-desk', id);
-  await waitFor(async () => (await stored(h)) > keptBefore, { what: 'the answer kept' });
+  await readUntilKept(h.url, () => raw(h, 'front-desk', id));
   const crmAge = (text: string): number =>
     (
       JSON.parse(text) as { data: { customer: { sources: Array<{ source: string; ageMs: number }> } } }
@@ -80,8 +71,8 @@ it('ages grow from hit to hit: the provenance lists are rendered per request int
 
 it("a role never gets another role's kept bytes", async () => {
   const id = 'C00000035';
-  await raw(h, 'front-desk', id);
-  await raw(h, 'front-desk', id); // kept and hit for front-desk
+  await readUntilKept(h.url, () => raw(h, 'front-desk', id));
+  await raw(h, 'front-desk', id); // a hit for front-desk
   const callCenter = JSON.parse((await raw(h, 'call-center', id)).text) as {
     data: { customer: { profile: { address: string } } };
   };

@@ -2,7 +2,8 @@
  * The rendered-answer cache (gateway/pipeline/answer-cache.ts), through real HTTP and SOAP over the real mocks: a hit
  * calls no backend and is the answer an uncached gateway gives (masks, provenance, ages rendered now); a change
  * event makes the next answer fresh; two roles never share an answer; an open breaker or a STALE record is never
- * served from it; the audit trail records every hit.
+ * served from it; the audit trail records every hit. A customer's first read, which fetches its records, is answered
+ * and not kept (cache.keepAnswers onReuse); the next is kept, the one after a hit.
  */
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
@@ -17,6 +18,7 @@ import {
   FULL_VIEW,
   LONG_TTLS,
   postGraphQL,
+  readUntilKept,
   ROLE_SECURITY,
   startAnswerCachePair,
   startHarness,
@@ -43,11 +45,11 @@ beforeAll(
 );
 afterAll(() => close());
 
-const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number }> => {
+const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number; first_read: number }> => {
   const text = await (await fetch(`${g.url}/metrics`)).text();
-  const out = { hit: 0, miss: 0, stored: 0 } as Record<string, number> & { hit: number; miss: number; stored: number };
+  const out = { hit: 0, miss: 0, stored: 0, first_read: 0 };
   for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm))
-    out[m[1] as string] = Number(m[2]);
+    out[m[1] as keyof typeof out] = Number(m[2]);
   return out;
 };
 /** Waits until the answer of the last miss is kept (it is stored once its records' outcomes are in). */
@@ -64,6 +66,10 @@ it('a hit calls no backend and answers what the gateway without the answer cache
   const first = await h.gql(FULL_VIEW, { id }, as('front-desk'));
   expect(first.body.errors).toBeUndefined();
   expect(first.body.data.customer.sources.find((s: { source: string }) => s.source === 'crm').status).toBe('LIVE');
+  // A first read is not kept: it fetched its records. The next, from the record cache, is.
+  await waitFor(async () => (await answerCache(h)).first_read === 1, { what: 'the first read passed over' });
+  expect((await answerCache(h)).stored).toBe(0);
+  await h.gql(FULL_VIEW, { id }, as('front-desk'));
   await stored(h, 1);
   mocks.resetAll();
   await new Promise((r) => setTimeout(r, 30)); // time that must pass, for the age below: a load only makes it longer
@@ -93,7 +99,7 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
   const profile = crmProfile(id) as { address: string; idCardNo: string };
   const QUERY = `query($id: ID!) { customer(id: $id) { profile { idCardNumber address } } }`;
   const keptBefore = (await answerCache(h)).stored;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 4; round++) {
     const [frontDesk, callCenter] = await Promise.all([
       h.gql(QUERY, { id }, as('front-desk')),
       h.gql(QUERY, { id }, as('call-center')),
@@ -106,8 +112,8 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
       idCardNumber: MASKS.idCard(profile.idCardNo),
       address: MASKS.cityOnly(profile.address),
     });
-    // Each role's first answer kept before the next round, so the later rounds are hits.
-    if (round === 0) await stored(h, keptBefore + 2);
+    // Each role's answer kept by the second round (the first read fetched the records), so the later rounds are hits.
+    if (round === 1) await stored(h, keptBefore + 2);
   }
   // The later rounds were hits: each role's own.
   expect((await answerCache(h)).hit).toBeGreaterThanOrEqual(2);
@@ -115,10 +121,9 @@ it('two roles never share an answer: each gets its own masks, hit or not', async
 
 it('a role with denied fields gets from a hit the same nulls and FORBIDDEN errors, once each', async () => {
   const id = 'C00000019';
-  const keptBefore = (await answerCache(h)).stored; // counted before: the answer may be kept before we look
-  const first = await h.gql(FULL_VIEW, { id }, as('marketing'));
+  let first = await h.gql(FULL_VIEW, { id }, as('marketing'));
   expect(first.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('FORBIDDEN');
-  await stored(h, keptBefore + 1);
+  await readUntilKept(h.url, async () => (first = await h.gql(FULL_VIEW, { id }, as('marketing'))));
   const hits = (await answerCache(h)).hit;
   mocks.resetAll();
   const hit = await h.gql(FULL_VIEW, { id }, as('marketing'));
@@ -132,8 +137,8 @@ it('a role with denied fields gets from a hit the same nulls and FORBIDDEN error
 });
 
 /**
- * Three reads of one view on a gateway auditing into PostgreSQL, the first kept before the next: each read's audit rows
- * as [customer, role, fields].
+ * Four reads of one view on a gateway auditing into PostgreSQL: the first fetches its records (not kept), the second
+ * is kept before the next, the last two are hits. Each read's audit rows as [customer, role, fields].
  */
 async function auditedReads(notPersonalData?: string[]): Promise<Array<Array<[string, string, string[]]>>> {
   const stores = testStores();
@@ -148,7 +153,7 @@ async function auditedReads(notPersonalData?: string[]): Promise<Array<Array<[st
     try {
       const QUERY = `query($id: ID!) { customer(id: $id) { id profile { name idCardNumber } sources { source status latencyMs } } }`;
       const prefix = `answer-cache-audit-${notPersonalData ? 'sources' : 'default'}`;
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         const res = await postGraphQL(
           url,
           QUERY,
@@ -156,20 +161,20 @@ async function auditedReads(notPersonalData?: string[]): Promise<Array<Array<[st
           { ...as('front-desk'), 'x-request-id': `${prefix}-${i}` },
         );
         expect(res.body.data.customer.profile.name).toEqual(expect.any(String));
-        // The first answer kept before the next request, so the later ones are hits.
-        if (i === 0)
+        // The second answer kept before the next request (the first fetched its records), so the later ones are hits.
+        if (i === 1)
           await waitFor(
             async () =>
               /^ucv_answer_cache_total\{result="stored"\} 1/m.test(await (await fetch(`${url}/metrics`)).text()),
             {
-              what: 'the first answer kept',
+              what: 'the second answer kept',
             },
           );
       }
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/ucv_answer_cache_total\{result="hit"\} 2/);
       const reads: Array<Array<[string, string, string[]]>> = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         const rows = await store.db
           .select()
           .from(tables.auditLog)
@@ -187,10 +192,11 @@ async function auditedReads(notPersonalData?: string[]): Promise<Array<Array<[st
 
 it('the audit trail records every answered read, hits included, with the fields each carried', async () => {
   const row: [string, string, string[]] = ['C00000018', 'front-desk', ['profile.idCardNumber', 'profile.name']];
-  expect(await auditedReads()).toEqual([[row], [row], [row]]);
+  expect(await auditedReads()).toEqual([[row], [row], [row], [row]]);
 }, 60_000);
 
-it('with provenance declared personal, each hit records the provenance it carried (a hit has no latency)', async () => {
+it('with provenance declared personal, each read records the provenance it carried (a cached one has no latency)', async () => {
+  // The first read fetched its records (a latency each); the second was answered from the record cache, the rest hits.
   const [miss, ...hits] = await auditedReads(['id']);
   const personal = ['profile.idCardNumber', 'profile.name'];
   expect(miss).toEqual([
@@ -203,9 +209,7 @@ it('with provenance declared personal, each hit records the provenance it carrie
 it('a CRM change event makes the next answer fresh', async () => {
   const id = 'C00000013';
   const QUERY = `query($id: ID!) { customer(id: $id) { products { code } } }`;
-  const keptBefore = (await answerCache(h)).stored;
-  await h.gql(QUERY, { id }, as('front-desk'));
-  await stored(h, keptBefore + 1);
+  await readUntilKept(h.url, () => h.gql(QUERY, { id }, as('front-desk')));
   mocks.resetAll();
   await h.gql(QUERY, { id }, as('front-desk'));
   expect(h.counts().crm).toBe(0);
@@ -247,9 +251,7 @@ it('SOAP: a hit calls no backend and answers as the gateway without the cache do
     expect(res.status).toBe(200);
     return res.text();
   };
-  const before = (await answerCache(h)).stored;
-  await post(h);
-  await stored(h, before + 1);
+  await readUntilKept(h.url, () => post(h));
   mocks.resetAll();
   const hits = (await answerCache(h)).hit;
   const hit = await post(h);
@@ -266,12 +268,13 @@ it('SOAP: a hit calls no backend and answers as the gateway without the cache do
 describe('never from the cache', () => {
   let f: Harness;
   beforeAll(async () => {
-    // Scoring's breaker opens on the first failure and stays open; CRM's records are fresh for 1 s, then stale for a minute.
+    // Scoring's breaker opens on the first failure and stays open; CRM's records are fresh for 3 s (two reads, the
+    // second kept, fit in it on a loaded machine), then stale for a minute.
     f = await startHarness({
       security,
       policies: {
         ...policies,
-        crm: { cache: { ttlSeconds: 1, staleSeconds: 60 }, retry: { attempts: 0 } },
+        crm: { cache: { ttlSeconds: 3, staleSeconds: 60 }, retry: { attempts: 0 } },
         scoring: {
           cache: { ttlSeconds: 300 },
           retry: { attempts: 0 },
@@ -285,10 +288,9 @@ describe('never from the cache', () => {
   it('an answer with a STALE record is neither kept nor served', async () => {
     const id = 'C00000015';
     const QUERY = `query($id: ID!) { customer(id: $id) { profile { name } sources { source status } } }`;
-    await f.gql(QUERY, { id }, as('front-desk'));
-    await stored(f, 1);
+    await readUntilKept(f.url, () => f.gql(QUERY, { id }, as('front-desk')));
     f.mocks.crm.faults.set({ down: '503' });
-    await new Promise((r) => setTimeout(r, 1100)); // CRM's record is no longer fresh: its 1 s TTL must pass
+    await new Promise((r) => setTimeout(r, 3100)); // CRM's record is no longer fresh: its 3 s TTL must pass
     for (let i = 0; i < 2; i++) {
       f.mocks.resetAll();
       f.mocks.crm.faults.set({ down: '503' });
@@ -303,9 +305,7 @@ describe('never from the cache', () => {
   it('an open breaker is never answered from it', async () => {
     const id = 'C00000016';
     const QUERY = `query($id: ID!) { customer(id: $id) { score { creditScore } sources { source breaker } } }`;
-    const keptBefore = (await answerCache(f)).stored;
-    await f.gql(QUERY, { id }, as('front-desk'));
-    await stored(f, keptBefore + 1);
+    await readUntilKept(f.url, () => f.gql(QUERY, { id }, as('front-desk')));
     await f.gql(QUERY, { id }, as('front-desk'));
     const hits = (await answerCache(f)).hit;
     expect(hits).toBeGreaterThan(0);
@@ -316,5 +316,47 @@ describe('never from the cache', () => {
     expect(body.data.customer.sources.find((s: { source: string }) => s.source === 'scoring').breaker).toBe('OPEN');
     expect((await answerCache(f)).hit).toBe(hits);
     f.mocks.resetAll();
+  });
+});
+
+describe('which answers are kept (cache.keepAnswers)', () => {
+  /** Room for a few full views only: what is kept decides what is pushed out. */
+  const SMALL = { answerBytes: 24 * 1024 };
+  const reads = async (g: Harness, ids: readonly string[]) => {
+    for (const id of ids) await g.gql(FULL_VIEW, { id }, as('front-desk'));
+  };
+  // Customers whose views are whole (an answer with errors is never kept).
+  const once = ['C00000101', 'C00000102', 'C00000103', 'C00000105', 'C00000106', 'C00000107', 'C00000108'];
+
+  it('onReuse (the default): one-time reads are answered, not kept, and do not push out an answer read again', async () => {
+    const g = await startHarness({ security, policies, cache: SMALL }, { mocks });
+    try {
+      await readUntilKept(g.url, () => g.gql(FULL_VIEW, { id: 'C00000100' }, as('front-desk')));
+      const kept = (await answerCache(g)).stored;
+      await reads(g, once);
+      await waitFor(async () => (await answerCache(g)).first_read >= once.length + 1, { what: 'every first read' });
+      expect((await answerCache(g)).stored).toBe(kept);
+      const hits = (await answerCache(g)).hit;
+      await reads(g, ['C00000100']);
+      expect((await answerCache(g)).hit).toBe(hits + 1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('always: every first read is kept, and one-time reads push out the answer read again', async () => {
+    const g = await startHarness({ security, policies, cache: { ...SMALL, keepAnswers: 'always' } }, { mocks });
+    try {
+      await g.gql(FULL_VIEW, { id: 'C00000100' }, as('front-desk'));
+      await stored(g, 1);
+      await reads(g, once);
+      await stored(g, 1 + once.length);
+      expect((await answerCache(g)).first_read).toBe(0);
+      const hits = (await answerCache(g)).hit;
+      await reads(g, ['C00000100']);
+      expect((await answerCache(g)).hit).toBe(hits);
+    } finally {
+      await g.close();
+    }
   });
 });

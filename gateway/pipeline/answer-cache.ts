@@ -16,6 +16,11 @@
  * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept, and
  * none that a resolver marked volatile (`ucv.volatile`: built from more than its records, like the steering section).
  *
+ * Kept on reuse (`keep: 'onReuse'`, the default): an answer one of whose records was fetched for it (LIVE) is a first
+ * read and is not kept; one built wholly from records the cache held already is. The record cache is the
+ * doorkeeper: a customer read once is not read again in most front-desk traffic, and keeping its answer would cost
+ * the walk, the cut, the marking and the heap for nothing, and push out answers that are read again.
+ *
  * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
  * `extensions.sources`, the log line and the audit's customers are built as for any answer), and every
  * `Customer.sources` in the answer is rendered again from it, so `ageMs` grows with time and `status` says CACHED.
@@ -43,7 +48,9 @@ export interface AnswerCacheOptions {
   schema: GraphQLSchema;
   /** Most bytes of kept answers (their JSON length), least recently used first out; 0 turns the cache off. */
   maxBytes: number;
-  /** `ucv_answer_cache_total{result}`: hit, miss, stored. */
+  /** `onReuse` (default): only answers none of whose records was fetched for them; `always`: every keepable one. */
+  keep?: 'onReuse' | 'always';
+  /** `ucv_answer_cache_total{result}`: hit, miss, stored, first_read (an answer passed over under `onReuse`). */
   counter?: Counter<'result'>;
 }
 
@@ -136,6 +143,7 @@ const MAX_VARIABLES_LENGTH = 2048;
 
 export function useAnswerCache(options: AnswerCacheOptions) {
   const { schema, counter } = options;
+  const keepOnReuse = (options.keep ?? 'onReuse') === 'onReuse';
   const entries = new LRUCache<string, Entry>({
     maxSize: Math.max(1, options.maxBytes),
     sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length),
@@ -301,10 +309,12 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     const outcomes = await Promise.all(loaded.map((l) => l.outcome));
     const dependencies: Dependency[] = [];
     const customers = new Set<string>();
+    let fetched = false;
     for (const [i, outcome] of outcomes.entries()) {
       const l = loaded[i] as (typeof loaded)[number];
       // Only answers built wholly from good records: a STALE or missing section must be asked again next time.
       if (!outcome.ok || outcome.status === 'STALE') return;
+      if (outcome.status === 'LIVE') fetched = true;
       dependencies.push({
         source: l.source,
         resource: l.resource,
@@ -320,6 +330,10 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     // built, and a source whose records are never fresh (TTL 0, as on a live path) makes every answer unkeepable.
     // What follows runs without a pause, so nothing can change before the entry is set.
     if (!valid(dependencies, ucv.sources, Date.now())) return;
+    if (fetched && keepOnReuse) {
+      counter?.inc({ result: 'first_read' });
+      return;
+    }
     const data = result.data as Record<string, unknown>;
     const slots = slotsOf(args, data, customers);
     if (!slots) return;

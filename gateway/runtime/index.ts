@@ -131,7 +131,12 @@ export function buildRuntime(
     // The rendered-answer cache is schema-bound like the rest: each runtime has its own, dropped with it on a swap.
     const answerCache =
       config.cache.answerBytes > 0
-        ? useAnswerCache({ schema, maxBytes: config.cache.answerBytes, counter: metrics.answerCache })
+        ? useAnswerCache({
+            schema,
+            maxBytes: config.cache.answerBytes,
+            keep: config.cache.keepAnswers,
+            counter: metrics.answerCache,
+          })
         : undefined;
     const pipeline = createPipeline({
       config,

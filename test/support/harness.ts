@@ -9,6 +9,7 @@ import pino from 'pino';
 import { parseConfig, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/app/server';
 import { startMocks, type Mocks } from '../../mocks';
+import { waitFor } from './wait';
 
 export interface Harness {
   mocks: Mocks;
@@ -75,6 +76,33 @@ export const LONG_TTLS = Object.fromEntries(
 
 /** A consumer for each of front-desk, call-center and marketing (roleConsumer). */
 export const ROLE_SECURITY = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
+
+/** `ucv_answer_cache_total{result}` of the gateway at `url` (0 before the first). */
+export async function answerCacheCount(url: string, result: 'hit' | 'miss' | 'stored' | 'first_read'): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^ucv_answer_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/**
+ * Reads until the answer is kept, as the default `cache.keepAnswers: onReuse` keeps answers: a read that fetched
+ * records for itself is passed over (`first_read`), the next, from the record cache, is kept. A read whose records
+ * were cached already (by another role, another query) is kept at once. Each read's keeping is waited for: it is
+ * decided once its records' outcomes are in, just after the answer.
+ */
+export async function readUntilKept(url: string, read: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const stored = await answerCacheCount(url, 'stored');
+    const passed = await answerCacheCount(url, 'first_read');
+    await read();
+    await waitFor(
+      async () =>
+        (await answerCacheCount(url, 'stored')) > stored || (await answerCacheCount(url, 'first_read')) > passed,
+      { what: 'the answer kept or passed over' },
+    );
+    if ((await answerCacheCount(url, 'stored')) > stored) return;
+  }
+  throw new Error('the answer was not kept on its second read');
+}
 
 /**
  * The answer-cache tests' pair over one set of mocks: `h` with the rendered-answer cache (the default) and `plain`
