@@ -1,9 +1,10 @@
 /**
  * What keeping answers costs when they are read once, as most of a front desk's are: the gateway's CPU per view for
  * customers it has never seen (every read a first one: records fetched, answers rendered), with the record cache on,
- * under each answer-keeping policy: `always` (every answer kept), `onReuse` (the default: only answers whose records
- * the cache held already) and `off` (no answer cache). Each run starts a fresh gateway per policy, in turns, warms
- * it on customers of its own, then measures RATE views/s for SECONDS; medians of RUNS, with the load average.
+ * under each answer-keeping policy: `always` (every answer kept), `onReuse` (the default: a question asked before, or
+ * one whose records the cache held already) and `off` (no answer cache). Each run starts a fresh gateway per policy,
+ * in turns, warms it on WARM seconds of new customers, then measures RATE new customers a second for SECONDS (the
+ * same customers for every policy); medians of RUNS, with the load average.
  *   flock /tmp/ucv-bench.lock npx tsx bench/first-reads.ts      RATE (300), WARM (8), SECONDS (15), RUNS (5)
  */
 import fs from 'node:fs';
@@ -22,11 +23,10 @@ const POLICIES: Record<string, Record<string, string>> = {
   off: { STACK_ANSWER_BYTES: '0' },
 };
 
-/** Customers not read before in this process: each run and each policy its own range. */
-let next = 1;
-
 async function measure(mocks: MockUrls, env: Record<string, string>): Promise<number> {
   const gateway = await startServer('ucv', { ...gatewayEnv(mocks, forAll(CACHE_LONG)), ...env });
+  // Every policy reads the same customers, each once: new to this gateway, which starts empty.
+  let next = 1;
   try {
     const load = async (seconds: number) => {
       const before = gateway.cpuSeconds();

@@ -58,6 +58,7 @@ import {
   soapViewEnvelope,
   startServer,
   totalCalls,
+  WARM_READS,
   type GatewaySeen,
   type MockUrls,
   type Server,
@@ -217,13 +218,6 @@ async function sampleOverhead(target: Server, rate: number, seconds: number, bod
     totalP99: percentile(totals, 99),
   };
 }
-
-/**
- * Reads per customer when warming: the first fetches the records, the second is the answer the gateway keeps
- * (cache.keepAnswers onReuse keeps an answer once its records were cached; Hive Gateway keeps its first). The rows
- * then start where a hot set in use is: records and answers kept.
- */
-const WARM_READS = 2;
 
 /** Reads the hot set through SOAP as `warm` does through GraphQL, so that both facades' rows start from kept answers. */
 async function warmSoap(target: Server, count: number, headers: Record<string, string> = {}): Promise<void> {

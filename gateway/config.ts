@@ -592,12 +592,13 @@ export const ConfigSchema = z
           .min(0)
           .default(128 * 1024 * 1024),
         /**
-         * Which answers are kept. `onReuse` (default): an answer is kept when every record it was built from was in
-         * the cache already (the customer was read before, here or by a peer through Redis, so the answer is likely
-         * to be read again); a first read, which fetched records for itself, is answered and not kept. One-time
-         * reads, most of a front desk's, then neither pay for the keeping (the answer walked, cut and marked, then
-         * held on the heap) nor push out answers that are read again. A customer's second read is kept, the third a
-         * hit. `always`: every answer that can be kept is (metric result `first_read` counts those passed over).
+         * Which answers are kept. `onReuse` (default): an answer is kept when its question (role, document,
+         * variables) was asked before, or when every record it was built from was in the cache already (the
+         * customer is in use: read by another role or facade, or by a peer through Redis); a first read, which
+         * fetched records for a question never asked, is answered and not kept (metric result `first_read`).
+         * One-time reads, most of a front desk's, then neither pay for the keeping (the answer walked, cut and
+         * marked, then held on the heap) nor push out answers that are read again. `always`: every answer that can
+         * be kept is.
          */
         keepAnswers: z.enum(['onReuse', 'always']).default('onReuse'),
         /** Key prefix, so several deployments can share one Redis. Default "ucv:". */

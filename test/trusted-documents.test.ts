@@ -128,4 +128,20 @@ describe('a gateway that runs only trusted documents', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<name>');
   });
+
+  it("revalidates the desk's script and operations on every load, so a release's documents replace the old at once", async () => {
+    for (const file of ['operations.json', 'desk.js']) {
+      const first = await fetch(`${strict.url}/desk/${file}`);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('cache-control')).toBe('public, max-age=0');
+      const etag = first.headers.get('etag') as string;
+      expect(etag).toBeTruthy();
+      await first.arrayBuffer();
+      // As a browser revalidates (fetch would add "no-cache" to a conditional request without a Cache-Control).
+      const again = await fetch(`${strict.url}/desk/${file}`, {
+        headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' },
+      });
+      expect(again.status).toBe(304);
+    }
+  });
 });

@@ -16,10 +16,13 @@
  * execution had no errors, from records that were LIVE or CACHED (never STALE, never UNAVAILABLE), are kept, and
  * none that a resolver marked volatile (`ucv.volatile`: built from more than its records, like the steering section).
  *
- * Kept on reuse (`keep: 'onReuse'`, the default): an answer one of whose records was fetched for it (LIVE) is a first
- * read and is not kept; one built wholly from records the cache held already is. The record cache is the
- * doorkeeper: a customer read once is not read again in most front-desk traffic, and keeping its answer would cost
- * the walk, the cut, the marking and the heap for nothing, and push out answers that are read again.
+ * Kept on reuse (`keep: 'onReuse'`, the default): an answer is kept when its question (role, document, operation,
+ * variables) was asked before (the last QUESTIONS_REMEMBERED questions passed over are remembered), or when none of
+ * its records was fetched for it (the customer is in use: read by another role, another facade, a peer through
+ * Redis). A first read, which fetched its records for a question never asked, is answered and not kept: a customer
+ * read once is not read again in most front-desk traffic, and keeping its answer would cost the walk, the cut, the
+ * marking and the heap for nothing, and push out answers that are read again. A question asked again after its
+ * kept answer lapsed (a record's TTL, a change event) is kept again at once.
  *
  * Provenance is rendered per request: the records are replayed into the request's context as CACHED (so
  * `extensions.sources`, the log line and the audit's customers are built as for any answer), and every
@@ -138,12 +141,20 @@ interface Entry {
   listPaths: ReadonlyArray<ReadonlyArray<string | number>>;
 }
 
+/**
+ * How many questions passed over as first reads are remembered (their keys, least recently asked out first): a
+ * question asked again while remembered is kept. About 10 MB at most.
+ */
+const QUESTIONS_REMEMBERED = 50_000;
+
 /** Variables longer than this (as JSON) are not cached: the key's memory stays bounded. */
 const MAX_VARIABLES_LENGTH = 2048;
 
 export function useAnswerCache(options: AnswerCacheOptions) {
   const { schema, counter } = options;
-  const keepOnReuse = (options.keep ?? 'onReuse') === 'onReuse';
+  /** The questions passed over as first reads (onReuse only). */
+  const asked =
+    (options.keep ?? 'onReuse') === 'onReuse' ? new LRUCache<string, true>({ max: QUESTIONS_REMEMBERED }) : undefined;
   const entries = new LRUCache<string, Entry>({
     maxSize: Math.max(1, options.maxBytes),
     sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length),
@@ -330,7 +341,8 @@ export function useAnswerCache(options: AnswerCacheOptions) {
     // built, and a source whose records are never fresh (TTL 0, as on a live path) makes every answer unkeepable.
     // What follows runs without a pause, so nothing can change before the entry is set.
     if (!valid(dependencies, ucv.sources, Date.now())) return;
-    if (fetched && keepOnReuse) {
+    if (fetched && asked && !asked.has(key)) {
+      asked.set(key, true);
       counter?.inc({ result: 'first_read' });
       return;
     }

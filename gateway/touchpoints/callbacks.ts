@@ -151,7 +151,8 @@ export function callbackResolvers(deps: Pick<CallbackDeps, 'store' | 'now'> & { 
     CallbackTask: {
       campaignName: (task: { campaignId: string | null }) =>
         (task.campaignId && deps.names?.campaign(task.campaignId)) ?? null,
-      ruleDescription: (task: { ruleId: string | null }) => (task.ruleId && deps.names?.rule(task.ruleId)) ?? null,
+      // An empty description names nothing: null, as for a rule without one.
+      ruleDescription: (task: { ruleId: string | null }) => (task.ruleId && deps.names?.rule(task.ruleId)) || null,
     },
     Query: {
       callbackTasks: async (_root: unknown, args: { state?: string | null }, ctx: GraphQLContext & GatewayContext) => {

@@ -41,6 +41,7 @@ export function consolePage(): Router {
       headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
     }),
   );
-  router.use(express.static(CONSOLE_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  // Revalidated on every load (ETag, 304 when unchanged): its scripts change with a release and must not outlive it.
+  router.use(express.static(CONSOLE_DIR, { index: false, cacheControl: true, maxAge: 0, fallthrough: true }));
   return router;
 }

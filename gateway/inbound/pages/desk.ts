@@ -38,6 +38,9 @@ export function deskRouter(demoConsumers: readonly DemoConsumer[] = []): Router 
   router.get('/', (_req, res) =>
     res.sendFile(path.join(DESK_DIR, 'index.html'), { headers: { 'cache-control': 'no-cache' } }),
   );
-  router.use(express.static(DESK_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  // Revalidated on every load (ETag, 304 when unchanged): the page's script and its operations (operations.json, the
+  // trusted documents) change together with a release, and a browser holding yesterday's query text would be
+  // refused where only registered documents are accepted.
+  router.use(express.static(DESK_DIR, { index: false, cacheControl: true, maxAge: 0, fallthrough: true }));
   return router;
 }

@@ -191,8 +191,6 @@ export interface BestHours {
   hours: readonly number[];
 }
 
-/** The local hour (0 to 23) of `at` in `timeZone`. */
-
 /**
  * Why one target may not be sent to at `at`, or null when it may: under `sendAt: "bestTime"` a target with best
  * contact hours is sent to inside one of them only (OUTSIDE_BEST_TIME), whatever the sending windows say; any other
