@@ -2,79 +2,99 @@
  * What keeping answers costs when they are read once, as most of a front desk's are: the gateway's CPU per view for
  * customers it has never seen (every read a first one: records fetched, answers rendered), with the record cache on,
  * under each answer-keeping policy: `always` (every answer kept), `onReuse` (the default: a question asked before, or
- * one whose records the cache held already) and `off` (no answer cache). Each run starts a fresh gateway per policy,
- * in turns, warms it on WARM seconds of new customers, then measures RATE new customers a second for SECONDS (the
- * same customers for every policy); medians of RUNS, with the load average.
- *   flock /tmp/ucv-bench.lock npx tsx bench/first-reads.ts      RATE (300), WARM (8), SECONDS (15), RUNS (5)
+ * one whose records the cache held already) and `off` (no answer cache). One gateway per policy, each first read
+ * WARM seconds of new customers, so that its answer cache (128 MiB by default) is full and evicting as in a day's
+ * use, then RUNS rounds of SECONDS each, the policies in turns; every policy reads the same customers in the same
+ * order. Medians of the rounds, the ratio to `off` per round, and the load average.
+ *   flock /tmp/ucv-bench.lock npx tsx bench/first-reads.ts      RATE (300), WARM (90), SECONDS (15), RUNS (5)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { CACHE_LONG, forAll, gatewayEnv, id, loadAverage, median, startServer, type MockUrls } from './support';
+import { CACHE_LONG, forAll, gatewayEnv, id, loadAverage, median, startServer, type Server } from './support';
 
 const QUERY = fs.readFileSync(path.join(__dirname, 'full-view.graphql'), 'utf8');
 const RATE = Number(process.env.RATE ?? 300);
 const SECONDS = Number(process.env.SECONDS ?? 15);
 const RUNS = Number(process.env.RUNS ?? 5);
-const WARM = Number(process.env.WARM ?? 8);
+const WARM = Number(process.env.WARM ?? 90);
 const POLICIES: Record<string, Record<string, string>> = {
   always: { STACK_KEEP_ANSWERS: 'always' },
   onReuse: {},
   off: { STACK_ANSWER_BYTES: '0' },
 };
 
-async function measure(mocks: MockUrls, env: Record<string, string>): Promise<number> {
-  const gateway = await startServer('ucv', { ...gatewayEnv(mocks, forAll(CACHE_LONG)), ...env });
-  // Every policy reads the same customers, each once: new to this gateway, which starts empty.
-  let next = 1;
-  try {
-    const load = async (seconds: number) => {
-      const before = gateway.cpuSeconds();
-      const result = await autocannon({
-        url: `${gateway.url}/graphql`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        connections: 32,
-        overallRate: RATE,
-        duration: seconds,
-        requests: [
-          {
-            setupRequest: (req: object) => ({
-              ...req,
-              body: JSON.stringify({ query: QUERY, variables: { id: id(next++) } }),
-            }),
-          },
-        ],
-      } as unknown as autocannon.Options);
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors`);
-      return ((gateway.cpuSeconds() - before) * 1000) / result.requests.total;
-    };
-    await load(WARM); // the code paths compiled and the heap grown, on customers of its own
-    return await load(SECONDS);
-  } finally {
-    await gateway.stop();
-  }
+/** Each policy's gateway, and the next customer it has not read (every policy the same sequence). */
+interface Subject {
+  name: string;
+  server: Server;
+  next: number;
+}
+
+/** RATE views/s of new customers for `seconds`: the gateway's CPU per view. */
+async function load(subject: Subject, seconds: number): Promise<number> {
+  const before = subject.server.cpuSeconds();
+  const result = await autocannon({
+    url: `${subject.server.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: 32,
+    overallRate: RATE,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (req: object) => ({
+          ...req,
+          body: JSON.stringify({ query: QUERY, variables: { id: id(subject.next++) } }),
+        }),
+      },
+    ],
+  } as unknown as autocannon.Options);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors`);
+  return ((subject.server.cpuSeconds() - before) * 1000) / result.requests.total;
 }
 
 async function main(): Promise<void> {
   console.log(`load before: ${loadAverage()}`);
   const mocks = await startServer('mocks');
-  const results: Record<string, number[]> = Object.fromEntries(Object.keys(POLICIES).map((k) => [k, []]));
-  for (let run = 0; run < RUNS; run++) {
-    const names = Object.keys(POLICIES);
-    // Turns: each policy first in some runs, last in others.
-    const order = [...names.slice(run % names.length), ...names.slice(0, run % names.length)];
-    for (const name of order) results[name]?.push(await measure(mocks.urls, POLICIES[name] ?? {}));
-    console.log(`run ${run + 1}: ${order.map((n) => `${n} ${results[n]?.at(-1)?.toFixed(3)}`).join(', ')} ms CPU/view`);
+  const subjects: Subject[] = [];
+  for (const [name, env] of Object.entries(POLICIES))
+    subjects.push({
+      name,
+      server: await startServer('ucv', { ...gatewayEnv(mocks.urls, forAll(CACHE_LONG)), ...env }),
+      next: 1,
+    });
+  process.on('exit', () => [mocks, ...subjects.map((s) => s.server)].forEach((s) => s.child.kill('SIGKILL')));
+  for (const subject of subjects) {
+    await load(subject, WARM);
+    console.log(`${subject.name} warmed: ${subject.next - 1} customers read`);
   }
-  const off = median(results.off ?? []);
-  for (const [name, values] of Object.entries(results)) {
-    const m = median(values);
+  // Every policy's next customers the same: they read on from the furthest.
+  const from = Math.max(...subjects.map((s) => s.next));
+  for (const subject of subjects) subject.next = from;
+  const results = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  for (let run = 0; run < RUNS; run++) {
+    // Turns: each policy first in some rounds, last in others; the same customers for each within a round.
+    const order = [...subjects.slice(run % subjects.length), ...subjects.slice(0, run % subjects.length)];
+    const start = order[0]?.next ?? from;
+    for (const subject of order) {
+      subject.next = start;
+      results.get(subject.name)?.push(await load(subject, SECONDS));
+    }
+    const furthest = Math.max(...subjects.map((s) => s.next));
+    for (const subject of subjects) subject.next = furthest;
     console.log(
-      `${name.padEnd(8)} median ${m.toFixed(3)} ms CPU/view (${values.map((v) => v.toFixed(3)).join(' ')}), ${((100 * (m - off)) / off).toFixed(1)}% over off`,
+      `round ${run + 1}: ${order.map((s) => `${s.name} ${results.get(s.name)?.at(-1)?.toFixed(3)}`).join(', ')} ms CPU/view`,
     );
   }
-  await mocks.stop();
+  const off = results.get('off') ?? [];
+  for (const [name, values] of results) {
+    const ratios = values.map((v, i) => v / (off[i] as number));
+    console.log(
+      `${name.padEnd(8)} median ${median(values).toFixed(3)} ms CPU/view (${values.map((v) => v.toFixed(3)).join(' ')}); over off, median of the rounds' ratios ${median(ratios).toFixed(3)}`,
+    );
+  }
+  await Promise.all([...subjects.map((s) => s.server.stop()), mocks.stop()]);
   console.log(`load after: ${loadAverage()}`);
 }
 
