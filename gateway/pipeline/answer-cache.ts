@@ -17,7 +17,7 @@
  * none that a resolver marked volatile (`ucv.volatile`: built from more than its records, like the steering section).
  *
  * Kept on reuse (`keep: 'onReuse'`, the default): an answer is kept when its question (role, document, operation,
- * variables) was asked before (the last QUESTIONS_REMEMBERED questions passed over are remembered), or when none of
+ * variables) was asked before (the questions passed over are remembered, QUESTIONS_BYTES of them), or when none of
  * its records was fetched for it (the customer is in use: read by another role, another facade, a peer through
  * Redis). A first read, which fetched its records for a question never asked, is answered and not kept: a customer
  * read once is not read again in most front-desk traffic, and keeping its answer would cost the walk, the cut, the
@@ -51,7 +51,7 @@ export interface AnswerCacheOptions {
   schema: GraphQLSchema;
   /** Most bytes of kept answers (their JSON length), least recently used first out; 0 turns the cache off. */
   maxBytes: number;
-  /** `onReuse` (default): only answers none of whose records was fetched for them; `always`: every keepable one. */
+  /** `onReuse` (default): a question asked before, or one none of whose records was fetched for it; `always`: any. */
   keep?: 'onReuse' | 'always';
   /** `ucv_answer_cache_total{result}`: hit, miss, stored, first_read (an answer passed over under `onReuse`). */
   counter?: Counter<'result'>;
@@ -142,10 +142,12 @@ interface Entry {
 }
 
 /**
- * How many questions passed over as first reads are remembered (their keys, least recently asked out first): a
- * question asked again while remembered is kept. About 10 MB at most.
+ * How much of the questions passed over as first reads is remembered (their keys, least recently asked out first; a
+ * key's length and an entry's upkeep counted): a question asked again while remembered is kept. Some 70,000 questions
+ * of the full view by customer id.
  */
-const QUESTIONS_REMEMBERED = 50_000;
+const QUESTIONS_BYTES = 8 * 1024 * 1024;
+const QUESTION_UPKEEP_BYTES = 80;
 
 /** Variables longer than this (as JSON) are not cached: the key's memory stays bounded. */
 const MAX_VARIABLES_LENGTH = 2048;
@@ -154,7 +156,12 @@ export function useAnswerCache(options: AnswerCacheOptions) {
   const { schema, counter } = options;
   /** The questions passed over as first reads (onReuse only). */
   const asked =
-    (options.keep ?? 'onReuse') === 'onReuse' ? new LRUCache<string, true>({ max: QUESTIONS_REMEMBERED }) : undefined;
+    (options.keep ?? 'onReuse') === 'onReuse'
+      ? new LRUCache<string, true>({
+          maxSize: QUESTIONS_BYTES,
+          sizeCalculation: (_value, key) => key.length + QUESTION_UPKEEP_BYTES,
+        })
+      : undefined;
   const entries = new LRUCache<string, Entry>({
     maxSize: Math.max(1, options.maxBytes),
     sizeCalculation: (entry, key) => Math.max(1, entry.size + key.length),
