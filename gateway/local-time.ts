@@ -119,6 +119,17 @@ export interface QuietHours {
 export const quietAt = (minute: number, quiet: QuietHours): boolean =>
   inDailySpan(minute, quiet.start, quiet.end, false);
 
+/** Whether any minute of local hour `hour` (0–23) is in the quiet hours. */
+export function quietInHour(hour: number, quiet: QuietHours): boolean {
+  const s = minutesOf(quiet.start);
+  const e = minutesOf(quiet.end);
+  const from = hour * 60;
+  const to = from + 60;
+  if (s === e) return false;
+  // Crossing midnight, the quiet hours are [s, 24:00) and [00:00, e).
+  return s < e ? s < to && e > from : to > s || from < e;
+}
+
 /** Whether the quiet hours are any (they do not end where they start). */
 export const hasQuietHours = (quiet: QuietHours): boolean => quiet.start !== quiet.end;
 

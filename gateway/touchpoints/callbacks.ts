@@ -23,8 +23,8 @@ import type { Store } from '../store';
 import { callbackTasks } from '../store/schema';
 import type { GatewayContext } from '../pipeline/context';
 import type { GraphQLContext } from '../view';
-import { bestHoursOf, quietHour, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
-import { localHour, localMinutes, localTime } from '../local-time';
+import { bestHoursOf, type ContactTimeDeps, type ContactWindowPolicy } from './contact-time';
+import { localHour, localMinutes, localTime, quietInHour } from '../local-time';
 
 /** The response that asks for a callback (the desk's 回访 button). */
 export const CALLBACK_RESPONSE = 'CALLBACK';
@@ -39,14 +39,19 @@ const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
 const localDate = (at: Date, timeZone: string): string => localTime(at, timeZone).date;
-/** The minute of the local hour (0–59). */
-const localMinute = (at: Date, timeZone: string): number => localMinutes(at, timeZone) % 60;
 
-/** The first local hour start strictly after `now` (zones with whole-hour or half-hour offsets alike). */
+/**
+ * The first local hour start strictly after `now` (zones with whole-hour or half-hour offsets alike): from the next
+ * whole minute, on by the minutes left in its local hour; read again, as a change of offset may land off the hour.
+ */
 function nextHourStart(now: Date, timeZone: string): Date {
-  let at = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
-  while (localMinute(at, timeZone) !== 0) at = new Date(at.getTime() + MINUTE_MS);
-  return at;
+  let at = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  let minute = localMinutes(new Date(at), timeZone) % 60;
+  while (minute !== 0) {
+    at += (60 - minute) * MINUTE_MS;
+    minute = localMinutes(new Date(at), timeZone) % 60;
+  }
+  return new Date(at);
 }
 
 /**
@@ -56,7 +61,7 @@ function nextHourStart(now: Date, timeZone: string): Date {
 export function callbackDueAt(now: Date, bestHours: readonly number[], policy: ContactWindowPolicy): Date {
   const { timeZone, quietHours } = policy;
   const first = nextHourStart(now, timeZone);
-  const allowed = (at: Date) => !quietHour(localHour(at, timeZone), quietHours);
+  const allowed = (at: Date) => !quietInHour(localHour(at, timeZone), quietHours);
   if (bestHours.length > 0)
     for (let i = 0, at = first; i < 48; i++, at = new Date(at.getTime() + HOUR_MS))
       if (bestHours.includes(localHour(at, timeZone)) && allowed(at)) return at;

@@ -20,7 +20,7 @@ import { gatewayError } from '../errors';
 import type { Store } from '../store';
 import { channelReplies, touchpoints } from '../store/schema';
 import type { GraphQLContext } from '../view';
-import { hasQuietHours, localHour, quietAt } from '../local-time';
+import { hasQuietHours, localHour, quietInHour } from '../local-time';
 
 /** The quiet hours in force: "HH:MM" local times in `timeZone` (start equal to end: none). */
 export interface ContactWindowPolicy {
@@ -46,12 +46,6 @@ export interface ContactTime {
   hours: ContactHour[];
 }
 
-/** Whether any minute of local hour `h` is quiet. */
-export function quietHour(h: number, quiet: ContactWindowPolicy['quietHours']): boolean {
-  for (let m = h * 60; m < h * 60 + 60; m++) if (quietAt(m, quiet)) return true;
-  return false;
-}
-
 const span = (h: number): string => `${String(h).padStart(2, '0')}:00–${String((h + 1) % 24).padStart(2, '0')}:00`;
 
 /** The hours and the best of them, from the times contacts were attempted and answered. Pure. */
@@ -65,7 +59,8 @@ export function contactTimeOf(
   for (const c of contacts) {
     const hour = localHour(c.at, policy.timeZone);
     let row = byHour.get(hour);
-    if (!row) byHour.set(hour, (row = { hour, attempted: 0, answered: 0, quiet: quietHour(hour, policy.quietHours) }));
+    if (!row)
+      byHour.set(hour, (row = { hour, attempted: 0, answered: 0, quiet: quietInHour(hour, policy.quietHours) }));
     row.attempted++;
     if (c.answered) row.answered++;
   }

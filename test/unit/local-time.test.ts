@@ -2,7 +2,7 @@
  * The one reading of local time (gateway/local-time.ts): an instant's date, weekday and minute in a zone across the
  * UTC day, zones with half-hour offsets and daylight saving, and daily spans that cross midnight or are empty.
  */
-import { inDailySpan, isTimeZone, localHour, localTime, quietAt } from '../../gateway/local-time';
+import { inDailySpan, isTimeZone, localHour, localTime, quietAt, quietInHour } from '../../gateway/local-time';
 
 it('reads an instant in the zone, not in UTC', () => {
   // 2026-12-06 (Sunday) 17:30 UTC is Monday 01:30 in Shanghai.
@@ -40,6 +40,23 @@ it('tells a daily span, crossing midnight or not, and an empty one as asked', ()
   // Quiet hours that end where they start are none; a window that does is open all day.
   expect(quietAt(at('03:00'), { start: '00:00', end: '00:00' })).toBe(false);
   expect(inDailySpan(at('03:00'), '09:00', '09:00', true)).toBe(true);
+});
+
+it('tells an hour with any quiet minute, as minute by minute would', () => {
+  const spans = [
+    ['21:00', '08:00'],
+    ['21:30', '07:45'],
+    ['09:00', '20:00'],
+    ['12:15', '12:45'],
+    ['00:00', '00:00'],
+    ['23:59', '00:01'],
+  ] as const;
+  for (const [start, end] of spans)
+    for (let hour = 0; hour < 24; hour++) {
+      let anyQuiet = false;
+      for (let m = hour * 60; m < hour * 60 + 60; m++) anyQuiet ||= quietAt(m, { start, end });
+      expect([start, end, hour, quietInHour(hour, { start, end })]).toEqual([start, end, hour, anyQuiet]);
+    }
 });
 
 it('knows the zones', () => {

@@ -17,9 +17,7 @@
  */
 import { z } from 'zod';
 import { singleHolder, type SingleHolder } from '../../definitions';
-import type { QuietHours } from './quiet-hours';
-import { inQuietHours } from './quiet-hours';
-import { inDailySpan, isTimeZone, localTime, WEEKDAYS } from '../../local-time';
+import { inDailySpan, isTimeZone, localMinutes, localTime, quietAt, WEEKDAYS, type QuietHours } from '../../local-time';
 import { OFFER_CHANNELS, type OfferChannel } from '../rules/definition';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '"HH:MM", 24-hour, e.g. "09:00"');
@@ -48,7 +46,7 @@ export const ContactPolicySchema = z
 export type ContactPolicy = z.output<typeof ContactPolicySchema>;
 
 /** The policy the configured quiet hours make: no windows. */
-export const policyFromQuietHours = (quiet: QuietHours): ContactPolicy => ({
+export const policyFromQuietHours = (quiet: QuietHours & { timeZone: string }): ContactPolicy => ({
   timeZone: quiet.timeZone,
   quietHours: { start: quiet.start, end: quiet.end },
 });
@@ -59,7 +57,7 @@ export function contactRefusal(
   channel: OfferChannel,
   policy: ContactPolicy,
 ): 'QUIET_HOURS' | 'OUTSIDE_WINDOW' | null {
-  if (inQuietHours(at, { ...policy.quietHours, timeZone: policy.timeZone })) return 'QUIET_HOURS';
+  if (quietAt(localMinutes(at, policy.timeZone), policy.quietHours)) return 'QUIET_HOURS';
   const windows = policy.windows?.[channel];
   if (!windows) return null;
   return insideWindows(at, windows, policy.timeZone) ? null : 'OUTSIDE_WINDOW';
