@@ -3,7 +3,14 @@
  * the bytes and headers are those a gateway without the cache writes (ages and request ids aside), for both media
  * types and with a role's FORBIDDEN errors; the ages still grow from hit to hit; a role never gets another's bytes.
  */
-import { asRole, FULL_VIEW, readUntilKept, startAnswerCachePair, type Harness } from './support/harness';
+import {
+  answerCacheCounts,
+  asRole,
+  FULL_VIEW,
+  readUntilKept,
+  startAnswerCachePair,
+  type Harness,
+} from './support/harness';
 
 let h: Harness;
 let plain: Harness;
@@ -11,10 +18,7 @@ let close: () => Promise<void>;
 beforeAll(async () => ({ h, plain, close } = await startAnswerCachePair()));
 afterAll(() => close());
 
-const hits = async (g: Harness): Promise<number> =>
-  Number(
-    /^ucv_answer_cache_total\{result="hit"\} (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0,
-  );
+const hits = async (g: Harness): Promise<number> => (await answerCacheCounts(g.url)).hit;
 
 /** The raw answer: status, content type and body text, exactly as written. */
 async function raw(

@@ -4,7 +4,13 @@
  * (ages and request ids aside), for the full view and a section operation, for each role; the provenance is
  * rendered per request (ages grow); a role never gets another's XML.
  */
-import { readUntilKept, startAnswerCachePair, type Harness } from './support/harness';
+import {
+  answerCacheCounts,
+  readUntilKept,
+  startAnswerCachePair,
+  type AnswerCacheCounts,
+  type Harness,
+} from './support/harness';
 
 let h: Harness;
 let plain: Harness;
@@ -12,12 +18,8 @@ let close: () => Promise<void>;
 beforeAll(async () => ({ h, plain, close } = await startAnswerCachePair()));
 afterAll(() => close());
 
-const counter = async (g: Harness, result: string): Promise<number> =>
-  Number(
-    new RegExp(`^ucv_answer_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(
-      await (await fetch(`${g.url}/metrics`)).text(),
-    )?.[1] ?? 0,
-  );
+const counter = async (g: Harness, result: keyof AnswerCacheCounts): Promise<number> =>
+  (await answerCacheCounts(g.url))[result];
 
 const call = (operation: string, id: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="urn:ucv:customer-view:v1"><soap:Body><v:${operation}><v:customerId>${id}</v:customerId></v:${operation}></soap:Body></soap:Envelope>`;

@@ -14,6 +14,7 @@ import type { Mocks } from '../mocks';
 import { createGateway } from '../gateway/app/server';
 import { tables } from '../gateway/store';
 import {
+  answerCacheCounts,
   asRole,
   FULL_VIEW,
   LONG_TTLS,
@@ -45,13 +46,7 @@ beforeAll(
 );
 afterAll(() => close());
 
-const answerCache = async (g: Harness): Promise<{ hit: number; miss: number; stored: number; first_read: number }> => {
-  const text = await (await fetch(`${g.url}/metrics`)).text();
-  const out = { hit: 0, miss: 0, stored: 0, first_read: 0 };
-  for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm))
-    out[m[1] as keyof typeof out] = Number(m[2]);
-  return out;
-};
+const answerCache = (g: Harness) => answerCacheCounts(g.url);
 /** Waits until the answer of the last miss is kept (it is stored once its records' outcomes are in). */
 const stored = async (g: Harness, count: number): Promise<void> =>
   void (await waitFor(async () => (await answerCache(g)).stored >= count, { what: `${count} answers kept` }));

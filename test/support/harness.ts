@@ -77,10 +77,20 @@ export const LONG_TTLS = Object.fromEntries(
 /** A consumer for each of front-desk, call-center and marketing (roleConsumer). */
 export const ROLE_SECURITY = { consumers: ['front-desk', 'call-center', 'marketing'].map(roleConsumer) };
 
-/** `ucv_answer_cache_total{result}` of the gateway at `url` (0 before the first). */
-export async function answerCacheCount(url: string, result: 'hit' | 'miss' | 'stored' | 'first_read'): Promise<number> {
+export interface AnswerCacheCounts {
+  hit: number;
+  miss: number;
+  stored: number;
+  first_read: number;
+}
+
+/** `ucv_answer_cache_total` of the gateway at `url`, by result (0 before the first), from one /metrics read. */
+export async function answerCacheCounts(url: string): Promise<AnswerCacheCounts> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(new RegExp(`^ucv_answer_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const counts: AnswerCacheCounts = { hit: 0, miss: 0, stored: 0, first_read: 0 };
+  for (const m of text.matchAll(/^ucv_answer_cache_total\{result="(\w+)"\} (\d+)/gm))
+    counts[m[1] as keyof AnswerCacheCounts] = Number(m[2]);
+  return counts;
 }
 
 /**
@@ -92,18 +102,13 @@ export async function answerCacheCount(url: string, result: 'hit' | 'miss' | 'st
  */
 export async function readUntilKept(url: string, read: () => Promise<unknown>): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const count = async () => ({
-      stored: await answerCacheCount(url, 'stored'),
-      passed: await answerCacheCount(url, 'first_read'),
-      hit: await answerCacheCount(url, 'hit'),
-    });
-    const before = await count();
+    const before = await answerCacheCounts(url);
     await read();
     let after = before;
     await waitFor(
       async () => {
-        after = await count();
-        return after.stored > before.stored || after.passed > before.passed || after.hit > before.hit;
+        after = await answerCacheCounts(url);
+        return after.stored > before.stored || after.first_read > before.first_read || after.hit > before.hit;
       },
       { what: 'the answer kept, passed over or served from the cache' },
     );
