@@ -72,11 +72,22 @@ const account = (inner: string): string =>
 
 let billing: MockServer;
 let billingReaders: Awaited<ReturnType<typeof readers>>;
+/** The inline WSDLs' files, in a folder of this run's own, removed at the end. */
+const wsdlDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soap-reply-reading-'));
+const wsdlFile = (name: string, text: string): string => {
+  const file = path.join(wsdlDir, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, text);
+  return file;
+};
+
 beforeAll(async () => {
   billing = await startBillingMock();
   billingReaders = await readers(BILLING_WSDL);
 });
-afterAll(() => billing.close());
+afterAll(async () => {
+  await billing.close();
+  fs.rmSync(wsdlDir, { recursive: true, force: true });
+});
 
 test("reads billing's replies for 3,000 customers exactly as node-soap does", async () => {
   const client = await soap.createClientAsync(BILLING_WSDL, { endpoint: `${billing.url}${BILLING_PATH}` });
@@ -187,9 +198,7 @@ test.each([
   ['one of a repeated element', '<level></level><active>TRUE</active><count>-4</count><tag>a</tag>'],
   ['values that do not parse', '<active>yes</active><count>x</count><ratio>NaN</ratio>'],
 ])("reads another service's reply (%s) as node-soap does", async (_kind, inner) => {
-  const file = path.join(os.tmpdir(), `status-${process.pid}.wsdl`);
-  fs.writeFileSync(file, STATUS_WSDL);
-  const { node, faster, handedBack } = await readers(file);
+  const { node, faster, handedBack } = await readers(wsdlFile('status.wsdl', STATUS_WSDL));
   const reply =
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
     `<GetStatusResponse xmlns="urn:test:status">${inner}</GetStatusResponse></soap:Body></soap:Envelope>`;
@@ -216,9 +225,7 @@ const RPC_WSDL = `<?xml version="1.0"?>
 </definitions>`;
 
 test('an RPC/literal reply found through its operation is read as node-soap reads it, the first and the later ones', async () => {
-  const file = path.join(os.tmpdir(), `rpc-${process.pid}.wsdl`);
-  fs.writeFileSync(file, RPC_WSDL);
-  const { node, faster, handedBack } = await readers(file);
+  const { node, faster, handedBack } = await readers(wsdlFile('rpc.wsdl', RPC_WSDL));
   const reply =
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
     '<tns:GetResponse xmlns:tns="urn:test:rpc"><count>5</count><ok>true</ok></tns:GetResponse></soap:Body></soap:Envelope>';
